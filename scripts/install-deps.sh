@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything splitbrain needs from Debian 12 packages. Idempotent: packages already
+# present are left alone. Needs root (or sudo); a non-root user is told what to run.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config clang-format
+  # libraries (Boost 1.81, never the default 1.74: the two conflict)
+  libboost1.81-dev libyaml-cpp-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # the lab: namespaces, bridge and veth, packet filters, clock faults
+  nftables iproute2 util-linux libfaketime procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "install-deps: missing packages: ${missing[*]}" >&2
+    echo "install-deps: run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+else
+  SUDO=()
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
+echo "install-deps: installing ${missing[*]}"
+"${SUDO[@]}" apt-get "${apt_opts[@]}" update -qq
+"${SUDO[@]}" apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}"
