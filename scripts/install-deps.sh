@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything splitbrain needs from Debian 12 packages. Idempotent: packages already
 # present are left alone. Needs root (or sudo); a non-root user is told what to run.
+#   install-deps.sh          what building and running splitbrain needs
+#   install-deps.sh --test   that, plus what the test suite needs (a real browser for the report)
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,9 @@ packages=(
   # the lab: namespaces, bridge and veth, packet filters, clock faults
   nftables iproute2 util-linux libfaketime procps
 )
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
