@@ -1,0 +1,122 @@
+// CheckAvailability: share of ok operations per time window, and recovery after the last heal.
+#include <algorithm>
+#include <fstream>
+#include <map>
+
+#include "checker/checker.h"
+
+namespace splitbrain::checker {
+
+Result<std::vector<FaultEvent>> ReadNemesisLog(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IoError("cannot open " + path);
+  std::vector<FaultEvent> out;
+  std::string line;
+  int64_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("time") || !j["time"].is_number_integer() ||
+        !j.contains("phase") || !j["phase"].is_string()) {
+      return Status::InvalidArgument(path + ":" + std::to_string(lineno) +
+                                     ": expected {\"time\": NS, \"phase\": ..., ...}");
+    }
+    FaultEvent e;
+    e.time = j["time"];
+    e.phase = j["phase"];
+    e.id = j.value("id", int64_t{0});
+    e.fault = j.value("fault", std::string());
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+CheckResult CheckAvailability(const History& h, const std::vector<FaultEvent>& faults,
+                              const AvailabilityOptions& o) {
+  CheckResult r;
+  auto& j = r.json;
+  int64_t with_time = 0, ok = 0, total = 0;
+  std::map<int64_t, std::pair<int64_t, int64_t>> windows;  // start → (ops, ok)
+  for (const Operation& op : h.ops) {
+    if (op.invoke_time < 0) continue;
+    ++with_time;
+    ++total;
+    auto& w = windows[op.invoke_time / o.window_ns];
+    ++w.first;
+    if (op.result == OpResult::kOk) {
+      ++ok;
+      ++w.second;
+    }
+  }
+  if (with_time == 0) {
+    r.valid = Validity::kUnknown;
+    j["valid"] = ValidityJson(r.valid);
+    j["explanation"] = "the history has no \"time\" fields: availability cannot be judged";
+    return r;
+  }
+  nlohmann::json wl = nlohmann::json::array();
+  for (auto& [k, w] : windows) {
+    wl.push_back({{"start_s", static_cast<double>(k * o.window_ns) / 1e9},
+                  {"ops", w.first},
+                  {"ok", w.second},
+                  {"share", static_cast<double>(w.second) / static_cast<double>(w.first)}});
+  }
+  j["windows"] = wl;
+  j["ops"] = total;
+  j["ok"] = ok;
+  double share = static_cast<double>(ok) / static_cast<double>(total);
+  j["ok_share"] = share;
+  // The last heal: the latest "end" of a fault, once every started fault has ended.
+  int64_t last_heal = -1;
+  std::map<int64_t, int> open;
+  for (const FaultEvent& f : faults) {
+    if (f.phase == "start") open[f.id]++;
+    if (f.phase == "end") {
+      open[f.id]--;
+      last_heal = std::max(last_heal, f.time);
+    }
+  }
+  bool unhealed = false;
+  for (auto& [id, n] : open) unhealed |= n > 0;
+  std::vector<std::string> problems;
+  if (share < o.min_ok_share) {
+    problems.push_back("only " + std::to_string(share * 100) + "% of operations succeeded");
+  }
+  if (last_heal >= 0 && !unhealed) {
+    j["last_heal_s"] = static_cast<double>(last_heal) / 1e9;
+    int64_t first_ok = -1;
+    bool attempted = false;
+    for (const Operation& op : h.ops) {
+      if (op.invoke_time < 0 || op.complete_time < last_heal) continue;
+      if (op.invoke_time >= last_heal || op.complete_time >= last_heal) attempted = true;
+      if (op.result == OpResult::kOk && op.complete_time >= last_heal &&
+          (first_ok < 0 || op.complete_time < first_ok)) {
+        first_ok = op.complete_time;
+      }
+    }
+    if (first_ok >= 0) {
+      j["first_ok_after_heal_s"] = static_cast<double>(first_ok) / 1e9;
+      j["recovery_s"] = static_cast<double>(first_ok - last_heal) / 1e9;
+      if (first_ok - last_heal > o.recovery_bound_ns) {
+        problems.push_back(
+            "the first ok operation came " + std::to_string((first_ok - last_heal) / 1e9) +
+            " s after the last heal (bound " + std::to_string(o.recovery_bound_ns / 1e9) + " s)");
+      }
+    } else if (attempted) {
+      problems.push_back("no operation succeeded after the last heal");
+    }
+  }
+  if (unhealed) j["unhealed_faults"] = true;
+  r.valid = problems.empty() ? Validity::kValid : Validity::kInvalid;
+  j["valid"] = ValidityJson(r.valid);
+  if (!problems.empty()) {
+    std::string text;
+    for (auto& p : problems) text += (text.empty() ? "" : "; ") + p;
+    j["explanation"] = text;
+    j["details"] = {{"problems", problems}, {"last_heal_s", j.value("last_heal_s", -1.0)}};
+  }
+  return r;
+}
+
+}  // namespace splitbrain::checker

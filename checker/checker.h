@@ -1,0 +1,123 @@
+// The checkers the harness runs after a test, behind one shape: each returns a CheckResult whose
+// `json` goes into results.json's "checkers" (docs/CONTRACTS.md): {"valid": true|false|"unknown",
+// figures..., and when invalid "explanation" (text) and "details" (data for the report)}.
+// Running out of a Budget gives kUnknown, never kValid. Functions are thread-safe (no shared
+// state); CheckLinearizable uses Budget::threads worker threads internally.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "checker/history.h"
+#include "common/status.h"
+
+namespace splitbrain::checker {
+
+enum class Validity { kValid, kInvalid, kUnknown };
+
+// true / false / "unknown", as results.json writes it.
+nlohmann::json ValidityJson(Validity v);
+const char* ValidityName(Validity v);  // "valid", "invalid", "unknown"
+
+struct CheckResult {
+  Validity valid = Validity::kUnknown;
+  // {"valid": ..., figures, "explanation": text (invalid/unknown), "details": {...} (invalid)}.
+  nlohmann::json json;
+};
+
+struct Budget {
+  double timeout_s = 0;          // wall-clock seconds for the whole check; 0 = no limit
+  int64_t max_memory_bytes = 0;  // the search's own memory (memo, stacks); 0 = no limit
+  int threads = 0;               // worker threads for per-key checking; 0 = hardware threads
+};
+
+// ---- linearizable -------------------------------------------------------------------------
+// Models (corpus/FORMAT.md): "register" (read/write/cas), "kv" (get/put/append), "mutex"
+// (acquire/release), "set" (add/read: the read's value is the whole set). Keys present →
+// one model object per key, keys checked independently and in parallel.
+struct LinearizableOptions {
+  std::string model = "register";
+  std::string initial;  // canonical JSON of the initial register value; empty = model default
+  Budget budget;
+};
+// Errors (not verdicts): unknown model, an operation the model does not know, a malformed value
+// (the message names the line).
+// Result json: {"valid", "model", "keys", "ops", "checked_ops", "configurations", "seconds",
+//   and when invalid "explanation" and "details": {"key", "op": OP, "needed": text,
+//   "state": text, "prefix": [OP...] (the longest linearizable order found, in order),
+//   "prefix_length", "concurrent": [OP...] (ops overlapping the failing one)}}; OP is
+//   History::OpJson ({"index","process","f","key","value","output","type","invoke_line",...}).
+// Unknown: "explanation" says which budget ran out and on which key.
+Result<CheckResult> CheckLinearizable(const History& history, const LinearizableOptions& options);
+
+// ---- set (Jepsen set-full) ----------------------------------------------------------------
+// add(v) ok/info/fail and read() ok → [elements]. Per key when keys are present. An element is
+// lost when an ok add completed before some ok read began and a later read lacks it (or the final
+// read lacks it); unexpected when read but never added; duplicated when a read lists it twice.
+// Figures: "ok_adds","lost","unexpected","duplicated","stale" (lists, capped), "reads".
+CheckResult CheckSet(const History& history);
+
+// ---- counter ------------------------------------------------------------------------------
+// add(n) (n may be negative) and read() → value. Each ok read must lie within
+// [sum of ok adds completed before it began (plus any info/concurrent adds that lower it),
+//  sum of ok/info adds invoked before it completed (plus those that raise it)].
+CheckResult CheckCounter(const History& history);
+
+// ---- bank ---------------------------------------------------------------------------------
+// transfer {"from","to","amount"} and read → {account: balance}. Every ok read must sum to
+// `total` (when total < 0: the first ok read's sum), have no negative balance and list the same
+// accounts as the first read.
+CheckResult CheckBank(const History& history, int64_t total);
+
+// ---- lock ---------------------------------------------------------------------------------
+// acquire (ok value = fencing token) / release, per key: linearizable against the mutex model,
+// and the tokens of ok acquires strictly increase in real-time order (an acquire completing
+// before another begins has the smaller token) and are never repeated.
+Result<CheckResult> CheckLock(const History& history, const Budget& budget);
+
+// ---- raft-invariants ----------------------------------------------------------------------
+// Reads node event logs (docs/CONTRACTS.md "Node event log"): at most one leader per term;
+// every node that applied index i applied the same (term, hash); commit index never decreases
+// within one process lifetime. `paths` maps node id → events.jsonl. Error: unreadable file.
+Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& event_log_paths);
+// Every nodes/<id>/events.jsonl under run_dir.
+Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir);
+
+// ---- availability -------------------------------------------------------------------------
+struct FaultEvent {   // one line of nemesis.jsonl
+  int64_t time = 0;   // ns since the run began
+  std::string phase;  // "start", "end", "unsupported"
+  int64_t id = 0;
+  std::string fault;
+};
+Result<std::vector<FaultEvent>> ReadNemesisLog(const std::string& path);
+
+struct AvailabilityOptions {
+  int64_t window_ns = 1'000'000'000;           // width of each time window
+  int64_t recovery_bound_ns = 10'000'000'000;  // after the last heal, an ok must come within this
+  double min_ok_share = 0;  // invalid if the overall share of ok operations is below this
+};
+// Figures: "windows": [{"start_s","ops","ok","share"}], "ok_share", "last_heal_s",
+// "first_ok_after_heal_s", "recovery_s". Invalid when no ok operation completes within the
+// bound after the last fault ends (and operations were attempted then), or the share is low.
+// Needs "time" on events; without it the result is unknown.
+CheckResult CheckAvailability(const History& history, const std::vector<FaultEvent>& faults,
+                              const AvailabilityOptions& options);
+
+// ---- by name, for the harness -------------------------------------------------------------
+struct CheckerInputs {
+  const History* history = nullptr;  // history.jsonl
+  std::string run_dir;               // for raft-invariants (nodes/*/events.jsonl), nemesis.jsonl
+  std::string model = "register";    // linearizable's model
+  int64_t bank_total = -1;
+  Budget budget;
+  AvailabilityOptions availability;
+};
+// name: "linearizable", "set", "counter", "bank", "lock", "raft-invariants", "availability".
+// Unknown name → error.
+Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& inputs);
+
+}  // namespace splitbrain::checker

@@ -1,0 +1,226 @@
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "checker/checker.h"
+
+namespace splitbrain::checker {
+namespace {
+
+History Parse(const std::string& jsonl) {
+  auto h = ParseJsonlHistory(jsonl, "test.jsonl");
+  EXPECT_TRUE(h.ok()) << h.status();
+  return std::move(h).value();
+}
+
+// One op per call: invoke then complete, sequential unless interleaved by hand.
+std::string Op(int p, const std::string& f, const std::string& value, const std::string& type,
+               const std::string& out, const std::string& key = "") {
+  std::string k = key.empty() ? "" : ",\"key\":\"" + key + "\"";
+  return "{\"process\":" + std::to_string(p) + ",\"type\":\"invoke\",\"f\":\"" + f + "\"" + k +
+         ",\"value\":" + value + "}\n{\"process\":" + std::to_string(p) + ",\"type\":\"" + type +
+         "\",\"f\":\"" + f + "\"" + k + ",\"value\":" + out + "}\n";
+}
+
+TEST(SetCheckerTest, ValidHistory) {
+  History h = Parse(Op(0, "add", "1", "ok", "1") + Op(1, "add", "2", "info", "2") +
+                    Op(0, "read", "null", "ok", "[1,2]"));
+  CheckResult r = CheckSet(h);
+  EXPECT_EQ(r.valid, Validity::kValid) << r.json.dump();
+}
+
+TEST(SetCheckerTest, LostUnexpectedDuplicated) {
+  CheckResult lost =
+      CheckSet(Parse(Op(0, "add", "1", "ok", "1") + Op(0, "read", "null", "ok", "[]")));
+  EXPECT_EQ(lost.valid, Validity::kInvalid);
+  EXPECT_EQ(lost.json["lost_count"], 1);
+  CheckResult unexpected =
+      CheckSet(Parse(Op(0, "add", "1", "fail", "1") + Op(0, "read", "null", "ok", "[1]")));
+  EXPECT_EQ(unexpected.valid, Validity::kInvalid);
+  EXPECT_EQ(unexpected.json["unexpected_count"], 1);
+  CheckResult dup =
+      CheckSet(Parse(Op(0, "add", "1", "ok", "1") + Op(0, "read", "null", "ok", "[1,1]")));
+  EXPECT_EQ(dup.valid, Validity::kInvalid);
+  EXPECT_EQ(dup.json["duplicated_count"], 1);
+  EXPECT_TRUE(dup.json.contains("explanation"));
+  // Seen once, then gone for good: lost too.
+  CheckResult gone =
+      CheckSet(Parse(Op(0, "add", "5", "info", "5") + Op(0, "read", "null", "ok", "[5]") +
+                     Op(0, "read", "null", "ok", "[]")));
+  EXPECT_EQ(gone.valid, Validity::kInvalid);
+  EXPECT_EQ(CheckSet(Parse(Op(0, "add", "1", "ok", "1"))).valid, Validity::kUnknown);
+}
+
+TEST(CounterCheckerTest, BoundsFromAdds) {
+  std::string base = Op(0, "add", "2", "ok", "2") + Op(1, "add", "3", "info", "3") +
+                     Op(0, "add", "-1", "ok", "-1");
+  EXPECT_EQ(CheckCounter(Parse(base + Op(0, "read", "null", "ok", "1"))).valid, Validity::kValid);
+  EXPECT_EQ(CheckCounter(Parse(base + Op(0, "read", "null", "ok", "4"))).valid, Validity::kValid);
+  CheckResult high = CheckCounter(Parse(base + Op(0, "read", "null", "ok", "5")));
+  EXPECT_EQ(high.valid, Validity::kInvalid);
+  EXPECT_EQ(high.json["details"]["reads"][0]["upper"], 4);
+  EXPECT_EQ(CheckCounter(Parse(base + Op(0, "read", "null", "ok", "0"))).valid, Validity::kInvalid);
+  // A concurrent add may or may not be counted.
+  std::string conc =
+      "{\"process\":0,\"type\":\"invoke\",\"f\":\"add\",\"value\":5}\n"
+      "{\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n"
+      "{\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":5}\n"
+      "{\"process\":0,\"type\":\"ok\",\"f\":\"add\",\"value\":5}\n";
+  EXPECT_EQ(CheckCounter(Parse(conc)).valid, Validity::kValid);
+}
+
+TEST(BankCheckerTest, TotalsAndNegativeBalances) {
+  std::string ok = Op(0, "transfer", R"({"from":"a","to":"b","amount":3})", "ok",
+                      R"({"from":"a","to":"b","amount":3})") +
+                   Op(1, "read", "null", "ok", R"({"a":7,"b":13})");
+  EXPECT_EQ(CheckBank(Parse(ok), 20).valid, Validity::kValid);
+  EXPECT_EQ(CheckBank(Parse(ok), -1).valid, Validity::kValid);
+  CheckResult wrong = CheckBank(Parse(ok), 21);
+  EXPECT_EQ(wrong.valid, Validity::kInvalid);
+  EXPECT_NE(wrong.json["explanation"].get<std::string>().find("total 20"), std::string::npos);
+  EXPECT_EQ(CheckBank(Parse(Op(1, "read", "null", "ok", R"({"a":-1,"b":21})")), 20).valid,
+            Validity::kInvalid);
+  EXPECT_EQ(CheckBank(Parse(ok + Op(1, "read", "null", "ok", R"({"a":6,"b":13})")), -1).valid,
+            Validity::kInvalid);
+  EXPECT_EQ(CheckBank(Parse(ok + Op(1, "read", "null", "ok", R"({"a":7,"c":13})")), -1).valid,
+            Validity::kInvalid);
+}
+
+TEST(LockCheckerTest, MutualExclusionAndFencingTokens) {
+  std::string good =
+      Op(0, "acquire", "null", "ok", "1", "l") + Op(0, "release", "1", "ok", "true", "l") +
+      Op(1, "acquire", "null", "ok", "2", "l") + Op(1, "release", "2", "ok", "true", "l");
+  auto r = CheckLock(Parse(good), Budget{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->valid, Validity::kValid) << r->json.dump();
+  // Two holders at once.
+  auto both = CheckLock(
+      Parse(Op(0, "acquire", "null", "ok", "1", "l") + Op(1, "acquire", "null", "ok", "2", "l")),
+      Budget{});
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->valid, Validity::kInvalid);
+  // Tokens going backwards.
+  std::string back = Op(0, "acquire", "null", "ok", "5", "l") +
+                     Op(0, "release", "5", "ok", "true", "l") +
+                     Op(1, "acquire", "null", "ok", "4", "l");
+  auto b = CheckLock(Parse(back), Budget{});
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->valid, Validity::kInvalid);
+  EXPECT_EQ(b->json["token_problems"], 1);
+  // A repeated token.
+  std::string dup = Op(0, "acquire", "null", "ok", "5", "l") +
+                    Op(0, "release", "5", "ok", "true", "l") +
+                    Op(1, "acquire", "null", "ok", "5", "l");
+  EXPECT_EQ(CheckLock(Parse(dup), Budget{})->valid, Validity::kInvalid);
+}
+
+class RaftInvariantsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sb-raft-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void Write(const std::string& node, const std::string& text) {
+    std::filesystem::create_directories(dir_ / "nodes" / node);
+    std::ofstream(dir_ / "nodes" / node / "events.jsonl") << text;
+  }
+  Validity Check() {
+    auto r = CheckRaftInvariantsDir(dir_.string());
+    EXPECT_TRUE(r.ok()) << r.status();
+    last_ = r.ok() ? r->json : nlohmann::json();
+    return r.ok() ? r->valid : Validity::kUnknown;
+  }
+  std::filesystem::path dir_;
+  nlohmann::json last_;
+};
+
+const char* kN1 =
+    R"({"t":1,"node":"n1","event":"start","term":0,"commit":0,"applied":0}
+{"t":2,"node":"n1","event":"role","role":"leader","term":2,"leader":"n1"}
+{"t":3,"node":"n1","event":"commit","index":1,"term":2}
+{"t":4,"node":"n1","event":"apply","index":1,"term":2,"hash":"00000000000000aa"}
+)";
+
+TEST_F(RaftInvariantsTest, ValidLogs) {
+  Write("n1", kN1);
+  Write("n2", R"({"t":1,"node":"n2","event":"start","term":0,"commit":0,"applied":0}
+{"t":2,"node":"n2","event":"role","role":"follower","term":2,"leader":"n1"}
+{"t":3,"node":"n2","event":"commit","index":1,"term":2}
+{"t":4,"node":"n2","event":"apply","index":1,"term":2,"hash":"00000000000000aa"}
+{"t":5,"node":"n2","event":"start","term":2,"commit":0,"applied":0}
+{"t":6,"node":"n2","event":"commit","index":1,"term":2}
+)");
+  EXPECT_EQ(Check(), Validity::kValid) << last_.dump();
+  EXPECT_EQ(last_["nodes"], 2);
+}
+
+TEST_F(RaftInvariantsTest, TwoLeadersInOneTerm) {
+  Write("n1", kN1);
+  Write("n2", R"({"t":2,"node":"n2","event":"role","role":"leader","term":2,"leader":"n2"})");
+  EXPECT_EQ(Check(), Validity::kInvalid);
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "two-leaders");
+}
+
+TEST_F(RaftInvariantsTest, DifferentEntriesAppliedAtOneIndex) {
+  Write("n1", kN1);
+  Write("n2",
+        R"({"t":4,"node":"n2","event":"apply","index":1,"term":2,"hash":"00000000000000bb"})");
+  EXPECT_EQ(Check(), Validity::kInvalid);
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "apply-mismatch");
+}
+
+TEST_F(RaftInvariantsTest, CommitIndexDecreases) {
+  Write("n1", std::string(kN1) + R"({"t":5,"node":"n1","event":"commit","index":0,"term":2})");
+  EXPECT_EQ(Check(), Validity::kInvalid);
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "commit-decreased");
+}
+
+TEST_F(RaftInvariantsTest, NoLogsIsUnknown) { EXPECT_EQ(Check(), Validity::kUnknown); }
+
+std::string Timed(int p, const std::string& type, int64_t t0, int64_t t1) {
+  return "{\"process\":" + std::to_string(p) +
+         ",\"type\":\"invoke\",\"f\":\"read\",\"value\":null,\"time\":" + std::to_string(t0) +
+         "}\n{\"process\":" + std::to_string(p) + ",\"type\":\"" + type +
+         "\",\"f\":\"read\",\"value\":null,\"time\":" + std::to_string(t1) + "}\n";
+}
+
+TEST(AvailabilityTest, RecoveryAfterTheLastHeal) {
+  const int64_t s = 1'000'000'000;
+  std::vector<FaultEvent> faults = {{2 * s, "start", 1, "partition"},
+                                    {5 * s, "end", 1, "partition"}};
+  AvailabilityOptions o;
+  o.recovery_bound_ns = 2 * s;
+  History good = Parse(Timed(0, "ok", 1 * s, 1 * s + 10) + Timed(0, "info", 3 * s, 4 * s) +
+                       Timed(1, "ok", 6 * s, 6 * s + 10));
+  CheckResult r = CheckAvailability(good, faults, o);
+  EXPECT_EQ(r.valid, Validity::kValid) << r.json.dump();
+  EXPECT_DOUBLE_EQ(r.json["recovery_s"].get<double>(), 1.00000001);
+  History slow = Parse(Timed(0, "ok", 1 * s, 1 * s + 10) + Timed(1, "fail", 6 * s, 6 * s + 10) +
+                       Timed(1, "ok", 9 * s, 9 * s + 10));
+  EXPECT_EQ(CheckAvailability(slow, faults, o).valid, Validity::kInvalid);
+  History never = Parse(Timed(0, "ok", 1 * s, 1 * s + 10) + Timed(1, "fail", 6 * s, 6 * s + 10));
+  EXPECT_EQ(CheckAvailability(never, faults, o).valid, Validity::kInvalid);
+  o.min_ok_share = 0.9;
+  EXPECT_EQ(CheckAvailability(good, faults, o).valid, Validity::kInvalid);
+  History untimed = Parse(Op(0, "read", "null", "ok", "1"));
+  EXPECT_EQ(CheckAvailability(untimed, faults, o).valid, Validity::kUnknown);
+}
+
+TEST(RunCheckerTest, DispatchesByName) {
+  History h = Parse(Op(0, "add", "1", "ok", "1") + Op(0, "read", "null", "ok", "[1]"));
+  CheckerInputs in;
+  in.history = &h;
+  auto r = RunChecker("set", in);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->valid, Validity::kValid);
+  EXPECT_FALSE(RunChecker("no-such-checker", in).ok());
+  in.model = "set";
+  EXPECT_EQ(RunChecker("linearizable", in)->valid, Validity::kValid);
+}
+
+}  // namespace
+}  // namespace splitbrain::checker

@@ -1,0 +1,109 @@
+// History: a client history read into memory, one Operation per invocation paired with its
+// completion (corpus/FORMAT.md). Read from JSONL (the splitbrain format) or Jepsen's history.edn.
+// Strings (operation names, keys, values) are interned once in the History; an Operation holds
+// ids. A History is an immutable value once read; reading it concurrently is safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace splitbrain::checker {
+
+// How an operation ended. kInfo includes operations never completed by the end of the file.
+enum class OpResult : uint8_t { kOk, kFail, kInfo };
+
+const char* OpResultName(OpResult r);  // "ok", "fail", "info"
+
+struct Operation {
+  int64_t process = 0;
+  uint32_t f = 0;       // interned operation name ("read", "write", ...)
+  uint32_t key = 0;     // interned key text (a JSON string's contents, other JSON canonical);
+                        // History::kNoKey when the operation has no key
+  uint32_t value = 0;   // interned canonical JSON of the invocation's value ("null" if absent)
+  uint32_t output = 0;  // interned canonical JSON of the ok completion's value; "null" otherwise
+  OpResult result = OpResult::kInfo;
+  bool open = false;            // never completed: treated as kInfo
+  int64_t invoke_event = 0;     // 0-based position of the invocation among all events
+  int64_t complete_event = -1;  // 0-based position of the completion; -1 when open
+  int64_t invoke_line = 0;      // 1-based line of the invocation in the source file
+  int64_t complete_line = 0;    // 1-based line of the completion; 0 when open
+  int64_t invoke_time = -1;     // ns since the run began ("time"); -1 when absent
+  int64_t complete_time = -1;   // ns; -1 when absent or open
+  uint32_t node = 0;            // interned "node" of the completion; History::kNoKey if absent
+};
+
+class History {
+ public:
+  static constexpr uint32_t kNoKey = 0;  // id 0 is reserved: "no key" / "absent"
+
+  History();
+
+  std::vector<Operation> ops;  // in invocation order
+  int64_t events = 0;          // event lines read (invocations plus completions)
+  std::string source;          // the file name, for messages
+
+  // Interning: Intern returns a stable id for the text; Str returns it back.
+  uint32_t Intern(std::string_view text);
+  const std::string& Str(uint32_t id) const { return strings_[id]; }
+  size_t StringCount() const { return strings_.size(); }
+  // Looks a text up without interning; kNoKey when absent.
+  uint32_t Find(std::string_view text) const;
+  // Parses an interned canonical JSON value (value or output) into a json object.
+  nlohmann::json Json(uint32_t id) const;
+  // One operation as JSON for explanations and reports:
+  // {"index","process","f","key"?,"value","output"?,"type","invoke_line","complete_line",
+  //  "invoke_time"?,"complete_time"?}
+  nlohmann::json OpJson(size_t index) const;
+  // Appends an operation built from already-canonical texts (tests, generators).
+  // Events are assigned by the caller; see HistoryBuilder for the usual way.
+
+ private:
+  struct SvHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<std::string> strings_;
+  std::unordered_map<std::string, uint32_t, SvHash, std::equal_to<>> ids_;
+};
+
+// Builds a History event by event, pairing completions with invocations by process, exactly as
+// the file readers do. Values are canonical JSON texts (use nlohmann::json::dump()).
+class HistoryBuilder {
+ public:
+  explicit HistoryBuilder(std::string source = "<memory>");
+  // key: empty optional → no key. Returns an error if the event breaks the pairing rules.
+  Status Invoke(int64_t process, std::string_view f, const std::string* key,
+                std::string_view value_json, int64_t time = -1, int64_t line = 0);
+  Status Complete(int64_t process, OpResult result, std::string_view f, std::string_view value_json,
+                  int64_t time = -1, int64_t line = 0, std::string_view node = {});
+  // Marks open operations and returns the history.
+  History Finish();
+  History& history() { return h_; }
+
+ private:
+  History h_;
+  std::unordered_map<int64_t, size_t> open_;  // process → index of its open operation
+  int64_t line_ = 0;
+};
+
+// Reads a JSONL history (corpus/FORMAT.md). Errors name the source and line.
+Result<History> ParseJsonlHistory(std::string_view text, const std::string& source);
+// Reads a Jepsen history.edn: maps with :process :type :f :value (:index, :time optional),
+// one per line or inside a top-level vector. Independent keys as [key value] tuples are
+// recognised when every operation's value is such a tuple. Nemesis events are skipped.
+Result<History> ParseEdnHistory(std::string_view text, const std::string& source);
+// Reads a file, choosing the format from its first non-blank character and name (".edn").
+Result<History> ReadHistoryFile(const std::string& path);
+
+// Canonical JSON of a JSON text (no whitespace, integers as digits, objects by sorted key), so
+// that equal values have equal texts. Error on malformed JSON.
+Result<std::string> CanonicalJson(std::string_view json_text);
+
+}  // namespace splitbrain::checker

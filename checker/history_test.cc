@@ -1,0 +1,147 @@
+#include "checker/history.h"
+
+#include <gtest/gtest.h>
+
+#include "checker/checker.h"
+#include "checker/history_gen.h"
+
+namespace splitbrain::checker {
+namespace {
+
+TEST(JsonlTest, PairsInvocationsWithCompletions) {
+  auto h =
+      ParseJsonlHistory(R"({"process":0,"type":"invoke","f":"write","key":"a","value":3,"time":5}
+
+{"process":1, "type":"invoke", "f":"read", "value":null}
+{"process":0,"type":"ok","f":"write","key":"a","value":3,"time":9,"node":"n2"}
+{"process":1,"type":"info","f":"read","value":null}
+{"process":2,"type":"invoke","f":"cas","value":[ 3 , 4 ]}
+)",
+                        "h.jsonl");
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->ops.size(), 3u);
+  EXPECT_EQ(h->events, 5);
+  const Operation& w = h->ops[0];
+  EXPECT_EQ(h->Str(w.f), "write");
+  EXPECT_EQ(h->Str(w.key), "a");
+  EXPECT_EQ(h->Str(w.value), "3");
+  EXPECT_EQ(w.result, OpResult::kOk);
+  EXPECT_EQ(w.invoke_line, 1);
+  EXPECT_EQ(w.complete_line, 4);
+  EXPECT_EQ(w.invoke_time, 5);
+  EXPECT_EQ(w.complete_time, 9);
+  EXPECT_EQ(h->Str(w.node), "n2");
+  EXPECT_EQ(h->ops[1].key, History::kNoKey);
+  EXPECT_EQ(h->ops[1].result, OpResult::kInfo);
+  EXPECT_FALSE(h->ops[1].open);
+  EXPECT_EQ(h->Str(h->ops[2].value), "[3,4]");
+  EXPECT_TRUE(h->ops[2].open);
+  EXPECT_EQ(h->ops[2].result, OpResult::kInfo);
+}
+
+void ExpectErrorAtLine(const std::string& text, const std::string& where) {
+  auto h = ParseJsonlHistory(text, "h.jsonl");
+  ASSERT_FALSE(h.ok()) << text;
+  EXPECT_NE(h.status().message().find(where), std::string::npos) << h.status();
+}
+
+TEST(JsonlTest, MalformedInputNamesTheLine) {
+  ExpectErrorAtLine("{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,",
+                    "h.jsonl:2");
+  ExpectErrorAtLine("[1,2]\n", "h.jsonl:1");
+  ExpectErrorAtLine("{\"process\":\"x\",\"type\":\"invoke\",\"f\":\"read\"}\n", "h.jsonl:1");
+  ExpectErrorAtLine("{\"process\":0,\"type\":\"begin\",\"f\":\"read\"}\n", "h.jsonl:1");
+  ExpectErrorAtLine("{\"process\":0,\"type\":\"ok\",\"f\":\"read\"}\n", "h.jsonl:1");
+  ExpectErrorAtLine(
+      "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"
+      "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n",
+      "h.jsonl:2");
+  ExpectErrorAtLine(
+      "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n"
+      "{\"process\":0,\"type\":\"ok\",\"f\":\"write\"}\n",
+      "h.jsonl:2");
+  ExpectErrorAtLine("{\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":tru}\n",
+                    "h.jsonl:1");
+  ExpectErrorAtLine("{\"type\":\"invoke\",\"f\":\"read\"}\n", "missing \"process\"");
+}
+
+TEST(JsonlTest, CanonicalValues) {
+  EXPECT_EQ(*CanonicalJson(" { \"b\" : 1, \"a\" : [ \"x\\u0041\", null ] } "),
+            "{\"a\":[\"xA\",null],\"b\":1}");
+  EXPECT_EQ(*CanonicalJson("-0"), "0");
+  EXPECT_EQ(*CanonicalJson("1.50"), "1.5");
+  EXPECT_FALSE(CanonicalJson("[1,").ok());
+  EXPECT_FALSE(CanonicalJson("1 2").ok());
+}
+
+TEST(EdnTest, ReadsJepsenMaps) {
+  auto h = ParseEdnHistory(R"({:type :invoke, :f :write, :value 3, :process 0, :time 10, :index 0}
+{:type :invoke, :f :read, :value nil, :process 1, :index 1}
+{:type :info, :f :start-partition, :value nil, :process :nemesis}
+{:type :ok, :f :write, :value 3, :process 0, :index 2}
+{:type :ok, :f :read, :value 3, :process 1, :index 3}
+{:type :invoke, :f :cas, :value [3 4], :process 0, :index 4}
+{:type :fail, :f :cas, :value [3 4], :process 0, :index 5}
+)",
+                           "history.edn");
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->ops.size(), 3u);
+  EXPECT_EQ(h->Str(h->ops[0].f), "write");
+  EXPECT_EQ(h->ops[0].invoke_time, 10);
+  EXPECT_EQ(h->Str(h->ops[1].output), "3");
+  EXPECT_EQ(h->Str(h->ops[2].value), "[3,4]");
+  EXPECT_EQ(h->ops[2].result, OpResult::kFail);
+  EXPECT_EQ(h->ops[0].key, History::kNoKey);
+  LinearizableOptions o;
+  EXPECT_EQ(CheckLinearizable(*h, o)->valid, Validity::kValid);
+}
+
+TEST(EdnTest, IndependentKeysAsTuples) {
+  auto h =
+      ParseEdnHistory(R"([#jepsen.history.Op{:type :invoke, :f :write, :value [7 3], :process 0}
+ {:type :ok, :f :write, :value [7 3], :process 0}
+ {:type :invoke, :f :cas, :value [8 [1 2]], :process 1}
+ {:type :ok, :f :cas, :value [8 [1 2]], :process 1}])",
+                      "history.edn");
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->ops.size(), 2u);
+  EXPECT_EQ(h->Str(h->ops[0].key), "7");
+  EXPECT_EQ(h->Str(h->ops[0].value), "3");
+  EXPECT_EQ(h->Str(h->ops[1].key), "8");
+  EXPECT_EQ(h->Str(h->ops[1].value), "[1,2]");
+  LinearizableOptions o;
+  EXPECT_EQ(CheckLinearizable(*h, o)->valid, Validity::kInvalid);  // cas 1->2 on a null register
+  o.initial = "1";
+  EXPECT_EQ(CheckLinearizable(*h, o)->valid, Validity::kValid);
+}
+
+TEST(EdnTest, MalformedInputNamesTheLine) {
+  auto h = ParseEdnHistory("{:type :invoke, :f :read, :process 0}\n{:type :ok :f", "h.edn");
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.status().message().find("h.edn:2"), std::string::npos) << h.status();
+}
+
+TEST(GeneratorTest, RoundTripsThroughJsonl) {
+  GenOptions g;
+  g.seed = 5;
+  g.keys = 3;
+  g.ops = 500;
+  g.info_share = 0.05;
+  g.fail_share = 0.05;
+  History h = GenerateRegisterHistory(g);
+  auto back = ParseJsonlHistory(HistoryToJsonl(h), "gen.jsonl");
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->ops.size(), h.ops.size());
+  EXPECT_EQ(back->events, h.events);
+  for (size_t i = 0; i < h.ops.size(); ++i) {
+    EXPECT_EQ(back->Str(back->ops[i].value), h.Str(h.ops[i].value));
+    EXPECT_EQ(back->Str(back->ops[i].output), h.Str(h.ops[i].output));
+    EXPECT_EQ(back->ops[i].result, h.ops[i].result);
+    EXPECT_EQ(back->ops[i].open, h.ops[i].open);
+  }
+  // Deterministic for a seed.
+  EXPECT_EQ(HistoryToJsonl(GenerateRegisterHistory(g)), HistoryToJsonl(h));
+}
+
+}  // namespace
+}  // namespace splitbrain::checker

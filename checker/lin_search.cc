@@ -1,0 +1,463 @@
+#include "checker/lin_search.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+namespace splitbrain::checker::internal {
+
+std::string QuoteJson(const std::string& s) { return nlohmann::json(s).dump(); }
+
+namespace {
+
+inline uint64_t Mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+
+// Memo of visited configurations: a hash set of (base, counts) where `base` is the exact
+// encoding of (P, state, window bits) and `counts` how many info ops of each group are used.
+// A configuration is skipped when one with the same base and no larger counts was seen.
+class Memo {
+ public:
+  explicit Memo(uint32_t count_words) : count_words_(count_words), buckets_(1024, 0) {}
+
+  // True when the configuration is new (not dominated); it is then recorded.
+  bool Insert(const uint64_t* base, uint32_t base_len, const uint64_t* counts,
+              const uint16_t* counts16, uint32_t groups) {
+    uint64_t h = 0x9E3779B97F4A7C15ull * (base_len + 1);
+    for (uint32_t i = 0; i < base_len; ++i) h = Mix(h ^ base[i]) + i;
+    size_t mask = buckets_.size() - 1;
+    for (uint32_t n = buckets_[h & mask]; n != 0; n = nodes_[n - 1].next) {
+      const Node& node = nodes_[n - 1];
+      if (node.hash != h || node.base_len != base_len) continue;
+      const uint64_t* stored = arena_.data() + node.offset;
+      if (memcmp(stored, base, base_len * sizeof(uint64_t)) != 0) continue;
+      if (groups == 0) return false;
+      const uint16_t* sc = reinterpret_cast<const uint16_t*>(stored + base_len);
+      bool dominated = true;
+      for (uint32_t g = 0; g < groups; ++g) {
+        if (sc[g] > counts16[g]) {
+          dominated = false;
+          break;
+        }
+      }
+      if (dominated) return false;
+    }
+    Node node;
+    node.hash = h;
+    node.offset = arena_.size();
+    node.base_len = base_len;
+    arena_.insert(arena_.end(), base, base + base_len);
+    arena_.insert(arena_.end(), counts, counts + count_words_);
+    node.next = buckets_[h & mask];
+    nodes_.push_back(node);
+    buckets_[h & mask] = static_cast<uint32_t>(nodes_.size());
+    if (nodes_.size() > buckets_.size()) Grow();
+    return true;
+  }
+  size_t size() const { return nodes_.size(); }
+  int64_t Bytes() const {
+    return static_cast<int64_t>(arena_.capacity() * 8 + nodes_.capacity() * sizeof(Node) +
+                                buckets_.capacity() * 4);
+  }
+
+ private:
+  struct Node {
+    uint64_t hash;
+    uint64_t offset;
+    uint32_t base_len;
+    uint32_t next;  // 1-based index of the next node in the bucket; 0 = end
+  };
+  void Grow() {
+    std::vector<uint32_t> b(buckets_.size() * 2, 0);
+    size_t mask = b.size() - 1;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      Node& node = nodes_[i];
+      node.next = b[node.hash & mask];
+      b[node.hash & mask] = static_cast<uint32_t>(i + 1);
+    }
+    buckets_.swap(b);
+  }
+  uint32_t count_words_;
+  std::vector<uint64_t> arena_;
+  std::vector<Node> nodes_;
+  std::vector<uint32_t> buckets_;
+};
+
+}  // namespace
+
+template <class Model>
+SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimits& limits) {
+  SearchOutcome out;
+  model.Bind(ops);
+  const int32_t n = static_cast<int32_t>(ops.size());
+  std::sort(ops.begin(), ops.end(), [](const LinOp& a, const LinOp& b) { return a.call < b.call; });
+
+  // Groups of interchangeable info ops (same kind and arguments), each in call order.
+  std::vector<int32_t> group(n, -1), pos_in_group(n, 0);
+  uint32_t groups = 0;
+  {
+    std::map<std::tuple<uint8_t, uint32_t, uint32_t>, uint32_t> ids;
+    std::vector<int32_t> sizes;
+    for (int32_t i = 0; i < n; ++i) {
+      if (ops[i].required) continue;
+      auto [it, fresh] = ids.emplace(std::make_tuple(ops[i].kind, ops[i].a, ops[i].b), groups);
+      if (fresh) {
+        ++groups;
+        sizes.push_back(0);
+      }
+      group[i] = static_cast<int32_t>(it->second);
+      pos_in_group[i] = sizes[it->second]++;
+    }
+  }
+  const uint32_t count_words = (groups + 3) / 4;
+  std::vector<uint64_t> counts(count_words + 1, 0);
+  uint16_t* group_next = reinterpret_cast<uint16_t*>(counts.data());
+  if (groups > 0) {
+    // Counts are 16-bit: a history with more than 65,535 interchangeable info ops of one kind
+    // on one key is beyond this encoding. Treat such ops as distinct groups instead.
+    std::vector<int32_t> sizes(groups, 0);
+    for (int32_t i = 0; i < n; ++i) {
+      if (group[i] >= 0) sizes[group[i]]++;
+    }
+    for (int32_t s : sizes) {
+      if (s > 65535) {
+        out.verdict = SearchVerdict::kMemory;
+        return out;
+      }
+    }
+  }
+
+  // The event list: entries 1..2n in time order, head 0, tail 2n+1.
+  int32_t required = 0;
+  std::vector<std::pair<int64_t, int32_t>> events;  // (time, +op+1 call / -(op+1) return)
+  events.reserve(2 * n);
+  for (int32_t i = 0; i < n; ++i) {
+    events.push_back({ops[i].call, i + 1});
+    if (ops[i].required) {
+      events.push_back({ops[i].ret, -(i + 1)});
+      ++required;
+    }
+  }
+  std::sort(events.begin(), events.end());
+  const int32_t entries = static_cast<int32_t>(events.size());
+  const int32_t head = 0, tail = entries + 1;
+  std::vector<int32_t> next(entries + 2), prev(entries + 2), entry_op(entries + 2, -1);
+  std::vector<uint8_t> is_call(entries + 2, 0);
+  std::vector<int32_t> call_entry(n, -1), ret_entry(n, -1);
+  for (int32_t e = 1; e <= entries; ++e) {
+    int32_t code = events[e - 1].second;
+    if (code > 0) {
+      entry_op[e] = code - 1;
+      is_call[e] = 1;
+      call_entry[code - 1] = e;
+    } else {
+      entry_op[e] = -code - 1;
+      ret_entry[-code - 1] = e;
+    }
+  }
+  for (int32_t e = 0; e <= entries; ++e) {
+    next[e] = e + 1;
+    prev[e + 1] = e;
+  }
+  next[tail] = tail;
+  prev[head] = head;
+  auto remove = [&](int32_t e) {
+    next[prev[e]] = next[e];
+    prev[next[e]] = prev[e];
+  };
+  auto restore = [&](int32_t e) {
+    next[prev[e]] = e;
+    prev[next[e]] = e;
+  };
+
+  // Linearized ok ops as a bitset; P = first ok op not linearized; hi = last linearized ok op.
+  std::vector<uint64_t> lin((n + 64) / 64 + 1, 0);
+  auto first_required_from = [&](int32_t i) {
+    while (i < n && (!ops[i].required || (lin[i >> 6] >> (i & 63) & 1))) ++i;
+    return i;
+  };
+  int32_t P = first_required_from(0);
+  int32_t hi = -1;
+
+  Memo memo(count_words);
+  std::vector<uint64_t> key;
+  key.reserve(64);
+  auto build_key = [&](uint32_t state, bool flag) {
+    key.clear();
+    key.push_back(static_cast<uint64_t>(static_cast<uint32_t>(P)) |
+                  (static_cast<uint64_t>(flag) << 32));
+    key.push_back(state);
+    // Bits P+1 .. hi, packed from bit 0.
+    int32_t from = P + 1;
+    if (hi >= from) {
+      int32_t nbits = hi - from + 1;
+      for (int32_t done = 0; done < nbits; done += 64) {
+        int32_t bit = from + done;
+        int32_t w = bit >> 6, s = bit & 63;
+        uint64_t word = lin[w] >> s;
+        if (s != 0) word |= lin[w + 1] << (64 - s);
+        int32_t left = nbits - done;
+        if (left < 64) word &= (uint64_t{1} << left) - 1;
+        key.push_back(word);
+      }
+      while (key.size() > 2 && key.back() == 0) key.pop_back();
+    }
+  };
+
+  struct Frame {
+    int32_t op;
+    uint32_t old_state;
+    int32_t old_hi;
+    bool old_flag;
+    bool forced;  // the only child its node needed to try
+  };
+  std::vector<Frame> stack;
+  // The search tree's path, for the explanation: node k = (parent, op).
+  std::vector<std::pair<uint32_t, uint32_t>> path(1, {0, 0});
+  uint32_t cur_node = 0;
+
+  uint32_t state = model.Init();
+  bool flag = false;
+  int32_t remaining = required;
+  int32_t best_depth = -1;
+  uint32_t best_node = 0, best_state = state;
+  int64_t best_blocking = -1;
+  int64_t reported_bytes = 0;
+  uint64_t iterations = 0;
+
+  auto account = [&]() -> SearchVerdict {
+    int64_t bytes = memo.Bytes() +
+                    static_cast<int64_t>(path.capacity() * 8 + stack.capacity() * sizeof(Frame)) +
+                    static_cast<int64_t>(model.Bytes());
+    out.peak_bytes = std::max(out.peak_bytes, bytes);
+    int64_t total = bytes;
+    if (limits.memory_used) {
+      total = limits.memory_used->fetch_add(bytes - reported_bytes) + bytes - reported_bytes;
+    }
+    reported_bytes = bytes;
+    if (limits.max_memory > 0 && total > limits.max_memory) return SearchVerdict::kMemory;
+    if (limits.has_deadline && std::chrono::steady_clock::now() > limits.deadline) {
+      return SearchVerdict::kTimeout;
+    }
+    if (limits.stop && limits.stop->load(std::memory_order_relaxed)) {
+      return SearchVerdict::kCancelled;
+    }
+    return SearchVerdict::kValid;
+  };
+  auto finish = [&](SearchVerdict v) {
+    out.verdict = v;
+    out.configurations = memo.size();
+    account();
+    if (limits.memory_used) limits.memory_used->fetch_sub(reported_bytes);
+    return out;
+  };
+
+  // Twins: the previous ok op (in call order) with the same effect and the same result. Of two
+  // such candidates, linearizing the one that returns first dominates: skip the other.
+  std::vector<int32_t> twin(n, -1);
+  {
+    std::map<std::tuple<uint8_t, uint32_t, uint32_t, uint32_t>, int32_t> last;
+    for (int32_t i = 0; i < n; ++i) {
+      if (!ops[i].required) continue;
+      auto k = std::make_tuple(ops[i].kind, ops[i].a, ops[i].b, ops[i].out);
+      auto it = last.find(k);
+      if (it != last.end()) twin[i] = it->second;
+      last[k] = i;
+    }
+  }
+  auto linearized = [&](int32_t i) { return (lin[i >> 6] >> (i & 63) & 1) != 0; };
+
+  // Grow-only models (kv): until a reset (put), a pending get must see an extension of the
+  // state. resets: the ok resets in call order; the earliest info reset bounds them all.
+  std::vector<int32_t> resets, reset_pos(n, -1);
+  size_t reset_lo = 0;  // resets before it are linearized
+  int64_t first_info_reset = INT64_MAX;
+  for (int32_t i = 0; i < n; ++i) {
+    if (!Model::Resets(ops[i])) continue;
+    if (ops[i].required) {
+      reset_pos[i] = static_cast<int32_t>(resets.size());
+      resets.push_back(i);
+    } else {
+      first_info_reset = std::min(first_info_reset, ops[i].call);
+    }
+  }
+  // Whether some reset not yet linearized may come before an op returning at `ret`.
+  auto reset_possible_before = [&](int64_t ret) {
+    if (first_info_reset < ret) return true;
+    while (reset_lo < resets.size() && linearized(resets[reset_lo])) ++reset_lo;
+    for (size_t k = reset_lo; k < resets.size(); ++k) {
+      int32_t r = resets[k];
+      if (ops[r].call >= ret) return false;
+      if (!linearized(r)) return true;
+    }
+    return false;
+  };
+  auto viable = [&](uint32_t ns) {
+    for (int32_t e = next[head]; e != tail && is_call[e]; e = next[e]) {
+      const LinOp& g = ops[entry_op[e]];
+      if (!g.required || !Model::ReadOnly(g)) continue;
+      if (!model.MayStillObserve(ns, g) && !reset_possible_before(g.ret)) return false;
+    }
+    return true;
+  };
+
+  int32_t entry = next[head];
+  bool fresh = true;  // a node not scanned yet
+
+  // Linearizes op i next if the model allows and the configuration is new: 1 pushed,
+  // 2 already visited (or dominated), 0 not allowed.
+  auto try_push = [&](int32_t i, bool forced) -> int {
+    const LinOp& op = ops[i];
+    const bool info = !op.required;
+    uint32_t ns;
+    if (!model.Step(state, op, &ns) || (info && ns == state)) return 0;
+    if constexpr (Model::kGrowOnly) {
+      if (!Model::ReadOnly(op) && !viable(ns)) return 0;
+    }
+    const int32_t old_p = P, old_hi = hi;
+    const bool nflag = info && Model::kInfoMustBeObserved;
+    if (info) {
+      group_next[group[i]]++;
+    } else {
+      lin[i >> 6] |= uint64_t{1} << (i & 63);
+      if (i == P) P = first_required_from(P + 1);
+      if (i > hi) hi = i;
+    }
+    build_key(ns, nflag);
+    if (memo.Insert(key.data(), static_cast<uint32_t>(key.size()), counts.data(), group_next,
+                    groups)) {
+      stack.push_back({i, state, old_hi, flag, forced});
+      path.push_back({cur_node, static_cast<uint32_t>(i)});
+      cur_node = static_cast<uint32_t>(path.size() - 1);
+      remove(call_entry[i]);
+      if (ret_entry[i] >= 0) remove(ret_entry[i]);
+      if (!info) --remaining;
+      state = ns;
+      flag = nflag;
+      entry = next[head];
+      fresh = true;
+      return 1;
+    }
+    if (info) {
+      group_next[group[i]]--;
+    } else {
+      lin[i >> 6] &= ~(uint64_t{1} << (i & 63));
+      P = old_p;
+      hi = old_hi;
+    }
+    return 2;
+  };
+
+  bool exhausted = false;
+  while (true) {
+    if (remaining == 0) return finish(SearchVerdict::kValid);
+    if ((++iterations & 4095) == 0) {
+      SearchVerdict v = account();
+      if (v != SearchVerdict::kValid) return finish(v);
+    }
+    bool backtrack = false;
+    if (fresh) {
+      fresh = false;
+      // A legal read-only candidate can go first without loss of generality: it is the only
+      // child of this node. If its configuration was seen, this node is already refuted.
+      int32_t forced_op = -1;
+      for (int32_t e = next[head]; e != tail && is_call[e]; e = next[e]) {
+        const LinOp& op = ops[entry_op[e]];
+        uint32_t ns;
+        if (op.required && Model::ReadOnly(op) && model.Step(state, op, &ns)) {
+          forced_op = entry_op[e];
+          break;
+        }
+      }
+      if (forced_op >= 0) {
+        int r = try_push(forced_op, true);
+        if (r == 1) continue;
+        backtrack = true;
+      }
+    }
+    if (backtrack) {
+      // fall through to the backtracking below
+    } else if (entry == tail) {
+      backtrack = true;
+    } else if (is_call[entry]) {
+      const int32_t i = entry_op[entry];
+      const LinOp& op = ops[i];
+      const bool info = !op.required;
+      if ((flag && !Model::Observes(op)) || (info && group_next[group[i]] != pos_in_group[i]) ||
+          (!info && twin[i] >= 0 && !linearized(twin[i]) && ops[twin[i]].ret < op.ret)) {
+        entry = next[entry];
+        continue;
+      }
+      if (try_push(i, false) == 1) continue;
+      entry = next[entry];
+      continue;
+    } else {
+      // The return of an op not yet linearized: nothing later can come first.
+      if (!flag && required - remaining > best_depth) {
+        best_depth = required - remaining;
+        best_node = cur_node;
+        best_state = state;
+        best_blocking = entry_op[entry];
+      }
+      backtrack = true;
+    }
+    if (backtrack) {
+      // Pop until a node with siblings left to try: a forced child was that node's only one.
+      while (true) {
+        if (stack.empty()) {
+          exhausted = true;
+          break;
+        }
+        Frame f = stack.back();
+        stack.pop_back();
+        const int32_t i = f.op;
+        if (ret_entry[i] >= 0) restore(ret_entry[i]);
+        restore(call_entry[i]);
+        if (ops[i].required) {
+          lin[i >> 6] &= ~(uint64_t{1} << (i & 63));
+          if (i < P) P = i;
+          if (reset_pos[i] >= 0) reset_lo = std::min<size_t>(reset_lo, reset_pos[i]);
+          ++remaining;
+        } else {
+          group_next[group[i]]--;
+        }
+        hi = f.old_hi;
+        state = f.old_state;
+        flag = f.old_flag;
+        cur_node = path[cur_node].first;
+        if (!f.forced) {
+          entry = next[call_entry[i]];
+          break;
+        }
+      }
+      if (exhausted) break;
+    }
+  }
+  // Not linearizable: explain with the deepest linearization found.
+  for (uint32_t node = best_node; node != 0; node = path[node].first) {
+    out.prefix.push_back(path[node].second);
+  }
+  std::reverse(out.prefix.begin(), out.prefix.end());
+  out.blocking = best_blocking;
+  out.state_text = model.StateText(best_state);
+  if (best_blocking >= 0) out.needed_text = model.Needed(ops[best_blocking]);
+  return finish(SearchVerdict::kInvalid);
+}
+
+template SearchOutcome SearchKey<RegisterModel>(RegisterModel&, std::vector<LinOp>&,
+                                                const SearchLimits&);
+template SearchOutcome SearchKey<KvModel>(KvModel&, std::vector<LinOp>&, const SearchLimits&);
+template SearchOutcome SearchKey<MutexModel>(MutexModel&, std::vector<LinOp>&, const SearchLimits&);
+template SearchOutcome SearchKey<SetModel>(SetModel&, std::vector<LinOp>&, const SearchLimits&);
+
+}  // namespace splitbrain::checker::internal

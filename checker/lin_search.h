@@ -1,0 +1,58 @@
+// The linearizability search for one key: Wing & Gong's algorithm with Lowe's memoization, as
+// Porcupine does it, plus what makes it finish on long and indeterminate histories:
+//  - a configuration is memoized as (P, the linearized ops after P, state), where P is the first
+//    ok operation not yet linearized: its size depends on concurrency, not on history length;
+//  - indeterminate (info) operations with the same effect are interchangeable: the search only
+//    uses them in call order, and a configuration that has used fewer of each kind dominates one
+//    that has used more (an info operation need never be linearized);
+//  - an info operation is only linearized when it changes the state, and (register) only when
+//    the next operation observes its value.
+// Internal to checker/. One call per key; calls on different keys may run in parallel.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "checker/models.h"
+
+namespace splitbrain::checker::internal {
+
+struct SearchLimits {
+  bool has_deadline = false;
+  std::chrono::steady_clock::time_point deadline;
+  int64_t max_memory = 0;                       // bytes over all keys; 0 = none
+  std::atomic<int64_t>* memory_used = nullptr;  // shared by all keys' searches
+  std::atomic<bool>* stop = nullptr;            // set by another key's verdict: give up
+};
+
+enum class SearchVerdict { kValid, kInvalid, kTimeout, kMemory, kCancelled };
+
+struct SearchOutcome {
+  SearchVerdict verdict = SearchVerdict::kCancelled;
+  uint64_t configurations = 0;  // configurations memoized
+  int64_t peak_bytes = 0;
+  // Invalid only: the deepest linearization found (indices into the key's ops, in order),
+  // the operation that could not follow it (-1 if none was identified), the state after it.
+  std::vector<uint32_t> prefix;
+  int64_t blocking = -1;
+  std::string state_text;
+  std::string needed_text;
+};
+
+template <class Model>
+SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimits& limits);
+
+// The instantiations live in lin_search.cc.
+extern template SearchOutcome SearchKey<RegisterModel>(RegisterModel&, std::vector<LinOp>&,
+                                                       const SearchLimits&);
+extern template SearchOutcome SearchKey<KvModel>(KvModel&, std::vector<LinOp>&,
+                                                 const SearchLimits&);
+extern template SearchOutcome SearchKey<MutexModel>(MutexModel&, std::vector<LinOp>&,
+                                                    const SearchLimits&);
+extern template SearchOutcome SearchKey<SetModel>(SetModel&, std::vector<LinOp>&,
+                                                  const SearchLimits&);
+
+}  // namespace splitbrain::checker::internal

@@ -1,0 +1,392 @@
+// CheckLinearizable: prepares each key's operations for its model (dropping what constrains
+// nothing), checks the keys in parallel with lin_search, and explains a failure.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "checker/checker.h"
+#include "checker/lin_search.h"
+#include "checker/models.h"
+
+namespace splitbrain::checker {
+
+using internal::KvModel;
+using internal::LinOp;
+using internal::MutexModel;
+using internal::RegisterModel;
+using internal::SearchLimits;
+using internal::SearchOutcome;
+using internal::SearchVerdict;
+using internal::SetModel;
+using internal::ValueTable;
+
+nlohmann::json ValidityJson(Validity v) {
+  switch (v) {
+    case Validity::kValid:
+      return true;
+    case Validity::kInvalid:
+      return false;
+    case Validity::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+const char* ValidityName(Validity v) {
+  switch (v) {
+    case Validity::kValid:
+      return "valid";
+    case Validity::kInvalid:
+      return "invalid";
+    case Validity::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+// Local value ids: canonical JSON texts, from the History's interned ids or from parsing.
+class Values {
+ public:
+  explicit Values(const History& h) : h_(h), from_history_(h.StringCount(), internal::kNoValue) {}
+  uint32_t OfHistory(uint32_t hid) {
+    if (from_history_[hid] == internal::kNoValue) from_history_[hid] = OfText(h_.Str(hid));
+    return from_history_[hid];
+  }
+  uint32_t OfText(const std::string& text) {
+    auto it = ids_.find(text);
+    if (it != ids_.end()) return it->second;
+    uint32_t id = static_cast<uint32_t>(table_.texts.size());
+    table_.texts.push_back(text);
+    bool is_string = !text.empty() && text[0] == '"';
+    table_.is_string.push_back(is_string);
+    std::string decoded;
+    if (is_string) {
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      if (j.is_string()) decoded = j.get<std::string>();
+    }
+    table_.strings.push_back(std::move(decoded));
+    ids_.emplace(text, id);
+    return id;
+  }
+  ValueTable& table() { return table_; }
+
+ private:
+  const History& h_;
+  std::vector<uint32_t> from_history_;
+  std::unordered_map<std::string, uint32_t> ids_;
+  ValueTable table_;
+};
+
+Status OpError(const History& h, const Operation& op, const std::string& what) {
+  return Status::InvalidArgument(h.source + ":" + std::to_string(op.invoke_line) + ": " + what);
+}
+
+struct KeyWork {
+  uint32_t key = History::kNoKey;
+  std::vector<LinOp> ops;
+  int64_t dropped = 0;
+  SearchOutcome outcome;
+  double seconds = 0;
+};
+
+// Register: drops info ops whose written value nobody observes (no ok read of it, no cas
+// expecting it): they can always be left out. Repeats until nothing changes.
+void DropUnobservedInfo(KeyWork& w) {
+  while (true) {
+    std::unordered_set<uint32_t> observed;
+    for (const LinOp& op : w.ops) {
+      if (op.kind == RegisterModel::kRead) observed.insert(op.out);
+      if (op.kind == RegisterModel::kCas) observed.insert(op.a);
+    }
+    size_t before = w.ops.size();
+    std::erase_if(w.ops, [&](const LinOp& op) {
+      if (op.required) return false;
+      uint32_t written = op.kind == RegisterModel::kWrite ? op.a : op.b;
+      return !observed.count(written);
+    });
+    w.dropped += static_cast<int64_t>(before - w.ops.size());
+    if (w.ops.size() == before) return;
+  }
+}
+
+Result<std::vector<uint32_t>> ArrayElements(Values& values, const History& h, const Operation& op,
+                                            uint32_t hid, size_t expect) {
+  auto j = nlohmann::json::parse(h.Str(hid), nullptr, false);
+  if (!j.is_array() || (expect && j.size() != expect)) {
+    return OpError(h, op,
+                   "\"" + h.Str(op.f) + "\" needs an array value" +
+                       (expect ? " of " + std::to_string(expect) + " elements" : "") + ", got " +
+                       h.Str(hid));
+  }
+  std::vector<uint32_t> out;
+  for (const auto& e : j) out.push_back(values.OfText(e.dump()));
+  return out;
+}
+
+}  // namespace
+
+Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOptions& o) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string& model = o.model;
+  if (model != "register" && model != "kv" && model != "mutex" && model != "set") {
+    return Status::InvalidArgument("unknown model \"" + model + "\" (register, kv, mutex or set)");
+  }
+  Values values(h);
+  uint32_t initial = values.OfText("null");
+  if (!o.initial.empty()) {
+    if (model != "register") {
+      return Status::InvalidArgument("--initial applies to the register model only");
+    }
+    SB_ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(o.initial));
+    initial = values.OfText(canonical);
+  }
+
+  std::unordered_map<uint32_t, size_t> key_index;
+  std::vector<KeyWork> work;
+  int64_t dropped_total = 0;
+  for (size_t idx = 0; idx < h.ops.size(); ++idx) {
+    const Operation& op = h.ops[idx];
+    const std::string& f = h.Str(op.f);
+    LinOp lo;
+    lo.id = static_cast<uint32_t>(idx);
+    lo.required = op.result == OpResult::kOk;
+    lo.call = op.invoke_event;
+    lo.ret = lo.required ? op.complete_event : kNever;
+    bool is_read = false;
+    if (model == "register") {
+      if (f == "read") {
+        lo.kind = RegisterModel::kRead;
+        lo.out = values.OfHistory(op.output);
+        is_read = true;
+      } else if (f == "write") {
+        lo.kind = RegisterModel::kWrite;
+        lo.a = values.OfHistory(op.value);
+      } else if (f == "cas") {
+        lo.kind = RegisterModel::kCas;
+        SB_ASSIGN_OR_RETURN(auto ab, ArrayElements(values, h, op, op.value, 2));
+        lo.a = ab[0];
+        lo.b = ab[1];
+      } else {
+        return OpError(h, op,
+                       "operation \"" + f + "\" is not in the register model (read, write, cas)");
+      }
+    } else if (model == "kv") {
+      if (f == "get") {
+        lo.kind = KvModel::kGet;
+        lo.out = values.OfHistory(op.output);
+        is_read = true;
+        if (lo.required && !values.table().is_string[lo.out]) {
+          return OpError(h, op, "get must return a string, got " + h.Str(op.output));
+        }
+      } else if (f == "put" || f == "append") {
+        lo.kind = f == "put" ? KvModel::kPut : KvModel::kAppend;
+        lo.a = values.OfHistory(op.value);
+        if (!values.table().is_string[lo.a]) {
+          return OpError(h, op, f + " needs a string value, got " + h.Str(op.value));
+        }
+      } else {
+        return OpError(h, op, "operation \"" + f + "\" is not in the kv model (get, put, append)");
+      }
+    } else if (model == "mutex") {
+      if (f == "acquire") {
+        lo.kind = MutexModel::kAcquire;
+      } else if (f == "release") {
+        lo.kind = MutexModel::kRelease;
+      } else {
+        return OpError(h, op,
+                       "operation \"" + f + "\" is not in the mutex model (acquire, release)");
+      }
+    } else {  // set
+      if (f == "add") {
+        lo.kind = SetModel::kAdd;
+        lo.a = values.OfHistory(op.value);
+      } else if (f == "read") {
+        lo.kind = SetModel::kRead;
+        is_read = true;
+        if (lo.required) {
+          SB_ASSIGN_OR_RETURN(auto elems, ArrayElements(values, h, op, op.output, 0));
+          lo.out = values.OfHistory(op.output);
+          values.table().arrays[lo.out] = std::move(elems);
+        }
+      } else {
+        return OpError(h, op, "operation \"" + f + "\" is not in the set model (add, read)");
+      }
+    }
+    // A failed operation did not happen; an indeterminate read constrains nothing.
+    bool drop = op.result == OpResult::kFail || (is_read && !lo.required);
+    auto [it, fresh] = key_index.emplace(op.key, work.size());
+    if (fresh) {
+      work.emplace_back();
+      work.back().key = op.key;
+    }
+    if (drop) {
+      work[it->second].dropped++;
+    } else {
+      work[it->second].ops.push_back(lo);
+    }
+  }
+  int64_t checked_ops = 0;
+  for (KeyWork& w : work) {
+    if (model == "register") DropUnobservedInfo(w);
+    dropped_total += w.dropped;
+    checked_ops += static_cast<int64_t>(w.ops.size());
+  }
+
+  // Largest keys first, spread over the worker threads.
+  std::vector<size_t> order(work.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return work[a].ops.size() > work[b].ops.size(); });
+  std::atomic<int64_t> memory_used{0};
+  std::atomic<bool> stop{false};
+  SearchLimits limits;
+  if (o.budget.timeout_s > 0) {
+    limits.has_deadline = true;
+    limits.deadline =
+        started + std::chrono::microseconds(static_cast<int64_t>(o.budget.timeout_s * 1e6));
+  }
+  limits.max_memory = o.budget.max_memory_bytes;
+  limits.memory_used = &memory_used;
+  limits.stop = &stop;
+  const ValueTable& table = values.table();
+  std::atomic<size_t> next_key{0};
+  auto worker = [&]() {
+    while (true) {
+      size_t k = next_key.fetch_add(1);
+      if (k >= order.size()) return;
+      KeyWork& w = work[order[k]];
+      if (stop.load()) {
+        w.outcome.verdict = SearchVerdict::kCancelled;
+        continue;
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      if (model == "register") {
+        RegisterModel m(&table, initial);
+        w.outcome = internal::SearchKey(m, w.ops, limits);
+      } else if (model == "kv") {
+        KvModel m(&table);
+        w.outcome = internal::SearchKey(m, w.ops, limits);
+      } else if (model == "mutex") {
+        MutexModel m;
+        w.outcome = internal::SearchKey(m, w.ops, limits);
+      } else {
+        SetModel m(&table);
+        w.outcome = internal::SearchKey(m, w.ops, limits);
+      }
+      w.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      // An invalid key decides the verdict; so does an exhausted budget (unknown at best).
+      if (w.outcome.verdict != SearchVerdict::kValid) stop.store(true);
+    }
+  };
+  int threads = o.budget.threads > 0 ? o.budget.threads
+                                     : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(work.size())));
+  if (threads <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+
+  CheckResult r;
+  uint64_t configurations = 0;
+  int64_t peak = 0;
+  const KeyWork* invalid = nullptr;
+  const KeyWork* exhausted = nullptr;
+  for (size_t k : order) {
+    const KeyWork& w = work[k];
+    configurations += w.outcome.configurations;
+    peak = std::max(peak, w.outcome.peak_bytes);
+    if (w.outcome.verdict == SearchVerdict::kInvalid && !invalid) invalid = &w;
+    if ((w.outcome.verdict == SearchVerdict::kTimeout ||
+         w.outcome.verdict == SearchVerdict::kMemory) &&
+        !exhausted) {
+      exhausted = &w;
+    }
+  }
+  bool all_valid = true;
+  for (const KeyWork& w : work) all_valid &= w.outcome.verdict == SearchVerdict::kValid;
+  r.valid = invalid ? Validity::kInvalid : all_valid ? Validity::kValid : Validity::kUnknown;
+  nlohmann::json& j = r.json;
+  j["valid"] = ValidityJson(r.valid);
+  j["model"] = model;
+  j["keys"] = work.size();
+  j["ops"] = h.ops.size();
+  j["checked_ops"] = checked_ops;
+  j["dropped_ops"] = dropped_total;
+  j["configurations"] = configurations;
+  j["peak_search_bytes"] = peak;
+  auto key_text = [&](uint32_t key) {
+    return key == History::kNoKey ? std::string("(no key)") : h.Str(key);
+  };
+  auto key_json = [&](uint32_t key) -> nlohmann::json {
+    if (key == History::kNoKey) return nullptr;
+    return h.Str(key);
+  };
+  if (invalid) {
+    const KeyWork& w = *invalid;
+    const SearchOutcome& so = w.outcome;
+    nlohmann::json d;
+    d["key"] = key_json(w.key);
+    constexpr size_t kPrefixShown = 100;
+    nlohmann::json prefix = nlohmann::json::array();
+    size_t first = so.prefix.size() > kPrefixShown ? so.prefix.size() - kPrefixShown : 0;
+    for (size_t i = first; i < so.prefix.size(); ++i) {
+      prefix.push_back(h.OpJson(w.ops[so.prefix[i]].id));
+    }
+    d["prefix"] = prefix;
+    d["prefix_length"] = so.prefix.size();
+    d["prefix_truncated"] = first > 0;
+    d["state"] = so.state_text;
+    std::string text = "key " + key_text(w.key) + ": not linearizable. ";
+    if (so.blocking >= 0) {
+      const LinOp& b = w.ops[so.blocking];
+      const Operation& bop = h.ops[b.id];
+      d["op"] = h.OpJson(b.id);
+      d["needed"] = so.needed_text;
+      nlohmann::json conc = nlohmann::json::array();
+      for (const LinOp& x : w.ops) {
+        if (x.id != b.id && x.call < b.ret && x.ret > b.call && conc.size() < 50) {
+          conc.push_back(h.OpJson(x.id));
+        }
+      }
+      d["concurrent"] = conc;
+      std::string desc = "op " + std::to_string(b.id) + " (process " + std::to_string(bop.process) +
+                         ", " + h.Str(bop.f) + " " + h.Str(bop.value);
+      if (bop.result == OpResult::kOk) desc += " -> " + h.Str(bop.output);
+      desc += ", lines " + std::to_string(bop.invoke_line) + "-" +
+              std::to_string(bop.complete_line) + ")";
+      text += "The longest linearizable order found places " + std::to_string(so.prefix.size()) +
+              " operation(s) and leaves the state " + so.state_text + "; " + desc +
+              " cannot be placed next: it needs " + so.needed_text +
+              ", and no operation still open can produce that before it returns.";
+    } else {
+      text += "No order of the operations is accepted by the " + model + " model.";
+    }
+    j["explanation"] = text;
+    j["details"] = d;
+  } else if (r.valid == Validity::kUnknown) {
+    std::string why = "the budget ran out";
+    if (exhausted) {
+      why = std::string(exhausted->outcome.verdict == SearchVerdict::kTimeout
+                            ? "the time budget ran out"
+                            : "the memory budget ran out") +
+            " on key " + key_text(exhausted->key) + " (" + std::to_string(exhausted->ops.size()) +
+            " operations)";
+    }
+    j["explanation"] = "unknown: " + why + "; no anomaly was found before that";
+  }
+  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return r;
+}
+
+}  // namespace splitbrain::checker

@@ -1,0 +1,348 @@
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "checker/brute_force.h"
+#include "checker/checker.h"
+#include "checker/history.h"
+#include "checker/history_gen.h"
+
+namespace splitbrain::checker {
+namespace {
+
+History Parse(const std::string& jsonl) {
+  auto h = ParseJsonlHistory(jsonl, "test.jsonl");
+  EXPECT_TRUE(h.ok()) << h.status();
+  return std::move(h).value();
+}
+
+Validity Check(const History& h, const std::string& model = "register",
+               const std::string& initial = "", int threads = 0) {
+  LinearizableOptions o;
+  o.model = model;
+  o.initial = initial;
+  o.budget.threads = threads;
+  auto r = CheckLinearizable(h, o);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? r->valid : Validity::kUnknown;
+}
+
+TEST(CorpusTest, AgreesWithEveryVerdictInTheManifest) {
+  const std::filesystem::path dir = SPLITBRAIN_CORPUS_DIR;
+  const auto manifest_path = dir / "manifest.json";
+  ASSERT_TRUE(std::filesystem::exists(manifest_path))
+      << "the corpus is missing: " << manifest_path
+      << " (set -DSPLITBRAIN_CORPUS_DIR=... to ../shared/corpus)";
+  std::ifstream in(manifest_path);
+  nlohmann::json manifest = nlohmann::json::parse(in);
+  ASSERT_GE(manifest["files"].size(), 100u);
+  int valid = 0, invalid = 0;
+  for (const auto& f : manifest["files"]) {
+    const std::string file = (dir / f["file"].get<std::string>()).string();
+    auto h = ReadHistoryFile(file);
+    ASSERT_TRUE(h.ok()) << h.status();
+    EXPECT_EQ(h->events, f["events"].get<int64_t>()) << file;
+    LinearizableOptions o;
+    o.model = f["model"];
+    auto r = CheckLinearizable(*h, o);
+    ASSERT_TRUE(r.ok()) << file << ": " << r.status();
+    const Validity expected = f["linearizable"].get<bool>() ? Validity::kValid : Validity::kInvalid;
+    EXPECT_EQ(r->valid, expected) << file << " " << r->json.dump();
+    (expected == Validity::kValid ? valid : invalid)++;
+    if (r->valid == Validity::kInvalid) {
+      EXPECT_TRUE(r->json.contains("explanation")) << file;
+      EXPECT_TRUE(r->json["details"].contains("op")) << file;
+    }
+  }
+  EXPECT_GT(valid, 0);
+  EXPECT_GT(invalid, 0);
+}
+
+// Any disagreement with the brute-force checker on small random histories fails the test.
+TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
+  int valid = 0, invalid = 0, with_info = 0, multi_key = 0;
+  for (uint64_t seed = 1; seed <= 10000; ++seed) {
+    Rng rng(seed * 7919);
+    GenOptions g;
+    g.seed = seed;
+    g.processes = static_cast<int>(rng.Range(2, 4));
+    g.keys = static_cast<int>(rng.Range(1, 3));
+    g.ops = rng.Range(3, 10);
+    g.values = static_cast<int>(rng.Range(2, 3));
+    g.read_share = 0.4;
+    g.write_share = 0.3;
+    g.info_share = rng.Chance(0.5) ? (rng.Chance(0.5) ? 0.25 : 0.5) : 0;
+    g.fail_share = 0.05;
+    g.max_duration = rng.Range(1, 60);
+    History h = GenerateRegisterHistory(g);
+    // Half of them get a corrupted read result, so both verdicts are well represented.
+    if (rng.Chance(0.5)) {
+      std::vector<size_t> reads;
+      for (size_t i = 0; i < h.ops.size(); ++i) {
+        if (h.ops[i].result == OpResult::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
+      }
+      if (!reads.empty()) {
+        int64_t v = rng.Range(-1, g.values);
+        h.ops[reads[rng.Uniform(reads.size())]].output =
+            h.Intern(v < 0 ? "null" : std::to_string(v));
+      }
+    }
+    bool info = false;
+    for (const auto& op : h.ops) info |= op.result == OpResult::kInfo;
+    with_info += info;
+    multi_key += g.keys > 1;
+    const bool expected = BruteForceLinearizable(h);
+    const Validity got = Check(h, "register", "", seed % 2 ? 1 : 2);
+    ASSERT_EQ(got, expected ? Validity::kValid : Validity::kInvalid) << "seed " << seed << "\n"
+                                                                     << HistoryToJsonl(h);
+    (expected ? valid : invalid)++;
+  }
+  EXPECT_GT(valid, 2000);
+  EXPECT_GT(invalid, 2000);
+  EXPECT_GT(with_info, 2000);
+  EXPECT_GT(multi_key, 2000);
+}
+
+// The kv model (and its grow-only pruning) against brute force.
+TEST(DifferentialTest, KvAgreesWithBruteForceOnThreeThousandSmallHistories) {
+  int valid = 0, invalid = 0;
+  for (uint64_t seed = 1; seed <= 3000; ++seed) {
+    Rng rng(seed * 104729);
+    GenOptions g;
+    g.kv = true;
+    g.seed = seed;
+    g.processes = static_cast<int>(rng.Range(2, 4));
+    g.keys = static_cast<int>(rng.Range(1, 2));
+    g.ops = rng.Range(3, 9);
+    g.values = static_cast<int>(rng.Range(2, 3));
+    g.read_share = 0.4;
+    g.write_share = rng.Chance(0.5) ? 0.1 : 0.3;
+    g.info_share = rng.Chance(0.5) ? 0.25 : 0;
+    g.fail_share = 0.05;
+    g.max_duration = rng.Range(1, 60);
+    History h = GenerateRegisterHistory(g);
+    if (rng.Chance(0.5)) {
+      std::vector<size_t> gets;
+      for (size_t i = 0; i < h.ops.size(); ++i) {
+        if (h.ops[i].result == OpResult::kOk && h.Str(h.ops[i].f) == "get") gets.push_back(i);
+      }
+      if (!gets.empty()) {
+        const char* texts[] = {"\"\"", "\"0\"", "\"1,\"", "\"0,1,\"", "\"1,0,\"", "\"2,\""};
+        h.ops[gets[rng.Uniform(gets.size())]].output = h.Intern(texts[rng.Uniform(6)]);
+      }
+    }
+    const bool expected = BruteForceLinearizableKv(h);
+    const Validity got = Check(h, "kv", "", 1);
+    ASSERT_EQ(got, expected ? Validity::kValid : Validity::kInvalid) << "seed " << seed << "\n"
+                                                                     << HistoryToJsonl(h);
+    (expected ? valid : invalid)++;
+  }
+  EXPECT_GT(valid, 600);
+  EXPECT_GT(invalid, 600);
+}
+
+TEST(PropertyTest, InjectedStaleReadOrLostWriteIsCaught) {
+  int injected = 0;
+  for (uint64_t seed = 1; seed <= 300; ++seed) {
+    GenOptions g;
+    g.seed = seed;
+    g.processes = 5;
+    g.keys = static_cast<int>(1 + seed % 3);
+    g.ops = 300;
+    g.values = 0;  // fresh values: the injected read is certainly stale
+    g.info_share = 0.03;
+    g.fail_share = 0.02;
+    History h = GenerateRegisterHistory(g);
+    ASSERT_EQ(Check(h), Validity::kValid) << "seed " << seed;
+    Rng rng(seed);
+    const bool lost_write = seed % 2 == 0;
+    if (!InjectStaleRead(&h, rng, lost_write)) continue;
+    ++injected;
+    ASSERT_EQ(Check(h), Validity::kInvalid)
+        << "seed " << seed << (lost_write ? " lost write" : " stale read");
+  }
+  EXPECT_GT(injected, 200);
+}
+
+TEST(LinearizableTest, LongSingleKeyHistoryWithCrashedClientsIsValid) {
+  GenOptions g;
+  g.seed = 42;
+  g.processes = 10;
+  g.ops = 20000;
+  g.info_share = 0.002;
+  g.values = 5;
+  History h = GenerateRegisterHistory(g);
+  EXPECT_EQ(Check(h), Validity::kValid);
+}
+
+TEST(LinearizableTest, ExampleFromFormatIsLinearizable) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"write","value":3}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":0,"type":"ok","f":"write","value":3}
+{"process":1,"type":"ok","f":"read","value":null}
+{"process":2,"type":"invoke","f":"cas","value":[3,4]}
+{"process":2,"type":"info","f":"cas","value":[3,4]}
+{"process":0,"type":"invoke","f":"read","value":null}
+{"process":0,"type":"ok","f":"read","value":4}
+)");
+  EXPECT_EQ(Check(h), Validity::kValid);
+}
+
+TEST(LinearizableTest, FailedCasIsNotEvidence) {
+  // A failed cas [1,2] says nothing; the read of 2 has no writer: invalid.
+  History h = Parse(R"({"process":0,"type":"invoke","f":"cas","value":[1,2]}
+{"process":0,"type":"fail","f":"cas","value":[1,2]}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"ok","f":"read","value":2}
+)");
+  EXPECT_EQ(Check(h), Validity::kInvalid);
+}
+
+TEST(LinearizableTest, InfoWriteMayTakeEffectAfterItsCompletion) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"write","value":1}
+{"process":0,"type":"info","f":"write","value":1}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"ok","f":"read","value":null}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"ok","f":"read","value":1}
+)");
+  EXPECT_EQ(Check(h), Validity::kValid);
+}
+
+TEST(LinearizableTest, InfoWriteTakesEffectAtMostOnce) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"write","value":1}
+{"process":0,"type":"info","f":"write","value":1}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"ok","f":"read","value":1}
+{"process":1,"type":"invoke","f":"write","value":2}
+{"process":1,"type":"ok","f":"write","value":2}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"ok","f":"read","value":1}
+)");
+  EXPECT_EQ(Check(h), Validity::kInvalid);
+}
+
+TEST(LinearizableTest, InitialValue) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"read","value":null}
+{"process":0,"type":"ok","f":"read","value":0}
+)");
+  EXPECT_EQ(Check(h), Validity::kInvalid);
+  EXPECT_EQ(Check(h, "register", "0"), Validity::kValid);
+}
+
+TEST(LinearizableTest, KeysAreIndependent) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"write","key":"a","value":1}
+{"process":0,"type":"ok","f":"write","key":"a","value":1}
+{"process":1,"type":"invoke","f":"read","key":"b","value":null}
+{"process":1,"type":"ok","f":"read","key":"b","value":null}
+{"process":1,"type":"invoke","f":"read","key":"a","value":null}
+{"process":1,"type":"ok","f":"read","key":"a","value":1}
+)");
+  EXPECT_EQ(Check(h), Validity::kValid);
+  h.ops[1].output = h.Intern("1");  // b never written
+  EXPECT_EQ(Check(h), Validity::kInvalid);
+}
+
+TEST(LinearizableTest, KvModel) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"append","key":"x","value":"a"}
+{"process":1,"type":"invoke","f":"append","key":"x","value":"b"}
+{"process":0,"type":"ok","f":"append","key":"x","value":"a"}
+{"process":1,"type":"ok","f":"append","key":"x","value":"b"}
+{"process":0,"type":"invoke","f":"get","key":"x","value":null}
+{"process":0,"type":"ok","f":"get","key":"x","value":"ba"}
+)");
+  EXPECT_EQ(Check(h, "kv"), Validity::kValid);
+  h.ops[2].output = h.Intern("\"bb\"");
+  EXPECT_EQ(Check(h, "kv"), Validity::kInvalid);
+}
+
+TEST(LinearizableTest, MutexModel) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"acquire","key":"l","value":null}
+{"process":0,"type":"ok","f":"acquire","key":"l","value":1}
+{"process":1,"type":"invoke","f":"acquire","key":"l","value":null}
+{"process":1,"type":"ok","f":"acquire","key":"l","value":2}
+)");
+  EXPECT_EQ(Check(h, "mutex"), Validity::kInvalid);
+}
+
+TEST(LinearizableTest, SetModel) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"add","value":1}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":0,"type":"ok","f":"add","value":1}
+{"process":1,"type":"ok","f":"read","value":[1]}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"ok","f":"read","value":[]}
+)");
+  EXPECT_EQ(Check(h, "set"), Validity::kInvalid);
+  h.ops[2].output = h.Intern("[1]");
+  EXPECT_EQ(Check(h, "set"), Validity::kValid);
+}
+
+TEST(LinearizableTest, UnknownModelOrOperationIsAnError) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"frob","value":null}
+{"process":0,"type":"ok","f":"frob","value":null}
+)");
+  LinearizableOptions o;
+  o.model = "queue";
+  EXPECT_FALSE(CheckLinearizable(h, o).ok());
+  o.model = "register";
+  auto r = CheckLinearizable(h, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("test.jsonl:1"), std::string::npos) << r.status();
+}
+
+TEST(LinearizableTest, ExplanationNamesTheOperationAndState) {
+  History h = Parse(R"({"process":0,"type":"invoke","f":"write","key":"k","value":1}
+{"process":0,"type":"ok","f":"write","key":"k","value":1}
+{"process":0,"type":"invoke","f":"write","key":"k","value":2}
+{"process":0,"type":"ok","f":"write","key":"k","value":2}
+{"process":1,"type":"invoke","f":"read","key":"k","value":null}
+{"process":1,"type":"ok","f":"read","key":"k","value":1}
+)");
+  LinearizableOptions o;
+  auto r = CheckLinearizable(h, o);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->valid, Validity::kInvalid);
+  const auto& d = r->json["details"];
+  EXPECT_EQ(d["key"], "k");
+  EXPECT_EQ(d["op"]["index"], 2);
+  EXPECT_EQ(d["op"]["process"], 1);
+  EXPECT_EQ(d["needed"], "1");
+  EXPECT_EQ(d["state"], "2");
+  EXPECT_EQ(d["prefix_length"], 2);
+  EXPECT_EQ(d["prefix"][1]["value"], 2);
+  EXPECT_EQ(r->json["valid"], false);
+  EXPECT_NE(r->json["explanation"].get<std::string>().find("needs 1"), std::string::npos);
+}
+
+// A hard history: many processes on one key, values that repeat. Tight budgets must give
+// unknown, never valid or invalid.
+TEST(LinearizableTest, BudgetsGiveUnknownNeverValid) {
+  GenOptions g;
+  g.seed = 7;
+  g.processes = 40;
+  g.ops = 20000;
+  g.values = 3;
+  g.info_share = 0.01;
+  g.max_duration = 400;
+  History h = GenerateRegisterHistory(g);
+  Rng rng(3);
+  LinearizableOptions o;
+  o.budget.max_memory_bytes = 4096;
+  auto r = CheckLinearizable(h, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->valid, Validity::kUnknown) << r->json.dump();
+  EXPECT_EQ(r->json["valid"], "unknown");
+  EXPECT_NE(r->json["explanation"].get<std::string>().find("memory"), std::string::npos);
+  o.budget.max_memory_bytes = 0;
+  o.budget.timeout_s = 1e-6;
+  r = CheckLinearizable(h, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->valid, Validity::kUnknown) << r->json.dump();
+  EXPECT_NE(r->json["explanation"].get<std::string>().find("time"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace splitbrain::checker

@@ -1,0 +1,133 @@
+// CheckRaftInvariants: safety invariants over the nodes' event logs (docs/CONTRACTS.md).
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "checker/checker.h"
+
+namespace splitbrain::checker {
+
+Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths) {
+  std::map<int64_t, std::set<std::string>> leaders;  // term → nodes that led it
+  struct Applied {
+    int64_t term;
+    std::string hash, node;
+  };
+  std::map<int64_t, Applied> applied;  // index → first (term, hash) seen
+  nlohmann::json violations = nlohmann::json::array();
+  size_t violation_count = 0;
+  std::string first;
+  int64_t events = 0, max_term = 0, max_applied = 0, elections = 0;
+  auto violate = [&](const std::string& kind, const std::string& text, nlohmann::json data) {
+    ++violation_count;
+    if (first.empty()) first = text;
+    if (violations.size() < 100) {
+      data["kind"] = kind;
+      data["text"] = text;
+      violations.push_back(std::move(data));
+    }
+  };
+  for (const std::string& path : paths) {
+    std::ifstream in(path);
+    if (!in) return Status::IoError("cannot open " + path);
+    std::string line;
+    int64_t lineno = 0;
+    std::string file_node = std::filesystem::path(path).parent_path().filename().string();
+    int64_t commit = -1;  // within one process lifetime
+    while (std::getline(in, line)) {
+      ++lineno;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto e = nlohmann::json::parse(line, nullptr, false);
+      auto where = path + ":" + std::to_string(lineno);
+      if (!e.is_object() || !e.contains("event") || !e["event"].is_string()) {
+        // A torn last line (the node was killed mid-write) is expected evidence, not an error.
+        if (in.peek() == EOF) break;
+        return Status::InvalidArgument(where + ": not an event object");
+      }
+      ++events;
+      std::string node = e.value("node", file_node);
+      const std::string ev = e["event"];
+      int64_t term = e.value("term", int64_t{0});
+      max_term = std::max(max_term, term);
+      if (ev == "start") {
+        commit = e.value("commit", int64_t{-1});
+      } else if (ev == "role") {
+        if (e.value("role", std::string()) == "leader") {
+          ++elections;
+          auto& set = leaders[term];
+          set.insert(node);
+          if (set.size() == 2) {
+            violate("two-leaders",
+                    "term " + std::to_string(term) + " has two leaders: " + *set.begin() + " and " +
+                        *std::next(set.begin()) + " (" + where + ")",
+                    {{"term", term}, {"nodes", set}, {"at", where}});
+          }
+        }
+      } else if (ev == "commit") {
+        int64_t index = e.value("index", int64_t{-1});
+        if (index < commit) {
+          violate("commit-decreased",
+                  node + "'s commit index went from " + std::to_string(commit) + " to " +
+                      std::to_string(index) + " (" + where + ")",
+                  {{"node", node}, {"from", commit}, {"to", index}, {"at", where}});
+        }
+        commit = std::max(commit, index);
+      } else if (ev == "apply") {
+        int64_t index = e.value("index", int64_t{-1});
+        std::string hash = e.value("hash", std::string());
+        max_applied = std::max(max_applied, index);
+        auto [it, fresh] = applied.emplace(index, Applied{term, hash, node});
+        if (!fresh && (it->second.term != term || it->second.hash != hash)) {
+          violate(
+              "apply-mismatch",
+              "index " + std::to_string(index) + ": " + it->second.node + " applied (term " +
+                  std::to_string(it->second.term) + ", " + it->second.hash + ") but " + node +
+                  " applied (term " + std::to_string(term) + ", " + hash + ") (" + where + ")",
+              {{"index", index},
+               {"first",
+                {{"node", it->second.node}, {"term", it->second.term}, {"hash", it->second.hash}}},
+               {"second", {{"node", node}, {"term", term}, {"hash", hash}}},
+               {"at", where}});
+        }
+      }
+    }
+  }
+  CheckResult r;
+  r.valid = violation_count                ? Validity::kInvalid
+            : paths.empty() || events == 0 ? Validity::kUnknown
+                                           : Validity::kValid;
+  auto& j = r.json;
+  j["valid"] = ValidityJson(r.valid);
+  j["nodes"] = paths.size();
+  j["events"] = events;
+  j["max_term"] = max_term;
+  j["leader_elections"] = elections;
+  j["terms_with_leader"] = leaders.size();
+  j["max_applied_index"] = max_applied;
+  j["violations"] = violation_count;
+  if (violation_count) {
+    j["explanation"] = std::to_string(violation_count) + " invariant violation(s); first: " + first;
+    j["details"] = {{"violations", violations}};
+  } else if (r.valid == Validity::kUnknown) {
+    j["explanation"] = "no node event logs to check";
+  }
+  return r;
+}
+
+Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir) {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  std::filesystem::path nodes = std::filesystem::path(run_dir) / "nodes";
+  if (std::filesystem::is_directory(nodes, ec)) {
+    for (const auto& d : std::filesystem::directory_iterator(nodes, ec)) {
+      auto p = d.path() / "events.jsonl";
+      if (std::filesystem::exists(p, ec)) paths.push_back(p.string());
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  return CheckRaftInvariants(paths);
+}
+
+}  // namespace splitbrain::checker

@@ -1,0 +1,51 @@
+// RunChecker: the checkers by name, for the harness.
+#include <filesystem>
+
+#include "checker/checker.h"
+
+namespace splitbrain::checker {
+
+Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& in) {
+  auto need_history = [&]() -> Status {
+    if (!in.history) return Status::InvalidArgument("checker " + name + " needs a history");
+    return Status::Ok();
+  };
+  if (name == "linearizable") {
+    SB_RETURN_IF_ERROR(need_history());
+    LinearizableOptions o;
+    o.model = in.model;
+    o.budget = in.budget;
+    return CheckLinearizable(*in.history, o);
+  }
+  if (name == "set") {
+    SB_RETURN_IF_ERROR(need_history());
+    return CheckSet(*in.history);
+  }
+  if (name == "counter") {
+    SB_RETURN_IF_ERROR(need_history());
+    return CheckCounter(*in.history);
+  }
+  if (name == "bank") {
+    SB_RETURN_IF_ERROR(need_history());
+    return CheckBank(*in.history, in.bank_total);
+  }
+  if (name == "lock") {
+    SB_RETURN_IF_ERROR(need_history());
+    return CheckLock(*in.history, in.budget);
+  }
+  if (name == "raft-invariants") return CheckRaftInvariantsDir(in.run_dir);
+  if (name == "availability") {
+    SB_RETURN_IF_ERROR(need_history());
+    std::vector<FaultEvent> faults;
+    auto path = std::filesystem::path(in.run_dir) / "nemesis.jsonl";
+    if (!in.run_dir.empty() && std::filesystem::exists(path)) {
+      SB_ASSIGN_OR_RETURN(faults, ReadNemesisLog(path.string()));
+    }
+    return CheckAvailability(*in.history, faults, in.availability);
+  }
+  return Status::InvalidArgument("unknown checker \"" + name +
+                                 "\" (linearizable, set, counter, bank, lock, raft-invariants, "
+                                 "availability)");
+}
+
+}  // namespace splitbrain::checker

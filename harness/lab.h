@@ -1,0 +1,57 @@
+// Lab: the private network a run's nodes live in (DESIGN.md "The lab"). The harness re-executes
+// itself inside new user + network + PID + mount namespaces (`unshare`), where it is root and
+// PID 1: when it dies, the kernel kills every node and frees every namespace and nftables rule
+// with it. Inside, a bridge `sb0` (10.77.0.1/24, where the clients live) and, per node, a network
+// namespace held by a `sleep` process, joined to the bridge by a veth, with address
+// 10.77.0.(10+i). Network faults are nftables rules inside the node namespaces.
+// Not thread-safe: the harness calls it from one thread at a time (the nemesis's).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "harness/subprocess.h"
+#include "nemesis/fault.h"
+
+namespace splitbrain::harness {
+
+// True in a process that ReexecInLab started (and its children).
+bool InsideLab();
+
+// Checks that this machine lets us create the lab's namespaces; kUnsupported says exactly what
+// is missing and what to change.
+Status ProbeLabSupport();
+
+// Replaces this process with `unshare ... -- /proc/self/exe argv[1..]` inside a fresh lab.
+// Returns only on failure. `argv` is the program's own argv.
+Status ReexecInLab(int argc, char** argv);
+
+class Lab {
+ public:
+  // Builds the bridge and one namespace per node (ids n1..nN). Must run InsideLab().
+  static Result<std::unique_ptr<Lab>> Create(int nodes, const std::string& log_dir);
+  ~Lab();  // kills the namespace holders (their namespaces vanish with them)
+
+  const std::vector<std::string>& ids() const { return ids_; }
+  std::string Ip(const std::string& id) const;          // "10.77.0.11" for n1
+  static std::string BridgeIp() { return "10.77.0.1"; }  // the clients' address
+  // Prefix that runs a command inside the node's network namespace.
+  std::vector<std::string> InNode(const std::string& id) const;
+  // Replaces every node's rules with `rules` (empty: no rules). Atomic per node.
+  Status SetRules(const std::vector<nemesis::NetRule>& rules);
+  // The nftables script a node gets for `rules` (exposed for tests).
+  std::string RulesFor(const std::string& id, const std::vector<nemesis::NetRule>& rules) const;
+  // The namespace inode numbers of the node namespaces (for leak tests).
+  std::vector<std::string> NamespaceIds() const;
+
+ private:
+  Lab() = default;
+  Status AddNode(int i, const std::string& log_dir);
+  int Index(const std::string& id) const;
+  std::vector<std::string> ids_;
+  std::vector<std::unique_ptr<ManagedProcess>> holders_;
+};
+
+}  // namespace splitbrain::harness

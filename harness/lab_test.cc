@@ -1,0 +1,188 @@
+// Integration tests of the lab: real namespaces, real nftables, real signals. The binary
+// re-executes itself inside a lab (see main below); where the kernel refuses the namespaces,
+// every test is skipped with the reason.
+#include "harness/lab.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "harness/subprocess.h"
+
+namespace splitbrain::harness {
+namespace {
+
+std::string g_skip_reason;
+std::string g_standin;
+
+std::string ReadFile(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class LabTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!g_skip_reason.empty()) GTEST_SKIP() << g_skip_reason;
+    dir_ = std::filesystem::temp_directory_path() / ("lab_test_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // Waits (deadline 3 s) until `path` contains `text`.
+  bool WaitFor(const std::string& path, const std::string& text) {
+    for (int i = 0; i < 300; ++i) {
+      if (ReadFile(path).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  std::vector<std::string> In(const Lab& lab, const std::string& id, std::vector<std::string> cmd) {
+    auto p = lab.InNode(id);
+    p.insert(p.end(), cmd.begin(), cmd.end());
+    return p;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(LabTest, NodesReachEachOtherAndTheBridge) {
+  auto lab = Lab::Create(3, dir_);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  ManagedProcess server;
+  ASSERT_TRUE(server.Start(In(**lab, "n2", {g_standin, "serve", "9000"}), dir_ / "n2.log").ok());
+  ASSERT_TRUE(WaitFor(dir_ / "n2.log", "listening"));
+  auto r = RunCommand(In(**lab, "n1", {g_standin, "probe", "tcp", (*lab)->Ip("n2"), "9000"}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_NE(r->output.find("hello 10.77.0.11"), std::string::npos) << r->output;
+  // The clients' side (the bridge namespace, this process) reaches the node too.
+  auto c = RunCommand({g_standin, "probe", "tcp", (*lab)->Ip("n2"), "9000"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->exit_code, 0) << c->output;
+}
+
+TEST_F(LabTest, OneWayCutStopsAToBWhileBReachesA) {
+  auto lab = Lab::Create(2, dir_);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  const std::string a = (*lab)->Ip("n1"), b = (*lab)->Ip("n2");
+  ManagedProcess sa, sb;
+  ASSERT_TRUE(sa.Start(In(**lab, "n1", {g_standin, "serve", "9000"}), dir_ / "a.log").ok());
+  ASSERT_TRUE(sb.Start(In(**lab, "n2", {g_standin, "serve", "9000"}), dir_ / "b.log").ok());
+  ASSERT_TRUE(WaitFor(dir_ / "a.log", "listening") && WaitFor(dir_ / "b.log", "listening"));
+  ASSERT_TRUE((*lab)->SetRules({{"n1", "n2", nemesis::NetMode::kOneWay, 1.0}}).ok());
+
+  // A's connection to B: its SYN never reaches B.
+  auto ab = RunCommand(In(**lab, "n1", {g_standin, "probe", "tcp", b, "9000"}));
+  ASSERT_TRUE(ab.ok());
+  EXPECT_NE(ab->exit_code, 0) << "A reached B through a one-way cut: " << ab->output;
+  // A's datagrams to B are dropped too.
+  ASSERT_TRUE(RunCommand(In(**lab, "n1", {g_standin, "probe", "udp", b, "9000"})).ok());
+  // B's connection to A works both ways (A's replies travel in the reply direction).
+  auto ba = RunCommand(In(**lab, "n2", {g_standin, "probe", "tcp", a, "9000"}));
+  ASSERT_TRUE(ba.ok());
+  EXPECT_EQ(ba->exit_code, 0) << ba->output;
+  EXPECT_NE(ba->output.find("hello " + b), std::string::npos);
+  ASSERT_TRUE(RunCommand(In(**lab, "n2", {g_standin, "probe", "udp", a, "9000"})).ok());
+  EXPECT_TRUE(WaitFor(dir_ / "a.log", "udp from " + b));
+  // At the packet level: B's server never saw a packet from A, A's saw B's.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(ReadFile(dir_ / "b.log").find("from " + a), std::string::npos) << ReadFile(dir_ / "b.log");
+  EXPECT_NE(ReadFile(dir_ / "a.log").find("tcp from " + b), std::string::npos);
+
+  // Healing restores A→B.
+  ASSERT_TRUE((*lab)->SetRules({}).ok());
+  auto healed = RunCommand(In(**lab, "n1", {g_standin, "probe", "tcp", b, "9000"}));
+  ASSERT_TRUE(healed.ok());
+  EXPECT_EQ(healed->exit_code, 0);
+}
+
+TEST_F(LabTest, DropCutsBothDirectionsForTcpAndLossDropsSome) {
+  auto lab = Lab::Create(2, dir_);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  const std::string a = (*lab)->Ip("n1"), b = (*lab)->Ip("n2");
+  ManagedProcess sa;
+  ASSERT_TRUE(sa.Start(In(**lab, "n1", {g_standin, "serve", "9000"}), dir_ / "a.log").ok());
+  ASSERT_TRUE(WaitFor(dir_ / "a.log", "listening"));
+  // n1 drops everything from n2 (Jepsen's drop): B cannot even connect to A.
+  ASSERT_TRUE((*lab)->SetRules({{"n2", "n1", nemesis::NetMode::kDrop, 1.0}}).ok());
+  auto ba = RunCommand(In(**lab, "n2", {g_standin, "probe", "tcp", a, "9000"}));
+  ASSERT_TRUE(ba.ok());
+  EXPECT_NE(ba->exit_code, 0);
+  // Half the datagrams lost: of 200, some but not all arrive.
+  ASSERT_TRUE((*lab)->SetRules({{"n2", "n1", nemesis::NetMode::kLoss, 0.5}}).ok());
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(RunCommand(In(**lab, "n2", {g_standin, "probe", "udp", a, "9000"})).ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::string log = ReadFile(dir_ / "a.log");
+  size_t got = 0;
+  for (size_t p = 0; (p = log.find("udp from", p)) != std::string::npos; ++p) ++got;
+  EXPECT_GT(got, 15u);
+  EXPECT_LT(got, 85u);
+}
+
+TEST_F(LabTest, KillPauseResumeActOnTheWholeProcessGroup) {
+  const std::string family = dir_ / "family";
+  ManagedProcess p;
+  ASSERT_TRUE(p.Start({g_standin, "family", family}, dir_ / "f.log").ok());
+  ASSERT_TRUE(WaitFor(family, " "));
+  pid_t parent = 0, child = 0;
+  std::istringstream(ReadFile(family)) >> parent >> child;
+  ASSERT_GT(child, 0);
+  ASSERT_TRUE(p.Kill().ok());
+  // The child dies too (it is in the group); as PID 1 we reap it.
+  bool gone = false;
+  for (int i = 0; i < 300 && !gone; ++i) {
+    waitpid(-1, nullptr, WNOHANG);
+    gone = kill(child, 0) != 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "the node's child survived SIGKILL of the group";
+
+  const std::string tick = dir_ / "tick";
+  ManagedProcess t;
+  ASSERT_TRUE(t.Start({g_standin, "tick", tick}, dir_ / "t.log").ok());
+  ASSERT_TRUE(WaitFor(tick, "\n"));
+  ASSERT_TRUE(t.Signal(SIGSTOP).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const std::string frozen = ReadFile(tick);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(ReadFile(tick), frozen) << "a paused process kept running";
+  ASSERT_TRUE(t.Signal(SIGCONT).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_NE(ReadFile(tick), frozen) << "a resumed process did not run";
+  ASSERT_TRUE(t.Kill().ok());
+  EXPECT_FALSE(t.Running());
+  // Restart: the same ManagedProcess starts again.
+  ASSERT_TRUE(t.Start({g_standin, "tick", tick}, dir_ / "t.log").ok());
+  EXPECT_TRUE(t.Running());
+  ASSERT_TRUE(t.Terminate(std::chrono::seconds(1)).ok());
+  EXPECT_FALSE(t.Running());
+}
+
+}  // namespace
+}  // namespace splitbrain::harness
+
+int main(int argc, char** argv) {
+  using namespace splitbrain::harness;
+  std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  splitbrain::harness::g_standin =
+      (std::filesystem::path(self).parent_path() / "splitbrain-standin").string();
+  bool listing = false;
+  for (int i = 1; i < argc; ++i) listing |= std::string(argv[i]) == "--gtest_list_tests";
+  if (!listing && !InsideLab()) {
+    splitbrain::Status s = ProbeLabSupport();
+    if (s.ok()) {
+      s = ReexecInLab(argc, argv);  // returns only on failure
+    }
+    g_skip_reason = s.message();
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,247 @@
+// splitbrain: the controller's command line (DESIGN.md "Commands and exit codes").
+//   splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit SECONDS] [--node-binary PATH]
+//   splitbrain check ...            (checker/check_command.h)
+//   splitbrain report STORE         (results/report.h)
+// `run` validates the whole plan, then re-executes itself inside a private lab (lab.h) and runs
+// each test. Exit: 0 every test as expected, 1 some not, 2 unknown, 255 the harness failed
+// (a bad plan or command line included).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "checker/check_command.h"
+#include "common/log.h"
+#include "harness/lab.h"
+#include "harness/plan.h"
+#include "harness/runner.h"
+#include "harness/subprocess.h"
+#include "results/report.h"
+
+namespace splitbrain::harness {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted.store(true); }
+
+constexpr char kUsage[] =
+    "usage: splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit SECONDS]\n"
+    "                      [--node-binary PATH] [--log-level debug|info|warn|error]\n"
+    "       splitbrain check --model MODEL HISTORY [--json] [--timeout SECONDS]\n"
+    "       splitbrain report STORE\n";
+
+struct RunArgs {
+  std::string plan;
+  std::string store = "store";
+  std::optional<uint64_t> seed;
+  std::optional<int64_t> time_limit_ns;
+  std::string node_binary;
+};
+
+Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
+  RunArgs r;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto value = [&](const std::string& flag) -> Result<std::string> {
+      if (i + 1 >= a.size()) return Status::InvalidArgument(flag + " needs a value");
+      return a[++i];
+    };
+    if (a[i] == "--store") {
+      SB_ASSIGN_OR_RETURN(r.store, value("--store"));
+    } else if (a[i] == "--seed") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--seed"));
+      try {
+        size_t pos = 0;
+        r.seed = std::stoull(v, &pos);
+        if (pos != v.size() || v[0] == '-') throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        return Status::InvalidArgument("--seed '" + v + "' is not a non-negative integer");
+      }
+    } else if (a[i] == "--time-limit") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--time-limit"));
+      auto d = ParseDuration(v);
+      if (!d.ok() || *d <= 0) return Status::InvalidArgument("--time-limit '" + v + "' is not a duration");
+      r.time_limit_ns = *d;
+    } else if (a[i] == "--node-binary") {
+      SB_ASSIGN_OR_RETURN(r.node_binary, value("--node-binary"));
+    } else if (a[i] == "--log-level") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--log-level"));
+      LogLevel l;
+      if (!ParseLogLevel(v, &l)) return Status::InvalidArgument("--log-level '" + v + "' is unknown");
+      SetLogLevel(l);
+    } else if (!a[i].empty() && a[i][0] == '-') {
+      return Status::InvalidArgument("unknown flag " + a[i]);
+    } else if (r.plan.empty()) {
+      r.plan = a[i];
+    } else {
+      return Status::InvalidArgument("more than one plan given ('" + r.plan + "', '" + a[i] + "')");
+    }
+  }
+  if (r.plan.empty()) return Status::InvalidArgument("no plan given");
+  return r;
+}
+
+const char* VerdictName(const nlohmann::json& v) {
+  if (v == true) return "valid";
+  if (v == false) return "INVALID";
+  return "unknown";
+}
+
+int Summarise(const std::vector<TestOutcome>& outcomes) {
+  std::cout << "\n"
+            << std::left;
+  char line[1024];
+  snprintf(line, sizeof line, "%-32s %-8s %-8s %-5s %8s %9s  %s\n", "test", "verdict", "expected",
+           "exit", "ops", "duration", "report");
+  std::cout << line;
+  int worst = 0;
+  bool any1 = false, any2 = false, any255 = false;
+  for (const auto& o : outcomes) {
+    std::string report = o.run_dir.empty() ? "-" : o.run_dir + "/report.html";
+    snprintf(line, sizeof line, "%-32s %-8s %-8s %-5d %8lld %8.1fs  %s\n", o.name.c_str(),
+             VerdictName(o.valid), o.expect.c_str(), o.exit_code,
+             static_cast<long long>(o.stats.value("ops", int64_t{0})), o.duration_s, report.c_str());
+    std::cout << line;
+    if (!o.why.empty()) std::cout << "    why: " << o.why << "\n";
+    any1 |= o.exit_code == 1;
+    any2 |= o.exit_code == 2;
+    any255 |= o.exit_code == 255;
+  }
+  std::cout.flush();
+  // The harness failing outranks everything; then a wrong verdict; then unknown.
+  worst = any255 ? 255 : any1 ? 1 : any2 ? 2 : 0;
+  return worst;
+}
+
+// Hidden: `splitbrain lab-selftest N` builds a lab with N node namespaces, each running a
+// process, with network rules in place, prints "ready" and waits to be killed. The leak test
+// SIGKILLs it and checks nothing is left behind.
+int LabSelftest(int argc, char** argv) {
+  if (!InsideLab()) {
+    Status s = ProbeLabSupport();
+    if (s.ok()) s = ReexecInLab(argc, argv);
+    std::cerr << "splitbrain: " << s << "\n";
+    return 2;
+  }
+  const int n = argc > 2 ? atoi(argv[2]) : 3;
+  const std::string dir = "/tmp/splitbrain-selftest-" + std::to_string(getppid());
+  std::filesystem::create_directories(dir);
+  auto lab = Lab::Create(n, dir);
+  if (!lab.ok()) {
+    std::cerr << "splitbrain: " << lab.status() << "\n";
+    return 2;
+  }
+  std::vector<std::unique_ptr<ManagedProcess>> procs;
+  for (const auto& id : (*lab)->ids()) {
+    auto cmd = (*lab)->InNode(id);
+    cmd.insert(cmd.end(), {"sleep", "infinity"});
+    procs.push_back(std::make_unique<ManagedProcess>());
+    if (!procs.back()->Start(cmd, dir + "/" + id + ".log").ok()) return 2;
+  }
+  Status s = (*lab)->SetRules({{"n1", "n2", nemesis::NetMode::kDrop, 1.0}});
+  if (!s.ok()) {
+    std::cerr << "splitbrain: " << s << "\n";
+    return 2;
+  }
+  std::filesystem::remove_all(dir);
+  std::cout << "ready";
+  for (const auto& ns : (*lab)->NamespaceIds()) std::cout << " " << ns;
+  std::cout << std::endl;
+  while (true) pause();
+}
+
+int Run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 2, argv + argc);
+  auto ra = ParseRunArgs(args);
+  if (!ra.ok()) {
+    std::cerr << "splitbrain run: " << ra.status().message() << "\n" << kUsage;
+    return 255;
+  }
+  // The whole plan is validated before anything starts.
+  auto plans = ParsePlanFile(ra->plan);
+  if (!plans.ok()) {
+    std::cerr << "splitbrain: " << plans.status().message() << "\n";
+    return 255;
+  }
+  for (auto& p : *plans) {
+    if (ra->seed) p.seed = ra->seed;
+    if (ra->time_limit_ns) p.time_limit_ns = *ra->time_limit_ns;
+  }
+  std::string node_binary = ra->node_binary;
+  if (node_binary.empty() && !plans->empty() && !(*plans)[0].node.binary.empty()) {
+    node_binary = (*plans)[0].node.binary;
+  }
+  if (node_binary.empty()) node_binary = FindNodeBinary();
+  if (node_binary.empty() || access(node_binary.c_str(), X_OK) != 0) {
+    std::cerr << "splitbrain: cannot find splitbrain-node (looked next to splitbrain, in "
+                 "../node/ and in PATH); pass --node-binary PATH\n";
+    return 255;
+  }
+  node_binary = std::filesystem::absolute(node_binary).string();
+
+  if (!InsideLab()) {
+    Status s = ProbeLabSupport();
+    if (!s.ok()) {
+      std::cerr << "splitbrain: " << s.message() << "\n";
+      std::vector<TestOutcome> outcomes;
+      for (const auto& p : *plans) {
+        outcomes.push_back(RecordUnrunnable(p, ra->store, s.message(),
+                                            s.code() == StatusCode::kUnsupported ? 2 : 255));
+      }
+      return Summarise(outcomes);
+    }
+    s = ReexecInLab(argc, argv);  // returns only on failure
+    std::cerr << "splitbrain: " << s << "\n";
+    return 255;
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  RunOptions opts;
+  opts.store = ra->store;
+  opts.node_binary = node_binary;
+  opts.live_status = isatty(STDERR_FILENO);
+  opts.interrupted = &g_interrupted;
+  std::vector<TestOutcome> outcomes;
+  for (const auto& p : *plans) {
+    if (g_interrupted) break;
+    outcomes.push_back(RunTest(p, opts));
+    const auto& o = outcomes.back();
+    std::cerr << p.name << ": " << VerdictName(o.valid) << " (expected " << o.expect << ") -> "
+              << o.run_dir << "\n";
+  }
+  return Summarise(outcomes);
+}
+
+}  // namespace
+}  // namespace splitbrain::harness
+
+int main(int argc, char** argv) {
+  using namespace splitbrain;
+  const std::string cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "run") return harness::Run(argc, argv);
+  if (cmd == "check") {
+    return checker::RunCheckCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+                                    std::cerr);
+  }
+  if (cmd == "report") {
+    return results::RunReportCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+                                     std::cerr);
+  }
+  if (cmd == "lab-selftest") return harness::LabSelftest(argc, argv);
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << harness::kUsage;
+    return 0;
+  }
+  std::cerr << harness::kUsage;
+  return 255;
+}

@@ -1,0 +1,563 @@
+#include "harness/plan.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+// Assigns to an existing lvalue, or returns the error; one statement, so it can follow an `if`.
+#define SB_SET_OR_RETURN(lhs, expr)      \
+  do {                                   \
+    auto sb_r_ = (expr);                 \
+    if (!sb_r_.ok()) return sb_r_.status(); \
+    lhs = std::move(sb_r_).value();      \
+  } while (0)
+
+namespace splitbrain::harness {
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// Turns yaml-cpp's values into plan fields; every error names file:line:column and the field.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  Status Error(const YAML::Node& node, const std::string& field, const std::string& what) const {
+    return Error(node.Mark(), field, what);
+  }
+  Status Error(const YAML::Mark& mark, const std::string& field, const std::string& what) const {
+    std::ostringstream os;
+    os << file_;
+    if (!mark.is_null()) os << ":" << mark.line + 1 << ":" << mark.column + 1;
+    os << ": " << (field.empty() ? "" : field + ": ") << what;
+    return Status::InvalidArgument(os.str());
+  }
+
+  Result<std::string> String(const YAML::Node& n, const std::string& field) const {
+    if (!n.IsScalar()) return Error(n, field, "expected a string");
+    return n.Scalar();
+  }
+  Result<int64_t> Int(const YAML::Node& n, const std::string& field, int64_t lo, int64_t hi) const {
+    if (!n.IsScalar()) return Error(n, field, "expected an integer");
+    const std::string& s = n.Scalar();
+    size_t pos = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(s, &pos);
+    } catch (const std::exception&) {
+      pos = 0;
+    }
+    if (pos == 0 || pos != s.size()) return Error(n, field, "expected an integer, got '" + s + "'");
+    if (v < lo || v > hi) {
+      return Error(n, field,
+                   "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                       ", got " + s);
+    }
+    return static_cast<int64_t>(v);
+  }
+  Result<double> Double(const YAML::Node& n, const std::string& field, double lo, double hi) const {
+    if (!n.IsScalar()) return Error(n, field, "expected a number");
+    const std::string& s = n.Scalar();
+    size_t pos = 0;
+    double v = 0;
+    try {
+      v = std::stod(s, &pos);
+    } catch (const std::exception&) {
+      pos = 0;
+    }
+    if (pos == 0 || pos != s.size() || !std::isfinite(v)) {
+      return Error(n, field, "expected a number, got '" + s + "'");
+    }
+    if (v < lo || v > hi) {
+      std::ostringstream os;
+      os << "expected a number from " << lo << " to " << hi << ", got " << s;
+      return Error(n, field, os.str());
+    }
+    return v;
+  }
+  Result<int64_t> Duration(const YAML::Node& n, const std::string& field) const {
+    if (!n.IsScalar()) return Error(n, field, "expected a duration such as 30s, 500ms or 2m");
+    auto d = ParseDuration(n.Scalar());
+    if (!d.ok()) return Error(n, field, d.status().message());
+    return *d;
+  }
+  Result<std::vector<std::string>> Strings(const YAML::Node& n, const std::string& field) const {
+    std::vector<std::string> out;
+    if (n.IsScalar()) return std::vector<std::string>{n.Scalar()};
+    if (!n.IsSequence()) return Error(n, field, "expected a list of strings");
+    for (size_t i = 0; i < n.size(); ++i) {
+      SB_ASSIGN_OR_RETURN(auto s, String(n[i], field + "[" + std::to_string(i) + "]"));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  Result<std::string> OneOf(const YAML::Node& n, const std::string& field,
+                            const std::vector<std::string>& allowed) const {
+    SB_ASSIGN_OR_RETURN(auto s, String(n, field));
+    if (!Contains(allowed, s)) {
+      return Error(n, field, "unknown value '" + s + "'; expected one of: " + JoinNames(allowed));
+    }
+    return s;
+  }
+  // Rejects keys the plan format does not know (a typo must not be silently ignored).
+  Status OnlyKeys(const YAML::Node& map, const std::string& where,
+                  const std::vector<std::string>& allowed) const {
+    if (!map.IsMap()) return Error(map, where, "expected a mapping");
+    for (const auto& kv : map) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      if (!Contains(allowed, key)) {
+        return Error(kv.first, where.empty() ? key : where + "." + key,
+                     "unknown field; expected one of: " + JoinNames(allowed));
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string file_;
+};
+
+const std::vector<std::string> kTestKeys = {"name",   "system",   "nodes",    "time-limit",
+                                            "seed",   "workload", "nemesis",  "checkers",
+                                            "node",   "expect",   "recovery", "tests"};
+const std::vector<std::string> kWorkloadKeys = {
+    "name",     "keys",     "concurrency",     "rate",      "limit",
+    "accounts", "balance",  "read-fraction",   "timeout"};
+const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
+                                               "start"};
+const std::vector<std::string> kScheduleKeys = {"at", "fault", "targets", "target", "from",
+                                                "to", "duration", "loss", "skew"};
+const std::vector<std::string> kNodeKeys = {"args", "binary", "tick-ms", "election-ticks"};
+const std::vector<std::string> kRoles = {"leader", "follower", "followers", "minority",
+                                         "majority", "random", "all", "others"};
+
+Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
+  if (n.IsScalar()) {
+    SB_SET_OR_RETURN(w->name, r.OneOf(n, "workload", WorkloadNames()));
+    return Status::Ok();
+  }
+  SB_RETURN_IF_ERROR(r.OnlyKeys(n, "workload", kWorkloadKeys));
+  if (n["name"]) SB_SET_OR_RETURN(w->name, r.OneOf(n["name"], "workload.name", WorkloadNames()));
+  if (n["keys"]) {
+    SB_ASSIGN_OR_RETURN(auto v, r.Int(n["keys"], "workload.keys", 1, 100000));
+    w->keys = static_cast<int>(v);
+  }
+  if (n["concurrency"]) {
+    SB_ASSIGN_OR_RETURN(auto v, r.Int(n["concurrency"], "workload.concurrency", 1, 1000));
+    w->concurrency = static_cast<int>(v);
+  }
+  if (n["rate"]) SB_SET_OR_RETURN(w->rate, r.Double(n["rate"], "workload.rate", 0, 1e6));
+  if (n["limit"]) SB_SET_OR_RETURN(w->limit, r.Int(n["limit"], "workload.limit", 0, 1LL << 40));
+  if (n["read-fraction"]) {
+    SB_SET_OR_RETURN(w->read_fraction,
+                        r.Double(n["read-fraction"], "workload.read-fraction", 0, 1));
+  }
+  if (n["accounts"]) {
+    SB_ASSIGN_OR_RETURN(auto v, r.Int(n["accounts"], "workload.accounts", 2, 1000));
+    w->accounts = static_cast<int>(v);
+  }
+  if (n["balance"]) {
+    SB_SET_OR_RETURN(w->initial_balance, r.Int(n["balance"], "workload.balance", 1, 1LL << 40));
+  }
+  if (n["timeout"]) SB_SET_OR_RETURN(w->op_timeout_ns, r.Duration(n["timeout"], "workload.timeout"));
+  return Status::Ok();
+}
+
+Status CheckTargets(const Reader& r, const YAML::Node& n, const std::string& field,
+                    const std::vector<std::string>& targets) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const std::string& t = targets[i];
+    const YAML::Node at = n.IsSequence() ? n[i] : n;
+    if (Contains(kRoles, t)) continue;
+    if (t.size() >= 2 && t[0] == 'n' &&
+        std::all_of(t.begin() + 1, t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    return r.Error(at, field,
+                   "unknown target '" + t + "'; expected a node id (n1, n2, ...) or a role: " +
+                       JoinNames(kRoles));
+  }
+  return Status::Ok();
+}
+
+Status ParseScheduled(const Reader& r, const YAML::Node& n, const std::string& field,
+                      ScheduledFault* f) {
+  SB_RETURN_IF_ERROR(r.OnlyKeys(n, field, kScheduleKeys));
+  f->line = n.Mark().line + 1;
+  if (!n["at"]) return r.Error(n, field, "missing 'at' (when the fault starts, e.g. at: 10s)");
+  if (!n["fault"]) return r.Error(n, field, "missing 'fault' (one of: " + JoinNames(FaultNames()) + ")");
+  SB_SET_OR_RETURN(f->at_ns, r.Duration(n["at"], field + ".at"));
+  SB_SET_OR_RETURN(f->fault, r.OneOf(n["fault"], field + ".fault", FaultNames()));
+  for (const char* k : {"targets", "target"}) {
+    if (n[k]) {
+      SB_SET_OR_RETURN(f->targets, r.Strings(n[k], field + "." + k));
+      SB_RETURN_IF_ERROR(CheckTargets(r, n[k], field + "." + k, f->targets));
+    }
+  }
+  if (n["from"]) {
+    SB_SET_OR_RETURN(f->from, r.Strings(n["from"], field + ".from"));
+    SB_RETURN_IF_ERROR(CheckTargets(r, n["from"], field + ".from", f->from));
+  }
+  if (n["to"]) {
+    SB_SET_OR_RETURN(f->to, r.Strings(n["to"], field + ".to"));
+    SB_RETURN_IF_ERROR(CheckTargets(r, n["to"], field + ".to", f->to));
+  }
+  if ((f->fault == "partition-one-way" || f->fault == "partition") &&
+      (f->from.empty() != f->to.empty())) {
+    return r.Error(n, field, "'from' and 'to' go together: give both or neither");
+  }
+  if (n["duration"]) SB_SET_OR_RETURN(f->duration_ns, r.Duration(n["duration"], field + ".duration"));
+  if (n["loss"]) SB_SET_OR_RETURN(f->loss, r.Double(n["loss"], field + ".loss", 0, 1));
+  if (n["skew"]) {
+    // A signed duration: "-2s" or "+500ms".
+    if (!n["skew"].IsScalar()) return r.Error(n["skew"], field + ".skew", "expected a duration");
+    std::string s = n["skew"].Scalar();
+    bool neg = !s.empty() && s[0] == '-';
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) s = s.substr(1);
+    auto d = ParseDuration(s);
+    if (!d.ok()) return r.Error(n["skew"], field + ".skew", d.status().message());
+    f->skew_ns = neg ? -*d : *d;
+  }
+  return Status::Ok();
+}
+
+Status ParseNemesis(const Reader& r, const YAML::Node& n, NemesisSpec* ns) {
+  if (n.IsSequence()) {  // shorthand: nemesis: [kill, partition-halves]
+    SB_SET_OR_RETURN(ns->faults, r.Strings(n, "nemesis"));
+    for (size_t i = 0; i < ns->faults.size(); ++i) {
+      SB_RETURN_IF_ERROR(r.OneOf(n[i], "nemesis[" + std::to_string(i) + "]", FaultNames()).status());
+    }
+    return Status::Ok();
+  }
+  if (n.IsNull()) return Status::Ok();
+  SB_RETURN_IF_ERROR(r.OnlyKeys(n, "nemesis", kNemesisKeys));
+  if (n["interval"]) SB_SET_OR_RETURN(ns->interval_ns, r.Duration(n["interval"], "nemesis.interval"));
+  if (ns->interval_ns <= 0) return r.Error(n["interval"], "nemesis.interval", "must be more than 0");
+  if (n["duration"]) SB_SET_OR_RETURN(ns->duration_ns, r.Duration(n["duration"], "nemesis.duration"));
+  if (n["start"]) SB_SET_OR_RETURN(ns->start_ns, r.Duration(n["start"], "nemesis.start"));
+  if (n["faults"]) {
+    const YAML::Node& f = n["faults"];
+    SB_SET_OR_RETURN(ns->faults, r.Strings(f, "nemesis.faults"));
+    if (f.IsSequence()) {
+      for (size_t i = 0; i < f.size(); ++i) {
+        SB_RETURN_IF_ERROR(
+            r.OneOf(f[i], "nemesis.faults[" + std::to_string(i) + "]", FaultNames()).status());
+      }
+    } else {
+      SB_RETURN_IF_ERROR(r.OneOf(f, "nemesis.faults", FaultNames()).status());
+    }
+  }
+  if (n["schedule"]) {
+    const YAML::Node& s = n["schedule"];
+    if (!s.IsSequence()) return r.Error(s, "nemesis.schedule", "expected a list of {at: ..., fault: ...}");
+    ns->schedule.clear();
+    int64_t last = -1;
+    for (size_t i = 0; i < s.size(); ++i) {
+      ScheduledFault f;
+      const std::string field = "nemesis.schedule[" + std::to_string(i) + "]";
+      SB_RETURN_IF_ERROR(ParseScheduled(r, s[i], field, &f));
+      if (f.at_ns < last) {
+        return r.Error(s[i]["at"], field + ".at", "the schedule must be in time order");
+      }
+      last = f.at_ns;
+      ns->schedule.push_back(std::move(f));
+    }
+  }
+  return Status::Ok();
+}
+
+// Applies the fields present in `n` onto *t (so a `tests:` entry overrides the defaults).
+Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
+  if (n["name"]) SB_SET_OR_RETURN(t->name, r.String(n["name"], "name"));
+  if (n["system"]) SB_SET_OR_RETURN(t->system, r.OneOf(n["system"], "system", {"splitbrain"}));
+  if (n["nodes"]) {
+    SB_ASSIGN_OR_RETURN(auto v, r.Int(n["nodes"], "nodes", 1, 9));
+    t->nodes = static_cast<int>(v);
+  }
+  if (n["time-limit"]) SB_SET_OR_RETURN(t->time_limit_ns, r.Duration(n["time-limit"], "time-limit"));
+  if (n["recovery"]) SB_SET_OR_RETURN(t->recovery_ns, r.Duration(n["recovery"], "recovery"));
+  if (n["seed"]) {
+    const YAML::Node& s = n["seed"];
+    if (!s.IsScalar()) return r.Error(s, "seed", "expected a non-negative integer");
+    try {
+      size_t pos = 0;
+      uint64_t v = std::stoull(s.Scalar(), &pos);
+      if (pos != s.Scalar().size() || s.Scalar()[0] == '-') throw std::invalid_argument("seed");
+      t->seed = v;
+    } catch (const std::exception&) {
+      return r.Error(s, "seed", "expected a non-negative integer, got '" + s.Scalar() + "'");
+    }
+  }
+  if (n["workload"]) SB_RETURN_IF_ERROR(ParseWorkload(r, n["workload"], &t->workload));
+  if (n["nemesis"]) SB_RETURN_IF_ERROR(ParseNemesis(r, n["nemesis"], &t->nemesis));
+  if (n["checkers"]) {
+    const YAML::Node& c = n["checkers"];
+    SB_SET_OR_RETURN(t->checkers, r.Strings(c, "checkers"));
+    if (c.IsSequence()) {
+      for (size_t i = 0; i < c.size(); ++i) {
+        SB_RETURN_IF_ERROR(
+            r.OneOf(c[i], "checkers[" + std::to_string(i) + "]", CheckerNames()).status());
+      }
+    } else {
+      SB_RETURN_IF_ERROR(r.OneOf(c, "checkers", CheckerNames()).status());
+    }
+  }
+  if (n["node"]) {
+    const YAML::Node& nd = n["node"];
+    SB_RETURN_IF_ERROR(r.OnlyKeys(nd, "node", kNodeKeys));
+    if (nd["args"]) SB_SET_OR_RETURN(t->node.args, r.Strings(nd["args"], "node.args"));
+    if (nd["binary"]) SB_SET_OR_RETURN(t->node.binary, r.String(nd["binary"], "node.binary"));
+    if (nd["tick-ms"]) {
+      SB_ASSIGN_OR_RETURN(auto v, r.Int(nd["tick-ms"], "node.tick-ms", 1, 1000));
+      t->node.tick_ms = static_cast<int>(v);
+    }
+    if (nd["election-ticks"]) {
+      SB_ASSIGN_OR_RETURN(auto v, r.Int(nd["election-ticks"], "node.election-ticks", 2, 1000));
+      t->node.election_ticks = static_cast<int>(v);
+    }
+  }
+  if (n["expect"]) SB_SET_OR_RETURN(t->expect, r.OneOf(n["expect"], "expect", {"valid", "invalid"}));
+  return Status::Ok();
+}
+
+// Cross-field checks once a test is complete.
+Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
+  if (t.time_limit_ns <= 0) return r.Error(where, "time-limit", "must be more than 0");
+  for (const auto& f : t.nemesis.schedule) {
+    auto check_ids = [&](const std::vector<std::string>& ids) -> Status {
+      for (const auto& id : ids) {
+        if (id[0] != 'n' || Contains(kRoles, id)) continue;
+        int k = std::stoi(id.substr(1));
+        if (k < 1 || k > t.nodes) {
+          YAML::Mark m;
+          m.line = f.line - 1;
+          m.column = 0;
+          return r.Error(m, "nemesis.schedule",
+                         "node " + id + " does not exist; this test has n1..n" +
+                             std::to_string(t.nodes));
+        }
+      }
+      return Status::Ok();
+    };
+    SB_RETURN_IF_ERROR(check_ids(f.targets));
+    SB_RETURN_IF_ERROR(check_ids(f.from));
+    SB_RETURN_IF_ERROR(check_ids(f.to));
+  }
+  const bool needs_majority_minus_one =
+      std::any_of(t.nemesis.faults.begin(), t.nemesis.faults.end(), [](const std::string& f) {
+        return f == "partition-ring" || f == "bridge";
+      });
+  if (needs_majority_minus_one && t.nodes < 3) {
+    return r.Error(where, "nemesis.faults", "partition-ring and bridge need at least 3 nodes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<std::string>& FaultNames() {
+  static const std::vector<std::string> kNames = {
+      "kill",           "kill-leader",       "pause",
+      "pause-leader",   "partition-halves",  "partition-one",
+      "isolate-leader", "partition-ring",    "bridge",
+      "partition-one-way", "one-way-from-leader", "one-way-to-leader",
+      "partition",      "loss",              "clock-skew",
+      "membership",     "heal"};
+  return kNames;
+}
+
+const std::vector<std::string>& WorkloadNames() {
+  static const std::vector<std::string> kNames = {"register", "kv", "set", "counter", "bank", "lock"};
+  return kNames;
+}
+
+const std::vector<std::string>& CheckerNames() {
+  static const std::vector<std::string> kNames = {"linearizable", "raft-invariants", "availability",
+                                                  "perf",         "set",             "counter",
+                                                  "bank",         "lock",            "stats"};
+  return kNames;
+}
+
+std::vector<std::string> DefaultCheckers(const std::string& workload) {
+  if (workload == "register" || workload == "kv") {
+    return {"linearizable", "raft-invariants", "availability", "stats"};
+  }
+  return {workload, "raft-invariants", "availability", "stats"};
+}
+
+Result<int64_t> ParseDuration(const std::string& text) {
+  size_t pos = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    pos = 0;
+  }
+  if (pos == 0 || text[0] == '-' || !std::isfinite(v)) {
+    return Status::InvalidArgument("expected a duration such as 30s, 500ms or 2m, got '" + text + "'");
+  }
+  const std::string unit = text.substr(pos);
+  double scale = 0;
+  if (unit.empty() || unit == "s") scale = 1e9;
+  else if (unit == "ms") scale = 1e6;
+  else if (unit == "us") scale = 1e3;
+  else if (unit == "m" || unit == "min") scale = 60e9;
+  else if (unit == "h") scale = 3600e9;
+  else {
+    return Status::InvalidArgument("unknown unit '" + unit + "' in '" + text +
+                                   "'; expected ms, s, m or h");
+  }
+  return static_cast<int64_t>(std::llround(v * scale));
+}
+
+Result<std::vector<TestPlan>> ParsePlanText(const std::string& text, const std::string& file) {
+  Reader r(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return r.Error(e.mark, "", "not valid YAML: " + e.msg);
+  }
+  std::vector<TestPlan> out;
+  try {
+    if (!root.IsMap()) return r.Error(root, "", "expected a mapping with at least `workload:` or `tests:`");
+    SB_RETURN_IF_ERROR(r.OnlyKeys(root, "", kTestKeys));
+    TestPlan defaults;
+    defaults.source_file = file;
+    std::string stem = file.substr(file.find_last_of('/') + 1);
+    stem = stem.substr(0, stem.find('.'));
+    defaults.name = stem.empty() ? "test" : stem;
+    SB_RETURN_IF_ERROR(ParseTestFields(r, root, &defaults));
+    if (!root["tests"]) {
+      defaults.line = 1;
+      SB_RETURN_IF_ERROR(Validate(r, root, defaults));
+      out.push_back(defaults);
+    } else {
+      const YAML::Node& tests = root["tests"];
+      if (!tests.IsSequence() || tests.size() == 0) {
+        return r.Error(tests, "tests", "expected a non-empty list of tests");
+      }
+      std::set<std::string> names;
+      for (size_t i = 0; i < tests.size(); ++i) {
+        const YAML::Node& tn = tests[i];
+        const std::string field = "tests[" + std::to_string(i) + "]";
+        std::vector<std::string> keys = kTestKeys;
+        keys.pop_back();  // no nested `tests`
+        SB_RETURN_IF_ERROR(r.OnlyKeys(tn, field, keys));
+        TestPlan t = defaults;
+        t.name = defaults.name + "-" + std::to_string(i + 1);
+        if (!tn["checkers"]) t.checkers = defaults.checkers;
+        Status s = ParseTestFields(r, tn, &t);
+        if (!s.ok()) return s;
+        t.line = tn.Mark().line + 1;
+        SB_RETURN_IF_ERROR(Validate(r, tn, t));
+        if (!names.insert(t.name).second) {
+          return r.Error(tn["name"] ? tn["name"] : tn, field + ".name",
+                         "duplicate test name '" + t.name + "'; names must be unique");
+        }
+        out.push_back(std::move(t));
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return r.Error(e.mark, "", e.msg);
+  }
+  for (auto& t : out) {
+    if (t.checkers.empty()) t.checkers = DefaultCheckers(t.workload.name);
+    if (t.nemesis.duration_ns == 0) t.nemesis.duration_ns = t.nemesis.interval_ns;
+    if (t.nemesis.start_ns == 0) t.nemesis.start_ns = t.nemesis.interval_ns;
+    for (char& c : t.name) {
+      if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
+    }
+  }
+  return out;
+}
+
+Result<std::vector<TestPlan>> ParsePlanFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument(path + ": cannot open the plan");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParsePlanText(ss.str(), path);
+}
+
+namespace {
+std::string Dur(int64_t ns) {
+  std::ostringstream os;
+  if (ns % 1'000'000'000 == 0) os << ns / 1'000'000'000 << "s";
+  else os << ns / 1'000'000 << "ms";
+  return os.str();
+}
+}  // namespace
+
+std::string PlanToYaml(const TestPlan& t) {
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  e << YAML::Key << "name" << YAML::Value << t.name;
+  e << YAML::Key << "system" << YAML::Value << t.system;
+  e << YAML::Key << "nodes" << YAML::Value << t.nodes;
+  e << YAML::Key << "time-limit" << YAML::Value << Dur(t.time_limit_ns);
+  e << YAML::Key << "recovery" << YAML::Value << Dur(t.recovery_ns);
+  if (t.seed) e << YAML::Key << "seed" << YAML::Value << *t.seed;
+  const auto& w = t.workload;
+  e << YAML::Key << "workload" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "name" << YAML::Value << w.name;
+  e << YAML::Key << "keys" << YAML::Value << w.keys;
+  e << YAML::Key << "concurrency" << YAML::Value << w.concurrency;
+  e << YAML::Key << "rate" << YAML::Value << w.rate;
+  e << YAML::Key << "limit" << YAML::Value << w.limit;
+  e << YAML::Key << "read-fraction" << YAML::Value << w.read_fraction;
+  e << YAML::Key << "accounts" << YAML::Value << w.accounts;
+  e << YAML::Key << "balance" << YAML::Value << w.initial_balance;
+  e << YAML::Key << "timeout" << YAML::Value << Dur(w.op_timeout_ns);
+  e << YAML::EndMap;
+  const auto& n = t.nemesis;
+  e << YAML::Key << "nemesis" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "interval" << YAML::Value << Dur(n.interval_ns);
+  e << YAML::Key << "duration" << YAML::Value << Dur(n.duration_ns);
+  e << YAML::Key << "start" << YAML::Value << Dur(n.start_ns);
+  e << YAML::Key << "faults" << YAML::Value << YAML::Flow << n.faults;
+  if (!n.schedule.empty()) {
+    e << YAML::Key << "schedule" << YAML::Value << YAML::BeginSeq;
+    for (const auto& f : n.schedule) {
+      e << YAML::Flow << YAML::BeginMap;
+      e << YAML::Key << "at" << YAML::Value << Dur(f.at_ns);
+      e << YAML::Key << "fault" << YAML::Value << f.fault;
+      if (!f.targets.empty()) e << YAML::Key << "targets" << YAML::Value << f.targets;
+      if (!f.from.empty()) e << YAML::Key << "from" << YAML::Value << f.from;
+      if (!f.to.empty()) e << YAML::Key << "to" << YAML::Value << f.to;
+      if (f.duration_ns) e << YAML::Key << "duration" << YAML::Value << Dur(f.duration_ns);
+      if (f.fault == "loss") e << YAML::Key << "loss" << YAML::Value << f.loss;
+      if (f.skew_ns) {
+        e << YAML::Key << "skew" << YAML::Value
+          << (f.skew_ns < 0 ? "-" + Dur(-f.skew_ns) : Dur(f.skew_ns));
+      }
+      e << YAML::EndMap;
+    }
+    e << YAML::EndSeq;
+  }
+  e << YAML::EndMap;
+  e << YAML::Key << "checkers" << YAML::Value << YAML::Flow << t.checkers;
+  e << YAML::Key << "node" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "args" << YAML::Value << YAML::Flow << t.node.args;
+  if (!t.node.binary.empty()) e << YAML::Key << "binary" << YAML::Value << t.node.binary;
+  e << YAML::Key << "tick-ms" << YAML::Value << t.node.tick_ms;
+  e << YAML::Key << "election-ticks" << YAML::Value << t.node.election_ticks;
+  e << YAML::EndMap;
+  e << YAML::Key << "expect" << YAML::Value << t.expect;
+  e << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace splitbrain::harness

@@ -1,0 +1,89 @@
+// Plan: a YAML test plan read into values (DESIGN.md "Test plans"). ParsePlanFile validates the
+// whole file before anything runs and names file:line:column and what was expected on a
+// mistake. Pure apart from reading the file; values are plain data, safe to copy across threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace splitbrain::harness {
+
+// One entry of an explicit nemesis timeline: `{at: 10s, fault: partition-one-way, from: [n1], ...}`.
+struct ScheduledFault {
+  int64_t at_ns = 0;                 // since the run began
+  std::string fault;                 // a name from FaultNames()
+  std::vector<std::string> targets;  // node ids or roles (leader, follower, minority, ...); empty: the fault's default
+  std::vector<std::string> from, to; // for partition-one-way / partition: node ids or roles
+  int64_t duration_ns = 0;           // 0: lasts until the next heal or the end of the run
+  double loss = 0.2;                 // loss: probability a packet is dropped
+  int64_t skew_ns = 0;               // clock-skew: offset; 0 means a random one
+  int line = 0;                      // where it was written, for messages (1-based)
+};
+
+struct WorkloadSpec {
+  std::string name = "register";  // register | kv | set | counter | bank | lock
+  int keys = 4;                   // distinct keys (register, kv, lock)
+  int concurrency = 5;            // logical client processes
+  double rate = 100;              // target operations per second, all clients together; 0: as fast as possible
+  int64_t limit = 0;              // total operations; 0: no limit
+  double read_fraction = 0.5;     // share of reads in the mix
+  int accounts = 5;               // bank
+  int64_t initial_balance = 100;  // bank, per account
+  int64_t op_timeout_ns = 1'000'000'000;  // per-operation client deadline
+};
+
+struct NemesisSpec {
+  int64_t interval_ns = 5'000'000'000;  // quiet time between random faults
+  int64_t duration_ns = 0;              // how long a random fault lasts; 0: same as interval
+  std::vector<std::string> faults;      // random mix; empty and no schedule: no nemesis
+  std::vector<ScheduledFault> schedule; // explicit timeline (used instead of the mix when present)
+  int64_t start_ns = 0;                 // no random fault before this time (default: interval)
+};
+
+struct NodeSpec {
+  std::vector<std::string> args;  // extra splitbrain-node flags, e.g. [--bug, stale-read]
+  std::string binary;             // empty: found next to splitbrain
+  int tick_ms = 10;
+  int election_ticks = 10;
+};
+
+struct TestPlan {
+  std::string name;
+  std::string system = "splitbrain";
+  int nodes = 3;
+  int64_t time_limit_ns = 30'000'000'000;
+  std::optional<uint64_t> seed;  // absent: drawn at run time and recorded
+  WorkloadSpec workload;
+  NemesisSpec nemesis;
+  std::vector<std::string> checkers;  // empty: the workload's defaults
+  NodeSpec node;
+  std::string expect = "valid";  // valid | invalid
+  int64_t recovery_ns = 10'000'000'000;  // after healing: wait at most this for a leader before final reads
+  std::string source_file;
+  int line = 0;  // where the test starts in the file (1-based)
+};
+
+// Every fault name a plan may use.
+const std::vector<std::string>& FaultNames();
+// Every workload name and checker name a plan may use.
+const std::vector<std::string>& WorkloadNames();
+const std::vector<std::string>& CheckerNames();
+// Checkers a workload gets when the plan names none.
+std::vector<std::string> DefaultCheckers(const std::string& workload);
+
+// Parses "30s", "500ms", "2m", "1h", or a bare number of seconds into nanoseconds.
+Result<int64_t> ParseDuration(const std::string& text);
+
+// Reads PLAN.yaml: one test at the top level, or `tests:` (top-level keys other than `tests`
+// are defaults every test inherits). Errors are "FILE:LINE:COLUMN: FIELD: what was expected".
+Result<std::vector<TestPlan>> ParsePlanFile(const std::string& path);
+Result<std::vector<TestPlan>> ParsePlanText(const std::string& text, const std::string& file_name);
+
+// The test as run, as YAML (seed filled in), for store/<test>/<ts>/plan.yaml.
+std::string PlanToYaml(const TestPlan& plan);
+
+}  // namespace splitbrain::harness

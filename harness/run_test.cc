@@ -1,0 +1,188 @@
+// Integration tests of `splitbrain` as users run it: a bad plan is refused before anything
+// starts; a SIGKILLed harness leaves no process, namespace or rule behind; a 20-second run
+// against the correct node is valid and the same run with --bug stale-read is invalid.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "harness/lab.h"
+#include "harness/subprocess.h"
+
+namespace splitbrain::harness {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Self() { return fs::read_symlink("/proc/self/exe").string(); }
+std::string Splitbrain() { return (fs::path(Self()).parent_path() / "splitbrain").string(); }
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("run_test_" + std::to_string(getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  fs::path Write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p;
+  }
+  void NeedLab() {
+    Status s = ProbeLabSupport();
+    if (!s.ok()) GTEST_SKIP() << s.message();
+  }
+  fs::path dir_;
+};
+
+TEST_F(RunTest, BadPlanIsRejectedWithLineAndColumnBeforeAnythingStarts) {
+  auto plan = Write("plan.yaml", "name: bad\nnodes: 3\nworkload:\n  name: register\n  rate: fast\n");
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", (dir_ / "store").string()});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 255);
+  EXPECT_NE(r->output.find(plan.string() + ":5:9: workload.rate: expected a number, got 'fast'"),
+            std::string::npos)
+      << r->output;
+  EXPECT_FALSE(fs::exists(dir_ / "store")) << "a bad plan must not start anything";
+}
+
+// Processes whose command line mentions `marker`, with their network namespaces.
+std::map<int, std::string> ProcessesMentioning(const std::string& marker) {
+  std::map<int, std::string> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = ReadFile(e.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) == std::string::npos) continue;
+    std::error_code ec;
+    out[std::stoi(name)] = fs::read_symlink(e.path() / "ns/net", ec).string();
+  }
+  return out;
+}
+
+std::set<std::string> AllNetNamespaces() {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::error_code ec;
+    auto ns = fs::read_symlink(e.path() / "ns/net", ec);
+    if (!ec) out.insert(ns.string());
+  }
+  return out;
+}
+
+TEST_F(RunTest, SigkilledHarnessLeavesNothingBehind) {
+  NeedLab();
+  const std::string host_rules_before = RunCommand({"nft", "list", "ruleset"})->output;
+  const std::string host_links_before = RunCommand({"ip", "-o", "link"})->output;
+  const std::string store = (dir_ / "store").string();
+  auto plan = Write("long.yaml",
+                    "name: long\nnodes: 3\ntime-limit: 120s\nworkload: {name: register}\n"
+                    "nemesis: {start: 1s, interval: 1s, duration: 60s, faults: [partition-halves]}\n");
+  ManagedProcess harness;
+  ASSERT_TRUE(harness.Start({Splitbrain(), "run", plan.string(), "--store", store},
+                            (dir_ / "harness.log").string())
+                  .ok());
+  // Wait (deadline 30 s) until the nodes run and the partition rules are in place.
+  std::map<int, std::string> nodes;
+  bool partitioned = false;
+  for (int i = 0; i < 300 && !(nodes.size() >= 3 && partitioned); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    nodes = ProcessesMentioning(store + "/long/");
+    partitioned = ReadFile(store + "/latest/nemesis.jsonl").find("\"start\"") != std::string::npos;
+  }
+  ASSERT_GE(nodes.size(), 3u) << ReadFile(dir_ / "harness.log");
+  ASSERT_TRUE(partitioned) << ReadFile(dir_ / "harness.log");
+  std::set<std::string> lab_namespaces;
+  for (const auto& [pid, ns] : nodes) lab_namespaces.insert(ns);
+
+  // SIGKILL the process the user started (and only it: no chance to clean up).
+  ASSERT_EQ(kill(harness.pid(), SIGKILL), 0);
+  int st = 0;
+  waitpid(harness.pid(), &st, 0);
+
+  bool clean = false;
+  std::map<int, std::string> left;
+  std::set<std::string> live_ns;
+  for (int i = 0; i < 100 && !clean; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    left = ProcessesMentioning(store + "/long/");
+    live_ns = AllNetNamespaces();
+    clean = left.empty();
+    for (const auto& ns : lab_namespaces) clean &= live_ns.count(ns) == 0;
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " node processes survived the harness";
+  for (const auto& ns : lab_namespaces) EXPECT_EQ(live_ns.count(ns), 0u) << ns << " still held";
+  EXPECT_EQ(RunCommand({"nft", "list", "ruleset"})->output, host_rules_before);
+  EXPECT_EQ(RunCommand({"ip", "-o", "link"})->output, host_links_before);
+}
+
+// The plan both verdict tests share: reads against an isolated leader.
+std::string StalePlan(bool bug) {
+  std::string p =
+      "name: isolate\nnodes: 3\ntime-limit: 20s\nseed: 7\n"
+      "workload: {name: register, keys: 2, concurrency: 8, rate: 300, read-fraction: 0.6}\n"
+      "nemesis: {start: 2s, interval: 1s, duration: 4s, faults: [isolate-leader]}\n";
+  if (bug) p += "node: {args: [--bug, stale-read]}\nexpect: invalid\n";
+  return p;
+}
+
+nlohmann::json Results(const std::string& store) {
+  return nlohmann::json::parse(ReadFile(store + "/latest/results.json"));
+}
+
+TEST_F(RunTest, TwentySecondRunAgainstTheCorrectNodeIsValid) {
+  NeedLab();
+  auto plan = Write("ok.yaml", StalePlan(false));
+  const std::string store = (dir_ / "store").string();
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store}, "",
+                      std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  auto res = Results(store);
+  EXPECT_EQ(res["valid"], true) << res.dump(2);
+  EXPECT_EQ(res["seed"], 7);
+  EXPECT_EQ(res["checkers"]["linearizable"]["valid"], true);
+  EXPECT_GT(res["stats"]["ok"].get<int>(), 1000);
+  EXPECT_NE(ReadFile(store + "/latest/nemesis.jsonl").find("isolate-leader"), std::string::npos);
+  for (const char* f : {"plan.yaml", "history.jsonl", "nemesis.jsonl", "results.json",
+                        "nodes/n1/node.log", "nodes/n1/events.jsonl"}) {
+    EXPECT_TRUE(fs::exists(store + "/latest/" + f)) << f;
+  }
+}
+
+TEST_F(RunTest, SameRunWithStaleReadBugIsInvalid) {
+  NeedLab();
+  auto plan = Write("bug.yaml", StalePlan(true));
+  const std::string store = (dir_ / "store").string();
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store}, "",
+                      std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto res = Results(store);
+  EXPECT_EQ(res["valid"], false) << res.dump(2);
+  EXPECT_EQ(res["checkers"]["linearizable"]["valid"], false);
+  // expect: invalid, and an anomaly was found: the plan came out as expected.
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+}
+
+}  // namespace
+}  // namespace splitbrain::harness

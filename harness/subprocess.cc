@@ -1,0 +1,184 @@
+#include "harness/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+namespace splitbrain::harness {
+namespace bp = boost::process;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+// Puts the child in a process group of its own before exec, so a signal to -pid reaches it and
+// everything it starts, and a terminal's Ctrl-C does not.
+struct NewProcessGroup : bp::extend::handler {
+  template <typename Executor>
+  void on_exec_setup(Executor&) const {
+    ::setpgid(0, 0);
+  }
+};
+
+std::string Resolve(const std::string& exe) {
+  if (exe.find('/') != std::string::npos) return exe;
+  std::string p = FindInPath(exe);
+  return p.empty() ? exe : p;
+}
+
+}  // namespace
+
+std::string FindInPath(const std::string& name) {
+  const char* path = getenv("PATH");
+  std::string paths = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
+  // Tools like ip and nft live in sbin, often missing from an ordinary user's PATH.
+  paths += ":/usr/sbin:/sbin:/usr/bin:/bin";
+  std::stringstream ss(paths);
+  std::string dir;
+  while (std::getline(ss, dir, ':')) {
+    if (dir.empty()) continue;
+    std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std::string& input,
+                                 std::chrono::milliseconds deadline) {
+  if (argv.empty()) return Status::InvalidArgument("empty command");
+  // Output goes to a temporary file: no pipe to fill up, no reader thread.
+  char out_name[] = "/tmp/splitbrain-cmd-XXXXXX";
+  int out_fd = mkstemp(out_name);
+  if (out_fd < 0) return Status::IoError("mkstemp failed");
+  unlink(out_name);
+  FILE* out = fdopen(out_fd, "w+");
+  CommandResult result;
+  try {
+    bp::opstream in;
+    std::vector<std::string> args(argv.begin() + 1, argv.end());
+    bp::child c(Resolve(argv[0]), bp::args(args), bp::std_in < in, bp::std_out > out,
+                bp::std_err > out);
+    in << input;
+    in.flush();
+    in.pipe().close();
+    const auto end = SteadyClock::now() + deadline;
+    while (c.running()) {
+      if (SteadyClock::now() > end) {
+        c.terminate();
+        fclose(out);
+        std::string cmd;
+        for (const auto& a : argv) cmd += a + " ";
+        return Status::Timeout("'" + cmd + "' did not finish within " +
+                               std::to_string(deadline.count()) + " ms");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    c.wait();
+    result.exit_code = c.exit_code();
+  } catch (const std::exception& e) {
+    fclose(out);
+    return Status::IoError("cannot run " + argv[0] + ": " + e.what());
+  }
+  fflush(out);
+  rewind(out);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, out)) > 0) result.output.append(buf, n);
+  fclose(out);
+  return result;
+}
+
+Status RunChecked(const std::vector<std::string>& argv, const std::string& input,
+                  std::chrono::milliseconds deadline) {
+  SB_ASSIGN_OR_RETURN(auto r, RunCommand(argv, input, deadline));
+  if (r.exit_code == 0) return Status::Ok();
+  std::string cmd;
+  for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+  while (!r.output.empty() && r.output.back() == '\n') r.output.pop_back();
+  return Status::IoError("'" + cmd + "' exited " + std::to_string(r.exit_code) + ": " + r.output);
+}
+
+ManagedProcess::~ManagedProcess() {
+  if (running_) (void)Kill(std::chrono::seconds(2));
+}
+
+Status ManagedProcess::Start(const std::vector<std::string>& argv, const std::string& log_path,
+                             const std::map<std::string, std::string>& env) {
+  if (running_) return Status::Internal("process already running");
+  if (argv.empty()) return Status::InvalidArgument("empty command");
+  FILE* log = fopen(log_path.c_str(), "a");
+  if (!log) return Status::IoError("cannot open " + log_path);
+  try {
+    bp::environment e = boost::this_process::environment();
+    for (const auto& [k, v] : env) e[k] = v;
+    std::vector<std::string> args(argv.begin() + 1, argv.end());
+    bp::child c(Resolve(argv[0]), bp::args(args), bp::std_out > log, bp::std_err > log,
+                bp::std_in < bp::null, e, NewProcessGroup{});
+    pid_ = c.id();
+    c.detach();  // we reap it ourselves with waitpid
+  } catch (const std::exception& ex) {
+    fclose(log);
+    return Status::IoError("cannot start " + argv[0] + ": " + ex.what());
+  }
+  fclose(log);
+  // Also set the group from here: whichever side runs first, the group exists before signals.
+  ::setpgid(pid_, pid_);
+  running_ = true;
+  exit_code_ = -1;
+  return Status::Ok();
+}
+
+bool ManagedProcess::Reap(std::chrono::milliseconds deadline) {
+  const auto end = SteadyClock::now() + deadline;
+  while (true) {
+    int st = 0;
+    pid_t r = waitpid(pid_, &st, WNOHANG);
+    if (r == pid_ || (r < 0 && errno == ECHILD)) {
+      running_ = false;
+      exit_code_ = (r == pid_ && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+      return true;
+    }
+    if (SteadyClock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+bool ManagedProcess::Running() {
+  if (!running_) return false;
+  Reap(std::chrono::milliseconds(0));
+  return running_;
+}
+
+Status ManagedProcess::Signal(int sig) {
+  if (!running_) return Status::Unavailable("process is not running");
+  if (::kill(-pid_, sig) != 0 && ::kill(pid_, sig) != 0) {
+    return Status::IoError("kill(" + std::to_string(pid_) + ", " + std::to_string(sig) +
+                           ") failed: " + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status ManagedProcess::Kill(std::chrono::milliseconds deadline) {
+  if (!Running()) return Status::Ok();
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  if (!Reap(deadline)) return Status::Timeout("process " + std::to_string(pid_) + " survived SIGKILL");
+  return Status::Ok();
+}
+
+Status ManagedProcess::Terminate(std::chrono::milliseconds grace) {
+  if (!Running()) return Status::Ok();
+  ::kill(-pid_, SIGCONT);  // a stopped process cannot act on SIGTERM
+  ::kill(-pid_, SIGTERM);
+  if (Reap(grace)) return Status::Ok();
+  return Kill();
+}
+
+}  // namespace splitbrain::harness

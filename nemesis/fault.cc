@@ -1,0 +1,201 @@
+#include "nemesis/fault.h"
+
+#include <algorithm>
+
+namespace splitbrain::nemesis {
+namespace {
+
+std::vector<NodeId> Shuffled(std::vector<NodeId> v, Rng& rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.Uniform(i)]);
+  return v;
+}
+
+std::vector<NodeId> Without(const std::vector<NodeId>& all, const std::vector<NodeId>& drop) {
+  std::vector<NodeId> out;
+  for (const auto& n : all) {
+    if (std::find(drop.begin(), drop.end(), n) == drop.end()) out.push_back(n);
+  }
+  return out;
+}
+
+std::vector<NodeId> Available(const ClusterView& v) {
+  std::vector<NodeId> out;
+  for (const auto& n : v.nodes) {
+    if (!v.unavailable.count(n)) out.push_back(n);
+  }
+  return out;
+}
+
+const char* ModeName(NetMode m) {
+  switch (m) {
+    case NetMode::kDrop:
+      return "drop";
+    case NetMode::kOneWay:
+      return "one-way";
+    case NetMode::kLoss:
+      return "loss";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::vector<NetRule> Fault::Rules() const {
+  std::vector<NetRule> out;
+  for (const auto& [from, to] : links()) out.push_back({from, to, mode, mode == NetMode::kLoss ? loss : 1.0});
+  return out;
+}
+
+nlohmann::json Fault::ToJson(int64_t time_ns, const std::string& phase) const {
+  nlohmann::json links_json = nlohmann::json::array();
+  for (const auto& [from, to] : links()) links_json.push_back({from, to});
+  nlohmann::json d = detail;
+  if (IsNetwork()) {
+    d["mode"] = ModeName(mode);
+    if (mode == NetMode::kLoss) d["probability"] = loss;
+  }
+  if (kind == "clock-skew") d["skew_ns"] = skew_ns;
+  return {{"time", time_ns}, {"phase", phase},   {"id", id},         {"fault", kind},
+          {"targets", targets}, {"links", links_json}, {"detail", d}};
+}
+
+Result<std::vector<NodeId>> ResolveTargets(const std::vector<std::string>& spec,
+                                           const ClusterView& view, Rng& rng) {
+  std::vector<NodeId> out;
+  auto add = [&](const NodeId& n) {
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  };
+  const size_t n = view.nodes.size();
+  for (const auto& t : spec) {
+    if (t == "leader") {
+      if (!view.leader) return Status::Unavailable("no leader is known");
+      add(*view.leader);
+    } else if (t == "follower" || t == "followers" || t == "others") {
+      std::vector<NodeId> f = view.leader ? Without(view.nodes, {*view.leader}) : view.nodes;
+      if (t == "follower") {
+        f = Shuffled(f, rng);
+        if (!f.empty()) add(f.front());
+      } else {
+        for (const auto& x : f) add(x);
+      }
+    } else if (t == "minority" || t == "majority") {
+      auto s = Shuffled(view.nodes, rng);
+      const size_t k = t == "minority" ? (n - 1) / 2 : n / 2 + 1;
+      for (size_t i = 0; i < k && i < s.size(); ++i) add(s[i]);
+    } else if (t == "random") {
+      add(view.nodes[rng.Uniform(n)]);
+    } else if (t == "all") {
+      for (const auto& x : view.nodes) add(x);
+    } else if (std::find(view.nodes.begin(), view.nodes.end(), t) != view.nodes.end()) {
+      add(t);
+    } else {
+      return Status::InvalidArgument("unknown target '" + t + "'");
+    }
+  }
+  return out;
+}
+
+Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& rng) {
+  Fault f;
+  f.kind = req.kind;
+  const std::string& k = req.kind;
+  if (view.nodes.empty()) return Status::InvalidArgument("no nodes");
+  auto targets_or = [&](std::vector<std::string> dflt) -> Result<std::vector<NodeId>> {
+    return ResolveTargets(req.targets.empty() ? dflt : req.targets, view, rng);
+  };
+  if (k == "kill" || k == "pause" || k == "kill-leader" || k == "pause-leader") {
+    std::vector<NodeId> t;
+    if (k == "kill-leader" || k == "pause-leader") {
+      SB_ASSIGN_OR_RETURN(t, targets_or({"leader"}));
+    } else if (!req.targets.empty()) {
+      SB_ASSIGN_OR_RETURN(t, ResolveTargets(req.targets, view, rng));
+    } else {
+      auto avail = Available(view);
+      if (avail.empty()) return Status::Unavailable("every node is already down");
+      t = {avail[rng.Uniform(avail.size())]};
+    }
+    std::vector<NodeId> up;
+    for (const auto& x : t) {
+      if (!view.unavailable.count(x)) up.push_back(x);
+    }
+    if (up.empty()) return Status::Unavailable("the targets are already down");
+    f.targets = up;
+  } else if (k == "partition-halves") {
+    f.grudge = RandomHalves(view.nodes, rng);
+  } else if (k == "partition-one" || k == "isolate-leader") {
+    SB_ASSIGN_OR_RETURN(auto t, targets_or({k == "isolate-leader" ? "leader" : "random"}));
+    f.targets = {t.front()};
+    f.grudge = Isolate(view.nodes, t.front());
+  } else if (k == "partition-ring") {
+    if (view.nodes.size() < 3) return Status::InvalidArgument("partition-ring needs 3+ nodes");
+    f.grudge = MajoritiesRing(view.nodes, rng);
+  } else if (k == "bridge") {
+    if (view.nodes.size() < 3) return Status::InvalidArgument("bridge needs 3+ nodes");
+    auto order = Shuffled(view.nodes, rng);
+    f.grudge = Bridge(order);
+    f.targets = {order[order.size() / 2]};
+    f.detail["bridge"] = order[order.size() / 2];
+  } else if (k == "partition-one-way" || k == "one-way-from-leader" || k == "one-way-to-leader" ||
+             k == "partition") {
+    std::vector<NodeId> from, to;
+    if (k == "one-way-from-leader" || k == "one-way-to-leader") {
+      if (!view.leader) return Status::Unavailable("no leader is known");
+      std::vector<NodeId> l = {*view.leader};
+      from = k == "one-way-from-leader" ? l : Without(view.nodes, l);
+      to = k == "one-way-from-leader" ? Without(view.nodes, l) : l;
+    } else if (!req.from.empty()) {
+      SB_ASSIGN_OR_RETURN(from, ResolveTargets(req.from, view, rng));
+      SB_ASSIGN_OR_RETURN(to, ResolveTargets(req.to, view, rng));
+    } else {
+      // Random: one node against the rest.
+      NodeId one = view.nodes[rng.Uniform(view.nodes.size())];
+      from = {one};
+      to = Without(view.nodes, from);
+    }
+    if (k == "partition") {
+      f.grudge = Complete({from, Without(to, from)});
+      f.mode = NetMode::kDrop;
+    } else {
+      f.grudge = Directed(from, to);
+      f.mode = NetMode::kOneWay;
+    }
+    if (f.grudge.empty()) return Status::InvalidArgument("the partition cuts no link");
+    f.detail["from"] = from;
+    f.detail["to"] = to;
+  } else if (k == "loss") {
+    SB_ASSIGN_OR_RETURN(auto t, targets_or({"all"}));
+    f.targets = t;
+    f.grudge = Directed(t, view.nodes);
+    for (const auto& [to, froms] : Directed(view.nodes, t)) f.grudge[to].insert(froms.begin(), froms.end());
+    f.mode = NetMode::kLoss;
+    f.loss = req.loss;
+  } else if (k == "clock-skew") {
+    SB_ASSIGN_OR_RETURN(auto t, targets_or({"random"}));
+    f.targets = t;
+    f.skew_ns = req.skew_ns;
+    if (f.skew_ns == 0) {
+      f.skew_ns = rng.Range(200'000'000, 5'000'000'000);
+      if (rng.Chance(0.5)) f.skew_ns = -f.skew_ns;
+    }
+  } else if (k == "membership") {
+    std::vector<NodeId> t;
+    if (!req.targets.empty()) {
+      SB_ASSIGN_OR_RETURN(t, ResolveTargets(req.targets, view, rng));
+    } else {
+      auto avail = Available(view);
+      if (view.leader) avail = Without(avail, {*view.leader});
+      if (avail.empty()) return Status::Unavailable("no follower to remove");
+      t = {avail[rng.Uniform(avail.size())]};
+    }
+    if (t.size() != 1) return Status::InvalidArgument("membership removes exactly one node");
+    if (view.unavailable.count(t.front())) return Status::Unavailable(t.front() + " is already down");
+    f.targets = t;
+  } else if (k == "heal") {
+    // Nothing to build: the nemesis ends every active fault.
+  } else {
+    return Status::InvalidArgument("unknown fault '" + k + "'");
+  }
+  return f;
+}
+
+}  // namespace splitbrain::nemesis

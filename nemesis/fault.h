@@ -1,0 +1,72 @@
+// Faults as data (STYLE.md, after Jepsen): what the nemesis does, built by pure functions from a
+// request and a view of the cluster, recorded in nemesis.jsonl before it is applied. Targets may
+// name roles (leader, follower, minority, ...) resolved against the view. No I/O here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/rng.h"
+#include "common/status.h"
+#include "nemesis/grudge.h"
+
+namespace splitbrain::nemesis {
+
+// What the nemesis sees when it builds a fault.
+struct ClusterView {
+  std::vector<NodeId> nodes;     // every node of the test, n1..nN
+  std::optional<NodeId> leader;  // the current leader, if one is known
+  std::set<NodeId> unavailable;  // killed, paused or removed right now: process faults skip them
+};
+
+// A fault as the plan asks for it (before roles are resolved).
+struct FaultRequest {
+  std::string kind;                  // a plan fault name (harness::FaultNames())
+  std::vector<std::string> targets;  // node ids or roles; empty: the kind's default
+  std::vector<std::string> from, to; // partition / partition-one-way
+  double loss = 0.2;                 // loss probability
+  int64_t skew_ns = 0;               // clock-skew; 0: random in ±[200ms, 5s]
+};
+
+enum class NetMode { kDrop, kOneWay, kLoss };
+
+// One network rule: from's packets to `to` are dropped (always, only on connections `from`
+// opened, or with a probability).
+struct NetRule {
+  NodeId from, to;
+  NetMode mode = NetMode::kDrop;
+  double probability = 1.0;  // kLoss only
+  friend bool operator==(const NetRule&, const NetRule&) = default;
+};
+
+struct Fault {
+  int id = 0;
+  std::string kind;
+  std::vector<NodeId> targets;  // the nodes acted on (process, clock, membership; isolated node)
+  Grudge grudge;                // network faults: who drops whom
+  NetMode mode = NetMode::kDrop;
+  double loss = 0;              // kLoss probability
+  int64_t skew_ns = 0;          // clock-skew
+  nlohmann::json detail = nlohmann::json::object();
+
+  bool IsNetwork() const { return !grudge.empty(); }
+  std::vector<Link> links() const { return Links(grudge); }
+  std::vector<NetRule> Rules() const;
+  // A nemesis.jsonl line (CONTRACTS.md): {"time","phase","id","fault","targets","links","detail"}.
+  nlohmann::json ToJson(int64_t time_ns, const std::string& phase) const;
+};
+
+// Resolves node ids and roles to node ids. `leader` fails with kUnavailable when none is known.
+Result<std::vector<NodeId>> ResolveTargets(const std::vector<std::string>& spec,
+                                           const ClusterView& view, Rng& rng);
+
+// Builds the fault a request asks for. Pure: same request, view and rng state → same fault.
+// kUnavailable when a role cannot be resolved now (no leader), kInvalidArgument for nonsense.
+Result<Fault> BuildFault(const FaultRequest& request, const ClusterView& view, Rng& rng);
+
+}  // namespace splitbrain::nemesis

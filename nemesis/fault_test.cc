@@ -1,0 +1,97 @@
+#include "nemesis/fault.h"
+
+#include <gtest/gtest.h>
+
+namespace splitbrain::nemesis {
+namespace {
+
+ClusterView Five(std::optional<NodeId> leader = "n3") {
+  return {{"n1", "n2", "n3", "n4", "n5"}, leader, {}};
+}
+
+TEST(FaultTest, IsolateLeaderCutsTheLeader) {
+  Rng rng(1);
+  auto f = BuildFault({.kind = "isolate-leader"}, Five(), rng);
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->targets, std::vector<NodeId>{"n3"});
+  EXPECT_EQ(f->links().size(), 8u);
+  for (const auto& [from, to] : f->links()) EXPECT_TRUE(from == "n3" || to == "n3");
+  EXPECT_EQ(f->mode, NetMode::kDrop);
+}
+
+TEST(FaultTest, LeaderRolesNeedALeader) {
+  Rng rng(1);
+  for (const char* k : {"isolate-leader", "kill-leader", "one-way-from-leader", "one-way-to-leader"}) {
+    auto f = BuildFault({.kind = k}, Five(std::nullopt), rng);
+    EXPECT_EQ(f.status().code(), StatusCode::kUnavailable) << k;
+  }
+}
+
+TEST(FaultTest, OneWayFromLeaderIsDirected) {
+  Rng rng(1);
+  auto f = BuildFault({.kind = "one-way-from-leader"}, Five(), rng);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->mode, NetMode::kOneWay);
+  EXPECT_EQ(f->links(), (std::vector<Link>{{"n3", "n1"}, {"n3", "n2"}, {"n3", "n4"}, {"n3", "n5"}}));
+  auto g = BuildFault({.kind = "one-way-to-leader"}, Five(), rng);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->links(), (std::vector<Link>{{"n1", "n3"}, {"n2", "n3"}, {"n4", "n3"}, {"n5", "n3"}}));
+}
+
+TEST(FaultTest, ArbitraryFromToLists) {
+  Rng rng(1);
+  FaultRequest r{.kind = "partition-one-way", .from = {"n1"}, .to = {"n2", "n3"}};
+  auto f = BuildFault(r, Five(), rng);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->links(), (std::vector<Link>{{"n1", "n2"}, {"n1", "n3"}}));
+  r.kind = "partition";
+  auto g = BuildFault(r, Five(), rng);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->mode, NetMode::kDrop);
+  EXPECT_EQ(g->links().size(), 4u);  // both directions
+}
+
+TEST(FaultTest, KillPicksAnAvailableNodeAndRolesResolve) {
+  ClusterView v = Five();
+  v.unavailable = {"n1", "n2", "n4", "n5"};
+  for (uint64_t s = 0; s < 20; ++s) {
+    Rng rng(s);
+    auto f = BuildFault({.kind = "kill"}, v, rng);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(f->targets, std::vector<NodeId>{"n3"});
+    EXPECT_TRUE(f->links().empty());
+  }
+  Rng rng(3);
+  auto minority = ResolveTargets({"minority"}, Five(), rng);
+  ASSERT_TRUE(minority.ok());
+  EXPECT_EQ(minority->size(), 2u);
+  auto followers = ResolveTargets({"followers"}, Five(), rng);
+  ASSERT_TRUE(followers.ok());
+  EXPECT_EQ(*followers, (std::vector<NodeId>{"n1", "n2", "n4", "n5"}));
+  EXPECT_FALSE(ResolveTargets({"n9"}, Five(), rng).ok());
+}
+
+TEST(FaultTest, SameSeedSameFault) {
+  for (const char* k : {"partition-halves", "partition-ring", "bridge", "kill", "clock-skew"}) {
+    Rng a(77), b(77);
+    auto fa = BuildFault({.kind = k}, Five(), a);
+    auto fb = BuildFault({.kind = k}, Five(), b);
+    ASSERT_TRUE(fa.ok() && fb.ok()) << k;
+    EXPECT_EQ(fa->ToJson(0, "start"), fb->ToJson(0, "start")) << k;
+  }
+}
+
+TEST(FaultTest, JsonLineFollowsTheContract) {
+  Rng rng(1);
+  auto f = BuildFault({.kind = "partition-one-way", .from = {"n1"}, .to = {"n2"}}, Five(), rng);
+  ASSERT_TRUE(f.ok());
+  auto j = f->ToJson(123, "start");
+  EXPECT_EQ(j["time"], 123);
+  EXPECT_EQ(j["phase"], "start");
+  EXPECT_EQ(j["fault"], "partition-one-way");
+  EXPECT_EQ(j["links"], nlohmann::json::parse(R"([["n1","n2"]])"));
+  EXPECT_EQ(j["detail"]["mode"], "one-way");
+}
+
+}  // namespace
+}  // namespace splitbrain::nemesis

@@ -1,0 +1,143 @@
+#include "nemesis/nemesis.h"
+
+#include "common/log.h"
+
+namespace splitbrain::nemesis {
+
+Nemesis::Nemesis(FaultInjector* injector, std::function<int64_t()> now, std::ostream* log, Rng rng)
+    : injector_(injector), now_(std::move(now)), log_(log), rng_(rng) {}
+
+void Nemesis::Record(const Fault& f, const std::string& phase, const nlohmann::json& extra) {
+  nlohmann::json j = f.ToJson(now_(), phase);
+  for (auto it = extra.begin(); extra.is_object() && it != extra.end(); ++it) j["detail"][it.key()] = it.value();
+  if (log_) {
+    *log_ << j.dump() << "\n";
+    log_->flush();
+  }
+}
+
+std::vector<NetRule> Nemesis::NetworkRulesLocked() const {
+  std::vector<NetRule> rules;
+  for (const auto& [id, f] : active_) {
+    for (auto& r : f.Rules()) rules.push_back(r);
+  }
+  return rules;
+}
+
+Status Nemesis::Apply(const Fault& f) {
+  const std::string& k = f.kind;
+  if (k == "kill" || k == "kill-leader") {
+    for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->Kill(t));
+  } else if (k == "pause" || k == "pause-leader") {
+    for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->Pause(t));
+  } else if (f.IsNetwork()) {
+    SB_RETURN_IF_ERROR(injector_->SetNetwork(NetworkRulesLocked()));
+  } else if (k == "clock-skew") {
+    for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->SetClockOffset(t, f.skew_ns));
+  } else if (k == "membership") {
+    for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->RemoveMember(t));
+  }
+  return Status::Ok();
+}
+
+Status Nemesis::Undo(const Fault& f) {
+  const std::string& k = f.kind;
+  Status first;
+  auto keep = [&](Status s) {
+    if (!s.ok() && first.ok()) first = s;
+  };
+  if (k == "kill" || k == "kill-leader") {
+    for (const auto& t : f.targets) keep(injector_->Restart(t));
+  } else if (k == "pause" || k == "pause-leader") {
+    for (const auto& t : f.targets) keep(injector_->Resume(t));
+  } else if (f.IsNetwork()) {
+    keep(injector_->SetNetwork(NetworkRulesLocked()));
+  } else if (k == "clock-skew") {
+    for (const auto& t : f.targets) keep(injector_->SetClockOffset(t, 0));
+  } else if (k == "membership") {
+    for (const auto& t : f.targets) keep(injector_->AddMember(t));
+  }
+  return first;
+}
+
+Result<int> Nemesis::Start(const FaultRequest& request) {
+  ClusterView view = injector_->View();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (request.kind == "heal") return Status::InvalidArgument("heal is not started; call HealAll");
+  // Process faults on a node another active fault holds would tangle their undo: skip them.
+  for (const auto& [id, f] : active_) {
+    if (f.kind == "membership" || f.kind.rfind("kill", 0) == 0 || f.kind.rfind("pause", 0) == 0) {
+      for (const auto& t : f.targets) view.unavailable.insert(t);
+    }
+  }
+  SB_ASSIGN_OR_RETURN(Fault f, BuildFault(request, view, rng_));
+  f.id = next_id_++;
+  Record(f, "start");
+  active_[f.id] = f;
+  Status s = Apply(f);
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kUnsupported) {
+      Record(f, "unsupported", {{"why", s.message()}});
+    } else {
+      SB_LOG(kWarn, "nemesis") << "applying " << f.kind << " failed: " << s;
+    }
+    active_.erase(f.id);
+    Status u = Undo(f);  // whatever half-applied
+    if (!u.ok()) {
+      SB_LOG(kWarn, "nemesis") << "undoing " << f.kind << ": " << u;
+    }
+    Record(f, "end", {{"error", s.message()}});
+    return s;
+  }
+  SB_LOG(kInfo, "nemesis") << "start " << f.kind << " " << f.ToJson(0, "start")["targets"].dump()
+                           << " links " << f.links().size();
+  return f.id;
+}
+
+Status Nemesis::End(int id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = active_.find(id);
+  if (it == active_.end()) return Status::Ok();  // already ended (by a heal)
+  Fault f = it->second;
+  active_.erase(it);
+  Status s = Undo(f);
+  Record(f, "end", s.ok() ? nlohmann::json::object() : nlohmann::json{{"error", s.message()}});
+  SB_LOG(kInfo, "nemesis") << "end " << f.kind << (s.ok() ? "" : ": " + s.ToString());
+  return s;
+}
+
+Status Nemesis::HealAll() {
+  std::vector<int> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = active_.rbegin(); it != active_.rend(); ++it) ids.push_back(it->first);
+  }
+  Status first;
+  for (int id : ids) {
+    Status s = End(id);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  // Belt and braces: whatever happened above, the network is whole and every node runs.
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = injector_->SetNetwork({});
+  if (!s.ok() && first.ok()) first = s;
+  return first;
+}
+
+std::vector<std::string> Nemesis::Active() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, f] : active_) {
+    std::string s = f.kind;
+    for (const auto& t : f.targets) s += " " + t;
+    out.push_back(s);
+  }
+  return out;
+}
+
+int Nemesis::started() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_id_ - 1;
+}
+
+}  // namespace splitbrain::nemesis

@@ -1,0 +1,90 @@
+#include "nemesis/nemesis.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace splitbrain::nemesis {
+namespace {
+
+// Records every call, and fails the ones it is told to.
+class RecordingInjector : public FaultInjector {
+ public:
+  ClusterView View() override { return {{"n1", "n2", "n3"}, leader, {}}; }
+  Status Kill(const NodeId& n) override { return Log("kill " + n); }
+  Status Restart(const NodeId& n) override { return Log("restart " + n); }
+  Status Pause(const NodeId& n) override { return Log("pause " + n); }
+  Status Resume(const NodeId& n) override { return Log("resume " + n); }
+  Status SetNetwork(const std::vector<NetRule>& rules) override {
+    if (unsupported_network && !rules.empty()) return Status::Unsupported("no nftables");
+    return Log("network " + std::to_string(rules.size()));
+  }
+  Status SetClockOffset(const NodeId& n, int64_t ns) override {
+    return Log("clock " + n + " " + std::to_string(ns));
+  }
+  Status RemoveMember(const NodeId& n) override { return Log("remove " + n); }
+  Status AddMember(const NodeId& n) override { return Log("add " + n); }
+  Status Log(std::string s) {
+    calls.push_back(std::move(s));
+    return Status::Ok();
+  }
+  std::optional<NodeId> leader = "n2";
+  bool unsupported_network = false;
+  std::vector<std::string> calls;
+};
+
+TEST(NemesisTest, KillLeaderThenEndRestartsIt) {
+  RecordingInjector inj;
+  std::ostringstream log;
+  int64_t t = 0;
+  Nemesis n(&inj, [&] { return t; }, &log, Rng(1));
+  auto id = n.Start({.kind = "kill-leader"});
+  ASSERT_TRUE(id.ok());
+  t = 5;
+  ASSERT_TRUE(n.End(*id).ok());
+  EXPECT_EQ(inj.calls, (std::vector<std::string>{"kill n2", "restart n2"}));
+  std::istringstream lines(log.str());
+  std::string a, b;
+  std::getline(lines, a);
+  std::getline(lines, b);
+  auto ja = nlohmann::json::parse(a), jb = nlohmann::json::parse(b);
+  EXPECT_EQ(ja["phase"], "start");
+  EXPECT_EQ(ja["targets"], nlohmann::json::parse(R"(["n2"])"));
+  EXPECT_EQ(jb["phase"], "end");
+  EXPECT_EQ(jb["time"], 5);
+}
+
+TEST(NemesisTest, HealAllUndoesEverythingNewestFirst) {
+  RecordingInjector inj;
+  Nemesis n(&inj, [] { return 0; }, nullptr, Rng(1));
+  ASSERT_TRUE(n.Start({.kind = "pause", .targets = {"n1"}}).ok());
+  ASSERT_TRUE(n.Start({.kind = "partition-halves"}).ok());
+  ASSERT_TRUE(n.Start({.kind = "clock-skew", .targets = {"n3"}, .skew_ns = 7}).ok());
+  EXPECT_EQ(n.Active().size(), 3u);
+  ASSERT_TRUE(n.HealAll().ok());
+  EXPECT_TRUE(n.Active().empty());
+  std::vector<std::string> want = {"pause n1", "network 4", "clock n3 7", "clock n3 0",
+                                   "network 0", "resume n1", "network 0"};
+  EXPECT_EQ(inj.calls, want);
+}
+
+TEST(NemesisTest, UnsupportedFaultIsRecordedNotFaked) {
+  RecordingInjector inj;
+  inj.unsupported_network = true;
+  std::ostringstream log;
+  Nemesis n(&inj, [] { return 0; }, &log, Rng(1));
+  auto id = n.Start({.kind = "partition-halves"});
+  EXPECT_EQ(id.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(log.str().find("\"phase\":\"unsupported\""), std::string::npos);
+  EXPECT_TRUE(n.Active().empty());
+}
+
+TEST(NemesisTest, ProcessFaultsSkipNodesAlreadyDown) {
+  RecordingInjector inj;
+  Nemesis n(&inj, [] { return 0; }, nullptr, Rng(1));
+  ASSERT_TRUE(n.Start({.kind = "kill", .targets = {"n1"}}).ok());
+  EXPECT_EQ(n.Start({.kind = "pause", .targets = {"n1"}}).status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace splitbrain::nemesis

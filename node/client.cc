@@ -1,0 +1,232 @@
+// Client over Boost.Beast: synchronous calls built from asynchronous operations on a private
+// io_context, so that every step honours the call's deadline (Beast's synchronous calls have none).
+#include "node/client.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <optional>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace splitbrain::node {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kFail:
+      return "fail";
+    case Outcome::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+Outcome OutcomeFromAnswer(int http_status, const nlohmann::json& body) {
+  if (body.is_object()) {
+    auto it = body.find("outcome");
+    if (it != body.end() && it->is_string()) {
+      const std::string& s = it->get_ref<const std::string&>();
+      if (s == "ok") return Outcome::kOk;
+      if (s == "fail") return Outcome::kFail;
+      if (s == "unknown") return Outcome::kUnknown;
+    }
+  }
+  if (http_status == 200) return Outcome::kOk;
+  if (http_status == 504) return Outcome::kUnknown;
+  if (http_status >= 500 && http_status != 503) return Outcome::kUnknown;
+  return Outcome::kFail;
+}
+
+Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return Status::InvalidArgument("'" + text + "' is not host:port");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned long port = 0;
+  for (size_t i = colon + 1; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') {
+      return Status::InvalidArgument("'" + text + "': port is not a number");
+    }
+    port = port * 10 + static_cast<unsigned long>(text[i] - '0');
+    if (port > 65535) return Status::InvalidArgument("'" + text + "': port out of range");
+  }
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+struct Client::Impl {
+  asio::io_context ioc;
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+
+  void Close() {
+    if (stream) {
+      beast::error_code ec;
+      stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream->socket().close(ec);
+      stream.reset();
+    }
+    buffer.consume(buffer.size());
+  }
+
+  // A kept-alive connection the node has closed meanwhile (restart, idle timeout) would turn
+  // the next request into an unknown outcome; peek first so that it is replaced instead.
+  bool StreamLooksAlive() {
+    if (!stream || !stream->socket().is_open()) return false;
+    char byte;
+    ssize_t n = ::recv(stream->socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return false;  // orderly close by the node
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+    return false;  // unsolicited bytes: the stream is out of step, start over
+  }
+
+  template <typename Start>
+  beast::error_code RunOp(Start start) {
+    beast::error_code result = asio::error::would_block;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    ioc.restart();
+    ioc.run();
+    return result;
+  }
+};
+
+Client::Client(std::string address) : address_(std::move(address)), impl_(new Impl) {}
+Client::~Client() { impl_->Close(); }
+
+void Client::SetAddress(std::string address) {
+  if (address == address_) return;
+  impl_->Close();
+  address_ = std::move(address);
+}
+
+void Client::Close() { impl_->Close(); }
+
+Reply Client::Call(const std::string& method, const std::string& target,
+                   const nlohmann::json& body, std::chrono::milliseconds deadline) {
+  Reply reply;
+  auto until = std::chrono::steady_clock::now() + deadline;
+  auto fail = [&](Outcome outcome, const std::string& what) {
+    impl_->Close();
+    reply.outcome = outcome;
+    reply.error = what;
+    return reply;
+  };
+
+  if (!impl_->StreamLooksAlive()) {
+    impl_->Close();
+    auto hp = SplitHostPort(address_);
+    if (!hp.ok()) return fail(Outcome::kFail, hp.status().message());
+    tcp::resolver resolver(impl_->ioc);
+    beast::error_code ec;
+    auto endpoints = resolver.resolve(hp->first, std::to_string(hp->second),
+                                      tcp::resolver::numeric_service, ec);
+    if (ec) return fail(Outcome::kFail, "resolving " + address_ + ": " + ec.message());
+    impl_->stream.emplace(impl_->ioc);
+    impl_->stream->expires_at(until);
+    ec = impl_->RunOp(
+        [&](auto handler) { impl_->stream->async_connect(endpoints, std::move(handler)); });
+    if (ec) {
+      return fail(Outcome::kFail, "connecting to " + address_ + ": " +
+                                      (ec == beast::error::timeout ? "deadline" : ec.message()));
+    }
+    beast::error_code ignored;
+    impl_->stream->socket().set_option(tcp::no_delay(true), ignored);
+  }
+
+  http::request<http::string_body> req;
+  req.method(method == "GET" ? http::verb::get : http::verb::post);
+  req.target(target);
+  req.version(11);
+  req.set(http::field::host, address_);
+  req.keep_alive(true);
+  if (!body.is_null()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body.dump();
+  }
+  req.prepare_payload();
+
+  impl_->stream->expires_at(until);
+  beast::error_code ec = impl_->RunOp(
+      [&](auto handler) { http::async_write(*impl_->stream, req, std::move(handler)); });
+  if (ec) {
+    // Not completely sent: the node cannot have acted on a partial request.
+    return fail(Outcome::kFail, "sending to " + address_ + ": " +
+                                    (ec == beast::error::timeout ? "deadline" : ec.message()));
+  }
+
+  http::response<http::string_body> res;
+  impl_->stream->expires_at(until);
+  ec = impl_->RunOp([&](auto handler) {
+    http::async_read(*impl_->stream, impl_->buffer, res, std::move(handler));
+  });
+  if (ec) {
+    return fail(Outcome::kUnknown, "awaiting answer from " + address_ + ": " +
+                                       (ec == beast::error::timeout ? "deadline" : ec.message()));
+  }
+  impl_->stream->expires_never();
+  if (!res.keep_alive()) impl_->Close();
+
+  reply.http_status = static_cast<int>(res.result_int());
+  try {
+    reply.body = nlohmann::json::parse(res.body());
+  } catch (const std::exception& e) {
+    reply.body = nullptr;
+    reply.error = "answer from " + address_ + " is not JSON: " + e.what();
+  }
+  reply.outcome = OutcomeFromAnswer(reply.http_status, reply.body);
+  if (reply.body.is_object()) {
+    auto str = [&](const char* key) {
+      auto it = reply.body.find(key);
+      return it != reply.body.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    auto v = reply.body.find("value");
+    if (v != reply.body.end()) reply.value = *v;
+    if (reply.error.empty()) reply.error = str("error");
+    reply.leader = str("leader");
+    reply.leader_client = str("leader_client");
+  }
+  return reply;
+}
+
+Reply Client::Command(const nlohmann::json& command, std::chrono::milliseconds deadline) {
+  return Call("POST", "/command", command, deadline);
+}
+
+Reply Client::Status(std::chrono::milliseconds deadline) {
+  return Call("GET", "/status", nullptr, deadline);
+}
+
+Reply Client::AddMember(const std::string& id, const std::string& peer,
+                        const std::string& client, bool voter,
+                        std::chrono::milliseconds deadline) {
+  return Call("POST", "/admin/add",
+              {{"id", id}, {"peer", peer}, {"client", client}, {"voter", voter}}, deadline);
+}
+
+Reply Client::RemoveMember(const std::string& id, std::chrono::milliseconds deadline) {
+  return Call("POST", "/admin/remove", {{"id", id}}, deadline);
+}
+
+Reply Client::Snapshot(std::chrono::milliseconds deadline) {
+  return Call("POST", "/admin/snapshot", nlohmann::json::object(), deadline);
+}
+
+Reply Client::TransferLeadership(const std::string& to, std::chrono::milliseconds deadline) {
+  return Call("POST", "/admin/transfer", {{"to", to}}, deadline);
+}
+
+}  // namespace splitbrain::node

@@ -1,0 +1,96 @@
+// Env: the file operations storage needs, behind a small interface (after LevelDB's Env), with
+// two implementations:
+//   PosixEnv   real files, real fsync (fdatasync is not enough for a new file's size: fsync).
+//   FaultyEnv  in memory, for tests: models a crash as losing everything not made durable
+//              (file data not fsynced, directory entries not made durable by SyncDir), can
+//              keep a torn prefix of the unsynced tail, and can "crash" at the N-th mutating call.
+// PosixEnv is thread-safe; FaultyEnv is not (tests use it from one thread).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/rng.h"
+#include "common/status.h"
+
+namespace splitbrain::node {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  virtual Status Sync() = 0;  // data and size durable
+  virtual Status Close() = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  // Opens for appending, creating the file if needed; `truncate` empties it first.
+  virtual Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
+                                                             bool truncate) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+  // Names (not paths) of the entries of `dir`, unsorted.
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  virtual Status CreateDir(const std::string& dir) = 0;  // OK when it exists
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status Remove(const std::string& path) = 0;
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  // Makes the creations, renames and removals of entries of `dir` durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+};
+
+Env* PosixEnv();  // process-wide, never destroyed
+
+class FaultyEnv final : public Env {
+ public:
+  FaultyEnv() = default;
+
+  // The `n`-th mutating call from now (1 = the next) fails with an IoError and every call after
+  // it fails too, until Crash(). 0 disables.
+  void CrashAfter(uint64_t n) { crash_countdown_ = n; }
+  bool crashed() const { return crashed_; }
+  uint64_t mutating_calls() const { return mutating_calls_; }
+  // A power cut and reboot: every file goes back to its durable content and every directory to
+  // its durable entries. With `rng`, each file keeps a random prefix of its unsynced tail (a
+  // torn write), sometimes followed by zeros (blocks allocated, never written).
+  void Crash(Rng* rng = nullptr);
+  // Test access to the bytes of a file (live view); empty when absent.
+  std::string Contents(const std::string& path) const;
+  void SetContents(const std::string& path, std::string data);  // live and durable
+
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
+                                                     bool truncate) override;
+  Result<std::string> ReadFile(const std::string& path) override;
+  bool Exists(const std::string& path) override;
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override;
+  Status CreateDir(const std::string& dir) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Remove(const std::string& path) override;
+  Status Truncate(const std::string& path, uint64_t size) override;
+  Status SyncDir(const std::string& dir) override;
+
+ private:
+  friend class FaultyFile;
+  struct Inode {
+    std::string data;    // what reads see
+    std::string synced;  // what survives a crash
+  };
+  Status Mutate(const char* what);  // counts a mutating call, injects the crash
+
+  std::map<std::string, std::shared_ptr<Inode>> live_;
+  std::map<std::string, std::shared_ptr<Inode>> durable_;
+  std::map<std::string, bool> dirs_;  // created directories (durable at once: tests' roots)
+  uint64_t crash_countdown_ = 0;
+  uint64_t mutating_calls_ = 0;
+  bool crashed_ = false;
+  uint64_t generation_ = 0;  // bumped by Crash(): files opened before it are dead
+};
+
+}  // namespace splitbrain::node

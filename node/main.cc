@@ -1,0 +1,173 @@
+// splitbrain-node: the Raft key-value server the harness launches and breaks.
+// Flags: see kUsage below and docs/CONTRACTS.md. Exit codes: 0 clean shutdown (SIGTERM/SIGINT),
+// 2 bad flags, 3 storage refused (corrupt log), 1 other.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "common/log.h"
+#include "node/client.h"
+#include "node/node.h"
+
+namespace {
+
+const char kUsage[] = R"(usage: splitbrain-node --id n1 --data-dir DIR --member n1=PEER_HOST:PORT/CLIENT_HOST:PORT ... [flags]
+
+A Raft key-value/lock server (docs/CONTRACTS.md). Flags:
+  --id NAME                 this node's name, n<number> (the number is its Raft id)
+  --data-dir DIR            write-ahead log, snapshot and default event log (created if absent)
+  --member NAME=PEER/CLIENT an initial member and its peer and client addresses (repeat, one per
+                            member of the initial configuration, this node included)
+  --peer-listen HOST:PORT   where to accept peer connections (default: this node's PEER address)
+  --client-listen HOST:PORT where to serve the HTTP client API (default: this node's CLIENT address)
+  --join                    start outside the initial configuration and wait to be added
+                            (POST /admin/add on the leader)
+  --events FILE             structured event log, JSON lines (default DIR/events.jsonl)
+  --tick-ms N               milliseconds per Raft tick (default 10)
+  --election-ticks N        election timeout in ticks, randomised in [N, 2N) (default 10)
+  --heartbeat-ticks N       leader heartbeat period in ticks (default 1)
+  --snapshot-entries N      snapshot and compact the log once N entries follow the last snapshot
+                            (default 10000)
+  --request-timeout-ms N    a write not committed by then is answered "unknown" (default 5000)
+  --bug NAME                turn a planted bug on (repeatable): stale-read, no-fsync,
+                            commit-old-term, no-prevote, ack-before-commit, lease-read
+  --log-level LEVEL         debug, info, warn, error, off (default info)
+  --help                    this text
+
+Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 2 bad flags, 3 storage refused (corrupt log), 1 other.
+)";
+
+[[noreturn]] void BadFlag(const std::string& why) {
+  std::cerr << "splitbrain-node: " << why << " (see --help)\n";
+  std::exit(2);
+}
+
+int ParseInt(const std::string& flag, const std::string& v, int lo, int hi) {
+  try {
+    size_t used = 0;
+    long long n = std::stoll(v, &used);
+    if (used != v.size() || n < lo || n > hi) throw std::out_of_range(v);
+    return static_cast<int>(n);
+  } catch (const std::exception&) {
+    BadFlag(flag + " wants an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+            "], not '" + v + "'");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace splitbrain;
+  using namespace splitbrain::node;
+  NodeOptions opt;
+  std::string log_level = "info";
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool has_inline = false;
+    if (auto eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      has_inline = true;
+    }
+    auto next = [&]() -> std::string {
+      if (has_inline) return value;
+      if (i + 1 >= args.size()) BadFlag(flag + " needs a value");
+      return args[++i];
+    };
+    if (flag == "--help" || flag == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (flag == "--id") {
+      opt.id = next();
+    } else if (flag == "--data-dir") {
+      opt.data_dir = next();
+    } else if (flag == "--member") {
+      std::string m = next();
+      auto eq = m.find('=');
+      auto slash = m.find('/', eq == std::string::npos ? 0 : eq);
+      if (eq == std::string::npos || slash == std::string::npos) {
+        BadFlag("--member '" + m + "' is not NAME=PEER_HOST:PORT/CLIENT_HOST:PORT");
+      }
+      std::string name = m.substr(0, eq);
+      MemberAddress addr{m.substr(eq + 1, slash - eq - 1), m.substr(slash + 1)};
+      if (NodeIdFromName(name) == 0) BadFlag("--member name '" + name + "' is not n<number>");
+      if (!SplitHostPort(addr.peer).ok() || !SplitHostPort(addr.client).ok()) {
+        BadFlag("--member '" + m + "': bad address");
+      }
+      if (opt.members.count(name)) BadFlag("--member '" + name + "' given twice");
+      opt.members[name] = addr;
+    } else if (flag == "--peer-listen") {
+      opt.peer_listen = next();
+      if (!SplitHostPort(opt.peer_listen).ok()) BadFlag("--peer-listen '" + opt.peer_listen + "' is not HOST:PORT");
+    } else if (flag == "--client-listen") {
+      opt.client_listen = next();
+      if (!SplitHostPort(opt.client_listen).ok()) BadFlag("--client-listen '" + opt.client_listen + "' is not HOST:PORT");
+    } else if (flag == "--join") {
+      opt.join = true;
+    } else if (flag == "--events") {
+      opt.events_path = next();
+    } else if (flag == "--tick-ms") {
+      opt.tick_ms = ParseInt(flag, next(), 1, 10000);
+    } else if (flag == "--election-ticks") {
+      opt.election_ticks = ParseInt(flag, next(), 2, 100000);
+    } else if (flag == "--heartbeat-ticks") {
+      opt.heartbeat_ticks = ParseInt(flag, next(), 1, 100000);
+    } else if (flag == "--snapshot-entries") {
+      opt.snapshot_entries = static_cast<uint64_t>(ParseInt(flag, next(), 1, 1 << 30));
+    } else if (flag == "--request-timeout-ms") {
+      opt.request_timeout_ms = ParseInt(flag, next(), 1, 3600 * 1000);
+    } else if (flag == "--bug") {
+      std::string b = next();
+      const auto& known = KnownBugs();
+      if (std::find(known.begin(), known.end(), b) == known.end()) {
+        BadFlag("unknown --bug '" + b + "'");
+      }
+      opt.bugs.insert(b);
+    } else if (flag == "--log-level") {
+      log_level = next();
+    } else {
+      BadFlag("unknown flag '" + args[i] + "'");
+    }
+  }
+  if (opt.id.empty()) BadFlag("--id is required");
+  if (NodeIdFromName(opt.id) == 0) BadFlag("--id '" + opt.id + "' is not n<number>");
+  if (opt.data_dir.empty()) BadFlag("--data-dir is required");
+  if (!opt.join && !opt.members.count(opt.id)) {
+    BadFlag("--id " + opt.id + " is not among the --member list (use --join for a new node)");
+  }
+  if (opt.heartbeat_ticks >= opt.election_ticks) BadFlag("--heartbeat-ticks must be below --election-ticks");
+  LogLevel level;
+  if (!ParseLogLevel(log_level, &level)) BadFlag("--log-level '" + log_level + "' is unknown");
+  SetLogLevel(level);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  boost::asio::io_context ioc(1);
+  auto created = Node::Create(ioc, opt);
+  if (!created.ok()) {
+    std::cerr << "splitbrain-node: " << created.status() << "\n";
+    if (created.status().code() == StatusCode::kCorruption) return 3;
+    if (created.status().code() == StatusCode::kInvalidArgument) return 2;
+    return 1;
+  }
+  std::unique_ptr<Node> node = std::move(created).value();
+  Status started = node->Start();
+  if (!started.ok()) {
+    std::cerr << "splitbrain-node: " << started << "\n";
+    return started.code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  boost::asio::signal_set signals(ioc, SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    SB_LOG(kInfo, "node") << "signal " << sig << ": shutting down";
+    node->Stop();
+    ioc.stop();
+  });
+  ioc.run();
+  node->Stop();
+  return 0;
+}

@@ -1,0 +1,720 @@
+#include "node/node.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <random>
+
+#include <boost/asio/post.hpp>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "node/client.h"
+#include "raft/codec.h"
+
+namespace splitbrain::node {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+const std::vector<std::string>& KnownBugs() {
+  static const std::vector<std::string> bugs = {"stale-read",  "no-fsync",          "commit-old-term",
+                                                "no-prevote",  "ack-before-commit", "lease-read"};
+  return bugs;
+}
+
+raft::NodeId NodeIdFromName(const std::string& name) {
+  if (name.size() < 2 || name[0] != 'n' || name.size() > 20) return 0;
+  raft::NodeId id = 0;
+  for (size_t i = 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return 0;
+    id = id * 10 + static_cast<raft::NodeId>(name[i] - '0');
+  }
+  if (name[1] == '0') return 0;  // "n01" would alias "n1"
+  return id;
+}
+
+std::string NodeName(raft::NodeId id) { return "n" + std::to_string(id); }
+
+std::string Fnv1a64Hex(std::string_view data) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+namespace {
+const char* RoleString(raft::Role r) { return raft::RoleName(r); }
+
+void AddTo(raft::Membership* m, raft::NodeId id, bool voter) {
+  auto erase = [](std::vector<raft::NodeId>& v, raft::NodeId x) {
+    v.erase(std::remove(v.begin(), v.end(), x), v.end());
+  };
+  erase(m->voters, id);
+  erase(m->learners, id);
+  auto& v = voter ? m->voters : m->learners;
+  v.push_back(id);
+  std::sort(v.begin(), v.end());
+}
+}  // namespace
+
+Node::Node(asio::io_context& ioc, NodeOptions options)
+    : ioc_(ioc), options_(std::move(options)), tick_timer_(ioc), rng_(std::random_device{}()) {}
+
+Node::~Node() {
+  if (events_) std::fclose(events_);
+}
+
+Result<std::unique_ptr<Node>> Node::Create(asio::io_context& ioc, NodeOptions options) {
+  std::unique_ptr<Node> node(new Node(ioc, std::move(options)));
+  SB_RETURN_IF_ERROR(node->Init());
+  return node;
+}
+
+int64_t Node::NowMs() const { return SystemClock::Get().MonotonicNanos() / 1000000; }
+
+void Node::Event(json ev) {
+  if (!events_) return;
+  json line = {{"t", SystemClock::Get().WallNanos()}, {"node", options_.id}};
+  line.update(ev);
+  std::string s = line.dump();
+  s.push_back('\n');
+  std::fwrite(s.data(), 1, s.size(), events_);
+}
+
+void Node::RegisterAddress(const std::string& name, const MemberAddress& addr) {
+  addresses_[name] = addr;
+  raft::NodeId id = NodeIdFromName(name);
+  if (id != 0 && id != id_ && transport_) transport_->SetPeer(id, addr.peer);
+}
+
+Status Node::Init() {
+  id_ = NodeIdFromName(options_.id);
+  if (id_ == 0) return Status::InvalidArgument("--id '" + options_.id + "' is not n<number>");
+  for (const auto& b : options_.bugs) {
+    if (std::find(KnownBugs().begin(), KnownBugs().end(), b) == KnownBugs().end()) {
+      return Status::InvalidArgument("unknown --bug '" + b + "'");
+    }
+  }
+  bug_no_fsync_ = options_.bugs.count("no-fsync") > 0;
+  bug_ack_before_commit_ = options_.bugs.count("ack-before-commit") > 0;
+  if (!options_.env) options_.env = PosixEnv();
+  if (options_.events_path.empty()) options_.events_path = options_.data_dir + "/events.jsonl";
+
+  SB_ASSIGN_OR_RETURN(storage_, Storage::Open(options_.env, options_.data_dir,
+                                              StorageOptions{.sync = !bug_no_fsync_}));
+  if (!storage_->repaired().empty()) {
+    SB_LOG(kWarn, "node") << "cut a torn WAL tail: " << storage_->repaired();
+  }
+  events_ = std::fopen(options_.events_path.c_str(), "a");
+  if (!events_) return Status::IoError("cannot open event log " + options_.events_path);
+  std::setvbuf(events_, nullptr, _IOFBF, 1 << 16);
+
+  const raft::DurableState& recovered = storage_->recovered();
+  raft::Config cfg;
+  cfg.id = id_;
+  raft::Membership initial;
+  if (!options_.join) {
+    for (const auto& [name, addr] : options_.members) {
+      raft::NodeId mid = NodeIdFromName(name);
+      if (mid == 0) return Status::InvalidArgument("--member name '" + name + "' is not n<number>");
+      initial.voters.push_back(mid);
+    }
+    std::sort(initial.voters.begin(), initial.voters.end());
+  }
+  cfg.initial_membership = initial;
+  cfg.restore = recovered;
+  cfg.election_ticks = options_.election_ticks;
+  cfg.heartbeat_ticks = options_.heartbeat_ticks;
+  cfg.bugs.commit_old_term = options_.bugs.count("commit-old-term") > 0;
+  cfg.bugs.no_prevote = options_.bugs.count("no-prevote") > 0;
+  cfg.bugs.lease_read = options_.bugs.count("lease-read") > 0;
+  cfg.bugs.stale_read = options_.bugs.count("stale-read") > 0;
+  cfg.rand = [this] { return rng_.Next(); };
+  raft_ = std::make_unique<raft::Raft>(cfg);
+
+  // The state machine restarts from the snapshot; the raft core hands the committed entries
+  // after it out again.
+  if (!recovered.snapshot.empty()) {
+    SB_RETURN_IF_ERROR(sm_.Restore(recovered.snapshot.data));
+    applied_ = recovered.snapshot.meta.index;
+    applied_term_ = recovered.snapshot.meta.term;
+    membership_ = recovered.snapshot.meta.membership;
+  } else {
+    membership_ = initial;
+  }
+  last_commit_event_ = recovered.hard_state.commit;
+
+  transport_ = std::make_unique<Transport>(ioc_, TransportOptions{}, [this](raft::Message m) {
+    if (stopped_) return;
+    raft_->Step(m);
+    Kick();
+  });
+  for (const auto& [name, addr] : options_.members) RegisterAddress(name, addr);
+  for (const auto& [name, addr] : sm_.addresses()) RegisterAddress(name, addr);
+  http_ = std::make_unique<HttpServer>(ioc_, [this](HttpRequest req, Respond respond) {
+    HandleHttp(std::move(req), std::move(respond));
+  });
+  return Status::Ok();
+}
+
+Status Node::Start() {
+  auto self = options_.members.find(options_.id);
+  std::string peer = options_.peer_listen;
+  std::string client = options_.client_listen;
+  if (self != options_.members.end()) {
+    if (peer.empty()) peer = self->second.peer;
+    if (client.empty()) client = self->second.client;
+  }
+  if (peer.empty() || client.empty()) {
+    return Status::InvalidArgument("no address to listen on: give --member " + options_.id +
+                                   "=PEER/CLIENT or --peer-listen and --client-listen");
+  }
+  SB_RETURN_IF_ERROR(transport_->Listen(peer));
+  SB_RETURN_IF_ERROR(http_->Listen(client));
+  const raft::HardState& hs = storage_->recovered().hard_state;
+  Event({{"event", "start"}, {"term", hs.term}, {"commit", hs.commit}, {"applied", applied_}});
+  SB_LOG(kInfo, "node") << options_.id << " listening: peers on " << peer << ", clients on "
+                        << client << "; term " << hs.term << ", commit " << hs.commit
+                        << ", snapshot " << storage_->snapshot_index() << ", last index "
+                        << storage_->last_index();
+  OnTick();
+  std::fflush(events_);
+  return Status::Ok();
+}
+
+void Node::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  tick_timer_.cancel();
+  transport_->Close();
+  http_->Close();
+  if (events_) std::fflush(events_);
+}
+
+void Node::OnTick() {
+  if (stopped_) return;
+  raft_->Tick();
+  ExpireRequests();
+  Process();
+  tick_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
+  tick_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) OnTick();
+  });
+}
+
+void Node::Kick() {
+  if (process_posted_ || stopped_) return;
+  process_posted_ = true;
+  asio::post(ioc_, [this] {
+    process_posted_ = false;
+    Process();
+  });
+}
+
+void Node::Process() {
+  if (stopped_) return;
+  if (!read_queue_.empty()) {
+    // One ReadIndex (one heartbeat round) confirms every read that arrived meanwhile.
+    std::string ctx = options_.id + "-r" + std::to_string(++next_read_id_);
+    ReadBatch batch;
+    batch.reads = std::move(read_queue_);
+    read_queue_.clear();
+    batch.deadline_ms = NowMs() + options_.request_timeout_ms;
+    raft::Err err = raft_->ReadIndex(ctx);
+    if (err != raft::Err::kOk) {
+      for (auto& r : batch.reads) {
+        r.respond(503, {{"outcome", "fail"}, {"value", nullptr},
+                        {"error", std::string("read refused: ") + raft::ErrName(err)}});
+      }
+    } else {
+      reads_[ctx] = std::move(batch);
+    }
+  }
+  while (raft_->HasReady()) {
+    raft::Ready rd = raft_->GetReady();
+    ++stat_readys_;
+    stat_entries_ += rd.entries.size();
+    // 1. Durable first (raft.h's ordering rule).
+    if (rd.snapshot) {
+      Status st = storage_->SaveSnapshot(*rd.snapshot);
+      if (!st.ok()) {
+        SB_LOG(kError, "node") << "cannot persist a snapshot: " << st;
+        std::fflush(events_);
+        std::_Exit(1);
+      }
+    }
+    Status st = storage_->Append(rd.entries, rd.hard_state);
+    if (!st.ok()) {
+      SB_LOG(kError, "node") << "cannot persist the log: " << st;
+      std::fflush(events_);
+      std::_Exit(1);
+    }
+    if (bug_ack_before_commit_ && !rd.entries.empty()) {
+      // Planted bug: answer as soon as the entry is in our own log, before any quorum has it.
+      for (const raft::Entry& e : rd.entries) {
+        auto it = pending_.find(e.index);
+        if (it == pending_.end() || it->second.term != e.term) continue;
+        const json& cmd = it->second.command;
+        auto v = cmd.find("value");
+        OpResult early = OpResult::Ok(v != cmd.end() ? *v : json(true));
+        auto done = std::move(it->second.done);
+        pending_.erase(it);
+        done(early);
+      }
+    }
+    // 2. Then the messages.
+    for (const raft::Message& m : rd.messages) transport_->Send(m);
+    // 3. Apply.
+    if (rd.snapshot) InstallSnapshot(*rd.snapshot);
+    if (rd.hard_state && rd.hard_state->commit > last_commit_event_) {
+      last_commit_event_ = rd.hard_state->commit;
+      Event({{"event", "commit"},
+             {"index", last_commit_event_},
+             {"term", raft_->log().TermOr0(last_commit_event_)}});
+    }
+    for (const raft::Entry& e : rd.committed_entries) ApplyEntry(e);
+    for (const raft::ReadState& rs : rd.read_states) {
+      auto it = reads_.find(rs.context);
+      if (it == reads_.end()) continue;
+      it->second.index = rs.index;
+      it->second.confirmed = true;
+    }
+    raft_->Advance();
+    NoteRoleChange();
+    if (storage_->entries_since_snapshot() >= options_.snapshot_entries &&
+        applied_ > storage_->snapshot_index()) {
+      Status snap = TakeSnapshot();
+      if (!snap.ok()) {
+        SB_LOG(kWarn, "node") << "snapshot: " << snap;
+      }
+    }
+  }
+  NoteRoleChange();
+  ServeReads();
+  std::fflush(events_);
+}
+
+void Node::NoteRoleChange() {
+  raft::Role role = raft_->role();
+  uint64_t term = raft_->term();
+  raft::NodeId leader = raft_->leader();
+  if (role_known_ && role == last_role_ && term == last_term_ && leader == last_leader_) return;
+  const bool was_leader = role_known_ && last_role_ == raft::Role::kLeader;
+  role_known_ = true;
+  last_role_ = role;
+  last_term_ = term;
+  last_leader_ = leader;
+  Event({{"event", "role"},
+         {"role", RoleString(role)},
+         {"term", term},
+         {"leader", leader == raft::kNoNode ? json(nullptr) : json(NodeName(leader))}});
+  SB_LOG(kInfo, "node") << options_.id << " is " << RoleString(role) << " in term " << term;
+  if (was_leader && role != raft::Role::kLeader) FailPendingWrites("leadership lost");
+}
+
+void Node::FailPendingWrites(const std::string& why) {
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [index, p] : pending) {
+    OpResult r;
+    r.kind = OpResult::Kind::kUnknown;
+    r.http = 504;
+    r.error = why + " after proposing (index " + std::to_string(index) + ")";
+    p.done(r);
+  }
+}
+
+void Node::ApplyEntry(const raft::Entry& e) {
+  if (e.index <= applied_) return;  // already in the snapshot we restarted from
+  applied_ = e.index;
+  applied_term_ = e.term;
+  Event({{"event", "apply"}, {"index", e.index}, {"term", e.term}, {"hash", Fnv1a64Hex(e.data)}});
+  OpResult result = OpResult::Ok(true);
+  if (e.type == raft::EntryType::kNormal) {
+    result = sm_.ApplyData(e.data);
+    if (!e.data.empty() && e.data.find("\"_member\"") != std::string::npos) {
+      for (const auto& [name, addr] : sm_.addresses()) {
+        auto it = addresses_.find(name);
+        if (it == addresses_.end() || !(it->second == addr)) RegisterAddress(name, addr);
+      }
+    }
+  } else if (e.type == raft::EntryType::kConfig) {
+    raft::ConfChange cc;
+    if (raft::DecodeConfChange(e.data, &cc)) {
+      switch (cc.type) {
+        case raft::ConfChange::Type::kAddVoter:
+          AddTo(&membership_, cc.node, true);
+          break;
+        case raft::ConfChange::Type::kAddLearner:
+          AddTo(&membership_, cc.node, false);
+          break;
+        case raft::ConfChange::Type::kRemove:
+          membership_.voters.erase(
+              std::remove(membership_.voters.begin(), membership_.voters.end(), cc.node),
+              membership_.voters.end());
+          membership_.learners.erase(
+              std::remove(membership_.learners.begin(), membership_.learners.end(), cc.node),
+              membership_.learners.end());
+          break;
+      }
+      json names = json::array();
+      for (auto id : membership_.voters) names.push_back(NodeName(id));
+      for (auto id : membership_.learners) names.push_back(NodeName(id));
+      Event({{"event", "membership"}, {"members", names}, {"index", e.index}});
+    }
+  }
+  auto it = pending_.find(e.index);
+  if (it != pending_.end()) {
+    auto p = std::move(it->second);
+    pending_.erase(it);
+    if (p.term == e.term) {
+      p.done(result);
+    } else {
+      // Another leader's entry took this index: ours can never be committed (it existed only
+      // at this index of this term), so it certainly did not happen.
+      p.done(OpResult{OpResult::Kind::kFail, 503, nullptr,
+                      "proposal superseded by another leader's entry"});
+    }
+  }
+}
+
+void Node::InstallSnapshot(const raft::Snapshot& snap) {
+  Status st = sm_.Restore(snap.data);
+  if (!st.ok()) {
+    SB_LOG(kError, "node") << "cannot install the leader's snapshot: " << st;
+    std::fflush(events_);
+    std::_Exit(1);
+  }
+  applied_ = snap.meta.index;
+  applied_term_ = snap.meta.term;
+  membership_ = snap.meta.membership;
+  for (const auto& [name, addr] : sm_.addresses()) RegisterAddress(name, addr);
+  Event({{"event", "restore"}, {"index", snap.meta.index}, {"term", snap.meta.term}});
+}
+
+Status Node::TakeSnapshot() {
+  if (applied_ <= storage_->snapshot_index()) return Status::Ok();
+  std::string image = sm_.Serialize();
+  raft::Err err = raft_->CreateSnapshot(applied_, image);
+  if (err != raft::Err::kOk && err != raft::Err::kCompacted) {
+    return Status::Unavailable(std::string("raft refused the snapshot: ") + raft::ErrName(err));
+  }
+  raft::Snapshot snap;
+  snap.meta.index = applied_;
+  snap.meta.term = applied_term_;
+  snap.meta.membership = membership_;
+  snap.data = std::move(image);
+  Status st = storage_->SaveSnapshot(snap);
+  if (!st.ok()) {
+    SB_LOG(kError, "node") << "cannot persist a snapshot: " << st;
+    std::fflush(events_);
+    std::_Exit(1);
+  }
+  Event({{"event", "snapshot"}, {"index", snap.meta.index}, {"term", snap.meta.term}});
+  return Status::Ok();
+}
+
+void Node::ServeReads() {
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    ReadBatch& b = it->second;
+    if (b.confirmed && applied_ >= b.index) {
+      for (auto& r : b.reads) RespondResult(r.respond, sm_.Query(r.command));
+      it = reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Node::ExpireRequests() {
+  const int64_t now = NowMs();
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second.deadline_ms <= now) {
+      auto p = std::move(it->second);
+      it = pending_.erase(it);
+      OpResult r;
+      r.kind = OpResult::Kind::kUnknown;
+      r.http = 504;
+      r.error = "not committed in time";
+      p.done(r);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.deadline_ms <= now) {
+      for (auto& r : it->second.reads) {
+        // A read changes nothing: one that could not be confirmed certainly did not happen.
+        r.respond(503, {{"outcome", "fail"}, {"value", nullptr},
+                        {"error", "read not confirmed by a quorum in time"}});
+      }
+      it = reads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = transfers_.begin(); it != transfers_.end();) {
+    if (raft_->leader() == it->to) {
+      it->respond(200, {{"outcome", "ok"}, {"value", NodeName(it->to)}});
+      it = transfers_.erase(it);
+    } else if (it->deadline_ms <= now) {
+      it->respond(504, {{"outcome", "unknown"}, {"value", nullptr},
+                        {"error", "leadership not transferred in time"}});
+      it = transfers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+json Node::LeaderFields() const {
+  json j;
+  raft::NodeId leader = raft_->leader();
+  if (leader == raft::kNoNode) {
+    j["leader"] = nullptr;
+    j["leader_client"] = nullptr;
+  } else {
+    j["leader"] = NodeName(leader);
+    auto it = addresses_.find(NodeName(leader));
+    j["leader_client"] = it == addresses_.end() ? json(nullptr) : json(it->second.client);
+  }
+  return j;
+}
+
+void Node::RespondResult(const Respond& respond, const OpResult& r) {
+  json body = r.ToJson();
+  body.update(LeaderFields());
+  respond(r.http, body);
+}
+
+void Node::RespondNotLeader(const Respond& respond) {
+  json body = {{"outcome", "fail"}, {"value", nullptr}};
+  body.update(LeaderFields());
+  if (raft_->leader() == raft::kNoNode || raft_->leader() == id_) {
+    body["error"] = "no leader";
+    respond(503, body);
+  } else {
+    body["error"] = "not leader";
+    respond(421, body);
+  }
+}
+
+void Node::ProposeCommand(json cmd, std::function<void(const OpResult&)> done) {
+  // The log's own time for lock TTLs: the leader's clock, made monotone by the state machine.
+  cmd["t"] = SystemClock::Get().WallNanos() / 1000000;
+  uint64_t index = 0;
+  std::string data = cmd.dump();
+  raft::Err err = raft_->Propose(std::move(data), &index);
+  if (err != raft::Err::kOk) {
+    OpResult r{OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503, nullptr,
+               std::string("proposal refused: ") + raft::ErrName(err)};
+    done(r);
+    return;
+  }
+  Pending p;
+  p.term = raft_->term();
+  p.deadline_ms = NowMs() + options_.request_timeout_ms;
+  if (bug_ack_before_commit_) p.command = std::move(cmd);
+  p.done = std::move(done);
+  pending_[index] = std::move(p);
+  Kick();
+}
+
+void Node::HandleCommand(const json& cmd, Respond respond) {
+  Status valid = StateMachine::Validate(cmd);
+  if (valid.ok() && cmd["op"].get<std::string>().rfind("_", 0) == 0) {
+    valid = Status::InvalidArgument("op '" + cmd["op"].get<std::string>() + "' is internal");
+  }
+  if (!valid.ok()) {
+    respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", valid.message()}});
+    return;
+  }
+  const std::string op = cmd["op"].get<std::string>();
+  if (StateMachine::IsRead(op)) {
+    // Reads are served by the leader (ReadIndex); a follower redirects like for writes. With
+    // the planted bug stale-read every node answers from its own state.
+    if (raft_->role() != raft::Role::kLeader && !options_.bugs.count("stale-read")) {
+      RespondNotLeader(respond);
+      return;
+    }
+    read_queue_.push_back({cmd, std::move(respond)});
+    Kick();
+    return;
+  }
+  if (raft_->role() != raft::Role::kLeader) {
+    RespondNotLeader(respond);
+    return;
+  }
+  ProposeCommand(cmd, [this, respond](const OpResult& r) { RespondResult(respond, r); });
+}
+
+void Node::HandleAdd(const json& body, Respond respond) {
+  auto str = [&](const char* k) {
+    auto it = body.find(k);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string name = str("id");
+  const std::string peer = str("peer");
+  const std::string client = str("client");
+  const bool voter = body.value("voter", true);
+  raft::NodeId nid = NodeIdFromName(name);
+  if (nid == 0 || !SplitHostPort(peer).ok() || !SplitHostPort(client).ok()) {
+    respond(400, {{"outcome", "fail"}, {"value", nullptr},
+                  {"error", "add needs \"id\" (n<number>), \"peer\" and \"client\" (host:port)"}});
+    return;
+  }
+  if (raft_->role() != raft::Role::kLeader) {
+    RespondNotLeader(respond);
+    return;
+  }
+  RegisterAddress(name, {peer, client});
+  json cmd = {{"op", "_member"}, {"id", name}, {"peer", peer}, {"api", client}};
+  ProposeCommand(cmd, [this, respond, nid, voter](const OpResult& r) {
+    if (!r.ok()) {
+      RespondResult(respond, r);
+      return;
+    }
+    raft::ConfChange cc;
+    cc.type = voter ? raft::ConfChange::Type::kAddVoter : raft::ConfChange::Type::kAddLearner;
+    cc.node = nid;
+    uint64_t index = 0;
+    raft::Err err = raft_->ProposeConfChange(cc, &index);
+    if (err != raft::Err::kOk) {
+      RespondResult(respond, {OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503,
+                              nullptr, std::string("membership change refused: ") + raft::ErrName(err)});
+      return;
+    }
+    Pending p;
+    p.term = raft_->term();
+    p.deadline_ms = NowMs() + options_.request_timeout_ms;
+    p.done = [this, respond](const OpResult& res) { RespondResult(respond, res); };
+    pending_[index] = std::move(p);
+    Kick();
+  });
+}
+
+void Node::HandleRemove(const json& body, Respond respond) {
+  auto it = body.find("id");
+  raft::NodeId nid = it != body.end() && it->is_string() ? NodeIdFromName(it->get<std::string>()) : 0;
+  if (nid == 0) {
+    respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", "remove needs \"id\""}});
+    return;
+  }
+  if (raft_->role() != raft::Role::kLeader) {
+    RespondNotLeader(respond);
+    return;
+  }
+  raft::ConfChange cc;
+  cc.type = raft::ConfChange::Type::kRemove;
+  cc.node = nid;
+  uint64_t index = 0;
+  raft::Err err = raft_->ProposeConfChange(cc, &index);
+  if (err != raft::Err::kOk) {
+    RespondResult(respond, {OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503,
+                            nullptr, std::string("membership change refused: ") + raft::ErrName(err)});
+    return;
+  }
+  Pending p;
+  p.term = raft_->term();
+  p.deadline_ms = NowMs() + options_.request_timeout_ms;
+  p.done = [this, respond](const OpResult& res) { RespondResult(respond, res); };
+  pending_[index] = std::move(p);
+  Kick();
+}
+
+void Node::HandleTransfer(const json& body, Respond respond) {
+  auto it = body.find("to");
+  raft::NodeId to = it != body.end() && it->is_string() ? NodeIdFromName(it->get<std::string>()) : 0;
+  if (to == 0) {
+    respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", "transfer needs \"to\""}});
+    return;
+  }
+  if (raft_->leader() == to) {
+    respond(200, {{"outcome", "ok"}, {"value", NodeName(to)}});
+    return;
+  }
+  raft::Err err = raft_->TransferLeadership(to);
+  if (err != raft::Err::kOk) {
+    json b = {{"outcome", "fail"}, {"value", nullptr},
+              {"error", std::string("transfer refused: ") + raft::ErrName(err)}};
+    b.update(LeaderFields());
+    respond(err == raft::Err::kInvalid ? 400 : 503, b);
+    return;
+  }
+  transfers_.push_back({to, NowMs() + options_.request_timeout_ms, std::move(respond)});
+  Kick();
+}
+
+json Node::StatusJson() const {
+  raft::BasicStatus s = raft_->Status();
+  json members = json::array();
+  auto add = [&](raft::NodeId id, bool voter) {
+    auto it = addresses_.find(NodeName(id));
+    members.push_back({{"id", NodeName(id)},
+                       {"peer", it == addresses_.end() ? json(nullptr) : json(it->second.peer)},
+                       {"client", it == addresses_.end() ? json(nullptr) : json(it->second.client)},
+                       {"voter", voter}});
+  };
+  for (auto id : s.membership.voters) add(id, true);
+  for (auto id : s.membership.learners) add(id, false);
+  json bugs = json::array();
+  for (const auto& b : options_.bugs) bugs.push_back(b);
+  return {{"id", options_.id},
+          {"role", RoleString(s.role)},
+          {"term", s.term},
+          {"leader", s.leader == raft::kNoNode ? json(nullptr) : json(NodeName(s.leader))},
+          {"commit", s.commit},
+          {"applied", applied_},
+          {"last_index", s.last_index},
+          {"snapshot_index", storage_->snapshot_index()},
+          {"members", members},
+          {"bugs", bugs},
+          {"stats", {{"readys", stat_readys_}, {"entries_persisted", stat_entries_},
+                     {"fsyncs", storage_->fsyncs()}, {"dropped_messages", transport_->dropped()}}}};
+}
+
+void Node::HandleHttp(HttpRequest req, Respond respond) {
+  if (stopped_) {
+    respond(503, {{"outcome", "fail"}, {"value", nullptr}, {"error", "shutting down"}});
+    return;
+  }
+  const std::string path = req.target.substr(0, req.target.find('?'));
+  if (req.method == "GET" && path == "/status") {
+    respond(200, StatusJson());
+    return;
+  }
+  if (req.method != "POST") {
+    respond(404, {{"outcome", "fail"}, {"value", nullptr}, {"error", "no such call: " + req.method + " " + path}});
+    return;
+  }
+  json body = req.body.empty() ? json::object()
+                               : json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", "body is not a JSON object"}});
+    return;
+  }
+  if (path == "/command") {
+    HandleCommand(body, std::move(respond));
+  } else if (path == "/admin/add") {
+    HandleAdd(body, std::move(respond));
+  } else if (path == "/admin/remove") {
+    HandleRemove(body, std::move(respond));
+  } else if (path == "/admin/transfer") {
+    HandleTransfer(body, std::move(respond));
+  } else if (path == "/admin/snapshot") {
+    Status st = TakeSnapshot();
+    if (st.ok()) {
+      respond(200, {{"outcome", "ok"}, {"index", storage_->snapshot_index()}});
+    } else {
+      respond(503, {{"outcome", "fail"}, {"index", storage_->snapshot_index()}, {"error", st.message()}});
+    }
+  } else {
+    respond(404, {{"outcome", "fail"}, {"value", nullptr}, {"error", "no such call: POST " + path}});
+  }
+}
+
+}  // namespace splitbrain::node

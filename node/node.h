@@ -1,0 +1,160 @@
+// Node: one splitbrain-node server — the raft core driven with real disk (Storage), a TCP
+// transport to peers (Transport), the key-value/lock state machine and the HTTP client API
+// (docs/CONTRACTS.md). Everything runs on one io_context thread: raft, apply, HTTP handlers and
+// transport callbacks, so no locks. Persisting a Ready (one write + one fsync) covers every
+// proposal that arrived since the previous one: group commit.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/rng.h"
+#include "common/status.h"
+#include "node/env.h"
+#include "node/http_server.h"
+#include "node/state_machine.h"
+#include "node/storage.h"
+#include "node/transport.h"
+#include "raft/raft.h"
+
+namespace splitbrain::node {
+
+// Planted bugs (DESIGN.md) this node knows.
+const std::vector<std::string>& KnownBugs();
+
+struct NodeOptions {
+  std::string id;        // "n1": names are n<number>, the number being the raft id
+  std::string data_dir;  // WAL, snapshot, default event log
+  std::map<std::string, MemberAddress> members;  // initial configuration (every voter)
+  std::string peer_listen;    // "host:port"; default: this node's member peer address
+  std::string client_listen;  // "host:port"; default: this node's member client address
+  bool join = false;          // not in the initial configuration: wait to be added
+  std::string events_path;    // default data_dir/events.jsonl
+  int tick_ms = 10;
+  int election_ticks = 10;
+  int heartbeat_ticks = 1;
+  uint64_t snapshot_entries = 10000;  // snapshot when this many entries follow the last one
+  std::set<std::string> bugs;         // names from KnownBugs()
+  int request_timeout_ms = 5000;      // a write not committed by then is answered "unknown"
+  Env* env = nullptr;                 // default PosixEnv()
+};
+
+// "n12" -> 12; 0 when the name is not n<positive number>.
+raft::NodeId NodeIdFromName(const std::string& name);
+std::string NodeName(raft::NodeId id);
+
+// FNV-1a 64 of `data` as 16 hex digits (the event log's entry hash).
+std::string Fnv1a64Hex(std::string_view data);
+
+class Node {
+ public:
+  // Opens the storage (kCorruption when it refuses the log) and builds the raft core.
+  static Result<std::unique_ptr<Node>> Create(boost::asio::io_context& ioc, NodeOptions options);
+  ~Node();
+
+  // Binds the peer and client addresses and starts ticking.
+  Status Start();
+  // Stops listening and ticking (the io_context then runs out of work).
+  void Stop();
+
+ private:
+  Node(boost::asio::io_context& ioc, NodeOptions options);
+  Status Init();
+
+  struct Pending {
+    uint64_t term = 0;
+    int64_t deadline_ms = 0;
+    nlohmann::json command;  // kept for ack-before-commit
+    std::function<void(const OpResult&)> done;
+  };
+  struct PendingRead {
+    nlohmann::json command;
+    Respond respond;
+  };
+  struct ReadBatch {
+    std::vector<PendingRead> reads;
+    int64_t deadline_ms = 0;
+    uint64_t index = 0;
+    bool confirmed = false;
+  };
+
+  void Kick();
+  void Process();
+  void OnTick();
+  void ApplyEntry(const raft::Entry& e);
+  void InstallSnapshot(const raft::Snapshot& snap);
+  Status TakeSnapshot();
+  void ServeReads();
+  void ExpireRequests();
+  void FailPendingWrites(const std::string& why);
+  void NoteRoleChange();
+  void RegisterAddress(const std::string& name, const MemberAddress& addr);
+
+  void HandleHttp(HttpRequest req, Respond respond);
+  void HandleCommand(const nlohmann::json& cmd, Respond respond);
+  void HandleAdd(const nlohmann::json& body, Respond respond);
+  void HandleRemove(const nlohmann::json& body, Respond respond);
+  void HandleTransfer(const nlohmann::json& body, Respond respond);
+  nlohmann::json StatusJson() const;
+  // Proposes `cmd` (stamped with the log time) and calls `done` when it is applied, lost or
+  // timed out. Returns false (and answers `respond`) when the proposal was refused.
+  void ProposeCommand(nlohmann::json cmd, std::function<void(const OpResult&)> done);
+  void RespondResult(const Respond& respond, const OpResult& r);
+  void RespondNotLeader(const Respond& respond);
+  nlohmann::json LeaderFields() const;
+
+  void Event(nlohmann::json ev);
+  int64_t NowMs() const;
+
+  boost::asio::io_context& ioc_;
+  NodeOptions options_;
+  raft::NodeId id_ = 0;
+  bool bug_no_fsync_ = false;
+  bool bug_ack_before_commit_ = false;
+
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<raft::Raft> raft_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<HttpServer> http_;
+  boost::asio::steady_timer tick_timer_;
+  Rng rng_;
+  StateMachine sm_;
+  std::map<std::string, MemberAddress> addresses_;  // every address learned (flags, log, admin)
+
+  uint64_t applied_ = 0;
+  uint64_t applied_term_ = 0;
+  raft::Membership membership_;  // as of applied_
+  uint64_t last_commit_event_ = 0;
+  raft::Role last_role_ = raft::Role::kFollower;
+  uint64_t last_term_ = 0;
+  raft::NodeId last_leader_ = raft::kNoNode;
+  bool role_known_ = false;
+
+  std::map<uint64_t, Pending> pending_;  // by log index
+  std::vector<PendingRead> read_queue_;  // waiting for the next ReadIndex
+  std::map<std::string, ReadBatch> reads_;
+  uint64_t next_read_id_ = 0;
+  struct Transfer {
+    raft::NodeId to;
+    int64_t deadline_ms;
+    Respond respond;
+  };
+  std::vector<Transfer> transfers_;
+
+  uint64_t stat_readys_ = 0;    // Readys handled
+  uint64_t stat_entries_ = 0;   // entries persisted
+  bool process_posted_ = false;
+  bool stopped_ = false;
+  std::FILE* events_ = nullptr;
+};
+
+}  // namespace splitbrain::node

@@ -1,0 +1,314 @@
+// Three (or four) real splitbrain-node processes on 127.0.0.1 with their own ports and data
+// directories: election, writes and linearizable reads, kill -9 of the leader, restart with data
+// intact, a follower brought back by snapshot, membership changes, flags and a corrupt log.
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "node/local_cluster.h"
+
+namespace splitbrain::node {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+const char* kBinary = SPLITBRAIN_NODE_BINARY;
+
+std::string TempDir(const std::string& name) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / ("sb-node-" + name + "-XXXXXX")).string();
+  char* d = ::mkdtemp(tmpl.data());
+  EXPECT_NE(d, nullptr);
+  return tmpl;
+}
+
+class Cluster : public ::testing::Test {
+ protected:
+  void Make(int n, std::vector<std::string> args = {}) {
+    dir_ = TempDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    args.insert(args.end(), {"--log-level", "warn"});
+    cluster_ = std::make_unique<LocalCluster>(kBinary, dir_, n, args);
+    ASSERT_TRUE(cluster_->StartAll().ok());
+  }
+  void TearDown() override {
+    cluster_.reset();
+    if (!HasFailure() && !dir_.empty()) std::filesystem::remove_all(dir_);
+    if (HasFailure()) std::cerr << "node data kept in " << dir_ << "\n";
+  }
+  Reply Do(const json& cmd) { return cluster_->Command(cmd, 5s); }
+
+  // (index -> "term/hash") from a node's event log.
+  std::map<uint64_t, std::string> Applied(int i) {
+    std::map<uint64_t, std::string> out;
+    std::ifstream in(cluster_->DataDir(i) + "/events.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      json ev = json::parse(line, nullptr, false);
+      if (ev.is_object() && ev["event"] == "apply") {
+        out[ev["index"].get<uint64_t>()] =
+            std::to_string(ev["term"].get<uint64_t>()) + "/" + ev["hash"].get<std::string>();
+      }
+    }
+    return out;
+  }
+  int CountEvents(int i, const std::string& kind) {
+    std::ifstream in(cluster_->DataDir(i) + "/events.jsonl");
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      json ev = json::parse(line, nullptr, false);
+      if (ev.is_object() && ev["event"] == kind) ++n;
+    }
+    return n;
+  }
+  uint64_t Commit(int i) {
+    json s = cluster_->NodeStatus(i);
+    return s.is_object() ? s["commit"].get<uint64_t>() : 0;
+  }
+
+  std::string dir_;
+  std::unique_ptr<LocalCluster> cluster_;
+};
+
+TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
+  Make(3);
+  int leader = cluster_->WaitForLeader(10s);
+  ASSERT_GE(leader, 0);
+  // Exactly one node says it leads.
+  int leaders = 0;
+  for (int i = 0; i < 3; ++i) leaders += cluster_->NodeStatus(i)["role"] == "leader";
+  EXPECT_EQ(leaders, 1);
+
+  for (int v = 1; v <= 20; ++v) {
+    Reply w = Do({{"op", "write"}, {"key", "x"}, {"value", v}});
+    ASSERT_EQ(w.outcome, Outcome::kOk) << w.error;
+    Reply r = Do({{"op", "read"}, {"key", "x"}});
+    ASSERT_EQ(r.outcome, Outcome::kOk) << r.error;
+    EXPECT_EQ(r.value, v) << "a read after an acknowledged write must see it";
+  }
+  Reply cas = Do({{"op", "cas"}, {"key", "x"}, {"expected", 7}, {"value", 8}});
+  EXPECT_EQ(cas.outcome, Outcome::kFail);
+  EXPECT_EQ(cas.http_status, 409);
+  EXPECT_TRUE(Do({{"op", "cas"}, {"key", "x"}, {"expected", 20}, {"value", 21}}).ok());
+
+  // A follower refuses writes and names the leader.
+  int follower = (leader + 1) % 3;
+  Client c(cluster_->ClientAddress(follower));
+  Reply refused = c.Command({{"op", "write"}, {"key", "x"}, {"value", 0}}, 2s);
+  EXPECT_EQ(refused.outcome, Outcome::kFail);
+  EXPECT_EQ(refused.http_status, 421);
+  EXPECT_EQ(refused.leader, cluster_->Name(leader));
+  EXPECT_EQ(refused.leader_client, cluster_->ClientAddress(leader));
+
+  // Exactly-once: a retried command with the same client+seq is applied once.
+  json add = {{"op", "counter-add"}, {"key", "c"}, {"value", 5}, {"client", "p1"}, {"seq", 1}};
+  EXPECT_EQ(Do(add).value, 5);
+  EXPECT_EQ(Do(add).value, 5);
+  EXPECT_EQ(Do({{"op", "counter-read"}, {"key", "c"}}).value, 5);
+
+  // Every node applied the same entries at the same indexes.
+  uint64_t commit = Commit(leader);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(cluster_->WaitApplied(i, commit, 5s));
+  auto a0 = Applied(0);
+  EXPECT_GE(a0.size(), 24u);
+  for (int i = 1; i < 3; ++i) {
+    auto ai = Applied(i);
+    for (auto& [index, th] : ai) {
+      if (a0.count(index)) {
+        EXPECT_EQ(a0[index], th) << "index " << index << " on n" << i + 1;
+      }
+    }
+  }
+}
+
+TEST_F(Cluster, LeaderKilledNewLeaderTakesOverAndNothingAcknowledgedIsLost) {
+  Make(3);
+  int leader = cluster_->WaitForLeader(10s);
+  ASSERT_GE(leader, 0);
+  std::set<int64_t> acked;
+  for (int v = 0; v < 40; ++v) {
+    if (Do({{"op", "set-add"}, {"key", "s"}, {"value", v}}).ok()) acked.insert(v);
+  }
+  ASSERT_EQ(acked.size(), 40u);
+  cluster_->Kill(leader);
+  int next = cluster_->WaitForLeader(10s, leader);
+  ASSERT_GE(next, 0);
+  EXPECT_NE(next, leader);
+  for (int v = 40; v < 60; ++v) {
+    if (Do({{"op", "set-add"}, {"key", "s"}, {"value", v}}).ok()) acked.insert(v);
+  }
+  Reply r = Do({{"op", "set-read"}, {"key", "s"}});
+  ASSERT_TRUE(r.ok()) << r.error;
+  std::set<int64_t> seen;
+  for (auto& v : r.value) seen.insert(v.get<int64_t>());
+  for (int64_t v : acked) EXPECT_TRUE(seen.count(v)) << "acknowledged add " << v << " lost";
+  // The old leader comes back from its disk and catches up.
+  ASSERT_TRUE(cluster_->Start(leader).ok());
+  ASSERT_TRUE(cluster_->WaitApplied(leader, Commit(next), 10s));
+  EXPECT_EQ(CountEvents(leader, "start"), 2);
+}
+
+TEST_F(Cluster, RestartWithDataIntact) {
+  Make(3);
+  ASSERT_GE(cluster_->WaitForLeader(10s), 0);
+  ASSERT_TRUE(Do({{"op", "bank-init"}, {"accounts", {{"a", 10}, {"b", 0}}}}).ok());
+  ASSERT_TRUE(Do({{"op", "transfer"}, {"from", "a"}, {"to", "b"}, {"amount", 4}}).ok());
+  ASSERT_TRUE(Do({{"op", "append"}, {"key", "k"}, {"value", "xy"}}).ok());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(cluster_->Terminate(i), 0) << "SIGTERM is a clean exit";
+  ASSERT_TRUE(cluster_->StartAll().ok());
+  ASSERT_GE(cluster_->WaitForLeader(10s), 0);
+  EXPECT_EQ(Do({{"op", "bank-read"}}).value, json({{"a", 6}, {"b", 4}}));
+  EXPECT_EQ(Do({{"op", "get"}, {"key", "k"}}).value, "xy");
+}
+
+TEST_F(Cluster, FollowerBehindTheSnapshotIsBroughtBackByInstallSnapshot) {
+  Make(3, {"--snapshot-entries", "40"});
+  int leader = cluster_->WaitForLeader(10s);
+  ASSERT_GE(leader, 0);
+  int lagging = (leader + 1) % 3;
+  cluster_->Kill(lagging);
+  for (int v = 0; v < 150; ++v) {
+    ASSERT_TRUE(Do({{"op", "write"}, {"key", "k" + std::to_string(v % 7)}, {"value", v}}).ok());
+  }
+  json st = cluster_->NodeStatus(leader);
+  ASSERT_GT(st["snapshot_index"].get<uint64_t>(), 40u) << st.dump();
+  ASSERT_TRUE(cluster_->Start(lagging).ok());
+  ASSERT_TRUE(cluster_->WaitApplied(lagging, Commit(leader), 10s));
+  EXPECT_GE(CountEvents(lagging, "restore"), 1) << "caught up without InstallSnapshot?";
+  // Its state machine is the leader's: make it the leader and read every key through it.
+  Client admin(cluster_->ClientAddress(leader));
+  ASSERT_TRUE(admin.TransferLeadership(cluster_->Name(lagging), 5s).ok());
+  ASSERT_EQ(cluster_->WaitForLeader(5s), lagging);
+  for (int k = 0; k < 7; ++k) {
+    int last = 149 - ((149 - k) % 7);  // the last v < 150 with v % 7 == k
+    Client c(cluster_->ClientAddress(lagging));
+    Reply r = c.Command({{"op", "read"}, {"key", "k" + std::to_string(k)}}, 5s);
+    EXPECT_EQ(r.value, last) << "k" << k << ": " << r.error;
+  }
+  // Restarting it again recovers from its own snapshot file.
+  cluster_->Kill(lagging);
+  ASSERT_TRUE(cluster_->Start(lagging).ok());
+  json s2 = cluster_->NodeStatus(lagging);
+  EXPECT_GT(s2["snapshot_index"].get<uint64_t>(), 0u);
+}
+
+TEST_F(Cluster, AddAndRemoveAMember) {
+  Make(3);
+  int leader = cluster_->WaitForLeader(10s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 1}}).ok());
+  int n4 = cluster_->AddJoiner();
+  ASSERT_TRUE(cluster_->Start(n4).ok());
+  Client admin(cluster_->ClientAddress(leader));
+  Reply added = admin.AddMember(cluster_->Name(n4), cluster_->PeerAddress(n4),
+                                cluster_->ClientAddress(n4), true, 5s);
+  ASSERT_EQ(added.outcome, Outcome::kOk) << added.error;
+  ASSERT_TRUE(cluster_->WaitApplied(n4, Commit(leader), 10s));
+  json st = cluster_->NodeStatus(leader);
+  ASSERT_EQ(st["members"].size(), 4u) << st.dump();
+  // The new member knows everyone's addresses (from the log) and the data.
+  json s4 = cluster_->NodeStatus(n4);
+  EXPECT_EQ(s4["members"].size(), 4u) << s4.dump();
+  // Remove a follower other than the new one: 3 voters remain and writes go on.
+  int victim = (leader + 1) % 3;
+  Reply removed = admin.RemoveMember(cluster_->Name(victim), 5s);
+  ASSERT_EQ(removed.outcome, Outcome::kOk) << removed.error;
+  st = cluster_->NodeStatus(leader);
+  EXPECT_EQ(st["members"].size(), 3u) << st.dump();
+  cluster_->Kill(victim);
+  ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 2}}).ok());
+  EXPECT_EQ(Do({{"op", "read"}, {"key", "x"}}).value, 2);
+  // Bad requests are refused as such.
+  EXPECT_EQ(admin.RemoveMember("bogus", 2s).http_status, 400);
+}
+
+TEST_F(Cluster, TransferLeadershipAndSnapshotOnDemand) {
+  Make(3);
+  int leader = cluster_->WaitForLeader(10s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 1}}).ok());
+  Client admin(cluster_->ClientAddress(leader));
+  Reply snap = admin.Snapshot(2s);
+  ASSERT_TRUE(snap.ok()) << snap.error;
+  EXPECT_GT(snap.body["index"].get<uint64_t>(), 0u);
+  int to = (leader + 2) % 3;
+  Reply t = admin.TransferLeadership(cluster_->Name(to), 5s);
+  ASSERT_TRUE(t.ok()) << t.error;
+  EXPECT_EQ(cluster_->WaitForLeader(5s), to);
+}
+
+// Planted bug ack-before-commit: with both followers gone a write cannot commit, yet the buggy
+// leader answers ok; the correct one answers unknown.
+TEST_F(Cluster, AckBeforeCommitBugAnswersOkWithoutAQuorum) {
+  for (bool bug : {false, true}) {
+    std::vector<std::string> args = {"--request-timeout-ms", "800"};
+    if (bug) args.insert(args.end(), {"--bug", "ack-before-commit"});
+    Make(3, args);
+    int leader = cluster_->WaitForLeader(10s);
+    ASSERT_GE(leader, 0);
+    ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 1}}).ok());
+    cluster_->Kill((leader + 1) % 3);
+    cluster_->Kill((leader + 2) % 3);
+    Client c(cluster_->ClientAddress(leader));
+    Reply r = c.Command({{"op", "write"}, {"key", "x"}, {"value", 2}}, 3s);
+    EXPECT_EQ(r.outcome, bug ? Outcome::kOk : Outcome::kUnknown) << (bug ? "bug" : "correct");
+    cluster_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+}
+
+TEST(NodeFlags, BadFlagsExit2AndCorruptLogExits3) {
+  auto run = [](std::vector<std::string> args) {
+    args.insert(args.begin(), kBinary);
+    std::string cmd;
+    for (auto& a : args) cmd += "'" + a + "' ";
+    cmd += ">/dev/null 2>&1";
+    int st = std::system(cmd.c_str());
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  };
+  EXPECT_EQ(run({"--help"}), 0);
+  EXPECT_EQ(run({"--id", "n1"}), 2);
+  EXPECT_EQ(run({"--id", "n1", "--data-dir", "/tmp/x", "--member", "n1=bad"}), 2);
+  EXPECT_EQ(run({"--id", "n1", "--data-dir", "/tmp/x", "--member", "n1=127.0.0.1:1/127.0.0.1:2",
+                 "--bug", "nonsense"}),
+            2);
+  EXPECT_EQ(run({"--frobnicate"}), 2);
+
+  // A log damaged in the middle: the node refuses to start (3) and says where.
+  std::string dir = TempDir("corrupt");
+  {
+    LocalCluster one(kBinary, dir, 1, {"--log-level", "warn"});
+    ASSERT_TRUE(one.StartAll().ok());
+    ASSERT_GE(one.WaitForLeader(10s), 0);
+    for (int v = 0; v < 20; ++v) ASSERT_TRUE(one.Command({{"op", "write"}, {"key", "x"}, {"value", v}}, 5s).ok());
+    EXPECT_EQ(one.Terminate(0), 0);
+    std::string wal = dir + "/n1/wal/0000000000000001.wal";
+    std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.good());
+    f.seekg(0, std::ios::end);
+    auto size = static_cast<long>(f.tellg());
+    f.seekp(size / 2);
+    f.put('\x55');
+    f.put('\xAA');
+    f.close();
+    Status st = one.Start(0);
+    EXPECT_FALSE(st.ok());
+    std::ifstream log(dir + "/n1.log");
+    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("0000000000000001.wal"), std::string::npos) << text;
+    EXPECT_NE(text.find("offset"), std::string::npos) << text;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace splitbrain::node

@@ -1,0 +1,293 @@
+#include "node/transport.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "common/log.h"
+#include "node/client.h"
+#include "raft/codec.h"
+
+namespace splitbrain::node {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+// Outgoing: data unacknowledged for this long (a partition) kills the connection, so that a
+// healed link is used again within about a second instead of after TCP's retransmission backoff.
+void SetUserTimeout(tcp::socket& s, int ms) {
+  ::setsockopt(s.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+}
+// Incoming: probe idle connections, so that a peer that reconnected does not leave a dead one.
+void SetKeepAlive(tcp::socket& s) {
+  int on = 1, idle = 5, intvl = 1, cnt = 3;
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(s.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(s.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+  ::setsockopt(s.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+}  // namespace
+
+struct Transport::Peer {
+  Peer(asio::io_context& ioc, raft::NodeId id, std::string address)
+      : id(id), address(std::move(address)), socket(ioc), timer(ioc) {}
+  enum class State { kIdle, kConnecting, kConnected, kBackoff };
+  raft::NodeId id;
+  std::string address;
+  tcp::socket socket;
+  asio::steady_timer timer;
+  State state = State::kIdle;
+  std::deque<std::string> queue;
+  size_t queued_bytes = 0;
+  std::vector<std::string> writing;
+  bool write_in_flight = false;
+  int backoff_ms = 0;
+  uint64_t generation = 0;  // bumped on every (re)connect and failure: stale handlers do nothing
+  bool removed = false;
+  char probe = 0;
+};
+
+struct Transport::Inbound {
+  explicit Inbound(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  std::string buf;  // bytes received, not yet delivered
+};
+
+Transport::Transport(asio::io_context& ioc, TransportOptions options, Handler on_message)
+    : ioc_(ioc), options_(options), on_message_(std::move(on_message)) {}
+
+Transport::~Transport() { Close(); }
+
+Status Transport::Listen(const std::string& address) {
+  SB_ASSIGN_OR_RETURN(auto hp, SplitHostPort(address));
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(hp.first, ec);
+  if (ec) return Status::InvalidArgument("peer listen address '" + address + "': " + ec.message());
+  tcp::endpoint ep(ip, hp.second);
+  acceptor_ = std::make_unique<tcp::acceptor>(ioc_);
+  acceptor_->open(ep.protocol(), ec);
+  if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(ep, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::IoError("listening on " + address + ": " + ec.message());
+  Accept();
+  return Status::Ok();
+}
+
+void Transport::Accept() {
+  acceptor_->async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (closed_) return;
+    if (!ec) {
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      SetKeepAlive(socket);
+      auto in = std::make_shared<Inbound>(std::move(socket));
+      inbound_[in.get()] = in;
+      ReadFrom(in);
+    }
+    Accept();
+  });
+}
+
+void Transport::ReadFrom(const std::shared_ptr<Inbound>& in) {
+  // Bulk reads: every complete frame in the buffer is delivered before the next read, so a node
+  // steps all messages that arrived together and persists them with one fsync.
+  const size_t have = in->buf.size();
+  in->buf.resize(have + 64 * 1024);
+  in->socket.async_read_some(asio::buffer(in->buf.data() + have, 64 * 1024),
+                             [this, in, have](boost::system::error_code ec, size_t n) {
+    if (closed_) return;
+    in->buf.resize(have + n);
+    if (ec) {
+      boost::system::error_code ignored;
+      in->socket.close(ignored);
+      inbound_.erase(in.get());
+      return;
+    }
+    size_t off = 0;
+    while (in->buf.size() - off >= 4) {
+      const auto* h = reinterpret_cast<const unsigned char*>(in->buf.data() + off);
+      const size_t len = size_t{h[0]} | size_t{h[1]} << 8 | size_t{h[2]} << 16 | size_t{h[3]} << 24;
+      if (len > options_.max_frame_bytes) {
+        SB_LOG(kWarn, "transport") << "frame of " << len << " bytes refused; closing";
+        boost::system::error_code ignored;
+        in->socket.close(ignored);
+        inbound_.erase(in.get());
+        return;
+      }
+      if (in->buf.size() - off - 4 < len) break;
+      raft::Message m;
+      if (raft::DecodeMessage(std::string_view(in->buf).substr(off + 4, len), &m)) {
+        on_message_(std::move(m));
+      } else {
+        SB_LOG(kWarn, "transport") << "undecodable frame of " << len << " bytes";
+      }
+      off += 4 + len;
+      if (closed_) return;
+    }
+    in->buf.erase(0, off);
+    ReadFrom(in);
+  });
+}
+
+void Transport::SetPeer(raft::NodeId id, const std::string& address) {
+  auto it = peers_.find(id);
+  if (it != peers_.end()) {
+    if (it->second->address == address) return;
+    RemovePeer(id);
+  }
+  peers_[id] = std::make_shared<Peer>(ioc_, id, address);
+}
+
+void Transport::RemovePeer(raft::NodeId id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  auto peer = it->second;
+  peers_.erase(it);
+  peer->removed = true;
+  ++peer->generation;
+  boost::system::error_code ignored;
+  peer->socket.close(ignored);
+  peer->timer.cancel();
+}
+
+void Transport::Send(const raft::Message& m) {
+  auto it = peers_.find(m.to);
+  if (it == peers_.end() || closed_) {
+    ++dropped_;
+    return;
+  }
+  auto& peer = it->second;
+  if (peer->state == Peer::State::kBackoff) {
+    ++dropped_;
+    return;
+  }
+  std::string body = raft::EncodeMessage(m);
+  if (peer->queued_bytes + body.size() + 4 > options_.max_queue_bytes) {
+    ++dropped_;
+    return;
+  }
+  std::string frame;
+  frame.reserve(body.size() + 4);
+  const uint32_t n = static_cast<uint32_t>(body.size());
+  const char h[4] = {static_cast<char>(n), static_cast<char>(n >> 8), static_cast<char>(n >> 16),
+                     static_cast<char>(n >> 24)};
+  frame.append(h, 4);
+  frame.append(body);
+  peer->queued_bytes += frame.size();
+  peer->queue.push_back(std::move(frame));
+  if (peer->state == Peer::State::kIdle) {
+    Connect(peer);
+  } else if (peer->state == Peer::State::kConnected) {
+    Flush(peer);
+  }
+}
+
+void Transport::Connect(const std::shared_ptr<Peer>& peer) {
+  peer->state = Peer::State::kConnecting;
+  const uint64_t gen = ++peer->generation;
+  auto hp = SplitHostPort(peer->address);
+  boost::system::error_code ec;
+  tcp::resolver resolver(ioc_);
+  tcp::resolver::results_type endpoints;
+  if (hp.ok()) {
+    endpoints = resolver.resolve(hp->first, std::to_string(hp->second),
+                                 tcp::resolver::numeric_service, ec);
+  }
+  if (!hp.ok() || ec) {
+    SB_LOG(kWarn, "transport") << "cannot resolve peer address " << peer->address;
+    Fail(peer);
+    return;
+  }
+  peer->socket = tcp::socket(ioc_);
+  // A SYN dropped by a partition would otherwise be retried by the kernel for minutes.
+  peer->timer.expires_after(std::chrono::milliseconds(options_.connect_timeout_ms));
+  peer->timer.async_wait([this, peer, gen](boost::system::error_code ec2) {
+    if (ec2 || closed_ || peer->removed || gen != peer->generation) return;
+    if (peer->state == Peer::State::kConnecting) Fail(peer);
+  });
+  asio::async_connect(peer->socket, endpoints,
+                      [this, peer, gen](boost::system::error_code ec2, const tcp::endpoint&) {
+    if (closed_ || peer->removed || gen != peer->generation) return;
+    if (ec2) {
+      Fail(peer);
+      return;
+    }
+    peer->timer.cancel();
+    boost::system::error_code ignored;
+    peer->socket.set_option(tcp::no_delay(true), ignored);
+    SetUserTimeout(peer->socket, options_.user_timeout_ms);
+    peer->state = Peer::State::kConnected;
+    peer->backoff_ms = 0;
+    // We never expect bytes back; a completed read means the connection is gone.
+    peer->socket.async_read_some(asio::buffer(&peer->probe, 1),
+                                 [this, peer, gen](boost::system::error_code, size_t) {
+      if (closed_ || peer->removed || gen != peer->generation) return;
+      Fail(peer);
+    });
+    Flush(peer);
+  });
+}
+
+void Transport::Flush(const std::shared_ptr<Peer>& peer) {
+  if (peer->write_in_flight || peer->queue.empty()) return;
+  peer->writing.assign(std::make_move_iterator(peer->queue.begin()),
+                       std::make_move_iterator(peer->queue.end()));
+  peer->queue.clear();
+  peer->queued_bytes = 0;
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(peer->writing.size());
+  for (const std::string& f : peer->writing) buffers.push_back(asio::buffer(f));
+  peer->write_in_flight = true;
+  const uint64_t gen = peer->generation;
+  asio::async_write(peer->socket, buffers,
+                    [this, peer, gen](boost::system::error_code ec, size_t) {
+    peer->write_in_flight = false;
+    peer->writing.clear();
+    if (closed_ || peer->removed || gen != peer->generation) return;
+    if (ec) {
+      Fail(peer);
+      return;
+    }
+    Flush(peer);
+  });
+}
+
+void Transport::Fail(const std::shared_ptr<Peer>& peer) {
+  ++peer->generation;
+  boost::system::error_code ignored;
+  peer->socket.close(ignored);
+  dropped_ += peer->queue.size();
+  peer->queue.clear();
+  peer->queued_bytes = 0;
+  peer->state = Peer::State::kBackoff;
+  peer->backoff_ms = std::clamp(peer->backoff_ms * 2, options_.backoff_min_ms, options_.backoff_max_ms);
+  peer->timer.expires_after(std::chrono::milliseconds(peer->backoff_ms));
+  const uint64_t gen = peer->generation;
+  peer->timer.async_wait([this, peer, gen](boost::system::error_code ec) {
+    if (ec || closed_ || peer->removed || gen != peer->generation) return;
+    peer->state = Peer::State::kIdle;  // the next Send reconnects
+  });
+}
+
+void Transport::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  if (acceptor_) acceptor_->close(ignored);
+  for (auto& [id, peer] : peers_) {
+    peer->socket.close(ignored);
+    peer->timer.cancel();
+  }
+  for (auto& [ptr, weak] : inbound_) {
+    if (auto in = weak.lock()) in->socket.close(ignored);
+  }
+  inbound_.clear();
+}
+
+}  // namespace splitbrain::node

@@ -1,0 +1,466 @@
+#include "raft/sim/cluster.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "raft/codec.h"
+
+namespace splitbrain::raft::sim {
+
+namespace {
+
+constexpr uint64_t kInitialHash = 0xcbf29ce484222325ULL;
+
+// The simulated state machine's snapshot: applied index and state hash, padded so that
+// InstallSnapshot takes several chunks.
+std::string EncodeState(uint64_t applied, uint64_t hash) {
+  std::string s = "S" + std::to_string(applied) + ":" + std::to_string(hash) + ":";
+  s.resize(s.size() + 40, '.');
+  return s;
+}
+bool DecodeState(const std::string& s, uint64_t* applied, uint64_t* hash) {
+  if (s.empty() || s[0] != 'S') return false;
+  size_t colon = s.find(':');
+  if (colon == std::string::npos) return false;
+  *applied = std::strtoull(s.c_str() + 1, nullptr, 10);
+  *hash = std::strtoull(s.c_str() + colon + 1, nullptr, 10);
+  return true;
+}
+
+}  // namespace
+
+Cluster::Cluster(Options options) : opt_(options), rng_(options.seed) {
+  const int total = opt_.voters + opt_.spares;
+  nodes_.resize(static_cast<size_t>(total));
+  for (int i = 0; i < total; ++i) {
+    SimNode& n = nodes_[static_cast<size_t>(i)];
+    n.id = static_cast<NodeId>(i + 1);
+    n.tick_phase = static_cast<int>(rng_.Uniform(static_cast<uint64_t>(opt_.tick_units)));
+    Boot(n, true);
+  }
+  next_fault_ = opt_.fault_every > 0 ? static_cast<uint64_t>(opt_.fault_every) : 0;
+}
+
+Cluster::~Cluster() = default;
+
+Config Cluster::MakeConfig(NodeId id, bool first_start) {
+  Config c;
+  c.id = id;
+  if (id <= static_cast<NodeId>(opt_.voters)) {
+    for (int v = 1; v <= opt_.voters; ++v) c.initial_membership.voters.push_back(v);
+  }
+  if (!first_start) {
+    const Durable& d = at(id).durable;
+    c.restore.hard_state = d.hs;
+    c.restore.snapshot = d.snapshot;
+    c.restore.entries = d.entries;
+  }
+  c.election_ticks = opt_.election_ticks;
+  c.heartbeat_ticks = opt_.heartbeat_ticks;
+  c.max_entries_per_msg = opt_.max_entries_per_msg;
+  c.max_inflight_msgs = opt_.max_inflight;
+  c.snapshot_chunk_bytes = opt_.snapshot_chunk_bytes;
+  c.pre_vote = opt_.pre_vote;
+  c.check_quorum = opt_.check_quorum;
+  c.lease_reads = opt_.lease_reads;
+  c.bugs = opt_.bugs;
+  auto rng = std::make_shared<Rng>(rng_.Fork());
+  c.rand = [rng] { return rng->Next(); };
+  return c;
+}
+
+void Cluster::Boot(SimNode& n, bool first_start) {
+  n.raft = std::make_unique<Raft>(MakeConfig(n.id, first_start));
+  n.paused = false;
+  n.reads.clear();
+  n.applied = 0;
+  n.state_hash = kInitialHash;
+  if (!n.durable.snapshot.empty()) {
+    uint64_t applied, hash;
+    if (!DecodeState(n.durable.snapshot.data, &applied, &hash)) std::abort();
+    n.applied = applied;
+    n.state_hash = hash;
+    inv_.OnRestore(n.id, applied, hash);
+  }
+  inv_.OnCommit(*n.raft);
+}
+
+Raft* Cluster::node(NodeId id) { return at(id).raft.get(); }
+bool Cluster::up(NodeId id) const { return at(id).raft != nullptr; }
+
+void Cluster::Crash(NodeId id) {
+  SimNode& n = at(id);
+  n.raft.reset();  // everything not in n.durable is lost
+  n.paused = false;
+  n.reads.clear();
+}
+
+void Cluster::Restart(NodeId id) {
+  SimNode& n = at(id);
+  if (n.raft) return;
+  Boot(n, false);
+}
+
+void Cluster::Pause(NodeId id) {
+  if (up(id)) at(id).paused = true;
+}
+void Cluster::Resume(NodeId id) { at(id).paused = false; }
+
+uint64_t Cluster::max_term() const {
+  uint64_t t = 0;
+  for (const SimNode& n : nodes_) t = std::max(t, n.durable.hs.term);
+  return t;
+}
+
+NodeId Cluster::Leader() const {
+  NodeId best = kNoNode;
+  uint64_t term = 0;
+  for (const SimNode& n : nodes_) {
+    if (n.raft && !n.paused && n.raft->role() == Role::kLeader && n.raft->term() >= term) {
+      best = n.id;
+      term = n.raft->term();
+    }
+  }
+  return best;
+}
+
+bool Cluster::Propose(const std::string& data) {
+  NodeId l = Leader();
+  if (l == kNoNode) return false;
+  return at(l).raft->Propose(data) == Err::kOk;
+}
+
+void Cluster::ReadAt(NodeId id) {
+  SimNode& n = at(id);
+  if (!n.raft || n.paused) return;
+  std::string ctx = "r" + std::to_string(++reads_);
+  uint64_t required = inv_.max_commit();
+  if (n.raft->ReadIndex(ctx) == Err::kOk) n.reads[ctx] = required;
+}
+
+void Cluster::SendAll(std::vector<Message>& msgs) {
+  for (Message& m : msgs) {
+    // Every message crosses the wire codec, as in the real node.
+    Message wire;
+    if (!DecodeMessage(EncodeMessage(m), &wire) || !(wire == m)) std::abort();
+    if (faults_on_ && rng_.Chance(opt_.drop)) continue;
+    int copies = faults_on_ && rng_.Chance(opt_.duplicate) ? 2 : 1;
+    for (int c = 0; c < copies; ++c) {
+      uint64_t delay = static_cast<uint64_t>(rng_.Range(opt_.min_delay, opt_.max_delay));
+      net_.push_back({now_ + delay, seq_++, c + 1 < copies ? m : std::move(m)});
+      std::push_heap(net_.begin(), net_.end());
+    }
+  }
+}
+
+void Cluster::ProcessReady(SimNode& n) {
+  for (int guard = 0; n.raft && n.raft->HasReady() && guard < 4; ++guard) {
+    Raft& r = *n.raft;
+    Ready rd = r.GetReady();
+    // 1. Persist: snapshot, entries, hard state.
+    if (rd.snapshot) {
+      n.durable.snapshot = *rd.snapshot;
+      n.durable.entries.clear();
+    }
+    if (!rd.entries.empty()) {
+      const uint64_t first = rd.entries.front().index;
+      inv_.OnPersistEntries(n.id, r.log().TermOr0(first - 1), rd.entries);
+      auto& d = n.durable.entries;
+      while (!d.empty() && d.back().index >= first) d.pop_back();
+      if (!d.empty() && d.back().index + 1 != first) std::abort();
+      d.insert(d.end(), rd.entries.begin(), rd.entries.end());
+    }
+    if (rd.hard_state) {
+      inv_.OnHardState(n.id, *rd.hard_state);
+      n.durable.hs = *rd.hard_state;
+    }
+    if (rd.soft_state && rd.soft_state->role == Role::kLeader) inv_.OnBecameLeader(r);
+    // 2. Send.
+    SendAll(rd.messages);
+    // 3. Apply.
+    if (rd.snapshot) {
+      uint64_t applied, hash;
+      if (!DecodeState(rd.snapshot->data, &applied, &hash)) std::abort();
+      if (applied != rd.snapshot->meta.index) std::abort();
+      n.applied = applied;
+      n.state_hash = hash;
+      inv_.OnRestore(n.id, applied, hash);
+      ++snapshots_installed_;
+    }
+    for (const Entry& e : rd.committed_entries) {
+      if (e.index <= n.applied) continue;
+      if (e.index != n.applied + 1) std::abort();  // raft skipped an entry
+      n.state_hash = Fnv1a64(e.data, n.state_hash);
+      n.applied = e.index;
+      inv_.OnApply(n.id, e, n.state_hash);
+      if (e.type == EntryType::kConfig && e.index > max_conf_index_ && e.index > 1) {
+        max_conf_index_ = e.index;
+        ++conf_changes_;
+      }
+    }
+    for (const ReadState& rs : rd.read_states) {
+      auto it = n.reads.find(rs.context);
+      if (it == n.reads.end()) continue;  // asked before a restart
+      inv_.OnRead(n.id, rs.index, it->second, rs.context);
+      ++reads_served_;
+      n.reads.erase(it);
+    }
+    r.Advance();
+    inv_.OnCommit(r);
+  }
+}
+
+void Cluster::Deliver(const Message& m) {
+  if (m.to == kNoNode || m.to > nodes_.size()) return;
+  SimNode& n = at(m.to);
+  if (!n.raft) return;
+  if (faults_on_ && blocked_.count({m.from, m.to})) return;
+  n.raft->Step(m);
+}
+
+void Cluster::Unit() {
+  ++now_;
+  // Messages due now.
+  while (!net_.empty() && net_.front().at <= now_) {
+    std::pop_heap(net_.begin(), net_.end());
+    InFlight f = std::move(net_.back());
+    net_.pop_back();
+    if (f.m.to >= 1 && f.m.to <= nodes_.size() && at(f.m.to).paused) {
+      // Held in the socket buffer until the process runs again.
+      f.at = now_ + static_cast<uint64_t>(opt_.tick_units);
+      net_.push_back(std::move(f));
+      std::push_heap(net_.begin(), net_.end());
+      continue;
+    }
+    Deliver(f.m);
+  }
+  for (SimNode& n : nodes_) {
+    if (n.raft && !n.paused &&
+        (now_ + static_cast<uint64_t>(n.tick_phase)) % static_cast<uint64_t>(opt_.tick_units) ==
+            0) {
+      n.raft->Tick();
+    }
+  }
+  ClientOps();
+  if (faults_on_) Nemesis();
+  for (SimNode& n : nodes_) ProcessReady(n);
+}
+
+void Cluster::ClientOps() {
+  if (load_on_ && rng_.Chance(opt_.propose_rate)) {
+    Propose("p" + std::to_string(++proposals_));
+  }
+  if (rng_.Chance(opt_.read_rate)) {
+    ReadAt(static_cast<NodeId>(rng_.Uniform(nodes_.size()) + 1));
+  }
+  for (SimNode& n : nodes_) {
+    if (!n.raft || n.paused || opt_.snapshot_rate <= 0 || !rng_.Chance(opt_.snapshot_rate))
+      continue;
+    Raft& r = *n.raft;
+    if (n.applied <= r.log().snapshot_index()) continue;
+    std::string data = EncodeState(n.applied, n.state_hash);
+    if (r.CreateSnapshot(n.applied, std::move(data)) == Err::kOk) {
+      // The application persists the snapshot and drops the stored entries it covers.
+      n.durable.snapshot = r.snapshot();
+      auto& d = n.durable.entries;
+      auto keep = std::find_if(d.begin(), d.end(), [&](const Entry& e) {
+        return e.index > n.durable.snapshot.meta.index;
+      });
+      d.erase(d.begin(), keep);
+    }
+  }
+}
+
+void Cluster::Nemesis() {
+  // Scheduled recoveries.
+  for (auto it = restart_at_.begin(); it != restart_at_.end();) {
+    if (it->second <= now_) {
+      Restart(it->first);
+      it = restart_at_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = resume_at_.begin(); it != resume_at_.end();) {
+    if (it->second <= now_) {
+      Resume(it->first);
+      if (rng_.Chance(0.5)) ReadAt(it->first);  // a request that waited in its socket
+      it = resume_at_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (heal_at_ != 0 && heal_at_ <= now_) {
+    HealLinks();
+    heal_at_ = 0;
+  }
+  if (opt_.fault_every <= 0 || now_ < next_fault_) return;
+  next_fault_ = now_ + 1 + rng_.Uniform(2 * static_cast<uint64_t>(opt_.fault_every));
+  const uint64_t total = nodes_.size();
+  auto random_node = [&] { return static_cast<NodeId>(rng_.Uniform(total) + 1); };
+  auto victim = [&] {
+    NodeId l = Leader();
+    return l != kNoNode && rng_.Chance(opt_.target_leader) ? l : random_node();
+  };
+  switch (rng_.Uniform(6)) {
+    case 0:
+      if (opt_.crashes) {
+        NodeId id = victim();
+        if (up(id)) {
+          Crash(id);
+          restart_at_[id] = now_ + 20 + rng_.Uniform(400);
+        }
+      }
+      break;
+    case 1:
+    case 2:
+      if (opt_.partitions) {
+        blocked_.clear();
+        std::vector<bool> side(total + 1);
+        for (uint64_t i = 1; i <= total; ++i) side[i] = rng_.Chance(0.5);
+        const uint64_t shape = rng_.Uniform(5);
+        NodeId lone = victim();
+        for (NodeId a = 1; a <= total; ++a) {
+          for (NodeId b = 1; b <= total; ++b) {
+            if (a == b) continue;
+            bool cut = false;
+            switch (shape) {
+              case 0:
+                cut = side[a] != side[b];
+                break;  // two sides
+              case 1:
+                cut = a == lone || b == lone;
+                break;  // isolate one
+              case 2:
+                cut = side[a] && !side[b];
+                break;  // one-way A -> B
+              case 3:
+                cut = rng_.Chance(0.3);
+                break;  // random grudge
+              case 4:
+                cut = (a == lone) != (b == lone) && a != lone;
+                break;  // lone deaf... mute
+            }
+            if (cut) blocked_.insert({a, b});
+          }
+        }
+        heal_at_ = now_ + 50 + rng_.Uniform(600);
+      }
+      break;
+    case 3:
+      if (opt_.pauses) {
+        NodeId id = random_node();
+        if (up(id) && !at(id).paused) {
+          Pause(id);
+          resume_at_[id] = now_ + 20 + rng_.Uniform(300);
+        }
+      }
+      break;
+    case 4:
+      if (opt_.membership) {
+        NodeId l = Leader();
+        if (l == kNoNode) break;
+        Raft& r = *at(l).raft;
+        const Membership& m = r.membership();
+        NodeId id = random_node();
+        ConfChange cc;
+        cc.node = id;
+        if (m.IsVoter(id)) {
+          if (m.voters.size() <= 2) break;
+          cc.type = ConfChange::Type::kRemove;
+        } else if (m.IsLearner(id)) {
+          cc.type = rng_.Chance(0.7) ? ConfChange::Type::kAddVoter : ConfChange::Type::kRemove;
+        } else {
+          cc.type = rng_.Chance(0.7) ? ConfChange::Type::kAddLearner : ConfChange::Type::kAddVoter;
+        }
+        r.ProposeConfChange(cc);
+      }
+      break;
+    case 5:
+      if (opt_.transfers) {
+        NodeId l = Leader();
+        if (l == kNoNode) break;
+        at(l).raft->TransferLeadership(random_node());
+      } else if (opt_.partitions) {
+        blocked_.clear();  // heal early
+      }
+      break;
+  }
+}
+
+bool Cluster::Run(int units) {
+  for (int i = 0; i < units && inv_.ok(); ++i) Unit();
+  return inv_.ok();
+}
+
+void Cluster::StopFaults() {
+  faults_on_ = false;
+  load_on_ = false;  // the liveness check measures recovery, not a backlog
+  blocked_.clear();
+  heal_at_ = 0;
+  for (SimNode& n : nodes_) {
+    if (!n.raft) Restart(n.id);
+    n.paused = false;
+  }
+  restart_at_.clear();
+  resume_at_.clear();
+}
+
+int Cluster::AwaitProgress(int max_units, bool quorum_only) {
+  const uint64_t start = now_;
+  NodeId proposed_at = kNoNode;
+  uint64_t proposed_term = 0, index = 0;
+  std::string tag = "await-" + std::to_string(now_);
+  while (now_ - start < static_cast<uint64_t>(max_units)) {
+    if (!Run(1)) return -1;
+    NodeId l = Leader();
+    if (l == kNoNode) continue;
+    Raft& lr = *at(l).raft;
+    if (l != proposed_at || lr.term() != proposed_term) {
+      if (lr.Propose(tag, &index) != Err::kOk) continue;
+      proposed_at = l;
+      proposed_term = lr.term();
+      continue;
+    }
+    size_t done = 0;
+    for (NodeId v : lr.membership().voters) {
+      const SimNode& n = at(v);
+      if (n.raft && n.applied >= index && n.raft->leader() == l) ++done;
+    }
+    const size_t need =
+        quorum_only ? lr.membership().voters.size() / 2 + 1 : lr.membership().voters.size();
+    if (done >= need) return static_cast<int>(now_ - start);
+  }
+  return -1;
+}
+
+std::string Cluster::Describe() const {
+  std::string out;
+  for (const SimNode& n : nodes_) {
+    char line[256];
+    if (!n.raft) {
+      std::snprintf(line, sizeof line, "n%llu: down (durable term %llu commit %llu)\n",
+                    static_cast<unsigned long long>(n.id),
+                    static_cast<unsigned long long>(n.durable.hs.term),
+                    static_cast<unsigned long long>(n.durable.hs.commit));
+    } else {
+      BasicStatus s = n.raft->Status();
+      std::snprintf(
+          line, sizeof line,
+          "n%llu: %s term %llu leader %llu commit %llu last %llu snap %llu applied %llu "
+          "voters %zu learners %zu%s\n",
+          static_cast<unsigned long long>(n.id), RoleName(s.role),
+          static_cast<unsigned long long>(s.term), static_cast<unsigned long long>(s.leader),
+          static_cast<unsigned long long>(s.commit), static_cast<unsigned long long>(s.last_index),
+          static_cast<unsigned long long>(s.snapshot_index),
+          static_cast<unsigned long long>(n.applied), s.membership.voters.size(),
+          s.membership.learners.size(), n.paused ? " paused" : "");
+    }
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace splitbrain::raft::sim

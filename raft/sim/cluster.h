@@ -1,0 +1,155 @@
+// Cluster: a seeded, in-memory cluster of raft cores for simulation. Time is counted in "units"
+// (a tick is Options::tick_units units). The network drops, duplicates, delays and reorders
+// messages and obeys a set of blocked directed links (partitions of any shape, one-way
+// included). A nemesis crashes (only durable state survives), restarts, pauses, partitions,
+// changes membership and asks for snapshots and leadership transfers. After every unit the
+// invariants (raft/sim/invariants.h) are checked. Every random choice comes from Options::seed,
+// so a seed replays exactly. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/rng.h"
+#include "raft/raft.h"
+#include "raft/sim/invariants.h"
+
+namespace splitbrain::raft::sim {
+
+struct Options {
+  uint64_t seed = 1;
+  int voters = 3;  // ids 1..voters start as the cluster
+  int spares = 0;  // ids voters+1 .. voters+spares start outside it (for membership changes)
+  int election_ticks = 10;
+  int heartbeat_ticks = 1;
+  int tick_units = 10;  // units per tick
+  int min_delay = 1;    // message delay, units
+  int max_delay = 15;
+  double drop = 0.02;       // probability a message is lost (while faults are on)
+  double duplicate = 0.02;  // probability a message is delivered twice
+  uint64_t max_entries_per_msg = 8;
+  uint64_t max_inflight = 4;
+  uint64_t snapshot_chunk_bytes = 24;
+  bool pre_vote = true;
+  bool check_quorum = true;
+  bool lease_reads = false;
+  Config::Bugs bugs;
+
+  // Client load, per unit.
+  double propose_rate = 0.05;
+  double read_rate = 0.03;
+  // Nemesis: a new fault roughly every `fault_every` units (0 = none).
+  int fault_every = 150;
+  bool crashes = true;
+  bool partitions = true;
+  bool pauses = false;
+  bool membership = false;
+  bool transfers = false;
+  double target_leader = 0.3;    // chance a crash or isolation hits the current leader
+  double snapshot_rate = 0.002;  // per node per unit
+};
+
+class Cluster {
+ public:
+  explicit Cluster(Options options);
+  ~Cluster();
+
+  // Runs `units` units of time, stopping at the first invariant violation. Returns ok().
+  bool Run(int units);
+  // Ends every fault: links healed, crashed nodes restarted, paused nodes resumed, no loss.
+  void StopFaults();
+  // Liveness: runs until some leader is known to every live voter (or, with `quorum_only`, to a
+  // majority) and a fresh proposal is applied by them. Returns the units it took, or -1 after
+  // `max_units`.
+  int AwaitProgress(int max_units, bool quorum_only = false);
+
+  bool ok() const { return inv_.ok(); }
+  std::string violation() const { return inv_.violation(); }
+  const Invariants& invariants() const { return inv_; }
+
+  // Direct control, for scripted scenarios.
+  void Crash(NodeId id);
+  void Restart(NodeId id);
+  void Pause(NodeId id);
+  void Resume(NodeId id);
+  void Block(NodeId from, NodeId to) { blocked_.insert({from, to}); }
+  void Unblock(NodeId from, NodeId to) { blocked_.erase({from, to}); }
+  void HealLinks() { blocked_.clear(); }
+  // Proposes at whichever node is leader; false if none accepted.
+  bool Propose(const std::string& data);
+  void ReadAt(NodeId id);
+  Raft* node(NodeId id);  // nullptr when crashed
+  bool up(NodeId id) const;
+  NodeId Leader() const;  // the live leader with the highest term, or kNoNode
+  uint64_t now() const { return now_; }
+  uint64_t max_term() const;
+  uint64_t commits() const { return inv_.max_commit(); }
+  // Leader changes seen (each (term, leader) once).
+  uint64_t elections() const { return inv_.leaders_elected(); }
+  uint64_t reads_served() const { return reads_served_; }
+  uint64_t conf_changes_applied() const { return conf_changes_; }
+  uint64_t snapshots_installed() const { return snapshots_installed_; }
+  std::string Describe() const;  // one line per node
+
+ private:
+  struct Durable {
+    HardState hs;
+    Snapshot snapshot;
+    std::vector<Entry> entries;
+  };
+  struct SimNode {
+    NodeId id = 0;
+    std::unique_ptr<Raft> raft;  // null = crashed
+    bool paused = false;
+    int tick_phase = 0;
+    Durable durable;
+    uint64_t applied = 0;
+    uint64_t state_hash = 0;
+    std::map<std::string, uint64_t> reads;  // ctx -> required index
+  };
+  struct InFlight {
+    uint64_t at;
+    uint64_t seq;
+    Message m;
+    bool operator<(const InFlight& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+
+  Config MakeConfig(NodeId id, bool first_start);
+  void Boot(SimNode& n, bool first_start);
+  void Unit();
+  void ProcessReady(SimNode& n);
+  void Deliver(const Message& m);
+  void SendAll(std::vector<Message>& msgs);
+  void Nemesis();
+  void ClientOps();
+  void Check(SimNode& n);
+  SimNode& at(NodeId id) { return nodes_[id - 1]; }
+  const SimNode& at(NodeId id) const { return nodes_[id - 1]; }
+
+  Options opt_;
+  Rng rng_;
+  Invariants inv_;
+  std::vector<SimNode> nodes_;
+  std::vector<InFlight> net_;  // a heap
+  uint64_t seq_ = 0;
+  uint64_t now_ = 0;
+  std::set<std::pair<NodeId, NodeId>> blocked_;
+  bool faults_on_ = true;
+  bool load_on_ = true;
+  std::map<NodeId, uint64_t> restart_at_, resume_at_;
+  uint64_t heal_at_ = 0;
+  uint64_t next_fault_ = 0;
+  uint64_t proposals_ = 0;
+  uint64_t reads_ = 0;
+  uint64_t reads_served_ = 0;
+  uint64_t conf_changes_ = 0;
+  uint64_t max_conf_index_ = 0;
+  uint64_t snapshots_installed_ = 0;
+};
+
+}  // namespace splitbrain::raft::sim

@@ -1,0 +1,19 @@
+// JUnit XML for one run, so CI systems (GitHub, GitLab, Jenkins) list results natively.
+// One <testsuite> per run: a testcase for the test itself (did the verdict match `expected`?)
+// and one per checker (failure text = the checker's explanation). Unknown is an <error>, never a
+// pass. Pure function of results.json; thread-safe.
+#pragma once
+
+#include <string>
+
+#include "nlohmann/json.hpp"
+
+namespace splitbrain::results {
+
+// `results` is results.json (docs/CONTRACTS.md); `fallback_name` names the test when it has none.
+std::string RenderJunit(const nlohmann::json& results, const std::string& fallback_name);
+
+// XML text/attribute escaping; also drops characters XML 1.0 cannot hold.
+std::string XmlEscape(const std::string& text);
+
+}  // namespace splitbrain::results

@@ -1,0 +1,408 @@
+#include "results/report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <system_error>
+
+#include "common/log.h"
+#include "results/html.h"
+#include "results/junit.h"
+#include "results/report_assets.h"
+
+namespace splitbrain::results {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// "valid", "invalid" or "unknown" for a results.json / checker verdict.
+std::string VerdictClass(const json& object) {
+  auto it = object.find("valid");
+  if (it == object.end() || !it->is_boolean()) return "unknown";
+  return it->get<bool>() ? "valid" : "invalid";
+}
+
+std::string Field(const json& object, const char* name) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : Dump(*it);
+}
+
+std::string Duration(const json& results) {
+  auto it = results.find("duration_s");
+  if (it == results.end() || !it->is_number()) return "?";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f s", it->get<double>());
+  return buffer;
+}
+
+int64_t Micros(int64_t ns) { return ns < 0 ? -1 : ns / 1000; }
+
+// The data the script draws; times in µs since the run began. Columnar arrays keep a
+// 100,000-operation run to a few MB.
+// Which operations the page draws: all of them, or above `max_drawn_ops` every `stride`-th ok
+// one plus every fail/info and the ops within 500 of those the counterexample names.
+std::vector<bool> ChooseDrawn(const RunData& run, int64_t max_drawn_ops, int64_t* stride) {
+  const int64_t n = static_cast<int64_t>(run.ops.size());
+  std::vector<bool> keep(run.ops.size(), true);
+  *stride = 1;
+  if (n <= max_drawn_ops) return keep;
+  int64_t others = 0;
+  for (const Operation& op : run.ops) others += op.type != OpType::kOk;
+  int64_t room = std::max<int64_t>(max_drawn_ops - std::min(others, max_drawn_ops / 2), 1);
+  *stride = std::max<int64_t>(2, (n - others + room - 1) / room);
+  int64_t ok_seen = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (run.ops[i].type == OpType::kOk) keep[i] = ok_seen++ % *stride == 0;
+  }
+  std::vector<int64_t> named;  // the checker's op indices (invocation order, as ours)
+  const json* details = nullptr;
+  if (auto c = run.results.find("checkers"); c != run.results.end() && c->is_object()) {
+    for (const auto& [name, checker] : c->items()) {
+      if (checker.is_object() && checker.contains("details") && checker["details"].is_object()) {
+        details = &checker["details"];
+        break;
+      }
+    }
+  }
+  if (details) {
+    auto add = [&](const json& op) {
+      if (op.is_object() && op.contains("index") && op["index"].is_number_integer()) {
+        named.push_back(op["index"].get<int64_t>());
+      }
+    };
+    for (const char* field : {"op", "prefix", "concurrent"}) {
+      if (!details->contains(field)) continue;
+      const json& value = (*details)[field];
+      if (value.is_array()) {
+        for (const auto& op : value) add(op);
+      } else {
+        add(value);
+      }
+    }
+  }
+  for (int64_t index : named) {
+    for (int64_t i = std::max<int64_t>(0, index - 500); i < std::min(n, index + 500); ++i) {
+      keep[i] = true;
+    }
+  }
+  return keep;
+}
+
+json BuildData(const RunData& run, int64_t max_drawn_ops) {
+  json data = json::object();
+  std::map<std::string, int> f_index, key_index, node_index;
+  json fs_list = json::array(), keys = json::array(), nodes = json::array();
+  auto intern = [](std::map<std::string, int>& index, json& list, const std::string& name) {
+    auto [it, added] = index.emplace(name, static_cast<int>(list.size()));
+    if (added) list.push_back(name);
+    return it->second;
+  };
+  json p = json::array(), f = json::array(), k = json::array(), t = json::array(),
+       s = json::array(), e = json::array(), v = json::array(), r = json::array(),
+       n = json::array(), l = json::array();
+  int64_t stride = 1, drawn = 0;
+  std::vector<bool> keep = ChooseDrawn(run, max_drawn_ops, &stride);
+  for (size_t i = 0; i < run.ops.size(); ++i) {
+    if (!keep[i]) continue;
+    ++drawn;
+    const Operation& op = run.ops[i];
+    p.push_back(op.process);
+    f.push_back(intern(f_index, fs_list, op.f));
+    k.push_back(op.key.empty() ? -1 : intern(key_index, keys, op.key));
+    t.push_back(static_cast<int>(op.type));
+    s.push_back(Micros(op.invoke_ns));
+    e.push_back(Micros(op.complete_ns));
+    v.push_back(op.value);
+    r.push_back(op.result == op.value ? "" : op.result);
+    n.push_back(op.node.empty() ? -1 : intern(node_index, nodes, op.node));
+    l.push_back(op.invoke_line);
+  }
+  data["ops"] = {{"p", std::move(p)}, {"f", std::move(f)}, {"k", std::move(k)}, {"t", std::move(t)},
+                 {"s", std::move(s)}, {"e", std::move(e)}, {"v", std::move(v)}, {"r", std::move(r)},
+                 {"n", std::move(n)}, {"l", std::move(l)}};
+  data["fs"] = std::move(fs_list);
+  data["keys"] = std::move(keys);
+  data["nodes"] = std::move(nodes);
+
+  json faults = json::array();
+  for (const Fault& fault : run.faults) {
+    json links = json::array();
+    for (const auto& [from, to] : fault.links) links.push_back({from, to});
+    faults.push_back({{"id", fault.id},
+                      {"fault", fault.fault},
+                      {"targets", fault.targets},
+                      {"links", std::move(links)},
+                      {"s", Micros(fault.start_ns)},
+                      {"e", Micros(fault.end_ns)},
+                      {"unsupported", fault.unsupported},
+                      {"detail", fault.detail}});
+  }
+  data["faults"] = std::move(faults);
+
+  json raft = json::array();
+  for (const NodeData& node : run.nodes) {
+    json events = json::array();
+    for (const NodeEvent& event : node.events) {
+      events.push_back({Micros(std::max<int64_t>(0, event.t_ns)), event.event, event.term,
+                        event.role, event.leader.empty() ? json(nullptr) : json(event.leader),
+                        event.index});
+    }
+    raft.push_back({{"id", node.id}, {"lines", node.event_lines}, {"ev", std::move(events)}});
+  }
+  data["raft"] = std::move(raft);
+
+  // The checkers' results, whole: the counterexample is drawn from them.
+  data["results"] = run.results;
+  json meta = {
+      {"endUs", Micros(std::max<int64_t>(run.end_ns, 1000))},
+      {"startWallMs", run.start_wall_ns < 0 ? json(nullptr) : json(run.start_wall_ns / 1'000'000)},
+      {"hasTimes", run.history_has_times}};
+  data["meta"] = std::move(meta);
+  return data;
+}
+
+void RenderCheckers(const json& results, std::ostringstream& out) {
+  auto it = results.find("checkers");
+  if (it == results.end() || !it->is_object() || it->empty()) {
+    out << "<p class=\"muted\">No checker results.</p>\n";
+    return;
+  }
+  out << "<div class=\"cards\">\n";
+  for (const auto& [name, checker] : it->items()) {
+    const json& object = checker.is_object() ? checker : json::object();
+    std::string verdict = VerdictClass(object);
+    out << "<div class=\"card " << verdict << "\" id=\"checker-" << HtmlEscape(name) << "\"><h3>"
+        << HtmlEscape(name) << " <span class=\"badge " << verdict << "\">" << verdict
+        << "</span></h3>\n";
+    std::string explanation = Field(object, "explanation");
+    if (explanation.empty()) explanation = Field(object, "why");
+    if (!explanation.empty()) {
+      if (explanation.size() > 4000) explanation = explanation.substr(0, 4000) + "...";
+      out << "<p>" << HtmlEscape(explanation) << "</p>\n";
+    }
+    std::ostringstream rows;
+    for (const auto& [field, value] : object.items()) {
+      if (field == "valid" || field == "explanation" || field == "details" || field == "why") {
+        continue;
+      }
+      std::string text = value.is_string() ? value.get<std::string>() : Dump(value);
+      if (text.size() > 300) text = text.substr(0, 300) + "...";
+      rows << "<tr><th>" << HtmlEscape(field) << "</th><td>" << HtmlEscape(text) << "</td></tr>";
+    }
+    if (!rows.str().empty()) out << "<table>" << rows.str() << "</table>\n";
+    if (object.contains("details") && name != "linearizable") {
+      std::string details = object["details"].dump(1, ' ', false, json::error_handler_t::replace);
+      if (details.size() > 20000) details = details.substr(0, 20000) + "\n...";
+      out << "<details><summary>details</summary><pre>" << HtmlEscape(details)
+          << "</pre></details>\n";
+    }
+    out << "</div>\n";
+  }
+  out << "</div>\n";
+}
+
+// The first place a reader should look: the counterexample, else the first invalid checker.
+std::string FirstErrorAnchor(const json& results) {
+  auto it = results.find("checkers");
+  if (it == results.end() || !it->is_object()) return "";
+  if (auto lin = it->find("linearizable");
+      lin != it->end() && lin->is_object() && VerdictClass(*lin) == "invalid") {
+    return "counterexample";
+  }
+  for (const auto& [name, checker] : it->items()) {
+    if (checker.is_object() && VerdictClass(checker) == "invalid") return "checker-" + name;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
+  const json& results = run.results;
+  std::string verdict = VerdictClass(results);
+  std::string test = Field(results, "test");
+  if (test.empty()) test = run.dir.parent_path().filename().string();
+  std::string expected = Field(results, "expected");
+  if (expected.empty()) expected = "valid";
+  std::string seed = Field(results, "seed");
+  std::string started = Field(results, "started");
+  int64_t counts[4] = {0, 0, 0, 0};
+  for (const Operation& op : run.ops) ++counts[static_cast<int>(op.type)];
+
+  std::ostringstream out;
+  out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      << "<title>splitbrain: " << HtmlEscape(test) << " \xE2\x80\x94 " << verdict
+      << "</title>\n<style>\n"
+      << kReportCss << "</style></head>\n<body>\n";
+  out << "<header class=\"" << verdict << "\"><h1>" << HtmlEscape(test) << "</h1>"
+      << "<span class=\"badge big " << verdict << "\" id=\"verdict\">" << verdict << "</span> ";
+  if (verdict != "unknown") {
+    bool as_expected = (verdict == "valid") == (expected == "valid");
+    out << "<span class=\"meta\">expected " << HtmlEscape(expected) << ": <b>"
+        << (as_expected ? "as expected" : "NOT as expected") << "</b></span>";
+  } else {
+    std::string why = Field(results, "why");
+    out << "<span class=\"meta\">" << HtmlEscape(why.empty() ? "no verdict" : why) << "</span>";
+  }
+  out << "\n<div class=\"meta\">seed <b id=\"seed\">" << HtmlEscape(seed.empty() ? "?" : seed)
+      << "</b> &middot; started <b>" << HtmlEscape(started.empty() ? "?" : started)
+      << "</b> &middot; duration <b>" << Duration(results) << "</b> &middot; <b>" << run.ops.size()
+      << "</b> operations (" << counts[0] << " ok, " << counts[1] << " fail, "
+      << counts[2] + counts[3] << " info) &middot; <b>" << run.faults.size()
+      << "</b> faults &middot; <b>" << run.nodes.size() << "</b> nodes</div>\n";
+  if (!seed.empty()) {
+    out << "<div class=\"meta\">reproduce: <code>splitbrain run plan.yaml --seed "
+        << HtmlEscape(seed) << "</code> (in this run's folder)</div>\n";
+  }
+  std::string anchor = FirstErrorAnchor(results);
+  if (!anchor.empty()) {
+    out << "<a class=\"jump\" id=\"jump-first-error\" href=\"#" << HtmlEscape(anchor)
+        << "\">jump to the first error</a>\n";
+  }
+  out << "</header>\n<nav><a href=\"#checkers\">checkers</a><a href=\"#timeline-section\">"
+         "timeline</a><a href=\"#plots\">latency &amp; throughput</a><a "
+         "href=\"#counterexample\">counterexample</a><a href=\"#raft-section\">raft</a><a "
+         "href=\"#logs\">node logs</a><a href=\"#plan\">plan</a></nav>\n"
+      << "<noscript><p>The timeline and plots need JavaScript; the rest of this page does "
+         "not.</p></noscript>\n<ul id=\"sb-errors\"></ul>\n";
+
+  out << "<section id=\"checkers\"><h2>Checkers</h2>\n";
+  RenderCheckers(results, out);
+  if (results.contains("stats") && results["stats"].is_object()) {
+    out << "<h3>Stats</h3><table id=\"stats\">";
+    for (const auto& [name, value] : results["stats"].items()) {
+      out << "<tr><th>" << HtmlEscape(name) << "</th><td>"
+          << HtmlEscape(value.is_string() ? value.get<std::string>() : Dump(value)) << "</td></tr>";
+    }
+    out << "</table>\n";
+  }
+  out << "</section>\n";
+
+  out << "<section id=\"timeline-section\"><h2>Operations per client</h2>\n"
+      << "<div class=\"toolbar\"><button id=\"sb-zoom-in\">zoom in</button><button "
+         "id=\"sb-zoom-out\">zoom out</button><button id=\"sb-reset\">whole run</button><span "
+         "id=\"sb-range\"></span><span>&middot; wheel zooms, drag pans, double-click resets; "
+         "hover for details &middot; bars: <span style=\"color:#2e9d4a\">ok</span> <span "
+         "style=\"color:#d9363e\">fail</span> <span style=\"color:#f0a020\">info</span> <span "
+         "style=\"color:#a66fc9\">never completed</span>; shaded: faults</span></div>\n"
+      << "<div id=\"timeline\"></div>\n<h3>Faults and links cut</h3><div id=\"faults\"></div>"
+         "</section>\n";
+  out << "<section id=\"plots\"><h2>Latency</h2><div id=\"latency\"></div>\n"
+         "<h2>Throughput</h2><div id=\"rate\"></div></section>\n";
+  out << "<section id=\"counterexample-section\"><h2>Linearizability counterexample</h2>"
+         "<div id=\"counterexample\"></div></section>\n";
+  out << "<section id=\"raft-section\"><h2>Raft: roles, terms and leaders per node</h2>"
+         "<p class=\"muted\">From nodes/*/events.jsonl. Black ticks: node (re)starts. Leader "
+         "dark, candidates yellow, followers thin.</p><div id=\"raft\"></div></section>\n";
+
+  out << "<section id=\"logs\"><h2>Node logs</h2>\n";
+  if (run.nodes.empty()) out << "<p class=\"muted\">No nodes/ folder in this run.</p>\n";
+  bool first = true;
+  for (const NodeData& node : run.nodes) {
+    if (node.logs.empty()) {
+      out << "<p class=\"muted\">" << HtmlEscape(node.id) << ": no log files.</p>\n";
+    }
+    for (const LogTail& log : node.logs) {
+      out << "<details" << (first ? " open" : "") << "><summary>" << HtmlEscape(node.id) << "/"
+          << HtmlEscape(log.file);
+      if (log.skipped_lines > 0) {
+        out << " (last " << kLogTailLines << " lines; " << log.skipped_lines
+            << " earlier lines not shown)";
+      }
+      out << "</summary><pre class=\"log\">" << HtmlEscape(log.text) << "</pre></details>\n";
+      first = false;
+    }
+  }
+  out << "</section>\n";
+
+  out << "<section id=\"plan\"><h2>Plan as run</h2><pre>"
+      << HtmlEscape(run.plan_yaml.empty() ? "(plan.yaml missing)" : run.plan_yaml)
+      << "</pre></section>\n";
+  if (!run.warnings.empty()) {
+    out << "<section id=\"warnings\"><h2>Warnings while reading the run</h2><ul "
+           "class=\"warnings\">";
+    for (const auto& warning : run.warnings) out << "<li>" << HtmlEscape(warning) << "</li>";
+    out << "</ul></section>\n";
+  }
+  out << "<footer>splitbrain report &middot; " << HtmlEscape(run.dir.string())
+      << " &middot; <span id=\"sb-render-info\"></span></footer>\n<div id=\"sb-tip\"></div>\n";
+  out << "<script type=\"application/json\" id=\"sb-data\">"
+      << ScriptSafe(Dump(BuildData(run, max_drawn_ops))) << "</script>\n<script>\n"
+      << kReportJs << "</script>\n</body></html>\n";
+  return out.str();
+}
+
+Status WriteReport(const fs::path& run_dir) {
+  SB_ASSIGN_OR_RETURN(RunData run, ReadRun(run_dir));
+  SB_RETURN_IF_ERROR(WriteFileAtomically(run_dir / "report.html", RenderReportHtml(run)));
+  std::string fallback = run_dir.parent_path().filename().string();
+  return WriteFileAtomically(run_dir / "junit.xml", RenderJunit(run.results, fallback));
+}
+
+std::vector<fs::path> FindRuns(const fs::path& store_dir) {
+  std::vector<fs::path> runs;
+  std::error_code ec;
+  for (const auto& test : fs::directory_iterator(store_dir, ec)) {
+    if (test.is_symlink(ec) || !test.is_directory(ec)) continue;  // store/latest
+    std::error_code inner;
+    for (const auto& run : fs::directory_iterator(test.path(), inner)) {
+      if (run.is_symlink(inner) || !run.is_directory(inner)) continue;
+      if (fs::exists(run.path() / "results.json", inner) ||
+          fs::exists(run.path() / "history.jsonl", inner)) {
+        runs.push_back(run.path());
+      }
+    }
+  }
+  std::sort(runs.begin(), runs.end());
+  return runs;
+}
+
+int RunReportCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> rest = args;
+  if (!rest.empty() && rest.front() == "report") rest.erase(rest.begin());
+  if (rest.size() == 1 && (rest[0] == "--help" || rest[0] == "-h")) {
+    out << "usage: splitbrain report STORE\n"
+           "Regenerates report.html and junit.xml of every run in STORE, then STORE/index.html.\n"
+           "Exit: 0 all written, 1 some runs failed, 2 bad usage or no such store.\n";
+    return 0;
+  }
+  if (rest.size() != 1) {
+    err << "usage: splitbrain report STORE\n";
+    return 2;
+  }
+  fs::path store = rest[0];
+  std::error_code ec;
+  if (!fs::is_directory(store, ec)) {
+    err << "splitbrain report: " << store.string() << ": no such store directory\n";
+    return 2;
+  }
+  int failed = 0;
+  std::vector<fs::path> runs = FindRuns(store);
+  for (const fs::path& run : runs) {
+    Status status = WriteReport(run);
+    if (!status.ok()) {
+      ++failed;
+      err << "splitbrain report: " << run.string() << ": " << status << "\n";
+    } else {
+      out << (run / "report.html").string() << "\n";
+    }
+  }
+  Status index = WriteIndex(store);
+  if (!index.ok()) {
+    err << "splitbrain report: " << index << "\n";
+    return 1;
+  }
+  out << (store / "index.html").string() << " (" << runs.size() << " runs)\n";
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace splitbrain::results

@@ -1,0 +1,239 @@
+// Opens generated reports in headless Chromium (Debian's `chromium`, or $SPLITBRAIN_CHROMIUM):
+// the page must run its scripts without a single console message or uncaught error, and draw
+// the timeline, the plots and the counterexample. Saves a screenshot into the build folder.
+// Skipped, not passed, when no browser is installed.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "checker/checker.h"
+#include "results/report.h"
+#include "results/test_store.h"
+#include "results/test_util.h"
+
+namespace splitbrain::results {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ReadFile;
+using testing::TempDir;
+
+std::string FindChromium() {
+  if (const char* env = std::getenv("SPLITBRAIN_CHROMIUM"); env && *env) return env;
+  for (const char* path :
+       {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"}) {
+    if (fs::exists(path)) return path;
+  }
+  return "";
+}
+
+std::string Quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct BrowserRun {
+  int status = -1;
+  std::string dom;  // stdout: the DOM after the page's scripts ran (--dump-dom)
+  std::string log;  // stderr: Chromium's log, console messages included
+};
+
+// One headless Chromium on `page`, with a fresh profile and nothing that reaches the network.
+BrowserRun RunChromium(const fs::path& page, const std::vector<std::string>& extra) {
+  TempDir work;
+  std::string command = "timeout 90 " + Quote(FindChromium()) +
+                        " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+                        " --disable-background-networking --disable-component-update"
+                        " --disable-sync --enable-logging=stderr --v=0 --user-data-dir=" +
+                        Quote((work.path() / "profile").string());
+  for (const auto& arg : extra) command += " " + Quote(arg);
+  command += " " + Quote("file://" + fs::absolute(page).string()) + " >" +
+             Quote((work.path() / "out").string()) + " 2>" + Quote((work.path() / "err").string());
+  BrowserRun run;
+  run.status = std::system(command.c_str());
+  run.dom = ReadFile(work.path() / "out");
+  run.log = ReadFile(work.path() / "err");
+  return run;
+}
+
+// Every console message and uncaught exception in Chromium's log. Chromium logs all console
+// levels alike ("INFO:CONSOLE"), so any message counts: the report's script writes none.
+std::vector<std::string> ConsoleMessages(const std::string& log) {
+  std::vector<std::string> found;
+  std::regex line(R"([^\n]*(:CONSOLE|Uncaught)[^\n]*)");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), line); it != std::sregex_iterator();
+       ++it) {
+    found.push_back(it->str());
+  }
+  return found;
+}
+
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+class BrowserTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (FindChromium().empty())
+      GTEST_SKIP() << "no chromium: install it (scripts/install-deps.sh --test)";
+  }
+};
+
+// The check must be able to fail: a page that logs an error and throws is caught.
+TEST_F(BrowserTest, ConsoleErrorsAreDetected) {
+  TempDir dir;
+  std::ofstream(dir.path() / "bad.html")
+      << "<html><body><div id=x></div><script>console.error('boom');"
+         "document.getElementById('x').textContent='ran';no_such_function();</script></body></"
+         "html>";
+  BrowserRun run = RunChromium(dir.path() / "bad.html", {"--dump-dom"});
+  ASSERT_NE(run.dom.find(">ran<"), std::string::npos) << run.dom << run.log;
+  auto messages = ConsoleMessages(run.log);
+  ASSERT_EQ(messages.size(), 2u) << run.log;
+  EXPECT_NE(messages[0].find("boom"), std::string::npos);
+  EXPECT_NE(messages[1].find("no_such_function"), std::string::npos);
+}
+
+TEST_F(BrowserTest, ReportRendersTimelinePlotsAndCounterexample) {
+  fs::path store = fs::path(SPLITBRAIN_BUILD_DIR) / "browser-store";
+  fs::remove_all(store);
+  fs::path run_dir = store / "register-partitions" / "20261126T230000Z";
+  TestRunOptions options;
+  options.ops = 3000;
+  options.processes = 8;
+  options.nodes = 5;
+  options.invalid = true;
+  ASSERT_TRUE(WriteTestRun(run_dir, options).ok());
+  // The counterexample as the real checker writes it, not as this test imagines it.
+  auto history = checker::ReadHistoryFile((run_dir / "history.jsonl").string());
+  ASSERT_TRUE(history.ok()) << history.status();
+  checker::LinearizableOptions lin;
+  lin.budget.timeout_s = 30;
+  auto verdict = checker::CheckLinearizable(*history, lin);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  ASSERT_EQ(verdict->valid, checker::Validity::kInvalid) << verdict->json.dump();
+  nlohmann::json results = nlohmann::json::parse(ReadFile(run_dir / "results.json"));
+  results["checkers"]["linearizable"] = verdict->json;
+  std::ofstream(run_dir / "results.json") << results.dump(2);
+  const int64_t bad_line = verdict->json["details"]["op"]["invoke_line"].get<int64_t>();
+  ASSERT_TRUE(WriteReport(run_dir).ok());
+
+  BrowserRun run = RunChromium(run_dir / "report.html", {"--dump-dom", "--window-size=1400,2000"});
+  EXPECT_EQ(run.status, 0) << run.log;
+  EXPECT_TRUE(ConsoleMessages(run.log).empty()) << ConsoleMessages(run.log)[0];
+  const std::string& dom = run.dom;
+  ASSERT_NE(dom.find("data-rendered=\"ok\""), std::string::npos) << "the script did not finish\n"
+                                                                 << run.log;
+  EXPECT_NE(dom.find("<ul id=\"sb-errors\"></ul>"), std::string::npos);  // no errors shown
+  // Timeline, faults lane, latency, throughput, raft roles, terms, commits, counterexample.
+  EXPECT_GE(Count(dom, "<canvas"), 8);
+  std::regex timeline_canvas(R"(<div id="timeline"><canvas class="plot")");
+  EXPECT_TRUE(std::regex_search(dom, timeline_canvas));
+  for (const char* id : {"<div id=\"latency\"><canvas", "<div id=\"rate\"><canvas",
+                         "<div id=\"faults\"><canvas", "id=\"cx-canvas\"", "id=\"cx-table\""}) {
+    EXPECT_NE(dom.find(id), std::string::npos) << id;
+  }
+  EXPECT_NE(dom.find("operation that cannot be placed"), std::string::npos);
+  EXPECT_NE(dom.find("longest linearizable prefix"), std::string::npos);
+  // The operation that cannot be placed, matched to its history line, in the table.
+  EXPECT_NE(dom.find("<tr class=\"bad\"><td>" + std::to_string(bad_line) + "</td>"),
+            std::string::npos);
+  EXPECT_NE(dom.find("show this operation in the timeline"), std::string::npos);
+  EXPECT_NE(dom.find("drawn 3000 operations"), std::string::npos);
+
+  fs::path shot = fs::path(SPLITBRAIN_BUILD_DIR) / "report-screenshot.png";
+  fs::remove(shot);
+  BrowserRun pic = RunChromium(
+      run_dir / "report.html",
+      {"--screenshot=" + shot.string(), "--window-size=1400,3400", "--hide-scrollbars"});
+  ASSERT_TRUE(fs::exists(shot)) << pic.log;
+  EXPECT_GT(fs::file_size(shot), 50'000u);  // a blank page compresses to a few KB
+
+  // Hover and "jump to the first error", driven by a probe script appended to a copy.
+  std::string html = ReadFile(run_dir / "report.html");
+  const std::string probe = R"(<script>
+(function () {
+  var c = document.querySelector('#timeline canvas'), r = c.getBoundingClientRect();
+  var tip = document.getElementById('sb-tip');
+  for (var x = 100; x < r.width; x += 2) {
+    c.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + x, clientY: r.top + 21, bubbles: true}));
+    if (tip.style.display === 'block') break;
+  }
+  document.body.setAttribute('data-tip', tip.textContent);
+  document.getElementById('jump-first-error').click();
+})();
+</script></body>)";
+  html.replace(html.rfind("</body>"), 7, probe);
+  std::ofstream(run_dir / "probe.html") << html;
+  BrowserRun probed =
+      RunChromium(run_dir / "probe.html", {"--dump-dom", "--virtual-time-budget=3000"});
+  EXPECT_TRUE(ConsoleMessages(probed.log).empty()) << probed.log;
+  std::smatch tip;
+  ASSERT_TRUE(std::regex_search(probed.dom, tip, std::regex("data-tip=\"([^\"]*)\"")))
+      << "no tooltip appeared when hovering the timeline";
+  EXPECT_NE(tip[1].str().find("latency:"), std::string::npos) << tip[1];
+  EXPECT_NE(tip[1].str().find("2026-11-26T23:00:"), std::string::npos) << tip[1];  // wall clock
+  // After the jump the timeline shows a narrow window, not the whole run.
+  EXPECT_EQ(probed.dom.find("id=\"sb-range\">showing 0.000 s"), std::string::npos);
+  EXPECT_NE(probed.dom.find("id=\"sb-range\">showing "), std::string::npos);
+
+  ASSERT_TRUE(WriteIndex(store).ok());
+  BrowserRun index = RunChromium(store / "index.html", {"--dump-dom"});
+  EXPECT_TRUE(ConsoleMessages(index.log).empty()) << index.log;
+  EXPECT_NE(index.dom.find("1 of 1 runs"), std::string::npos);
+  // Filtering by verdict: the only run is invalid.
+  TempDir work;
+  std::string url_base = "file://" + fs::absolute(store / "index.html").string();
+  for (auto [filter, shown] :
+       {std::pair{"invalid", "1 of 1 runs"}, std::pair{"valid", "0 of 1 runs"}}) {
+    std::string command = "timeout 60 " + Quote(FindChromium()) +
+                          " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+                          " --disable-background-networking --disable-component-update"
+                          " --disable-sync --user-data-dir=" +
+                          Quote((work.path() / filter).string()) + " --dump-dom " +
+                          Quote(url_base + "#" + filter) + " >" +
+                          Quote((work.path() / "dom").string()) + " 2>/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    EXPECT_NE(ReadFile(work.path() / "dom").find(shown), std::string::npos) << filter;
+  }
+}
+
+TEST_F(BrowserTest, EmptyRunFolderRendersWithoutErrors) {
+  TempDir dir;
+  ASSERT_TRUE(WriteReport(dir.path()).ok());
+  BrowserRun run = RunChromium(dir.path() / "report.html", {"--dump-dom"});
+  EXPECT_TRUE(ConsoleMessages(run.log).empty()) << run.log;
+  EXPECT_NE(run.dom.find("data-rendered=\"ok\""), std::string::npos);
+}
+
+TEST_F(BrowserTest, HundredThousandOperationRunRendersWithoutErrors) {
+  TempDir store;
+  fs::path run_dir = store.path() / "big" / "1";
+  TestRunOptions options;
+  options.ops = 100'000;
+  options.processes = 20;
+  options.nodes = 5;
+  options.invalid = true;
+  ASSERT_TRUE(WriteTestRun(run_dir, options).ok());
+  ASSERT_TRUE(WriteReport(run_dir).ok());
+  BrowserRun run = RunChromium(run_dir / "report.html", {"--dump-dom", "--window-size=1400,2000"});
+  EXPECT_TRUE(ConsoleMessages(run.log).empty()) << run.log;
+  EXPECT_NE(run.dom.find("data-rendered=\"ok\""), std::string::npos);
+  EXPECT_NE(run.dom.find("drawn 100000 operations"), std::string::npos);
+  std::smatch ms;
+  if (std::regex_search(run.dom, ms, std::regex(R"(drawn 100000 operations in (\d+) ms)"))) {
+    std::cout << "100,000-op report: scripts done " << ms[1] << " ms after load began\n";
+  }
+}
+
+}  // namespace
+}  // namespace splitbrain::results

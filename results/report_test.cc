@@ -1,0 +1,181 @@
+#include "results/report.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+#include "results/test_store.h"
+#include "results/test_util.h"
+
+namespace splitbrain::results {
+namespace {
+
+using nlohmann::json;
+using testing::EmbeddedData;
+using testing::ReadFile;
+using testing::TempDir;
+
+// Anything that would make a browser fetch from elsewhere.
+bool LoadsFromOutside(const std::string& html) {
+  static const std::regex kExternal(
+      R"((src|href)\s*=\s*["']?\s*(https?:|//)|url\(\s*["']?\s*(https?:|//)|@import|<link\b|<iframe\b)",
+      std::regex::icase);
+  return std::regex_search(html, kExternal);
+}
+
+TEST(LoadsFromOutside, CatchesTheUsualWays) {
+  EXPECT_TRUE(LoadsFromOutside("<script src=\"https://cdn.example/x.js\"></script>"));
+  EXPECT_TRUE(LoadsFromOutside("<link rel=stylesheet href=//cdn.example/a.css>"));
+  EXPECT_TRUE(LoadsFromOutside("body { background: url('http://x/y.png') }"));
+  EXPECT_FALSE(LoadsFromOutside("<a href=\"#counterexample\">jump</a>"));
+}
+
+TEST(WriteReport, SmallInvalidRunShowsVerdictDataAndCounterexample) {
+  TempDir store;
+  auto run_dir = store.path() / "register-partitions" / "20261126T230000Z";
+  TestRunOptions options;
+  options.invalid = true;
+  options.seed = 4242;
+  ASSERT_TRUE(WriteTestRun(run_dir, options).ok());
+  ASSERT_TRUE(WriteReport(run_dir).ok());
+
+  std::string html = ReadFile(run_dir / "report.html");
+  ASSERT_FALSE(html.empty());
+  EXPECT_NE(html.find("id=\"verdict\">invalid<"), std::string::npos);
+  EXPECT_NE(html.find("<b id=\"seed\">4242</b>"), std::string::npos);
+  EXPECT_NE(html.find("NOT as expected"), std::string::npos);
+  EXPECT_NE(html.find("id=\"jump-first-error\" href=\"#counterexample\""), std::string::npos);
+  EXPECT_NE(html.find("stale read"), std::string::npos);                      // the explanation
+  EXPECT_NE(html.find("partition-one-way]"), std::string::npos);              // the plan as run
+  EXPECT_NE(html.find("line 999 &lt;applied&gt; &amp;"), std::string::npos);  // log tail, escaped
+  EXPECT_EQ(html.find("line 799 <applied>"), std::string::npos);              // never raw
+  for (const char* id : {"id=\"timeline\"", "id=\"faults\"", "id=\"latency\"", "id=\"rate\"",
+                         "id=\"counterexample\"", "id=\"raft\"", "id=\"logs\""}) {
+    EXPECT_NE(html.find(id), std::string::npos) << id;
+  }
+  EXPECT_FALSE(LoadsFromOutside(html));
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+
+  json data = EmbeddedData(html);
+  ASSERT_FALSE(data.is_discarded());
+  EXPECT_EQ(data["ops"]["p"].size(), 200u);
+  EXPECT_EQ(data["ops"]["s"].size(), 200u);
+  EXPECT_GE(data["faults"].size(), 2u);
+  EXPECT_EQ(data["raft"].size(), 3u);
+  EXPECT_EQ(data["results"]["checkers"]["linearizable"]["valid"], false);
+  EXPECT_TRUE(data["results"]["checkers"]["linearizable"]["details"].contains("prefix"));
+  EXPECT_EQ(data["meta"]["startWallMs"], 1'795'734'000'000);
+
+  std::string junit = ReadFile(run_dir / "junit.xml");
+  EXPECT_NE(junit.find("<failure"), std::string::npos);
+  EXPECT_NE(junit.find("stale read"), std::string::npos);
+}
+
+TEST(WriteReport, ValidRunSaysSoAndHasNoJumpLink) {
+  TempDir store;
+  auto run_dir = store.path() / "t" / "1";
+  ASSERT_TRUE(WriteTestRun(run_dir, TestRunOptions{}).ok());
+  ASSERT_TRUE(WriteReport(run_dir).ok());
+  std::string html = ReadFile(run_dir / "report.html");
+  EXPECT_NE(html.find("id=\"verdict\">valid<"), std::string::npos);
+  EXPECT_NE(html.find("as expected"), std::string::npos);
+  EXPECT_EQ(html.find("id=\"jump-first-error\""), std::string::npos);
+}
+
+TEST(WriteReport, HostileValuesCannotBreakOutOfTheDataBlock) {
+  TempDir dir;
+  std::ofstream(dir.path() / "history.jsonl")
+      << "{\"process\":0,\"type\":\"invoke\",\"f\":\"append\",\"key\":\"</script><script>"
+         "alert(1)</script>\",\"value\":\"<!-- x\",\"time\":1}\n"
+      << "{\"process\":0,\"type\":\"ok\",\"f\":\"append\",\"key\":\"</script><script>alert(1)"
+         "</script>\",\"value\":\"<!-- x\",\"time\":2}\n";
+  std::ofstream(dir.path() / "results.json")
+      << "{\"valid\":true,\"test\":\"<b>bold</b>\",\"checkers\":{}}";
+  ASSERT_TRUE(WriteReport(dir.path()).ok());
+  std::string html = ReadFile(dir.path() / "report.html");
+  EXPECT_EQ(html.find("<script>alert(1)"), std::string::npos);
+  EXPECT_EQ(html.find("<!-- x"), std::string::npos);
+  EXPECT_EQ(html.find("<b>bold</b>"), std::string::npos);
+  json data = EmbeddedData(html);
+  ASSERT_FALSE(data.is_discarded());
+  EXPECT_EQ(data["keys"][0], "</script><script>alert(1)</script>");
+}
+
+TEST(WriteReport, EmptyRunFolderStillGetsAReportSayingUnknown) {
+  TempDir dir;
+  ASSERT_TRUE(WriteReport(dir.path()).ok());
+  std::string html = ReadFile(dir.path() / "report.html");
+  EXPECT_NE(html.find("id=\"verdict\">unknown<"), std::string::npos);
+  EXPECT_NE(html.find("results.json: missing"), std::string::npos);
+  EXPECT_NE(ReadFile(dir.path() / "junit.xml").find("<error"), std::string::npos);
+}
+
+TEST(WriteReport, FailsOnAMissingFolder) {
+  EXPECT_FALSE(WriteReport("/nonexistent/store/run").ok());
+}
+
+// 100,000 operations: everything embedded, the file well under the 20 MB bound.
+TEST(WriteReport, HundredThousandOperationsStayUnderTwentyMegabytes) {
+  TempDir store;
+  auto run_dir = store.path() / "big" / "1";
+  TestRunOptions options;
+  options.ops = 100'000;
+  options.processes = 20;
+  options.nodes = 5;
+  options.invalid = true;
+  ASSERT_TRUE(WriteTestRun(run_dir, options).ok());
+  ASSERT_TRUE(WriteReport(run_dir).ok());
+  auto size = std::filesystem::file_size(run_dir / "report.html");
+  EXPECT_LT(size, 20u * 1024 * 1024);
+  std::string html = ReadFile(run_dir / "report.html");
+  json data = EmbeddedData(html);
+  ASSERT_FALSE(data.is_discarded());
+  EXPECT_EQ(data["ops"]["p"].size(), 100'000u);  // nothing the checkers saw is dropped
+  EXPECT_EQ(data["ops"]["e"].size(), 100'000u);
+  for (const auto& node : data["raft"]) {
+    EXPECT_LE(node["ev"].size(), static_cast<size_t>(kMaxCommitPoints) + 100);
+  }
+  EXPECT_FALSE(LoadsFromOutside(html));
+}
+
+}  // namespace
+}  // namespace splitbrain::results
+
+namespace splitbrain::results {
+namespace {
+
+// Above the bound the page draws a sample, but keeps what a reader needs to see.
+TEST(RenderReportHtml, SamplesOkOperationsAboveTheBoundAndKeepsTheCounterexample) {
+  TempDir dir;
+  TestRunOptions options;
+  options.ops = 6000;
+  options.invalid = true;
+  ASSERT_TRUE(WriteTestRun(dir.path(), options).ok());
+  auto run = ReadRun(dir.path());
+  ASSERT_TRUE(run.ok());
+  json data = testing::EmbeddedData(RenderReportHtml(*run, 1000));
+  ASSERT_FALSE(data.is_discarded());
+  EXPECT_EQ(data["meta"]["totalOps"], 6000);
+  EXPECT_GE(data["meta"]["okStride"].get<int>(), 2);
+  size_t drawn = data["ops"]["p"].size();
+  EXPECT_LT(drawn, 6000u);
+  EXPECT_EQ(data["meta"]["drawnOps"], drawn);
+  int64_t not_ok = 0, drawn_not_ok = 0;
+  for (const Operation& op : run->ops) not_ok += op.type != OpType::kOk;
+  for (const auto& t : data["ops"]["t"]) drawn_not_ok += t.get<int>() != 0;
+  EXPECT_EQ(drawn_not_ok, not_ok);  // every fail and info is drawn
+  int64_t bad_line =
+      run->results["checkers"]["linearizable"]["details"]["op"]["invoke_line"].get<int64_t>();
+  bool kept = false;
+  for (const auto& l : data["ops"]["l"]) kept |= l.get<int64_t>() == bad_line - 1;
+  EXPECT_TRUE(kept) << "the operation that cannot be placed was sampled away";
+  // Below the bound nothing is left out.
+  json whole = testing::EmbeddedData(RenderReportHtml(*run));
+  EXPECT_EQ(whole["ops"]["p"].size(), 6000u);
+  EXPECT_EQ(whole["meta"]["okStride"], 1);
+}
+
+}  // namespace
+}  // namespace splitbrain::results

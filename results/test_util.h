@@ -1,0 +1,50 @@
+// Helpers for the results/ tests: a fresh temporary folder and whole-file reads.
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "nlohmann/json.hpp"
+
+namespace splitbrain::results::testing {
+
+// A new empty folder under the system temp dir, removed when the object goes.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sb-results-XXXXXX").string();
+    path_ = mkdtemp(pattern.data()) ? std::filesystem::path(pattern) : std::filesystem::path();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// The JSON embedded in a report's <script id="sb-data">; discarded when absent or malformed.
+inline nlohmann::json EmbeddedData(const std::string& html) {
+  const std::string open = "<script type=\"application/json\" id=\"sb-data\">";
+  size_t a = html.find(open);
+  if (a == std::string::npos) return nlohmann::json(nlohmann::json::value_t::discarded);
+  a += open.size();
+  size_t b = html.find("</script>", a);
+  if (b == std::string::npos) return nlohmann::json(nlohmann::json::value_t::discarded);
+  return nlohmann::json::parse(html.substr(a, b - a), nullptr, false);
+}
+
+}  // namespace splitbrain::results::testing

@@ -1,0 +1,82 @@
+#include "workloads/cluster_client.h"
+
+#include <thread>
+
+namespace splitbrain::workloads {
+
+using Clock = std::chrono::steady_clock;
+
+ClusterClient::ClusterClient(std::vector<NodeAddress> nodes, size_t first)
+    : nodes_(std::move(nodes)), current_(first % nodes_.size()) {
+  client_ = std::make_unique<node::Client>(nodes_[current_].client);
+}
+
+void ClusterClient::MoveTo(size_t i) {
+  current_ = i % nodes_.size();
+  client_->SetAddress(nodes_[current_].client);
+}
+
+node::Reply ClusterClient::Send(const nlohmann::json& command, std::chrono::milliseconds timeout,
+                                std::string* answered_by) {
+  const auto deadline = Clock::now() + timeout;
+  node::Reply reply;
+  reply.outcome = node::Outcome::kFail;
+  reply.error = "deadline passed before any node accepted the command";
+  int attempts = 0;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return reply;
+    if (attempts++ > 0) {
+      // Back off a little so a cluster without a leader is not hammered.
+      auto pause = std::min<std::chrono::milliseconds>(left, std::chrono::milliseconds(10));
+      std::this_thread::sleep_for(pause);
+      left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return reply;
+    }
+    reply = client_->Command(command, left);
+    *answered_by = nodes_[current_].id;
+    if (reply.outcome != node::Outcome::kFail) return reply;
+    // A definite refusal: the node never proposed it. Retry where it says the leader is, or on
+    // the next node when it is down or has no leader; stop on the operation's own refusals.
+    if (reply.http_status == 409 || reply.http_status == 400) return reply;
+    if (reply.redirect()) {
+      bool found = false;
+      for (size_t i = 0; i < nodes_.size(); ++i) {
+        if (nodes_[i].client == reply.leader_client || nodes_[i].id == reply.leader) {
+          if (i == current_) break;
+          MoveTo(i);
+          found = true;
+          break;
+        }
+      }
+      if (found) continue;
+    }
+    MoveTo(current_ + 1);
+  }
+}
+
+Completion ClusterClient::Execute(const Workload& w, const Op& op, ProcessState& st,
+                                  std::chrono::milliseconds timeout) {
+  Completion c;
+  node::Reply r = Send(w.ToCommand(op, st), timeout, &c.node);
+  switch (r.outcome) {
+    case node::Outcome::kOk:
+      c.type = "ok";
+      c.value = w.OkValue(op, r.value);
+      break;
+    case node::Outcome::kFail:
+      c.type = "fail";
+      c.value = (op.f == "read" || op.f == "get") ? nlohmann::json() : op.value;
+      c.error = r.error;
+      break;
+    case node::Outcome::kUnknown:
+      c.type = "info";
+      c.value = (op.f == "read" || op.f == "get") ? nlohmann::json() : op.value;
+      c.error = r.error;
+      break;
+  }
+  w.Observe(op, c.type, c.value, st);
+  return c;
+}
+
+}  // namespace splitbrain::workloads

@@ -1,0 +1,227 @@
+#include "workloads/workload.h"
+
+namespace splitbrain::workloads {
+namespace {
+
+using nlohmann::json;
+
+std::string KeyName(const std::string& prefix, uint64_t i) { return prefix + std::to_string(i); }
+
+class RegisterWorkload : public Workload {
+ public:
+  using Workload::Workload;
+  GenPtr MakeGenerator(Rng rng) const override {
+    const int keys = config_.keys;
+    const double reads = config_.read_fraction;
+    return FromFn(
+        [keys, reads](Rng& r, const Context&) {
+          Op op;
+          op.key = KeyName("r", r.Uniform(keys));
+          if (r.Chance(reads)) {
+            op.f = "read";
+          } else if (r.Chance(0.5)) {
+            op.f = "write";
+            op.value = r.Uniform(5);
+          } else {
+            op.f = "cas";
+            op.value = json::array({r.Uniform(5), r.Uniform(5)});
+          }
+          return op;
+        },
+        rng);
+  }
+  std::vector<Op> FinalReads() const override {
+    std::vector<Op> out;
+    for (int i = 0; i < config_.keys; ++i) out.push_back({"read", KeyName("r", i), nullptr});
+    return out;
+  }
+  json ToCommand(const Op& op, const ProcessState&) const override {
+    if (op.f == "read") return {{"op", "read"}, {"key", *op.key}};
+    if (op.f == "write") return {{"op", "write"}, {"key", *op.key}, {"value", op.value}};
+    return {{"op", "cas"}, {"key", *op.key}, {"expected", op.value[0]}, {"value", op.value[1]}};
+  }
+  std::string Model() const override { return "register"; }
+};
+
+class KvWorkload : public Workload {
+ public:
+  using Workload::Workload;
+  GenPtr MakeGenerator(Rng rng) const override {
+    const int keys = config_.keys;
+    const double reads = config_.read_fraction;
+    auto counter = std::make_shared<int64_t>(0);
+    return FromFn(
+        [keys, reads, counter](Rng& r, const Context&) {
+          Op op;
+          op.key = KeyName("k", r.Uniform(keys));
+          if (r.Chance(reads)) {
+            op.f = "get";
+          } else {
+            // Unique tokens keep the kv model's search small: each append is identifiable.
+            op.f = r.Chance(0.05) ? "put" : "append";
+            op.value = std::to_string(++*counter) + ";";
+          }
+          return op;
+        },
+        rng);
+  }
+  std::vector<Op> FinalReads() const override {
+    std::vector<Op> out;
+    for (int i = 0; i < config_.keys; ++i) out.push_back({"get", KeyName("k", i), nullptr});
+    return out;
+  }
+  json ToCommand(const Op& op, const ProcessState&) const override {
+    if (op.f == "get") return {{"op", "get"}, {"key", *op.key}};
+    return {{"op", op.f}, {"key", *op.key}, {"value", op.value}};
+  }
+  std::string Model() const override { return "kv"; }
+};
+
+class SetWorkload : public Workload {
+ public:
+  using Workload::Workload;
+  GenPtr MakeGenerator(Rng rng) const override {
+    auto counter = std::make_shared<int64_t>(0);
+    const double reads = std::min(config_.read_fraction, 0.2);
+    return FromFn(
+        [counter, reads](Rng& r, const Context&) {
+          if (r.Chance(reads)) return Op{"read", std::nullopt, nullptr};
+          return Op{"add", std::nullopt, json(++*counter)};
+        },
+        rng);
+  }
+  std::vector<Op> FinalReads() const override { return {{"read", std::nullopt, nullptr}}; }
+  json ToCommand(const Op& op, const ProcessState&) const override {
+    if (op.f == "read") return {{"op", "set-read"}, {"key", "set"}};
+    return {{"op", "set-add"}, {"key", "set"}, {"value", op.value}};
+  }
+  std::string Model() const override { return "set"; }
+};
+
+class CounterWorkload : public Workload {
+ public:
+  using Workload::Workload;
+  GenPtr MakeGenerator(Rng rng) const override {
+    const double reads = config_.read_fraction;
+    return FromFn(
+        [reads](Rng& r, const Context&) {
+          if (r.Chance(reads)) return Op{"read", std::nullopt, nullptr};
+          return Op{"add", std::nullopt, json(r.Range(1, 5))};
+        },
+        rng);
+  }
+  std::vector<Op> FinalReads() const override { return {{"read", std::nullopt, nullptr}}; }
+  json ToCommand(const Op& op, const ProcessState&) const override {
+    if (op.f == "read") return {{"op", "counter-read"}, {"key", "counter"}};
+    return {{"op", "counter-add"}, {"key", "counter"}, {"value", op.value}};
+  }
+  json OkValue(const Op& op, const json& node_value) const override {
+    return op.f == "add" ? op.value : node_value;
+  }
+  std::string Model() const override { return "counter"; }
+};
+
+class BankWorkload : public Workload {
+ public:
+  using Workload::Workload;
+  GenPtr MakeGenerator(Rng rng) const override {
+    const int accounts = config_.accounts;
+    const double reads = config_.read_fraction;
+    const int64_t max_amount = std::max<int64_t>(1, config_.initial_balance / 4);
+    return FromFn(
+        [accounts, reads, max_amount](Rng& r, const Context&) {
+          if (r.Chance(reads)) return Op{"read", std::nullopt, nullptr};
+          uint64_t from = r.Uniform(accounts);
+          uint64_t to = (from + 1 + r.Uniform(accounts - 1)) % accounts;
+          return Op{"transfer", std::nullopt,
+                    json{{"from", KeyName("a", from)},
+                         {"to", KeyName("a", to)},
+                         {"amount", r.Range(1, max_amount)}}};
+        },
+        rng);
+  }
+  std::vector<json> SetupCommands() const override {
+    json accounts = json::object();
+    for (int i = 0; i < config_.accounts; ++i) accounts[KeyName("a", i)] = config_.initial_balance;
+    return {{{"op", "bank-init"}, {"accounts", accounts}}};
+  }
+  std::vector<Op> FinalReads() const override { return {{"read", std::nullopt, nullptr}}; }
+  json ToCommand(const Op& op, const ProcessState&) const override {
+    if (op.f == "read") return {{"op", "bank-read"}};
+    return {{"op", "transfer"},
+            {"from", op.value["from"]},
+            {"to", op.value["to"]},
+            {"amount", op.value["amount"]}};
+  }
+  json OkValue(const Op& op, const json& node_value) const override {
+    return op.f == "read" ? node_value : op.value;
+  }
+  std::string Model() const override { return "bank"; }
+  int64_t BankTotal() const override { return config_.accounts * config_.initial_balance; }
+};
+
+class LockWorkload : public Workload {
+ public:
+  using Workload::Workload;
+  GenPtr MakeGenerator(Rng rng) const override {
+    const int keys = config_.keys;
+    return FromFn(
+        [keys](Rng& r, const Context&) {
+          return Op{"acquire", KeyName("l", r.Uniform(keys)), nullptr};
+        },
+        rng);
+  }
+  void Prepare(Op& op, const ProcessState& st) const override {
+    // A process that holds a lock releases it next, with the token it got.
+    if (!st.held_token.is_null()) op = Op{"release", st.held_key, st.held_token};
+  }
+  std::vector<Op> FinalReads() const override { return {}; }
+  json ToCommand(const Op& op, const ProcessState& st) const override {
+    const std::string owner = "p" + std::to_string(st.process);
+    if (op.f == "acquire") {
+      return {{"op", "acquire"}, {"key", *op.key}, {"owner", owner}, {"ttl_ms", config_.lock_ttl_ms}};
+    }
+    return {{"op", "release"}, {"key", *op.key}, {"owner", owner}, {"token", op.value}};
+  }
+  json OkValue(const Op& op, const json& node_value) const override {
+    return op.f == "acquire" ? node_value : op.value;
+  }
+  void Observe(const Op& op, const std::string& type, const json& value,
+               ProcessState& st) const override {
+    if (op.f == "acquire" && type == "ok") {
+      st.held_token = value;
+      st.held_key = *op.key;
+    } else if (op.f == "release" && type != "info") {
+      // ok: released; fail: the node says we do not hold it (expired): either way, not held.
+      st.held_token = nullptr;
+    }
+  }
+  std::string Model() const override { return "mutex"; }
+};
+
+}  // namespace
+
+void Workload::Prepare(Op&, const ProcessState&) const {}
+
+json Workload::OkValue(const Op& op, const json& node_value) const {
+  // Reads return what the node read; writes repeat their argument (corpus/FORMAT.md).
+  if (op.f == "read" || op.f == "get") return node_value;
+  return op.value;
+}
+
+void Workload::Observe(const Op&, const std::string&, const json&, ProcessState&) const {}
+
+Result<std::unique_ptr<Workload>> MakeWorkload(const WorkloadConfig& c) {
+  if (c.name == "register") return std::unique_ptr<Workload>(new RegisterWorkload(c));
+  if (c.name == "kv") return std::unique_ptr<Workload>(new KvWorkload(c));
+  if (c.name == "set") return std::unique_ptr<Workload>(new SetWorkload(c));
+  if (c.name == "counter") return std::unique_ptr<Workload>(new CounterWorkload(c));
+  if (c.name == "bank") {
+    if (c.accounts < 2) return Status::InvalidArgument("bank needs at least 2 accounts");
+    return std::unique_ptr<Workload>(new BankWorkload(c));
+  }
+  if (c.name == "lock") return std::unique_ptr<Workload>(new LockWorkload(c));
+  return Status::InvalidArgument("unknown workload '" + c.name + "'");
+}
+
+}  // namespace splitbrain::workloads

@@ -1,0 +1,66 @@
+// Workloads: what the clients of a test do (register, kv, set, counter, bank, lock): the
+// generator of their operations, how an operation becomes a node command and how the node's
+// answer becomes a history completion (docs/CONTRACTS.md "History"), the final reads, and the
+// checkers that judge them. A Workload is immutable after construction and thread-safe;
+// per-process state (the lock a process holds) lives in ProcessState.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "workloads/generator.h"
+
+namespace splitbrain::workloads {
+
+struct WorkloadConfig {
+  std::string name = "register";
+  int keys = 4;
+  double read_fraction = 0.5;
+  int accounts = 5;
+  int64_t initial_balance = 100;
+  int64_t lock_ttl_ms = 10'000;
+};
+
+// What one logical process remembers between its operations.
+struct ProcessState {
+  int64_t process = 0;
+  nlohmann::json held_token;  // lock: the token this process holds (null: none)
+  std::string held_key;
+};
+
+class Workload {
+ public:
+  explicit Workload(WorkloadConfig c) : config_(std::move(c)) {}
+  virtual ~Workload() = default;
+  const WorkloadConfig& config() const { return config_; }
+  // The main phase's operations (endless; the harness adds rate and time limits).
+  virtual GenPtr MakeGenerator(Rng rng) const = 0;
+  // Fixes up an op for the process about to invoke it (lock: acquire or release what it holds).
+  virtual void Prepare(Op& op, const ProcessState& st) const;
+  // Run once before the workload starts, not recorded (bank: open the accounts).
+  virtual std::vector<nlohmann::json> SetupCommands() const { return {}; }
+  // Final reads after the cluster has healed (set: the whole set; bank: every balance).
+  virtual std::vector<Op> FinalReads() const = 0;
+  // The node command (POST /command body) for an op.
+  virtual nlohmann::json ToCommand(const Op& op, const ProcessState& st) const = 0;
+  // The ok completion's history value, given the node's `value`.
+  virtual nlohmann::json OkValue(const Op& op, const nlohmann::json& node_value) const;
+  // After a completion: update the process's state (lock: remember the token).
+  virtual void Observe(const Op& op, const std::string& type, const nlohmann::json& value,
+                       ProcessState& st) const;
+  // The linearizable checker's model name, and the bank's conserved total (-1: none).
+  virtual std::string Model() const = 0;
+  virtual int64_t BankTotal() const { return -1; }
+
+ protected:
+  WorkloadConfig config_;
+};
+
+Result<std::unique_ptr<Workload>> MakeWorkload(const WorkloadConfig& config);
+
+}  // namespace splitbrain::workloads

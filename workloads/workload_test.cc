@@ -1,0 +1,81 @@
+#include "workloads/workload.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace splitbrain::workloads {
+namespace {
+
+TEST(WorkloadTest, RegisterCommandsMatchTheNodeLanguage) {
+  auto w = MakeWorkload({.name = "register", .keys = 2});
+  ASSERT_TRUE(w.ok());
+  ProcessState st;
+  Op cas{"cas", "r1", nlohmann::json::array({1, 2})};
+  EXPECT_EQ((*w)->ToCommand(cas, st),
+            nlohmann::json::parse(R"({"op":"cas","key":"r1","expected":1,"value":2})"));
+  EXPECT_EQ((*w)->OkValue(cas, 2), nlohmann::json::array({1, 2}));
+  EXPECT_EQ((*w)->OkValue({"read", "r1", nullptr}, 3), 3);
+  EXPECT_EQ((*w)->FinalReads().size(), 2u);
+  auto g = (*w)->MakeGenerator(Rng(1));
+  std::set<std::string> fs;
+  for (int i = 0; i < 200; ++i) fs.insert(g->Next({}).op.f);
+  EXPECT_EQ(fs, (std::set<std::string>{"read", "write", "cas"}));
+}
+
+TEST(WorkloadTest, SetAddsAreUnique) {
+  auto w = MakeWorkload({.name = "set"});
+  ASSERT_TRUE(w.ok());
+  auto g = (*w)->MakeGenerator(Rng(2));
+  std::set<int64_t> seen;
+  for (int i = 0; i < 500; ++i) {
+    auto op = g->Next({}).op;
+    if (op.f == "add") {
+      EXPECT_TRUE(seen.insert(op.value.get<int64_t>()).second);
+    }
+  }
+  EXPECT_EQ((*w)->ToCommand({"add", {}, 7}, {}),
+            nlohmann::json::parse(R"({"op":"set-add","key":"set","value":7})"));
+}
+
+TEST(WorkloadTest, BankConservesItsTotalAndNeverTransfersToSelf) {
+  auto w = MakeWorkload({.name = "bank", .accounts = 4, .initial_balance = 10});
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->BankTotal(), 40);
+  auto setup = (*w)->SetupCommands();
+  ASSERT_EQ(setup.size(), 1u);
+  EXPECT_EQ(setup[0]["accounts"].size(), 4u);
+  auto g = (*w)->MakeGenerator(Rng(3));
+  for (int i = 0; i < 300; ++i) {
+    auto op = g->Next({}).op;
+    if (op.f == "transfer") {
+      EXPECT_NE(op.value["from"], op.value["to"]);
+    }
+  }
+}
+
+TEST(WorkloadTest, LockReleasesWhatItHolds) {
+  auto w = MakeWorkload({.name = "lock", .keys = 1});
+  ASSERT_TRUE(w.ok());
+  ProcessState st;
+  st.process = 4;
+  Op op = (*w)->MakeGenerator(Rng(1))->Next({}).op;
+  (*w)->Prepare(op, st);
+  EXPECT_EQ(op.f, "acquire");
+  EXPECT_EQ((*w)->ToCommand(op, st)["owner"], "p4");
+  (*w)->Observe(op, "ok", 17, st);
+  Op next = (*w)->MakeGenerator(Rng(1))->Next({}).op;
+  (*w)->Prepare(next, st);
+  EXPECT_EQ(next.f, "release");
+  EXPECT_EQ(next.value, 17);
+  EXPECT_EQ((*w)->ToCommand(next, st)["token"], 17);
+  (*w)->Observe(next, "ok", 17, st);
+  EXPECT_TRUE(st.held_token.is_null());
+}
+
+TEST(WorkloadTest, UnknownWorkloadIsAnError) {
+  EXPECT_FALSE(MakeWorkload({.name = "queue"}).ok());
+}
+
+}  // namespace
+}  // namespace splitbrain::workloads
