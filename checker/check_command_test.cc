@@ -70,7 +70,10 @@ TEST_F(CheckCommandTest, SeveralFiles) {
   std::istringstream lines(out_.str());
   std::string line;
   int n = 0;
-  while (std::getline(lines, line)) EXPECT_TRUE(nlohmann::json::accept(line)) << line, ++n;
+  while (std::getline(lines, line)) {
+    EXPECT_TRUE(nlohmann::json::accept(line)) << line;
+    ++n;
+  }
   EXPECT_EQ(n, 2);
 }
 

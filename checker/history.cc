@@ -481,20 +481,22 @@ Result<History> ParseJsonlHistory(std::string_view text, const std::string& sour
         if (c.p >= c.end || *c.p != ':') return err("expected ':' after \"" + name + "\"");
         ++c.p;
         c.SkipWs();
-        if (name == "process") {
+        // Dispatch on the name's length first: most lines have only the usual fields.
+        const size_t nl = name.size();
+        if (nl == 7 && name == "process") {
           if (!ReadInt(c, &process)) return err("\"process\" must be an integer");
           has_process = true;
-        } else if (name == "type") {
+        } else if (nl == 4 && name == "type") {
           if (c.p >= c.end || *c.p != '"' || !ReadString(c, &type)) {
             return err("\"type\" must be a string");
           }
           has_type = true;
-        } else if (name == "f") {
+        } else if (nl == 1 && name[0] == 'f') {
           if (c.p >= c.end || *c.p != '"' || !ReadString(c, &f)) {
             return err("\"f\" must be a string");
           }
           has_f = true;
-        } else if (name == "key") {
+        } else if (nl == 3 && name == "key") {
           if (c.p < c.end && *c.p == '"') {
             if (!ReadString(c, &key)) return err(c.error);
           } else {
@@ -502,16 +504,16 @@ Result<History> ParseJsonlHistory(std::string_view text, const std::string& sour
             if (!ReadCanonical(c, &key)) return err("bad \"key\": " + c.error);
           }
           has_key = true;
-        } else if (name == "value") {
+        } else if (nl == 5 && name == "value") {
           if (!ReadCanonical(c, &value)) return err("bad \"value\": " + c.error);
-        } else if (name == "time") {
+        } else if (nl == 4 && name == "time") {
           if (c.p < c.end && *c.p == 'n') {
             std::string ignored;
             if (!ReadCanonical(c, &ignored)) return err("bad \"time\"");
           } else if (!ReadInt(c, &time)) {
             return err("\"time\" must be an integer (ns)");
           }
-        } else if (name == "node") {
+        } else if (nl == 4 && name == "node") {
           if (c.p < c.end && *c.p == '"') {
             if (!ReadString(c, &node)) return err(c.error);
           } else {

@@ -311,6 +311,15 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
     return true;
   };
 
+  // Whether an earlier-called twin of ok op i, not yet linearized, returns before i does.
+  auto dominated_by_twin = [&](int32_t i) {
+    int steps = 0;
+    for (int32_t t = twin[i]; t >= 0 && steps < 16; t = twin[t], ++steps) {
+      if (!linearized(t) && ops[t].ret < ops[i].ret) return true;
+    }
+    return false;
+  };
+
   int32_t entry = next[head];
   bool fresh = true;  // a node not scanned yet
 
@@ -394,7 +403,7 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
       const LinOp& op = ops[i];
       const bool info = !op.required;
       if ((flag && !Model::Observes(op)) || (info && group_next[group[i]] != pos_in_group[i]) ||
-          (!info && twin[i] >= 0 && !linearized(twin[i]) && ops[twin[i]].ret < op.ret)) {
+          (!info && dominated_by_twin(i))) {
         entry = next[entry];
         continue;
       }

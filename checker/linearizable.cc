@@ -149,88 +149,90 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
     initial = values.OfText(canonical);
   }
 
-  std::unordered_map<uint32_t, size_t> key_index;
+  // Operation names by model, in the order of each model's Kind enum.
+  static const std::vector<std::vector<std::string>> kNames = {
+      {"read", "write", "cas"}, {"get", "put", "append"}, {"acquire", "release"}, {"add", "read"}};
+  static const char* kLists[] = {"read, write, cas", "get, put, append", "acquire, release",
+                                 "add, read"};
+  const int m = model == "register" ? 0 : model == "kv" ? 1 : model == "mutex" ? 2 : 3;
+  std::vector<int> f_kind(h.StringCount(), -2);  // by name id: kind, -1 unknown, -2 not seen
+  std::vector<int64_t> key_slot(h.StringCount(), -1);
+  std::unordered_map<uint32_t, std::pair<uint32_t, uint32_t>> cas_args;
   std::vector<KeyWork> work;
   int64_t dropped_total = 0;
   for (size_t idx = 0; idx < h.ops.size(); ++idx) {
     const Operation& op = h.ops[idx];
-    const std::string& f = h.Str(op.f);
+    int& kind = f_kind[op.f];
+    if (kind == -2) {
+      kind = -1;
+      for (size_t k = 0; k < kNames[m].size(); ++k) {
+        if (kNames[m][k] == h.Str(op.f)) kind = static_cast<int>(k);
+      }
+    }
+    if (kind < 0) {
+      return OpError(h, op,
+                     "operation \"" + h.Str(op.f) + "\" is not in the " + model + " model (" +
+                         kLists[m] + ")");
+    }
     LinOp lo;
     lo.id = static_cast<uint32_t>(idx);
+    lo.kind = static_cast<uint8_t>(kind);
     lo.required = op.result == OpResult::kOk;
     lo.call = op.invoke_event;
     lo.ret = lo.required ? op.complete_event : kNever;
     bool is_read = false;
-    if (model == "register") {
-      if (f == "read") {
-        lo.kind = RegisterModel::kRead;
+    if (m == 0) {
+      if (kind == RegisterModel::kRead) {
         lo.out = values.OfHistory(op.output);
         is_read = true;
-      } else if (f == "write") {
-        lo.kind = RegisterModel::kWrite;
+      } else if (kind == RegisterModel::kWrite) {
         lo.a = values.OfHistory(op.value);
-      } else if (f == "cas") {
-        lo.kind = RegisterModel::kCas;
-        SB_ASSIGN_OR_RETURN(auto ab, ArrayElements(values, h, op, op.value, 2));
-        lo.a = ab[0];
-        lo.b = ab[1];
       } else {
-        return OpError(h, op,
-                       "operation \"" + f + "\" is not in the register model (read, write, cas)");
+        auto it = cas_args.find(op.value);
+        if (it == cas_args.end()) {
+          SB_ASSIGN_OR_RETURN(auto ab, ArrayElements(values, h, op, op.value, 2));
+          it = cas_args.emplace(op.value, std::make_pair(ab[0], ab[1])).first;
+        }
+        lo.a = it->second.first;
+        lo.b = it->second.second;
       }
-    } else if (model == "kv") {
-      if (f == "get") {
-        lo.kind = KvModel::kGet;
+    } else if (m == 1) {
+      if (kind == KvModel::kGet) {
         lo.out = values.OfHistory(op.output);
         is_read = true;
         if (lo.required && !values.table().is_string[lo.out]) {
           return OpError(h, op, "get must return a string, got " + h.Str(op.output));
         }
-      } else if (f == "put" || f == "append") {
-        lo.kind = f == "put" ? KvModel::kPut : KvModel::kAppend;
+      } else {
         lo.a = values.OfHistory(op.value);
         if (!values.table().is_string[lo.a]) {
-          return OpError(h, op, f + " needs a string value, got " + h.Str(op.value));
+          return OpError(h, op, h.Str(op.f) + " needs a string value, got " + h.Str(op.value));
         }
-      } else {
-        return OpError(h, op, "operation \"" + f + "\" is not in the kv model (get, put, append)");
       }
-    } else if (model == "mutex") {
-      if (f == "acquire") {
-        lo.kind = MutexModel::kAcquire;
-      } else if (f == "release") {
-        lo.kind = MutexModel::kRelease;
-      } else {
-        return OpError(h, op,
-                       "operation \"" + f + "\" is not in the mutex model (acquire, release)");
-      }
-    } else {  // set
-      if (f == "add") {
-        lo.kind = SetModel::kAdd;
+    } else if (m == 3) {
+      if (kind == SetModel::kAdd) {
         lo.a = values.OfHistory(op.value);
-      } else if (f == "read") {
-        lo.kind = SetModel::kRead;
+      } else {
         is_read = true;
         if (lo.required) {
           SB_ASSIGN_OR_RETURN(auto elems, ArrayElements(values, h, op, op.output, 0));
           lo.out = values.OfHistory(op.output);
           values.table().arrays[lo.out] = std::move(elems);
         }
-      } else {
-        return OpError(h, op, "operation \"" + f + "\" is not in the set model (add, read)");
       }
     }
     // A failed operation did not happen; an indeterminate read constrains nothing.
     bool drop = op.result == OpResult::kFail || (is_read && !lo.required);
-    auto [it, fresh] = key_index.emplace(op.key, work.size());
-    if (fresh) {
+    int64_t& slot = key_slot[op.key];
+    if (slot < 0) {
+      slot = static_cast<int64_t>(work.size());
       work.emplace_back();
       work.back().key = op.key;
     }
     if (drop) {
-      work[it->second].dropped++;
+      work[slot].dropped++;
     } else {
-      work[it->second].ops.push_back(lo);
+      work[slot].ops.push_back(lo);
     }
   }
   int64_t checked_ops = 0;

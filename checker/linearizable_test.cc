@@ -60,6 +60,39 @@ TEST(CorpusTest, AgreesWithEveryVerdictInTheManifest) {
   EXPECT_GT(invalid, 0);
 }
 
+// The etcd corpus rewritten as Jepsen EDN gives the same verdicts.
+TEST(CorpusTest, EdnVersionsAgreeWithTheManifest) {
+  const std::filesystem::path dir = SPLITBRAIN_CORPUS_DIR;
+  std::ifstream in(dir / "manifest.json");
+  ASSERT_TRUE(in) << "the corpus is missing: " << dir;
+  nlohmann::json manifest = nlohmann::json::parse(in);
+  int checked = 0;
+  for (const auto& f : manifest["files"]) {
+    if (f["model"] != "register" || checked >= 30) continue;
+    std::ifstream lines(dir / f["file"].get<std::string>());
+    std::string line, edn = "[";
+    while (std::getline(lines, line)) {
+      if (line.empty()) continue;
+      auto j = nlohmann::json::parse(line);
+      std::string value = j["value"].is_array()
+                              ? "[" + j["value"][0].dump() + " " + j["value"][1].dump() + "]"
+                              : (j["value"].is_null() ? "nil" : j["value"].dump());
+      edn += "{:process " + j["process"].dump() + ", :type :" + j["type"].get<std::string>() +
+             ", :f :" + j["f"].get<std::string>() + ", :value " + value + "}\n";
+    }
+    edn += "{:process :nemesis, :type :info, :f :start, :value nil}]";
+    auto h = ParseEdnHistory(edn, f["file"].get<std::string>() + ".edn");
+    ASSERT_TRUE(h.ok()) << h.status();
+    LinearizableOptions o;
+    auto r = CheckLinearizable(*h, o);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->valid, f["linearizable"].get<bool>() ? Validity::kValid : Validity::kInvalid)
+        << f["file"];
+    ++checked;
+  }
+  EXPECT_EQ(checked, 30);
+}
+
 // Any disagreement with the brute-force checker on small random histories fails the test.
 TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
   int valid = 0, invalid = 0, with_info = 0, multi_key = 0;

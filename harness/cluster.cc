@@ -14,9 +14,10 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
 std::string FindFaketime() {
-  for (const char* p : {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-                        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                        "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1"}) {
+  for (const char* p :
+       {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1"}) {
     if (fs::exists(p)) return p;
   }
   return "";
@@ -83,6 +84,8 @@ Status Cluster::StartNode(Node& n, bool join) {
     env["LD_PRELOAD"] = faketime_lib_;
     env["FAKETIME_TIMESTAMP_FILE"] = file;
     env["FAKETIME_NO_CACHE"] = "1";
+    // An AddressSanitizer build refuses to start when another library is preloaded first.
+    env["ASAN_OPTIONS"] = "verify_asan_link_order=0";
   }
   SB_RETURN_IF_ERROR(n.process->Start(NodeArgs(n, join), n.dir + "/node.log", env));
   n.killed = false;
@@ -118,7 +121,8 @@ Result<std::string> Cluster::WaitForLeader(milliseconds deadline) {
     }
     std::this_thread::sleep_for(milliseconds(50));
   }
-  return Status::Timeout("no node became leader within " + std::to_string(deadline.count()) + " ms");
+  return Status::Timeout("no node became leader within " + std::to_string(deadline.count()) +
+                         " ms");
 }
 
 std::optional<std::string> Cluster::KnownLeader() const {
@@ -193,7 +197,9 @@ Status Cluster::Resume(const std::string& id) {
   return Status::NotFound(id);
 }
 
-Status Cluster::SetNetwork(const std::vector<nemesis::NetRule>& rules) { return lab_->SetRules(rules); }
+Status Cluster::SetNetwork(const std::vector<nemesis::NetRule>& rules) {
+  return lab_->SetRules(rules);
+}
 
 Status Cluster::SetClockOffset(const std::string& id, int64_t offset_ns) {
   if (!clock_faults_) return Status::Unsupported("nodes were not started under libfaketime");
@@ -233,7 +239,8 @@ node::Reply Cluster::AdminToLeader(const std::string& method, const std::string&
 Status Cluster::RemoveMember(const std::string& id) {
   node::Reply r = AdminToLeader("POST", "/admin/remove", {{"id", id}}, milliseconds(5000));
   if (!r.ok()) {
-    return Status::Unavailable("removing " + id + " failed: " + node::OutcomeName(r.outcome) + " " + r.error);
+    return Status::Unavailable("removing " + id + " failed: " + node::OutcomeName(r.outcome) + " " +
+                               r.error);
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& n : nodes_) {

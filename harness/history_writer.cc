@@ -34,9 +34,12 @@ int64_t HistoryWriter::Complete(int64_t process, const workloads::Op& op, const 
   if (!node.empty()) j["node"] = node;
   std::lock_guard<std::mutex> lock(mu_);
   Write(j);
-  if (type == "ok") ++counts_.ok;
-  else if (type == "fail") ++counts_.fail;
-  else ++counts_.info;
+  if (type == "ok")
+    ++counts_.ok;
+  else if (type == "fail")
+    ++counts_.fail;
+  else
+    ++counts_.info;
   return j["time"].get<int64_t>();
 }
 

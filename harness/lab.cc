@@ -92,8 +92,8 @@ Status Lab::AddNode(int i, const std::string& log_dir) {
   const std::string id = "n" + std::to_string(i);
   auto holder = std::make_unique<ManagedProcess>();
   const std::string my_ns = ReadLink("/proc/self/ns/net");
-  SB_RETURN_IF_ERROR(holder->Start({"unshare", "--net", "--", "sleep", "infinity"},
-                                   log_dir + "/lab.log"));
+  SB_RETURN_IF_ERROR(
+      holder->Start({"unshare", "--net", "--", "sleep", "infinity"}, log_dir + "/lab.log"));
   const std::string pid = std::to_string(holder->pid());
   // unshare execs sleep once the namespace exists: wait (with a deadline) until it differs.
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -111,9 +111,9 @@ Status Lab::AddNode(int i, const std::string& log_dir) {
       {"ip", "link", "add", host_end, "type", "veth", "peer", "name", "eth0", "netns", pid}));
   SB_RETURN_IF_ERROR(RunChecked({"ip", "link", "set", host_end, "master", "sb0", "up"}));
   const std::string ip = "10.77.0." + std::to_string(10 + i);
-  SB_RETURN_IF_ERROR(RunChecked({"nsenter", "-t", pid, "-n", "ip", "-batch", "-"},
-                                "link set lo up\naddr add " + ip +
-                                    "/24 dev eth0\nlink set eth0 up\n"));
+  SB_RETURN_IF_ERROR(
+      RunChecked({"nsenter", "-t", pid, "-n", "ip", "-batch", "-"},
+                 "link set lo up\naddr add " + ip + "/24 dev eth0\nlink set eth0 up\n"));
   ids_.push_back(id);
   holders_.push_back(std::move(holder));
   return Status::Ok();
@@ -149,7 +149,8 @@ std::vector<std::string> Lab::InNode(const std::string& id) const {
 
 std::vector<std::string> Lab::NamespaceIds() const {
   std::vector<std::string> out;
-  for (const auto& h : holders_) out.push_back(ReadLink("/proc/" + std::to_string(h->pid()) + "/ns/net"));
+  for (const auto& h : holders_)
+    out.push_back(ReadLink("/proc/" + std::to_string(h->pid()) + "/ns/net"));
   return out;
 }
 
@@ -179,10 +180,10 @@ std::string Lab::RulesFor(const std::string& id, const std::vector<nemesis::NetR
   // Create-then-delete makes the replacement atomic whether or not the table exists yet.
   s << "table inet splitbrain\ndelete table inet splitbrain\n"
     << "table inet splitbrain {\n"
-    << "  chain input {\n    type filter hook input priority 0; policy accept;\n" << in.str()
-    << "  }\n"
-    << "  chain output {\n    type filter hook output priority 0; policy accept;\n" << out.str()
-    << "  }\n}\n";
+    << "  chain input {\n    type filter hook input priority 0; policy accept;\n"
+    << in.str() << "  }\n"
+    << "  chain output {\n    type filter hook output priority 0; policy accept;\n"
+    << out.str() << "  }\n}\n";
   return s.str();
 }
 

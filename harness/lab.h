@@ -35,7 +35,7 @@ class Lab {
   ~Lab();  // kills the namespace holders (their namespaces vanish with them)
 
   const std::vector<std::string>& ids() const { return ids_; }
-  std::string Ip(const std::string& id) const;          // "10.77.0.11" for n1
+  std::string Ip(const std::string& id) const;           // "10.77.0.11" for n1
   static std::string BridgeIp() { return "10.77.0.1"; }  // the clients' address
   // Prefix that runs a command inside the node's network namespace.
   std::vector<std::string> InNode(const std::string& id) const;

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "harness/subprocess.h"
@@ -31,7 +32,10 @@ class LabTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!g_skip_reason.empty()) GTEST_SKIP() << g_skip_reason;
-    dir_ = std::filesystem::temp_directory_path() / ("lab_test_" + std::to_string(getpid()));
+    // Inside its lab every test process is PID 1: the name needs another source of uniqueness.
+    dir_ = std::filesystem::temp_directory_path() /
+           ("lab_test_" + std::to_string(std::random_device{}()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -92,7 +96,8 @@ TEST_F(LabTest, OneWayCutStopsAToBWhileBReachesA) {
   EXPECT_TRUE(WaitFor(dir_ / "a.log", "udp from " + b));
   // At the packet level: B's server never saw a packet from A, A's saw B's.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_EQ(ReadFile(dir_ / "b.log").find("from " + a), std::string::npos) << ReadFile(dir_ / "b.log");
+  EXPECT_EQ(ReadFile(dir_ / "b.log").find("from " + a), std::string::npos)
+      << ReadFile(dir_ / "b.log");
   EXPECT_NE(ReadFile(dir_ / "a.log").find("tcp from " + b), std::string::npos);
 
   // Healing restores A→B.

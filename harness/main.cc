@@ -65,14 +65,16 @@ Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
     } else if (a[i] == "--time-limit") {
       SB_ASSIGN_OR_RETURN(auto v, value("--time-limit"));
       auto d = ParseDuration(v);
-      if (!d.ok() || *d <= 0) return Status::InvalidArgument("--time-limit '" + v + "' is not a duration");
+      if (!d.ok() || *d <= 0)
+        return Status::InvalidArgument("--time-limit '" + v + "' is not a duration");
       r.time_limit_ns = *d;
     } else if (a[i] == "--node-binary") {
       SB_ASSIGN_OR_RETURN(r.node_binary, value("--node-binary"));
     } else if (a[i] == "--log-level") {
       SB_ASSIGN_OR_RETURN(auto v, value("--log-level"));
       LogLevel l;
-      if (!ParseLogLevel(v, &l)) return Status::InvalidArgument("--log-level '" + v + "' is unknown");
+      if (!ParseLogLevel(v, &l))
+        return Status::InvalidArgument("--log-level '" + v + "' is unknown");
       SetLogLevel(l);
     } else if (!a[i].empty() && a[i][0] == '-') {
       return Status::InvalidArgument("unknown flag " + a[i]);
@@ -93,8 +95,7 @@ const char* VerdictName(const nlohmann::json& v) {
 }
 
 int Summarise(const std::vector<TestOutcome>& outcomes) {
-  std::cout << "\n"
-            << std::left;
+  std::cout << "\n" << std::left;
   char line[1024];
   snprintf(line, sizeof line, "%-32s %-8s %-8s %-5s %8s %9s  %s\n", "test", "verdict", "expected",
            "exit", "ops", "duration", "report");
@@ -105,7 +106,8 @@ int Summarise(const std::vector<TestOutcome>& outcomes) {
     std::string report = o.run_dir.empty() ? "-" : o.run_dir + "/report.html";
     snprintf(line, sizeof line, "%-32s %-8s %-8s %-5d %8lld %8.1fs  %s\n", o.name.c_str(),
              VerdictName(o.valid), o.expect.c_str(), o.exit_code,
-             static_cast<long long>(o.stats.value("ops", int64_t{0})), o.duration_s, report.c_str());
+             static_cast<long long>(o.stats.value("ops", int64_t{0})), o.duration_s,
+             report.c_str());
     std::cout << line;
     if (!o.why.empty()) std::cout << "    why: " << o.why << "\n";
     any1 |= o.exit_code == 1;

@@ -9,11 +9,11 @@
 #include <sstream>
 
 // Assigns to an existing lvalue, or returns the error; one statement, so it can follow an `if`.
-#define SB_SET_OR_RETURN(lhs, expr)      \
-  do {                                   \
-    auto sb_r_ = (expr);                 \
+#define SB_SET_OR_RETURN(lhs, expr)         \
+  do {                                      \
+    auto sb_r_ = (expr);                    \
     if (!sb_r_.ok()) return sb_r_.status(); \
-    lhs = std::move(sb_r_).value();      \
+    lhs = std::move(sb_r_).value();         \
   } while (0)
 
 namespace splitbrain::harness {
@@ -129,19 +129,19 @@ class Reader {
   std::string file_;
 };
 
-const std::vector<std::string> kTestKeys = {"name",   "system",   "nodes",    "time-limit",
-                                            "seed",   "workload", "nemesis",  "checkers",
-                                            "node",   "expect",   "recovery", "tests"};
-const std::vector<std::string> kWorkloadKeys = {
-    "name",     "keys",     "concurrency",     "rate",      "limit",
-    "accounts", "balance",  "read-fraction",   "timeout"};
+const std::vector<std::string> kTestKeys = {"name", "system",   "nodes",    "time-limit",
+                                            "seed", "workload", "nemesis",  "checkers",
+                                            "node", "expect",   "recovery", "tests"};
+const std::vector<std::string> kWorkloadKeys = {"name",    "keys",          "concurrency",
+                                                "rate",    "limit",         "accounts",
+                                                "balance", "read-fraction", "timeout"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
-const std::vector<std::string> kScheduleKeys = {"at", "fault", "targets", "target", "from",
-                                                "to", "duration", "loss", "skew"};
+const std::vector<std::string> kScheduleKeys = {"at", "fault",    "targets", "target", "from",
+                                                "to", "duration", "loss",    "skew"};
 const std::vector<std::string> kNodeKeys = {"args", "binary", "tick-ms", "election-ticks"};
-const std::vector<std::string> kRoles = {"leader", "follower", "followers", "minority",
-                                         "majority", "random", "all", "others"};
+const std::vector<std::string> kRoles = {"leader",   "follower", "followers", "minority",
+                                         "majority", "random",   "all",       "others"};
 
 Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   if (n.IsScalar()) {
@@ -162,7 +162,7 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   if (n["limit"]) SB_SET_OR_RETURN(w->limit, r.Int(n["limit"], "workload.limit", 0, 1LL << 40));
   if (n["read-fraction"]) {
     SB_SET_OR_RETURN(w->read_fraction,
-                        r.Double(n["read-fraction"], "workload.read-fraction", 0, 1));
+                     r.Double(n["read-fraction"], "workload.read-fraction", 0, 1));
   }
   if (n["accounts"]) {
     SB_ASSIGN_OR_RETURN(auto v, r.Int(n["accounts"], "workload.accounts", 2, 1000));
@@ -171,7 +171,8 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   if (n["balance"]) {
     SB_SET_OR_RETURN(w->initial_balance, r.Int(n["balance"], "workload.balance", 1, 1LL << 40));
   }
-  if (n["timeout"]) SB_SET_OR_RETURN(w->op_timeout_ns, r.Duration(n["timeout"], "workload.timeout"));
+  if (n["timeout"])
+    SB_SET_OR_RETURN(w->op_timeout_ns, r.Duration(n["timeout"], "workload.timeout"));
   return Status::Ok();
 }
 
@@ -186,8 +187,8 @@ Status CheckTargets(const Reader& r, const YAML::Node& n, const std::string& fie
       continue;
     }
     return r.Error(at, field,
-                   "unknown target '" + t + "'; expected a node id (n1, n2, ...) or a role: " +
-                       JoinNames(kRoles));
+                   "unknown target '" + t +
+                       "'; expected a node id (n1, n2, ...) or a role: " + JoinNames(kRoles));
   }
   return Status::Ok();
 }
@@ -197,7 +198,8 @@ Status ParseScheduled(const Reader& r, const YAML::Node& n, const std::string& f
   SB_RETURN_IF_ERROR(r.OnlyKeys(n, field, kScheduleKeys));
   f->line = n.Mark().line + 1;
   if (!n["at"]) return r.Error(n, field, "missing 'at' (when the fault starts, e.g. at: 10s)");
-  if (!n["fault"]) return r.Error(n, field, "missing 'fault' (one of: " + JoinNames(FaultNames()) + ")");
+  if (!n["fault"])
+    return r.Error(n, field, "missing 'fault' (one of: " + JoinNames(FaultNames()) + ")");
   SB_SET_OR_RETURN(f->at_ns, r.Duration(n["at"], field + ".at"));
   SB_SET_OR_RETURN(f->fault, r.OneOf(n["fault"], field + ".fault", FaultNames()));
   for (const char* k : {"targets", "target"}) {
@@ -218,7 +220,8 @@ Status ParseScheduled(const Reader& r, const YAML::Node& n, const std::string& f
       (f->from.empty() != f->to.empty())) {
     return r.Error(n, field, "'from' and 'to' go together: give both or neither");
   }
-  if (n["duration"]) SB_SET_OR_RETURN(f->duration_ns, r.Duration(n["duration"], field + ".duration"));
+  if (n["duration"])
+    SB_SET_OR_RETURN(f->duration_ns, r.Duration(n["duration"], field + ".duration"));
   if (n["loss"]) SB_SET_OR_RETURN(f->loss, r.Double(n["loss"], field + ".loss", 0, 1));
   if (n["skew"]) {
     // A signed duration: "-2s" or "+500ms".
@@ -237,15 +240,19 @@ Status ParseNemesis(const Reader& r, const YAML::Node& n, NemesisSpec* ns) {
   if (n.IsSequence()) {  // shorthand: nemesis: [kill, partition-halves]
     SB_SET_OR_RETURN(ns->faults, r.Strings(n, "nemesis"));
     for (size_t i = 0; i < ns->faults.size(); ++i) {
-      SB_RETURN_IF_ERROR(r.OneOf(n[i], "nemesis[" + std::to_string(i) + "]", FaultNames()).status());
+      SB_RETURN_IF_ERROR(
+          r.OneOf(n[i], "nemesis[" + std::to_string(i) + "]", FaultNames()).status());
     }
     return Status::Ok();
   }
   if (n.IsNull()) return Status::Ok();
   SB_RETURN_IF_ERROR(r.OnlyKeys(n, "nemesis", kNemesisKeys));
-  if (n["interval"]) SB_SET_OR_RETURN(ns->interval_ns, r.Duration(n["interval"], "nemesis.interval"));
-  if (ns->interval_ns <= 0) return r.Error(n["interval"], "nemesis.interval", "must be more than 0");
-  if (n["duration"]) SB_SET_OR_RETURN(ns->duration_ns, r.Duration(n["duration"], "nemesis.duration"));
+  if (n["interval"])
+    SB_SET_OR_RETURN(ns->interval_ns, r.Duration(n["interval"], "nemesis.interval"));
+  if (ns->interval_ns <= 0)
+    return r.Error(n["interval"], "nemesis.interval", "must be more than 0");
+  if (n["duration"])
+    SB_SET_OR_RETURN(ns->duration_ns, r.Duration(n["duration"], "nemesis.duration"));
   if (n["start"]) SB_SET_OR_RETURN(ns->start_ns, r.Duration(n["start"], "nemesis.start"));
   if (n["faults"]) {
     const YAML::Node& f = n["faults"];
@@ -261,7 +268,8 @@ Status ParseNemesis(const Reader& r, const YAML::Node& n, NemesisSpec* ns) {
   }
   if (n["schedule"]) {
     const YAML::Node& s = n["schedule"];
-    if (!s.IsSequence()) return r.Error(s, "nemesis.schedule", "expected a list of {at: ..., fault: ...}");
+    if (!s.IsSequence())
+      return r.Error(s, "nemesis.schedule", "expected a list of {at: ..., fault: ...}");
     ns->schedule.clear();
     int64_t last = -1;
     for (size_t i = 0; i < s.size(); ++i) {
@@ -286,7 +294,8 @@ Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
     SB_ASSIGN_OR_RETURN(auto v, r.Int(n["nodes"], "nodes", 1, 9));
     t->nodes = static_cast<int>(v);
   }
-  if (n["time-limit"]) SB_SET_OR_RETURN(t->time_limit_ns, r.Duration(n["time-limit"], "time-limit"));
+  if (n["time-limit"])
+    SB_SET_OR_RETURN(t->time_limit_ns, r.Duration(n["time-limit"], "time-limit"));
   if (n["recovery"]) SB_SET_OR_RETURN(t->recovery_ns, r.Duration(n["recovery"], "recovery"));
   if (n["seed"]) {
     const YAML::Node& s = n["seed"];
@@ -328,7 +337,8 @@ Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
       t->node.election_ticks = static_cast<int>(v);
     }
   }
-  if (n["expect"]) SB_SET_OR_RETURN(t->expect, r.OneOf(n["expect"], "expect", {"valid", "invalid"}));
+  if (n["expect"])
+    SB_SET_OR_RETURN(t->expect, r.OneOf(n["expect"], "expect", {"valid", "invalid"}));
   return Status::Ok();
 }
 
@@ -344,9 +354,9 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
           YAML::Mark m;
           m.line = f.line - 1;
           m.column = 0;
-          return r.Error(m, "nemesis.schedule",
-                         "node " + id + " does not exist; this test has n1..n" +
-                             std::to_string(t.nodes));
+          return r.Error(
+              m, "nemesis.schedule",
+              "node " + id + " does not exist; this test has n1..n" + std::to_string(t.nodes));
         }
       }
       return Status::Ok();
@@ -356,9 +366,8 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     SB_RETURN_IF_ERROR(check_ids(f.to));
   }
   const bool needs_majority_minus_one =
-      std::any_of(t.nemesis.faults.begin(), t.nemesis.faults.end(), [](const std::string& f) {
-        return f == "partition-ring" || f == "bridge";
-      });
+      std::any_of(t.nemesis.faults.begin(), t.nemesis.faults.end(),
+                  [](const std::string& f) { return f == "partition-ring" || f == "bridge"; });
   if (needs_majority_minus_one && t.nodes < 3) {
     return r.Error(where, "nemesis.faults", "partition-ring and bridge need at least 3 nodes");
   }
@@ -368,25 +377,36 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
 }  // namespace
 
 const std::vector<std::string>& FaultNames() {
-  static const std::vector<std::string> kNames = {
-      "kill",           "kill-leader",       "pause",
-      "pause-leader",   "partition-halves",  "partition-one",
-      "isolate-leader", "partition-ring",    "bridge",
-      "partition-one-way", "one-way-from-leader", "one-way-to-leader",
-      "partition",      "loss",              "clock-skew",
-      "membership",     "heal"};
+  static const std::vector<std::string> kNames = {"kill",
+                                                  "kill-leader",
+                                                  "pause",
+                                                  "pause-leader",
+                                                  "partition-halves",
+                                                  "partition-one",
+                                                  "isolate-leader",
+                                                  "partition-ring",
+                                                  "bridge",
+                                                  "partition-one-way",
+                                                  "one-way-from-leader",
+                                                  "one-way-to-leader",
+                                                  "partition",
+                                                  "loss",
+                                                  "clock-skew",
+                                                  "membership",
+                                                  "heal"};
   return kNames;
 }
 
 const std::vector<std::string>& WorkloadNames() {
-  static const std::vector<std::string> kNames = {"register", "kv", "set", "counter", "bank", "lock"};
+  static const std::vector<std::string> kNames = {"register", "kv",   "set",
+                                                  "counter",  "bank", "lock"};
   return kNames;
 }
 
 const std::vector<std::string>& CheckerNames() {
-  static const std::vector<std::string> kNames = {"linearizable", "raft-invariants", "availability",
-                                                  "perf",         "set",             "counter",
-                                                  "bank",         "lock",            "stats"};
+  static const std::vector<std::string> kNames = {
+      "linearizable", "raft-invariants", "availability", "perf", "set", "counter", "bank", "lock",
+      "stats"};
   return kNames;
 }
 
@@ -406,15 +426,21 @@ Result<int64_t> ParseDuration(const std::string& text) {
     pos = 0;
   }
   if (pos == 0 || text[0] == '-' || !std::isfinite(v)) {
-    return Status::InvalidArgument("expected a duration such as 30s, 500ms or 2m, got '" + text + "'");
+    return Status::InvalidArgument("expected a duration such as 30s, 500ms or 2m, got '" + text +
+                                   "'");
   }
   const std::string unit = text.substr(pos);
   double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1e9;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "m" || unit == "min") scale = 60e9;
-  else if (unit == "h") scale = 3600e9;
+  if (unit.empty() || unit == "s")
+    scale = 1e9;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "m" || unit == "min")
+    scale = 60e9;
+  else if (unit == "h")
+    scale = 3600e9;
   else {
     return Status::InvalidArgument("unknown unit '" + unit + "' in '" + text +
                                    "'; expected ms, s, m or h");
@@ -432,7 +458,8 @@ Result<std::vector<TestPlan>> ParsePlanText(const std::string& text, const std::
   }
   std::vector<TestPlan> out;
   try {
-    if (!root.IsMap()) return r.Error(root, "", "expected a mapping with at least `workload:` or `tests:`");
+    if (!root.IsMap())
+      return r.Error(root, "", "expected a mapping with at least `workload:` or `tests:`");
     SB_RETURN_IF_ERROR(r.OnlyKeys(root, "", kTestKeys));
     TestPlan defaults;
     defaults.source_file = file;
@@ -495,8 +522,10 @@ Result<std::vector<TestPlan>> ParsePlanFile(const std::string& path) {
 namespace {
 std::string Dur(int64_t ns) {
   std::ostringstream os;
-  if (ns % 1'000'000'000 == 0) os << ns / 1'000'000'000 << "s";
-  else os << ns / 1'000'000 << "ms";
+  if (ns % 1'000'000'000 == 0)
+    os << ns / 1'000'000'000 << "s";
+  else
+    os << ns / 1'000'000 << "ms";
   return os.str();
 }
 }  // namespace

@@ -12,36 +12,38 @@
 
 namespace splitbrain::harness {
 
-// One entry of an explicit nemesis timeline: `{at: 10s, fault: partition-one-way, from: [n1], ...}`.
+// One entry of an explicit nemesis timeline: `{at: 10s, fault: partition-one-way, from: [n1],
+// ...}`.
 struct ScheduledFault {
-  int64_t at_ns = 0;                 // since the run began
-  std::string fault;                 // a name from FaultNames()
-  std::vector<std::string> targets;  // node ids or roles (leader, follower, minority, ...); empty: the fault's default
-  std::vector<std::string> from, to; // for partition-one-way / partition: node ids or roles
-  int64_t duration_ns = 0;           // 0: lasts until the next heal or the end of the run
-  double loss = 0.2;                 // loss: probability a packet is dropped
-  int64_t skew_ns = 0;               // clock-skew: offset; 0 means a random one
-  int line = 0;                      // where it was written, for messages (1-based)
+  int64_t at_ns = 0;  // since the run began
+  std::string fault;  // a name from FaultNames()
+  std::vector<std::string>
+      targets;  // node ids or roles (leader, follower, minority, ...); empty: the fault's default
+  std::vector<std::string> from, to;  // for partition-one-way / partition: node ids or roles
+  int64_t duration_ns = 0;            // 0: lasts until the next heal or the end of the run
+  double loss = 0.2;                  // loss: probability a packet is dropped
+  int64_t skew_ns = 0;                // clock-skew: offset; 0 means a random one
+  int line = 0;                       // where it was written, for messages (1-based)
 };
 
 struct WorkloadSpec {
   std::string name = "register";  // register | kv | set | counter | bank | lock
   int keys = 4;                   // distinct keys (register, kv, lock)
   int concurrency = 5;            // logical client processes
-  double rate = 100;              // target operations per second, all clients together; 0: as fast as possible
-  int64_t limit = 0;              // total operations; 0: no limit
-  double read_fraction = 0.5;     // share of reads in the mix
-  int accounts = 5;               // bank
-  int64_t initial_balance = 100;  // bank, per account
+  double rate = 100;  // target operations per second, all clients together; 0: as fast as possible
+  int64_t limit = 0;  // total operations; 0: no limit
+  double read_fraction = 0.5;             // share of reads in the mix
+  int accounts = 5;                       // bank
+  int64_t initial_balance = 100;          // bank, per account
   int64_t op_timeout_ns = 1'000'000'000;  // per-operation client deadline
 };
 
 struct NemesisSpec {
-  int64_t interval_ns = 5'000'000'000;  // quiet time between random faults
-  int64_t duration_ns = 0;              // how long a random fault lasts; 0: same as interval
-  std::vector<std::string> faults;      // random mix; empty and no schedule: no nemesis
-  std::vector<ScheduledFault> schedule; // explicit timeline (used instead of the mix when present)
-  int64_t start_ns = 0;                 // no random fault before this time (default: interval)
+  int64_t interval_ns = 5'000'000'000;   // quiet time between random faults
+  int64_t duration_ns = 0;               // how long a random fault lasts; 0: same as interval
+  std::vector<std::string> faults;       // random mix; empty and no schedule: no nemesis
+  std::vector<ScheduledFault> schedule;  // explicit timeline (used instead of the mix when present)
+  int64_t start_ns = 0;                  // no random fault before this time (default: interval)
 };
 
 struct NodeSpec {
@@ -62,7 +64,8 @@ struct TestPlan {
   std::vector<std::string> checkers;  // empty: the workload's defaults
   NodeSpec node;
   std::string expect = "valid";  // valid | invalid
-  int64_t recovery_ns = 10'000'000'000;  // after healing: wait at most this for a leader before final reads
+  int64_t recovery_ns =
+      10'000'000'000;  // after healing: wait at most this for a leader before final reads
   std::string source_file;
   int line = 0;  // where the test starts in the file (1-based)
 };

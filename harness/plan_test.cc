@@ -66,17 +66,24 @@ TEST(PlanTest, MistakesNameFileLineColumnAndWhatWasExpected) {
     const char* want;
   };
   const Case cases[] = {
-      {"name: x\nworkload:\n  name: registr\n", "bad.yaml:3:9: workload.name: unknown value 'registr'; expected one of: register"},
+      {"name: x\nworkload:\n  name: registr\n",
+       "bad.yaml:3:9: workload.name: unknown value 'registr'; expected one of: register"},
       {"name: x\nnodes: many\n", "bad.yaml:2:8: nodes: expected an integer, got 'many'"},
       {"name: x\ntime-limit: 10 parsecs\n", "bad.yaml:2:13: time-limit:"},
-      {"name: x\nnemesis:\n  faults: [kill, partiton-ring]\n", "bad.yaml:3:18: nemesis.faults[1]: unknown value 'partiton-ring'"},
+      {"name: x\nnemesis:\n  faults: [kill, partiton-ring]\n",
+       "bad.yaml:3:18: nemesis.faults[1]: unknown value 'partiton-ring'"},
       {"name: x\nworklaod: register\n", "bad.yaml:2:1: worklaod: unknown field"},
-      {"name: x\nnemesis:\n  schedule:\n    - {fault: kill}\n", "bad.yaml:4:7: nemesis.schedule[0]: missing 'at'"},
-      {"name: x\nnemesis:\n  schedule:\n    - {at: 5s, fault: kill, targets: [n7]}\n", "bad.yaml:4:1: nemesis.schedule: node n7 does not exist"},
-      {"name: x\nnemesis:\n  schedule:\n    - {at: 5s, fault: kill, targets: [boss]}\n", "bad.yaml:4:39: nemesis.schedule[0].targets: unknown target 'boss'"},
+      {"name: x\nnemesis:\n  schedule:\n    - {fault: kill}\n",
+       "bad.yaml:4:7: nemesis.schedule[0]: missing 'at'"},
+      {"name: x\nnemesis:\n  schedule:\n    - {at: 5s, fault: kill, targets: [n7]}\n",
+       "bad.yaml:4:1: nemesis.schedule: node n7 does not exist"},
+      {"name: x\nnemesis:\n  schedule:\n    - {at: 5s, fault: kill, targets: [boss]}\n",
+       "bad.yaml:4:39: nemesis.schedule[0].targets: unknown target 'boss'"},
       {"name: [x\n", "bad.yaml:2:1: not valid YAML"},
-      {"tests:\n  - name: a\n  - name: a\n", "bad.yaml:3:11: tests[1].name: duplicate test name 'a'"},
-      {"name: x\nexpect: maybe\n", "bad.yaml:2:9: expect: unknown value 'maybe'; expected one of: valid, invalid"},
+      {"tests:\n  - name: a\n  - name: a\n",
+       "bad.yaml:3:11: tests[1].name: duplicate test name 'a'"},
+      {"name: x\nexpect: maybe\n",
+       "bad.yaml:2:9: expect: unknown value 'maybe'; expected one of: valid, invalid"},
   };
   for (const auto& c : cases) {
     auto p = ParsePlanText(c.text, "bad.yaml");

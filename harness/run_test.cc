@@ -34,8 +34,9 @@ std::string ReadFile(const fs::path& p) {
 class RunTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("run_test_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("run_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -55,7 +56,8 @@ class RunTest : public ::testing::Test {
 };
 
 TEST_F(RunTest, BadPlanIsRejectedWithLineAndColumnBeforeAnythingStarts) {
-  auto plan = Write("plan.yaml", "name: bad\nnodes: 3\nworkload:\n  name: register\n  rate: fast\n");
+  auto plan =
+      Write("plan.yaml", "name: bad\nnodes: 3\nworkload:\n  name: register\n  rate: fast\n");
   auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", (dir_ / "store").string()});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 255);
@@ -95,12 +97,14 @@ TEST_F(RunTest, SigkilledHarnessLeavesNothingBehind) {
   const std::string host_rules_before = RunCommand({"nft", "list", "ruleset"})->output;
   const std::string host_links_before = RunCommand({"ip", "-o", "link"})->output;
   const std::string store = (dir_ / "store").string();
-  auto plan = Write("long.yaml",
-                    "name: long\nnodes: 3\ntime-limit: 120s\nworkload: {name: register}\n"
-                    "nemesis: {start: 1s, interval: 1s, duration: 60s, faults: [partition-halves]}\n");
+  auto plan =
+      Write("long.yaml",
+            "name: long\nnodes: 3\ntime-limit: 120s\nworkload: {name: register}\n"
+            "nemesis: {start: 1s, interval: 1s, duration: 60s, faults: [partition-halves]}\n");
   ManagedProcess harness;
-  ASSERT_TRUE(harness.Start({Splitbrain(), "run", plan.string(), "--store", store},
-                            (dir_ / "harness.log").string())
+  ASSERT_TRUE(harness
+                  .Start({Splitbrain(), "run", plan.string(), "--store", store},
+                         (dir_ / "harness.log").string())
                   .ok());
   // Wait (deadline 30 s) until the nodes run and the partition rules are in place.
   std::map<int, std::string> nodes;

@@ -28,8 +28,8 @@
 
 namespace splitbrain::harness {
 namespace fs = std::filesystem;
-using std::chrono::milliseconds;
 using nlohmann::json;
+using std::chrono::milliseconds;
 
 namespace {
 
@@ -55,7 +55,8 @@ void WriteJsonFile(const std::string& path, const json& j) {
 
 // store/<test>/<UTC timestamp>/, unique even when two runs start in the same millisecond.
 std::string MakeRunDir(const std::string& store, const std::string& test) {
-  const std::string base = store + "/" + test + "/" + UtcStamp(SystemClock::Get().WallNanos(), true);
+  const std::string base =
+      store + "/" + test + "/" + UtcStamp(SystemClock::Get().WallNanos(), true);
   std::string dir = base;
   for (int i = 1; fs::exists(dir); ++i) dir = base + "-" + std::to_string(i);
   fs::create_directories(dir + "/nodes");
@@ -172,8 +173,8 @@ class TestRun {
   int64_t origin_ns_ = 0;
 
   std::mutex gen_mu_;
-  workloads::GenPtr gen_;  // GUARDED_BY(gen_mu_)
-  int in_flight_ = 0;      // GUARDED_BY(gen_mu_)
+  workloads::GenPtr gen_;     // GUARDED_BY(gen_mu_)
+  int in_flight_ = 0;         // GUARDED_BY(gen_mu_)
   int64_t next_process_ = 0;  // GUARDED_BY(gen_mu_)
 
   std::mutex lat_mu_;
@@ -319,10 +320,12 @@ void TestRun::StatusLoop() {
     std::string faults;
     for (const auto& f : nemesis_->Active()) faults += (faults.empty() ? "" : ", ") + f;
     char line[512];
-    snprintf(line, sizeof line, "%s  %5.1fs / %.0fs (%.0fs left)  %6.0f ops/s  ok %lld  fail %lld  info %lld  faults: %s",
-             plan_.name.c_str(), now / 1e9, limit_s, std::max(0.0, limit_s - now / 1e9), rate,
-             static_cast<long long>(c.ok), static_cast<long long>(c.fail),
-             static_cast<long long>(c.info), faults.empty() ? "none" : faults.c_str());
+    snprintf(
+        line, sizeof line,
+        "%s  %5.1fs / %.0fs (%.0fs left)  %6.0f ops/s  ok %lld  fail %lld  info %lld  faults: %s",
+        plan_.name.c_str(), now / 1e9, limit_s, std::max(0.0, limit_s - now / 1e9), rate,
+        static_cast<long long>(c.ok), static_cast<long long>(c.fail),
+        static_cast<long long>(c.info), faults.empty() ? "none" : faults.c_str());
     if (opts_.live_status) {
       std::cerr << "\r\033[K" << line << std::flush;
     } else {
@@ -347,7 +350,8 @@ void TestRun::RunWorkload() {
 
   const auto& w = plan_.workload;
   workloads::GenPtr g = workload_->MakeGenerator(gen_rng);
-  if (w.rate > 0) g = workloads::Stagger(static_cast<int64_t>(1e9 / w.rate), std::move(g), stagger_rng);
+  if (w.rate > 0)
+    g = workloads::Stagger(static_cast<int64_t>(1e9 / w.rate), std::move(g), stagger_rng);
   if (w.limit > 0) g = workloads::Limit(w.limit, std::move(g));
   gen_ = workloads::TimeLimit(plan_.time_limit_ns, std::move(g));
   next_process_ = w.concurrency;
@@ -431,8 +435,11 @@ json TestRun::Check() {
       r = {{"valid", true},
            {"ok_ops", lat.size()},
            {"ops_per_s", lat.size() / std::max(1e-9, plan_.time_limit_ns / 1e9)},
-           {"latency_ms", {{"p50", Percentile(lat, 0.5)}, {"p95", Percentile(lat, 0.95)},
-                           {"p99", Percentile(lat, 0.99)}, {"max", Percentile(lat, 1.0)}}}};
+           {"latency_ms",
+            {{"p50", Percentile(lat, 0.5)},
+             {"p95", Percentile(lat, 0.95)},
+             {"p99", Percentile(lat, 0.99)},
+             {"max", Percentile(lat, 1.0)}}}};
     } else if (!history.ok()) {
       r = {{"valid", "unknown"}, {"explanation", history.status().ToString()}};
     } else {
@@ -465,7 +472,9 @@ TestOutcome TestRun::Run() {
   out.expect = plan_.expect;
   const int64_t wall_start = SystemClock::Get().WallNanos();
   const int64_t mono_start = MonoNow();
-  seed_ = plan_.seed ? *plan_.seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  seed_ = plan_.seed
+              ? *plan_.seed
+              : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
   plan_.seed = seed_;
   try {
     run_dir_ = MakeRunDir(opts_.store, plan_.name);
@@ -524,7 +533,8 @@ TestOutcome TestRun::Run() {
     for (auto& [name, r] : checkers.items()) valid = Combine(valid, r["valid"]);
     if (valid == "unknown") {
       for (auto& [name, r] : checkers.items()) {
-        if (r["valid"] == "unknown") why_unknown_ += name + ": " + r.value("explanation", std::string("unknown")) + "; ";
+        if (r["valid"] == "unknown")
+          why_unknown_ += name + ": " + r.value("explanation", std::string("unknown")) + "; ";
       }
     }
   }

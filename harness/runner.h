@@ -17,18 +17,18 @@ namespace splitbrain::harness {
 
 struct RunOptions {
   std::string store = "store";
-  std::string node_binary;     // resolved splitbrain-node
-  bool live_status = false;    // a terminal: one status line rewritten in place
+  std::string node_binary;                   // resolved splitbrain-node
+  bool live_status = false;                  // a terminal: one status line rewritten in place
   std::atomic<bool>* interrupted = nullptr;  // set by SIGINT/SIGTERM: stop early, verdict unknown
 };
 
 struct TestOutcome {
   std::string name;
   std::string run_dir;
-  nlohmann::json valid;       // true, false or "unknown"
-  std::string expect;         // "valid" / "invalid"
-  int exit_code = 0;          // 0 as expected, 1 not as expected, 2 unknown, 255 harness failure
-  std::string why;            // for unknown / harness failure
+  nlohmann::json valid;  // true, false or "unknown"
+  std::string expect;    // "valid" / "invalid"
+  int exit_code = 0;     // 0 as expected, 1 not as expected, 2 unknown, 255 harness failure
+  std::string why;       // for unknown / harness failure
   double duration_s = 0;
   nlohmann::json stats;
 };

@@ -63,7 +63,7 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
   try {
     bp::opstream in;
     std::vector<std::string> args(argv.begin() + 1, argv.end());
-    bp::child c(Resolve(argv[0]), bp::args(args), bp::std_in < in, bp::std_out > out,
+    bp::child c(Resolve(argv[0]), bp::args(args), bp::std_in<in, bp::std_out> out,
                 bp::std_err > out);
     in << input;
     in.flush();
@@ -169,7 +169,8 @@ Status ManagedProcess::Kill(std::chrono::milliseconds deadline) {
   if (!Running()) return Status::Ok();
   ::kill(-pid_, SIGKILL);
   ::kill(pid_, SIGKILL);
-  if (!Reap(deadline)) return Status::Timeout("process " + std::to_string(pid_) + " survived SIGKILL");
+  if (!Reap(deadline))
+    return Status::Timeout("process " + std::to_string(pid_) + " survived SIGKILL");
   return Status::Ok();
 }
 

@@ -23,7 +23,8 @@ struct CommandResult {
 
 // Runs argv[0] (looked up in PATH when it has no '/') to completion, feeding `input` on stdin.
 // kTimeout when the deadline passes (the command is killed), kIoError when it cannot start.
-Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std::string& input = "",
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                 const std::string& input = "",
                                  std::chrono::milliseconds deadline = std::chrono::seconds(10));
 // As RunCommand, and an error naming the command and its output unless it exits 0.
 Status RunChecked(const std::vector<std::string>& argv, const std::string& input = "",

@@ -42,7 +42,8 @@ const char* ModeName(NetMode m) {
 
 std::vector<NetRule> Fault::Rules() const {
   std::vector<NetRule> out;
-  for (const auto& [from, to] : links()) out.push_back({from, to, mode, mode == NetMode::kLoss ? loss : 1.0});
+  for (const auto& [from, to] : links())
+    out.push_back({from, to, mode, mode == NetMode::kLoss ? loss : 1.0});
   return out;
 }
 
@@ -55,7 +56,7 @@ nlohmann::json Fault::ToJson(int64_t time_ns, const std::string& phase) const {
     if (mode == NetMode::kLoss) d["probability"] = loss;
   }
   if (kind == "clock-skew") d["skew_ns"] = skew_ns;
-  return {{"time", time_ns}, {"phase", phase},   {"id", id},         {"fault", kind},
+  return {{"time", time_ns},    {"phase", phase},      {"id", id},   {"fault", kind},
           {"targets", targets}, {"links", links_json}, {"detail", d}};
 }
 
@@ -166,7 +167,8 @@ Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& 
     SB_ASSIGN_OR_RETURN(auto t, targets_or({"all"}));
     f.targets = t;
     f.grudge = Directed(t, view.nodes);
-    for (const auto& [to, froms] : Directed(view.nodes, t)) f.grudge[to].insert(froms.begin(), froms.end());
+    for (const auto& [to, froms] : Directed(view.nodes, t))
+      f.grudge[to].insert(froms.begin(), froms.end());
     f.mode = NetMode::kLoss;
     f.loss = req.loss;
   } else if (k == "clock-skew") {
@@ -188,7 +190,8 @@ Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& 
       t = {avail[rng.Uniform(avail.size())]};
     }
     if (t.size() != 1) return Status::InvalidArgument("membership removes exactly one node");
-    if (view.unavailable.count(t.front())) return Status::Unavailable(t.front() + " is already down");
+    if (view.unavailable.count(t.front()))
+      return Status::Unavailable(t.front() + " is already down");
     f.targets = t;
   } else if (k == "heal") {
     // Nothing to build: the nemesis ends every active fault.

@@ -26,11 +26,11 @@ struct ClusterView {
 
 // A fault as the plan asks for it (before roles are resolved).
 struct FaultRequest {
-  std::string kind;                  // a plan fault name (harness::FaultNames())
-  std::vector<std::string> targets;  // node ids or roles; empty: the kind's default
-  std::vector<std::string> from, to; // partition / partition-one-way
-  double loss = 0.2;                 // loss probability
-  int64_t skew_ns = 0;               // clock-skew; 0: random in ±[200ms, 5s]
+  std::string kind;                   // a plan fault name (harness::FaultNames())
+  std::vector<std::string> targets;   // node ids or roles; empty: the kind's default
+  std::vector<std::string> from, to;  // partition / partition-one-way
+  double loss = 0.2;                  // loss probability
+  int64_t skew_ns = 0;                // clock-skew; 0: random in ±[200ms, 5s]
 };
 
 enum class NetMode { kDrop, kOneWay, kLoss };
@@ -50,8 +50,8 @@ struct Fault {
   std::vector<NodeId> targets;  // the nodes acted on (process, clock, membership; isolated node)
   Grudge grudge;                // network faults: who drops whom
   NetMode mode = NetMode::kDrop;
-  double loss = 0;              // kLoss probability
-  int64_t skew_ns = 0;          // clock-skew
+  double loss = 0;      // kLoss probability
+  int64_t skew_ns = 0;  // clock-skew
   nlohmann::json detail = nlohmann::json::object();
 
   bool IsNetwork() const { return !grudge.empty(); }

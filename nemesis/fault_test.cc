@@ -21,7 +21,8 @@ TEST(FaultTest, IsolateLeaderCutsTheLeader) {
 
 TEST(FaultTest, LeaderRolesNeedALeader) {
   Rng rng(1);
-  for (const char* k : {"isolate-leader", "kill-leader", "one-way-from-leader", "one-way-to-leader"}) {
+  for (const char* k :
+       {"isolate-leader", "kill-leader", "one-way-from-leader", "one-way-to-leader"}) {
     auto f = BuildFault({.kind = k}, Five(std::nullopt), rng);
     EXPECT_EQ(f.status().code(), StatusCode::kUnavailable) << k;
   }
@@ -32,10 +33,12 @@ TEST(FaultTest, OneWayFromLeaderIsDirected) {
   auto f = BuildFault({.kind = "one-way-from-leader"}, Five(), rng);
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->mode, NetMode::kOneWay);
-  EXPECT_EQ(f->links(), (std::vector<Link>{{"n3", "n1"}, {"n3", "n2"}, {"n3", "n4"}, {"n3", "n5"}}));
+  EXPECT_EQ(f->links(),
+            (std::vector<Link>{{"n3", "n1"}, {"n3", "n2"}, {"n3", "n4"}, {"n3", "n5"}}));
   auto g = BuildFault({.kind = "one-way-to-leader"}, Five(), rng);
   ASSERT_TRUE(g.ok());
-  EXPECT_EQ(g->links(), (std::vector<Link>{{"n1", "n3"}, {"n2", "n3"}, {"n4", "n3"}, {"n5", "n3"}}));
+  EXPECT_EQ(g->links(),
+            (std::vector<Link>{{"n1", "n3"}, {"n2", "n3"}, {"n4", "n3"}, {"n5", "n3"}}));
 }
 
 TEST(FaultTest, ArbitraryFromToLists) {

@@ -18,7 +18,8 @@ bool Connected(const Grudge& g, const NodeId& a, const NodeId& b) {
 
 TEST(GrudgeTest, BridgeOnFiveNodes) {
   Grudge g = Bridge(kFive);
-  Grudge want = {{"n1", {"n4", "n5"}}, {"n2", {"n4", "n5"}}, {"n4", {"n1", "n2"}}, {"n5", {"n1", "n2"}}};
+  Grudge want = {
+      {"n1", {"n4", "n5"}}, {"n2", {"n4", "n5"}}, {"n4", {"n1", "n2"}}, {"n5", {"n1", "n2"}}};
   EXPECT_EQ(g, want);
   for (const auto& n : kFive) EXPECT_TRUE(Connected(g, "n3", n)) << n;
   EXPECT_EQ(Links(g).size(), 8u);

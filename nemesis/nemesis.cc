@@ -9,7 +9,8 @@ Nemesis::Nemesis(FaultInjector* injector, std::function<int64_t()> now, std::ost
 
 void Nemesis::Record(const Fault& f, const std::string& phase, const nlohmann::json& extra) {
   nlohmann::json j = f.ToJson(now_(), phase);
-  for (auto it = extra.begin(); extra.is_object() && it != extra.end(); ++it) j["detail"][it.key()] = it.value();
+  for (auto it = extra.begin(); extra.is_object() && it != extra.end(); ++it)
+    j["detail"][it.key()] = it.value();
   if (log_) {
     *log_ << j.dump() << "\n";
     log_->flush();

@@ -37,7 +37,8 @@ TEST(NemesisTest, KillLeaderThenEndRestartsIt) {
   RecordingInjector inj;
   std::ostringstream log;
   int64_t t = 0;
-  Nemesis n(&inj, [&] { return t; }, &log, Rng(1));
+  Nemesis n(
+      &inj, [&] { return t; }, &log, Rng(1));
   auto id = n.Start({.kind = "kill-leader"});
   ASSERT_TRUE(id.ok());
   t = 5;
@@ -56,14 +57,15 @@ TEST(NemesisTest, KillLeaderThenEndRestartsIt) {
 
 TEST(NemesisTest, HealAllUndoesEverythingNewestFirst) {
   RecordingInjector inj;
-  Nemesis n(&inj, [] { return 0; }, nullptr, Rng(1));
+  Nemesis n(
+      &inj, [] { return 0; }, nullptr, Rng(1));
   ASSERT_TRUE(n.Start({.kind = "pause", .targets = {"n1"}}).ok());
   ASSERT_TRUE(n.Start({.kind = "partition-halves"}).ok());
   ASSERT_TRUE(n.Start({.kind = "clock-skew", .targets = {"n3"}, .skew_ns = 7}).ok());
   EXPECT_EQ(n.Active().size(), 3u);
   ASSERT_TRUE(n.HealAll().ok());
   EXPECT_TRUE(n.Active().empty());
-  std::vector<std::string> want = {"pause n1", "network 4", "clock n3 7", "clock n3 0",
+  std::vector<std::string> want = {"pause n1",  "network 4", "clock n3 7", "clock n3 0",
                                    "network 0", "resume n1", "network 0"};
   EXPECT_EQ(inj.calls, want);
 }
@@ -72,7 +74,8 @@ TEST(NemesisTest, UnsupportedFaultIsRecordedNotFaked) {
   RecordingInjector inj;
   inj.unsupported_network = true;
   std::ostringstream log;
-  Nemesis n(&inj, [] { return 0; }, &log, Rng(1));
+  Nemesis n(
+      &inj, [] { return 0; }, &log, Rng(1));
   auto id = n.Start({.kind = "partition-halves"});
   EXPECT_EQ(id.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(log.str().find("\"phase\":\"unsupported\""), std::string::npos);
@@ -81,9 +84,11 @@ TEST(NemesisTest, UnsupportedFaultIsRecordedNotFaked) {
 
 TEST(NemesisTest, ProcessFaultsSkipNodesAlreadyDown) {
   RecordingInjector inj;
-  Nemesis n(&inj, [] { return 0; }, nullptr, Rng(1));
+  Nemesis n(
+      &inj, [] { return 0; }, nullptr, Rng(1));
   ASSERT_TRUE(n.Start({.kind = "kill", .targets = {"n1"}}).ok());
-  EXPECT_EQ(n.Start({.kind = "pause", .targets = {"n1"}}).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(n.Start({.kind = "pause", .targets = {"n1"}}).status().code(),
+            StatusCode::kUnavailable);
 }
 
 }  // namespace

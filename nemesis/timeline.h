@@ -14,7 +14,7 @@ namespace splitbrain::nemesis {
 
 struct TimelineStep {
   enum Kind { kStart, kEnd, kHeal };
-  int64_t at_ns = 0;     // since the run began
+  int64_t at_ns = 0;  // since the run began
   Kind kind = kStart;
   int slot = 0;          // kStart: a number for this fault; kEnd: the slot it ends
   FaultRequest request;  // kStart only

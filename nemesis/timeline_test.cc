@@ -9,7 +9,9 @@ constexpr int64_t kS = 1'000'000'000;
 
 TEST(TimelineTest, RandomMixAlternatesFaultAndQuiet) {
   Rng rng(5);
-  MixSpec spec{.start_ns = 5 * kS, .interval_ns = 5 * kS, .duration_ns = 3 * kS,
+  MixSpec spec{.start_ns = 5 * kS,
+               .interval_ns = 5 * kS,
+               .duration_ns = 3 * kS,
                .faults = {"kill", "partition-halves"}};
   auto steps = RandomTimeline(spec, 30 * kS, rng);
   // Starts at 5, 13, 21 (each + 3 s of fault + 5 s of quiet); 29+3 > 30 is not started.
@@ -22,7 +24,8 @@ TEST(TimelineTest, RandomMixAlternatesFaultAndQuiet) {
   for (const auto& s : steps) EXPECT_LE(s.at_ns, 30 * kS);
   Rng again(5);
   auto steps2 = RandomTimeline(spec, 30 * kS, again);
-  for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i].request.kind, steps2[i].request.kind);
+  for (size_t i = 0; i < steps.size(); ++i)
+    EXPECT_EQ(steps[i].request.kind, steps2[i].request.kind);
 }
 
 TEST(TimelineTest, ExplicitScheduleEndsByDurationOrHeal) {

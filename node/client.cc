@@ -115,8 +115,8 @@ void Client::SetAddress(std::string address) {
 
 void Client::Close() { impl_->Close(); }
 
-Reply Client::Call(const std::string& method, const std::string& target,
-                   const nlohmann::json& body, std::chrono::milliseconds deadline) {
+Reply Client::Call(const std::string& method, const std::string& target, const nlohmann::json& body,
+                   std::chrono::milliseconds deadline) {
   Reply reply;
   auto until = std::chrono::steady_clock::now() + deadline;
   auto fail = [&](Outcome outcome, const std::string& what) {
@@ -132,8 +132,8 @@ Reply Client::Call(const std::string& method, const std::string& target,
     if (!hp.ok()) return fail(Outcome::kFail, hp.status().message());
     tcp::resolver resolver(impl_->ioc);
     beast::error_code ec;
-    auto endpoints = resolver.resolve(hp->first, std::to_string(hp->second),
-                                      tcp::resolver::numeric_service, ec);
+    auto endpoints =
+        resolver.resolve(hp->first, std::to_string(hp->second), tcp::resolver::numeric_service, ec);
     if (ec) return fail(Outcome::kFail, "resolving " + address_ + ": " + ec.message());
     impl_->stream.emplace(impl_->ioc);
     impl_->stream->expires_at(until);
@@ -210,9 +210,8 @@ Reply Client::Status(std::chrono::milliseconds deadline) {
   return Call("GET", "/status", nullptr, deadline);
 }
 
-Reply Client::AddMember(const std::string& id, const std::string& peer,
-                        const std::string& client, bool voter,
-                        std::chrono::milliseconds deadline) {
+Reply Client::AddMember(const std::string& id, const std::string& peer, const std::string& client,
+                        bool voter, std::chrono::milliseconds deadline) {
   return Call("POST", "/admin/add",
               {{"id", id}, {"peer", peer}, {"client", client}, {"voter", voter}}, deadline);
 }

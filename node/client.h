@@ -26,12 +26,12 @@ const char* OutcomeName(Outcome outcome);  // "ok", "fail", "unknown"
 // What a call came back with.
 struct Reply {
   Outcome outcome = Outcome::kUnknown;
-  int http_status = 0;         // 0 when no HTTP answer was read (transport error or deadline)
-  nlohmann::json value;        // the node's `value` (null when absent)
-  std::string error;           // the node's `error`, or the transport error; empty when none
-  std::string leader;          // the leader's id as the node knows it; empty when unknown
-  std::string leader_client;   // the leader's client address "host:port"; empty when unknown
-  nlohmann::json body;         // the whole JSON answer (null when none could be read)
+  int http_status = 0;        // 0 when no HTTP answer was read (transport error or deadline)
+  nlohmann::json value;       // the node's `value` (null when absent)
+  std::string error;          // the node's `error`, or the transport error; empty when none
+  std::string leader;         // the leader's id as the node knows it; empty when unknown
+  std::string leader_client;  // the leader's client address "host:port"; empty when unknown
+  nlohmann::json body;        // the whole JSON answer (null when none could be read)
 
   bool ok() const { return outcome == Outcome::kOk; }
   // True when the node refused because it is not the leader (421) and named the leader.

@@ -3,8 +3,8 @@
 #include <atomic>
 #include <thread>
 
-#include <boost/asio.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio.hpp>
 
 namespace splitbrain::node {
 namespace {
@@ -85,9 +85,10 @@ TEST(Client, ParsesAnswerAndRedirect) {
       if (have < len) boost::asio::read(s, buf, boost::asio::transfer_exactly(len - have));
       std::string body =
           R"({"outcome":"fail","error":"not leader","leader":"n2","leader_client":"127.0.0.1:9"})";
-      std::string answer = "HTTP/1.1 421 Misdirected Request\r\nContent-Type: application/json\r\n"
-                           "Content-Length: " +
-                           std::to_string(body.size()) + "\r\n\r\n" + body;
+      std::string answer =
+          "HTTP/1.1 421 Misdirected Request\r\nContent-Type: application/json\r\n"
+          "Content-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body;
       boost::asio::write(s, boost::asio::buffer(answer));
     }
   });

@@ -60,8 +60,8 @@ class Posix final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
                                                      bool truncate) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0),
-                    0644);
+    int fd = ::open(path.c_str(),
+                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
     if (fd < 0) return Errno("open", path);
     return std::unique_ptr<WritableFile>(new PosixFile(fd, path));
   }

@@ -24,10 +24,9 @@ class Session : public std::enable_shared_from_this<Session> {
     req_ = {};
     parser_.emplace();
     parser_->body_limit(64 << 20);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnRead(ec);
-    });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void Close() {
@@ -66,12 +65,12 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (ec || !self->keep_alive_ || !*self->alive_) {
-        self->Close();
-        return;
-      }
-      self->Read();
-    });
+                        if (ec || !self->keep_alive_ || !*self->alive_) {
+                          self->Close();
+                          return;
+                        }
+                        self->Read();
+                      });
   }
 
   beast::tcp_stream stream_;
@@ -114,7 +113,8 @@ Status HttpServer::Listen(const std::string& address) {
   SB_ASSIGN_OR_RETURN(auto hp, SplitHostPort(address));
   beast::error_code ec;
   auto ip = asio::ip::make_address(hp.first, ec);
-  if (ec) return Status::InvalidArgument("client listen address '" + address + "': " + ec.message());
+  if (ec)
+    return Status::InvalidArgument("client listen address '" + address + "': " + ec.message());
   tcp::endpoint ep(ip, hp.second);
   impl_->acceptor.open(ep.protocol(), ec);
   if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);

@@ -1,8 +1,8 @@
 #include "node/local_cluster.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,7 +31,9 @@ uint16_t FreePort() {
 
 LocalCluster::LocalCluster(std::string binary, std::string dir, int n,
                            std::vector<std::string> extra_args)
-    : binary_(std::move(binary)), dir_(std::move(dir)), extra_args_(std::move(extra_args)),
+    : binary_(std::move(binary)),
+      dir_(std::move(dir)),
+      extra_args_(std::move(extra_args)),
       initial_(n) {
   std::filesystem::create_directories(dir_);
   for (int i = 0; i < n; ++i) nodes_.push_back({FreePort(), FreePort(), -1, false});
@@ -69,8 +71,8 @@ Status LocalCluster::Start(int i) {
     args.push_back(Name(m) + "=" + PeerAddress(m) + "/" + ClientAddress(m));
   }
   if (nodes_[i].joiner) {
-    args.insert(args.end(), {"--join", "--peer-listen", PeerAddress(i), "--client-listen",
-                             ClientAddress(i)});
+    args.insert(args.end(),
+                {"--join", "--peer-listen", PeerAddress(i), "--client-listen", ClientAddress(i)});
   }
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;

@@ -19,7 +19,8 @@ namespace splitbrain::node {
 class LocalCluster {
  public:
   // `n` members n1..nN; data under `dir` (created). `extra_args` go to every node.
-  LocalCluster(std::string binary, std::string dir, int n, std::vector<std::string> extra_args = {});
+  LocalCluster(std::string binary, std::string dir, int n,
+               std::vector<std::string> extra_args = {});
   ~LocalCluster();
 
   int size() const { return static_cast<int>(nodes_.size()); }
@@ -33,12 +34,13 @@ class LocalCluster {
 
   Status Start(int i);  // starts node i (again) with its data directory as it is
   Status StartAll();
-  void Kill(int i);           // SIGKILL and reap
-  int Terminate(int i);       // SIGTERM, wait, return the exit code (-1 if killed)
+  void Kill(int i);      // SIGKILL and reap
+  int Terminate(int i);  // SIGTERM, wait, return the exit code (-1 if killed)
   bool Running(int i) const { return nodes_[i].pid > 0; }
 
   // GET /status of node i (null on error).
-  nlohmann::json NodeStatus(int i, std::chrono::milliseconds deadline = std::chrono::milliseconds(500));
+  nlohmann::json NodeStatus(int i,
+                            std::chrono::milliseconds deadline = std::chrono::milliseconds(500));
   // Waits until the running nodes agree on one leader; its index, or -1 at the deadline.
   int WaitForLeader(std::chrono::milliseconds deadline, int exclude = -1);
   // Sends `command`, following redirects to the leader, until ok/unknown/final fail or deadline.

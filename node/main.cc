@@ -14,7 +14,8 @@
 
 namespace {
 
-const char kUsage[] = R"(usage: splitbrain-node --id n1 --data-dir DIR --member n1=PEER_HOST:PORT/CLIENT_HOST:PORT ... [flags]
+const char kUsage[] =
+    R"(usage: splitbrain-node --id n1 --data-dir DIR --member n1=PEER_HOST:PORT/CLIENT_HOST:PORT ... [flags]
 
 A Raft key-value/lock server (docs/CONTRACTS.md). Flags:
   --id NAME                 this node's name, n<number> (the number is its Raft id)
@@ -103,10 +104,12 @@ int main(int argc, char** argv) {
       opt.members[name] = addr;
     } else if (flag == "--peer-listen") {
       opt.peer_listen = next();
-      if (!SplitHostPort(opt.peer_listen).ok()) BadFlag("--peer-listen '" + opt.peer_listen + "' is not HOST:PORT");
+      if (!SplitHostPort(opt.peer_listen).ok())
+        BadFlag("--peer-listen '" + opt.peer_listen + "' is not HOST:PORT");
     } else if (flag == "--client-listen") {
       opt.client_listen = next();
-      if (!SplitHostPort(opt.client_listen).ok()) BadFlag("--client-listen '" + opt.client_listen + "' is not HOST:PORT");
+      if (!SplitHostPort(opt.client_listen).ok())
+        BadFlag("--client-listen '" + opt.client_listen + "' is not HOST:PORT");
     } else if (flag == "--join") {
       opt.join = true;
     } else if (flag == "--events") {
@@ -140,7 +143,8 @@ int main(int argc, char** argv) {
   if (!opt.join && !opt.members.count(opt.id)) {
     BadFlag("--id " + opt.id + " is not among the --member list (use --join for a new node)");
   }
-  if (opt.heartbeat_ticks >= opt.election_ticks) BadFlag("--heartbeat-ticks must be below --election-ticks");
+  if (opt.heartbeat_ticks >= opt.election_ticks)
+    BadFlag("--heartbeat-ticks must be below --election-ticks");
   LogLevel level;
   if (!ParseLogLevel(log_level, &level)) BadFlag("--log-level '" + log_level + "' is unknown");
   SetLogLevel(level);

@@ -17,8 +17,8 @@ namespace asio = boost::asio;
 using json = nlohmann::json;
 
 const std::vector<std::string>& KnownBugs() {
-  static const std::vector<std::string> bugs = {"stale-read",  "no-fsync",          "commit-old-term",
-                                                "no-prevote",  "ack-before-commit", "lease-read"};
+  static const std::vector<std::string> bugs = {
+      "stale-read", "no-fsync", "commit-old-term", "no-prevote", "ack-before-commit", "lease-read"};
   return bugs;
 }
 
@@ -227,7 +227,8 @@ void Node::Process() {
     raft::Err err = raft_->ReadIndex(ctx);
     if (err != raft::Err::kOk) {
       for (auto& r : batch.reads) {
-        r.respond(503, {{"outcome", "fail"}, {"value", nullptr},
+        r.respond(503, {{"outcome", "fail"},
+                        {"value", nullptr},
                         {"error", std::string("read refused: ") + raft::ErrName(err)}});
       }
     } else {
@@ -449,7 +450,8 @@ void Node::ExpireRequests() {
     if (it->second.deadline_ms <= now) {
       for (auto& r : it->second.reads) {
         // A read changes nothing: one that could not be confirmed certainly did not happen.
-        r.respond(503, {{"outcome", "fail"}, {"value", nullptr},
+        r.respond(503, {{"outcome", "fail"},
+                        {"value", nullptr},
                         {"error", "read not confirmed by a quorum in time"}});
       }
       it = reads_.erase(it);
@@ -462,7 +464,8 @@ void Node::ExpireRequests() {
       it->respond(200, {{"outcome", "ok"}, {"value", NodeName(it->to)}});
       it = transfers_.erase(it);
     } else if (it->deadline_ms <= now) {
-      it->respond(504, {{"outcome", "unknown"}, {"value", nullptr},
+      it->respond(504, {{"outcome", "unknown"},
+                        {"value", nullptr},
                         {"error", "leadership not transferred in time"}});
       it = transfers_.erase(it);
     } else {
@@ -563,7 +566,8 @@ void Node::HandleAdd(const json& body, Respond respond) {
   const bool voter = body.value("voter", true);
   raft::NodeId nid = NodeIdFromName(name);
   if (nid == 0 || !SplitHostPort(peer).ok() || !SplitHostPort(client).ok()) {
-    respond(400, {{"outcome", "fail"}, {"value", nullptr},
+    respond(400, {{"outcome", "fail"},
+                  {"value", nullptr},
                   {"error", "add needs \"id\" (n<number>), \"peer\" and \"client\" (host:port)"}});
     return;
   }
@@ -584,8 +588,9 @@ void Node::HandleAdd(const json& body, Respond respond) {
     uint64_t index = 0;
     raft::Err err = raft_->ProposeConfChange(cc, &index);
     if (err != raft::Err::kOk) {
-      RespondResult(respond, {OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503,
-                              nullptr, std::string("membership change refused: ") + raft::ErrName(err)});
+      RespondResult(respond,
+                    {OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503, nullptr,
+                     std::string("membership change refused: ") + raft::ErrName(err)});
       return;
     }
     Pending p;
@@ -599,7 +604,8 @@ void Node::HandleAdd(const json& body, Respond respond) {
 
 void Node::HandleRemove(const json& body, Respond respond) {
   auto it = body.find("id");
-  raft::NodeId nid = it != body.end() && it->is_string() ? NodeIdFromName(it->get<std::string>()) : 0;
+  raft::NodeId nid =
+      it != body.end() && it->is_string() ? NodeIdFromName(it->get<std::string>()) : 0;
   if (nid == 0) {
     respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", "remove needs \"id\""}});
     return;
@@ -614,8 +620,9 @@ void Node::HandleRemove(const json& body, Respond respond) {
   uint64_t index = 0;
   raft::Err err = raft_->ProposeConfChange(cc, &index);
   if (err != raft::Err::kOk) {
-    RespondResult(respond, {OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503,
-                            nullptr, std::string("membership change refused: ") + raft::ErrName(err)});
+    RespondResult(respond,
+                  {OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503, nullptr,
+                   std::string("membership change refused: ") + raft::ErrName(err)});
     return;
   }
   Pending p;
@@ -628,7 +635,8 @@ void Node::HandleRemove(const json& body, Respond respond) {
 
 void Node::HandleTransfer(const json& body, Respond respond) {
   auto it = body.find("to");
-  raft::NodeId to = it != body.end() && it->is_string() ? NodeIdFromName(it->get<std::string>()) : 0;
+  raft::NodeId to =
+      it != body.end() && it->is_string() ? NodeIdFromName(it->get<std::string>()) : 0;
   if (to == 0) {
     respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", "transfer needs \"to\""}});
     return;
@@ -639,7 +647,8 @@ void Node::HandleTransfer(const json& body, Respond respond) {
   }
   raft::Err err = raft_->TransferLeadership(to);
   if (err != raft::Err::kOk) {
-    json b = {{"outcome", "fail"}, {"value", nullptr},
+    json b = {{"outcome", "fail"},
+              {"value", nullptr},
               {"error", std::string("transfer refused: ") + raft::ErrName(err)}};
     b.update(LeaderFields());
     respond(err == raft::Err::kInvalid ? 400 : 503, b);
@@ -673,8 +682,11 @@ json Node::StatusJson() const {
           {"snapshot_index", storage_->snapshot_index()},
           {"members", members},
           {"bugs", bugs},
-          {"stats", {{"readys", stat_readys_}, {"entries_persisted", stat_entries_},
-                     {"fsyncs", storage_->fsyncs()}, {"dropped_messages", transport_->dropped()}}}};
+          {"stats",
+           {{"readys", stat_readys_},
+            {"entries_persisted", stat_entries_},
+            {"fsyncs", storage_->fsyncs()},
+            {"dropped_messages", transport_->dropped()}}}};
 }
 
 void Node::HandleHttp(HttpRequest req, Respond respond) {
@@ -688,7 +700,9 @@ void Node::HandleHttp(HttpRequest req, Respond respond) {
     return;
   }
   if (req.method != "POST") {
-    respond(404, {{"outcome", "fail"}, {"value", nullptr}, {"error", "no such call: " + req.method + " " + path}});
+    respond(404, {{"outcome", "fail"},
+                  {"value", nullptr},
+                  {"error", "no such call: " + req.method + " " + path}});
     return;
   }
   json body = req.body.empty() ? json::object()
@@ -710,10 +724,13 @@ void Node::HandleHttp(HttpRequest req, Respond respond) {
     if (st.ok()) {
       respond(200, {{"outcome", "ok"}, {"index", storage_->snapshot_index()}});
     } else {
-      respond(503, {{"outcome", "fail"}, {"index", storage_->snapshot_index()}, {"error", st.message()}});
+      respond(
+          503,
+          {{"outcome", "fail"}, {"index", storage_->snapshot_index()}, {"error", st.message()}});
     }
   } else {
-    respond(404, {{"outcome", "fail"}, {"value", nullptr}, {"error", "no such call: POST " + path}});
+    respond(404,
+            {{"outcome", "fail"}, {"value", nullptr}, {"error", "no such call: POST " + path}});
   }
 }
 

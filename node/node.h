@@ -150,8 +150,8 @@ class Node {
   };
   std::vector<Transfer> transfers_;
 
-  uint64_t stat_readys_ = 0;    // Readys handled
-  uint64_t stat_entries_ = 0;   // entries persisted
+  uint64_t stat_readys_ = 0;   // Readys handled
+  uint64_t stat_entries_ = 0;  // entries persisted
   bool process_posted_ = false;
   bool stopped_ = false;
   std::FILE* events_ = nullptr;

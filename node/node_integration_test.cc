@@ -25,7 +25,8 @@ using namespace std::chrono_literals;
 const char* kBinary = SPLITBRAIN_NODE_BINARY;
 
 std::string TempDir(const std::string& name) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / ("sb-node-" + name + "-XXXXXX")).string();
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / ("sb-node-" + name + "-XXXXXX")).string();
   char* d = ::mkdtemp(tmpl.data());
   EXPECT_NE(d, nullptr);
   return tmpl;
@@ -289,7 +290,8 @@ TEST(NodeFlags, BadFlagsExit2AndCorruptLogExits3) {
     LocalCluster one(kBinary, dir, 1, {"--log-level", "warn"});
     ASSERT_TRUE(one.StartAll().ok());
     ASSERT_GE(one.WaitForLeader(10s), 0);
-    for (int v = 0; v < 20; ++v) ASSERT_TRUE(one.Command({{"op", "write"}, {"key", "x"}, {"value", v}}, 5s).ok());
+    for (int v = 0; v < 20; ++v)
+      ASSERT_TRUE(one.Command({{"op", "write"}, {"key", "x"}, {"value", v}}, 5s).ok());
     EXPECT_EQ(one.Terminate(0), 0);
     std::string wal = dir + "/n1/wal/0000000000000001.wal";
     std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);

@@ -303,8 +303,12 @@ std::string StateMachine::Serialize() const {
   j["locks"] = locks;
   json sessions = json::object();
   for (auto& [k, s] : sessions_) {
-    sessions[k] = {{"seq", s.seq}, {"last_ms", s.last_ms}, {"kind", static_cast<int>(s.result.kind)},
-                   {"http", s.result.http}, {"value", s.result.value}, {"error", s.result.error}};
+    sessions[k] = {{"seq", s.seq},
+                   {"last_ms", s.last_ms},
+                   {"kind", static_cast<int>(s.result.kind)},
+                   {"http", s.result.http},
+                   {"value", s.result.value},
+                   {"error", s.result.error}};
   }
   j["sessions"] = sessions;
   json addrs = json::object();

@@ -24,19 +24,24 @@ namespace splitbrain::node {
 struct OpResult {
   enum class Kind { kOk, kFail, kUnknown };
   Kind kind = Kind::kOk;
-  int http = 200;         // 200 ok, 409 precondition failed, 400 bad request, 504 unknown
-  nlohmann::json value;   // the ok value (null otherwise)
-  std::string error;      // why, when not ok
+  int http = 200;        // 200 ok, 409 precondition failed, 400 bad request, 504 unknown
+  nlohmann::json value;  // the ok value (null otherwise)
+  std::string error;     // why, when not ok
 
   static OpResult Ok(nlohmann::json v) { return {Kind::kOk, 200, std::move(v), {}}; }
-  static OpResult Precondition(std::string why) { return {Kind::kFail, 409, nullptr, std::move(why)}; }
-  static OpResult BadRequest(std::string why) { return {Kind::kFail, 400, nullptr, std::move(why)}; }
+  static OpResult Precondition(std::string why) {
+    return {Kind::kFail, 409, nullptr, std::move(why)};
+  }
+  static OpResult BadRequest(std::string why) {
+    return {Kind::kFail, 400, nullptr, std::move(why)};
+  }
   bool ok() const { return kind == Kind::kOk; }
   nlohmann::json ToJson() const;  // {"outcome","value","error"?}
 };
 
-// A member's addresses as recorded in the log ("_member" commands: {"op":"_member","id","peer","api"}), so every replica and every
-// restarted node knows where the members of the configuration listen.
+// A member's addresses as recorded in the log ("_member" commands:
+// {"op":"_member","id","peer","api"}), so every replica and every restarted node knows where the
+// members of the configuration listen.
 struct MemberAddress {
   std::string peer;    // host:port of its peer transport
   std::string client;  // host:port of its client API
@@ -76,8 +81,8 @@ class StateMachine {
     OpResult result;      // answer to `seq`
   };
   struct Lock {
-    std::string owner;     // empty when free
-    int64_t token = 0;     // token of the current (or last) holder
+    std::string owner;  // empty when free
+    int64_t token = 0;  // token of the current (or last) holder
     int64_t expires_ms = 0;
   };
 

@@ -19,7 +19,8 @@ TEST(StateMachine, RegisterReadWriteCas) {
   EXPECT_TRUE(sm.Apply(json{{"op", "cas"}, {"key", "x"}, {"expected", 3}, {"value", 5}}).ok());
   EXPECT_EQ(sm.Query({{"op", "read"}, {"key", "x"}}).value, 5);
   // cas from "never written" expects null.
-  EXPECT_TRUE(sm.Apply(json{{"op", "cas"}, {"key", "y"}, {"expected", nullptr}, {"value", 1}}).ok());
+  EXPECT_TRUE(
+      sm.Apply(json{{"op", "cas"}, {"key", "y"}, {"expected", nullptr}, {"value", 1}}).ok());
 }
 
 TEST(StateMachine, KvAppendPutGet) {
@@ -56,7 +57,8 @@ TEST(StateMachine, BankIsAtomicAndNeverNegative) {
 TEST(StateMachine, LockTokensIncreaseAndTtlFollowsLogTime) {
   StateMachine sm;
   auto acquire = [&](const char* owner, int64_t t) {
-    return sm.Apply(json{{"op", "acquire"}, {"key", "l"}, {"owner", owner}, {"ttl_ms", 100}, {"t", t}});
+    return sm.Apply(
+        json{{"op", "acquire"}, {"key", "l"}, {"owner", owner}, {"ttl_ms", 100}, {"t", t}});
   };
   OpResult a = acquire("p1", 1000);
   ASSERT_TRUE(a.ok());
@@ -87,7 +89,8 @@ TEST(StateMachine, SessionsApplyRetriesOnce) {
   EXPECT_EQ(sm.Apply(add).kind, OpResult::Kind::kUnknown);  // older than the last: forgotten
   EXPECT_EQ(sm.Query({{"op", "counter-read"}, {"key", "c"}}).value, 2);
   // A failed precondition is remembered as well.
-  json cas = {{"op", "cas"}, {"key", "x"}, {"expected", 1}, {"value", 2}, {"client", "c2"}, {"seq", 1}};
+  json cas = {{"op", "cas"}, {"key", "x"},     {"expected", 1},
+              {"value", 2},  {"client", "c2"}, {"seq", 1}};
   EXPECT_EQ(sm.Apply(cas).http, 409);
   sm.Apply(json{{"op", "write"}, {"key", "x"}, {"value", 1}});
   EXPECT_EQ(sm.Apply(cas).http, 409);  // same answer as the first time, not re-evaluated
@@ -109,7 +112,11 @@ TEST(StateMachine, SerializeRestoreRoundTripIsExact) {
   EXPECT_EQ(copy.log_time_ms(), 5);
   EXPECT_EQ(copy.addresses().at("n4").client, "h:2");
   // The restored session still deduplicates.
-  EXPECT_EQ(copy.Apply(json{{"op", "counter-add"}, {"key", "c"}, {"value", 2}, {"client", "a"}, {"seq", 9}}).value, 2);
+  EXPECT_EQ(
+      copy.Apply(
+              json{{"op", "counter-add"}, {"key", "c"}, {"value", 2}, {"client", "a"}, {"seq", 9}})
+          .value,
+      2);
   EXPECT_FALSE(copy.Restore("{not json").ok());
 }
 

@@ -82,7 +82,8 @@ void Storage::ApplySnapshotMark(const raft::SnapshotMeta& meta) {
   if (meta.index <= snapshot_meta_.index) return;
   const uint64_t base = snapshot_meta_.index;
   // §7: keep the entries after the snapshot only when ours agree with it at its index.
-  bool keep = meta.index <= base + entries_.size() && entries_[meta.index - base - 1].term == meta.term;
+  bool keep =
+      meta.index <= base + entries_.size() && entries_[meta.index - base - 1].term == meta.term;
   if (keep) {
     entries_.erase(entries_.begin(), entries_.begin() + static_cast<ptrdiff_t>(meta.index - base));
   } else {
@@ -177,7 +178,8 @@ Status Storage::ReplaySegment(const std::string& name, bool last, uint64_t* good
 Status Storage::Recover() {
   SB_RETURN_IF_ERROR(env_->CreateDir(dir_));
   SB_RETURN_IF_ERROR(env_->CreateDir(dir_ + "/wal"));
-  if (env_->Exists(dir_ + "/snapshot.tmp")) SB_RETURN_IF_ERROR(env_->Remove(dir_ + "/snapshot.tmp"));
+  if (env_->Exists(dir_ + "/snapshot.tmp"))
+    SB_RETURN_IF_ERROR(env_->Remove(dir_ + "/snapshot.tmp"));
 
   // The snapshot file: one record whose payload is u32 meta length, meta, image.
   raft::Snapshot file_snapshot;
@@ -190,7 +192,8 @@ Status Storage::Recover() {
     if (buf.size() < kHeader + 5) return bad("too short");
     const uint32_t len = GetU32(buf.data());
     if ((Crc32c(buf.data(), 8) ^ 0x5b5b5b5bu) != GetU32(buf.data() + 8) ||
-        len != buf.size() - kHeader || Crc32c(buf.data() + kHeader, len) != GetU32(buf.data() + 4)) {
+        len != buf.size() - kHeader ||
+        Crc32c(buf.data() + kHeader, len) != GetU32(buf.data() + 4)) {
       return bad("bad checksum");
     }
     const uint32_t meta_len = GetU32(buf.data() + kHeader + 1);
@@ -277,7 +280,8 @@ Status Storage::Append(const std::vector<raft::Entry>& entries,
   // must be durable before anything that depends on them goes out.
   bool must_sync = !buf.empty();
   if (hard_state) {
-    must_sync = must_sync || hard_state->term != hard_state_.term || hard_state->vote != hard_state_.vote;
+    must_sync =
+        must_sync || hard_state->term != hard_state_.term || hard_state->vote != hard_state_.vote;
     PutRecord(&buf, kHardState, raft::EncodeHardState(*hard_state));
     hard_state_ = *hard_state;
   }

@@ -178,8 +178,7 @@ void RunWorkload(Env* env, uint64_t seed, Model* acked, Model* pending, int step
     if (r < 7 || next.log.empty()) {
       // Append 1-4 entries, sometimes overwriting an uncommitted suffix, with a new hard state.
       uint64_t from = next.log.size() + 1;
-      if (r == 1 && next.log.size() > next.hs.commit + 1 &&
-          from - 1 > next.snap_index + 1) {
+      if (r == 1 && next.log.size() > next.hs.commit + 1 && from - 1 > next.snap_index + 1) {
         from = std::max(next.hs.commit, next.snap_index) + 1 +
                rng.Uniform(next.log.size() - std::max(next.hs.commit, next.snap_index));
       }
@@ -188,9 +187,9 @@ void RunWorkload(Env* env, uint64_t seed, Model* acked, Model* pending, int step
       std::vector<Entry> batch;
       const uint64_t n = 1 + rng.Uniform(4);
       for (uint64_t i = 0; i < n; ++i) {
-        batch.push_back(E(from + i, std::max<uint64_t>(term, 1),
-                          "s" + std::to_string(seed) + "-" + std::to_string(step) + "-" +
-                              std::to_string(i)));
+        batch.push_back(
+            E(from + i, std::max<uint64_t>(term, 1),
+              "s" + std::to_string(seed) + "-" + std::to_string(step) + "-" + std::to_string(i)));
         next.log.push_back(batch.back());
       }
       next.hs.term = std::max<uint64_t>(term, 1);
@@ -267,7 +266,8 @@ TEST(Storage, NoAcknowledgedWriteIsLostAtAnyCrashPoint) {
       RunWorkload(&env, seed, &acked, &pending, kSteps);
       Rng torn(seed * 1000 + k);
       env.Crash(&torn);
-      const std::string what = "seed " + std::to_string(seed) + " crash at call " + std::to_string(k);
+      const std::string what =
+          "seed " + std::to_string(seed) + " crash at call " + std::to_string(k);
       auto s = Storage::Open(&env, "/d");
       ASSERT_TRUE(s.ok()) << what << ": " << s.status();
       CheckRecovered((*s)->recovered(), acked, pending, what);

@@ -99,40 +99,42 @@ void Transport::ReadFrom(const std::shared_ptr<Inbound>& in) {
   // steps all messages that arrived together and persists them with one fsync.
   const size_t have = in->buf.size();
   in->buf.resize(have + 64 * 1024);
-  in->socket.async_read_some(asio::buffer(in->buf.data() + have, 64 * 1024),
-                             [this, in, have](boost::system::error_code ec, size_t n) {
-    if (closed_) return;
-    in->buf.resize(have + n);
-    if (ec) {
-      boost::system::error_code ignored;
-      in->socket.close(ignored);
-      inbound_.erase(in.get());
-      return;
-    }
-    size_t off = 0;
-    while (in->buf.size() - off >= 4) {
-      const auto* h = reinterpret_cast<const unsigned char*>(in->buf.data() + off);
-      const size_t len = size_t{h[0]} | size_t{h[1]} << 8 | size_t{h[2]} << 16 | size_t{h[3]} << 24;
-      if (len > options_.max_frame_bytes) {
-        SB_LOG(kWarn, "transport") << "frame of " << len << " bytes refused; closing";
-        boost::system::error_code ignored;
-        in->socket.close(ignored);
-        inbound_.erase(in.get());
-        return;
-      }
-      if (in->buf.size() - off - 4 < len) break;
-      raft::Message m;
-      if (raft::DecodeMessage(std::string_view(in->buf).substr(off + 4, len), &m)) {
-        on_message_(std::move(m));
-      } else {
-        SB_LOG(kWarn, "transport") << "undecodable frame of " << len << " bytes";
-      }
-      off += 4 + len;
-      if (closed_) return;
-    }
-    in->buf.erase(0, off);
-    ReadFrom(in);
-  });
+  in->socket.async_read_some(
+      asio::buffer(in->buf.data() + have, 64 * 1024),
+      [this, in, have](boost::system::error_code ec, size_t n) {
+        if (closed_) return;
+        in->buf.resize(have + n);
+        if (ec) {
+          boost::system::error_code ignored;
+          in->socket.close(ignored);
+          inbound_.erase(in.get());
+          return;
+        }
+        size_t off = 0;
+        while (in->buf.size() - off >= 4) {
+          const auto* h = reinterpret_cast<const unsigned char*>(in->buf.data() + off);
+          const size_t len =
+              size_t{h[0]} | size_t{h[1]} << 8 | size_t{h[2]} << 16 | size_t{h[3]} << 24;
+          if (len > options_.max_frame_bytes) {
+            SB_LOG(kWarn, "transport") << "frame of " << len << " bytes refused; closing";
+            boost::system::error_code ignored;
+            in->socket.close(ignored);
+            inbound_.erase(in.get());
+            return;
+          }
+          if (in->buf.size() - off - 4 < len) break;
+          raft::Message m;
+          if (raft::DecodeMessage(std::string_view(in->buf).substr(off + 4, len), &m)) {
+            on_message_(std::move(m));
+          } else {
+            SB_LOG(kWarn, "transport") << "undecodable frame of " << len << " bytes";
+          }
+          off += 4 + len;
+          if (closed_) return;
+        }
+        in->buf.erase(0, off);
+        ReadFrom(in);
+      });
 }
 
 void Transport::SetPeer(raft::NodeId id, const std::string& address) {
@@ -196,8 +198,8 @@ void Transport::Connect(const std::shared_ptr<Peer>& peer) {
   tcp::resolver resolver(ioc_);
   tcp::resolver::results_type endpoints;
   if (hp.ok()) {
-    endpoints = resolver.resolve(hp->first, std::to_string(hp->second),
-                                 tcp::resolver::numeric_service, ec);
+    endpoints =
+        resolver.resolve(hp->first, std::to_string(hp->second), tcp::resolver::numeric_service, ec);
   }
   if (!hp.ok() || ec) {
     SB_LOG(kWarn, "transport") << "cannot resolve peer address " << peer->address;
@@ -213,25 +215,27 @@ void Transport::Connect(const std::shared_ptr<Peer>& peer) {
   });
   asio::async_connect(peer->socket, endpoints,
                       [this, peer, gen](boost::system::error_code ec2, const tcp::endpoint&) {
-    if (closed_ || peer->removed || gen != peer->generation) return;
-    if (ec2) {
-      Fail(peer);
-      return;
-    }
-    peer->timer.cancel();
-    boost::system::error_code ignored;
-    peer->socket.set_option(tcp::no_delay(true), ignored);
-    SetUserTimeout(peer->socket, options_.user_timeout_ms);
-    peer->state = Peer::State::kConnected;
-    peer->backoff_ms = 0;
-    // We never expect bytes back; a completed read means the connection is gone.
-    peer->socket.async_read_some(asio::buffer(&peer->probe, 1),
-                                 [this, peer, gen](boost::system::error_code, size_t) {
-      if (closed_ || peer->removed || gen != peer->generation) return;
-      Fail(peer);
-    });
-    Flush(peer);
-  });
+                        if (closed_ || peer->removed || gen != peer->generation) return;
+                        if (ec2) {
+                          Fail(peer);
+                          return;
+                        }
+                        peer->timer.cancel();
+                        boost::system::error_code ignored;
+                        peer->socket.set_option(tcp::no_delay(true), ignored);
+                        SetUserTimeout(peer->socket, options_.user_timeout_ms);
+                        peer->state = Peer::State::kConnected;
+                        peer->backoff_ms = 0;
+                        // We never expect bytes back; a completed read means the connection is
+                        // gone.
+                        peer->socket.async_read_some(
+                            asio::buffer(&peer->probe, 1),
+                            [this, peer, gen](boost::system::error_code, size_t) {
+                              if (closed_ || peer->removed || gen != peer->generation) return;
+                              Fail(peer);
+                            });
+                        Flush(peer);
+                      });
 }
 
 void Transport::Flush(const std::shared_ptr<Peer>& peer) {
@@ -245,8 +249,7 @@ void Transport::Flush(const std::shared_ptr<Peer>& peer) {
   for (const std::string& f : peer->writing) buffers.push_back(asio::buffer(f));
   peer->write_in_flight = true;
   const uint64_t gen = peer->generation;
-  asio::async_write(peer->socket, buffers,
-                    [this, peer, gen](boost::system::error_code ec, size_t) {
+  asio::async_write(peer->socket, buffers, [this, peer, gen](boost::system::error_code ec, size_t) {
     peer->write_in_flight = false;
     peer->writing.clear();
     if (closed_ || peer->removed || gen != peer->generation) return;
@@ -266,7 +269,8 @@ void Transport::Fail(const std::shared_ptr<Peer>& peer) {
   peer->queue.clear();
   peer->queued_bytes = 0;
   peer->state = Peer::State::kBackoff;
-  peer->backoff_ms = std::clamp(peer->backoff_ms * 2, options_.backoff_min_ms, options_.backoff_max_ms);
+  peer->backoff_ms =
+      std::clamp(peer->backoff_ms * 2, options_.backoff_min_ms, options_.backoff_max_ms);
   peer->timer.expires_after(std::chrono::milliseconds(peer->backoff_ms));
   const uint64_t gen = peer->generation;
   peer->timer.async_wait([this, peer, gen](boost::system::error_code ec) {

@@ -26,8 +26,8 @@
 namespace splitbrain::node {
 
 struct TransportOptions {
-  size_t max_queue_bytes = 64 << 20;  // per peer; beyond it new messages are dropped
-  size_t max_frame_bytes = 256 << 20; // larger incoming frames close the connection
+  size_t max_queue_bytes = 64 << 20;   // per peer; beyond it new messages are dropped
+  size_t max_frame_bytes = 256 << 20;  // larger incoming frames close the connection
   int backoff_min_ms = 20;
   int backoff_max_ms = 1000;
   int connect_timeout_ms = 1000;  // a connect not done by then is abandoned (and retried)

@@ -54,7 +54,8 @@ TEST(Transport, DeliversInOrderOverItsOwnConnectionOnly) {
   }
   // B cannot answer over the connection A opened: without its own route to A it drops.
   b.Send(Msg(2, 1, 0));
-  RunUntil(ioc, [] { return false; }, 200ms);
+  RunUntil(
+      ioc, [] { return false; }, 200ms);
   EXPECT_TRUE(at_a.empty());
   EXPECT_EQ(b.dropped(), 1u);
   // With its own route it reaches A.

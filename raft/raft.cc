@@ -151,6 +151,7 @@ Raft::Raft(Config config) : cfg_(std::move(config)), id_(cfg_.id) {
   DurableState restore = std::move(cfg_.restore);
   cfg_.restore = {};
   const HardState& hs = restore.hard_state;
+  restarted_ = hs.term > 0;
   term_ = hs.term;
   vote_ = hs.vote;
   if (!restore.snapshot.empty()) {
@@ -265,8 +266,6 @@ void Raft::Campaign() {
 
 void Raft::StartElection(bool pre_vote, bool transfer) {
   if (!Promotable()) return;
-  // Do not campaign while a committed membership change is not yet... applied: ours is applied
-  // at commit, so nothing to wait for here.
   MessageType type;
   uint64_t term;
   if (pre_vote) {
@@ -356,8 +355,13 @@ Err Raft::Step(const Message& m) {
       // §6 (dissertation 4.2.3): a node that heard from a leader within the minimum election
       // timeout ignores vote requests, so a server that cannot hear the leader cannot depose it.
       const bool force = m.context == kTransferContext;
+      // A restarted node may have acknowledged a leader's lease just before it crashed: it
+      // keeps quiet for one election timeout, as if it still heard that leader.
+      const bool restart_quiet =
+          restarted_ && tick_count_ < static_cast<uint64_t>(cfg_.election_ticks);
       const bool in_lease =
-          cfg_.check_quorum && leader_ != kNoNode && election_elapsed_ < cfg_.election_ticks;
+          cfg_.check_quorum &&
+          ((leader_ != kNoNode && election_elapsed_ < cfg_.election_ticks) || restart_quiet);
       if (!force && in_lease) return Err::kStaleMessage;
     }
     if (m.type == MessageType::kPreVote || (m.type == MessageType::kPreVoteResp && !m.reject)) {
@@ -699,9 +703,7 @@ bool Raft::AppendEntriesAsLeader(std::vector<Entry> entries) {
     if (e.type == EntryType::kConfig) pending_conf_index_ = e.index;
   }
   log_.Append(std::move(entries));
-  if (AdvanceCommitIndex()) {
-    // single voter: committed at once
-  }
+  AdvanceCommitIndex();  // a single voter commits at once
   need_broadcast_ = true;
   return true;
 }

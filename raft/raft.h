@@ -16,8 +16,24 @@
 // exposes an applied entry before it is durable; the simple sequential order is always safe.
 //
 // Restart: build a new Raft with Config::restore holding exactly what was persisted (snapshot,
-// entries after it, hard state). Committed entries after the snapshot are handed out again for
-// applying (the state machine restarts from the snapshot).
+// entries after it, hard state). The application restores its state machine from that snapshot
+// itself; the committed entries after it are handed out again for applying.
+//
+// First start: every initial member passes the same Config::initial_membership and writes the
+// same bootstrap entry 1 (term 1, kConfig, data = EncodeMembership(initial)), handed out in the
+// first Ready like any entry. A joining node passes an empty membership and learns it from the
+// log (or a snapshot). Apply a kConfig entry by trying DecodeMembership (the whole configuration:
+// replace) and then DecodeConfChange (one change); membership() always has the result.
+//
+// Typical loop (one thread):
+//   every tick_ms:          raft.Tick();
+//   on a peer message:      raft.Step(DecodeMessage(bytes));
+//   on a client write:      raft.Propose(cmd, &index)   (answer when `index` is applied with the
+//                                                        same term; kNotLeader -> redirect)
+//   on a client read:       raft.ReadIndex(id)          (answer when a ReadState{index, id}
+//                                                        appears and applied >= index)
+//   then:                   while (raft.HasReady()) { rd = raft.GetReady(); persist; send;
+//                                                     apply; raft.Advance(); }
 #pragma once
 
 #include <cstdint>
@@ -264,6 +280,7 @@ class Raft {
   int heartbeat_elapsed_ = 0;
   int randomized_timeout_ = 0;
   uint64_t tick_count_ = 0;
+  bool restarted_ = false;  // started from a persisted term (ignores votes for one timeout)
   uint64_t rand_state_ = 0;
 
   std::map<NodeId, bool> votes_;  // this election's answers

@@ -70,10 +70,11 @@ std::string PlanSummary(const std::string& yaml) {
 
 RunRow ReadRow(const fs::path& store, const fs::path& run) {
   RunRow row;
-  row.dir = fs::relative(run, store).generic_string();
+  std::error_code ec;
+  row.dir = fs::relative(run, store, ec).generic_string();
+  if (row.dir.empty()) row.dir = run.generic_string();
   row.href = UrlSegment(run.parent_path().filename().string()) + "/" +
              UrlSegment(run.filename().string()) + "/report.html";
-  std::error_code ec;
   row.has_report = fs::exists(run / "report.html", ec);
   json results = json::object();
   std::ifstream in(run / "results.json", std::ios::binary);

@@ -165,6 +165,9 @@ json BuildData(const RunData& run, int64_t max_drawn_ops) {
       {"endUs", Micros(std::max<int64_t>(run.end_ns, 1000))},
       {"startWallMs", run.start_wall_ns < 0 ? json(nullptr) : json(run.start_wall_ns / 1'000'000)},
       {"hasTimes", run.history_has_times}};
+  meta["okStride"] = stride;
+  meta["drawnOps"] = drawn;
+  meta["totalOps"] = run.ops.size();
   data["meta"] = std::move(meta);
   return data;
 }
@@ -207,6 +210,47 @@ void RenderCheckers(const json& results, std::ostringstream& out) {
     out << "</div>\n";
   }
   out << "</div>\n";
+}
+
+std::string SecondsText(int64_t ns) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f s", static_cast<double>(ns) / 1e9);
+  return buffer;
+}
+
+// The fault log as a table: the data behind the shaded windows, and what could not be injected.
+void RenderFaultTable(const RunData& run, std::ostringstream& out) {
+  int unsupported = 0;
+  for (const Fault& fault : run.faults) unsupported += fault.unsupported;
+  if (unsupported > 0) {
+    out << "<p class=\"unsupported\"><b>" << unsupported
+        << " fault(s) could not be injected on this machine</b> (recorded, not faked): ";
+    bool first = true;
+    for (const Fault& fault : run.faults) {
+      if (!fault.unsupported) continue;
+      out << (first ? "" : "; ") << HtmlEscape(fault.fault) << " " << HtmlEscape(fault.detail);
+      first = false;
+    }
+    out << "</p>\n";
+  }
+  if (run.faults.empty()) return;
+  out << "<details><summary>fault log (" << run.faults.size()
+      << " faults, nemesis.jsonl)</summary><table id=\"fault-table\"><tr><th>id</th><th>fault</th>"
+         "<th>targets</th><th>start</th><th>end</th><th>links cut</th><th>detail</th></tr>\n";
+  for (const Fault& fault : run.faults) {
+    std::string targets, links;
+    for (const auto& t : fault.targets) targets += (targets.empty() ? "" : ", ") + t;
+    for (const auto& [from, to] : fault.links) {
+      links += (links.empty() ? "" : " ") + from + "\xE2\x86\x92" + to;
+    }
+    out << "<tr" << (fault.unsupported ? " class=\"unsupported\"" : "") << "><td>" << fault.id
+        << "</td><td>" << HtmlEscape(fault.fault) << (fault.unsupported ? " (unsupported)" : "")
+        << "</td><td>" << HtmlEscape(targets) << "</td><td>" << SecondsText(fault.start_ns)
+        << "</td><td>" << (fault.end_ns < 0 ? "never ended" : SecondsText(fault.end_ns))
+        << "</td><td>" << HtmlEscape(links) << "</td><td>" << HtmlEscape(fault.detail)
+        << "</td></tr>\n";
+  }
+  out << "</table></details>\n";
 }
 
 // The first place a reader should look: the counterexample, else the first invalid checker.
@@ -290,12 +334,14 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
   out << "<section id=\"timeline-section\"><h2>Operations per client</h2>\n"
       << "<div class=\"toolbar\"><button id=\"sb-zoom-in\">zoom in</button><button "
          "id=\"sb-zoom-out\">zoom out</button><button id=\"sb-reset\">whole run</button><span "
-         "id=\"sb-range\"></span><span>&middot; wheel zooms, drag pans, double-click resets; "
+         "id=\"sb-range\"></span><span>&middot; Ctrl/Shift+wheel zooms, drag pans, double-click "
+         "resets; "
          "hover for details &middot; bars: <span style=\"color:#2e9d4a\">ok</span> <span "
          "style=\"color:#d9363e\">fail</span> <span style=\"color:#f0a020\">info</span> <span "
          "style=\"color:#a66fc9\">never completed</span>; shaded: faults</span></div>\n"
-      << "<div id=\"timeline\"></div>\n<h3>Faults and links cut</h3><div id=\"faults\"></div>"
-         "</section>\n";
+      << "<div id=\"timeline\"></div>\n<h3>Faults and links cut</h3><div id=\"faults\"></div>\n";
+  RenderFaultTable(run, out);
+  out << "</section>\n";
   out << "<section id=\"plots\"><h2>Latency</h2><div id=\"latency\"></div>\n"
          "<h2>Throughput</h2><div id=\"rate\"></div></section>\n";
   out << "<section id=\"counterexample-section\"><h2>Linearizability counterexample</h2>"

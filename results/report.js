@@ -1,6 +1,6 @@
 // splitbrain report: draws a run from the JSON embedded in #sb-data. No libraries, no network.
 // Every time in the data is in microseconds since the run began. All plots share one time view:
-// wheel to zoom, drag to pan, double-click to reset.
+// Ctrl/Shift+wheel to zoom, drag to pan, double-click to reset.
 (function () {
   'use strict';
   var errorBox = document.getElementById('sb-errors');
@@ -148,6 +148,8 @@
     });
     c.addEventListener('mouseleave', hideTip);
     c.addEventListener('wheel', function (ev) {
+      // A plain wheel scrolls the page; with Ctrl, Shift or Alt it zooms the time axis.
+      if (!ev.ctrlKey && !ev.shiftKey && !ev.altKey) return;
       ev.preventDefault();
       var r = c.getBoundingClientRect();
       var at = self.t(Math.max(LEFT, ev.clientX - r.left));
@@ -780,7 +782,7 @@
         g.fillText(faultName(f), a + 2, 10, Math.max(20, b - a - 4));
       });
       procs.forEach(function (p, r) { g.fillStyle = '#333'; g.textAlign = 'right'; g.fillText('p' + p, 62, 14 + r * LH + 16); });
-      var boxes = [];
+      var boxes = [], failBox = null;
       chosen.forEach(function (m) {
         var r = procs.indexOf(O.p[m]), y = 14 + r * LH + 3, a = X(O.s[m]), b = X(opEnd(m));
         var col = m === failIdx ? '#d9363e' : prefixSet[m] ? '#2e9d4a' : involvedSet[m] ? '#5b8bd0' : '#bbbbbb';
@@ -792,8 +794,22 @@
         g.textAlign = 'left';
         var short = D.fs[O.f[m]] + ' ' + (O.v[m] !== 'null' ? O.v[m] : '') + (O.r[m] !== '' ? '\u2192' + O.r[m] : '');
         if (b - a > 24) g.fillText(short, a + 3, y + 14, b - a - 5);
+        if (m === failIdx) failBox = [a, b, y, short];
         boxes.push([a, y, b, y + LH - 6, m]);
       });
+      if (failBox) {
+        // Name the culprit even when its bar is too narrow for text.
+        var label = 'cannot be placed: ' + failBox[3];
+        g.font = 'bold 11px sans-serif';
+        g.textAlign = 'left';
+        var tw = g.measureText(label).width;
+        var lx = failBox[1] + 6 + tw < W - 20 ? failBox[1] + 6 : failBox[0] - 6 - tw;
+        g.fillStyle = 'rgba(255,255,255,0.9)';
+        g.fillRect(lx - 2, failBox[2] + 3, tw + 4, 14);
+        g.fillStyle = '#b3121a';
+        g.fillText(label, lx, failBox[2] + 14);
+        g.font = '11px sans-serif';
+      }
       g.fillStyle = '#555';
       g.textAlign = 'left';
       g.fillText('time runs left to right in real-time order (not to scale); hover a bar for times', 70, H - 22);
@@ -838,6 +854,7 @@
     highlight = m;
     var span = Math.max(20000, (opEnd(m) - O.s[m]) * 20);
     setView(O.s[m] - span / 2, O.s[m] + span / 2);
+    drawAll();  // now, not at the next frame: the reader is about to look
   }
 
   // ---- build the page ----

@@ -215,6 +215,22 @@ TEST_F(BrowserTest, EmptyRunFolderRendersWithoutErrors) {
   EXPECT_NE(run.dom.find("data-rendered=\"ok\""), std::string::npos);
 }
 
+TEST_F(BrowserTest, SampledRunSaysSoAndStillDrawsTheCounterexample) {
+  TempDir dir;
+  TestRunOptions options;
+  options.ops = 6000;
+  options.invalid = true;
+  ASSERT_TRUE(WriteTestRun(dir.path(), options).ok());
+  auto data = ReadRun(dir.path());
+  ASSERT_TRUE(data.ok());
+  std::ofstream(dir.path() / "report.html") << RenderReportHtml(*data, 1000);
+  BrowserRun run = RunChromium(dir.path() / "report.html", {"--dump-dom"});
+  EXPECT_TRUE(ConsoleMessages(run.log).empty()) << run.log;
+  EXPECT_NE(run.dom.find("data-rendered=\"ok\""), std::string::npos);
+  EXPECT_NE(run.dom.find("id=\"sb-sampled\""), std::string::npos);
+  EXPECT_NE(run.dom.find("<tr class=\"bad\">"), std::string::npos);
+}
+
 TEST_F(BrowserTest, HundredThousandOperationRunRendersWithoutErrors) {
   TempDir store;
   fs::path run_dir = store.path() / "big" / "1";

@@ -54,6 +54,9 @@ TEST(WriteReport, SmallInvalidRunShowsVerdictDataAndCounterexample) {
                          "id=\"counterexample\"", "id=\"raft\"", "id=\"logs\""}) {
     EXPECT_NE(html.find(id), std::string::npos) << id;
   }
+  EXPECT_NE(html.find("could not be injected on this machine"), std::string::npos);
+  EXPECT_NE(html.find("no libfaketime on this machine"), std::string::npos);
+  EXPECT_NE(html.find("<td>n1\xE2\x86\x92n2 n1\xE2\x86\x92n3</td>"), std::string::npos);
   EXPECT_FALSE(LoadsFromOutside(html));
   EXPECT_EQ(html.find("http://"), std::string::npos);
   EXPECT_EQ(html.find("https://"), std::string::npos);

@@ -35,8 +35,8 @@ struct Context {
 struct GenResult {
   enum Kind { kOp, kPending, kExhausted };
   Kind kind = kExhausted;
-  Op op;               // kOp
-  int64_t wake_ns = 0; // kPending: ask again at or after this time
+  Op op;                // kOp
+  int64_t wake_ns = 0;  // kPending: ask again at or after this time
   static GenResult Of(Op op) { return {kOp, std::move(op), 0}; }
   static GenResult Pending(int64_t wake) { return {kPending, {}, wake}; }
   static GenResult Exhausted() { return {kExhausted, {}, 0}; }

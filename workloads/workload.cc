@@ -179,7 +179,8 @@ class LockWorkload : public Workload {
   json ToCommand(const Op& op, const ProcessState& st) const override {
     const std::string owner = "p" + std::to_string(st.process);
     if (op.f == "acquire") {
-      return {{"op", "acquire"}, {"key", *op.key}, {"owner", owner}, {"ttl_ms", config_.lock_ttl_ms}};
+      return {
+          {"op", "acquire"}, {"key", *op.key}, {"owner", owner}, {"ttl_ms", config_.lock_ttl_ms}};
     }
     return {{"op", "release"}, {"key", *op.key}, {"owner", owner}, {"token", op.value}};
   }

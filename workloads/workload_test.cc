@@ -73,9 +73,7 @@ TEST(WorkloadTest, LockReleasesWhatItHolds) {
   EXPECT_TRUE(st.held_token.is_null());
 }
 
-TEST(WorkloadTest, UnknownWorkloadIsAnError) {
-  EXPECT_FALSE(MakeWorkload({.name = "queue"}).ok());
-}
+TEST(WorkloadTest, UnknownWorkloadIsAnError) { EXPECT_FALSE(MakeWorkload({.name = "queue"}).ok()); }
 
 }  // namespace
 }  // namespace splitbrain::workloads

@@ -78,11 +78,12 @@ int main(int argc, char** argv) {
     std::cerr << "no leader\n";
     return 1;
   }
-  std::printf("3-node cluster on 127.0.0.1, fsync on, data in %s, leader %s, %d s per level, "
-              "%d-byte values, %d keys\n",
-              dir.c_str(), cluster.Name(leader).c_str(), seconds, value_bytes, keys);
-  std::printf("%8s %10s %12s %9s %9s %9s %8s %8s %14s\n", "clients", "acked", "writes/s",
-              "p50 ms", "p99 ms", "max ms", "unknown", "fail", "leader fsyncs");
+  std::printf(
+      "3-node cluster on 127.0.0.1, fsync on, data in %s, leader %s, %d s per level, "
+      "%d-byte values, %d keys\n",
+      dir.c_str(), cluster.Name(leader).c_str(), seconds, value_bytes, keys);
+  std::printf("%8s %10s %12s %9s %9s %9s %8s %8s %14s\n", "clients", "acked", "writes/s", "p50 ms",
+              "p99 ms", "max ms", "unknown", "fail", "leader fsyncs");
   auto fsyncs = [&] {
     nlohmann::json s = cluster.NodeStatus(leader);
     return s.is_object() ? s["stats"]["fsyncs"].get<uint64_t>() : 0;
@@ -120,7 +121,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(seconds));
     stop = true;
     for (auto& t : threads) t.join();
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::vector<double> all;
     long unknowns = 0, fails = 0;
     for (int c = 0; c < clients; ++c) {

@@ -320,32 +320,29 @@ void Cluster::Nemesis() {
         blocked_.clear();
         std::vector<bool> side(total + 1);
         for (uint64_t i = 1; i <= total; ++i) side[i] = rng_.Chance(0.5);
-        const uint64_t shape = rng_.Uniform(5);
+        // clang-format off
+        // Shapes: two sides; one node isolated; one-way from side A to side B; a random grudge;
+        // one node deaf (hears nobody); one node mute (nobody hears it); a bridge (the sides
+        // cannot talk, the lone node talks to both).
+        const uint64_t shape = rng_.Uniform(7);
         NodeId lone = victim();
         for (NodeId a = 1; a <= total; ++a) {
           for (NodeId b = 1; b <= total; ++b) {
             if (a == b) continue;
             bool cut = false;
             switch (shape) {
-              case 0:
-                cut = side[a] != side[b];
-                break;  // two sides
-              case 1:
-                cut = a == lone || b == lone;
-                break;  // isolate one
-              case 2:
-                cut = side[a] && !side[b];
-                break;  // one-way A -> B
-              case 3:
-                cut = rng_.Chance(0.3);
-                break;  // random grudge
-              case 4:
-                cut = (a == lone) != (b == lone) && a != lone;
-                break;  // lone deaf... mute
+              case 0: cut = side[a] != side[b]; break;
+              case 1: cut = a == lone || b == lone; break;
+              case 2: cut = side[a] && !side[b]; break;
+              case 3: cut = rng_.Chance(0.3); break;
+              case 4: cut = b == lone; break;
+              case 5: cut = a == lone; break;
+              case 6: cut = a != lone && b != lone && side[a] != side[b]; break;
             }
             if (cut) blocked_.insert({a, b});
           }
         }
+        // clang-format on
         heal_at_ = now_ + 50 + rng_.Uniform(600);
       }
       break;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -29,10 +30,14 @@ std::string Replay(uint64_t seed) {
          " raft_sim_test --gtest_filter=" + info->test_suite_name() + "." + info->name();
 }
 
+// Liveness bound: once faults stop, a proposal must be committed and applied by every voter
+// within 200 ticks (20 election timeouts). The worst seen over 8000 seeds of each suite is 62.
+constexpr int kLivenessUnits = 2000;
+
 // One seed: faults for `fault_units`, then none, and progress must follow within
 // `liveness_units`. Returns "" or what went wrong, with the cluster's state and the replay line.
 std::string RunSeed(const Options& opt, int fault_units, int liveness_units,
-                    Cluster** keep = nullptr) {
+                    Cluster** keep = nullptr, int* recovery = nullptr) {
   auto* c = new Cluster(opt);
   std::string why;
   if (!c->Run(fault_units)) {
@@ -40,6 +45,7 @@ std::string RunSeed(const Options& opt, int fault_units, int liveness_units,
   } else {
     c->StopFaults();
     const int took = c->AwaitProgress(liveness_units);
+    if (recovery) *recovery = took;
     if (!c->ok()) {
       why = "safety: " + c->violation();
     } else if (took < 0) {
@@ -58,6 +64,7 @@ std::string RunSeed(const Options& opt, int fault_units, int liveness_units,
 
 struct Totals {
   uint64_t commits = 0, elections = 0, reads = 0, conf_changes = 0, snapshots = 0;
+  int worst_recovery = 0;  // units from the end of faults to a committed, applied proposal
 };
 
 // Runs seeds of `make(seed)`; every one must pass. Returns what they exercised.
@@ -67,7 +74,9 @@ Totals RunSeeds(uint64_t count, const std::function<Options(uint64_t)>& make, in
   auto [first, n] = Seeds(count);
   for (uint64_t s = first; s < first + n; ++s) {
     Cluster* c = nullptr;
-    std::string why = RunSeed(make(s), fault_units, liveness_units, &c);
+    int recovery = 0;
+    std::string why = RunSeed(make(s), fault_units, liveness_units, &c, &recovery);
+    t.worst_recovery = std::max(t.worst_recovery, recovery);
     t.commits += c->commits();
     t.elections += c->elections();
     t.reads += c->reads_served();
@@ -79,6 +88,14 @@ Totals RunSeeds(uint64_t count, const std::function<Options(uint64_t)>& make, in
       return t;
     }
   }
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::printf(
+      "%s: %llu seeds, %llu commits, %llu elections, %llu reads, %llu membership changes, "
+      "%llu snapshots installed; worst recovery after faults %d units (%d ticks)\n",
+      info->name(), static_cast<unsigned long long>(n), static_cast<unsigned long long>(t.commits),
+      static_cast<unsigned long long>(t.elections), static_cast<unsigned long long>(t.reads),
+      static_cast<unsigned long long>(t.conf_changes), static_cast<unsigned long long>(t.snapshots),
+      t.worst_recovery, t.worst_recovery / 10);
   return t;
 }
 
@@ -93,7 +110,7 @@ TEST(Sim, ThreeNodesCrashesPartitionsSnapshots) {
         o.seed = s;
         return o;
       },
-      3000, 3000);
+      3000, kLivenessUnits);
   // The runs must have exercised what they claim to (unless replaying one seed).
   if (!std::getenv("RAFT_SIM_SEED")) {
     EXPECT_GT(t.commits, 3000u * 20);
@@ -118,7 +135,7 @@ TEST(Sim, MembershipChangesTransfersPausesWithSpares) {
         o.fault_every = 100;
         return o;
       },
-      3000, 4000);
+      3000, kLivenessUnits);
   if (!std::getenv("RAFT_SIM_SEED")) {
     EXPECT_GT(t.conf_changes, 1500u);
     EXPECT_GT(t.snapshots, 150u);
@@ -140,7 +157,7 @@ TEST(Sim, FiveVotersLossyNetwork) {
         o.transfers = true;
         return o;
       },
-      3000, 4000);
+      3000, kLivenessUnits);
 }
 
 TEST(Sim, TinyBatchesAndWindowUnderLeaderChurn) {
@@ -175,7 +192,7 @@ TEST(Sim, LeaseReadsAreSafeWhenTicksAgree) {
         o.read_rate = 0.1;
         return o;
       },
-      3000, 3000);
+      3000, kLivenessUnits);
   if (!std::getenv("RAFT_SIM_SEED")) {
     EXPECT_GT(t.reads, 600u * 50);
   }
@@ -194,7 +211,7 @@ TEST(Sim, PlainRaftWithoutPreVoteOrCheckQuorumIsSafe) {
         o.pauses = true;
         return o;
       },
-      3000, 4000);
+      3000, kLivenessUnits);
 }
 
 TEST(Sim, LongRunsWithEverything) {
@@ -212,7 +229,7 @@ TEST(Sim, LongRunsWithEverything) {
         o.drop = 0.05;
         return o;
       },
-      60000, 4000);
+      60000, kLivenessUnits);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,7 +347,7 @@ uint64_t FirstFailingSeed(uint64_t limit, const std::function<Options(uint64_t)>
 
 TEST(SimBugs, StaleReadIsCaughtAtOnce) {
   // Reads answered from local state: a lagging follower serves an old value. Caught by the
-  // linearizable-read check within 3 seeds (in practice seed 1).
+  // linearizable-read check within 3 seeds (every one of the first 1000 seeds shows it).
   std::string why;
   uint64_t seed = FirstFailingSeed(
       3,
@@ -347,30 +364,69 @@ TEST(SimBugs, StaleReadIsCaughtAtOnce) {
   EXPECT_NE(why.find("Linearizable read"), std::string::npos) << why;
 }
 
-TEST(SimBugs, LeaseReadIsCaughtWithPauses) {
-  // A lease that outlives the election timeout, and a leader paused past it: it serves reads
-  // after another leader committed writes. About 1 seed in 10 shows it; budget 100 seeds.
+TEST(SimBugs, LeaseReadIsCaughtWithoutPauses) {
+  // A lease that outlives the election timeout: a leader cut off from the others keeps serving
+  // reads after a new leader has committed. Ticks agree everywhere (no pauses), where the
+  // correct lease never fails (LeaseReadsAreSafeWhenTicksAgree). About 1 seed in 30 shows it
+  // (31 of the first 1000; first at seed 22); budget 300 seeds.
+  std::string why;
+  uint64_t seed = FirstFailingSeed(
+      300,
+      [](uint64_t s) {
+        Options o;
+        o.seed = s;
+        o.bugs.lease_read = true;
+        o.read_rate = 0.2;
+        return o;
+      },
+      4000, false, &why);
+  ASSERT_NE(seed, 0u) << "lease_read went unnoticed in 300 seeds";
+  std::printf("lease_read caught at seed %llu: %s\n", static_cast<unsigned long long>(seed),
+              why.c_str());
+  EXPECT_NE(why.find("Linearizable read"), std::string::npos) << why;
+}
+
+TEST(SimBugs, LeaseReadsOfAnyLengthBreakWhenALeaderIsPaused) {
+  // Why lease reads are off by default: a paused process counts no ticks, so even the correct
+  // lease is trusted too long after a pause (etcd #20418's family). About 1 seed in 10 (107 of
+  // the first 1000; first at seed 7); budget 100 seeds. The same settings with ReadIndex never
+  // fail (MembershipChangesTransfersPausesWithSpares and ReadIndexIsSafeWithPauses).
   std::string why;
   uint64_t seed = FirstFailingSeed(
       100,
       [](uint64_t s) {
         Options o;
         o.seed = s;
-        o.bugs.lease_read = true;
+        o.lease_reads = true;
         o.pauses = true;
         return o;
       },
       4000, false, &why);
-  ASSERT_NE(seed, 0u) << "lease_read went unnoticed in 100 seeds";
-  std::printf("lease_read caught at seed %llu: %s\n", static_cast<unsigned long long>(seed),
-              why.c_str());
-  EXPECT_NE(why.find("Linearizable read"), std::string::npos) << why;
+  ASSERT_NE(seed, 0u) << "a paused lease holder went unnoticed in 100 seeds";
+  std::printf("lease reads with pauses broke at seed %llu: %s\n",
+              static_cast<unsigned long long>(seed), why.c_str());
+}
+
+TEST(SimBugs, ReadIndexIsSafeWithPauses) {
+  // The control for the two tests above: the same pauses, reads through ReadIndex.
+  RunSeeds(
+      300,
+      [](uint64_t s) {
+        Options o;
+        o.seed = s;
+        o.pauses = true;
+        o.read_rate = 0.2;
+        return o;
+      },
+      4000, kLivenessUnits);
 }
 
 TEST(SimBugs, CommitOldTermIsCaughtUnderLeaderChurn) {
   // §5.4.2 / Figure 8: counting replicas of an earlier-term entry lets a later leader overwrite
   // a "committed" entry. Five voters, faults every ~20 units aimed at the leader, one entry per
-  // message: about 1 seed in 100 shows it; budget 1500 seeds.
+  // message: about 1 seed in 150 shows it (20 of the first 3000; first at seed 16;
+  // with Pre-Vote and CheckQuorum off, 19 of 3000, first at seed 21); budget 1500
+  // seeds. The same settings without the bug: TinyBatchesAndWindowUnderLeaderChurn.
   std::string why;
   uint64_t seed = FirstFailingSeed(
       1500,
@@ -395,15 +451,21 @@ TEST(SimBugs, CommitOldTermIsCaughtUnderLeaderChurn) {
 
 TEST(SimBugs, NoPrevoteLosesLivenessUnderOneWayPartitions) {
   // Without CheckQuorum a deaf leader keeps its followers quiet forever: nothing commits. Without
-  // Pre-Vote a follower that cannot hear the leader keeps bumping terms. Both on the first seed.
-  OneWayResult deaf = OneWay(1, true, DeafLeader);
-  EXPECT_FALSE(deaf.progress) << "no_prevote: a deaf leader should block progress";
-  OneWayResult cut = OneWay(1, true, CutFollowerFromLeader);
-  EXPECT_GT(cut.term_increase + cut.leader_changes + (cut.progress ? 0 : 1), 0u)
-      << "no_prevote: a cut-off follower should disturb the cluster";
-  std::printf("no_prevote: deaf leader progress=%d; cut follower: term +%llu, %llu elections\n",
-              deaf.progress, static_cast<unsigned long long>(cut.term_increase),
-              static_cast<unsigned long long>(cut.leader_changes));
+  // Pre-Vote a follower that cannot hear the leader keeps bumping terms. Over 20 seeds each,
+  // every seed must show it (the same scenarios pass with the bug off, OneWay* above).
+  int deaf_stuck = 0, cut_disturbed = 0;
+  for (uint64_t s = 1; s <= 20; ++s) {
+    OneWayResult deaf = OneWay(s, true, DeafLeader);
+    deaf_stuck += !deaf.progress;
+    OneWayResult cut = OneWay(s, true, CutFollowerFromLeader);
+    cut_disturbed += cut.term_increase > 0 || cut.leader_changes > 0 || !cut.progress;
+  }
+  EXPECT_EQ(deaf_stuck, 20) << "no_prevote: a deaf leader should block progress";
+  EXPECT_EQ(cut_disturbed, 20) << "no_prevote: a cut-off follower should disturb the cluster";
+  std::printf(
+      "no_prevote: deaf leader blocked progress in %d/20 seeds; cut-off follower "
+      "disturbed the leader in %d/20\n",
+      deaf_stuck, cut_disturbed);
 }
 
 }  // namespace
