@@ -62,33 +62,48 @@ nlohmann::json History::OpJson(size_t index) const {
 
 // ---- HistoryBuilder -------------------------------------------------------------------------
 
-HistoryBuilder::HistoryBuilder(std::string source) { h_.source = std::move(source); }
+HistoryBuilder::HistoryBuilder(std::string source) {
+  h_.source = std::move(source);
+  null_id_ = h_.Intern("null");
+}
 
 static std::string Where(const std::string& source, int64_t line) {
   return source + ":" + std::to_string(line) + ": ";
+}
+
+int64_t& HistoryBuilder::OpenSlot(int64_t process) {
+  constexpr int64_t kDense = int64_t{1} << 20;
+  if (process >= 0 && process < kDense) {
+    if (static_cast<size_t>(process) >= open_dense_.size()) {
+      open_dense_.resize(std::max<size_t>(static_cast<size_t>(process) + 1, open_dense_.size() * 2),
+                         -1);
+    }
+    return open_dense_[static_cast<size_t>(process)];
+  }
+  return open_sparse_.try_emplace(process, -1).first->second;
 }
 
 Status HistoryBuilder::Invoke(int64_t process, std::string_view f, const std::string* key,
                               std::string_view value_json, int64_t time, int64_t line) {
   if (line == 0) line = line_ + 1;
   line_ = line;
-  auto it = open_.find(process);
-  if (it != open_.end()) {
+  int64_t& slot = OpenSlot(process);
+  if (slot >= 0) {
     return Status::InvalidArgument(Where(h_.source, line) + "process " + std::to_string(process) +
                                    " invokes while its operation from line " +
-                                   std::to_string(h_.ops[it->second].invoke_line) + " is open");
+                                   std::to_string(h_.ops[slot].invoke_line) + " is open");
   }
   Operation op;
   op.process = process;
   op.f = h_.Intern(f);
   op.key = key ? h_.Intern(*key) : History::kNoKey;
-  op.value = h_.Intern(value_json.empty() ? std::string_view("null") : value_json);
-  op.output = h_.Intern("null");
+  op.value = value_json.empty() ? null_id_ : h_.Intern(value_json);
+  op.output = null_id_;
   op.invoke_event = h_.events++;
   op.invoke_line = line;
   op.invoke_time = time;
   op.node = History::kNoKey;
-  open_.emplace(process, h_.ops.size());
+  slot = static_cast<int64_t>(h_.ops.size());
   h_.ops.push_back(op);
   return Status::Ok();
 }
@@ -98,36 +113,40 @@ Status HistoryBuilder::Complete(int64_t process, OpResult result, std::string_vi
                                 std::string_view node) {
   if (line == 0) line = line_ + 1;
   line_ = line;
-  auto it = open_.find(process);
-  if (it == open_.end()) {
+  int64_t& slot = OpenSlot(process);
+  if (slot < 0) {
     return Status::InvalidArgument(Where(h_.source, line) + "process " + std::to_string(process) +
                                    " completes an operation it never invoked");
   }
-  Operation& op = h_.ops[it->second];
+  Operation& op = h_.ops[slot];
   if (h_.Str(op.f) != f) {
     return Status::InvalidArgument(Where(h_.source, line) + "completion f \"" + std::string(f) +
                                    "\" does not match the invocation's \"" + h_.Str(op.f) +
                                    "\" (line " + std::to_string(op.invoke_line) + ")");
   }
-  open_.erase(it);
+  slot = -1;
   op.result = result;
   op.complete_event = h_.events++;
   op.complete_line = line;
   op.complete_time = time;
-  if (result == OpResult::kOk) {
-    op.output = h_.Intern(value_json.empty() ? std::string_view("null") : value_json);
-  }
+  if (result == OpResult::kOk) op.output = value_json.empty() ? null_id_ : h_.Intern(value_json);
   if (!node.empty()) op.node = h_.Intern(node);
   return Status::Ok();
 }
 
 History HistoryBuilder::Finish() {
-  for (auto& [process, index] : open_) {
-    (void)process;
+  auto mark = [&](int64_t index) {
+    if (index < 0) return;
     h_.ops[index].open = true;
     h_.ops[index].result = OpResult::kInfo;
+  };
+  for (int64_t index : open_dense_) mark(index);
+  for (auto& [process, index] : open_sparse_) {
+    (void)process;
+    mark(index);
   }
-  open_.clear();
+  open_dense_.clear();
+  open_sparse_.clear();
   return std::move(h_);
 }
 

@@ -88,8 +88,14 @@ class HistoryBuilder {
   History& history() { return h_; }
 
  private:
+  // The open operation of a process: index into h_.ops, or -1. Small non-negative process ids
+  // (the usual case) use a vector, others a map.
+  int64_t& OpenSlot(int64_t process);
+
   History h_;
-  std::unordered_map<int64_t, size_t> open_;  // process → index of its open operation
+  std::vector<int64_t> open_dense_;
+  std::unordered_map<int64_t, int64_t> open_sparse_;
+  uint32_t null_id_ = 0;
   int64_t line_ = 0;
 };
 

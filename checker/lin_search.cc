@@ -28,18 +28,21 @@ inline uint64_t Mix(uint64_t h) {
 // A configuration is skipped when one with the same base and no larger counts was seen.
 class Memo {
  public:
-  explicit Memo(uint32_t count_words) : count_words_(count_words), buckets_(1024, 0) {}
+  explicit Memo(uint32_t count_words) : count_words_(count_words), slots_(1024) {}
 
   // True when the configuration is new (not dominated); it is then recorded.
   bool Insert(const uint64_t* base, uint32_t base_len, const uint64_t* counts,
               const uint16_t* counts16, uint32_t groups) {
     uint64_t h = 0x9E3779B97F4A7C15ull * (base_len + 1);
     for (uint32_t i = 0; i < base_len; ++i) h = Mix(h ^ base[i]) + i;
-    size_t mask = buckets_.size() - 1;
-    for (uint32_t n = buckets_[h & mask]; n != 0; n = nodes_[n - 1].next) {
-      const Node& node = nodes_[n - 1];
-      if (node.hash != h || node.base_len != base_len) continue;
-      const uint64_t* stored = arena_.data() + node.offset;
+    h |= 1;  // 0 marks an empty slot
+    size_t mask = slots_.size() - 1;
+    size_t i = (h >> 7) & mask;
+    for (; slots_[i].hash != 0; i = (i + 1) & mask) {
+      if (slots_[i].hash != h) continue;
+      const Entry& e = entries_[slots_[i].entry];
+      if (e.base_len != base_len) continue;
+      const uint64_t* stored = arena_.data() + e.offset;
       if (memcmp(stored, base, base_len * sizeof(uint64_t)) != 0) continue;
       if (groups == 0) return false;
       const uint16_t* sc = reinterpret_cast<const uint16_t*>(stored + base_len);
@@ -52,45 +55,43 @@ class Memo {
       }
       if (dominated) return false;
     }
-    Node node;
-    node.hash = h;
-    node.offset = arena_.size();
-    node.base_len = base_len;
+    slots_[i] = {h, static_cast<uint32_t>(entries_.size())};
+    entries_.push_back({arena_.size(), base_len});
     arena_.insert(arena_.end(), base, base + base_len);
     arena_.insert(arena_.end(), counts, counts + count_words_);
-    node.next = buckets_[h & mask];
-    nodes_.push_back(node);
-    buckets_[h & mask] = static_cast<uint32_t>(nodes_.size());
-    if (nodes_.size() > buckets_.size()) Grow();
+    if (entries_.size() * 2 > slots_.size()) Grow();
     return true;
   }
-  size_t size() const { return nodes_.size(); }
+  size_t size() const { return entries_.size(); }
   int64_t Bytes() const {
-    return static_cast<int64_t>(arena_.capacity() * 8 + nodes_.capacity() * sizeof(Node) +
-                                buckets_.capacity() * 4);
+    return static_cast<int64_t>(arena_.capacity() * 8 + entries_.capacity() * sizeof(Entry) +
+                                slots_.capacity() * sizeof(Slot));
   }
 
  private:
-  struct Node {
-    uint64_t hash;
-    uint64_t offset;
+  struct Slot {
+    uint64_t hash = 0;  // 0: empty
+    uint32_t entry = 0;
+  };
+  struct Entry {
+    uint64_t offset;  // into arena_: base words, then count words
     uint32_t base_len;
-    uint32_t next;  // 1-based index of the next node in the bucket; 0 = end
   };
   void Grow() {
-    std::vector<uint32_t> b(buckets_.size() * 2, 0);
-    size_t mask = b.size() - 1;
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      Node& node = nodes_[i];
-      node.next = b[node.hash & mask];
-      b[node.hash & mask] = static_cast<uint32_t>(i + 1);
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.hash == 0) continue;
+      size_t i = (s.hash >> 7) & mask;
+      while (slots_[i].hash != 0) i = (i + 1) & mask;
+      slots_[i] = s;
     }
-    buckets_.swap(b);
   }
   uint32_t count_words_;
   std::vector<uint64_t> arena_;
-  std::vector<Node> nodes_;
-  std::vector<uint32_t> buckets_;
+  std::vector<Entry> entries_;
+  std::vector<Slot> slots_;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -87,6 +88,8 @@ double Percentile(std::vector<int64_t>& v, double q) {
 }
 
 bool IsClockFault(const std::string& f) { return f == "clock-skew"; }
+
+constexpr int kCheckerBudgetS = 60;  // each checker's own budget; unknown when it runs out
 
 }  // namespace
 
@@ -415,20 +418,20 @@ void TestRun::FinalReads() {
 json TestRun::Check() {
   json checkers = json::object();
   const std::string history_path = run_dir_ + "/history.jsonl";
-  auto history = checker::ReadHistoryFile(history_path);
+  // Shared with checker threads that may outlive this call when they overrun their budget.
+  auto history = std::make_shared<Result<checker::History>>(checker::ReadHistoryFile(history_path));
   for (const auto& name : plan_.checkers) {
     const int64_t t0 = MonoNow();
     json r;
     if (name == "stats") {
       std::map<std::string, std::map<std::string, int64_t>> by_f;
-      if (history.ok()) {
-        for (const auto& op : history->ops) {
-          by_f[history->Str(op.f)][checker::OpResultName(op.result)]++;
+      if (history->ok()) {
+        for (const auto& op : (*history)->ops) {
+          by_f[(*history)->Str(op.f)][checker::OpResultName(op.result)]++;
         }
       }
+      // Jepsen's stats: counts per operation; reported, never judged.
       r = {{"valid", true}, {"by_f", by_f}};
-      // Jepsen's stats checker: some operation kind that never succeeded is suspicious, but a
-      // fault-heavy run may legitimately fail often; we report, never judge.
     } else if (name == "perf") {
       std::lock_guard<std::mutex> lock(lat_mu_);
       std::vector<int64_t> lat = latencies_ns_;
@@ -440,23 +443,43 @@ json TestRun::Check() {
              {"p95", Percentile(lat, 0.95)},
              {"p99", Percentile(lat, 0.99)},
              {"max", Percentile(lat, 1.0)}}}};
-    } else if (!history.ok()) {
-      r = {{"valid", "unknown"}, {"explanation", history.status().ToString()}};
+    } else if (!history->ok()) {
+      r = {{"valid", "unknown"}, {"explanation", history->status().ToString()}};
     } else {
       checker::CheckerInputs in;
-      in.history = &*history;
       in.run_dir = run_dir_;
       in.model = workload_->Model();
       in.bank_total = workload_->BankTotal();
-      in.budget.timeout_s = 60;
+      in.budget.timeout_s = kCheckerBudgetS;
       in.budget.threads = 2;
       in.availability.recovery_bound_ns = plan_.recovery_ns;
-      auto res = checker::RunChecker(name, in);
-      if (res.ok()) {
-        r = res->json;
-        if (!r.contains("valid")) r["valid"] = checker::ValidityJson(res->valid);
+      // Every wait has a deadline: a checker that ignores its budget is abandoned (its thread
+      // detached, its verdict unknown) rather than hanging the run.
+      auto done = std::make_shared<std::promise<json>>();
+      std::future<json> verdict = done->get_future();
+      std::thread([history, in, name, done]() mutable {
+        in.history = &**history;
+        json out;
+        try {
+          auto res = checker::RunChecker(name, in);
+          if (res.ok()) {
+            out = res->json;
+            if (!out.contains("valid")) out["valid"] = checker::ValidityJson(res->valid);
+          } else {
+            out = {{"valid", "unknown"}, {"explanation", res.status().ToString()}};
+          }
+        } catch (const std::exception& e) {
+          out = {{"valid", "unknown"}, {"explanation", std::string("checker threw: ") + e.what()}};
+        }
+        done->set_value(out);
+      }).detach();
+      if (verdict.wait_for(std::chrono::duration<double>(kCheckerBudgetS + 30)) ==
+          std::future_status::ready) {
+        r = verdict.get();
       } else {
-        r = {{"valid", "unknown"}, {"explanation", res.status().ToString()}};
+        r = {{"valid", "unknown"},
+             {"explanation", "the checker overran its " + std::to_string(kCheckerBudgetS) +
+                                 " s budget by 30 s and was abandoned"}};
       }
     }
     r["seconds"] = (MonoNow() - t0) / 1e9;

@@ -83,9 +83,19 @@ Status LocalCluster::Start(int i) {
   const std::string log = dir_ + "/" + Name(i) + ".log";
   posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  // The node starts with no blocked signals and default dispositions, whatever ours are.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid;
-  int rc = posix_spawn(&pid, binary_.c_str(), &fa, nullptr, argv.data(), environ);
+  int rc = posix_spawn(&pid, binary_.c_str(), &fa, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) return Status::IoError("spawning " + binary_ + ": " + std::strerror(rc));
   nodes_[i].pid = pid;
   // Wait until it answers (or dies).

@@ -149,6 +149,13 @@ int main(int argc, char** argv) {
   if (!ParseLogLevel(log_level, &level)) BadFlag("--log-level '" + log_level + "' is unknown");
   SetLogLevel(level);
   std::signal(SIGPIPE, SIG_IGN);
+  // A parent may have spawned us with SIGTERM/SIGINT blocked (ctest does): a shutdown request
+  // must still reach us.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &shutdown_signals, nullptr);
 
   boost::asio::io_context ioc(1);
   auto created = Node::Create(ioc, opt);

@@ -314,7 +314,26 @@ void Node::NoteRoleChange() {
          {"term", term},
          {"leader", leader == raft::kNoNode ? json(nullptr) : json(NodeName(leader))}});
   SB_LOG(kInfo, "node") << options_.id << " is " << RoleString(role) << " in term " << term;
-  if (was_leader && role != raft::Role::kLeader) FailPendingWrites("leadership lost");
+  if (was_leader && role != raft::Role::kLeader) {
+    FailPendingWrites("leadership lost");
+    // Reads waiting for confirmation will not get it from us any more; they changed nothing.
+    if (!options_.bugs.count("stale-read")) {
+      // (A confirmed read stays: its index was confirmed while we led, so serving it once
+      // applied is still linearizable.)
+      for (auto it = reads_.begin(); it != reads_.end();) {
+        if (it->second.confirmed) {
+          ++it;
+          continue;
+        }
+        for (auto& r : it->second.reads) {
+          r.respond(503, {{"outcome", "fail"},
+                          {"value", nullptr},
+                          {"error", "leadership lost before the read was confirmed"}});
+        }
+        it = reads_.erase(it);
+      }
+    }
+  }
 }
 
 void Node::FailPendingWrites(const std::string& why) {

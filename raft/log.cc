@@ -1,5 +1,6 @@
 #include "raft/log.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace splitbrain::raft {
@@ -33,6 +34,7 @@ std::vector<Entry> RaftLog::Slice(uint64_t lo, uint64_t hi, uint64_t max_count,
   std::vector<Entry> out;
   if (lo <= snap_index_) Fatal();
   if (hi > LastIndex() + 1) hi = LastIndex() + 1;
+  if (hi > lo) out.reserve(static_cast<size_t>(std::min(hi - lo, max_count)));
   uint64_t bytes = 0;
   for (uint64_t i = lo; i < hi && out.size() < max_count; ++i) {
     const Entry& e = entries_[i - snap_index_ - 1];

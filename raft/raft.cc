@@ -710,8 +710,8 @@ bool Raft::AppendEntriesAsLeader(std::vector<Entry> entries) {
 
 bool Raft::AdvanceCommitIndex() {
   if (role_ != Role::kLeader) return false;
-  std::vector<uint64_t> matches;
-  matches.reserve(membership_.voters.size());
+  std::vector<uint64_t>& matches = match_scratch_;  // reused: this runs on every ack
+  matches.clear();
   for (NodeId v : membership_.voters) {
     if (v == id_) {
       matches.push_back(log_.LastIndex());

@@ -11,6 +11,8 @@
 //   3. Apply rd.snapshot to the state machine (if set), then rd.committed_entries in order, and
 //      serve rd.read_states once the state machine has applied ReadState::index.
 //   4. Call Advance().
+// GetReady() marks everything in the Ready as handed out: if persisting fails, the process must
+// stop (and restart from what is durable), never carry on.
 // Sending a message before its Ready is durable can elect two leaders in a term or lose a
 // committed entry after a crash. Step 3 may run in parallel with 1-2 only if the application never
 // exposes an applied entry before it is durable; the simple sequential order is always safe.
@@ -23,7 +25,8 @@
 // same bootstrap entry 1 (term 1, kConfig, data = EncodeMembership(initial)), handed out in the
 // first Ready like any entry. A joining node passes an empty membership and learns it from the
 // log (or a snapshot). Apply a kConfig entry by trying DecodeMembership (the whole configuration:
-// replace) and then DecodeConfChange (one change); membership() always has the result.
+// replace) and then DecodeConfChange (one change). Raft::membership() is the configuration as
+// of the commit index (changes take effect when committed).
 //
 // Typical loop (one thread):
 //   every tick_ms:          raft.Tick();
@@ -269,12 +272,13 @@ class Raft {
   RaftLog log_;
   Membership membership_;
   uint64_t membership_index_ = 0;  // log index of the change that produced membership_
-  std::vector<std::pair<uint64_t, Membership>>
-      membership_history_;           // (index, config) since snapshot
-  uint64_t conf_scan_ = 0;           // config entries applied up to here
-  uint64_t pending_conf_index_ = 0;  // leader: index of the last change (or its noop)
-  bool need_broadcast_ = false;      // leader: entries to send, batched until GetReady
-  uint64_t applied_ = 0;             // last index handed out for applying
+  // (index, configuration) of every change since the snapshot, the snapshot's first.
+  std::vector<std::pair<uint64_t, Membership>> membership_history_;
+  uint64_t conf_scan_ = 0;               // config entries applied up to here
+  uint64_t pending_conf_index_ = 0;      // leader: index of the last change (or its noop)
+  bool need_broadcast_ = false;          // leader: entries to send, batched until GetReady
+  std::vector<uint64_t> match_scratch_;  // leader: AdvanceCommitIndex's buffer
+  uint64_t applied_ = 0;                 // last index handed out for applying
 
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;

@@ -47,4 +47,15 @@ inline nlohmann::json EmbeddedData(const std::string& html) {
   return nlohmann::json::parse(html.substr(a, b - a), nullptr, false);
 }
 
+// The text between `before` and the next `after`, searching from the first `before`; empty when
+// either is missing. (std::regex trips GCC 12's -Wmaybe-uninitialized under the sanitizers.)
+inline std::string Between(const std::string& text, const std::string& before,
+                           const std::string& after) {
+  size_t a = text.find(before);
+  if (a == std::string::npos) return "";
+  a += before.size();
+  size_t b = text.find(after, a);
+  return b == std::string::npos ? "" : text.substr(a, b - a);
+}
+
 }  // namespace splitbrain::results::testing

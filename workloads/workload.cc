@@ -1,5 +1,7 @@
 #include "workloads/workload.h"
 
+#include <atomic>
+
 namespace splitbrain::workloads {
 namespace {
 
@@ -79,23 +81,44 @@ class KvWorkload : public Workload {
 
 class SetWorkload : public Workload {
  public:
+  // Elements go to sets of kPerKey elements each ("s0", "s1", ...): reads return one small set,
+  // not everything added so far, so the history grows linearly with the run, not quadratically.
+  static constexpr int64_t kPerKey = 500;
   using Workload::Workload;
   GenPtr MakeGenerator(Rng rng) const override {
-    auto counter = std::make_shared<int64_t>(0);
-    const double reads = std::min(config_.read_fraction, 0.2);
+    auto counter = added_;
+    const double reads = std::min(config_.read_fraction, 0.1);
     return FromFn(
         [counter, reads](Rng& r, const Context&) {
-          if (r.Chance(reads)) return Op{"read", std::nullopt, nullptr};
-          return Op{"add", std::nullopt, json(++*counter)};
+          const int64_t n = counter->load();
+          if (n > 0 && r.Chance(reads)) {
+            // The set being filled now, or the one before it.
+            int64_t k =
+                std::max<int64_t>(0, (n - 1) / kPerKey - static_cast<int64_t>(r.Uniform(2)));
+            return Op{"read", "s" + std::to_string(k), nullptr};
+          }
+          const int64_t v = counter->fetch_add(1) + 1;
+          return Op{"add", "s" + std::to_string((v - 1) / kPerKey), json(v)};
         },
         rng);
   }
-  std::vector<Op> FinalReads() const override { return {{"read", std::nullopt, nullptr}}; }
+  std::vector<Op> FinalReads() const override {
+    std::vector<Op> out;
+    const int64_t n = added_->load();
+    for (int64_t k = 0; k <= std::max<int64_t>(0, n - 1) / kPerKey; ++k) {
+      out.push_back({"read", "s" + std::to_string(k), nullptr});
+    }
+    return out;
+  }
   json ToCommand(const Op& op, const ProcessState&) const override {
-    if (op.f == "read") return {{"op", "set-read"}, {"key", "set"}};
-    return {{"op", "set-add"}, {"key", "set"}, {"value", op.value}};
+    if (op.f == "read") return {{"op", "set-read"}, {"key", *op.key}};
+    return {{"op", "set-add"}, {"key", *op.key}, {"value", op.value}};
   }
   std::string Model() const override { return "set"; }
+
+ private:
+  // Elements handed out so far (shared with the generator; final reads cover every set).
+  std::shared_ptr<std::atomic<int64_t>> added_ = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 class CounterWorkload : public Workload {

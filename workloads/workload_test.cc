@@ -34,8 +34,10 @@ TEST(WorkloadTest, SetAddsAreUnique) {
       EXPECT_TRUE(seen.insert(op.value.get<int64_t>()).second);
     }
   }
-  EXPECT_EQ((*w)->ToCommand({"add", {}, 7}, {}),
-            nlohmann::json::parse(R"({"op":"set-add","key":"set","value":7})"));
+  EXPECT_EQ((*w)->ToCommand({"add", "s0", 7}, {}),
+            nlohmann::json::parse(R"({"op":"set-add","key":"s0","value":7})"));
+  // Every set that received an element gets a final read.
+  EXPECT_EQ((*w)->FinalReads().size(), static_cast<size_t>((seen.size() - 1) / 500 + 1));
 }
 
 TEST(WorkloadTest, BankConservesItsTotalAndNeverTransfersToSelf) {

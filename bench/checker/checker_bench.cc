@@ -94,8 +94,8 @@ void Case(const std::string& name, const std::function<void()>& fn) {
   wait4(pid, &status, 0, &ru);
   double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
                ru.ru_stime.tv_usec / 1e6;
-  printf("%-34s peak RSS %.1f MB, CPU %.3f s (user+sys, whole child: generation included)%s\n",
-         "", ru.ru_maxrss / 1024.0, cpu,
+  printf("%-34s peak RSS %.1f MB, CPU %.3f s (user+sys, whole child: generation included)%s\n", "",
+         ru.ru_maxrss / 1024.0, cpu,
          WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "" : "  (child failed)");
 }
 

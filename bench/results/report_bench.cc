@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 
@@ -79,11 +78,12 @@ int main(int argc, char** argv) {
     std::ifstream in(out);
     std::stringstream dom;
     dom << in.rdbuf();
-    std::smatch m;
     std::string text = dom.str();
-    if (rc == 0 && std::regex_search(text, m, std::regex(R"(drawn \d+ operations in (\d+) ms)"))) {
+    size_t at = text.find(" operations in ");
+    size_t end = at == std::string::npos ? at : text.find(" ms", at);
+    if (rc == 0 && end != std::string::npos) {
       std::printf("chromium: page drawn  %s ms after navigation began (headless)\n",
-                  m[1].str().c_str());
+                  text.substr(at + 15, end - at - 15).c_str());
     }
     std::printf("chromium: whole run   %.0f ms (start, load, draw, dump, exit)\n", Ms(t0, t1));
   }
