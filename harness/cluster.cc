@@ -119,6 +119,20 @@ Result<std::string> Cluster::WaitForLeader(milliseconds deadline) {
         return id;
       }
     }
+    // Nodes that cannot start (bad flags, storage refused) will never elect: say why now.
+    std::string dead_log;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      bool all_dead = !nodes_.empty();
+      for (auto& n : nodes_) all_dead &= !n.removed && !n.process->Running();
+      if (all_dead) dead_log = nodes_.front().dir + "/node.log";
+    }
+    if (!dead_log.empty()) {
+      std::ifstream in(dead_log);
+      std::string line, last;
+      while (std::getline(in, line)) last = line;
+      return Status::Unavailable("every node exited; " + dead_log + " ends: " + last);
+    }
     std::this_thread::sleep_for(milliseconds(50));
   }
   return Status::Timeout("no node became leader within " + std::to_string(deadline.count()) +

@@ -80,8 +80,8 @@ Status Transport::Listen(const std::string& address) {
 }
 
 void Transport::Accept() {
-  acceptor_->async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-    if (closed_) return;
+  acceptor_->async_accept([this, alive = alive_](boost::system::error_code ec, tcp::socket socket) {
+    if (!*alive) return;
     if (!ec) {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
@@ -101,8 +101,8 @@ void Transport::ReadFrom(const std::shared_ptr<Inbound>& in) {
   in->buf.resize(have + 64 * 1024);
   in->socket.async_read_some(
       asio::buffer(in->buf.data() + have, 64 * 1024),
-      [this, in, have](boost::system::error_code ec, size_t n) {
-        if (closed_) return;
+      [this, alive = alive_, in, have](boost::system::error_code ec, size_t n) {
+        if (!*alive) return;
         in->buf.resize(have + n);
         if (ec) {
           boost::system::error_code ignored;
@@ -130,7 +130,7 @@ void Transport::ReadFrom(const std::shared_ptr<Inbound>& in) {
             SB_LOG(kWarn, "transport") << "undecodable frame of " << len << " bytes";
           }
           off += 4 + len;
-          if (closed_) return;
+          if (!*alive) return;
         }
         in->buf.erase(0, off);
         ReadFrom(in);
@@ -209,33 +209,34 @@ void Transport::Connect(const std::shared_ptr<Peer>& peer) {
   peer->socket = tcp::socket(ioc_);
   // A SYN dropped by a partition would otherwise be retried by the kernel for minutes.
   peer->timer.expires_after(std::chrono::milliseconds(options_.connect_timeout_ms));
-  peer->timer.async_wait([this, peer, gen](boost::system::error_code ec2) {
-    if (ec2 || closed_ || peer->removed || gen != peer->generation) return;
+  peer->timer.async_wait([this, alive = alive_, peer, gen](boost::system::error_code ec2) {
+    if (ec2 || !*alive || peer->removed || gen != peer->generation) return;
     if (peer->state == Peer::State::kConnecting) Fail(peer);
   });
-  asio::async_connect(peer->socket, endpoints,
-                      [this, peer, gen](boost::system::error_code ec2, const tcp::endpoint&) {
-                        if (closed_ || peer->removed || gen != peer->generation) return;
-                        if (ec2) {
-                          Fail(peer);
-                          return;
-                        }
-                        peer->timer.cancel();
-                        boost::system::error_code ignored;
-                        peer->socket.set_option(tcp::no_delay(true), ignored);
-                        SetUserTimeout(peer->socket, options_.user_timeout_ms);
-                        peer->state = Peer::State::kConnected;
-                        peer->backoff_ms = 0;
-                        // We never expect bytes back; a completed read means the connection is
-                        // gone.
-                        peer->socket.async_read_some(
-                            asio::buffer(&peer->probe, 1),
-                            [this, peer, gen](boost::system::error_code, size_t) {
-                              if (closed_ || peer->removed || gen != peer->generation) return;
-                              Fail(peer);
-                            });
-                        Flush(peer);
-                      });
+  asio::async_connect(
+      peer->socket, endpoints,
+      [this, alive = alive_, peer, gen](boost::system::error_code ec2, const tcp::endpoint&) {
+        if (!*alive || peer->removed || gen != peer->generation) return;
+        if (ec2) {
+          Fail(peer);
+          return;
+        }
+        peer->timer.cancel();
+        boost::system::error_code ignored;
+        peer->socket.set_option(tcp::no_delay(true), ignored);
+        SetUserTimeout(peer->socket, options_.user_timeout_ms);
+        peer->state = Peer::State::kConnected;
+        peer->backoff_ms = 0;
+        // We never expect bytes back; a completed read means the connection is
+        // gone.
+        peer->socket.async_read_some(
+            asio::buffer(&peer->probe, 1),
+            [this, alive = alive_, peer, gen](boost::system::error_code, size_t) {
+              if (!*alive || peer->removed || gen != peer->generation) return;
+              Fail(peer);
+            });
+        Flush(peer);
+      });
 }
 
 void Transport::Flush(const std::shared_ptr<Peer>& peer) {
@@ -249,16 +250,17 @@ void Transport::Flush(const std::shared_ptr<Peer>& peer) {
   for (const std::string& f : peer->writing) buffers.push_back(asio::buffer(f));
   peer->write_in_flight = true;
   const uint64_t gen = peer->generation;
-  asio::async_write(peer->socket, buffers, [this, peer, gen](boost::system::error_code ec, size_t) {
-    peer->write_in_flight = false;
-    peer->writing.clear();
-    if (closed_ || peer->removed || gen != peer->generation) return;
-    if (ec) {
-      Fail(peer);
-      return;
-    }
-    Flush(peer);
-  });
+  asio::async_write(peer->socket, buffers,
+                    [this, alive = alive_, peer, gen](boost::system::error_code ec, size_t) {
+                      peer->write_in_flight = false;
+                      peer->writing.clear();
+                      if (!*alive || peer->removed || gen != peer->generation) return;
+                      if (ec) {
+                        Fail(peer);
+                        return;
+                      }
+                      Flush(peer);
+                    });
 }
 
 void Transport::Fail(const std::shared_ptr<Peer>& peer) {
@@ -273,8 +275,8 @@ void Transport::Fail(const std::shared_ptr<Peer>& peer) {
       std::clamp(peer->backoff_ms * 2, options_.backoff_min_ms, options_.backoff_max_ms);
   peer->timer.expires_after(std::chrono::milliseconds(peer->backoff_ms));
   const uint64_t gen = peer->generation;
-  peer->timer.async_wait([this, peer, gen](boost::system::error_code ec) {
-    if (ec || closed_ || peer->removed || gen != peer->generation) return;
+  peer->timer.async_wait([this, alive = alive_, peer, gen](boost::system::error_code ec) {
+    if (ec || !*alive || peer->removed || gen != peer->generation) return;
     peer->state = Peer::State::kIdle;  // the next Send reconnects
   });
 }
@@ -282,6 +284,7 @@ void Transport::Fail(const std::shared_ptr<Peer>& peer) {
 void Transport::Close() {
   if (closed_) return;
   closed_ = true;
+  *alive_ = false;
   boost::system::error_code ignored;
   if (acceptor_) acceptor_->close(ignored);
   for (auto& [id, peer] : peers_) {

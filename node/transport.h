@@ -70,6 +70,9 @@ class Transport {
   std::map<Inbound*, std::weak_ptr<Inbound>> inbound_;
   uint64_t dropped_ = 0;
   bool closed_ = false;
+  // False once closed; handlers still queued in the io_context check it before touching `this`
+  // (which may be gone by then).
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace splitbrain::node

@@ -93,6 +93,7 @@ struct Config {
   bool pre_vote = true;      // §9.6: do not bump terms unless a majority would vote for us
   bool check_quorum = true;  // §6.2: a leader that has not heard a quorum in election_ticks steps
                              // down; followers that heard a leader recently ignore vote requests
+                             // (as does a restarted node for its first election_ticks ticks)
   bool lease_reads = false;  // ReadIndex served from the leader lease (needs check_quorum; trusts
                              // that ticks advance at the same rate everywhere)
 
