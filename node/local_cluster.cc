@@ -119,16 +119,37 @@ Status LocalCluster::StartAll() {
   return Status::Ok();
 }
 
+int LocalCluster::UnexpectedExits() {
+  for (int i = 0; i < size(); ++i) {
+    int status;
+    if (nodes_[i].pid > 0 && waitpid(nodes_[i].pid, &status, WNOHANG) == nodes_[i].pid) {
+      nodes_[i].pid = -1;
+      ++unexpected_exits_;
+    }
+  }
+  return unexpected_exits_;
+}
+
 void LocalCluster::Kill(int i) {
   if (nodes_[i].pid <= 0) return;
-  ::kill(nodes_[i].pid, SIGKILL);
   int status;
+  if (waitpid(nodes_[i].pid, &status, WNOHANG) == nodes_[i].pid) {
+    nodes_[i].pid = -1;
+    ++unexpected_exits_;
+    return;
+  }
+  ::kill(nodes_[i].pid, SIGKILL);
   waitpid(nodes_[i].pid, &status, 0);
   nodes_[i].pid = -1;
 }
 
+void LocalCluster::Signal(int i, int sig) {
+  if (nodes_[i].pid > 0) ::kill(nodes_[i].pid, sig);
+}
+
 int LocalCluster::Terminate(int i) {
   if (nodes_[i].pid <= 0) return -1;
+  if (UnexpectedExits() > 0 && nodes_[i].pid <= 0) return -1;
   ::kill(nodes_[i].pid, SIGTERM);
   int status = 0;
   for (int tries = 0; tries < 500; ++tries) {

@@ -34,9 +34,13 @@ class LocalCluster {
 
   Status Start(int i);  // starts node i (again) with its data directory as it is
   Status StartAll();
-  void Kill(int i);      // SIGKILL and reap
-  int Terminate(int i);  // SIGTERM, wait, return the exit code (-1 if killed)
+  void Kill(int i);             // SIGKILL and reap
+  void Signal(int i, int sig);  // any signal (SIGSTOP/SIGCONT for pauses)
+  int Terminate(int i);         // SIGTERM, wait, return the exit code (-1 if killed)
   bool Running(int i) const { return nodes_[i].pid > 0; }
+  // Nodes that exited on their own (crash, sanitizer report) since they were started, noticed
+  // now or when they were killed or terminated; a test expects none.
+  int UnexpectedExits();
 
   // GET /status of node i (null on error).
   nlohmann::json NodeStatus(int i,
@@ -61,6 +65,7 @@ class LocalCluster {
   std::vector<std::string> extra_args_;
   std::vector<Proc> nodes_;
   int initial_ = 0;
+  int unexpected_exits_ = 0;
   int hint_ = 0;  // node last seen as leader
 };
 
