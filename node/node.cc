@@ -364,7 +364,13 @@ void Node::ApplyEntry(const raft::Entry& e) {
     }
   } else if (e.type == raft::EntryType::kConfig) {
     raft::ConfChange cc;
-    if (raft::DecodeConfChange(e.data, &cc)) {
+    raft::Membership whole;
+    if (raft::DecodeMembership(e.data, &whole)) {
+      // The bootstrap entry carries the whole initial configuration. A node started with
+      // --join learns it only here, so it must replace, not amend, what the node knows (else
+      // its snapshots would record a membership without the initial voters).
+      membership_ = whole;
+    } else if (raft::DecodeConfChange(e.data, &cc)) {
       switch (cc.type) {
         case raft::ConfChange::Type::kAddVoter:
           AddTo(&membership_, cc.node, true);
@@ -381,11 +387,11 @@ void Node::ApplyEntry(const raft::Entry& e) {
               membership_.learners.end());
           break;
       }
-      json names = json::array();
-      for (auto id : membership_.voters) names.push_back(NodeName(id));
-      for (auto id : membership_.learners) names.push_back(NodeName(id));
-      Event({{"event", "membership"}, {"members", names}, {"index", e.index}});
     }
+    json names = json::array();
+    for (auto id : membership_.voters) names.push_back(NodeName(id));
+    for (auto id : membership_.learners) names.push_back(NodeName(id));
+    Event({{"event", "membership"}, {"members", names}, {"index", e.index}});
   }
   auto it = pending_.find(e.index);
   if (it != pending_.end()) {
