@@ -82,9 +82,12 @@ Result<CheckResult> CheckLock(const History& history, const Budget& budget);
 // Reads node event logs (docs/CONTRACTS.md "Node event log"): at most one leader per term;
 // every node that applied index i applied the same (term, hash); commit index never decreases
 // within one process lifetime. `paths` maps node id → events.jsonl. Error: unreadable file.
-Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& event_log_paths);
+// With wall_origin_ns (CLOCK_REALTIME of the run's time 0) each violation carries "t_s" and the
+// result "first_violation_s": seconds into the run of the earliest violating event.
+Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& event_log_paths,
+                                        int64_t wall_origin_ns = 0);
 // Every nodes/<id>/events.jsonl under run_dir.
-Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir);
+Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir, int64_t wall_origin_ns = 0);
 
 // ---- availability -------------------------------------------------------------------------
 struct FaultEvent {   // one line of nemesis.jsonl
@@ -107,6 +110,24 @@ struct AvailabilityOptions {
 CheckResult CheckAvailability(const History& history, const std::vector<FaultEvent>& faults,
                               const AvailabilityOptions& options);
 
+// ---- term-churn --------------------------------------------------------------------------
+// How often the cluster starts a new term (each rise of the highest term in the nodes' role and
+// start events). Invalid when more than `max_terms` new terms begin within any `window_ns`: the
+// cluster keeps electing, as Raft without Pre-Vote and CheckQuorum does under one-way partitions.
+// Figures: "new_terms", "max_terms_in_window", "per_node" {id: {candidacies, leaderships,
+// max_term}}, and with a known origin "faults" [{id, fault, start_s, new_terms}] and
+// "first_anomaly_s" (when invalid). Unknown without role events.
+struct TermChurnOptions {
+  int64_t window_ns = 5'000'000'000;
+  int max_terms = 10;
+  int64_t wall_origin_ns = 0;  // CLOCK_REALTIME of the run's time 0; 0 = unknown
+};
+Result<CheckResult> CheckTermChurn(const std::vector<std::string>& event_log_paths,
+                                   const std::vector<FaultEvent>& faults,
+                                   const TermChurnOptions& options);
+// nodes/*/events.jsonl and nemesis.jsonl under run_dir.
+Result<CheckResult> CheckTermChurnDir(const std::string& run_dir, const TermChurnOptions& options);
+
 // ---- by name, for the harness -------------------------------------------------------------
 struct CheckerInputs {
   const History* history = nullptr;  // history.jsonl
@@ -115,8 +136,12 @@ struct CheckerInputs {
   int64_t bank_total = -1;
   Budget budget;
   AvailabilityOptions availability;
+  TermChurnOptions term_churn;
+  int64_t wall_origin_ns =
+      0;  // CLOCK_REALTIME of the history's time 0 (raft-invariants, term-churn)
 };
-// name: "linearizable", "set", "counter", "bank", "lock", "raft-invariants", "availability".
+// name: "linearizable", "set", "counter", "bank", "lock", "raft-invariants", "availability",
+// "term-churn".
 // Unknown name → error.
 Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& inputs);
 

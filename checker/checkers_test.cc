@@ -171,6 +171,12 @@ TEST_F(RaftInvariantsTest, DifferentEntriesAppliedAtOneIndex) {
         R"({"t":4,"node":"n2","event":"apply","index":1,"term":2,"hash":"00000000000000bb"})");
   EXPECT_EQ(Check(), Validity::kInvalid);
   EXPECT_EQ(last_["details"]["violations"][0]["kind"], "apply-mismatch");
+  EXPECT_FALSE(last_.contains("first_violation_s"));  // no origin given
+  // With the run's origin the violation says when it happened: the second apply, t = 4 ns.
+  auto r = CheckRaftInvariantsDir(dir_.string(), 1);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_DOUBLE_EQ(r->json["first_violation_s"].get<double>(), 3e-9);
+  EXPECT_DOUBLE_EQ(r->json["details"]["violations"][0]["t_s"].get<double>(), 3e-9);
 }
 
 TEST_F(RaftInvariantsTest, CommitIndexDecreases) {
@@ -180,6 +186,46 @@ TEST_F(RaftInvariantsTest, CommitIndexDecreases) {
 }
 
 TEST_F(RaftInvariantsTest, NoLogsIsUnknown) { EXPECT_EQ(Check(), Validity::kUnknown); }
+
+// A node's role event at `ms` milliseconds into the run.
+std::string Role(const std::string& node, const std::string& role, int64_t ms, int64_t term) {
+  return R"({"t":)" + std::to_string(1'000'000'000'000 + ms * 1'000'000) + R"(,"node":")" + node +
+         R"(","event":"role","role":")" + role + R"(","term":)" + std::to_string(term) + "}\n";
+}
+
+TEST_F(RaftInvariantsTest, TermChurnCountsNewTermsPerWindow) {
+  // Healthy: an election every 2 s (one new term each) never crowds a 5 s window.
+  std::string calm, storm;
+  for (int i = 1; i <= 10; ++i) calm += Role("n1", "leader", i * 2000, i);
+  // A storm: n3 bumps its term every 150 ms and deposes the leader each time.
+  for (int i = 1; i <= 40; ++i) {
+    storm += Role("n3", "candidate", 1000 + i * 150, i * 2);
+    storm += Role("n3", "follower", 1000 + i * 150 + 20, i * 2 + 1);
+  }
+  TermChurnOptions o;
+  o.wall_origin_ns = 1'000'000'000'000;
+  Write("n1", calm);
+  auto ok = CheckTermChurnDir(dir_.string(), o);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->valid, Validity::kValid) << ok->json.dump();
+  EXPECT_EQ(ok->json["new_terms"], 9);  // the first event's term is where we start
+  EXPECT_EQ(ok->json["per_node"]["n1"]["leaderships"], 10);
+  Write("n3", storm);
+  auto bad = CheckTermChurnDir(dir_.string(), o);
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_EQ(bad->valid, Validity::kInvalid) << bad->json.dump();
+  EXPECT_EQ(bad->json["per_node"]["n3"]["candidacies"], 40);
+  // Eleven new terms (2..12) are done by the 6th candidacy (+ its follower line): 1.9 s.
+  EXPECT_NEAR(bad->json["first_anomaly_s"].get<double>(), 1.92, 0.001);
+  // The same storm spread over 40 s is not a storm.
+  std::string slow;
+  for (int i = 1; i <= 40; ++i) slow += Role("n3", "candidate", i * 1000, i);
+  std::filesystem::remove_all(dir_);
+  Write("n3", slow);
+  EXPECT_EQ(CheckTermChurnDir(dir_.string(), o)->valid, Validity::kValid);
+  std::filesystem::remove_all(dir_);
+  EXPECT_EQ(CheckTermChurnDir(dir_.string(), o)->valid, Validity::kUnknown);
+}
 
 std::string Timed(int p, const std::string& type, int64_t t0, int64_t t1) {
   return "{\"process\":" + std::to_string(p) +

@@ -9,7 +9,8 @@
 
 namespace splitbrain::checker {
 
-Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths) {
+Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths,
+                                        int64_t wall_origin_ns) {
   std::map<int64_t, std::set<std::string>> leaders;  // term → nodes that led it
   struct Applied {
     int64_t term;
@@ -19,10 +20,16 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths) {
   nlohmann::json violations = nlohmann::json::array();
   size_t violation_count = 0;
   std::string first;
+  int64_t first_t = -1;  // wall ns of the earliest violating event (files are read one by one)
+  int64_t event_t = -1;  // the event being judged
   int64_t events = 0, max_term = 0, max_applied = 0, elections = 0;
   auto violate = [&](const std::string& kind, const std::string& text, nlohmann::json data) {
     ++violation_count;
     if (first.empty()) first = text;
+    if (event_t >= 0 && (first_t < 0 || event_t < first_t)) first_t = event_t;
+    if (wall_origin_ns > 0 && event_t >= 0) {
+      data["t_s"] = static_cast<double>(event_t - wall_origin_ns) / 1e9;
+    }
     if (violations.size() < 100) {
       data["kind"] = kind;
       data["text"] = text;
@@ -47,6 +54,7 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths) {
         return Status::InvalidArgument(where + ": not an event object");
       }
       ++events;
+      event_t = e.contains("t") && e["t"].is_number_integer() ? e["t"].get<int64_t>() : -1;
       std::string node = e.value("node", file_node);
       const std::string ev = e["event"];
       int64_t term = e.value("term", int64_t{0});
@@ -107,6 +115,9 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths) {
   j["terms_with_leader"] = leaders.size();
   j["max_applied_index"] = max_applied;
   j["violations"] = violation_count;
+  if (violation_count && wall_origin_ns > 0 && first_t >= 0) {
+    j["first_violation_s"] = static_cast<double>(first_t - wall_origin_ns) / 1e9;
+  }
   if (violation_count) {
     j["explanation"] = std::to_string(violation_count) + " invariant violation(s); first: " + first;
     j["details"] = {{"violations", violations}};
@@ -116,7 +127,7 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths) {
   return r;
 }
 
-Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir) {
+Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir, int64_t wall_origin_ns) {
   std::vector<std::string> paths;
   std::error_code ec;
   std::filesystem::path nodes = std::filesystem::path(run_dir) / "nodes";
@@ -127,7 +138,7 @@ Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir) {
     }
   }
   std::sort(paths.begin(), paths.end());
-  return CheckRaftInvariants(paths);
+  return CheckRaftInvariants(paths, wall_origin_ns);
 }
 
 }  // namespace splitbrain::checker

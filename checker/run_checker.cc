@@ -33,7 +33,12 @@ Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& in)
     SB_RETURN_IF_ERROR(need_history());
     return CheckLock(*in.history, in.budget);
   }
-  if (name == "raft-invariants") return CheckRaftInvariantsDir(in.run_dir);
+  if (name == "raft-invariants") return CheckRaftInvariantsDir(in.run_dir, in.wall_origin_ns);
+  if (name == "term-churn") {
+    TermChurnOptions o = in.term_churn;
+    if (o.wall_origin_ns == 0) o.wall_origin_ns = in.wall_origin_ns;
+    return CheckTermChurnDir(in.run_dir, o);
+  }
   if (name == "availability") {
     SB_RETURN_IF_ERROR(need_history());
     std::vector<FaultEvent> faults;
@@ -45,7 +50,7 @@ Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& in)
   }
   return Status::InvalidArgument("unknown checker \"" + name +
                                  "\" (linearizable, set, counter, bank, lock, raft-invariants, "
-                                 "availability)");
+                                 "availability, term-churn)");
 }
 
 }  // namespace splitbrain::checker

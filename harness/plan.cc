@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -129,9 +130,9 @@ class Reader {
   std::string file_;
 };
 
-const std::vector<std::string> kTestKeys = {"name", "system",   "nodes",    "time-limit",
-                                            "seed", "workload", "nemesis",  "checkers",
-                                            "node", "expect",   "recovery", "tests"};
+const std::vector<std::string> kTestKeys = {
+    "name",     "system", "nodes",  "time-limit", "seed",    "workload", "nemesis",
+    "checkers", "node",   "expect", "recovery",   "include", "tests"};
 const std::vector<std::string> kWorkloadKeys = {"name",    "keys",          "concurrency",
                                                 "rate",    "limit",         "accounts",
                                                 "balance", "read-fraction", "timeout"};
@@ -405,8 +406,8 @@ const std::vector<std::string>& WorkloadNames() {
 
 const std::vector<std::string>& CheckerNames() {
   static const std::vector<std::string> kNames = {
-      "linearizable", "raft-invariants", "availability", "perf", "set", "counter", "bank", "lock",
-      "stats"};
+      "linearizable", "raft-invariants", "availability", "perf", "set", "counter", "bank",
+      "lock",         "stats",           "term-churn"};
   return kNames;
 }
 
@@ -448,7 +449,91 @@ Result<int64_t> ParseDuration(const std::string& text) {
   return static_cast<int64_t>(std::llround(v * scale));
 }
 
+namespace {
+constexpr int kMaxIncludeDepth = 8;
+
+Result<std::vector<TestPlan>> ParsePlanAt(const std::string& text, const std::string& file,
+                                          int depth);
+Result<std::vector<TestPlan>> ParsePlanFileAt(const std::string& path, int depth) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument(path + ": cannot open the plan");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParsePlanAt(ss.str(), path, depth);
+}
+
+// `*` (any run of characters) and `?` (one character) in a file name.
+bool WildcardMatch(const std::string& pat, const std::string& name) {
+  size_t p = 0, n = 0, star = std::string::npos, back = 0;
+  while (n < name.size()) {
+    if (p < pat.size() && (pat[p] == '?' || pat[p] == name[n])) {
+      ++p;
+      ++n;
+    } else if (p < pat.size() && pat[p] == '*') {
+      star = p++;
+      back = n;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      n = ++back;
+    } else {
+      return false;
+    }
+  }
+  while (p < pat.size() && pat[p] == '*') ++p;
+  return p == pat.size();
+}
+
+// `include: [bugs/*.yaml, other.yaml]`: plan files relative to the including file's folder, a
+// wildcard in the file name only. Each included file keeps its own defaults; a pattern that
+// matches nothing is an error (a nightly that silently lost its bug plans would prove nothing).
+Result<std::vector<TestPlan>> ParseIncludes(const Reader& r, const YAML::Node& node,
+                                            const std::string& file, int depth) {
+  SB_ASSIGN_OR_RETURN(std::vector<std::string> patterns, r.Strings(node, "include"));
+  if (depth >= kMaxIncludeDepth) {
+    return r.Error(
+        node, "include",
+        "includes nested deeper than " + std::to_string(kMaxIncludeDepth) + " (a cycle?)");
+  }
+  namespace fs = std::filesystem;
+  const fs::path base = fs::path(file).parent_path();
+  std::vector<TestPlan> out;
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    const YAML::Node& at = node.IsSequence() ? node[i] : node;
+    const fs::path pattern = base / patterns[i];
+    const std::string leaf = pattern.filename().string();
+    std::vector<std::string> files;
+    if (leaf.find_first_of("*?") == std::string::npos) {
+      files.push_back(pattern.string());
+    } else {
+      std::error_code ec;
+      for (const auto& d : fs::directory_iterator(pattern.parent_path(), ec)) {
+        if (d.is_regular_file(ec) && WildcardMatch(leaf, d.path().filename().string())) {
+          files.push_back(d.path().string());
+        }
+      }
+      std::sort(files.begin(), files.end());
+      if (files.empty()) {
+        return r.Error(at, "include[" + std::to_string(i) + "]",
+                       "'" + patterns[i] + "' matches no plan file");
+      }
+    }
+    for (const std::string& f : files) {
+      auto tests = ParsePlanFileAt(f, depth + 1);
+      if (!tests.ok()) return tests.status();  // names the included file's line
+      for (auto& t : *tests) out.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+}  // namespace
+
 Result<std::vector<TestPlan>> ParsePlanText(const std::string& text, const std::string& file) {
+  return ParsePlanAt(text, file, 0);
+}
+
+namespace {
+Result<std::vector<TestPlan>> ParsePlanAt(const std::string& text, const std::string& file,
+                                          int depth) {
   Reader r(file);
   YAML::Node root;
   try {
@@ -456,7 +541,7 @@ Result<std::vector<TestPlan>> ParsePlanText(const std::string& text, const std::
   } catch (const YAML::Exception& e) {
     return r.Error(e.mark, "", "not valid YAML: " + e.msg);
   }
-  std::vector<TestPlan> out;
+  std::vector<TestPlan> out, included;
   try {
     if (!root.IsMap())
       return r.Error(root, "", "expected a mapping with at least `workload:` or `tests:`");
@@ -467,7 +552,12 @@ Result<std::vector<TestPlan>> ParsePlanText(const std::string& text, const std::
     stem = stem.substr(0, stem.find('.'));
     defaults.name = stem.empty() ? "test" : stem;
     SB_RETURN_IF_ERROR(ParseTestFields(r, root, &defaults));
-    if (!root["tests"]) {
+    if (root["include"]) {
+      SB_ASSIGN_OR_RETURN(included, ParseIncludes(r, root["include"], file, depth));
+    }
+    if (!root["tests"] && !root["workload"] && root["include"]) {
+      // Only includes: no test of its own.
+    } else if (!root["tests"]) {
       defaults.line = 1;
       SB_RETURN_IF_ERROR(Validate(r, root, defaults));
       out.push_back(defaults);
@@ -481,7 +571,7 @@ Result<std::vector<TestPlan>> ParsePlanText(const std::string& text, const std::
         const YAML::Node& tn = tests[i];
         const std::string field = "tests[" + std::to_string(i) + "]";
         std::vector<std::string> keys = kTestKeys;
-        keys.pop_back();  // no nested `tests`
+        keys.resize(keys.size() - 2);  // no nested `include` or `tests`
         SB_RETURN_IF_ERROR(r.OnlyKeys(tn, field, keys));
         TestPlan t = defaults;
         t.name = defaults.name + "-" + std::to_string(i + 1);
@@ -508,15 +598,23 @@ Result<std::vector<TestPlan>> ParsePlanText(const std::string& text, const std::
       if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
     }
   }
+  // Included tests (already finished by their own file) come after this file's own.
+  std::set<std::string> names;
+  for (const auto& t : out) names.insert(t.name);
+  for (auto& t : included) {
+    if (!names.insert(t.name).second) {
+      return r.Error(root["include"], "include",
+                     "test name '" + t.name + "' (from " + t.source_file +
+                         ") is already used; names must be unique");
+    }
+    out.push_back(std::move(t));
+  }
   return out;
 }
+}  // namespace
 
 Result<std::vector<TestPlan>> ParsePlanFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::InvalidArgument(path + ": cannot open the plan");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParsePlanText(ss.str(), path);
+  return ParsePlanFileAt(path, 0);
 }
 
 namespace {

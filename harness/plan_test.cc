@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
 namespace splitbrain::harness {
 namespace {
 
@@ -115,6 +119,103 @@ tests:
   EXPECT_EQ((*p)[1].workload.concurrency, 3);
   EXPECT_EQ((*p)[1].time_limit_ns, 20'000'000'000);
   EXPECT_EQ((*p)[1].checkers, DefaultCheckers("bank"));
+}
+
+class PlanIncludeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sb-plan-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "bugs");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& rel, const std::string& text) {
+    std::ofstream(dir_ / rel) << text;
+    return (dir_ / rel).string();
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(PlanIncludeTest, IncludesGlobsRelativeToTheFileInOrder) {
+  Write("bugs/b.yaml", "name: b\nworkload: kv\nexpect: invalid\n");
+  Write("bugs/a.yaml", "name: a\nnodes: 5\nworkload: set\n");
+  Write("bugs/notes.txt", "not a plan");
+  std::string main = Write("main.yaml",
+                           "nodes: 3\ninclude: [bugs/*.yaml]\ntests:\n  - {name: own, workload: "
+                           "register}\n");
+  auto p = ParsePlanFile(main);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->size(), 3u);
+  EXPECT_EQ((*p)[0].name, "own");
+  EXPECT_EQ((*p)[1].name, "a");
+  EXPECT_EQ((*p)[1].nodes, 5);  // an included file keeps its own defaults
+  EXPECT_EQ((*p)[2].name, "b");
+  EXPECT_EQ((*p)[2].nodes, 3);
+  EXPECT_EQ((*p)[2].expect, "invalid");
+  // A file of includes only, and a plain name.
+  auto only = ParsePlanFile(Write("only.yaml", "include: bugs/a.yaml\n"));
+  ASSERT_TRUE(only.ok()) << only.status();
+  ASSERT_EQ(only->size(), 1u);
+  EXPECT_EQ((*only)[0].name, "a");
+}
+
+TEST_F(PlanIncludeTest, MistakesAreReported) {
+  Write("bugs/a.yaml", "name: a\nworkload: set\n");
+  Write("bugs/bad.yaml", "name: bad\nworkload: {name: nosuch}\n");
+  auto none = ParsePlanFile(Write("none.yaml", "include: [nothing/*.yaml]\n"));
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("matches no plan"), std::string::npos) << none.status();
+  EXPECT_NE(none.status().message().find("none.yaml:1:"), std::string::npos) << none.status();
+  auto bad = ParsePlanFile(Write("bad.yaml", "include: [bugs/*.yaml]\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.yaml:2:"), std::string::npos) << bad.status();
+  std::filesystem::remove(dir_ / "bugs/bad.yaml");
+  auto dup = ParsePlanFile(Write("dup.yaml", "include: [bugs/*.yaml]\nname: a\nworkload: kv\n"));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("already used"), std::string::npos) << dup.status();
+  auto cycle = ParsePlanFile(Write("cycle.yaml", "include: [cycle.yaml]\n"));
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_NE(cycle.status().message().find("deeper"), std::string::npos) << cycle.status();
+  auto nested = ParsePlanText("tests:\n  - {workload: kv, include: [x.yaml]}\n", "n.yaml");
+  EXPECT_FALSE(nested.ok());
+}
+
+// Every shipped plan parses, the nightly one with its includes; each bug plan has a twin.
+TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
+  namespace fs = std::filesystem;
+  const fs::path plans = SPLITBRAIN_PLANS_DIR;
+  int bug_plans = 0;
+  for (const fs::path& dir : {plans, plans / "bugs"}) {
+    for (const auto& f : fs::directory_iterator(dir)) {
+      if (f.path().extension() != ".yaml") continue;
+      auto p = ParsePlanFile(f.path().string());
+      EXPECT_TRUE(p.ok()) << p.status();
+    }
+  }
+  for (const auto& f : fs::directory_iterator(plans / "bugs")) {
+    const std::string stem = f.path().stem().string();
+    if (f.path().extension() != ".yaml" || stem.ends_with("-correct")) continue;
+    ++bug_plans;
+    auto bug = ParsePlanFile(f.path().string());
+    auto twin = ParsePlanFile((plans / "bugs" / (stem + "-correct.yaml")).string());
+    ASSERT_TRUE(bug.ok() && twin.ok()) << stem << " has no readable -correct twin";
+    for (const auto& t : *bug) {
+      EXPECT_EQ(t.expect, "invalid") << stem;
+      EXPECT_LE(t.time_limit_ns, 60'000'000'000) << stem;
+    }
+    for (const auto& t : *twin) {
+      EXPECT_EQ(t.expect, "valid") << stem;
+      EXPECT_EQ(std::count(t.node.args.begin(), t.node.args.end(), "--bug"), 0) << stem;
+    }
+  }
+  EXPECT_GE(bug_plans, 5);
+  auto nightly = ParsePlanFile((plans / "nightly.yaml").string());
+  ASSERT_TRUE(nightly.ok()) << nightly.status();
+  int invalid = 0;
+  for (const auto& t : *nightly) invalid += t.expect == "invalid";
+  EXPECT_GE(invalid, 4) << "nightly.yaml must include the bug plans";
 }
 
 TEST(PlanTest, Durations) {

@@ -453,6 +453,9 @@ json TestRun::Check() {
       in.budget.timeout_s = kCheckerBudgetS;
       in.budget.threads = 2;
       in.availability.recovery_bound_ns = plan_.recovery_ns;
+      // The event logs' clock is CLOCK_REALTIME; the history's and the fault log's is ns since
+      // origin_ns_: the wall time of that origin lets term-churn line them up.
+      in.wall_origin_ns = SystemClock::Get().WallNanos() - (MonoNow() - origin_ns_);
       // Every wait has a deadline: a checker that ignores its budget is abandoned (its thread
       // detached, its verdict unknown) rather than hanging the run.
       auto done = std::make_shared<std::promise<json>>();

@@ -137,6 +137,112 @@ Env* PosixEnv() {
   return env;
 }
 
+// ---- VolatileCacheEnv ----
+
+class VolatileFile final : public WritableFile {
+ public:
+  VolatileFile(VolatileCacheEnv* env, std::shared_ptr<VolatileCacheEnv::Tail> tail,
+               std::unique_ptr<WritableFile> base)
+      : env_(env), tail_(std::move(tail)), base_(std::move(base)) {}
+  Status Append(std::string_view data) override {
+    std::lock_guard lock(env_->mu_);
+    tail_->bytes.append(data);
+    return Status::Ok();
+  }
+  Status Sync() override {
+    std::lock_guard lock(env_->mu_);
+    if (!tail_->bytes.empty()) {
+      // The handle's own descriptor follows the file through renames and removal.
+      SB_RETURN_IF_ERROR(base_->Append(tail_->bytes));
+      tail_->bytes.clear();
+    }
+    return base_->Sync();
+  }
+  // The tail stays cached: closing a file does not make its data durable.
+  Status Close() override { return base_->Close(); }
+
+ private:
+  VolatileCacheEnv* env_;
+  std::shared_ptr<VolatileCacheEnv::Tail> tail_;
+  std::unique_ptr<WritableFile> base_;
+};
+
+Status VolatileCacheEnv::WriteTailLocked(const std::string& path, Tail* tail) {
+  if (tail->bytes.empty()) return Status::Ok();
+  SB_ASSIGN_OR_RETURN(auto file, base_->OpenWritable(path, /*truncate=*/false));
+  SB_RETURN_IF_ERROR(file->Append(tail->bytes));
+  SB_RETURN_IF_ERROR(file->Close());
+  tail->bytes.clear();
+  return Status::Ok();
+}
+
+Status VolatileCacheEnv::Flush() {
+  std::lock_guard lock(mu_);
+  for (auto& [path, tail] : tails_) SB_RETURN_IF_ERROR(WriteTailLocked(path, tail.get()));
+  return Status::Ok();
+}
+
+uint64_t VolatileCacheEnv::unsynced_bytes() const {
+  std::lock_guard lock(mu_);
+  uint64_t n = 0;
+  for (const auto& [path, tail] : tails_) n += tail->bytes.size();
+  return n;
+}
+
+Result<std::unique_ptr<WritableFile>> VolatileCacheEnv::OpenWritable(const std::string& path,
+                                                                     bool truncate) {
+  std::lock_guard lock(mu_);
+  SB_ASSIGN_OR_RETURN(auto base, base_->OpenWritable(path, truncate));
+  std::shared_ptr<Tail>& tail = tails_[path];
+  if (!tail) tail = std::make_shared<Tail>();
+  if (truncate) tail->bytes.clear();
+  return std::unique_ptr<WritableFile>(new VolatileFile(this, tail, std::move(base)));
+}
+
+Result<std::string> VolatileCacheEnv::ReadFile(const std::string& path) {
+  std::lock_guard lock(mu_);
+  SB_ASSIGN_OR_RETURN(std::string data, base_->ReadFile(path));
+  if (auto it = tails_.find(path); it != tails_.end()) data.append(it->second->bytes);
+  return data;
+}
+
+bool VolatileCacheEnv::Exists(const std::string& path) { return base_->Exists(path); }
+
+Result<std::vector<std::string>> VolatileCacheEnv::ListDir(const std::string& dir) {
+  return base_->ListDir(dir);
+}
+
+Status VolatileCacheEnv::CreateDir(const std::string& dir) { return base_->CreateDir(dir); }
+
+Status VolatileCacheEnv::Rename(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mu_);
+  SB_RETURN_IF_ERROR(base_->Rename(from, to));
+  tails_.erase(to);
+  if (auto it = tails_.find(from); it != tails_.end()) {
+    tails_[to] = std::move(it->second);
+    tails_.erase(it);
+  }
+  return Status::Ok();
+}
+
+Status VolatileCacheEnv::Remove(const std::string& path) {
+  std::lock_guard lock(mu_);
+  SB_RETURN_IF_ERROR(base_->Remove(path));
+  tails_.erase(path);
+  return Status::Ok();
+}
+
+Status VolatileCacheEnv::Truncate(const std::string& path, uint64_t size) {
+  std::lock_guard lock(mu_);
+  // The base's Truncate fsyncs, so the tail (the bytes before `size` among them) goes first.
+  if (auto it = tails_.find(path); it != tails_.end()) {
+    SB_RETURN_IF_ERROR(WriteTailLocked(path, it->second.get()));
+  }
+  return base_->Truncate(path, size);
+}
+
+Status VolatileCacheEnv::SyncDir(const std::string& dir) { return base_->SyncDir(dir); }
+
 // ---- FaultyEnv ----
 
 class FaultyFile final : public WritableFile {

@@ -1,16 +1,21 @@
 // Env: the file operations storage needs, behind a small interface (after LevelDB's Env), with
-// two implementations:
-//   PosixEnv   real files, real fsync (fdatasync is not enough for a new file's size: fsync).
-//   FaultyEnv  in memory, for tests: models a crash as losing everything not made durable
-//              (file data not fsynced, directory entries not made durable by SyncDir), can
-//              keep a torn prefix of the unsynced tail, and can "crash" at the N-th mutating call.
-// PosixEnv is thread-safe; FaultyEnv is not (tests use it from one thread).
+// three implementations:
+//   PosixEnv          real files, real fsync (fdatasync is not enough for a new file's size).
+//   VolatileCacheEnv  real files behind a write cache in process memory: bytes reach the disk
+//                     only at Sync, so a SIGKILL loses exactly what was never fsynced, as a power
+//                     cut would (`splitbrain-node --crash-loses-unsynced`).
+//   FaultyEnv         in memory, for tests: models a crash as losing everything not made durable
+//                     (file data not fsynced, directory entries not made durable by SyncDir), can
+//                     keep a torn prefix of the unsynced tail, and can "crash" at the N-th
+//                     mutating call.
+// PosixEnv and VolatileCacheEnv are thread-safe; FaultyEnv is not (tests use it from one thread).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +52,50 @@ class Env {
 };
 
 Env* PosixEnv();  // process-wide, never destroyed
+
+// The lab's stand-in for a disk whose unsynced writes vanish at a crash (LazyFS, a power cut):
+// Append only grows an in-memory tail per path; Sync writes that tail to `base` and fsyncs it.
+// Reads see the tail, so the process itself notices nothing. SIGKILL takes the memory, and so
+// every byte not fsynced, with it; SIGKILL alone (PosixEnv) keeps the kernel's page cache and
+// loses nothing. Only file contents are cached: creating, truncating at open, renaming, removing
+// and Truncate go to `base` at once (Truncate writes the tail first, as it fsyncs). Closing a
+// file keeps its tail (closing does not make data durable); Flush writes every tail without
+// fsync, for a clean exit, where the operating system would have kept them. No torn writes: a
+// tail is lost whole.
+class VolatileCacheEnv final : public Env {
+ public:
+  explicit VolatileCacheEnv(Env* base = PosixEnv()) : base_(base) {}
+
+  // Writes every cached tail to its file (no fsync) and empties the cache.
+  Status Flush();
+  // Bytes written and not yet fsynced, over every file.
+  uint64_t unsynced_bytes() const;
+
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
+                                                     bool truncate) override;
+  Result<std::string> ReadFile(const std::string& path) override;
+  bool Exists(const std::string& path) override;
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override;
+  Status CreateDir(const std::string& dir) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Remove(const std::string& path) override;
+  Status Truncate(const std::string& path, uint64_t size) override;
+  Status SyncDir(const std::string& dir) override;
+
+ private:
+  friend class VolatileFile;
+  // The bytes appended to one file since its last Sync. Shared by the open handles of the file
+  // and the path that names it now (a removed file's handles keep theirs, as an unlinked inode).
+  struct Tail {
+    std::string bytes;
+  };
+  // Writes `tail` to the file at `path` (opened for appending) and drops it. Requires mu_.
+  Status WriteTailLocked(const std::string& path, Tail* tail);
+
+  Env* base_;
+  mutable std::mutex mu_;                               // guards tails_ and every Tail
+  std::map<std::string, std::shared_ptr<Tail>> tails_;  // by the path that names the file now
+};
 
 class FaultyEnv final : public Env {
  public:

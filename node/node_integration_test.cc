@@ -1,6 +1,7 @@
 // Three (or four) real splitbrain-node processes on 127.0.0.1 with their own ports and data
 // directories: election, writes and linearizable reads, kill -9 of the leader, restart with data
-// intact, a follower brought back by snapshot, membership changes, flags and a corrupt log.
+// intact, a follower brought back by snapshot, membership changes, --crash-loses-unsynced with
+// and without the no-fsync bug, flags and a corrupt log.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -299,6 +300,38 @@ TEST_F(Cluster, AckBeforeCommitBugAnswersOkWithoutAQuorum) {
   }
 }
 
+// --crash-loses-unsynced: each node keeps what it did not fsync in memory, so SIGKILL loses it as
+// a power cut would. Killing every node loses no acknowledged write of the correct node (it
+// fsyncs before answering) and the acknowledged write of --bug no-fsync. SIGTERM is no crash:
+// bug or not, a clean exit writes everything out.
+TEST_F(Cluster, CrashLosesUnsyncedMakesTheNoFsyncBugLoseAcknowledgedWrites) {
+  for (bool bug : {false, true}) {
+    const std::string what = bug ? "no-fsync" : "correct";
+    std::vector<std::string> args = {"--crash-loses-unsynced"};
+    if (bug) args.insert(args.end(), {"--bug", "no-fsync"});
+    Make(3, args);
+    ASSERT_GE(cluster_->WaitForLeader(10s), 0) << what;
+    for (int v = 1; v <= 20; ++v) {
+      ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", v}}).ok()) << what;
+    }
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(cluster_->Terminate(i), 0) << what;
+    ASSERT_TRUE(cluster_->StartAll().ok());
+    ASSERT_GE(cluster_->WaitForLeader(10s), 0) << what;
+    EXPECT_EQ(Do({{"op", "read"}, {"key", "x"}}).value, json(20)) << what << ": after SIGTERM";
+    ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 21}}).ok()) << what;
+    for (int i = 0; i < 3; ++i) cluster_->Kill(i);
+    ASSERT_TRUE(cluster_->StartAll().ok());
+    ASSERT_GE(cluster_->WaitForLeader(10s), 0) << what;
+    Reply r = Do({{"op", "read"}, {"key", "x"}});
+    ASSERT_TRUE(r.ok()) << what << ": " << r.error;
+    // With the bug only what the clean exit wrote out is left.
+    EXPECT_EQ(r.value, json(bug ? 20 : 21)) << what << ": after SIGKILL of every node";
+    EXPECT_EQ(cluster_->UnexpectedExits(), 0) << what;
+    cluster_.reset();
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+}
+
 // Concurrent clients add unique elements while nodes are killed with SIGKILL and restarted:
 // every acknowledged add is in the final set, nothing that was never sent is, and every node
 // applied the same entry at each index.
@@ -389,6 +422,9 @@ TEST(NodeFlags, BadFlagsExit2AndCorruptLogExits3) {
                  "--bug", "nonsense"}),
             2);
   EXPECT_EQ(run({"--frobnicate"}), 2);
+  EXPECT_EQ(run({"--id", "n1", "--data-dir", "/tmp/x", "--member", "n1=127.0.0.1:1/127.0.0.1:2",
+                 "--crash-loses-unsynced=yes"}),
+            2);
 
   // A log damaged in the middle: the node refuses to start (3) and says where.
   std::string dir = TempDir("corrupt");
