@@ -610,20 +610,7 @@ void Node::HandleAdd(const json& body, Respond respond) {
     raft::ConfChange cc;
     cc.type = voter ? raft::ConfChange::Type::kAddVoter : raft::ConfChange::Type::kAddLearner;
     cc.node = nid;
-    uint64_t index = 0;
-    raft::Err err = raft_->ProposeConfChange(cc, &index);
-    if (err != raft::Err::kOk) {
-      RespondResult(respond,
-                    {OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503, nullptr,
-                     std::string("membership change refused: ") + raft::ErrName(err)});
-      return;
-    }
-    Pending p;
-    p.term = raft_->term();
-    p.deadline_ms = NowMs() + options_.request_timeout_ms;
-    p.done = [this, respond](const OpResult& res) { RespondResult(respond, res); };
-    pending_[index] = std::move(p);
-    Kick();
+    ProposeConfChange(cc, respond);
   });
 }
 
@@ -642,6 +629,10 @@ void Node::HandleRemove(const json& body, Respond respond) {
   raft::ConfChange cc;
   cc.type = raft::ConfChange::Type::kRemove;
   cc.node = nid;
+  ProposeConfChange(cc, respond);
+}
+
+void Node::ProposeConfChange(const raft::ConfChange& cc, const Respond& respond) {
   uint64_t index = 0;
   raft::Err err = raft_->ProposeConfChange(cc, &index);
   if (err != raft::Err::kOk) {

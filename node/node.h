@@ -104,6 +104,8 @@ class Node {
   void HandleAdd(const nlohmann::json& body, Respond respond);
   void HandleRemove(const nlohmann::json& body, Respond respond);
   void HandleTransfer(const nlohmann::json& body, Respond respond);
+  // Proposes a membership change and answers `respond` once it commits (or fails).
+  void ProposeConfChange(const raft::ConfChange& cc, const Respond& respond);
   nlohmann::json StatusJson() const;
   // Proposes `cmd` (stamped with the log time) and calls `done` when it is applied, lost or
   // timed out. Returns false (and answers `respond`) when the proposal was refused.

@@ -239,6 +239,39 @@ TEST_F(Cluster, AddAndRemoveAMember) {
   EXPECT_EQ(admin.RemoveMember("bogus", 2s).http_status, 400);
 }
 
+// Regression: a node started with --join learned the initial voters only from the bootstrap
+// entry, which it ignored, so its own snapshot recorded a membership without them and a restart
+// from that snapshot left it believing in a one-member cluster.
+TEST_F(Cluster, JoinedMemberRestartedFromItsOwnSnapshotKnowsEveryMember) {
+  Make(3);
+  int leader = cluster_->WaitForLeader(10s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 1}}).ok());
+  int n4 = cluster_->AddJoiner();
+  ASSERT_TRUE(cluster_->Start(n4).ok());
+  Client admin(cluster_->ClientAddress(leader));
+  Reply added = admin.AddMember(cluster_->Name(n4), cluster_->PeerAddress(n4),
+                                cluster_->ClientAddress(n4), true, 5s);
+  ASSERT_EQ(added.outcome, Outcome::kOk) << added.error;
+  ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 2}}).ok());
+  ASSERT_TRUE(cluster_->WaitApplied(n4, Commit(leader), 10s));
+  Client own(cluster_->ClientAddress(n4));
+  ASSERT_EQ(own.Snapshot(5s).outcome, Outcome::kOk);
+  ASSERT_EQ(cluster_->Terminate(n4), 0);
+  ASSERT_TRUE(cluster_->Start(n4).ok());
+  json s4;
+  for (int i = 0; i < 50; ++i) {
+    s4 = cluster_->NodeStatus(n4);
+    if (s4.is_object() && s4["snapshot_index"].get<uint64_t>() > 0) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(s4.is_object());
+  EXPECT_GT(s4["snapshot_index"].get<uint64_t>(), 0u) << s4.dump();
+  EXPECT_EQ(s4["members"].size(), 4u) << s4.dump();
+  ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 3}}).ok());
+  EXPECT_TRUE(cluster_->WaitApplied(n4, Commit(leader), 10s));
+}
+
 TEST_F(Cluster, TransferLeadershipAndSnapshotOnDemand) {
   Make(3);
   int leader = cluster_->WaitForLeader(10s);

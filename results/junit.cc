@@ -1,5 +1,7 @@
 #include "results/junit.h"
 
+#include "results/html.h"
+
 #include <cstdio>
 #include <sstream>
 
@@ -39,32 +41,15 @@ std::string Seconds(const json& object, const char* field) {
 }  // namespace
 
 std::string XmlEscape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
+  // XML 1.0 allows no control characters but tab, newline and carriage return; the rest is
+  // escaped as for HTML (whose entities, &#39; included, are all valid XML).
+  std::string allowed;
+  allowed.reserve(text.size());
   for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 allows no control characters but tab, newline and carriage return.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
-        out += c;
-    }
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') continue;
+    allowed += c;
   }
-  return out;
+  return HtmlEscape(allowed);
 }
 
 std::string RenderJunit(const json& results, const std::string& fallback_name) {

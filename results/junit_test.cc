@@ -22,8 +22,10 @@ bool WellFormed(const std::string& xml, std::string* why) {
     if (xml[i] == '&') {
       size_t semi = xml.find(';', i);
       std::string entity = semi == std::string::npos ? "" : xml.substr(i, semi - i + 1);
+      bool numeric = entity.size() > 3 && entity.compare(0, 2, "&#") == 0 &&
+                     entity.find_first_not_of("0123456789", 2) == entity.size() - 1;
       if (entity != "&amp;" && entity != "&lt;" && entity != "&gt;" && entity != "&quot;" &&
-          entity != "&apos;") {
+          entity != "&apos;" && !numeric) {
         return fail("bad entity");
       }
       i = semi + 1;
