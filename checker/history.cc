@@ -154,6 +154,21 @@ History HistoryBuilder::Finish() {
 
 namespace {
 
+// The completion named by a history's "type" ("ok", "fail", "info"); false for anything else.
+// Shared by the JSONL and EDN readers so both accept exactly the same words.
+bool ParseCompletionType(const std::string& type, OpResult* out) {
+  if (type == "ok") {
+    *out = OpResult::kOk;
+  } else if (type == "fail") {
+    *out = OpResult::kFail;
+  } else if (type == "info") {
+    *out = OpResult::kInfo;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 struct JsonCursor {
   const char* p;
   const char* end;
@@ -564,13 +579,7 @@ Result<History> ParseJsonlHistory(std::string_view text, const std::string& sour
       SB_RETURN_IF_ERROR(b.Invoke(process, f, has_key ? &key : nullptr, value, time, line));
     } else {
       OpResult r;
-      if (type == "ok") {
-        r = OpResult::kOk;
-      } else if (type == "fail") {
-        r = OpResult::kFail;
-      } else if (type == "info") {
-        r = OpResult::kInfo;
-      } else {
+      if (!ParseCompletionType(type, &r)) {
         return err("unknown \"type\" \"" + type + "\" (invoke, ok, fail or info)");
       }
       SB_RETURN_IF_ERROR(b.Complete(process, r, f, value, time, line, node));
@@ -834,15 +843,7 @@ Result<History> ParseEdnHistory(std::string_view text, const std::string& source
       SB_RETURN_IF_ERROR(b.Invoke(process, f, has_key ? &key : nullptr, vtext, time, e.line));
     } else {
       OpResult res;
-      if (type == "ok") {
-        res = OpResult::kOk;
-      } else if (type == "fail") {
-        res = OpResult::kFail;
-      } else if (type == "info") {
-        res = OpResult::kInfo;
-      } else {
-        return err("unknown :type " + type);
-      }
+      if (!ParseCompletionType(type, &res)) return err("unknown :type " + type);
       SB_RETURN_IF_ERROR(b.Complete(process, res, f, vtext, time, e.line));
     }
   }

@@ -82,6 +82,16 @@ class Cluster : public ::testing::Test {
     json s = cluster_->NodeStatus(i);
     return s.is_object() ? s["commit"].get<uint64_t>() : 0;
   }
+  // Starts a fourth node with --join and has `leader` add it as a voter; its index.
+  int AddJoinedVoter(int leader) {
+    int n4 = cluster_->AddJoiner();
+    EXPECT_TRUE(cluster_->Start(n4).ok());
+    Client admin(cluster_->ClientAddress(leader));
+    Reply added = admin.AddMember(cluster_->Name(n4), cluster_->PeerAddress(n4),
+                                  cluster_->ClientAddress(n4), true, 5s);
+    EXPECT_EQ(added.outcome, Outcome::kOk) << added.error;
+    return n4;
+  }
 
   std::string dir_;
   std::unique_ptr<LocalCluster> cluster_;
@@ -214,12 +224,9 @@ TEST_F(Cluster, AddAndRemoveAMember) {
   int leader = cluster_->WaitForLeader(10s);
   ASSERT_GE(leader, 0);
   ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 1}}).ok());
-  int n4 = cluster_->AddJoiner();
-  ASSERT_TRUE(cluster_->Start(n4).ok());
+  int n4 = AddJoinedVoter(leader);
+  ASSERT_FALSE(HasFailure());
   Client admin(cluster_->ClientAddress(leader));
-  Reply added = admin.AddMember(cluster_->Name(n4), cluster_->PeerAddress(n4),
-                                cluster_->ClientAddress(n4), true, 5s);
-  ASSERT_EQ(added.outcome, Outcome::kOk) << added.error;
   ASSERT_TRUE(cluster_->WaitApplied(n4, Commit(leader), 10s));
   json st = cluster_->NodeStatus(leader);
   ASSERT_EQ(st["members"].size(), 4u) << st.dump();
@@ -247,12 +254,8 @@ TEST_F(Cluster, JoinedMemberRestartedFromItsOwnSnapshotKnowsEveryMember) {
   int leader = cluster_->WaitForLeader(10s);
   ASSERT_GE(leader, 0);
   ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 1}}).ok());
-  int n4 = cluster_->AddJoiner();
-  ASSERT_TRUE(cluster_->Start(n4).ok());
-  Client admin(cluster_->ClientAddress(leader));
-  Reply added = admin.AddMember(cluster_->Name(n4), cluster_->PeerAddress(n4),
-                                cluster_->ClientAddress(n4), true, 5s);
-  ASSERT_EQ(added.outcome, Outcome::kOk) << added.error;
+  int n4 = AddJoinedVoter(leader);
+  ASSERT_FALSE(HasFailure());
   ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 2}}).ok());
   ASSERT_TRUE(cluster_->WaitApplied(n4, Commit(leader), 10s));
   Client own(cluster_->ClientAddress(n4));
