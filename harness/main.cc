@@ -20,6 +20,7 @@
 #include "harness/lab.h"
 #include "harness/plan.h"
 #include "harness/runner.h"
+#include "harness/systems/system.h"
 #include "harness/subprocess.h"
 #include "results/report.h"
 
@@ -94,6 +95,37 @@ const char* VerdictName(const nlohmann::json& v) {
   return "unknown";
 }
 
+// With two or more tests measured by the perf checker (plans/bench/etcd-vs-splitbrain.yaml):
+// throughput and latency quantiles side by side, each as a ratio to the first such test.
+void PrintPerfComparison(const std::vector<TestOutcome>& outcomes) {
+  std::vector<const TestOutcome*> measured;
+  for (const auto& o : outcomes) {
+    if (o.perf.is_object() && o.perf.contains("latency_ms")) measured.push_back(&o);
+  }
+  if (measured.size() < 2) return;
+  const TestOutcome& base = *measured.front();
+  auto num = [](const nlohmann::json& perf, const char* q) {
+    return q[0] == 'o' ? perf.value("ops_per_s", 0.0) : perf["latency_ms"].value(q, 0.0);
+  };
+  char line[512];
+  std::cout << "\nperformance, ok operations only (x: this test / " << base.name << ")\n";
+  snprintf(line, sizeof line, "%-32s %-10s %16s %16s %16s %16s %16s\n", "test", "system",
+           "ops/s", "p50 ms", "p95 ms", "p99 ms", "max ms");
+  std::cout << line;
+  for (const TestOutcome* o : measured) {
+    std::string cells;
+    for (const char* q : {"ops_per_s", "p50", "p95", "p99", "max"}) {
+      const double v = num(o->perf, q), b = num(base.perf, q);
+      char cell[64];
+      snprintf(cell, sizeof cell, " %8.*f (%5.2fx)", q[0] == 'o' ? 0 : 2, v, b > 0 ? v / b : 0.0);
+      cells += cell;
+    }
+    snprintf(line, sizeof line, "%-32s %-10s%s\n", o->name.c_str(), o->system.c_str(),
+             cells.c_str());
+    std::cout << line;
+  }
+}
+
 int Summarise(const std::vector<TestOutcome>& outcomes) {
   std::cout << "\n" << std::left;
   char line[1024];
@@ -114,6 +146,7 @@ int Summarise(const std::vector<TestOutcome>& outcomes) {
     any2 |= o.exit_code == 2;
     any255 |= o.exit_code == 255;
   }
+  PrintPerfComparison(outcomes);
   std::cout.flush();
   // The harness failing outranks everything; then a wrong verdict; then unknown.
   worst = any255 ? 255 : any1 ? 1 : any2 ? 2 : 0;
@@ -174,17 +207,16 @@ int Run(int argc, char** argv) {
     if (ra->seed) p.seed = ra->seed;
     if (ra->time_limit_ns) p.time_limit_ns = *ra->time_limit_ns;
   }
-  std::string node_binary = ra->node_binary;
-  if (node_binary.empty() && !plans->empty() && !(*plans)[0].node.binary.empty()) {
-    node_binary = (*plans)[0].node.binary;
+  // Each test's member program, found before the lab starts (a missing etcd is said now).
+  for (auto& p : *plans) {
+    const SystemAdapter* adapter = FindSystem(p.system);
+    auto binary = adapter->find_binary(p, ra->node_binary);
+    if (!binary.ok()) {
+      std::cerr << "splitbrain: " << p.name << ": " << binary.status().message() << "\n";
+      return 255;
+    }
+    p.node.binary = *binary;
   }
-  if (node_binary.empty()) node_binary = FindNodeBinary();
-  if (node_binary.empty() || access(node_binary.c_str(), X_OK) != 0) {
-    std::cerr << "splitbrain: cannot find splitbrain-node (looked next to splitbrain, in "
-                 "../node/ and in PATH); pass --node-binary PATH\n";
-    return 255;
-  }
-  node_binary = std::filesystem::absolute(node_binary).string();
 
   if (!InsideLab()) {
     Status s = ProbeLabSupport();
@@ -210,7 +242,6 @@ int Run(int argc, char** argv) {
 
   RunOptions opts;
   opts.store = ra->store;
-  opts.node_binary = node_binary;
   opts.live_status = isatty(STDERR_FILENO);
   opts.interrupted = &g_interrupted;
   std::vector<TestOutcome> outcomes;

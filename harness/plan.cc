@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "harness/systems/system.h"
+
 // Assigns to an existing lvalue, or returns the error; one statement, so it can follow an `if`.
 #define SB_SET_OR_RETURN(lhs, expr)         \
   do {                                      \
@@ -135,7 +137,8 @@ const std::vector<std::string> kTestKeys = {
     "checkers", "node",   "expect", "recovery",   "include", "tests"};
 const std::vector<std::string> kWorkloadKeys = {"name",    "keys",          "concurrency",
                                                 "rate",    "limit",         "accounts",
-                                                "balance", "read-fraction", "timeout"};
+                                                "balance", "read-fraction", "timeout",
+                                                "lock-ttl", "lock-hold"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
 const std::vector<std::string> kScheduleKeys = {"at", "fault",    "targets", "target", "from",
@@ -174,6 +177,12 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   }
   if (n["timeout"])
     SB_SET_OR_RETURN(w->op_timeout_ns, r.Duration(n["timeout"], "workload.timeout"));
+  if (n["lock-ttl"]) {
+    SB_SET_OR_RETURN(w->lock_ttl_ns, r.Duration(n["lock-ttl"], "workload.lock-ttl"));
+    if (w->lock_ttl_ns < 1'000'000) return r.Error(n["lock-ttl"], "workload.lock-ttl", "must be at least 1ms");
+  }
+  if (n["lock-hold"])
+    SB_SET_OR_RETURN(w->lock_hold_ns, r.Duration(n["lock-hold"], "workload.lock-hold"));
   return Status::Ok();
 }
 
@@ -290,7 +299,7 @@ Status ParseNemesis(const Reader& r, const YAML::Node& n, NemesisSpec* ns) {
 // Applies the fields present in `n` onto *t (so a `tests:` entry overrides the defaults).
 Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
   if (n["name"]) SB_SET_OR_RETURN(t->name, r.String(n["name"], "name"));
-  if (n["system"]) SB_SET_OR_RETURN(t->system, r.OneOf(n["system"], "system", {"splitbrain"}));
+  if (n["system"]) SB_SET_OR_RETURN(t->system, r.OneOf(n["system"], "system", SystemNames()));
   if (n["nodes"]) {
     SB_ASSIGN_OR_RETURN(auto v, r.Int(n["nodes"], "nodes", 1, 9));
     t->nodes = static_cast<int>(v);
@@ -365,6 +374,47 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     SB_RETURN_IF_ERROR(check_ids(f.targets));
     SB_RETURN_IF_ERROR(check_ids(f.from));
     SB_RETURN_IF_ERROR(check_ids(f.to));
+  }
+  // What the system under test cannot do, refused here rather than discovered mid-run.
+  auto at = [&](std::initializer_list<const char*> path) {
+    YAML::Node n;
+    n.reset(where);  // rebinds; `n = ...` would assign into the document
+    for (const char* k : path) {
+      if (!n.IsMap() || !n[k]) return where;
+      n.reset(n[k]);
+    }
+    return n;
+  };
+  auto refuse = [&](const YAML::Node& node, const std::string& field, const std::string& kind,
+                    const std::string& name) -> Status {
+    const std::string why = UnsupportedReason(t.system, kind + ":" + name);
+    if (why.empty()) return Status::Ok();
+    return r.Error(node, field, kind + " '" + name + "' with system " + t.system + ": " + why);
+  };
+  SB_RETURN_IF_ERROR(refuse(at({"workload"}), "workload", "workload", t.workload.name));
+  // The list element itself when this test's own text has the list.
+  auto element = [](const YAML::Node& list, size_t i) {
+    YAML::Node e;
+    e.reset(list.IsSequence() && i < list.size() ? list[i] : list);
+    return e;
+  };
+  const YAML::Node faults = at({"nemesis", "faults"});
+  for (size_t i = 0; i < t.nemesis.faults.size(); ++i) {
+    SB_RETURN_IF_ERROR(refuse(element(faults, i), "nemesis.faults", "fault", t.nemesis.faults[i]));
+  }
+  for (const auto& f : t.nemesis.schedule) {
+    YAML::Mark m;
+    m.line = f.line - 1;
+    m.column = 0;
+    const std::string why = UnsupportedReason(t.system, "fault:" + f.fault);
+    if (!why.empty()) {
+      return r.Error(m, "nemesis.schedule",
+                     "fault '" + f.fault + "' with system " + t.system + ": " + why);
+    }
+  }
+  const YAML::Node checkers = at({"checkers"});
+  for (size_t i = 0; i < t.checkers.size(); ++i) {
+    SB_RETURN_IF_ERROR(refuse(element(checkers, i), "checkers", "checker", t.checkers[i]));
   }
   const bool needs_majority_minus_one =
       std::any_of(t.nemesis.faults.begin(), t.nemesis.faults.end(),
@@ -591,7 +641,12 @@ Result<std::vector<TestPlan>> ParsePlanAt(const std::string& text, const std::st
     return r.Error(e.mark, "", e.msg);
   }
   for (auto& t : out) {
-    if (t.checkers.empty()) t.checkers = DefaultCheckers(t.workload.name);
+    if (t.checkers.empty()) {
+      // The workload's defaults, less what the system cannot give (etcd writes no event logs).
+      for (const auto& c : DefaultCheckers(t.workload.name)) {
+        if (UnsupportedReason(t.system, "checker:" + c).empty()) t.checkers.push_back(c);
+      }
+    }
     if (t.nemesis.duration_ns == 0) t.nemesis.duration_ns = t.nemesis.interval_ns;
     if (t.nemesis.start_ns == 0) t.nemesis.start_ns = t.nemesis.interval_ns;
     for (char& c : t.name) {
@@ -648,6 +703,10 @@ std::string PlanToYaml(const TestPlan& t) {
   e << YAML::Key << "accounts" << YAML::Value << w.accounts;
   e << YAML::Key << "balance" << YAML::Value << w.initial_balance;
   e << YAML::Key << "timeout" << YAML::Value << Dur(w.op_timeout_ns);
+  if (w.name == "lock") {
+    e << YAML::Key << "lock-ttl" << YAML::Value << Dur(w.lock_ttl_ns);
+    e << YAML::Key << "lock-hold" << YAML::Value << Dur(w.lock_hold_ns);
+  }
   e << YAML::EndMap;
   const auto& n = t.nemesis;
   e << YAML::Key << "nemesis" << YAML::Value << YAML::BeginMap;

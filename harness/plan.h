@@ -36,6 +36,8 @@ struct WorkloadSpec {
   int accounts = 5;                       // bank
   int64_t initial_balance = 100;          // bank, per account
   int64_t op_timeout_ns = 1'000'000'000;  // per-operation client deadline
+  int64_t lock_ttl_ns = 10'000'000'000;   // lock: the lock's TTL (etcd: its lease's TTL)
+  int64_t lock_hold_ns = 0;               // lock: how long a holder keeps it before releasing
 };
 
 struct NemesisSpec {
@@ -47,15 +49,15 @@ struct NemesisSpec {
 };
 
 struct NodeSpec {
-  std::vector<std::string> args;  // extra splitbrain-node flags, e.g. [--bug, stale-read]
-  std::string binary;             // empty: found next to splitbrain
+  std::vector<std::string> args;  // extra member flags, e.g. [--bug, stale-read] (appended)
+  std::string binary;             // empty: the system's default place (splitbrain run resolves it)
   int tick_ms = 10;
   int election_ticks = 10;
 };
 
 struct TestPlan {
   std::string name;
-  std::string system = "splitbrain";
+  std::string system = "splitbrain";  // a name from SystemNames() (harness/systems/system.h)
   int nodes = 3;
   int64_t time_limit_ns = 30'000'000'000;
   std::optional<uint64_t> seed;  // absent: drawn at run time and recorded

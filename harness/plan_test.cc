@@ -187,7 +187,7 @@ TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
   namespace fs = std::filesystem;
   const fs::path plans = SPLITBRAIN_PLANS_DIR;
   int bug_plans = 0;
-  for (const fs::path& dir : {plans, plans / "bugs"}) {
+  for (const fs::path& dir : {plans, plans / "bugs", plans / "etcd", plans / "bench"}) {
     for (const auto& f : fs::directory_iterator(dir)) {
       if (f.path().extension() != ".yaml") continue;
       auto p = ParsePlanFile(f.path().string());
@@ -216,6 +216,67 @@ TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
   int invalid = 0;
   for (const auto& t : *nightly) invalid += t.expect == "invalid";
   EXPECT_GE(invalid, 4) << "nightly.yaml must include the bug plans";
+}
+
+TEST(PlanSystemTest, EtcdPlanGetsOnlyCheckersEtcdCanFeed) {
+  auto p = ParsePlanText("system: etcd\nworkload: register\nnemesis: [kill, pause]\n", "e.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  const auto& c = (*p)[0].checkers;
+  EXPECT_EQ((*p)[0].system, "etcd");
+  EXPECT_NE(std::find(c.begin(), c.end(), "linearizable"), c.end());
+  // etcd writes no splitbrain-node event logs: raft-invariants is dropped from the defaults.
+  EXPECT_EQ(std::find(c.begin(), c.end(), "raft-invariants"), c.end());
+  auto sb = ParsePlanText("workload: register\n", "s.yaml");
+  ASSERT_TRUE(sb.ok());
+  const auto& d = (*sb)[0].checkers;
+  EXPECT_NE(std::find(d.begin(), d.end(), "raft-invariants"), d.end());
+}
+
+TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
+  struct Case {
+    const char* text;
+    const char* where;  // file:line:column and field the error must name
+    const char* why;    // a piece of the reason
+  };
+  const Case cases[] = {
+      {"system: etcd\nworkload: register\nnemesis: {faults: [kill, clock-skew]}\n",
+       "p.yaml:3:26: nemesis.faults: fault 'clock-skew' with system etcd", "libfaketime"},
+      {"system: etcd\nworkload: register\nnemesis:\n  schedule:\n    - {at: 1s, fault: membership}\n",
+       "p.yaml:5:1: nemesis.schedule: fault 'membership' with system etcd", "not built"},
+      {"system: etcd\nworkload: register\ncheckers: [linearizable, raft-invariants]\n",
+       "p.yaml:3:26: checkers: checker 'raft-invariants' with system etcd", "event logs"},
+      {"system: etcd\nworkload: {name: bank}\n",
+       "p.yaml:2:11: workload: workload 'bank' with system etcd", "register and lock"},
+      {"system: zookeeper\nworkload: register\n",
+       "p.yaml:1:9: system: unknown value 'zookeeper'; expected one of: splitbrain, etcd", ""},
+  };
+  for (const auto& c : cases) {
+    auto p = ParsePlanText(c.text, "p.yaml");
+    ASSERT_FALSE(p.ok()) << c.text;
+    EXPECT_NE(p.status().message().find(c.where), std::string::npos)
+        << p.status().message() << "\n  wanted: " << c.where;
+    EXPECT_NE(p.status().message().find(c.why), std::string::npos) << p.status().message();
+  }
+  // The same faults and checkers are fine for splitbrain-node.
+  auto ok = ParsePlanText(
+      "workload: register\nnemesis: {faults: [kill, clock-skew, membership]}\n"
+      "checkers: [linearizable, raft-invariants]\n",
+      "p.yaml");
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
+TEST(PlanSystemTest, LockTtlAndHoldParseAndRoundTrip) {
+  auto p = ParsePlanText("workload: {name: lock, lock-ttl: 2s, lock-hold: 4s}\n", "l.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)[0].workload.lock_ttl_ns, 2'000'000'000);
+  EXPECT_EQ((*p)[0].workload.lock_hold_ns, 4'000'000'000);
+  auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].workload.lock_hold_ns, 4'000'000'000);
+  auto bad = ParsePlanText("workload: {name: lock, lock-ttl: 0s}\n", "l.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("l.yaml:1:34: workload.lock-ttl"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST(PlanTest, Durations) {

@@ -18,13 +18,13 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/rng.h"
-#include "harness/cluster.h"
+#include "harness/systems/system.h"
 #include "harness/history_writer.h"
 #include "harness/lab.h"
 #include "nemesis/nemesis.h"
 #include "nemesis/timeline.h"
 #include "results/report.h"
-#include "workloads/cluster_client.h"
+#include "workloads/client.h"
 #include "workloads/workload.h"
 
 namespace splitbrain::harness {
@@ -87,8 +87,6 @@ double Percentile(std::vector<int64_t>& v, double q) {
   return v[i] / 1e6;
 }
 
-bool IsClockFault(const std::string& f) { return f == "clock-skew"; }
-
 constexpr int kCheckerBudgetS = 60;  // each checker's own budget; unknown when it runs out
 
 }  // namespace
@@ -97,18 +95,6 @@ int ExitCodeFor(const json& valid, const std::string& expect) {
   if (valid == "unknown" || valid.is_null()) return 2;
   const bool found_anomaly = valid == false;
   return found_anomaly == (expect == "invalid") ? 0 : 1;
-}
-
-std::string FindNodeBinary() {
-  std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (const fs::path& p : {self.parent_path() / "splitbrain-node",
-                              self.parent_path().parent_path() / "node" / "splitbrain-node"}) {
-      if (fs::exists(p)) return p.string();
-    }
-  }
-  return FindInPath("splitbrain-node");
 }
 
 TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, const std::string& why,
@@ -168,7 +154,7 @@ class TestRun {
   std::string run_dir_;
   uint64_t seed_ = 0;
   std::unique_ptr<Lab> lab_;
-  std::unique_ptr<Cluster> cluster_;
+  std::unique_ptr<System> system_;
   std::unique_ptr<workloads::Workload> workload_;
   std::unique_ptr<HistoryWriter> history_;
   std::ofstream nemesis_log_;
@@ -202,28 +188,30 @@ bool TestRun::SleepUntil(int64_t t_ns) {
 Status TestRun::Setup() {
   lab_ = nullptr;
   SB_ASSIGN_OR_RETURN(lab_, Lab::Create(plan_.nodes, run_dir_));
-  bool clock = std::any_of(plan_.nemesis.faults.begin(), plan_.nemesis.faults.end(), IsClockFault);
-  for (const auto& s : plan_.nemesis.schedule) clock |= IsClockFault(s.fault);
-  cluster_ = std::make_unique<Cluster>(lab_.get(), plan_, opts_.node_binary, run_dir_, clock);
-  SB_RETURN_IF_ERROR(cluster_->StartAll());
-  auto leader = cluster_->WaitForLeader(milliseconds(20'000));
+  const SystemAdapter* adapter = FindSystem(plan_.system);
+  if (!adapter) return Status::Internal("no adapter for system '" + plan_.system + "'");
+  system_ = adapter->make(SystemContext{lab_.get(), plan_, run_dir_});
+  SB_RETURN_IF_ERROR(system_->StartAll());
+  auto leader = system_->WaitForLeader(milliseconds(20'000));
   if (!leader.ok()) return leader.status().WithContext("the cluster never elected a leader");
   SB_LOG(kInfo, "harness") << plan_.name << ": leader " << *leader;
   workloads::WorkloadConfig wc;
   wc.name = plan_.workload.name;
   wc.keys = plan_.workload.keys;
   wc.read_fraction = plan_.workload.read_fraction;
+  wc.lock_ttl_ms = plan_.workload.lock_ttl_ns / 1'000'000;
+  wc.lock_hold_ms = plan_.workload.lock_hold_ns / 1'000'000;
   wc.accounts = plan_.workload.accounts;
   wc.initial_balance = plan_.workload.initial_balance;
   SB_ASSIGN_OR_RETURN(workload_, workloads::MakeWorkload(wc));
   // Setup commands (bank accounts) before the clock starts: retried until applied.
   for (const auto& cmd : workload_->SetupCommands()) {
-    workloads::ClusterClient c(cluster_->Addresses(), 0);
+    auto c = system_->NewClient(0);
     std::string by;
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     bool done = false;
     while (!done && std::chrono::steady_clock::now() < end) {
-      node::Reply r = c.Send(cmd, milliseconds(2000), &by);
+      node::Reply r = c->Send(cmd, milliseconds(2000), &by);
       // A bank-init that fails with 409 found the accounts already there: an earlier unknown
       // attempt took effect.
       done = r.ok() || r.http_status == 409;
@@ -234,7 +222,7 @@ Status TestRun::Setup() {
 }
 
 void TestRun::Worker(int slot) {
-  workloads::ClusterClient client(cluster_->Addresses(), static_cast<size_t>(slot));
+  std::unique_ptr<workloads::Client> client = system_->NewClient(static_cast<size_t>(slot));
   workloads::ProcessState st;
   st.process = slot;
   const milliseconds timeout(plan_.workload.op_timeout_ns / 1'000'000);
@@ -256,9 +244,13 @@ void TestRun::Worker(int slot) {
       ++in_flight_;
     }
     const int64_t t0 = history_->Invoke(st.process, op);
-    workloads::Completion c = client.Execute(*workload_, op, st, timeout);
+    workloads::Completion c = client->Execute(*workload_, op, st, timeout);
     const int64_t t1 = history_->Complete(st.process, op, c.type, c.value, c.node);
     if (c.type == "ok") lat.push_back(t1 - t0);
+    // A lock holder keeps its lock a while before it releases it.
+    if (const int64_t hold = workload_->HoldAfterNs(op, c.type); hold > 0) {
+      SleepUntil(MonoNow() - origin_ns_ + hold);
+    }
     {
       std::lock_guard<std::mutex> lock(gen_mu_);
       --in_flight_;
@@ -267,7 +259,7 @@ void TestRun::Worker(int slot) {
         // process id takes its place (and a fresh connection).
         st = workloads::ProcessState();
         st.process = next_process_++;
-        client = workloads::ClusterClient(cluster_->Addresses(), static_cast<size_t>(slot));
+        client = system_->NewClient(static_cast<size_t>(slot));
       }
     }
   }
@@ -349,7 +341,7 @@ void TestRun::RunWorkload() {
   history_ = std::make_unique<HistoryWriter>(run_dir_ + "/history.jsonl", origin_ns_);
   nemesis_log_.open(run_dir_ + "/nemesis.jsonl", std::ios::trunc);
   nemesis_ = std::make_unique<nemesis::Nemesis>(
-      cluster_.get(), [this] { return MonoNow() - origin_ns_; }, &nemesis_log_, nemesis_rng);
+      system_.get(), [this] { return MonoNow() - origin_ns_; }, &nemesis_log_, nemesis_rng);
 
   const auto& w = plan_.workload;
   workloads::GenPtr g = workload_->MakeGenerator(gen_rng);
@@ -394,7 +386,7 @@ void TestRun::FinalReads() {
   const auto ops = workload_->FinalReads();
   if (ops.empty()) return;
   const int64_t deadline = MonoNow() + plan_.recovery_ns;
-  workloads::ClusterClient client(cluster_->Addresses(), 0);
+  std::unique_ptr<workloads::Client> client = system_->NewClient(0);
   int64_t process = next_process_;
   for (const auto& op0 : ops) {
     while (MonoNow() < deadline && !Interrupted()) {
@@ -402,11 +394,11 @@ void TestRun::FinalReads() {
       st.process = process;
       workloads::Op op = op0;
       history_->Invoke(st.process, op);
-      auto c = client.Execute(*workload_, op, st, milliseconds(2000));
+      auto c = client->Execute(*workload_, op, st, milliseconds(2000));
       history_->Complete(st.process, op, c.type, c.value, c.node);
       if (c.type == "info") {
         process++;
-        client = workloads::ClusterClient(cluster_->Addresses(), 0);
+        client = system_->NewClient(0);
       }
       if (c.type == "ok") break;
       std::this_thread::sleep_for(milliseconds(100));
@@ -530,11 +522,11 @@ TestOutcome TestRun::Run() {
       if (!h.ok()) {
         SB_LOG(kWarn, "harness") << "heal: " << h;
       }
-      Status r = cluster_->Recover();
+      Status r = system_->Recover();
       if (!r.ok()) {
         SB_LOG(kWarn, "harness") << "recover: " << r;
       }
-      auto leader = cluster_->WaitForLeader(milliseconds(plan_.recovery_ns / 1'000'000));
+      auto leader = system_->WaitForLeader(milliseconds(plan_.recovery_ns / 1'000'000));
       if (!leader.ok()) {
         SB_LOG(kWarn, "harness") << "no leader after healing: " << leader.status();
       }
@@ -547,7 +539,7 @@ TestOutcome TestRun::Run() {
   }
   // Whatever happened: faults undone, nodes stopped (their last status saved).
   if (nemesis_) (void)nemesis_->HealAll();
-  if (cluster_) (void)cluster_->StopAll(milliseconds(3000));
+  if (system_) (void)system_->StopAll(milliseconds(3000));
   nemesis_log_.close();
   if (history_) history_->Flush();
 
@@ -577,6 +569,7 @@ TestOutcome TestRun::Run() {
                   {"expected", plan_.expect},
                   {"seed", seed_},
                   {"test", plan_.name},
+                  {"system", plan_.system},
                   {"started", UtcStamp(wall_start, false)},
                   {"duration_s", out.duration_s},
                   {"checkers", checkers},
@@ -598,6 +591,8 @@ TestOutcome TestRun::Run() {
 
   out.valid = valid;
   out.why = why_unknown_;
+  out.system = plan_.system;
+  if (checkers.contains("perf")) out.perf = checkers["perf"];
   out.exit_code = harness_failed ? 255 : ExitCodeFor(valid, plan_.expect);
   return out;
 }

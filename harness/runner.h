@@ -17,7 +17,6 @@ namespace splitbrain::harness {
 
 struct RunOptions {
   std::string store = "store";
-  std::string node_binary;                   // resolved splitbrain-node
   bool live_status = false;                  // a terminal: one status line rewritten in place
   std::atomic<bool>* interrupted = nullptr;  // set by SIGINT/SIGTERM: stop early, verdict unknown
 };
@@ -31,6 +30,8 @@ struct TestOutcome {
   std::string why;       // for unknown / harness failure
   double duration_s = 0;
   nlohmann::json stats;
+  std::string system;   // the plan's system
+  nlohmann::json perf;  // the perf checker's result (null when the plan had none)
 };
 
 // Runs one test. Never throws; a harness failure is reported in the outcome (exit 255).
@@ -43,8 +44,5 @@ TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, con
 
 // The verdict an exit code stands for, given what the plan expects.
 int ExitCodeFor(const nlohmann::json& valid, const std::string& expect);
-
-// Finds splitbrain-node: next to this program, in ../node/ (a build tree), or in PATH.
-std::string FindNodeBinary();
 
 }  // namespace splitbrain::harness

@@ -13,6 +13,9 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # the lab: namespaces, bridge and veth, packet filters, clock faults
   nftables iproute2 util-linux libfaketime procps
+  # systems under test besides splitbrain-node (plans with `system: etcd`); etcdctl to inspect
+  # a run's etcd data afterwards
+  etcd-server etcd-client
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium)
@@ -44,3 +47,12 @@ apt_opts=(-o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
 echo "install-deps: installing ${missing[*]}"
 "${SUDO[@]}" apt-get "${apt_opts[@]}" update -qq
 "${SUDO[@]}" apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+
+# Debian starts a packaged etcd on 127.0.0.1:2379 at install. splitbrain runs its own members
+# inside the lab and needs none: stop and disable the service, but only when this run installed
+# it (an etcd someone set up on purpose is left alone).
+if printf '%s\n' "${missing[@]}" | grep -qx etcd-server && command -v systemctl >/dev/null 2>&1 &&
+  [ -d /run/systemd/system ]; then
+  echo "install-deps: stopping and disabling the packaged etcd service (the lab runs its own)"
+  "${SUDO[@]}" systemctl disable --now etcd >/dev/null 2>&1 || true
+fi

@@ -1,4 +1,4 @@
-// ClusterClient: one logical process's way to the cluster. Wraps node::Client, follows "not
+// ClusterClient: the Client of a splitbrain-node cluster. Wraps node::Client, follows "not
 // leader" redirects and moves to another node when one refuses or is down — but only while every
 // attempt so far certainly did not take effect (fail); the first unknown answer ends the
 // operation as info (STYLE.md: never retry what might have happened). Not thread-safe: one per
@@ -14,32 +14,15 @@
 #include <nlohmann/json.hpp>
 
 #include "node/client.h"
-#include "workloads/workload.h"
+#include "workloads/client.h"
 
 namespace splitbrain::workloads {
 
-struct NodeAddress {
-  std::string id;      // "n1"
-  std::string client;  // "10.77.0.11:8000"
-};
-
-// A history completion: type "ok" | "fail" | "info", its value, and the node that answered.
-struct Completion {
-  std::string type;
-  nlohmann::json value;
-  std::string node;
-  std::string error;  // why, for fail/info
-};
-
-class ClusterClient {
+class ClusterClient : public Client {
  public:
   ClusterClient(std::vector<NodeAddress> nodes, size_t first);
-  // Sends one command until an answer that is not a definite refusal, or the deadline.
   node::Reply Send(const nlohmann::json& command, std::chrono::milliseconds timeout,
-                   std::string* answered_by);
-  // Runs a workload op: command, answer, completion (and updates the process's state).
-  Completion Execute(const Workload& w, const Op& op, ProcessState& st,
-                     std::chrono::milliseconds timeout);
+                   std::string* answered_by) override;
 
  private:
   void MoveTo(size_t i);

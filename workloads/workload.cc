@@ -220,6 +220,9 @@ class LockWorkload : public Workload {
       st.held_token = nullptr;
     }
   }
+  int64_t HoldAfterNs(const Op& op, const std::string& type) const override {
+    return op.f == "acquire" && type == "ok" ? config_.lock_hold_ms * 1'000'000 : 0;
+  }
   std::string Model() const override { return "mutex"; }
 };
 
@@ -232,6 +235,8 @@ json Workload::OkValue(const Op& op, const json& node_value) const {
   if (op.f == "read" || op.f == "get") return node_value;
   return op.value;
 }
+
+int64_t Workload::HoldAfterNs(const Op&, const std::string&) const { return 0; }
 
 void Workload::Observe(const Op&, const std::string&, const json&, ProcessState&) const {}
 

@@ -23,7 +23,8 @@ struct WorkloadConfig {
   double read_fraction = 0.5;
   int accounts = 5;
   int64_t initial_balance = 100;
-  int64_t lock_ttl_ms = 10'000;
+  int64_t lock_ttl_ms = 10'000;  // lock: how long a lock lasts without its holder (lease TTL)
+  int64_t lock_hold_ms = 0;      // lock: how long a process keeps a lock before releasing it
 };
 
 // What one logical process remembers between its operations.
@@ -53,6 +54,9 @@ class Workload {
   // After a completion: update the process's state (lock: remember the token).
   virtual void Observe(const Op& op, const std::string& type, const nlohmann::json& value,
                        ProcessState& st) const;
+  // How long the process waits after this completion before its next operation (lock: a
+  // holder keeps the lock a while).
+  virtual int64_t HoldAfterNs(const Op& op, const std::string& type) const;
   // The linearizable checker's model name, and the bank's conserved total (-1: none).
   virtual std::string Model() const = 0;
   virtual int64_t BankTotal() const { return -1; }

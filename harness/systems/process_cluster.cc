@@ -1,0 +1,200 @@
+#include "harness/systems/process_cluster.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/log.h"
+
+namespace splitbrain::harness {
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+ProcessCluster::ProcessCluster(SystemContext context) : ctx_(std::move(context)) {
+  for (const auto& id : ctx_.lab->ids()) {
+    Member m;
+    m.id = id;
+    m.process = std::make_unique<ManagedProcess>();
+    m.dir = ctx_.run_dir + "/nodes/" + id;
+    members_.push_back(std::move(m));
+  }
+}
+
+ProcessCluster::~ProcessCluster() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& m : members_) (void)m.process->Kill();
+}
+
+std::map<std::string, std::string> ProcessCluster::MemberEnv(const Member&) const { return {}; }
+
+ProcessCluster::Member* ProcessCluster::Find(const std::string& id) {
+  for (auto& m : members_) {
+    if (m.id == id) return &m;
+  }
+  return nullptr;
+}
+
+Status ProcessCluster::StartMember(Member& m, Start how) {
+  fs::create_directories(m.dir + "/data");
+  std::vector<std::string> argv = ctx_.lab->InNode(m.id);
+  for (auto& a : MemberArgs(m, how)) argv.push_back(std::move(a));
+  SB_RETURN_IF_ERROR(m.process->Start(argv, m.dir + "/node.log", MemberEnv(m)));
+  m.started = true;
+  m.killed = false;
+  m.paused = false;
+  return Status::Ok();
+}
+
+Status ProcessCluster::StartAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& m : members_) SB_RETURN_IF_ERROR(StartMember(m, Start::kFirst));
+  return Status::Ok();
+}
+
+Result<std::string> ProcessCluster::WaitForLeader(milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    for (const auto& [id, st] : Statuses(milliseconds(200))) {
+      if (st.is_object() && LeaderTerm(st)) {
+        std::lock_guard<std::mutex> lock(mu_);
+        last_leader_ = id;
+        return id;
+      }
+    }
+    // Members that cannot start (bad flags, storage refused) will never elect: say why now.
+    std::string dead_log;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      bool all_dead = !members_.empty();
+      for (auto& m : members_) all_dead &= !m.removed && !m.process->Running();
+      if (all_dead) dead_log = members_.front().dir + "/node.log";
+    }
+    if (!dead_log.empty()) {
+      std::ifstream in(dead_log);
+      std::string line, last;
+      while (std::getline(in, line)) last = line;
+      return Status::Unavailable("every member exited; " + dead_log + " ends: " + last);
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return Status::Timeout("no member became leader within " + std::to_string(deadline.count()) +
+                         " ms");
+}
+
+nemesis::ClusterView ProcessCluster::View() {
+  nemesis::ClusterView v;
+  v.nodes = ctx_.lab->ids();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& m : members_) {
+      if (m.killed || m.paused || m.removed) v.unavailable.insert(m.id);
+    }
+  }
+  // The leader as the reachable members see it now: the highest term's self-declared leader.
+  int64_t best_term = -1;
+  for (const auto& [id, st] : Statuses(milliseconds(250))) {
+    if (!st.is_object() || v.unavailable.count(id)) continue;
+    if (auto term = LeaderTerm(st); term && *term > best_term) {
+      best_term = *term;
+      v.leader = id;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (v.leader) last_leader_ = v.leader;
+  return v;
+}
+
+Status ProcessCluster::Kill(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Member* m = Find(id);
+  if (!m) return Status::NotFound(id);
+  SB_RETURN_IF_ERROR(m->process->Kill());
+  m->killed = true;
+  m->paused = false;
+  return Status::Ok();
+}
+
+Status ProcessCluster::Restart(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Member* m = Find(id);
+  if (!m) return Status::NotFound(id);
+  if (m->process->Running()) return Status::Ok();
+  return StartMember(*m, Start::kRestart);
+}
+
+Status ProcessCluster::Pause(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Member* m = Find(id);
+  if (!m) return Status::NotFound(id);
+  SB_RETURN_IF_ERROR(m->process->Signal(SIGSTOP));
+  m->paused = true;
+  return Status::Ok();
+}
+
+Status ProcessCluster::Resume(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Member* m = Find(id);
+  if (!m) return Status::NotFound(id);
+  m->paused = false;
+  if (!m->process->Running()) return Status::Ok();
+  return m->process->Signal(SIGCONT);
+}
+
+Status ProcessCluster::SetNetwork(const std::vector<nemesis::NetRule>& rules) {
+  return ctx_.lab->SetRules(rules);
+}
+
+Status ProcessCluster::SetClockOffset(const std::string&, int64_t) {
+  return Status::Unsupported(UnsupportedReason(ctx_.plan.system, "fault:clock-skew"));
+}
+Status ProcessCluster::RemoveMember(const std::string&) {
+  return Status::Unsupported(UnsupportedReason(ctx_.plan.system, "fault:membership"));
+}
+Status ProcessCluster::AddMember(const std::string&) {
+  return Status::Unsupported(UnsupportedReason(ctx_.plan.system, "fault:membership"));
+}
+
+Status ProcessCluster::Recover() {
+  std::vector<std::string> removed;
+  Status first;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& m : members_) {
+      Status s;
+      if (m.removed) {
+        removed.push_back(m.id);
+        continue;
+      }
+      if (m.process->Running()) {
+        s = m.process->Signal(SIGCONT);
+        m.paused = false;
+      } else {
+        s = StartMember(m, Start::kRestart);
+      }
+      if (!s.ok() && first.ok()) first = s;
+    }
+  }
+  for (const auto& id : removed) {
+    Status s = AddMember(id);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status ProcessCluster::StopAll(milliseconds grace) {
+  auto statuses = Statuses(milliseconds(300));
+  std::lock_guard<std::mutex> lock(mu_);
+  Status first;
+  for (auto& m : members_) {
+    std::ofstream(m.dir + "/status.json") << statuses[m.id].dump(2) << "\n";
+    Status s = m.process->Terminate(grace);
+    if (!s.ok() && first.ok()) first = s;
+    std::ofstream(m.dir + "/exit.json")
+        << nlohmann::json{{"exit_code", m.process->exit_code()}}.dump() << "\n";
+  }
+  return first;
+}
+
+}  // namespace splitbrain::harness

@@ -1,0 +1,74 @@
+// ProcessCluster: what every adapter whose members are one process per lab node shares — the
+// processes (each in its node's network namespace and its own process group, output appended to
+// nodes/<id>/node.log, data in nodes/<id>/data), kill, pause, resume, restart, network rules,
+// waiting for a leader, Recover and StopAll. An adapter supplies a member's command line, its
+// status query and how a status says "I lead". Thread-safe: one mutex around the members' state;
+// status queries run outside it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/subprocess.h"
+#include "harness/systems/system.h"
+
+namespace splitbrain::harness {
+
+class ProcessCluster : public System {
+ public:
+  explicit ProcessCluster(SystemContext context);
+  ~ProcessCluster() override;  // SIGKILLs whatever still runs
+
+  Status StartAll() override;
+  Result<std::string> WaitForLeader(std::chrono::milliseconds deadline) override;
+  Status StopAll(std::chrono::milliseconds grace) override;
+  Status Recover() override;
+
+  // nemesis::FaultInjector
+  nemesis::ClusterView View() override;
+  Status Kill(const std::string& id) override;
+  Status Restart(const std::string& id) override;
+  Status Pause(const std::string& id) override;
+  Status Resume(const std::string& id) override;
+  Status SetNetwork(const std::vector<nemesis::NetRule>& rules) override;
+  // The defaults refuse (plan validation keeps such plans from running on systems without them).
+  Status SetClockOffset(const std::string& id, int64_t offset_ns) override;
+  Status RemoveMember(const std::string& id) override;
+  Status AddMember(const std::string& id) override;
+
+ protected:
+  enum class Start { kFirst, kRestart, kJoin };  // first boot; again on its data; joining empty
+  struct Member {
+    std::string id;
+    std::unique_ptr<ManagedProcess> process;
+    bool started = false;  // has run on this data before (restarts say so)
+    bool paused = false;
+    bool killed = false;
+    bool removed = false;
+    std::string dir;  // <run>/nodes/<id>
+  };
+  // The member's program and flags (the lab's namespace prefix is added by StartMember).
+  virtual std::vector<std::string> MemberArgs(const Member& m, Start how) const = 0;
+  virtual std::map<std::string, std::string> MemberEnv(const Member& m) const;
+  // The term when this member's status says it is the leader; nullopt otherwise.
+  virtual std::optional<int64_t> LeaderTerm(const nlohmann::json& status) const = 0;
+
+  Status StartMember(Member& m, Start how);  // REQUIRES(mu_)
+  Member* Find(const std::string& id);       // REQUIRES(mu_); nullptr when unknown
+  const SystemContext& context() const { return ctx_; }
+
+  SystemContext ctx_;
+  mutable std::mutex mu_;
+  std::vector<Member> members_;             // GUARDED_BY(mu_)
+  std::optional<std::string> last_leader_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace splitbrain::harness

@@ -1,0 +1,226 @@
+#include "harness/systems/splitbrain.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/log.h"
+#include "harness/systems/process_cluster.h"
+#include "harness/subprocess.h"
+#include "workloads/cluster_client.h"
+
+namespace splitbrain::harness {
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+std::string FindFaketime() {
+  for (const char* p :
+       {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1"}) {
+    if (fs::exists(p)) return p;
+  }
+  return "";
+}
+
+namespace {
+
+constexpr int kPeerPort = 7000;
+constexpr int kClientPort = 8000;
+
+bool HasClockFault(const TestPlan& plan) {
+  auto clock = [](const std::string& f) { return f == "clock-skew"; };
+  bool any = std::any_of(plan.nemesis.faults.begin(), plan.nemesis.faults.end(), clock);
+  for (const auto& s : plan.nemesis.schedule) any |= clock(s.fault);
+  return any;
+}
+
+// splitbrain-node in every lab namespace.
+class SplitbrainCluster : public ProcessCluster {
+ public:
+  explicit SplitbrainCluster(SystemContext context)
+      : ProcessCluster(std::move(context)),
+        clock_faults_(HasClockFault(ctx_.plan)),
+        faketime_lib_(FindFaketime()) {}
+
+  std::map<std::string, nlohmann::json> Statuses(milliseconds per_node) override {
+    std::map<std::string, nlohmann::json> out;
+    for (const auto& id : ctx_.lab->ids()) {
+      node::Client c(ClientAddress(id));
+      node::Reply r = c.Status(per_node);
+      out[id] = r.ok() ? r.body : nlohmann::json();
+    }
+    return out;
+  }
+
+  std::unique_ptr<workloads::Client> NewClient(size_t first) override {
+    std::vector<workloads::NodeAddress> nodes;
+    for (const auto& id : ctx_.lab->ids()) nodes.push_back({id, ClientAddress(id)});
+    return std::make_unique<workloads::ClusterClient>(std::move(nodes), first);
+  }
+
+  Status SetClockOffset(const std::string& id, int64_t offset_ns) override {
+    if (!clock_faults_) return Status::Unsupported("nodes were not started under libfaketime");
+    if (faketime_lib_.empty()) {
+      return Status::Unsupported("libfaketime is not installed (apt install libfaketime)");
+    }
+    char text[64];
+    snprintf(text, sizeof text, "%+.3f\n", static_cast<double>(offset_ns) / 1e9);
+    const std::string file = ctx_.run_dir + "/nodes/" + id + "/faketime";
+    const std::string tmp = file + ".tmp";
+    std::ofstream(tmp) << text;
+    std::error_code ec;
+    fs::rename(tmp, file, ec);  // atomic: the node never reads half a line
+    if (ec) return Status::IoError("writing " + file + ": " + ec.message());
+    return Status::Ok();
+  }
+
+  Status RemoveMember(const std::string& id) override {
+    node::Reply r = AdminToLeader("POST", "/admin/remove", {{"id", id}}, milliseconds(5000));
+    if (!r.ok()) {
+      return Status::Unavailable("removing " + id + " failed: " + node::OutcomeName(r.outcome) +
+                                 " " + r.error);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Member* m = Find(id)) {
+      // Removed: stop it, as an operator would, so it cannot disturb the new configuration.
+      SB_RETURN_IF_ERROR(m->process->Kill());
+      m->removed = true;
+    }
+    return Status::Ok();
+  }
+
+  Status AddMember(const std::string& id) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (Member* m = Find(id)) {
+        // A removed node comes back empty, as a new member that joins.
+        (void)m->process->Kill();
+        std::error_code ec;
+        fs::remove_all(m->dir + "/data", ec);
+        SB_RETURN_IF_ERROR(StartMember(*m, Start::kJoin));
+      }
+    }
+    node::Reply r = AdminToLeader(
+        "POST", "/admin/add",
+        {{"id", id}, {"peer", PeerAddress(id)}, {"client", ClientAddress(id)}, {"voter", true}},
+        milliseconds(8000));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Member* m = Find(id)) m->removed = !r.ok();
+    if (!r.ok()) return Status::Unavailable("re-adding " + id + " failed: " + r.error);
+    return Status::Ok();
+  }
+
+ protected:
+  std::vector<std::string> MemberArgs(const Member& m, Start how) const override {
+    const bool join = how == Start::kJoin;
+    const auto& node = ctx_.plan.node;
+    std::vector<std::string> a = {node.binary,       "--id",
+                                  m.id,              "--data-dir",
+                                  m.dir + "/data",   "--events",
+                                  m.dir + "/events.jsonl", "--tick-ms",
+                                  std::to_string(node.tick_ms), "--election-ticks",
+                                  std::to_string(node.election_ticks)};
+    for (const auto& id : ctx_.lab->ids()) {
+      if (join && id == m.id) continue;
+      a.insert(a.end(), {"--member", id + "=" + PeerAddress(id) + "/" + ClientAddress(id)});
+    }
+    if (join) {
+      a.insert(a.end(), {"--join", "--peer-listen", PeerAddress(m.id), "--client-listen",
+                         ClientAddress(m.id)});
+    }
+    a.insert(a.end(), node.args.begin(), node.args.end());
+    return a;
+  }
+
+  std::map<std::string, std::string> MemberEnv(const Member& m) const override {
+    std::map<std::string, std::string> env;
+    if (clock_faults_ && !faketime_lib_.empty()) {
+      const std::string file = m.dir + "/faketime";
+      if (!fs::exists(file)) std::ofstream(file) << "+0\n";
+      env["LD_PRELOAD"] = faketime_lib_;
+      env["FAKETIME_TIMESTAMP_FILE"] = file;
+      env["FAKETIME_NO_CACHE"] = "1";
+      // An AddressSanitizer build refuses to start when another library is preloaded first.
+      env["ASAN_OPTIONS"] = "verify_asan_link_order=0";
+    }
+    return env;
+  }
+
+  std::optional<int64_t> LeaderTerm(const nlohmann::json& st) const override {
+    if (st.value("role", "") != "leader") return std::nullopt;
+    return st.value("term", int64_t{0});
+  }
+
+ private:
+  std::string ClientAddress(const std::string& id) const {
+    return ctx_.lab->Ip(id) + ":" + std::to_string(kClientPort);
+  }
+  std::string PeerAddress(const std::string& id) const {
+    return ctx_.lab->Ip(id) + ":" + std::to_string(kPeerPort);
+  }
+
+  // Sends an admin call to the leader, following redirects, until ok or the deadline.
+  node::Reply AdminToLeader(const std::string& method, const std::string& target,
+                            const nlohmann::json& body, milliseconds deadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    node::Reply r;
+    r.outcome = node::Outcome::kFail;
+    r.error = "no leader answered";
+    while (std::chrono::steady_clock::now() < end) {
+      auto view = View();
+      if (view.leader) {
+        node::Client c(ClientAddress(*view.leader));
+        r = c.Call(method, target, body, milliseconds(2000));
+        if (r.ok()) return r;
+        SB_LOG(kDebug, "cluster") << target << " at " << *view.leader << ": " << r.error;
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return r;
+  }
+
+  bool clock_faults_;
+  std::string faketime_lib_;
+};
+
+// splitbrain-node: next to this program, in ../node/ (a build tree), or in PATH.
+std::string FindNodeBinary() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const fs::path& p : {self.parent_path() / "splitbrain-node",
+                              self.parent_path().parent_path() / "node" / "splitbrain-node"}) {
+      if (fs::exists(p)) return p.string();
+    }
+  }
+  return FindInPath("splitbrain-node");
+}
+
+}  // namespace
+
+SystemAdapter SplitbrainAdapter() {
+  SystemAdapter a;
+  a.name = "splitbrain";
+  a.description = "splitbrain-node, this project's Raft key-value node";
+  a.find_binary = [](const TestPlan& plan, const std::string& flag) -> Result<std::string> {
+    std::string path = !flag.empty() ? flag : plan.node.binary;
+    if (path.empty()) path = FindNodeBinary();
+    if (path.empty() || access(path.c_str(), X_OK) != 0) {
+      return Status::NotFound(
+          "cannot find splitbrain-node (looked next to splitbrain, in ../node/ and in PATH); "
+          "pass --node-binary PATH");
+    }
+    return fs::absolute(path).string();
+  };
+  a.make = [](SystemContext c) -> std::unique_ptr<System> {
+    return std::make_unique<SplitbrainCluster>(std::move(c));
+  };
+  return a;
+}
+
+}  // namespace splitbrain::harness

@@ -1,0 +1,71 @@
+// System: the system under test, as the harness drives it. One adapter per system (splitbrain-node,
+// etcd, ...) says how to start, stop, kill, pause and restart a member in the lab, how to tell who
+// leads, how a client talks to it, and what it cannot do. The runner, the nemesis, the workloads
+// and the checkers only ever see this interface: adding a system is one new adapter
+// (harness/systems/README.md) and one line in Systems(). A System is thread-safe: the nemesis,
+// the workers and the status loop call it at once.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "harness/lab.h"
+#include "harness/plan.h"
+#include "nemesis/nemesis.h"
+#include "workloads/client.h"
+
+namespace splitbrain::harness {
+
+class System : public nemesis::FaultInjector {
+ public:
+  // Starts every member on fresh data under <run>/nodes/<id>/.
+  virtual Status StartAll() = 0;
+  // Waits until some member says a leader is elected; returns the leader's node id. kTimeout at
+  // the deadline; kUnavailable at once when every member has exited (with why).
+  virtual Result<std::string> WaitForLeader(std::chrono::milliseconds deadline) = 0;
+  // Each member's own status (null where it did not answer), saved as nodes/<id>/status.json.
+  virtual std::map<std::string, nlohmann::json> Statuses(std::chrono::milliseconds per_node) = 0;
+  // Stops every member (SIGTERM, SIGKILL after `grace`), saving its last status first.
+  virtual Status StopAll(std::chrono::milliseconds grace) = 0;
+  // Undoes whatever the nemesis left: resumes paused members, restarts killed ones, re-adds
+  // removed ones.
+  virtual Status Recover() = 0;
+  // A client for one logical process, first talking to member `first` (mod the member count).
+  virtual std::unique_ptr<workloads::Client> NewClient(size_t first) = 0;
+};
+
+// What an adapter gets to build a System for one test.
+struct SystemContext {
+  Lab* lab = nullptr;
+  TestPlan plan;        // plan.node.binary is the resolved program (FindBinary)
+  std::string run_dir;  // store/<test>/<timestamp>
+};
+
+struct SystemAdapter {
+  std::string name;         // the plan's `system:` value
+  std::string description;  // one line for docs and errors
+  // What the system cannot do, each with the reason a plan asking for it is refused with. Keys:
+  // "fault:<name>", "checker:<name>", "workload:<name>".
+  std::map<std::string, std::string> unsupported;
+  // Finds the member program before the lab starts: `flag` (--node-binary), else the plan's
+  // node.binary, else the adapter's default place. An error says what to install.
+  std::function<Result<std::string>(const TestPlan& plan, const std::string& flag)> find_binary;
+  std::function<std::unique_ptr<System>(SystemContext context)> make;
+};
+
+// Every system a plan may name, the default (splitbrain) first.
+const std::vector<SystemAdapter>& Systems();
+// The adapter called `name`; nullptr when there is none.
+const SystemAdapter* FindSystem(const std::string& name);
+std::vector<std::string> SystemNames();
+// Why `system` cannot do `what` ("fault:clock-skew"), or empty when it can.
+std::string UnsupportedReason(const std::string& system, const std::string& what);
+
+}  // namespace splitbrain::harness
