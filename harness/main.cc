@@ -95,37 +95,6 @@ const char* VerdictName(const nlohmann::json& v) {
   return "unknown";
 }
 
-// With two or more tests measured by the perf checker (plans/bench/etcd-vs-splitbrain.yaml):
-// throughput and latency quantiles side by side, each as a ratio to the first such test.
-void PrintPerfComparison(const std::vector<TestOutcome>& outcomes) {
-  std::vector<const TestOutcome*> measured;
-  for (const auto& o : outcomes) {
-    if (o.perf.is_object() && o.perf.contains("latency_ms")) measured.push_back(&o);
-  }
-  if (measured.size() < 2) return;
-  const TestOutcome& base = *measured.front();
-  auto num = [](const nlohmann::json& perf, const char* q) {
-    return q[0] == 'o' ? perf.value("ops_per_s", 0.0) : perf["latency_ms"].value(q, 0.0);
-  };
-  char line[512];
-  std::cout << "\nperformance, ok operations only (x: this test / " << base.name << ")\n";
-  snprintf(line, sizeof line, "%-32s %-10s %16s %16s %16s %16s %16s\n", "test", "system",
-           "ops/s", "p50 ms", "p95 ms", "p99 ms", "max ms");
-  std::cout << line;
-  for (const TestOutcome* o : measured) {
-    std::string cells;
-    for (const char* q : {"ops_per_s", "p50", "p95", "p99", "max"}) {
-      const double v = num(o->perf, q), b = num(base.perf, q);
-      char cell[64];
-      snprintf(cell, sizeof cell, " %8.*f (%5.2fx)", q[0] == 'o' ? 0 : 2, v, b > 0 ? v / b : 0.0);
-      cells += cell;
-    }
-    snprintf(line, sizeof line, "%-32s %-10s%s\n", o->name.c_str(), o->system.c_str(),
-             cells.c_str());
-    std::cout << line;
-  }
-}
-
 int Summarise(const std::vector<TestOutcome>& outcomes) {
   std::cout << "\n" << std::left;
   char line[1024];
@@ -146,7 +115,7 @@ int Summarise(const std::vector<TestOutcome>& outcomes) {
     any2 |= o.exit_code == 2;
     any255 |= o.exit_code == 255;
   }
-  PrintPerfComparison(outcomes);
+  std::cout << PerfComparison(outcomes);
   std::cout.flush();
   // The harness failing outranks everything; then a wrong verdict; then unknown.
   worst = any255 ? 255 : any1 ? 1 : any2 ? 2 : 0;

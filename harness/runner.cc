@@ -11,6 +11,7 @@
 #include <future>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "checker/checker.h"
@@ -262,6 +263,16 @@ void TestRun::Worker(int slot) {
         client = system_->NewClient(static_cast<size_t>(slot));
       }
     }
+  }
+  // A process still holding something when the run ends (a lock) lets go of it, as a client
+  // that shuts down cleanly does, so that the holder does not just vanish and its lease or TTL
+  // hand the lock to a waiter behind its back. Recorded like any operation.
+  for (const workloads::Op& op : workload_->CleanupOps(st)) {
+    if (Interrupted()) break;
+    const int64_t t0 = history_->Invoke(st.process, op);
+    workloads::Completion c = client->Execute(*workload_, op, st, timeout);
+    const int64_t t1 = history_->Complete(st.process, op, c.type, c.value, c.node);
+    if (c.type == "ok") lat.push_back(t1 - t0);
   }
   std::lock_guard<std::mutex> lock(lat_mu_);
   latencies_ns_.insert(latencies_ns_.end(), lat.begin(), lat.end());
@@ -598,6 +609,39 @@ TestOutcome TestRun::Run() {
 }
 
 }  // namespace
+
+// With two or more tests measured by the perf checker (plans/bench/etcd-vs-splitbrain.yaml):
+// throughput and latency quantiles side by side, each as a ratio to the first such test.
+std::string PerfComparison(const std::vector<TestOutcome>& outcomes) {
+  std::vector<const TestOutcome*> measured;
+  for (const auto& o : outcomes) {
+    if (o.perf.is_object() && o.perf.contains("latency_ms")) measured.push_back(&o);
+  }
+  if (measured.size() < 2) return "";
+  const TestOutcome& base = *measured.front();
+  auto num = [](const nlohmann::json& perf, const char* q) {
+    return q[0] == 'o' ? perf.value("ops_per_s", 0.0) : perf["latency_ms"].value(q, 0.0);
+  };
+  std::ostringstream out;
+  char line[512];
+  out << "\nperformance, ok operations only (x: this test / " << base.name << ")\n";
+  snprintf(line, sizeof line, "%-32s %-10s %16s %16s %16s %16s %16s\n", "test", "system",
+           "ops/s", "p50 ms", "p95 ms", "p99 ms", "max ms");
+  out << line;
+  for (const TestOutcome* o : measured) {
+    std::string cells;
+    for (const char* q : {"ops_per_s", "p50", "p95", "p99", "max"}) {
+      const double v = num(o->perf, q), b = num(base.perf, q);
+      char cell[64];
+      snprintf(cell, sizeof cell, " %8.*f (%5.2fx)", q[0] == 'o' ? 0 : 2, v, b > 0 ? v / b : 0.0);
+      cells += cell;
+    }
+    snprintf(line, sizeof line, "%-32s %-10s%s\n", o->name.c_str(), o->system.c_str(),
+             cells.c_str());
+    out << line;
+  }
+  return out.str();
+}
 
 TestOutcome RunTest(const TestPlan& plan, const RunOptions& options) {
   TestRun run(plan, options);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,10 @@ TestOutcome RunTest(const TestPlan& plan, const RunOptions& options);
 // directory; for plans this machine cannot run (no user namespaces). Returns the outcome.
 TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, const std::string& why,
                              int exit_code);
+
+// With two or more outcomes carrying the perf checker's result: a table of throughput and
+// latency quantiles of ok operations, each as a ratio to the first such test (empty otherwise).
+std::string PerfComparison(const std::vector<TestOutcome>& outcomes);
 
 // The verdict an exit code stands for, given what the plan expects.
 int ExitCodeFor(const nlohmann::json& valid, const std::string& expect);

@@ -37,5 +37,30 @@ TEST(RunnerTest, UnrunnableTestStillWritesResults) {
   std::filesystem::remove_all(store);
 }
 
+TEST(RunnerTest, PerfComparisonGivesRatiosToTheFirstMeasuredTest) {
+  auto outcome = [](const char* name, const char* system, double ops, double p50, double p99) {
+    TestOutcome o;
+    o.name = name;
+    o.system = system;
+    o.perf = {{"ops_per_s", ops},
+              {"latency_ms", {{"p50", p50}, {"p95", p50 * 2}, {"p99", p99}, {"max", p99 * 3}}}};
+    return o;
+  };
+  TestOutcome unmeasured;
+  unmeasured.name = "no-perf";
+  std::vector<TestOutcome> v = {unmeasured, outcome("bench-etcd", "etcd", 3000, 8, 26),
+                                outcome("bench-splitbrain", "splitbrain", 12000, 2, 5.2)};
+  const std::string table = PerfComparison(v);
+  EXPECT_NE(table.find("x: this test / bench-etcd"), std::string::npos) << table;
+  EXPECT_EQ(table.find("no-perf"), std::string::npos) << table;
+  // 12000 / 3000 ops/s, 2 / 8 ms at p50, 5.2 / 26 ms at p99.
+  EXPECT_NE(table.find("12000 ( 4.00x)"), std::string::npos) << table;
+  EXPECT_NE(table.find("2.00 ( 0.25x)"), std::string::npos) << table;
+  EXPECT_NE(table.find("5.20 ( 0.20x)"), std::string::npos) << table;
+  EXPECT_NE(table.find("3000 ( 1.00x)"), std::string::npos) << table;
+  // One measured test: nothing to compare.
+  EXPECT_EQ(PerfComparison({v[0], v[1]}), "");
+}
+
 }  // namespace
 }  // namespace splitbrain::harness

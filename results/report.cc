@@ -261,6 +261,14 @@ std::string FirstErrorAnchor(const json& results) {
       lin != it->end() && lin->is_object() && VerdictClass(*lin) == "invalid") {
     return "counterexample";
   }
+  // Another checker's counterexample (the lock checker's mutex model) is drawn there too.
+  for (const auto& [name, checker] : it->items()) {
+    if (!checker.is_object() || VerdictClass(checker) != "invalid") continue;
+    const json details = checker.value("details", json::object());
+    if (details.is_object() && details.contains("mutex") && details["mutex"].contains("op")) {
+      return "counterexample";
+    }
+  }
   for (const auto& [name, checker] : it->items()) {
     if (checker.is_object() && VerdictClass(checker) == "invalid") return "checker-" + name;
   }
@@ -297,7 +305,10 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
     std::string why = Field(results, "why");
     out << "<span class=\"meta\">" << HtmlEscape(why.empty() ? "no verdict" : why) << "</span>";
   }
-  out << "\n<div class=\"meta\">seed <b id=\"seed\">" << HtmlEscape(seed.empty() ? "?" : seed)
+  const std::string system = Field(results, "system");
+  out << "\n<div class=\"meta\">";
+  if (!system.empty()) out << "system <b id=\"system\">" << HtmlEscape(system) << "</b> &middot; ";
+  out << "seed <b id=\"seed\">" << HtmlEscape(seed.empty() ? "?" : seed)
       << "</b> &middot; started <b>" << HtmlEscape(started.empty() ? "?" : started)
       << "</b> &middot; duration <b>" << Duration(results) << "</b> &middot; <b>" << run.ops.size()
       << "</b> operations (" << counts[0] << " ok, " << counts[1] << " fail, "
@@ -344,7 +355,7 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
   out << "</section>\n";
   out << "<section id=\"plots\"><h2>Latency</h2><div id=\"latency\"></div>\n"
          "<h2>Throughput</h2><div id=\"rate\"></div></section>\n";
-  out << "<section id=\"counterexample-section\"><h2>Linearizability counterexample</h2>"
+  out << "<section id=\"counterexample-section\"><h2>Counterexample</h2>"
          "<div id=\"counterexample\"></div></section>\n";
   out << "<section id=\"raft-section\"><h2>Raft: roles, terms and leaders per node</h2>"
          "<p class=\"muted\">From nodes/*/events.jsonl. Black ticks: node (re)starts. Leader "

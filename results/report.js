@@ -692,10 +692,24 @@
   function renderCounterexample() {
     var box = document.getElementById('counterexample');
     var checkers = (D.results && D.results.checkers) || {};
-    var name = null;
+    var name = null, d = null;
+    // A counterexample's details, whole or one level down (the lock checker's "mutex").
+    function counterexampleIn(details) {
+      if (!details || typeof details !== 'object') return null;
+      if (pick(details, ['prefix', 'longest_prefix', 'op', 'failed_op']) !== undefined) return details;
+      var found = null;
+      Object.keys(details).forEach(function (k) {
+        var v = details[k];
+        if (found === null && v && typeof v === 'object' && !Array.isArray(v) &&
+            pick(v, ['prefix', 'longest_prefix', 'op', 'failed_op']) !== undefined) found = v;
+      });
+      return found;
+    }
     Object.keys(checkers).forEach(function (n) {
       var c = checkers[n];
-      if (name === null && c && c.valid === false && (n === 'linearizable' || (c.details && pick(c.details, ['prefix', 'longest_prefix', 'op', 'failed_op'])))) name = n;
+      if (name !== null || !c || c.valid !== false) return;
+      var found = counterexampleIn(c.details);
+      if (n === 'linearizable' || found !== null) { name = n; d = found || c.details || {}; }
     });
     if (name === null) {
       box.appendChild(el('p', { 'class': 'muted' },
@@ -704,7 +718,7 @@
           : 'No linearizability checker ran.'));
       return -1;
     }
-    var c = checkers[name], d = c.details || {};
+    var c = checkers[name];
     box.appendChild(el('p', { 'class': 'explanation' }, c.explanation || 'no explanation given'));
     var key = pick(d, ['key']);
     var involved = pick(d, ['concurrent', 'ops', 'operations', 'involved']) || [];

@@ -206,6 +206,44 @@ TEST_F(BrowserTest, ReportRendersTimelinePlotsAndCounterexample) {
   }
 }
 
+// A lock run with two holders (as etcd gave): the lock checker's mutex counterexample is drawn
+// in the counterexample section, and "jump to the first error" leads there.
+TEST_F(BrowserTest, LockCounterexampleIsDrawn) {
+  TempDir dir;
+  // p1 holds l0 from 0.1 s; p2 is granted l0 at 3 s while p1 still holds it (released at 4 s).
+  std::ofstream(dir.path() / "history.jsonl")
+      << R"({"f":"acquire","key":"l0","process":1,"time":100000000,"type":"invoke","value":null}
+{"f":"acquire","key":"l0","node":"n1","process":1,"time":110000000,"type":"ok","value":2}
+{"f":"acquire","key":"l0","process":2,"time":200000000,"type":"invoke","value":null}
+{"f":"acquire","key":"l0","node":"n2","process":2,"time":3000000000,"type":"ok","value":16}
+{"f":"release","key":"l0","process":1,"time":4000000000,"type":"invoke","value":2}
+{"f":"release","key":"l0","node":"n1","process":1,"time":4010000000,"type":"ok","value":2}
+)";
+  auto history = checker::ReadHistoryFile((dir.path() / "history.jsonl").string());
+  ASSERT_TRUE(history.ok()) << history.status();
+  checker::CheckerInputs in;
+  in.history = &*history;
+  in.model = "mutex";
+  auto verdict = checker::RunChecker("lock", in);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  ASSERT_EQ(verdict->valid, checker::Validity::kInvalid) << verdict->json.dump();
+  nlohmann::json results = {{"valid", false},     {"expected", "invalid"}, {"seed", 1},
+                            {"test", "etcd-lock"}, {"system", "etcd"},
+                            {"checkers", {{"lock", verdict->json}}}};
+  std::ofstream(dir.path() / "results.json") << results.dump(2);
+  ASSERT_TRUE(WriteReport(dir.path()).ok());
+  EXPECT_NE(ReadFile(dir.path() / "report.html")
+                .find("id=\"jump-first-error\" href=\"#counterexample\""),
+            std::string::npos);
+  BrowserRun run = RunChromium(dir.path() / "report.html", {"--dump-dom"});
+  EXPECT_TRUE(ConsoleMessages(run.log).empty()) << run.log;
+  EXPECT_NE(run.dom.find("data-rendered=\"ok\""), std::string::npos) << run.log;
+  EXPECT_NE(run.dom.find("id=\"cx-canvas\""), std::string::npos);
+  // p2's acquire (history line 3) is the operation that cannot be placed.
+  EXPECT_NE(run.dom.find("<tr class=\"bad\"><td>3</td>"), std::string::npos);
+  EXPECT_EQ(run.dom.find("muted\">No linearizability checker ran"), std::string::npos);
+}
+
 TEST_F(BrowserTest, EmptyRunFolderRendersWithoutErrors) {
   TempDir dir;
   ASSERT_TRUE(WriteReport(dir.path()).ok());

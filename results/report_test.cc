@@ -62,6 +62,7 @@ TEST(WriteReport, SmallInvalidRunShowsVerdictDataAndCounterexample) {
   ASSERT_FALSE(html.empty());
   EXPECT_NE(html.find("id=\"verdict\">invalid<"), std::string::npos);
   EXPECT_NE(html.find("<b id=\"seed\">4242</b>"), std::string::npos);
+  EXPECT_NE(html.find("system <b id=\"system\">splitbrain</b>"), std::string::npos);
   EXPECT_NE(html.find("NOT as expected"), std::string::npos);
   EXPECT_NE(html.find("id=\"jump-first-error\" href=\"#counterexample\""), std::string::npos);
   EXPECT_NE(html.find("stale read"), std::string::npos);                      // the explanation

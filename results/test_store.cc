@@ -330,6 +330,7 @@ Status WriteTestRun(const fs::path& run_dir, const TestRunOptions& o) {
       {"expected", "valid"},
       {"seed", o.seed},
       {"test", o.test},
+      {"system", "splitbrain"},
       {"started", o.started},
       {"duration_s", static_cast<double>(end) / 1e9},
       {"checkers", checkers},

@@ -198,6 +198,10 @@ class LockWorkload : public Workload {
     // A process that holds a lock releases it next, with the token it got.
     if (!st.held_token.is_null()) op = Op{"release", st.held_key, st.held_token};
   }
+  std::vector<Op> CleanupOps(const ProcessState& st) const override {
+    if (st.held_token.is_null()) return {};
+    return {Op{"release", st.held_key, st.held_token}};
+  }
   std::vector<Op> FinalReads() const override { return {}; }
   json ToCommand(const Op& op, const ProcessState& st) const override {
     const std::string owner = "p" + std::to_string(st.process);
@@ -235,6 +239,8 @@ json Workload::OkValue(const Op& op, const json& node_value) const {
   if (op.f == "read" || op.f == "get") return node_value;
   return op.value;
 }
+
+std::vector<Op> Workload::CleanupOps(const ProcessState&) const { return {}; }
 
 int64_t Workload::HoldAfterNs(const Op&, const std::string&) const { return 0; }
 

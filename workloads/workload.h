@@ -45,6 +45,8 @@ class Workload {
   virtual void Prepare(Op& op, const ProcessState& st) const;
   // Run once before the workload starts, not recorded (bank: open the accounts).
   virtual std::vector<nlohmann::json> SetupCommands() const { return {}; }
+  // What a process still has to do when the run ends (lock: release what it holds).
+  virtual std::vector<Op> CleanupOps(const ProcessState& st) const;
   // Final reads after the cluster has healed (set: the whole set; bank: every balance).
   virtual std::vector<Op> FinalReads() const = 0;
   // The node command (POST /command body) for an op.

@@ -75,6 +75,26 @@ TEST(WorkloadTest, LockReleasesWhatItHolds) {
   EXPECT_TRUE(st.held_token.is_null());
 }
 
+TEST(WorkloadTest, LockHolderHoldsThenReleasesAtTheEnd) {
+  auto w = MakeWorkload({.name = "lock", .keys = 1, .lock_hold_ms = 4000});
+  ASSERT_TRUE(w.ok());
+  ProcessState st;
+  Op acquire = (*w)->MakeGenerator(Rng(1))->Next({}).op;
+  EXPECT_EQ((*w)->HoldAfterNs(acquire, "ok"), 4'000'000'000);
+  EXPECT_EQ((*w)->HoldAfterNs(acquire, "fail"), 0);
+  EXPECT_TRUE((*w)->CleanupOps(st).empty()) << "nothing held, nothing to release";
+  (*w)->Observe(acquire, "ok", 23, st);
+  auto cleanup = (*w)->CleanupOps(st);
+  ASSERT_EQ(cleanup.size(), 1u);
+  EXPECT_EQ(cleanup[0].f, "release");
+  EXPECT_EQ(cleanup[0].value, 23);
+  EXPECT_EQ(*cleanup[0].key, *acquire.key);
+  // Other workloads hold nothing between operations.
+  auto reg = MakeWorkload({.name = "register"});
+  EXPECT_TRUE((*reg)->CleanupOps(st).empty());
+  EXPECT_EQ((*reg)->HoldAfterNs(acquire, "ok"), 0);
+}
+
 TEST(WorkloadTest, UnknownWorkloadIsAnError) { EXPECT_FALSE(MakeWorkload({.name = "queue"}).ok()); }
 
 }  // namespace
