@@ -244,7 +244,7 @@ TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
       {"system: etcd\nworkload: register\nnemesis:\n  schedule:\n    - {at: 1s, fault: membership}\n",
        "p.yaml:5:1: nemesis.schedule: fault 'membership' with system etcd", "not built"},
       {"system: etcd\nworkload: register\ncheckers: [linearizable, raft-invariants]\n",
-       "p.yaml:3:26: checkers: checker 'raft-invariants' with system etcd", "event logs"},
+       "p.yaml:3:26: checkers: checker 'raft-invariants' with system etcd", "applied entries"},
       {"system: etcd\nworkload: {name: bank}\n",
        "p.yaml:2:11: workload: workload 'bank' with system etcd", "register and lock"},
       {"system: zookeeper\nworkload: register\n",

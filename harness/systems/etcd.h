@@ -11,12 +11,15 @@
 //
 // What etcd cannot do here: clock-skew (libfaketime cannot reach Go's clock — the runtime reads
 // time through the vDSO, not libc; measured: an etcd member under a +3600 s FAKETIME still logs
-// the true time), membership changes (not built), and the checkers that read splitbrain-node's
-// event logs (raft-invariants, term-churn). Workloads: register and lock.
+// the true time), membership changes (not built), and raft-invariants (etcd logs no applied
+// entries). Role changes and terms are recovered from etcd's own log into nodes/<id>/events.jsonl
+// at the end of the run, for term-churn and the report. Workloads: register and lock.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +49,16 @@ Result<Request> RequestFor(const nlohmann::json& command);
 // returned it: http_status 0 when no answer was read, its outcome then saying whether the
 // request was completely sent). Register values are stored as JSON text ("3").
 node::Reply ReplyFor(const nlohmann::json& command, const node::Reply& http);
+
+// splitbrain-node's event log (docs/CONTRACTS.md "Node event log") recovered from one member's
+// etcd log (zap JSON lines, appended across restarts): a `start` per "starting an etcd server",
+// a `role` per "became <role> at term N", "elected leader X at term N" and "lost leader".
+// `names` maps etcd's hex member ids to node ids (MemberNames). Lines that are not etcd's JSON
+// are skipped. Pure.
+std::vector<nlohmann::json> EventsFromLog(const std::string& node, const std::string& log,
+                                          const std::map<std::string, std::string>& names);
+// Hex member id → node id, from each member's "starting etcd server" line ("local-member-id").
+std::map<std::string, std::string> MemberNames(const std::map<std::string, std::string>& logs);
 
 }  // namespace etcd
 }  // namespace splitbrain::harness
