@@ -35,6 +35,14 @@ A Raft key-value/lock server (docs/CONTRACTS.md). Flags:
   --request-timeout-ms N    a write not committed by then is answered "unknown" (default 5000)
   --bug NAME                turn a planted bug on (repeatable): stale-read, no-fsync,
                             commit-old-term, no-prevote, ack-before-commit, lease-read
+  --max-entries-per-msg N   at most N entries per AppendEntries (default 256)
+  --max-inflight-msgs N     at most N unacknowledged AppendEntries per follower (default 256)
+  --failpoint NAME=ACTION[@P]  inject a fault when the node passes the point NAME, with
+                            probability P (default 1; repeatable). Points: leader-send-entries
+                            (the leader is about to send entries of its own term, durable on it
+                            only). Actions: crash (die as at SIGKILL, what was not fsynced
+                            lost alike, and start again after --crash-restart-ms, same pid)
+  --crash-restart-ms N      how long a failpoint crash stays down (default 500)
   --crash-loses-unsynced    keep file writes in process memory until they are fsynced, so a
                             SIGKILL loses every byte never fsynced, as a power cut would (a
                             clean SIGTERM/SIGINT exit writes them out); the lab's way to make
@@ -67,6 +75,8 @@ int ParseInt(const std::string& flag, const std::string& v, int lo, int hi) {
 int main(int argc, char** argv) {
   using namespace splitbrain;
   using namespace splitbrain::node;
+  SetRestartCommand(argc, argv);
+  const int restarted_after_ms = FinishCrashRestart();
   NodeOptions opt;
   std::string log_level = "info";
   bool crash_loses_unsynced = false;
@@ -136,6 +146,16 @@ int main(int argc, char** argv) {
         BadFlag("unknown --bug '" + b + "'");
       }
       opt.bugs.insert(b);
+    } else if (flag == "--max-entries-per-msg") {
+      opt.max_entries_per_msg = static_cast<uint64_t>(ParseInt(flag, next(), 1, 1 << 20));
+    } else if (flag == "--max-inflight-msgs") {
+      opt.max_inflight_msgs = static_cast<uint64_t>(ParseInt(flag, next(), 1, 1 << 20));
+    } else if (flag == "--failpoint") {
+      auto spec = ParseFailpoint(next());
+      if (!spec.ok()) BadFlag(spec.status().message());
+      opt.failpoints.push_back(std::move(spec).value());
+    } else if (flag == "--crash-restart-ms") {
+      opt.crash_restart_ms = ParseInt(flag, next(), 0, 3600 * 1000);
     } else if (flag == "--crash-loses-unsynced") {
       if (has_inline) BadFlag("--crash-loses-unsynced takes no value");
       crash_loses_unsynced = true;
@@ -156,6 +176,10 @@ int main(int argc, char** argv) {
   LogLevel level;
   if (!ParseLogLevel(log_level, &level)) BadFlag("--log-level '" + log_level + "' is unknown");
   SetLogLevel(level);
+  if (restarted_after_ms >= 0) {
+    SB_LOG(kWarn, "node") << opt.id << " restarted " << restarted_after_ms
+                          << " ms after a failpoint crash";
+  }
   std::signal(SIGPIPE, SIG_IGN);
   // A parent may have spawned us with SIGTERM/SIGINT blocked (ctest does): a shutdown request
   // must still reach us.

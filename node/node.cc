@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <random>
@@ -62,7 +63,11 @@ void AddTo(raft::Membership* m, raft::NodeId id, bool voter) {
 }  // namespace
 
 Node::Node(asio::io_context& ioc, NodeOptions options)
-    : ioc_(ioc), options_(std::move(options)), tick_timer_(ioc), rng_(std::random_device{}()) {}
+    : ioc_(ioc),
+      options_(std::move(options)),
+      tick_timer_(ioc),
+      rng_(std::random_device{}()),
+      failpoints_(options_.failpoints, std::random_device{}()) {}
 
 Node::~Node() {
   if (events_) std::fclose(events_);
@@ -83,6 +88,21 @@ void Node::Event(json ev) {
   std::string s = line.dump();
   s.push_back('\n');
   std::fwrite(s.data(), 1, s.size(), events_);
+}
+
+void Node::Failpoint(const std::string& name) {
+  std::optional<FailpointAction> action = failpoints_.Hit(name);
+  if (!action) return;
+  switch (*action) {
+    case FailpointAction::kCrash:
+      SB_LOG(kWarn, "node") << options_.id << ": failpoint " << name << ": crash, restart in "
+                            << options_.crash_restart_ms << " ms";
+      // The event log is the harness's record, not the node's state: it is kept up to the
+      // crash. Nothing else is written out.
+      Event({{"event", "failpoint"}, {"name", name}, {"action", "crash"}, {"term", raft_->term()}});
+      std::fflush(events_);
+      CrashAndRestart(options_.crash_restart_ms);
+  }
 }
 
 void Node::RegisterAddress(const std::string& name, const MemberAddress& addr) {
@@ -129,6 +149,8 @@ Status Node::Init() {
   cfg.restore = recovered;
   cfg.election_ticks = options_.election_ticks;
   cfg.heartbeat_ticks = options_.heartbeat_ticks;
+  cfg.max_entries_per_msg = options_.max_entries_per_msg;
+  cfg.max_inflight_msgs = options_.max_inflight_msgs;
   cfg.bugs.commit_old_term = options_.bugs.count("commit-old-term") > 0;
   cfg.bugs.no_prevote = options_.bugs.count("no-prevote") > 0;
   cfg.bugs.lease_read = options_.bugs.count("lease-read") > 0;
@@ -268,6 +290,16 @@ void Node::Process() {
       }
     }
     // 2. Then the messages.
+    if (failpoints_.Armed("leader-send-entries")) {
+      const uint64_t term = raft_->term();
+      const bool own_entries =
+          std::any_of(rd.messages.begin(), rd.messages.end(), [term](const raft::Message& m) {
+            return m.type == raft::MessageType::kApp && m.term == term &&
+                   std::any_of(m.entries.begin(), m.entries.end(),
+                               [term](const raft::Entry& e) { return e.term == term; });
+          });
+      if (own_entries) Failpoint("leader-send-entries");
+    }
     for (const raft::Message& m : rd.messages) transport_->Send(m);
     // 3. Apply.
     if (rd.snapshot) InstallSnapshot(*rd.snapshot);

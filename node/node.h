@@ -20,6 +20,7 @@
 #include "common/rng.h"
 #include "common/status.h"
 #include "node/env.h"
+#include "node/failpoint.h"
 #include "node/http_server.h"
 #include "node/state_machine.h"
 #include "node/storage.h"
@@ -42,10 +43,14 @@ struct NodeOptions {
   int tick_ms = 10;
   int election_ticks = 10;
   int heartbeat_ticks = 1;
-  uint64_t snapshot_entries = 10000;  // snapshot when this many entries follow the last one
-  std::set<std::string> bugs;         // names from KnownBugs()
-  int request_timeout_ms = 5000;      // a write not committed by then is answered "unknown"
-  Env* env = nullptr;                 // default PosixEnv()
+  uint64_t snapshot_entries = 10000;      // snapshot when this many entries follow the last one
+  std::set<std::string> bugs;             // names from KnownBugs()
+  int request_timeout_ms = 5000;          // a write not committed by then is answered "unknown"
+  uint64_t max_entries_per_msg = 256;     // raft::Config: entries per AppendEntries
+  uint64_t max_inflight_msgs = 256;       // raft::Config: unacknowledged AppendEntries per follower
+  std::vector<FailpointSpec> failpoints;  // armed failpoints (failpoint.h); empty = none
+  int crash_restart_ms = 500;             // a failpoint crash starts the node again after this long
+  Env* env = nullptr;                     // default PosixEnv()
 };
 
 // "n12" -> 12; 0 when the name is not n<positive number>.
@@ -115,6 +120,8 @@ class Node {
   nlohmann::json LeaderFields() const;
 
   void Event(nlohmann::json ev);
+  // Passes the failpoint `name`: acts when it is armed and its roll comes up.
+  void Failpoint(const std::string& name);
   int64_t NowMs() const;
 
   boost::asio::io_context& ioc_;
@@ -129,6 +136,7 @@ class Node {
   std::unique_ptr<HttpServer> http_;
   boost::asio::steady_timer tick_timer_;
   Rng rng_;
+  Failpoints failpoints_;
   StateMachine sm_;
   std::map<std::string, MemberAddress> addresses_;  // every address learned (flags, log, admin)
 
