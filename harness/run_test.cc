@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "harness/lab.h"
+#include "harness/systems/splitbrain.h"
 #include "harness/subprocess.h"
 
 namespace splitbrain::harness {
@@ -172,6 +173,13 @@ TEST_F(RunTest, TwentySecondRunAgainstTheCorrectNodeIsValid) {
                         "nodes/n1/node.log", "nodes/n1/events.jsonl"}) {
     EXPECT_TRUE(fs::exists(store + "/latest/" + f)) << f;
   }
+  // The run's seed reached the nodes: n2's first start drew the seed derived from 7.
+  std::ifstream events(store + "/latest/nodes/n2/events.jsonl");
+  std::string first;
+  std::getline(events, first);
+  auto start = nlohmann::json::parse(first);
+  EXPECT_EQ(start["event"], "start");
+  EXPECT_EQ(start["seed"], std::to_string(NodeSeed(7, 1, 0)));
 }
 
 TEST_F(RunTest, SameRunWithStaleReadBugIsInvalid) {

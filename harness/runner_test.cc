@@ -1,5 +1,9 @@
 #include "harness/runner.h"
 
+#include <set>
+
+#include "harness/systems/splitbrain.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -60,6 +64,16 @@ TEST(RunnerTest, PerfComparisonGivesRatiosToTheFirstMeasuredTest) {
   EXPECT_NE(table.find("3000 ( 1.00x)"), std::string::npos) << table;
   // One measured test: nothing to compare.
   EXPECT_EQ(PerfComparison({v[0], v[1]}), "");
+}
+
+TEST(RunnerTest, NodeSeedsFollowTheRunSeedAndNeverRepeat) {
+  EXPECT_EQ(NodeSeed(7, 0, 0), NodeSeed(7, 0, 0));  // the same run seed, the same node seeds
+  EXPECT_NE(NodeSeed(7, 0, 0), NodeSeed(8, 0, 0));
+  std::set<uint64_t> seen;
+  for (int member = 0; member < 9; ++member) {
+    for (int start = 0; start < 20; ++start) seen.insert(NodeSeed(7, member, start));
+  }
+  EXPECT_EQ(seen.size(), 9u * 20u) << "two members or two starts share a seed";
 }
 
 }  // namespace

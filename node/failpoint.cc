@@ -14,6 +14,8 @@ namespace {
 
 // Carries the restart delay into the new image; its presence means "this image is a restart".
 const char kRestartEnv[] = "SPLITBRAIN_NODE_CRASH_RESTART_MS";
+// How many crashes the process has restarted from, carried across execv.
+const char kRestartsEnv[] = "SPLITBRAIN_NODE_CRASH_RESTARTS";
 
 std::vector<std::string>& RestartCommand() {
   static std::vector<std::string> argv;  // never destroyed before exit: plain static is enough
@@ -75,9 +77,15 @@ void CrashAndRestart(int delay_ms) {
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   ::setenv(kRestartEnv, std::to_string(delay_ms).c_str(), 1);
+  ::setenv(kRestartsEnv, std::to_string(CrashRestarts() + 1).c_str(), 1);
   if (!args.empty()) ::execv("/proc/self/exe", argv.data());
   // No way back in: die anyway (a crash without its restart).
   std::_Exit(1);
+}
+
+int CrashRestarts() {
+  const char* v = std::getenv(kRestartsEnv);
+  return v ? std::max(0, std::atoi(v)) : 0;
 }
 
 int FinishCrashRestart() {

@@ -64,4 +64,8 @@ void SetRestartCommand(int argc, char** argv);
 // descriptor above stderr, waits the delay and returns it (ms); else returns -1.
 int FinishCrashRestart();
 
+// How many failpoint crashes this process has restarted from (0 for a fresh start): a node
+// started with --seed draws a different random sequence in each life.
+int CrashRestarts();
+
 }  // namespace splitbrain::node

@@ -43,6 +43,9 @@ A Raft key-value/lock server (docs/CONTRACTS.md). Flags:
                             only). Actions: crash (die as at SIGKILL, what was not fsynced
                             lost alike, and start again after --crash-restart-ms, same pid)
   --crash-restart-ms N      how long a failpoint crash stays down (default 500)
+  --seed N                  seed election timeouts and failpoint rolls (each failpoint restart
+                            mixes in its count); the harness passes one derived from the run's
+                            seed (default: random)
   --crash-loses-unsynced    keep file writes in process memory until they are fsynced, so a
                             SIGKILL loses every byte never fsynced, as a power cut would (a
                             clean SIGTERM/SIGINT exit writes them out); the lab's way to make
@@ -154,6 +157,15 @@ int main(int argc, char** argv) {
       auto spec = ParseFailpoint(next());
       if (!spec.ok()) BadFlag(spec.status().message());
       opt.failpoints.push_back(std::move(spec).value());
+    } else if (flag == "--seed") {
+      const std::string v = next();
+      try {
+        size_t pos = 0;
+        opt.seed = std::stoull(v, &pos);
+        if (pos != v.size() || v[0] == '-') throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        BadFlag("--seed '" + v + "' is not a non-negative integer");
+      }
     } else if (flag == "--crash-restart-ms") {
       opt.crash_restart_ms = ParseInt(flag, next(), 0, 3600 * 1000);
     } else if (flag == "--crash-loses-unsynced") {

@@ -66,8 +66,11 @@ Node::Node(asio::io_context& ioc, NodeOptions options)
     : ioc_(ioc),
       options_(std::move(options)),
       tick_timer_(ioc),
-      rng_(std::random_device{}()),
-      failpoints_(options_.failpoints, std::random_device{}()) {}
+      seed_(options_.seed ? *options_.seed ^ (0x9E3779B97F4A7C15ULL *
+                                                static_cast<uint64_t>(CrashRestarts()))
+                          : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()),
+      rng_(seed_),
+      failpoints_(options_.failpoints, Rng(seed_).Fork().Next()) {}
 
 Node::~Node() {
   if (events_) std::fclose(events_);
@@ -198,7 +201,11 @@ Status Node::Start() {
   SB_RETURN_IF_ERROR(transport_->Listen(peer));
   SB_RETURN_IF_ERROR(http_->Listen(client));
   const raft::HardState& hs = storage_->recovered().hard_state;
-  Event({{"event", "start"}, {"term", hs.term}, {"commit", hs.commit}, {"applied", applied_}});
+  Event({{"event", "start"},
+         {"term", hs.term},
+         {"commit", hs.commit},
+         {"applied", applied_},
+         {"seed", std::to_string(seed_)}});
   SB_LOG(kInfo, "node") << options_.id << " listening: peers on " << peer << ", clients on "
                         << client << "; term " << hs.term << ", commit " << hs.commit
                         << ", snapshot " << storage_->snapshot_index() << ", last index "

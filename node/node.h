@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ struct NodeOptions {
   uint64_t max_inflight_msgs = 256;       // raft::Config: unacknowledged AppendEntries per follower
   std::vector<FailpointSpec> failpoints;  // armed failpoints (failpoint.h); empty = none
   int crash_restart_ms = 500;             // a failpoint crash starts the node again after this long
+  // Seeds election timeouts and failpoint rolls (mixed with CrashRestarts()); absent: random.
+  std::optional<uint64_t> seed;
   Env* env = nullptr;                     // default PosixEnv()
 };
 
@@ -135,6 +138,7 @@ class Node {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<HttpServer> http_;
   boost::asio::steady_timer tick_timer_;
+  uint64_t seed_;  // this life's seed (the start event records it)
   Rng rng_;
   Failpoints failpoints_;
   StateMachine sm_;

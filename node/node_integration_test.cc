@@ -445,9 +445,10 @@ TEST_F(Cluster, KillsDuringWritesLoseNothingAcknowledged) {
 TEST_F(Cluster, FailpointCrashRestartsTheNodeWithWhatItPersisted) {
   // Every leader crashes as it is about to send its first entry (its election no-op): the node
   // must come back by itself, as the same process (TearDown: no unexpected exit), from its disk.
-  Make(3, {"--failpoint", "leader-send-entries=crash", "--crash-restart-ms", "50"});
+  Make(3, {"--failpoint", "leader-send-entries=crash", "--crash-restart-ms", "50", "--seed", "5"});
   int crashed = -1;
   uint64_t crash_term = 0, start_term = 0;
+  std::string seed_before, seed_after;  // the start events' seeds around the crash
   const auto end = std::chrono::steady_clock::now() + 20s;
   while (crashed < 0 && std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(100ms);
@@ -458,6 +459,7 @@ TEST_F(Cluster, FailpointCrashRestartsTheNodeWithWhatItPersisted) {
       while (std::getline(in, line)) {
         json ev = json::parse(line, nullptr, false);
         if (!ev.is_object()) continue;
+        if (ev["event"] == "start" && fired_in == 0) seed_before = ev.value("seed", "");
         if (ev["event"] == "failpoint") {
           EXPECT_EQ(ev["name"], "leader-send-entries");
           EXPECT_EQ(ev["action"], "crash");
@@ -466,6 +468,7 @@ TEST_F(Cluster, FailpointCrashRestartsTheNodeWithWhatItPersisted) {
           crashed = i;
           crash_term = fired_in;
           start_term = ev["term"].get<uint64_t>();
+          seed_after = ev.value("seed", "");
           break;
         }
       }
@@ -474,6 +477,10 @@ TEST_F(Cluster, FailpointCrashRestartsTheNodeWithWhatItPersisted) {
   ASSERT_GE(crashed, 0) << "no leader crashed at the failpoint and started again";
   // The term it led in was durable before it tried to send anything.
   EXPECT_GE(start_term, crash_term);
+  // --seed 5 fixed the first life's randomness; the restarted life draws another sequence.
+  EXPECT_EQ(seed_before, "5");
+  EXPECT_FALSE(seed_after.empty());
+  EXPECT_NE(seed_after, seed_before);
   json st;
   for (int i = 0; i < 50 && !st.is_object(); ++i) {
     st = cluster_->NodeStatus(crashed);
@@ -530,7 +537,9 @@ TEST(NodeFlags, BadFlagsExit2AndCorruptLogExits3) {
                                              {"--failpoint", "leader-send-entries=crash@2"},
                                              {"--max-inflight-msgs", "0"},
                                              {"--max-entries-per-msg", "x"},
-                                             {"--crash-restart-ms", "-1"}}) {
+                                             {"--crash-restart-ms", "-1"},
+                                             {"--seed", "-3"},
+                                             {"--seed", "12x"}}) {
     std::vector<std::string> args = {"--id",   "n1",       "--data-dir",
                                      "/tmp/x", "--member", "n1=127.0.0.1:1/127.0.0.1:2"};
     args.insert(args.end(), bad.begin(), bad.end());

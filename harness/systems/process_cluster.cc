@@ -42,6 +42,7 @@ Status ProcessCluster::StartMember(Member& m, Start how) {
   for (auto& a : MemberArgs(m, how)) argv.push_back(std::move(a));
   SB_RETURN_IF_ERROR(m.process->Start(argv, m.dir + "/node.log", MemberEnv(m)));
   m.started = true;
+  ++m.starts;
   m.killed = false;
   m.paused = false;
   return Status::Ok();

@@ -50,6 +50,8 @@ class ProcessCluster : public System {
     std::string id;
     std::unique_ptr<ManagedProcess> process;
     bool started = false;  // has run on this data before (restarts say so)
+    int starts = 0;        // how many times it was started so far (MemberArgs sees the count
+                           // before this start)
     bool paused = false;
     bool killed = false;
     bool removed = false;

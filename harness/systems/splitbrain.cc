@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/rng.h"
 #include "harness/systems/process_cluster.h"
 #include "harness/subprocess.h"
 #include "workloads/cluster_client.h"
@@ -25,6 +26,14 @@ std::string FindFaketime() {
     if (fs::exists(p)) return p;
   }
   return "";
+}
+
+uint64_t NodeSeed(uint64_t run_seed, int member_index, int start) {
+  Rng r(run_seed);
+  for (int i = 0; i <= member_index; ++i) r.Fork();
+  Rng member = r.Fork();
+  for (int i = 0; i < start; ++i) member.Next();
+  return member.Next();
 }
 
 namespace {
@@ -132,6 +141,12 @@ class SplitbrainCluster : public ProcessCluster {
     if (join) {
       a.insert(a.end(), {"--join", "--peer-listen", PeerAddress(m.id), "--client-listen",
                          ClientAddress(m.id)});
+    }
+    // The run's seed reaches the node, unless the plan gives one itself.
+    if (ctx_.plan.seed && std::find(node.args.begin(), node.args.end(), "--seed") == node.args.end()) {
+      const auto& ids = ctx_.lab->ids();
+      const int index = static_cast<int>(std::find(ids.begin(), ids.end(), m.id) - ids.begin());
+      a.insert(a.end(), {"--seed", std::to_string(NodeSeed(*ctx_.plan.seed, index, m.starts))});
     }
     a.insert(a.end(), node.args.begin(), node.args.end());
     return a;

@@ -4,6 +4,7 @@
 // clock faults) and membership changes through the node's admin API.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,11 @@
 namespace splitbrain::harness {
 
 SystemAdapter SplitbrainAdapter();
+
+// The --seed a member gets for its `start`-th start (0-based), derived from the run's seed: a
+// run's seed fixes every node's election timeouts and failpoint rolls, and no two members or
+// starts share a sequence.
+uint64_t NodeSeed(uint64_t run_seed, int member_index, int start);
 
 // The faketime library, or empty when libfaketime is not installed.
 std::string FindFaketime();
