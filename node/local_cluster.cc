@@ -7,8 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <map>
 #include <thread>
 
@@ -22,7 +26,39 @@ namespace splitbrain::node {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
+namespace {
+
+// The lowest port the kernel hands out to outgoing connections (32768 by default).
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int lo = 32768;
+  in >> lo;
+  return lo;
+}
+
+bool Bindable(uint16_t port) {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor a(ioc);
+  boost::system::error_code ec;
+  const boost::asio::ip::tcp::endpoint at(boost::asio::ip::make_address("127.0.0.1"), port);
+  a.open(at.protocol(), ec);
+  if (!ec) a.bind(at, ec);
+  return !ec;
+}
+
+}  // namespace
+
 uint16_t FreePort() {
+  // Below the ephemeral range: a port bound with 0 comes from that range, and between this
+  // check and the node's own bind any outgoing connection — another test's node dialing a peer —
+  // could take it ("Address already in use", seen in CI). Each process starts at its own random
+  // place in [10000, low) and walks on, so parallel tests rarely pick the same port.
+  static const int low = std::max(EphemeralLow(), 10001);
+  static std::atomic<uint32_t> next{std::random_device{}()};
+  for (int tries = 0; tries < 2000; ++tries) {
+    const auto port = static_cast<uint16_t>(10000 + next.fetch_add(1) % (low - 10000));
+    if (Bindable(port)) return port;
+  }
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::acceptor a(
       ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));

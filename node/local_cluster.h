@@ -69,7 +69,8 @@ class LocalCluster {
   int hint_ = 0;  // node last seen as leader
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that was free a moment ago, below the kernel's ephemeral range (so no
+// outgoing connection can take it before the node binds it).
 uint16_t FreePort();
 
 }  // namespace splitbrain::node
