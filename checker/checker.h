@@ -88,6 +88,8 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& event_lo
                                         int64_t wall_origin_ns = 0);
 // Every nodes/<id>/events.jsonl under run_dir.
 Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir, int64_t wall_origin_ns = 0);
+// A run's node event logs, <run_dir>/nodes/*/events.jsonl, sorted (none: empty).
+std::vector<std::string> NodeEventLogs(const std::string& run_dir);
 
 // ---- availability -------------------------------------------------------------------------
 struct FaultEvent {   // one line of nemesis.jsonl

@@ -127,7 +127,7 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths,
   return r;
 }
 
-Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir, int64_t wall_origin_ns) {
+std::vector<std::string> NodeEventLogs(const std::string& run_dir) {
   std::vector<std::string> paths;
   std::error_code ec;
   std::filesystem::path nodes = std::filesystem::path(run_dir) / "nodes";
@@ -138,7 +138,11 @@ Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir, int64_t w
     }
   }
   std::sort(paths.begin(), paths.end());
-  return CheckRaftInvariants(paths, wall_origin_ns);
+  return paths;
+}
+
+Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir, int64_t wall_origin_ns) {
+  return CheckRaftInvariants(NodeEventLogs(run_dir), wall_origin_ns);
 }
 
 }  // namespace splitbrain::checker

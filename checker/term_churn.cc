@@ -144,16 +144,8 @@ Result<CheckResult> CheckTermChurn(const std::vector<std::string>& paths,
 }
 
 Result<CheckResult> CheckTermChurnDir(const std::string& run_dir, const TermChurnOptions& o) {
-  std::vector<std::string> paths;
+  const std::vector<std::string> paths = NodeEventLogs(run_dir);
   std::error_code ec;
-  std::filesystem::path nodes = std::filesystem::path(run_dir) / "nodes";
-  if (std::filesystem::is_directory(nodes, ec)) {
-    for (const auto& d : std::filesystem::directory_iterator(nodes, ec)) {
-      auto p = d.path() / "events.jsonl";
-      if (std::filesystem::exists(p, ec)) paths.push_back(p.string());
-    }
-  }
-  std::sort(paths.begin(), paths.end());
   std::vector<FaultEvent> faults;
   auto nem = std::filesystem::path(run_dir) / "nemesis.jsonl";
   if (std::filesystem::exists(nem, ec)) {

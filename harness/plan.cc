@@ -385,13 +385,13 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     }
     return n;
   };
-  auto refuse = [&](const YAML::Node& node, const std::string& field, const std::string& kind,
+  auto refuse = [&](const YAML::Mark& mark, const std::string& field, const std::string& kind,
                     const std::string& name) -> Status {
     const std::string why = UnsupportedReason(t.system, kind + ":" + name);
     if (why.empty()) return Status::Ok();
-    return r.Error(node, field, kind + " '" + name + "' with system " + t.system + ": " + why);
+    return r.Error(mark, field, kind + " '" + name + "' with system " + t.system + ": " + why);
   };
-  SB_RETURN_IF_ERROR(refuse(at({"workload"}), "workload", "workload", t.workload.name));
+  SB_RETURN_IF_ERROR(refuse(at({"workload"}).Mark(), "workload", "workload", t.workload.name));
   // The list element itself when this test's own text has the list.
   auto element = [](const YAML::Node& list, size_t i) {
     YAML::Node e;
@@ -400,21 +400,18 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
   };
   const YAML::Node faults = at({"nemesis", "faults"});
   for (size_t i = 0; i < t.nemesis.faults.size(); ++i) {
-    SB_RETURN_IF_ERROR(refuse(element(faults, i), "nemesis.faults", "fault", t.nemesis.faults[i]));
+    SB_RETURN_IF_ERROR(
+        refuse(element(faults, i).Mark(), "nemesis.faults", "fault", t.nemesis.faults[i]));
   }
   for (const auto& f : t.nemesis.schedule) {
     YAML::Mark m;
     m.line = f.line - 1;
     m.column = 0;
-    const std::string why = UnsupportedReason(t.system, "fault:" + f.fault);
-    if (!why.empty()) {
-      return r.Error(m, "nemesis.schedule",
-                     "fault '" + f.fault + "' with system " + t.system + ": " + why);
-    }
+    SB_RETURN_IF_ERROR(refuse(m, "nemesis.schedule", "fault", f.fault));
   }
   const YAML::Node checkers = at({"checkers"});
   for (size_t i = 0; i < t.checkers.size(); ++i) {
-    SB_RETURN_IF_ERROR(refuse(element(checkers, i), "checkers", "checker", t.checkers[i]));
+    SB_RETURN_IF_ERROR(refuse(element(checkers, i).Mark(), "checkers", "checker", t.checkers[i]));
   }
   const bool needs_majority_minus_one =
       std::any_of(t.nemesis.faults.begin(), t.nemesis.faults.end(),

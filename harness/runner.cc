@@ -142,6 +142,11 @@ class TestRun {
   Status Setup();
   void RunWorkload();
   void Worker(int slot);
+  // Records one operation of `st.process`: its invocation, what `client` made of it, its
+  // completion; ok latencies go to `latencies` when given.
+  workloads::Completion RunOp(workloads::Client& client, workloads::ProcessState& st,
+                              const workloads::Op& op, milliseconds timeout,
+                              std::vector<int64_t>* latencies);
   void NemesisLoop(const std::vector<nemesis::TimelineStep>& steps, int64_t end_ns);
   void StatusLoop();
   void FinalReads();
@@ -222,6 +227,16 @@ Status TestRun::Setup() {
   return Status::Ok();
 }
 
+workloads::Completion TestRun::RunOp(workloads::Client& client, workloads::ProcessState& st,
+                                     const workloads::Op& op, milliseconds timeout,
+                                     std::vector<int64_t>* latencies) {
+  const int64_t t0 = history_->Invoke(st.process, op);
+  workloads::Completion c = client.Execute(*workload_, op, st, timeout);
+  const int64_t t1 = history_->Complete(st.process, op, c.type, c.value, c.node);
+  if (c.type == "ok" && latencies) latencies->push_back(t1 - t0);
+  return c;
+}
+
 void TestRun::Worker(int slot) {
   std::unique_ptr<workloads::Client> client = system_->NewClient(static_cast<size_t>(slot));
   workloads::ProcessState st;
@@ -244,10 +259,7 @@ void TestRun::Worker(int slot) {
       workload_->Prepare(op, st);
       ++in_flight_;
     }
-    const int64_t t0 = history_->Invoke(st.process, op);
-    workloads::Completion c = client->Execute(*workload_, op, st, timeout);
-    const int64_t t1 = history_->Complete(st.process, op, c.type, c.value, c.node);
-    if (c.type == "ok") lat.push_back(t1 - t0);
+    workloads::Completion c = RunOp(*client, st, op, timeout, &lat);
     // A lock holder keeps its lock a while before it releases it.
     if (const int64_t hold = workload_->HoldAfterNs(op, c.type); hold > 0) {
       SleepUntil(MonoNow() - origin_ns_ + hold);
@@ -269,10 +281,7 @@ void TestRun::Worker(int slot) {
   // hand the lock to a waiter behind its back. Recorded like any operation.
   for (const workloads::Op& op : workload_->CleanupOps(st)) {
     if (Interrupted()) break;
-    const int64_t t0 = history_->Invoke(st.process, op);
-    workloads::Completion c = client->Execute(*workload_, op, st, timeout);
-    const int64_t t1 = history_->Complete(st.process, op, c.type, c.value, c.node);
-    if (c.type == "ok") lat.push_back(t1 - t0);
+    RunOp(*client, st, op, timeout, &lat);
   }
   std::lock_guard<std::mutex> lock(lat_mu_);
   latencies_ns_.insert(latencies_ns_.end(), lat.begin(), lat.end());
@@ -403,10 +412,7 @@ void TestRun::FinalReads() {
     while (MonoNow() < deadline && !Interrupted()) {
       workloads::ProcessState st;
       st.process = process;
-      workloads::Op op = op0;
-      history_->Invoke(st.process, op);
-      auto c = client->Execute(*workload_, op, st, milliseconds(2000));
-      history_->Complete(st.process, op, c.type, c.value, c.node);
+      auto c = RunOp(*client, st, op0, milliseconds(2000), nullptr);
       if (c.type == "info") {
         process++;
         client = system_->NewClient(0);

@@ -441,9 +441,11 @@ class EtcdClient : public workloads::Client {
         }
         // Evidence for the reader of the run's output; the holder itself is told nothing, as
         // a client that does not watch its session would not be.
+        const auto since = std::chrono::duration_cast<milliseconds>(SteadyClock::now() -
+                                                                    last_answer);
         SB_LOG(kInfo, "etcd") << "lease " << lease << " for lock " << name
-                              << " is gone; the last keepalive was answered "
-                              << -Left(last_answer).count() << " ms ago";
+                              << " is gone; the last keepalive was answered " << since.count()
+                              << " ms ago";
         return;
       }
       if (ka_revoke_) {
@@ -557,11 +559,6 @@ class EtcdCluster : public ProcessCluster {
     return a;
   }
 
-  std::optional<int64_t> LeaderTerm(const json& st) const override {
-    if (st.value("role", "") != "leader") return std::nullopt;
-    return st.value("term", int64_t{0});
-  }
-
  private:
   std::string ClientAddress(const std::string& id) const {
     return ctx_.lab->Ip(id) + ":" + std::to_string(kClientPort);
@@ -576,7 +573,6 @@ class EtcdCluster : public ProcessCluster {
 SystemAdapter EtcdAdapter() {
   SystemAdapter a;
   a.name = "etcd";
-  a.description = "etcd 3.4 (Debian's etcd-server), through its v3 JSON gateway";
   a.unsupported = {
       {"fault:clock-skew",
        "has no effect on etcd: libfaketime cannot reach a Go program's clock (the Go runtime "
@@ -585,21 +581,16 @@ SystemAdapter EtcdAdapter() {
       {"checker:raft-invariants",
        "needs every member's applied entries (nodes/<id>/events.jsonl); etcd logs only its role "
        "changes, which is what term-churn and the report's Raft view use"},
-      {"workload:kv", "is not translated to etcd yet (the etcd adapter speaks register and lock)"},
-      {"workload:set", "is not translated to etcd yet (the etcd adapter speaks register and lock)"},
-      {"workload:counter",
-       "is not translated to etcd yet (the etcd adapter speaks register and lock)"},
-      {"workload:bank", "is not translated to etcd yet (the etcd adapter speaks register and lock)"},
   };
+  for (const char* w : {"kv", "set", "counter", "bank"}) {
+    a.unsupported[std::string("workload:") + w] =
+        "is not translated to etcd yet (the etcd adapter speaks register and lock)";
+  }
   a.find_binary = [](const TestPlan& plan, const std::string&) -> Result<std::string> {
     // --node-binary names splitbrain-node; etcd comes from the plan's node.binary or PATH.
-    std::string path = plan.node.binary.empty() ? FindInPath("etcd") : plan.node.binary;
-    if (path.empty() || access(path.c_str(), X_OK) != 0) {
-      return Status::NotFound(
-          "cannot find etcd (looked at node.binary and in PATH); install it with "
-          "`apt install etcd-server` or ./scripts/install-deps.sh");
-    }
-    return fs::absolute(path).string();
+    return ExecutableOr(plan.node.binary.empty() ? FindInPath("etcd") : plan.node.binary,
+                        "cannot find etcd (looked at node.binary and in PATH); install it with "
+                        "`apt install etcd-server` or ./scripts/install-deps.sh");
   };
   a.make = [](SystemContext c) -> std::unique_ptr<System> {
     return std::make_unique<EtcdCluster>(std::move(c));

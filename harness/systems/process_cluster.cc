@@ -12,6 +12,16 @@ namespace splitbrain::harness {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
+namespace {
+
+// The term when a member's status (System::Statuses) says it is the leader; nullopt otherwise.
+std::optional<int64_t> LeaderTerm(const nlohmann::json& status) {
+  if (!status.is_object() || status.value("role", "") != "leader") return std::nullopt;
+  return status.value("term", int64_t{0});
+}
+
+}  // namespace
+
 ProcessCluster::ProcessCluster(SystemContext context) : ctx_(std::move(context)) {
   for (const auto& id : ctx_.lab->ids()) {
     Member m;
@@ -41,7 +51,6 @@ Status ProcessCluster::StartMember(Member& m, Start how) {
   std::vector<std::string> argv = ctx_.lab->InNode(m.id);
   for (auto& a : MemberArgs(m, how)) argv.push_back(std::move(a));
   SB_RETURN_IF_ERROR(m.process->Start(argv, m.dir + "/node.log", MemberEnv(m)));
-  m.started = true;
   ++m.starts;
   m.killed = false;
   m.paused = false;
@@ -58,7 +67,7 @@ Result<std::string> ProcessCluster::WaitForLeader(milliseconds deadline) {
   const auto end = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < end) {
     for (const auto& [id, st] : Statuses(milliseconds(200))) {
-      if (st.is_object() && LeaderTerm(st)) {
+      if (LeaderTerm(st)) {
         std::lock_guard<std::mutex> lock(mu_);
         last_leader_ = id;
         return id;

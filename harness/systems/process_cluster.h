@@ -1,8 +1,8 @@
 // ProcessCluster: what every adapter whose members are one process per lab node shares — the
 // processes (each in its node's network namespace and its own process group, output appended to
 // nodes/<id>/node.log, data in nodes/<id>/data), kill, pause, resume, restart, network rules,
-// waiting for a leader, Recover and StopAll. An adapter supplies a member's command line, its
-// status query and how a status says "I lead". Thread-safe: one mutex around the members' state;
+// waiting for a leader, Recover and StopAll. An adapter supplies a member's command line and its
+// status query (whose `role` and `term` say who leads). Thread-safe: one mutex around the members' state;
 // status queries run outside it.
 #pragma once
 
@@ -49,9 +49,8 @@ class ProcessCluster : public System {
   struct Member {
     std::string id;
     std::unique_ptr<ManagedProcess> process;
-    bool started = false;  // has run on this data before (restarts say so)
-    int starts = 0;        // how many times it was started so far (MemberArgs sees the count
-                           // before this start)
+    int starts = 0;  // how many times it was started so far (MemberArgs sees the count before
+                     // this start)
     bool paused = false;
     bool killed = false;
     bool removed = false;
@@ -60,12 +59,9 @@ class ProcessCluster : public System {
   // The member's program and flags (the lab's namespace prefix is added by StartMember).
   virtual std::vector<std::string> MemberArgs(const Member& m, Start how) const = 0;
   virtual std::map<std::string, std::string> MemberEnv(const Member& m) const;
-  // The term when this member's status says it is the leader; nullopt otherwise.
-  virtual std::optional<int64_t> LeaderTerm(const nlohmann::json& status) const = 0;
 
   Status StartMember(Member& m, Start how);  // REQUIRES(mu_)
   Member* Find(const std::string& id);       // REQUIRES(mu_); nullptr when unknown
-  const SystemContext& context() const { return ctx_; }
 
   SystemContext ctx_;
   mutable std::mutex mu_;

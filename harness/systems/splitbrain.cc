@@ -166,11 +166,6 @@ class SplitbrainCluster : public ProcessCluster {
     return env;
   }
 
-  std::optional<int64_t> LeaderTerm(const nlohmann::json& st) const override {
-    if (st.value("role", "") != "leader") return std::nullopt;
-    return st.value("term", int64_t{0});
-  }
-
  private:
   std::string ClientAddress(const std::string& id) const {
     return ctx_.lab->Ip(id) + ":" + std::to_string(kClientPort);
@@ -221,16 +216,12 @@ std::string FindNodeBinary() {
 SystemAdapter SplitbrainAdapter() {
   SystemAdapter a;
   a.name = "splitbrain";
-  a.description = "splitbrain-node, this project's Raft key-value node";
   a.find_binary = [](const TestPlan& plan, const std::string& flag) -> Result<std::string> {
     std::string path = !flag.empty() ? flag : plan.node.binary;
     if (path.empty()) path = FindNodeBinary();
-    if (path.empty() || access(path.c_str(), X_OK) != 0) {
-      return Status::NotFound(
-          "cannot find splitbrain-node (looked next to splitbrain, in ../node/ and in PATH); "
-          "pass --node-binary PATH");
-    }
-    return fs::absolute(path).string();
+    return ExecutableOr(path,
+                        "cannot find splitbrain-node (looked next to splitbrain, in ../node/ and "
+                        "in PATH); pass --node-binary PATH");
   };
   a.make = [](SystemContext c) -> std::unique_ptr<System> {
     return std::make_unique<SplitbrainCluster>(std::move(c));

@@ -1,5 +1,9 @@
 #include "harness/systems/system.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "harness/systems/etcd.h"
 #include "harness/systems/splitbrain.h"
 
@@ -30,6 +34,11 @@ std::string UnsupportedReason(const std::string& system, const std::string& what
   if (!s) return "";
   auto it = s->unsupported.find(what);
   return it == s->unsupported.end() ? "" : it->second;
+}
+
+Result<std::string> ExecutableOr(const std::string& path, const std::string& missing) {
+  if (path.empty() || access(path.c_str(), X_OK) != 0) return Status::NotFound(missing);
+  return std::filesystem::absolute(path).string();
 }
 
 }  // namespace splitbrain::harness

@@ -30,7 +30,8 @@ class System : public nemesis::FaultInjector {
   // Waits until some member says a leader is elected; returns the leader's node id. kTimeout at
   // the deadline; kUnavailable at once when every member has exited (with why).
   virtual Result<std::string> WaitForLeader(std::chrono::milliseconds deadline) = 0;
-  // Each member's own status (null where it did not answer), saved as nodes/<id>/status.json.
+  // Each member's own status (null where it did not answer), saved as nodes/<id>/status.json. It
+  // carries at least `role` ("leader", "follower", ...) and `term`, in splitbrain-node's words.
   virtual std::map<std::string, nlohmann::json> Statuses(std::chrono::milliseconds per_node) = 0;
   // Stops every member (SIGTERM, SIGKILL after `grace`), saving its last status first.
   virtual Status StopAll(std::chrono::milliseconds grace) = 0;
@@ -49,8 +50,7 @@ struct SystemContext {
 };
 
 struct SystemAdapter {
-  std::string name;         // the plan's `system:` value
-  std::string description;  // one line for docs and errors
+  std::string name;  // the plan's `system:` value
   // What the system cannot do, each with the reason a plan asking for it is refused with. Keys:
   // "fault:<name>", "checker:<name>", "workload:<name>".
   std::map<std::string, std::string> unsupported;
@@ -67,5 +67,8 @@ const SystemAdapter* FindSystem(const std::string& name);
 std::vector<std::string> SystemNames();
 // Why `system` cannot do `what` ("fault:clock-skew"), or empty when it can.
 std::string UnsupportedReason(const std::string& system, const std::string& what);
+// For find_binary: `path` made absolute when it is an executable; NotFound with `missing` (what
+// was looked at, what to install) otherwise.
+Result<std::string> ExecutableOr(const std::string& path, const std::string& missing);
 
 }  // namespace splitbrain::harness
