@@ -13,7 +13,7 @@ constexpr const char* kUsage =
     "usage: splitbrain check --model MODEL HISTORY [--json] [--timeout SECONDS]\n"
     "                        [--max-memory MB] [--initial VALUE] [--threads N]\n"
     "  MODEL: register (read/write/cas), kv (get/put/append), mutex (acquire/release),\n"
-    "         set (add/read). HISTORY: JSONL (corpus/FORMAT.md) or a Jepsen history.edn.\n"
+    "         set (add/read). HISTORY: JSONL (docs/FORMAT.md) or a Jepsen history.edn.\n"
     "  exit 0 linearizable, 1 not linearizable, 2 unknown or unreadable input\n";
 
 bool ParseDouble(const std::string& s, double* out) {

@@ -35,7 +35,7 @@ struct Budget {
 };
 
 // ---- linearizable -------------------------------------------------------------------------
-// Models (corpus/FORMAT.md): "register" (read/write/cas), "kv" (get/put/append), "mutex"
+// Models (docs/FORMAT.md): "register" (read/write/cas), "kv" (get/put/append), "mutex"
 // (acquire/release), "set" (add/read: the read's value is the whole set). Keys present →
 // one model object per key, keys checked independently and in parallel.
 struct LinearizableOptions {

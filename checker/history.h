@@ -1,5 +1,5 @@
 // History: a client history read into memory, one Operation per invocation paired with its
-// completion (corpus/FORMAT.md). Read from JSONL (the splitbrain format) or Jepsen's history.edn.
+// completion (docs/FORMAT.md). Read from JSONL (the splitbrain format) or Jepsen's history.edn.
 // Strings (operation names, keys, values) are interned once in the History; an Operation holds
 // ids. A History is an immutable value once read; reading it concurrently is safe.
 #pragma once
@@ -99,7 +99,7 @@ class HistoryBuilder {
   int64_t line_ = 0;
 };
 
-// Reads a JSONL history (corpus/FORMAT.md). Errors name the source and line.
+// Reads a JSONL history (docs/FORMAT.md). Errors name the source and line.
 Result<History> ParseJsonlHistory(std::string_view text, const std::string& source);
 // Reads a Jepsen history.edn: maps with :process :type :f :value (:index, :time optional),
 // one per line or inside a top-level vector. Independent keys as [key value] tuples are

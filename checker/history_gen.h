@@ -38,7 +38,7 @@ History GenerateRegisterHistory(const GenOptions& options);
 // history has no such triple.
 bool InjectStaleRead(History* history, Rng& rng, bool lost_write = false);
 
-// Writes a history as JSONL (corpus/FORMAT.md), events in order.
+// Writes a history as JSONL (docs/FORMAT.md), events in order.
 std::string HistoryToJsonl(const History& history);
 
 }  // namespace splitbrain::checker

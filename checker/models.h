@@ -1,5 +1,5 @@
 // The sequential specifications the linearizability search runs operations against, written
-// from corpus/FORMAT.md and independently of the node's state machine. Internal to checker/.
+// from docs/FORMAT.md and independently of the node's state machine. Internal to checker/.
 // A model works on compact states (uint32 ids it interns itself) and on LinOps prepared from a
 // History. One model object per key and per thread: not thread-safe.
 #pragma once

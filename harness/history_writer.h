@@ -1,4 +1,4 @@
-// HistoryWriter: appends client events to history.jsonl (corpus/FORMAT.md plus "time" and
+// HistoryWriter: appends client events to history.jsonl (docs/FORMAT.md plus "time" and
 // "node", docs/CONTRACTS.md). The timestamp is taken under the same lock as the write, so line
 // order and time order agree (porcupine #40). Thread-safe.
 #pragma once

@@ -13,7 +13,7 @@
 namespace splitbrain::harness {
 namespace {
 
-// Line order is real-time order (corpus/FORMAT.md): times never go back from one line to the
+// Line order is real-time order (docs/FORMAT.md): times never go back from one line to the
 // next, even with many writers, and every completion follows its invocation.
 TEST(HistoryWriterTest, LineOrderIsTimeOrderUnderConcurrency) {
   const auto path = std::filesystem::temp_directory_path() /

@@ -19,7 +19,7 @@
 
 namespace splitbrain::workloads {
 
-// An operation as invoked: history fields (corpus/FORMAT.md). `value` is the invocation's value.
+// An operation as invoked: history fields (docs/FORMAT.md). `value` is the invocation's value.
 struct Op {
   std::string f;
   std::optional<std::string> key;

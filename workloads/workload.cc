@@ -235,7 +235,7 @@ class LockWorkload : public Workload {
 void Workload::Prepare(Op&, const ProcessState&) const {}
 
 json Workload::OkValue(const Op& op, const json& node_value) const {
-  // Reads return what the node read; writes repeat their argument (corpus/FORMAT.md).
+  // Reads return what the node read; writes repeat their argument (docs/FORMAT.md).
   if (op.f == "read" || op.f == "get") return node_value;
   return op.value;
 }
