@@ -7,31 +7,6 @@
 
 namespace splitbrain::checker {
 
-Result<std::vector<FaultEvent>> ReadNemesisLog(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::IoError("cannot open " + path);
-  std::vector<FaultEvent> out;
-  std::string line;
-  int64_t lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("time") || !j["time"].is_number_integer() ||
-        !j.contains("phase") || !j["phase"].is_string()) {
-      return Status::InvalidArgument(path + ":" + std::to_string(lineno) +
-                                     ": expected {\"time\": NS, \"phase\": ..., ...}");
-    }
-    FaultEvent e;
-    e.time = j["time"];
-    e.phase = j["phase"];
-    e.id = j.value("id", int64_t{0});
-    e.fault = j.value("fault", std::string());
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 CheckResult CheckAvailability(const History& h, const std::vector<FaultEvent>& faults,
                               const AvailabilityOptions& o) {
   CheckResult r;
@@ -44,7 +19,7 @@ CheckResult CheckAvailability(const History& h, const std::vector<FaultEvent>& f
     ++total;
     auto& w = windows[op.invoke_time / o.window_ns];
     ++w.first;
-    if (op.result == OpResult::kOk) {
+    if (op.result == Outcome::kOk) {
       ++ok;
       ++w.second;
     }
@@ -90,7 +65,7 @@ CheckResult CheckAvailability(const History& h, const std::vector<FaultEvent>& f
     for (const Operation& op : h.ops) {
       if (op.invoke_time < 0 || op.complete_time < last_heal) continue;
       if (op.invoke_time >= last_heal || op.complete_time >= last_heal) attempted = true;
-      if (op.result == OpResult::kOk && op.complete_time >= last_heal &&
+      if (op.result == Outcome::kOk && op.complete_time >= last_heal &&
           (first_ok < 0 || op.complete_time < first_ok)) {
         first_ok = op.complete_time;
       }

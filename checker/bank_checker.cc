@@ -18,10 +18,10 @@ CheckResult CheckBank(const History& h, int64_t total) {
     const Operation& op = h.ops[i];
     const std::string& f = h.Str(op.f);
     if (f == "transfer") {
-      transfers += op.result == OpResult::kOk;
+      transfers += op.result == Outcome::kOk;
       continue;
     }
-    if (f != "read" || op.result != OpResult::kOk) continue;
+    if (f != "read" || op.result != Outcome::kOk) continue;
     ++reads;
     auto v = h.Json(op.output);
     std::string problem;

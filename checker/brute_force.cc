@@ -71,13 +71,13 @@ static bool Run(const History& h, bool kv) {
   Bf bf;
   bf.kv = kv;
   for (const Operation& op : h.ops) {
-    if (op.result == OpResult::kFail) continue;
+    if (op.result == Outcome::kFail) continue;
     BfOp b;
     b.f = h.Str(op.f);
     b.key = op.key == History::kNoKey ? "" : h.Str(op.key);
     b.value = h.Str(op.value);
     b.out = h.Str(op.output);
-    b.ok = op.result == OpResult::kOk;
+    b.ok = op.result == Outcome::kOk;
     b.call = op.invoke_event;
     b.ret = b.ok ? op.complete_event : INT64_MAX;
     if (kv) {

@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "checker/checker.h"
-#include "checker/history.h"
+#include "records/history_file.h"
 
 namespace splitbrain::checker {
 
@@ -25,7 +25,7 @@ bool ParseDouble(const std::string& s, double* out) {
 // Checks one file; an unreadable file or a rejected history counts as unknown.
 Validity CheckOne(const std::string& path, const LinearizableOptions& options, bool json,
                   bool compact, std::ostream& out, std::ostream& err) {
-  auto history = ReadHistoryFile(path);
+  auto history = records::ReadHistoryFile(path);
   if (!history.ok()) {
     err << "splitbrain check: " << history.status().message() << "\n";
     return Validity::kUnknown;

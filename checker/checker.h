@@ -11,10 +11,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checker/history.h"
 #include "common/status.h"
+#include "records/fault_log.h"
+#include "records/history.h"
 
 namespace splitbrain::checker {
+
+// The checkers read the records' types (records/history.h) under their own names.
+using records::FaultEvent;
+using records::History;
+using records::HistoryBuilder;
+using records::Operation;
+using records::Outcome;
 
 enum class Validity { kValid, kInvalid, kUnknown };
 
@@ -86,20 +94,11 @@ Result<CheckResult> CheckLock(const History& history, const Budget& budget);
 // result "first_violation_s": seconds into the run of the earliest violating event.
 Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& event_log_paths,
                                         int64_t wall_origin_ns = 0);
-// Every nodes/<id>/events.jsonl under run_dir.
+// Every nodes/<id>/events.jsonl under run_dir (records::NodeEventLogs).
 Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir, int64_t wall_origin_ns = 0);
-// A run's node event logs, <run_dir>/nodes/*/events.jsonl, sorted (none: empty).
-std::vector<std::string> NodeEventLogs(const std::string& run_dir);
 
 // ---- availability -------------------------------------------------------------------------
-struct FaultEvent {   // one line of nemesis.jsonl
-  int64_t time = 0;   // ns since the run began
-  std::string phase;  // "start", "end", "unsupported"
-  int64_t id = 0;
-  std::string fault;
-};
-Result<std::vector<FaultEvent>> ReadNemesisLog(const std::string& path);
-
+// The fault log is read by records::ReadFaultLog (records/fault_log.h).
 struct AvailabilityOptions {
   int64_t window_ns = 1'000'000'000;           // width of each time window
   int64_t recovery_bound_ns = 10'000'000'000;  // after the last heal, an ok must come within this
@@ -130,6 +129,23 @@ Result<CheckResult> CheckTermChurn(const std::vector<std::string>& event_log_pat
 // nodes/*/events.jsonl and nemesis.jsonl under run_dir.
 Result<CheckResult> CheckTermChurnDir(const std::string& run_dir, const TermChurnOptions& options);
 
+// ---- stats and perf -----------------------------------------------------------------------
+// Reported, never judged (always valid). stats: {"by_f": {f: {"ok"|"fail"|"info": count}}}
+// (history null: no counts). perf: the ok operations' throughput over `duration_ns` and latency
+// quantiles {"ok_ops", "ops_per_s", "latency_ms": {"p50","p95","p99","max"}}.
+CheckResult CheckStats(const History* history);
+CheckResult CheckPerf(std::vector<int64_t> ok_latencies_ns, int64_t duration_ns);
+
+// ---- the registry of checkers -------------------------------------------------------------
+// Every checker a plan may name and what it reads. The plan validator and RunChecker read it;
+// there is no other list of checker names (a test checks each is documented in plans/README.md).
+struct CheckerKind {
+  std::string name;
+  std::string reads;  // "history", "history, nemesis.jsonl", "events.jsonl", ...
+};
+const std::vector<CheckerKind>& CheckerKinds();
+const std::vector<std::string>& CheckerNames();
+
 // ---- by name, for the harness -------------------------------------------------------------
 struct CheckerInputs {
   const History* history = nullptr;  // history.jsonl
@@ -141,10 +157,10 @@ struct CheckerInputs {
   TermChurnOptions term_churn;
   int64_t wall_origin_ns =
       0;  // CLOCK_REALTIME of the history's time 0 (raft-invariants, term-churn)
+  std::vector<int64_t> ok_latencies_ns;  // perf: each ok operation's latency
+  int64_t duration_ns = 0;               // perf: the run's length
 };
-// name: "linearizable", "set", "counter", "bank", "lock", "raft-invariants", "availability",
-// "term-churn".
-// Unknown name → error.
+// name: one of CheckerNames(). Unknown name → error.
 Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& inputs);
 
 }  // namespace splitbrain::checker

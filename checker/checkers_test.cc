@@ -4,12 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "checker/checker.h"
+#include "records/history_jsonl.h"
 
 namespace splitbrain::checker {
 namespace {
 
 History Parse(const std::string& jsonl) {
-  auto h = ParseJsonlHistory(jsonl, "test.jsonl");
+  auto h = records::ParseJsonlHistory(jsonl, "test.jsonl");
   EXPECT_TRUE(h.ok()) << h.status();
   return std::move(h).value();
 }
@@ -266,6 +267,50 @@ TEST(RunCheckerTest, DispatchesByName) {
   EXPECT_FALSE(RunChecker("no-such-checker", in).ok());
   in.model = "set";
   EXPECT_EQ(RunChecker("linearizable", in)->valid, Validity::kValid);
+}
+
+// stats and perf moved here from the runner; their figures are what results.json always had.
+TEST(StatsTest, CountsByOperationAndOutcome) {
+  HistoryBuilder b;
+  const std::string k = "a";
+  ASSERT_TRUE(b.Invoke(0, "write", &k, "1").ok());
+  ASSERT_TRUE(b.Complete(0, Outcome::kOk, "write", "1").ok());
+  ASSERT_TRUE(b.Invoke(1, "read", &k, "null").ok());
+  ASSERT_TRUE(b.Complete(1, Outcome::kUnknown, "read", "null").ok());
+  ASSERT_TRUE(b.Invoke(2, "read", &k, "null").ok());  // never completes: info
+  History h = b.Finish();
+  CheckResult r = CheckStats(&h);
+  EXPECT_EQ(r.valid, Validity::kValid);
+  EXPECT_EQ(r.json["by_f"]["write"]["ok"], 1);
+  EXPECT_EQ(r.json["by_f"]["read"]["info"], 2);
+  EXPECT_TRUE(CheckStats(nullptr).json["by_f"].empty());
+  auto by_name = RunChecker("stats", {.history = &h});
+  ASSERT_TRUE(by_name.ok());
+  EXPECT_EQ(by_name->json, r.json);
+}
+
+TEST(PerfTest, ThroughputAndQuantilesOfOkLatencies) {
+  std::vector<int64_t> lat;
+  for (int i = 1; i <= 100; ++i) lat.push_back(i * 1'000'000);  // 1..100 ms
+  CheckResult r = CheckPerf(lat, 10'000'000'000);
+  EXPECT_EQ(r.json["ok_ops"], 100);
+  EXPECT_DOUBLE_EQ(r.json["ops_per_s"].get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ(r.json["latency_ms"]["p50"].get<double>(), 50.0);
+  EXPECT_DOUBLE_EQ(r.json["latency_ms"]["max"].get<double>(), 100.0);
+  EXPECT_EQ(CheckPerf({}, 0).json["latency_ms"]["p99"], 0.0);
+}
+
+TEST(CheckerRegistryTest, EveryRegisteredCheckerRunsByName) {
+  HistoryBuilder b;
+  History h = b.Finish();
+  for (const auto& name : CheckerNames()) {
+    auto r = RunChecker(name, {.history = &h});
+    EXPECT_TRUE(r.ok() || r.status().message().find("unknown checker") == std::string::npos)
+        << name << ": " << r.status();
+  }
+  auto bad = RunChecker("nope", {.history = &h});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("term-churn"), std::string::npos);
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ CheckResult CheckCounter(const History& h) {
   for (size_t i = 0; i < h.ops.size(); ++i) {
     const Operation& op = h.ops[i];
     const std::string& f = h.Str(op.f);
-    if (op.result == OpResult::kFail) continue;
+    if (op.result == Outcome::kFail) continue;
     if (f == "add") {
       auto v = h.Json(op.value);
       if (!v.is_number_integer()) {
@@ -28,9 +28,9 @@ CheckResult CheckCounter(const History& h) {
         continue;
       }
       keys[op.key].first.push_back({op.invoke_event,
-                                    op.result == OpResult::kOk ? op.complete_event : INT64_MAX,
-                                    v.get<int64_t>(), op.result == OpResult::kOk});
-    } else if (f == "read" && op.result == OpResult::kOk) {
+                                    op.result == Outcome::kOk ? op.complete_event : INT64_MAX,
+                                    v.get<int64_t>(), op.result == Outcome::kOk});
+    } else if (f == "read" && op.result == Outcome::kOk) {
       auto v = h.Json(op.output);
       if (!v.is_number_integer()) {
         malformed.push_back(h.OpJson(i));

@@ -174,13 +174,13 @@ History GenerateRegisterHistory(const GenOptions& o) {
     if (e.invoke) {
       s = b.Invoke(op.process, f, o.keys > 1 ? &keys[op.key] : nullptr, arg, e.time, line);
     } else if (op.crashed) {
-      s = b.Complete(op.process, OpResult::kInfo, f, op.kind == Kind::kRead ? "null" : arg, e.time,
-                     line);
+      s = b.Complete(op.process, Outcome::kUnknown, f, op.kind == Kind::kRead ? "null" : arg,
+                     e.time, line);
     } else if (op.refused || !op.ok) {
-      s = b.Complete(op.process, OpResult::kFail, f, op.kind == Kind::kRead ? "null" : arg, e.time,
+      s = b.Complete(op.process, Outcome::kFail, f, op.kind == Kind::kRead ? "null" : arg, e.time,
                      line);
     } else {
-      s = b.Complete(op.process, OpResult::kOk, f, result, e.time, line);
+      s = b.Complete(op.process, Outcome::kOk, f, result, e.time, line);
     }
     if (!s.ok()) {
       std::cerr << "history_gen: " << s << "\n";
@@ -195,7 +195,7 @@ bool InjectStaleRead(History* h, Rng& rng, bool lost_write) {
   uint32_t read = h->Find("read"), write = h->Find("write"), cas = h->Find("cas");
   std::vector<size_t> reads, writers;
   for (size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i].result != OpResult::kOk) continue;
+    if (ops[i].result != Outcome::kOk) continue;
     if (ops[i].f == read) reads.push_back(i);
     if (ops[i].f == write || ops[i].f == cas) writers.push_back(i);
   }
@@ -243,8 +243,8 @@ std::string HistoryToJsonl(const History& h) {
     lines[op.invoke_event] = inv.dump();
     if (op.complete_event >= 0) {
       nlohmann::json c = inv;
-      c["type"] = OpResultName(op.result);
-      if (op.result == OpResult::kOk) c["value"] = h.Json(op.output);
+      c["type"] = HistoryType(op.result);
+      if (op.result == Outcome::kOk) c["value"] = h.Json(op.output);
       if (op.complete_time >= 0) {
         c["time"] = op.complete_time;
       } else {

@@ -6,10 +6,16 @@
 
 #include <cstdint>
 
-#include "checker/history.h"
 #include "common/rng.h"
+#include "records/history.h"
 
 namespace splitbrain::checker {
+
+// The checkers read the records' types (records/history.h) under their own names.
+using records::History;
+using records::HistoryBuilder;
+using records::Operation;
+using records::Outcome;
 
 struct GenOptions {
   uint64_t seed = 1;

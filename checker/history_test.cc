@@ -1,23 +1,26 @@
-#include "checker/history.h"
 
 #include <gtest/gtest.h>
 
 #include "checker/checker.h"
 #include "checker/history_gen.h"
+#include "records/history_edn.h"
+#include "records/history_file.h"
+#include "records/history_jsonl.h"
+#include "records/json_text.h"
 
 namespace splitbrain::checker {
 namespace {
 
 TEST(JsonlTest, PairsInvocationsWithCompletions) {
-  auto h =
-      ParseJsonlHistory(R"({"process":0,"type":"invoke","f":"write","key":"a","value":3,"time":5}
+  auto h = records::ParseJsonlHistory(
+      R"({"process":0,"type":"invoke","f":"write","key":"a","value":3,"time":5}
 
 {"process":1, "type":"invoke", "f":"read", "value":null}
 {"process":0,"type":"ok","f":"write","key":"a","value":3,"time":9,"node":"n2"}
 {"process":1,"type":"info","f":"read","value":null}
 {"process":2,"type":"invoke","f":"cas","value":[ 3 , 4 ]}
 )",
-                        "h.jsonl");
+      "h.jsonl");
   ASSERT_TRUE(h.ok()) << h.status();
   ASSERT_EQ(h->ops.size(), 3u);
   EXPECT_EQ(h->events, 5);
@@ -25,22 +28,22 @@ TEST(JsonlTest, PairsInvocationsWithCompletions) {
   EXPECT_EQ(h->Str(w.f), "write");
   EXPECT_EQ(h->Str(w.key), "a");
   EXPECT_EQ(h->Str(w.value), "3");
-  EXPECT_EQ(w.result, OpResult::kOk);
+  EXPECT_EQ(w.result, Outcome::kOk);
   EXPECT_EQ(w.invoke_line, 1);
   EXPECT_EQ(w.complete_line, 4);
   EXPECT_EQ(w.invoke_time, 5);
   EXPECT_EQ(w.complete_time, 9);
   EXPECT_EQ(h->Str(w.node), "n2");
   EXPECT_EQ(h->ops[1].key, History::kNoKey);
-  EXPECT_EQ(h->ops[1].result, OpResult::kInfo);
+  EXPECT_EQ(h->ops[1].result, Outcome::kUnknown);
   EXPECT_FALSE(h->ops[1].open);
   EXPECT_EQ(h->Str(h->ops[2].value), "[3,4]");
   EXPECT_TRUE(h->ops[2].open);
-  EXPECT_EQ(h->ops[2].result, OpResult::kInfo);
+  EXPECT_EQ(h->ops[2].result, Outcome::kUnknown);
 }
 
 void ExpectErrorAtLine(const std::string& text, const std::string& where) {
-  auto h = ParseJsonlHistory(text, "h.jsonl");
+  auto h = records::ParseJsonlHistory(text, "h.jsonl");
   ASSERT_FALSE(h.ok()) << text;
   EXPECT_NE(h.status().message().find(where), std::string::npos) << h.status();
 }
@@ -66,16 +69,17 @@ TEST(JsonlTest, MalformedInputNamesTheLine) {
 }
 
 TEST(JsonlTest, CanonicalValues) {
-  EXPECT_EQ(*CanonicalJson(" { \"b\" : 1, \"a\" : [ \"x\\u0041\", null ] } "),
+  EXPECT_EQ(*records::CanonicalJson(" { \"b\" : 1, \"a\" : [ \"x\\u0041\", null ] } "),
             "{\"a\":[\"xA\",null],\"b\":1}");
-  EXPECT_EQ(*CanonicalJson("-0"), "0");
-  EXPECT_EQ(*CanonicalJson("1.50"), "1.5");
-  EXPECT_FALSE(CanonicalJson("[1,").ok());
-  EXPECT_FALSE(CanonicalJson("1 2").ok());
+  EXPECT_EQ(*records::CanonicalJson("-0"), "0");
+  EXPECT_EQ(*records::CanonicalJson("1.50"), "1.5");
+  EXPECT_FALSE(records::CanonicalJson("[1,").ok());
+  EXPECT_FALSE(records::CanonicalJson("1 2").ok());
 }
 
 TEST(EdnTest, ReadsJepsenMaps) {
-  auto h = ParseEdnHistory(R"({:type :invoke, :f :write, :value 3, :process 0, :time 10, :index 0}
+  auto h = records::ParseEdnHistory(
+      R"({:type :invoke, :f :write, :value 3, :process 0, :time 10, :index 0}
 {:type :invoke, :f :read, :value nil, :process 1, :index 1}
 {:type :info, :f :start-partition, :value nil, :process :nemesis}
 {:type :ok, :f :write, :value 3, :process 0, :index 2}
@@ -83,26 +87,26 @@ TEST(EdnTest, ReadsJepsenMaps) {
 {:type :invoke, :f :cas, :value [3 4], :process 0, :index 4}
 {:type :fail, :f :cas, :value [3 4], :process 0, :index 5}
 )",
-                           "history.edn");
+      "history.edn");
   ASSERT_TRUE(h.ok()) << h.status();
   ASSERT_EQ(h->ops.size(), 3u);
   EXPECT_EQ(h->Str(h->ops[0].f), "write");
   EXPECT_EQ(h->ops[0].invoke_time, 10);
   EXPECT_EQ(h->Str(h->ops[1].output), "3");
   EXPECT_EQ(h->Str(h->ops[2].value), "[3,4]");
-  EXPECT_EQ(h->ops[2].result, OpResult::kFail);
+  EXPECT_EQ(h->ops[2].result, Outcome::kFail);
   EXPECT_EQ(h->ops[0].key, History::kNoKey);
   LinearizableOptions o;
   EXPECT_EQ(CheckLinearizable(*h, o)->valid, Validity::kValid);
 }
 
 TEST(EdnTest, IndependentKeysAsTuples) {
-  auto h =
-      ParseEdnHistory(R"([#jepsen.history.Op{:type :invoke, :f :write, :value [7 3], :process 0}
+  auto h = records::ParseEdnHistory(
+      R"([#jepsen.history.Op{:type :invoke, :f :write, :value [7 3], :process 0}
  {:type :ok, :f :write, :value [7 3], :process 0}
  {:type :invoke, :f :cas, :value [8 [1 2]], :process 1}
  {:type :ok, :f :cas, :value [8 [1 2]], :process 1}])",
-                      "history.edn");
+      "history.edn");
   ASSERT_TRUE(h.ok()) << h.status();
   ASSERT_EQ(h->ops.size(), 2u);
   EXPECT_EQ(h->Str(h->ops[0].key), "7");
@@ -116,7 +120,8 @@ TEST(EdnTest, IndependentKeysAsTuples) {
 }
 
 TEST(EdnTest, MalformedInputNamesTheLine) {
-  auto h = ParseEdnHistory("{:type :invoke, :f :read, :process 0}\n{:type :ok :f", "h.edn");
+  auto h =
+      records::ParseEdnHistory("{:type :invoke, :f :read, :process 0}\n{:type :ok :f", "h.edn");
   ASSERT_FALSE(h.ok());
   EXPECT_NE(h.status().message().find("h.edn:2"), std::string::npos) << h.status();
 }
@@ -129,7 +134,7 @@ TEST(GeneratorTest, RoundTripsThroughJsonl) {
   g.info_share = 0.05;
   g.fail_share = 0.05;
   History h = GenerateRegisterHistory(g);
-  auto back = ParseJsonlHistory(HistoryToJsonl(h), "gen.jsonl");
+  auto back = records::ParseJsonlHistory(HistoryToJsonl(h), "gen.jsonl");
   ASSERT_TRUE(back.ok()) << back.status();
   ASSERT_EQ(back->ops.size(), h.ops.size());
   EXPECT_EQ(back->events, h.events);

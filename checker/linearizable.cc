@@ -11,6 +11,7 @@
 #include "checker/checker.h"
 #include "checker/lin_search.h"
 #include "checker/models.h"
+#include "records/json_text.h"
 
 namespace splitbrain::checker {
 
@@ -145,7 +146,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
     if (model != "register") {
       return Status::InvalidArgument("--initial applies to the register model only");
     }
-    SB_ASSIGN_OR_RETURN(std::string canonical, CanonicalJson(o.initial));
+    SB_ASSIGN_OR_RETURN(std::string canonical, records::CanonicalJson(o.initial));
     initial = values.OfText(canonical);
   }
 
@@ -177,7 +178,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
     LinOp lo;
     lo.id = static_cast<uint32_t>(idx);
     lo.kind = static_cast<uint8_t>(kind);
-    lo.required = op.result == OpResult::kOk;
+    lo.required = op.result == Outcome::kOk;
     lo.call = op.invoke_event;
     lo.ret = lo.required ? op.complete_event : kNever;
     bool is_read = false;
@@ -222,7 +223,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
       }
     }
     // A failed operation did not happen; an indeterminate read constrains nothing.
-    bool drop = op.result == OpResult::kFail || (is_read && !lo.required);
+    bool drop = op.result == Outcome::kFail || (is_read && !lo.required);
     int64_t& slot = key_slot[op.key];
     if (slot < 0) {
       slot = static_cast<int64_t>(work.size());
@@ -364,7 +365,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
       d["concurrent"] = conc;
       std::string desc = "op " + std::to_string(b.id) + " (process " + std::to_string(bop.process) +
                          ", " + h.Str(bop.f) + " " + h.Str(bop.value);
-      if (bop.result == OpResult::kOk) desc += " -> " + h.Str(bop.output);
+      if (bop.result == Outcome::kOk) desc += " -> " + h.Str(bop.output);
       desc += ", lines " + std::to_string(bop.invoke_line) + "-" +
               std::to_string(bop.complete_line) + ")";
       text += "The longest linearizable order found places " + std::to_string(so.prefix.size()) +

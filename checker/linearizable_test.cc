@@ -6,14 +6,17 @@
 
 #include "checker/brute_force.h"
 #include "checker/checker.h"
-#include "checker/history.h"
 #include "checker/history_gen.h"
+#include "records/history_edn.h"
+#include "records/history_file.h"
+#include "records/history_jsonl.h"
+#include "records/json_text.h"
 
 namespace splitbrain::checker {
 namespace {
 
 History Parse(const std::string& jsonl) {
-  auto h = ParseJsonlHistory(jsonl, "test.jsonl");
+  auto h = records::ParseJsonlHistory(jsonl, "test.jsonl");
   EXPECT_TRUE(h.ok()) << h.status();
   return std::move(h).value();
 }
@@ -40,7 +43,7 @@ TEST(CorpusTest, AgreesWithEveryVerdictInTheManifest) {
   int valid = 0, invalid = 0;
   for (const auto& f : manifest["files"]) {
     const std::string file = (dir / f["file"].get<std::string>()).string();
-    auto h = ReadHistoryFile(file);
+    auto h = records::ReadHistoryFile(file);
     ASSERT_TRUE(h.ok()) << h.status();
     EXPECT_EQ(h->events, f["events"].get<int64_t>()) << file;
     LinearizableOptions o;
@@ -80,7 +83,7 @@ TEST(CorpusTest, EdnVersionsAgreeWithTheManifest) {
              ", :f :" + j["f"].get<std::string>() + ", :value " + value + "}\n";
     }
     edn += "{:process :nemesis, :type :info, :f :start, :value nil}]";
-    auto h = ParseEdnHistory(edn, f["file"].get<std::string>() + ".edn");
+    auto h = records::ParseEdnHistory(edn, f["file"].get<std::string>() + ".edn");
     ASSERT_TRUE(h.ok()) << h.status();
     LinearizableOptions o;
     auto r = CheckLinearizable(*h, o);
@@ -113,7 +116,7 @@ TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
     if (rng.Chance(0.5)) {
       std::vector<size_t> reads;
       for (size_t i = 0; i < h.ops.size(); ++i) {
-        if (h.ops[i].result == OpResult::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
+        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
       }
       if (!reads.empty()) {
         int64_t v = rng.Range(-1, g.values);
@@ -122,7 +125,7 @@ TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
       }
     }
     bool info = false;
-    for (const auto& op : h.ops) info |= op.result == OpResult::kInfo;
+    for (const auto& op : h.ops) info |= op.result == Outcome::kUnknown;
     with_info += info;
     multi_key += g.keys > 1;
     const bool expected = BruteForceLinearizable(h);
@@ -158,7 +161,7 @@ TEST(DifferentialTest, KvAgreesWithBruteForceOnThreeThousandSmallHistories) {
     if (rng.Chance(0.5)) {
       std::vector<size_t> gets;
       for (size_t i = 0; i < h.ops.size(); ++i) {
-        if (h.ops[i].result == OpResult::kOk && h.Str(h.ops[i].f) == "get") gets.push_back(i);
+        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "get") gets.push_back(i);
       }
       if (!gets.empty()) {
         const char* texts[] = {"\"\"", "\"0\"", "\"1,\"", "\"0,1,\"", "\"1,0,\"", "\"2,\""};

@@ -30,7 +30,7 @@ Result<CheckResult> CheckLock(const History& h, const Budget& budget) {
   size_t problems = 0;
   for (size_t i = 0; i < h.ops.size(); ++i) {
     const Operation& op = h.ops[i];
-    if (h.Str(op.f) != "acquire" || op.result != OpResult::kOk) continue;
+    if (h.Str(op.f) != "acquire" || op.result != Outcome::kOk) continue;
     auto t = h.Json(op.output);
     if (!t.is_number_integer()) {
       ++problems;

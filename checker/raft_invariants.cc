@@ -1,11 +1,11 @@
 // CheckRaftInvariants: safety invariants over the nodes' event logs (docs/CONTRACTS.md).
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 
 #include "checker/checker.h"
+#include "records/node_events.h"
 
 namespace splitbrain::checker {
 
@@ -37,70 +37,60 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths,
     }
   };
   for (const std::string& path : paths) {
-    std::ifstream in(path);
-    if (!in) return Status::IoError("cannot open " + path);
-    std::string line;
-    int64_t lineno = 0;
-    std::string file_node = std::filesystem::path(path).parent_path().filename().string();
+    const std::string file_node = std::filesystem::path(path).parent_path().filename().string();
     int64_t commit = -1;  // within one process lifetime
-    while (std::getline(in, line)) {
-      ++lineno;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      auto e = nlohmann::json::parse(line, nullptr, false);
-      auto where = path + ":" + std::to_string(lineno);
-      if (!e.is_object() || !e.contains("event") || !e["event"].is_string()) {
-        // A torn last line (the node was killed mid-write) is expected evidence, not an error.
-        if (in.peek() == EOF) break;
-        return Status::InvalidArgument(where + ": not an event object");
-      }
-      ++events;
-      event_t = e.contains("t") && e["t"].is_number_integer() ? e["t"].get<int64_t>() : -1;
-      std::string node = e.value("node", file_node);
-      const std::string ev = e["event"];
-      int64_t term = e.value("term", int64_t{0});
-      max_term = std::max(max_term, term);
-      if (ev == "start") {
-        commit = e.value("commit", int64_t{-1});
-      } else if (ev == "role") {
-        if (e.value("role", std::string()) == "leader") {
-          ++elections;
-          auto& set = leaders[term];
-          set.insert(node);
-          if (set.size() == 2) {
-            violate("two-leaders",
-                    "term " + std::to_string(term) + " has two leaders: " + *set.begin() + " and " +
-                        *std::next(set.begin()) + " (" + where + ")",
-                    {{"term", term}, {"nodes", set}, {"at", where}});
+    SB_RETURN_IF_ERROR(
+        records::ReadNodeEvents(path, file_node, {}, [&](const records::NodeEvent& e) {
+          ++events;
+          event_t = e.t;
+          const std::string where = path + ":" + std::to_string(e.line);
+          const std::string& node = e.node;
+          const int64_t term = std::max<int64_t>(0, e.term);
+          max_term = std::max(max_term, term);
+          if (e.event == "start") {
+            commit = e.commit;
+          } else if (e.event == "role") {
+            if (e.role == "leader") {
+              ++elections;
+              auto& set = leaders[term];
+              set.insert(node);
+              if (set.size() == 2) {
+                violate("two-leaders",
+                        "term " + std::to_string(term) + " has two leaders: " + *set.begin() +
+                            " and " + *std::next(set.begin()) + " (" + where + ")",
+                        {{"term", term}, {"nodes", set}, {"at", where}});
+              }
+            }
+          } else if (e.event == "commit") {
+            const int64_t index = e.index;
+            if (index < commit) {
+              violate("commit-decreased",
+                      node + "'s commit index went from " + std::to_string(commit) + " to " +
+                          std::to_string(index) + " (" + where + ")",
+                      {{"node", node}, {"from", commit}, {"to", index}, {"at", where}});
+            }
+            commit = std::max(commit, index);
+          } else if (e.event == "apply") {
+            const int64_t index = e.index;
+            const std::string& hash = e.hash;
+            max_applied = std::max(max_applied, index);
+            auto [it, fresh] = applied.emplace(index, Applied{term, hash, node});
+            if (!fresh && (it->second.term != term || it->second.hash != hash)) {
+              violate("apply-mismatch",
+                      "index " + std::to_string(index) + ": " + it->second.node +
+                          " applied (term " + std::to_string(it->second.term) + ", " +
+                          it->second.hash + ") but " + node + " applied (term " +
+                          std::to_string(term) + ", " + hash + ") (" + where + ")",
+                      {{"index", index},
+                       {"first",
+                        {{"node", it->second.node},
+                         {"term", it->second.term},
+                         {"hash", it->second.hash}}},
+                       {"second", {{"node", node}, {"term", term}, {"hash", hash}}},
+                       {"at", where}});
+            }
           }
-        }
-      } else if (ev == "commit") {
-        int64_t index = e.value("index", int64_t{-1});
-        if (index < commit) {
-          violate("commit-decreased",
-                  node + "'s commit index went from " + std::to_string(commit) + " to " +
-                      std::to_string(index) + " (" + where + ")",
-                  {{"node", node}, {"from", commit}, {"to", index}, {"at", where}});
-        }
-        commit = std::max(commit, index);
-      } else if (ev == "apply") {
-        int64_t index = e.value("index", int64_t{-1});
-        std::string hash = e.value("hash", std::string());
-        max_applied = std::max(max_applied, index);
-        auto [it, fresh] = applied.emplace(index, Applied{term, hash, node});
-        if (!fresh && (it->second.term != term || it->second.hash != hash)) {
-          violate(
-              "apply-mismatch",
-              "index " + std::to_string(index) + ": " + it->second.node + " applied (term " +
-                  std::to_string(it->second.term) + ", " + it->second.hash + ") but " + node +
-                  " applied (term " + std::to_string(term) + ", " + hash + ") (" + where + ")",
-              {{"index", index},
-               {"first",
-                {{"node", it->second.node}, {"term", it->second.term}, {"hash", it->second.hash}}},
-               {"second", {{"node", node}, {"term", term}, {"hash", hash}}},
-               {"at", where}});
-        }
-      }
-    }
+        }));
   }
   CheckResult r;
   r.valid = violation_count                ? Validity::kInvalid
@@ -127,22 +117,8 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths,
   return r;
 }
 
-std::vector<std::string> NodeEventLogs(const std::string& run_dir) {
-  std::vector<std::string> paths;
-  std::error_code ec;
-  std::filesystem::path nodes = std::filesystem::path(run_dir) / "nodes";
-  if (std::filesystem::is_directory(nodes, ec)) {
-    for (const auto& d : std::filesystem::directory_iterator(nodes, ec)) {
-      auto p = d.path() / "events.jsonl";
-      if (std::filesystem::exists(p, ec)) paths.push_back(p.string());
-    }
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
 Result<CheckResult> CheckRaftInvariantsDir(const std::string& run_dir, int64_t wall_origin_ns) {
-  return CheckRaftInvariants(NodeEventLogs(run_dir), wall_origin_ns);
+  return CheckRaftInvariants(records::NodeEventLogs(run_dir), wall_origin_ns);
 }
 
 }  // namespace splitbrain::checker

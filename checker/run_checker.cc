@@ -5,6 +5,31 @@
 
 namespace splitbrain::checker {
 
+const std::vector<CheckerKind>& CheckerKinds() {
+  static const std::vector<CheckerKind> kKinds = {
+      {"linearizable", "history"},
+      {"raft-invariants", "nodes/*/events.jsonl"},
+      {"availability", "history, nemesis.jsonl"},
+      {"perf", "ok operations' latencies"},
+      {"set", "history"},
+      {"counter", "history"},
+      {"bank", "history"},
+      {"lock", "history"},
+      {"stats", "history"},
+      {"term-churn", "nodes/*/events.jsonl, nemesis.jsonl"},
+  };
+  return kKinds;
+}
+
+const std::vector<std::string>& CheckerNames() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const auto& k : CheckerKinds()) names.push_back(k.name);
+    return names;
+  }();
+  return kNames;
+}
+
 Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& in) {
   auto need_history = [&]() -> Status {
     if (!in.history) return Status::InvalidArgument("checker " + name + " needs a history");
@@ -33,6 +58,8 @@ Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& in)
     SB_RETURN_IF_ERROR(need_history());
     return CheckLock(*in.history, in.budget);
   }
+  if (name == "stats") return CheckStats(in.history);
+  if (name == "perf") return CheckPerf(in.ok_latencies_ns, in.duration_ns);
   if (name == "raft-invariants") return CheckRaftInvariantsDir(in.run_dir, in.wall_origin_ns);
   if (name == "term-churn") {
     TermChurnOptions o = in.term_churn;
@@ -44,13 +71,13 @@ Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& in)
     std::vector<FaultEvent> faults;
     auto path = std::filesystem::path(in.run_dir) / "nemesis.jsonl";
     if (!in.run_dir.empty() && std::filesystem::exists(path)) {
-      SB_ASSIGN_OR_RETURN(faults, ReadNemesisLog(path.string()));
+      SB_ASSIGN_OR_RETURN(faults, records::ReadFaultLog(path.string()));
     }
     return CheckAvailability(*in.history, faults, in.availability);
   }
-  return Status::InvalidArgument("unknown checker \"" + name +
-                                 "\" (linearizable, set, counter, bank, lock, raft-invariants, "
-                                 "availability, term-churn)");
+  std::string names;
+  for (const auto& n : CheckerNames()) names += (names.empty() ? "" : ", ") + n;
+  return Status::InvalidArgument("unknown checker \"" + name + "\" (" + names + ")");
 }
 
 }  // namespace splitbrain::checker

@@ -46,16 +46,16 @@ CheckResult CheckSet(const History& h) {
     const std::string& f = h.Str(op.f);
     KeyState& k = keys[op.key];
     if (f == "add") {
-      if (op.result == OpResult::kFail) continue;
+      if (op.result == Outcome::kFail) continue;
       Element& e = k.elements[h.Str(op.value)];
       e.attempted = true;
-      if (op.result == OpResult::kOk) {
+      if (op.result == Outcome::kOk) {
         ++ok_adds;
         e.ok = true;
         e.known = std::min(e.known, op.complete_event);
       }
     } else if (f == "read") {
-      if (op.result != OpResult::kOk) continue;
+      if (op.result != Outcome::kOk) continue;
       ++read_count;
       auto j = h.Json(op.output);
       Read r{op.invoke_event, op.complete_event, i, {}};

@@ -4,10 +4,10 @@
 // and deposing it (Cloudflare's 2020 election storm). Pure apart from reading the files.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "checker/checker.h"
+#include "records/node_events.h"
 
 namespace splitbrain::checker {
 
@@ -28,34 +28,21 @@ Result<CheckResult> CheckTermChurn(const std::vector<std::string>& paths,
   std::map<std::string, PerNode> per_node;
   int64_t first_t = -1;
   for (const std::string& path : paths) {
-    std::ifstream in(path);
-    if (!in) return Status::IoError("cannot open " + path);
-    std::string file_node = std::filesystem::path(path).parent_path().filename().string();
-    std::string line;
-    int64_t lineno = 0;
-    while (std::getline(in, line)) {
-      ++lineno;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      auto e = nlohmann::json::parse(line, nullptr, false);
-      if (!e.is_object() || !e.contains("event") || !e["event"].is_string()) {
-        if (in.peek() == EOF) break;  // a torn last line: the node was killed mid-write
-        return Status::InvalidArgument(path + ":" + std::to_string(lineno) +
-                                       ": not an event object");
-      }
-      const std::string ev = e["event"];
-      if (ev != "role" && ev != "start") continue;
-      if (!e.contains("t") || !e["t"].is_number_integer()) continue;
-      TermEvent te{e["t"].get<int64_t>(), e.value("term", int64_t{0})};
-      if (first_t < 0 || te.t < first_t) first_t = te.t;
-      terms.push_back(te);
-      PerNode& pn = per_node[e.value("node", file_node)];
-      pn.max_term = std::max(pn.max_term, te.term);
-      if (ev == "role") {
-        const std::string role = e.value("role", std::string());
-        if (role == "candidate") ++pn.candidacies;
-        if (role == "leader") ++pn.leaderships;
-      }
-    }
+    const std::string file_node = std::filesystem::path(path).parent_path().filename().string();
+    SB_RETURN_IF_ERROR(
+        records::ReadNodeEvents(path, file_node, {}, [&](const records::NodeEvent& e) {
+          if (e.event != "role" && e.event != "start") return;
+          if (e.t < 0) return;
+          TermEvent te{e.t, std::max<int64_t>(0, e.term)};
+          if (first_t < 0 || te.t < first_t) first_t = te.t;
+          terms.push_back(te);
+          PerNode& pn = per_node[e.node];
+          pn.max_term = std::max(pn.max_term, te.term);
+          if (e.event == "role") {
+            if (e.role == "candidate") ++pn.candidacies;
+            if (e.role == "leader") ++pn.leaderships;
+          }
+        }));
   }
   CheckResult r;
   auto& j = r.json;
@@ -144,12 +131,12 @@ Result<CheckResult> CheckTermChurn(const std::vector<std::string>& paths,
 }
 
 Result<CheckResult> CheckTermChurnDir(const std::string& run_dir, const TermChurnOptions& o) {
-  const std::vector<std::string> paths = NodeEventLogs(run_dir);
+  const std::vector<std::string> paths = records::NodeEventLogs(run_dir);
   std::error_code ec;
   std::vector<FaultEvent> faults;
   auto nem = std::filesystem::path(run_dir) / "nemesis.jsonl";
   if (std::filesystem::exists(nem, ec)) {
-    SB_ASSIGN_OR_RETURN(faults, ReadNemesisLog(nem.string()));
+    SB_ASSIGN_OR_RETURN(faults, records::ReadFaultLog(nem.string()));
   }
   return CheckTermChurn(paths, faults, o);
 }

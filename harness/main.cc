@@ -20,8 +20,8 @@
 #include "harness/lab.h"
 #include "harness/plan.h"
 #include "harness/runner.h"
-#include "harness/systems/system.h"
 #include "harness/subprocess.h"
+#include "harness/systems/registry.h"
 #include "results/report.h"
 
 namespace splitbrain::harness {

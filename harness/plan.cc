@@ -9,7 +9,10 @@
 #include <set>
 #include <sstream>
 
-#include "harness/systems/system.h"
+#include "checker/checker.h"
+#include "harness/systems/catalog.h"
+#include "nemesis/fault.h"
+#include "workloads/workload.h"
 
 // Assigns to an existing lvalue, or returns the error; one statement, so it can follow an `if`.
 #define SB_SET_OR_RETURN(lhs, expr)         \
@@ -21,6 +24,10 @@
 
 namespace splitbrain::harness {
 namespace {
+
+using checker::CheckerNames;
+using nemesis::FaultNames;
+using workloads::WorkloadNames;
 
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
@@ -413,56 +420,21 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
   for (size_t i = 0; i < t.checkers.size(); ++i) {
     SB_RETURN_IF_ERROR(refuse(element(checkers, i).Mark(), "checkers", "checker", t.checkers[i]));
   }
-  const bool needs_majority_minus_one =
-      std::any_of(t.nemesis.faults.begin(), t.nemesis.faults.end(),
-                  [](const std::string& f) { return f == "partition-ring" || f == "bridge"; });
-  if (needs_majority_minus_one && t.nodes < 3) {
-    return r.Error(where, "nemesis.faults", "partition-ring and bridge need at least 3 nodes");
+  for (const auto& name : t.nemesis.faults) {
+    const nemesis::FaultKind* kind = nemesis::FindFaultKind(name);
+    if (kind && t.nodes < kind->min_nodes) {
+      return r.Error(where, "nemesis.faults",
+                     name + " needs at least " + std::to_string(kind->min_nodes) + " nodes");
+    }
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-const std::vector<std::string>& FaultNames() {
-  static const std::vector<std::string> kNames = {"kill",
-                                                  "kill-leader",
-                                                  "pause",
-                                                  "pause-leader",
-                                                  "partition-halves",
-                                                  "partition-one",
-                                                  "isolate-leader",
-                                                  "partition-ring",
-                                                  "bridge",
-                                                  "partition-one-way",
-                                                  "one-way-from-leader",
-                                                  "one-way-to-leader",
-                                                  "partition",
-                                                  "loss",
-                                                  "clock-skew",
-                                                  "membership",
-                                                  "heal"};
-  return kNames;
-}
-
-const std::vector<std::string>& WorkloadNames() {
-  static const std::vector<std::string> kNames = {"register", "kv",   "set",
-                                                  "counter",  "bank", "lock"};
-  return kNames;
-}
-
-const std::vector<std::string>& CheckerNames() {
-  static const std::vector<std::string> kNames = {
-      "linearizable", "raft-invariants", "availability", "perf", "set", "counter", "bank",
-      "lock",         "stats",           "term-churn"};
-  return kNames;
-}
-
 std::vector<std::string> DefaultCheckers(const std::string& workload) {
-  if (workload == "register" || workload == "kv") {
-    return {"linearizable", "raft-invariants", "availability", "stats"};
-  }
-  return {workload, "raft-invariants", "availability", "stats"};
+  const workloads::WorkloadKind* kind = workloads::FindWorkloadKind(workload);
+  return kind ? kind->default_checkers : std::vector<std::string>{};
 }
 
 Result<int64_t> ParseDuration(const std::string& text) {

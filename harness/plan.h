@@ -16,7 +16,7 @@ namespace splitbrain::harness {
 // ...}`.
 struct ScheduledFault {
   int64_t at_ns = 0;  // since the run began
-  std::string fault;  // a name from FaultNames()
+  std::string fault;  // a name from nemesis::FaultNames()
   std::vector<std::string>
       targets;  // node ids or roles (leader, follower, minority, ...); empty: the fault's default
   std::vector<std::string> from, to;  // for partition-one-way / partition: node ids or roles
@@ -27,7 +27,7 @@ struct ScheduledFault {
 };
 
 struct WorkloadSpec {
-  std::string name = "register";  // register | kv | set | counter | bank | lock
+  std::string name = "register";  // a name from workloads::WorkloadNames()
   int keys = 4;                   // distinct keys (register, kv, lock)
   int concurrency = 5;            // logical client processes
   double rate = 100;  // target operations per second, all clients together; 0: as fast as possible
@@ -57,7 +57,7 @@ struct NodeSpec {
 
 struct TestPlan {
   std::string name;
-  std::string system = "splitbrain";  // a name from SystemNames() (harness/systems/system.h)
+  std::string system = "splitbrain";  // a name from SystemNames() (harness/systems/catalog.h)
   int nodes = 3;
   int64_t time_limit_ns = 30'000'000'000;
   std::optional<uint64_t> seed;  // absent: drawn at run time and recorded
@@ -72,12 +72,9 @@ struct TestPlan {
   int line = 0;  // where the test starts in the file (1-based)
 };
 
-// Every fault name a plan may use.
-const std::vector<std::string>& FaultNames();
-// Every workload name and checker name a plan may use.
-const std::vector<std::string>& WorkloadNames();
-const std::vector<std::string>& CheckerNames();
-// Checkers a workload gets when the plan names none.
+// The names a plan may use come from the registries: nemesis::FaultNames(),
+// workloads::WorkloadNames(), checker::CheckerNames(), SystemNames() (systems/catalog.h).
+// Checkers a workload gets when the plan names none (its workloads::WorkloadKind).
 std::vector<std::string> DefaultCheckers(const std::string& workload);
 
 // Parses "30s", "500ms", "2m", "1h", or a bare number of seconds into nanoseconds.

@@ -15,15 +15,15 @@
 #include <thread>
 
 #include "checker/checker.h"
-#include "checker/history.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/rng.h"
-#include "harness/systems/system.h"
-#include "harness/history_writer.h"
 #include "harness/lab.h"
+#include "harness/systems/registry.h"
 #include "nemesis/nemesis.h"
 #include "nemesis/timeline.h"
+#include "records/history_file.h"
+#include "records/history_writer.h"
 #include "results/report.h"
 #include "workloads/client.h"
 #include "workloads/workload.h"
@@ -79,13 +79,6 @@ json Combine(const json& a, const json& b) {
   if (a == false || b == false) return false;
   if (a == "unknown" || b == "unknown") return "unknown";
   return true;
-}
-
-double Percentile(std::vector<int64_t>& v, double q) {
-  if (v.empty()) return 0;
-  size_t i = static_cast<size_t>(q * (v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + i, v.end());
-  return v[i] / 1e6;
 }
 
 constexpr int kCheckerBudgetS = 60;  // each checker's own budget; unknown when it runs out
@@ -162,7 +155,7 @@ class TestRun {
   std::unique_ptr<Lab> lab_;
   std::unique_ptr<System> system_;
   std::unique_ptr<workloads::Workload> workload_;
-  std::unique_ptr<HistoryWriter> history_;
+  std::unique_ptr<records::HistoryWriter> history_;
   std::ofstream nemesis_log_;
   std::unique_ptr<nemesis::Nemesis> nemesis_;
   int64_t origin_ns_ = 0;
@@ -230,10 +223,10 @@ Status TestRun::Setup() {
 workloads::Completion TestRun::RunOp(workloads::Client& client, workloads::ProcessState& st,
                                      const workloads::Op& op, milliseconds timeout,
                                      std::vector<int64_t>* latencies) {
-  const int64_t t0 = history_->Invoke(st.process, op);
+  const int64_t t0 = history_->Invoke(st.process, op.f, op.key, op.value);
   workloads::Completion c = client.Execute(*workload_, op, st, timeout);
-  const int64_t t1 = history_->Complete(st.process, op, c.type, c.value, c.node);
-  if (c.type == "ok" && latencies) latencies->push_back(t1 - t0);
+  const int64_t t1 = history_->Complete(st.process, op.f, op.key, c.outcome, c.value, c.node);
+  if (c.outcome == records::Outcome::kOk && latencies) latencies->push_back(t1 - t0);
   return c;
 }
 
@@ -261,13 +254,13 @@ void TestRun::Worker(int slot) {
     }
     workloads::Completion c = RunOp(*client, st, op, timeout, &lat);
     // A lock holder keeps its lock a while before it releases it.
-    if (const int64_t hold = workload_->HoldAfterNs(op, c.type); hold > 0) {
+    if (const int64_t hold = workload_->HoldAfterNs(op, c.outcome); hold > 0) {
       SleepUntil(MonoNow() - origin_ns_ + hold);
     }
     {
       std::lock_guard<std::mutex> lock(gen_mu_);
       --in_flight_;
-      if (c.type == "info") {
+      if (c.outcome == records::Outcome::kUnknown) {
         // Jepsen: a process whose operation is indeterminate never invokes again; a fresh
         // process id takes its place (and a fresh connection).
         st = workloads::ProcessState();
@@ -326,7 +319,7 @@ void TestRun::StatusLoop() {
   const double limit_s = plan_.time_limit_ns / 1e9;
   while (SleepUntil(last_t + (opts_.live_status ? 500'000'000 : 5'000'000'000))) {
     const int64_t now = MonoNow() - origin_ns_;
-    HistoryCounts c = history_->counts();
+    records::HistoryCounts c = history_->counts();
     const int64_t done = c.ok + c.fail + c.info;
     const double rate = (done - last_ops) / std::max(1e-9, (now - last_t) / 1e9);
     last_ops = done;
@@ -358,7 +351,7 @@ void TestRun::RunWorkload() {
   Rng timeline_rng = root.Fork();
 
   origin_ns_ = MonoNow();
-  history_ = std::make_unique<HistoryWriter>(run_dir_ + "/history.jsonl", origin_ns_);
+  history_ = std::make_unique<records::HistoryWriter>(run_dir_ + "/history.jsonl", origin_ns_);
   nemesis_log_.open(run_dir_ + "/nemesis.jsonl", std::ios::trunc);
   nemesis_ = std::make_unique<nemesis::Nemesis>(
       system_.get(), [this] { return MonoNow() - origin_ns_; }, &nemesis_log_, nemesis_rng);
@@ -413,11 +406,11 @@ void TestRun::FinalReads() {
       workloads::ProcessState st;
       st.process = process;
       auto c = RunOp(*client, st, op0, milliseconds(2000), nullptr);
-      if (c.type == "info") {
+      if (c.outcome == records::Outcome::kUnknown) {
         process++;
         client = system_->NewClient(0);
       }
-      if (c.type == "ok") break;
+      if (c.outcome == records::Outcome::kOk) break;
       std::this_thread::sleep_for(milliseconds(100));
     }
   }
@@ -428,30 +421,15 @@ json TestRun::Check() {
   json checkers = json::object();
   const std::string history_path = run_dir_ + "/history.jsonl";
   // Shared with checker threads that may outlive this call when they overrun their budget.
-  auto history = std::make_shared<Result<checker::History>>(checker::ReadHistoryFile(history_path));
+  auto history = std::make_shared<Result<records::History>>(records::ReadHistoryFile(history_path));
   for (const auto& name : plan_.checkers) {
     const int64_t t0 = MonoNow();
     json r;
     if (name == "stats") {
-      std::map<std::string, std::map<std::string, int64_t>> by_f;
-      if (history->ok()) {
-        for (const auto& op : (*history)->ops) {
-          by_f[(*history)->Str(op.f)][checker::OpResultName(op.result)]++;
-        }
-      }
-      // Jepsen's stats: counts per operation; reported, never judged.
-      r = {{"valid", true}, {"by_f", by_f}};
+      r = checker::CheckStats(history->ok() ? &**history : nullptr).json;
     } else if (name == "perf") {
       std::lock_guard<std::mutex> lock(lat_mu_);
-      std::vector<int64_t> lat = latencies_ns_;
-      r = {{"valid", true},
-           {"ok_ops", lat.size()},
-           {"ops_per_s", lat.size() / std::max(1e-9, plan_.time_limit_ns / 1e9)},
-           {"latency_ms",
-            {{"p50", Percentile(lat, 0.5)},
-             {"p95", Percentile(lat, 0.95)},
-             {"p99", Percentile(lat, 0.99)},
-             {"max", Percentile(lat, 1.0)}}}};
+      r = checker::CheckPerf(latencies_ns_, plan_.time_limit_ns).json;
     } else if (!history->ok()) {
       r = {{"valid", "unknown"}, {"explanation", history->status().ToString()}};
     } else {
@@ -560,7 +538,7 @@ TestOutcome TestRun::Run() {
   nemesis_log_.close();
   if (history_) history_->Flush();
 
-  HistoryCounts counts = history_ ? history_->counts() : HistoryCounts{};
+  records::HistoryCounts counts = history_ ? history_->counts() : records::HistoryCounts{};
   if (why_unknown_.empty() && Interrupted()) why_unknown_ = "interrupted before the end";
   if (why_unknown_.empty()) {
     checkers = Check();

@@ -47,17 +47,26 @@ std::vector<NetRule> Fault::Rules() const {
   return out;
 }
 
-nlohmann::json Fault::ToJson(int64_t time_ns, const std::string& phase) const {
-  nlohmann::json links_json = nlohmann::json::array();
-  for (const auto& [from, to] : links()) links_json.push_back({from, to});
+records::FaultEvent Fault::ToEvent(int64_t time_ns, const std::string& phase) const {
+  records::FaultEvent e;
+  e.time = time_ns;
+  e.phase = phase;
+  e.id = id;
+  e.fault = kind;
+  e.targets = targets;
+  e.links = links();
   nlohmann::json d = detail;
   if (IsNetwork()) {
     d["mode"] = ModeName(mode);
     if (mode == NetMode::kLoss) d["probability"] = loss;
   }
   if (kind == "clock-skew") d["skew_ns"] = skew_ns;
-  return {{"time", time_ns},    {"phase", phase},      {"id", id},   {"fault", kind},
-          {"targets", targets}, {"links", links_json}, {"detail", d}};
+  e.detail = std::move(d);
+  return e;
+}
+
+nlohmann::json Fault::ToJson(int64_t time_ns, const std::string& phase) const {
+  return records::FaultEventJson(ToEvent(time_ns, phase));
 }
 
 Result<std::vector<NodeId>> ResolveTargets(const std::vector<std::string>& spec,

@@ -13,7 +13,9 @@
 
 #include "common/rng.h"
 #include "common/status.h"
+#include "nemesis/fault_kind.h"
 #include "nemesis/grudge.h"
+#include "records/fault_log.h"
 
 namespace splitbrain::nemesis {
 
@@ -26,7 +28,7 @@ struct ClusterView {
 
 // A fault as the plan asks for it (before roles are resolved).
 struct FaultRequest {
-  std::string kind;                   // a plan fault name (harness::FaultNames())
+  std::string kind;                   // a fault name (fault_kind.h)
   std::vector<std::string> targets;   // node ids or roles; empty: the kind's default
   std::vector<std::string> from, to;  // partition / partition-one-way
   double loss = 0.2;                  // loss probability
@@ -57,7 +59,8 @@ struct Fault {
   bool IsNetwork() const { return !grudge.empty(); }
   std::vector<Link> links() const { return Links(grudge); }
   std::vector<NetRule> Rules() const;
-  // A nemesis.jsonl line (CONTRACTS.md): {"time","phase","id","fault","targets","links","detail"}.
+  // The fault as a nemesis.jsonl event (records/fault_log.h), and that event's line.
+  records::FaultEvent ToEvent(int64_t time_ns, const std::string& phase) const;
   nlohmann::json ToJson(int64_t time_ns, const std::string& phase) const;
 };
 

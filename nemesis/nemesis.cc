@@ -26,37 +26,55 @@ std::vector<NetRule> Nemesis::NetworkRulesLocked() const {
 }
 
 Status Nemesis::Apply(const Fault& f) {
-  const std::string& k = f.kind;
-  if (k == "kill" || k == "kill-leader") {
-    for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->Kill(t));
-  } else if (k == "pause" || k == "pause-leader") {
-    for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->Pause(t));
-  } else if (f.IsNetwork()) {
-    SB_RETURN_IF_ERROR(injector_->SetNetwork(NetworkRulesLocked()));
-  } else if (k == "clock-skew") {
-    for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->SetClockOffset(t, f.skew_ns));
-  } else if (k == "membership") {
-    for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->RemoveMember(t));
+  const FaultKind* kind = FindFaultKind(f.kind);
+  if (!kind) return Status::InvalidArgument("unknown fault '" + f.kind + "'");
+  switch (kind->family) {
+    case FaultFamily::kKill:
+      for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->Kill(t));
+      break;
+    case FaultFamily::kPause:
+      for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->Pause(t));
+      break;
+    case FaultFamily::kNetwork:
+      if (f.IsNetwork()) SB_RETURN_IF_ERROR(injector_->SetNetwork(NetworkRulesLocked()));
+      break;
+    case FaultFamily::kClock:
+      for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->SetClockOffset(t, f.skew_ns));
+      break;
+    case FaultFamily::kMembership:
+      for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->RemoveMember(t));
+      break;
+    case FaultFamily::kHeal:
+      break;
   }
   return Status::Ok();
 }
 
 Status Nemesis::Undo(const Fault& f) {
-  const std::string& k = f.kind;
   Status first;
   auto keep = [&](Status s) {
     if (!s.ok() && first.ok()) first = s;
   };
-  if (k == "kill" || k == "kill-leader") {
-    for (const auto& t : f.targets) keep(injector_->Restart(t));
-  } else if (k == "pause" || k == "pause-leader") {
-    for (const auto& t : f.targets) keep(injector_->Resume(t));
-  } else if (f.IsNetwork()) {
-    keep(injector_->SetNetwork(NetworkRulesLocked()));
-  } else if (k == "clock-skew") {
-    for (const auto& t : f.targets) keep(injector_->SetClockOffset(t, 0));
-  } else if (k == "membership") {
-    for (const auto& t : f.targets) keep(injector_->AddMember(t));
+  const FaultKind* kind = FindFaultKind(f.kind);
+  if (!kind) return Status::InvalidArgument("unknown fault '" + f.kind + "'");
+  switch (kind->family) {
+    case FaultFamily::kKill:
+      for (const auto& t : f.targets) keep(injector_->Restart(t));
+      break;
+    case FaultFamily::kPause:
+      for (const auto& t : f.targets) keep(injector_->Resume(t));
+      break;
+    case FaultFamily::kNetwork:
+      if (f.IsNetwork()) keep(injector_->SetNetwork(NetworkRulesLocked()));
+      break;
+    case FaultFamily::kClock:
+      for (const auto& t : f.targets) keep(injector_->SetClockOffset(t, 0));
+      break;
+    case FaultFamily::kMembership:
+      for (const auto& t : f.targets) keep(injector_->AddMember(t));
+      break;
+    case FaultFamily::kHeal:
+      break;
   }
   return first;
 }
@@ -67,7 +85,8 @@ Result<int> Nemesis::Start(const FaultRequest& request) {
   if (request.kind == "heal") return Status::InvalidArgument("heal is not started; call HealAll");
   // Process faults on a node another active fault holds would tangle their undo: skip them.
   for (const auto& [id, f] : active_) {
-    if (f.kind == "membership" || f.kind.rfind("kill", 0) == 0 || f.kind.rfind("pause", 0) == 0) {
+    const FaultKind* kind = FindFaultKind(f.kind);
+    if (kind && HoldsTargetsDown(kind->family)) {
       for (const auto& t : f.targets) view.unavailable.insert(t);
     }
   }

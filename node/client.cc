@@ -20,18 +20,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-const char* OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kOk:
-      return "ok";
-    case Outcome::kFail:
-      return "fail";
-    case Outcome::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
 Outcome OutcomeFromAnswer(int http_status, const nlohmann::json& body) {
   if (body.is_object()) {
     auto it = body.find("outcome");

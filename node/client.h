@@ -16,12 +16,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "records/outcome.h"
 
 namespace splitbrain::node {
 
-enum class Outcome { kOk, kFail, kUnknown };
-
-const char* OutcomeName(Outcome outcome);  // "ok", "fail", "unknown"
+// The three-valued outcome is the records' (records/outcome.h), shared by every part.
+using records::Outcome;
+using records::OutcomeName;  // "ok", "fail", "unknown"
 
 // What a call came back with.
 struct Reply {

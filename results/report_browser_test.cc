@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "checker/checker.h"
+#include "records/history_file.h"
 #include "results/report.h"
 #include "results/test_store.h"
 #include "results/test_util.h"
@@ -115,7 +116,7 @@ TEST_F(BrowserTest, ReportRendersTimelinePlotsAndCounterexample) {
   options.invalid = true;
   ASSERT_TRUE(WriteTestRun(run_dir, options).ok());
   // The counterexample as the real checker writes it, not as this test imagines it.
-  auto history = checker::ReadHistoryFile((run_dir / "history.jsonl").string());
+  auto history = records::ReadHistoryFile((run_dir / "history.jsonl").string());
   ASSERT_TRUE(history.ok()) << history.status();
   checker::LinearizableOptions lin;
   lin.budget.timeout_s = 30;
@@ -219,7 +220,7 @@ TEST_F(BrowserTest, LockCounterexampleIsDrawn) {
 {"f":"release","key":"l0","process":1,"time":4000000000,"type":"invoke","value":2}
 {"f":"release","key":"l0","node":"n1","process":1,"time":4010000000,"type":"ok","value":2}
 )";
-  auto history = checker::ReadHistoryFile((dir.path() / "history.jsonl").string());
+  auto history = records::ReadHistoryFile((dir.path() / "history.jsonl").string());
   ASSERT_TRUE(history.ok()) << history.status();
   checker::CheckerInputs in;
   in.history = &*history;

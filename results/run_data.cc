@@ -8,6 +8,10 @@
 #include <sstream>
 #include <system_error>
 
+#include "records/fault_log.h"
+#include "records/history_jsonl.h"
+#include "records/node_events.h"
+
 namespace splitbrain::results {
 namespace {
 
@@ -45,110 +49,68 @@ bool ReadWholeFile(const fs::path& path, std::string* out) {
   return true;
 }
 
-int64_t IntOr(const json& object, const char* field, int64_t fallback) {
-  auto it = object.find(field);
-  if (it == object.end() || !it->is_number()) return fallback;
-  return it->is_number_float() ? static_cast<int64_t>(it->get<double>()) : it->get<int64_t>();
+// Shortened compact text of an interned canonical JSON value; empty for kNoKey.
+std::string Shown(const records::History& h, uint32_t id) {
+  return id == records::History::kNoKey ? "" : Shorten(h.Str(id));
 }
 
-std::string StringOr(const json& object, const char* field) {
-  auto it = object.find(field);
-  if (it == object.end() || !it->is_string()) return "";
-  return it->get<std::string>();
-}
-
-// Calls `fn(line_number, parsed)` for every non-blank line; bad lines become warnings.
-template <typename Fn>
-bool ForEachJsonLine(const fs::path& path, RunData* run, Fn fn) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::string line;
-  int64_t number = 0;
-  int bad = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded() || !parsed.is_object()) {
-      if (++bad <= 3) {
-        Warn(run, path.filename().string() + " line " + std::to_string(number) +
-                      ": not a JSON object; skipped");
-      }
-      continue;
-    }
-    try {
-      fn(number, parsed);
-    } catch (const json::exception& e) {
-      Warn(run, path.filename().string() + " line " + std::to_string(number) + ": " + e.what());
-    }
+OpType TypeOf(const records::Operation& op) {
+  if (op.open) return OpType::kPending;
+  switch (op.result) {
+    case records::Outcome::kOk:
+      return OpType::kOk;
+    case records::Outcome::kFail:
+      return OpType::kFail;
+    case records::Outcome::kUnknown:
+      return OpType::kInfo;
   }
-  if (bad > 3) Warn(run, path.filename().string() + ": " + std::to_string(bad) + " bad lines");
-  return true;
+  return OpType::kInfo;
 }
 
+// history.jsonl through its one reader, forgiving: bad lines become warnings.
 void ReadHistory(const fs::path& path, RunData* run) {
-  std::map<int64_t, size_t> open;  // process -> index in run->ops of its open operation
-  int64_t last_time = 0;
-  bool saw_time = false, missed_time = false;
-  bool found = ForEachJsonLine(path, run, [&](int64_t number, const json& line) {
-    auto process_it = line.find("process");
-    if (process_it == line.end() || !process_it->is_number_integer()) return;  // e.g. nemesis
-    int64_t process = process_it->get<int64_t>();
-    std::string type = StringOr(line, "type");
-    int64_t time = IntOr(line, "time", -1);
-    if (time < 0) {
-      missed_time = true;
-      time = (number - 1) * 1'000'000;  // 1 ms a line: order is all a history promises
-    } else {
-      saw_time = true;
-    }
-    last_time = std::max(last_time, time);
-    auto value = line.find("value");
-    if (type == "invoke") {
-      if (open.count(process)) {
-        Warn(run, "history.jsonl line " + std::to_string(number) + ": process " +
-                      std::to_string(process) + " invoked while an operation was open");
-      }
-      Operation op;
-      op.process = process;
-      op.f = StringOr(line, "f");
-      op.key = line.contains("key") ? (line["key"].is_string() ? line["key"].get<std::string>()
-                                                               : Compact(line["key"]))
-                                    : "";
-      op.invoke_ns = time;
-      op.value = value == line.end() ? "" : Compact(*value);
-      op.invoke_line = number - 1;
-      open[process] = run->ops.size();
-      run->ops.push_back(std::move(op));
-      return;
-    }
-    OpType kind;
-    if (type == "ok") {
-      kind = OpType::kOk;
-    } else if (type == "fail") {
-      kind = OpType::kFail;
-    } else if (type == "info") {
-      kind = OpType::kInfo;
-    } else {
-      Warn(run, "history.jsonl line " + std::to_string(number) + ": unknown type '" + type + "'");
-      return;
-    }
-    auto it = open.find(process);
-    if (it == open.end()) {
-      Warn(run, "history.jsonl line " + std::to_string(number) + ": completion of process " +
-                    std::to_string(process) + " with no open operation");
-      return;
-    }
-    Operation& op = run->ops[it->second];
-    op.type = kind;
-    op.complete_ns = time;
-    op.result = value == line.end() ? "" : Compact(*value);
-    op.node = StringOr(line, "node");
-    open.erase(it);
-  });
-  if (!found) {
+  std::string text;
+  if (!ReadWholeFile(path, &text)) {
     Warn(run, "history.jsonl: missing");
     return;
+  }
+  std::vector<std::string> warnings;
+  auto read = records::ParseJsonlHistory(text, "history.jsonl", {.warnings = &warnings});
+  for (auto& w : warnings) Warn(run, std::move(w));
+  if (!read.ok()) {  // not expected in forgiving mode; said rather than hidden
+    Warn(run, read.status().message());
+    return;
+  }
+  const records::History& h = *read;
+  int64_t last_time = 0;
+  bool saw_time = false, missed_time = false;
+  // 1 ms a line where a line has no time: order is all a history promises.
+  auto time_of = [&](int64_t time, int64_t line) {
+    if (time < 0) {
+      missed_time = true;
+      return (line - 1) * 1'000'000;
+    }
+    saw_time = true;
+    return time;
+  };
+  run->ops.reserve(h.ops.size());
+  for (const records::Operation& rop : h.ops) {
+    Operation op;
+    op.process = rop.process;
+    op.f = h.Str(rop.f);
+    op.key = rop.key == records::History::kNoKey ? "" : h.Str(rop.key);
+    op.type = TypeOf(rop);
+    op.invoke_ns = time_of(rop.invoke_time, rop.invoke_line);
+    last_time = std::max(last_time, op.invoke_ns);
+    op.value = Shown(h, rop.value);
+    op.invoke_line = rop.invoke_line - 1;
+    if (rop.complete_event >= 0) {
+      op.complete_ns = time_of(rop.complete_time, rop.complete_line);
+      last_time = std::max(last_time, op.complete_ns);
+      op.result = Shown(h, rop.completion_value);
+      op.node = rop.node == records::History::kNoKey ? "" : h.Str(rop.node);
+    }
+    run->ops.push_back(std::move(op));
   }
   if (missed_time) {
     run->history_has_times = saw_time;
@@ -158,50 +120,47 @@ void ReadHistory(const fs::path& path, RunData* run) {
   run->end_ns = std::max(run->end_ns, last_time);
 }
 
+// nemesis.jsonl through its one reader, forgiving; start and end lines paired into windows.
 void ReadNemesis(const fs::path& path, RunData* run) {
+  std::vector<std::string> warnings;
+  auto events = records::ReadFaultLog(path.string(), {.warnings = &warnings});
+  for (auto& w : warnings) Warn(run, std::move(w));
+  if (!events.ok()) {
+    Warn(run, events.status().message());
+    return;
+  }
   std::map<int64_t, size_t> open;  // fault id -> index in run->faults
-  ForEachJsonLine(path, run, [&](int64_t number, const json& line) {
-    std::string phase = StringOr(line, "phase");
-    int64_t id = IntOr(line, "id", -1);
-    int64_t time = std::max<int64_t>(0, IntOr(line, "time", 0));
+  for (const records::FaultEvent& e : *events) {
+    const int64_t time = std::max<int64_t>(0, e.time);
     run->end_ns = std::max(run->end_ns, time);
-    if (phase == "end") {
-      auto it = open.find(id);
+    if (e.phase == "end") {
+      auto it = open.find(e.id);
       if (it == open.end()) {
-        Warn(run, "nemesis.jsonl line " + std::to_string(number) + ": end of fault " +
-                      std::to_string(id) + " that never started");
-        return;
+        Warn(run, "nemesis.jsonl line " + std::to_string(e.line) + ": end of fault " +
+                      std::to_string(e.id) + " that never started");
+        continue;
       }
       run->faults[it->second].end_ns = time;
       open.erase(it);
-      return;
+      continue;
     }
-    if (phase != "start" && phase != "unsupported") {
-      Warn(run, "nemesis.jsonl line " + std::to_string(number) + ": unknown phase '" + phase + "'");
-      return;
+    if (e.phase != "start" && e.phase != "unsupported") {
+      Warn(run,
+           "nemesis.jsonl line " + std::to_string(e.line) + ": unknown phase '" + e.phase + "'");
+      continue;
     }
     Fault fault;
-    fault.id = id;
-    fault.fault = StringOr(line, "fault");
+    fault.id = e.id;
+    fault.fault = e.fault;
     fault.start_ns = time;
-    fault.unsupported = phase == "unsupported";
+    fault.unsupported = e.phase == "unsupported";
     if (fault.unsupported) fault.end_ns = time;
-    if (auto t = line.find("targets"); t != line.end() && t->is_array()) {
-      for (const auto& target : *t) {
-        fault.targets.push_back(target.is_string() ? target.get<std::string>() : target.dump());
-      }
-    }
-    if (auto l = line.find("links"); l != line.end() && l->is_array()) {
-      for (const auto& link : *l) {
-        if (link.is_array() && link.size() == 2 && link[0].is_string() && link[1].is_string()) {
-          fault.links.emplace_back(link[0].get<std::string>(), link[1].get<std::string>());
-        }
-      }
-    }
-    if (auto d = line.find("detail"); d != line.end()) fault.detail = Compact(*d);
-    if (!fault.unsupported) open[id] = run->faults.size();
+    fault.targets = e.targets;
+    fault.links = e.links;
+    if (!e.detail.is_null()) fault.detail = Compact(e.detail);
+    if (!fault.unsupported) open[e.id] = run->faults.size();
     run->faults.push_back(std::move(fault));
-  });
+  }
 }
 
 LogTail TailOf(const fs::path& path, const std::string& name) {
@@ -238,18 +197,27 @@ bool LooksLikeLog(const fs::path& path) {
 void ReadNode(const fs::path& dir, RunData* run) {
   NodeData node;
   node.id = dir.filename().string();
-  ForEachJsonLine(dir / "events.jsonl", run, [&](int64_t, const json& line) {
-    ++node.event_lines;
-    NodeEvent event;
-    event.event = StringOr(line, "event");
-    if (event.event == "apply") return;  // per-entry hashes are the checker's business
-    event.t_ns = IntOr(line, "t", 0);
-    event.term = IntOr(line, "term", -1);
-    event.role = StringOr(line, "role");
-    event.leader = StringOr(line, "leader");
-    event.index = event.event == "start" ? IntOr(line, "commit", -1) : IntOr(line, "index", -1);
-    node.events.push_back(std::move(event));
-  });
+  std::vector<std::string> warnings;
+  std::error_code exists_ec;
+  if (fs::exists(dir / "events.jsonl", exists_ec)) {
+    Status read =
+        records::ReadNodeEvents((dir / "events.jsonl").string(), node.id, {.warnings = &warnings},
+                                [&](const records::NodeEvent& e) {
+                                  ++node.event_lines;
+                                  if (e.event == "apply")
+                                    return;  // per-entry hashes are the checker's business
+                                  NodeEvent event;
+                                  event.event = e.event;
+                                  event.t_ns = std::max<int64_t>(0, e.t);
+                                  event.term = e.term;
+                                  event.role = e.role;
+                                  event.leader = e.leader;
+                                  event.index = e.event == "start" ? e.commit : e.index;
+                                  node.events.push_back(std::move(event));
+                                });
+    if (!read.ok()) warnings.push_back(read.message());
+  }
+  for (auto& w : warnings) Warn(run, std::move(w));
   std::error_code ec;
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {

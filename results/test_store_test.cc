@@ -5,13 +5,14 @@
 #include <gtest/gtest.h>
 
 #include "checker/checker.h"
+#include "records/history_file.h"
 #include "results/test_util.h"
 
 namespace splitbrain::results {
 namespace {
 
 checker::Validity Check(const std::filesystem::path& run_dir) {
-  auto history = checker::ReadHistoryFile((run_dir / "history.jsonl").string());
+  auto history = records::ReadHistoryFile((run_dir / "history.jsonl").string());
   EXPECT_TRUE(history.ok()) << history.status();
   if (!history.ok()) return checker::Validity::kUnknown;
   checker::LinearizableOptions options;

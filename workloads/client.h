@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "node/client.h"
+#include "records/outcome.h"
 #include "workloads/workload.h"
 
 namespace splitbrain::workloads {
@@ -22,9 +23,10 @@ struct NodeAddress {
   std::string client;  // "10.77.0.11:8000"
 };
 
-// A history completion: type "ok" | "fail" | "info", its value, and the node that answered.
+// A history completion: its outcome (written "ok" | "fail" | "info"), its value, and the node
+// that answered.
 struct Completion {
-  std::string type;
+  records::Outcome outcome = records::Outcome::kUnknown;
   nlohmann::json value;
   std::string node;
   std::string error;  // why, for fail/info

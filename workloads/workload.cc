@@ -214,18 +214,19 @@ class LockWorkload : public Workload {
   json OkValue(const Op& op, const json& node_value) const override {
     return op.f == "acquire" ? node_value : op.value;
   }
-  void Observe(const Op& op, const std::string& type, const json& value,
+  void Observe(const Op& op, records::Outcome outcome, const json& value,
                ProcessState& st) const override {
-    if (op.f == "acquire" && type == "ok") {
+    if (op.f == "acquire" && outcome == records::Outcome::kOk) {
       st.held_token = value;
       st.held_key = *op.key;
-    } else if (op.f == "release" && type != "info") {
+    } else if (op.f == "release" && outcome != records::Outcome::kUnknown) {
       // ok: released; fail: the node says we do not hold it (expired): either way, not held.
       st.held_token = nullptr;
     }
   }
-  int64_t HoldAfterNs(const Op& op, const std::string& type) const override {
-    return op.f == "acquire" && type == "ok" ? config_.lock_hold_ms * 1'000'000 : 0;
+  int64_t HoldAfterNs(const Op& op, records::Outcome outcome) const override {
+    return op.f == "acquire" && outcome == records::Outcome::kOk ? config_.lock_hold_ms * 1'000'000
+                                                                 : 0;
   }
   std::string Model() const override { return "mutex"; }
 };
@@ -242,21 +243,62 @@ json Workload::OkValue(const Op& op, const json& node_value) const {
 
 std::vector<Op> Workload::CleanupOps(const ProcessState&) const { return {}; }
 
-int64_t Workload::HoldAfterNs(const Op&, const std::string&) const { return 0; }
+int64_t Workload::HoldAfterNs(const Op&, records::Outcome) const { return 0; }
 
-void Workload::Observe(const Op&, const std::string&, const json&, ProcessState&) const {}
+void Workload::Observe(const Op&, records::Outcome, const json&, ProcessState&) const {}
+
+namespace {
+
+template <typename W>
+std::unique_ptr<Workload> Make(const WorkloadConfig& c) {
+  return std::unique_ptr<Workload>(new W(c));
+}
+
+Status ValidateBank(const WorkloadConfig& c) {
+  if (c.accounts < 2) return Status::InvalidArgument("bank needs at least 2 accounts");
+  return Status::Ok();
+}
+
+// Every workload but register and kv is judged by the checker of its own name.
+std::vector<std::string> Judged(const std::string& by) {
+  return {by, "raft-invariants", "availability", "stats"};
+}
+
+}  // namespace
+
+const std::vector<WorkloadKind>& WorkloadKinds() {
+  static const std::vector<WorkloadKind> kKinds = {
+      {"register", Judged("linearizable"), &Make<RegisterWorkload>},
+      {"kv", Judged("linearizable"), &Make<KvWorkload>},
+      {"set", Judged("set"), &Make<SetWorkload>},
+      {"counter", Judged("counter"), &Make<CounterWorkload>},
+      {"bank", Judged("bank"), &Make<BankWorkload>, &ValidateBank},
+      {"lock", Judged("lock"), &Make<LockWorkload>},
+  };
+  return kKinds;
+}
+
+const WorkloadKind* FindWorkloadKind(const std::string& name) {
+  for (const auto& k : WorkloadKinds()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+const std::vector<std::string>& WorkloadNames() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const auto& k : WorkloadKinds()) names.push_back(k.name);
+    return names;
+  }();
+  return kNames;
+}
 
 Result<std::unique_ptr<Workload>> MakeWorkload(const WorkloadConfig& c) {
-  if (c.name == "register") return std::unique_ptr<Workload>(new RegisterWorkload(c));
-  if (c.name == "kv") return std::unique_ptr<Workload>(new KvWorkload(c));
-  if (c.name == "set") return std::unique_ptr<Workload>(new SetWorkload(c));
-  if (c.name == "counter") return std::unique_ptr<Workload>(new CounterWorkload(c));
-  if (c.name == "bank") {
-    if (c.accounts < 2) return Status::InvalidArgument("bank needs at least 2 accounts");
-    return std::unique_ptr<Workload>(new BankWorkload(c));
-  }
-  if (c.name == "lock") return std::unique_ptr<Workload>(new LockWorkload(c));
-  return Status::InvalidArgument("unknown workload '" + c.name + "'");
+  const WorkloadKind* kind = FindWorkloadKind(c.name);
+  if (!kind) return Status::InvalidArgument("unknown workload '" + c.name + "'");
+  if (kind->validate) SB_RETURN_IF_ERROR(kind->validate(c));
+  return kind->make(c);
 }
 
 }  // namespace splitbrain::workloads

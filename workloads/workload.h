@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "records/outcome.h"
 #include "workloads/generator.h"
 
 namespace splitbrain::workloads {
@@ -54,11 +55,11 @@ class Workload {
   // The ok completion's history value, given the node's `value`.
   virtual nlohmann::json OkValue(const Op& op, const nlohmann::json& node_value) const;
   // After a completion: update the process's state (lock: remember the token).
-  virtual void Observe(const Op& op, const std::string& type, const nlohmann::json& value,
+  virtual void Observe(const Op& op, records::Outcome outcome, const nlohmann::json& value,
                        ProcessState& st) const;
   // How long the process waits after this completion before its next operation (lock: a
   // holder keeps the lock a while).
-  virtual int64_t HoldAfterNs(const Op& op, const std::string& type) const;
+  virtual int64_t HoldAfterNs(const Op& op, records::Outcome outcome) const;
   // The linearizable checker's model name, and the bank's conserved total (-1: none).
   virtual std::string Model() const = 0;
   virtual int64_t BankTotal() const { return -1; }
@@ -66,6 +67,20 @@ class Workload {
  protected:
   WorkloadConfig config_;
 };
+
+// The registry of workloads: every workload a plan may name, with the checkers it gets when the
+// plan names none and how it is built. The plan validator and MakeWorkload read it; there is no
+// other list of workload names (a test checks each is documented in plans/README.md).
+struct WorkloadKind {
+  std::string name;
+  std::vector<std::string> default_checkers;
+  std::unique_ptr<Workload> (*make)(const WorkloadConfig& config);
+  // Refuses a configuration the workload cannot run (bank: fewer than 2 accounts); null: none.
+  Status (*validate)(const WorkloadConfig& config) = nullptr;
+};
+const std::vector<WorkloadKind>& WorkloadKinds();
+const WorkloadKind* FindWorkloadKind(const std::string& name);
+const std::vector<std::string>& WorkloadNames();
 
 Result<std::unique_ptr<Workload>> MakeWorkload(const WorkloadConfig& config);
 

@@ -65,13 +65,13 @@ TEST(WorkloadTest, LockReleasesWhatItHolds) {
   (*w)->Prepare(op, st);
   EXPECT_EQ(op.f, "acquire");
   EXPECT_EQ((*w)->ToCommand(op, st)["owner"], "p4");
-  (*w)->Observe(op, "ok", 17, st);
+  (*w)->Observe(op, records::Outcome::kOk, 17, st);
   Op next = (*w)->MakeGenerator(Rng(1))->Next({}).op;
   (*w)->Prepare(next, st);
   EXPECT_EQ(next.f, "release");
   EXPECT_EQ(next.value, 17);
   EXPECT_EQ((*w)->ToCommand(next, st)["token"], 17);
-  (*w)->Observe(next, "ok", 17, st);
+  (*w)->Observe(next, records::Outcome::kOk, 17, st);
   EXPECT_TRUE(st.held_token.is_null());
 }
 
@@ -80,10 +80,10 @@ TEST(WorkloadTest, LockHolderHoldsThenReleasesAtTheEnd) {
   ASSERT_TRUE(w.ok());
   ProcessState st;
   Op acquire = (*w)->MakeGenerator(Rng(1))->Next({}).op;
-  EXPECT_EQ((*w)->HoldAfterNs(acquire, "ok"), 4'000'000'000);
-  EXPECT_EQ((*w)->HoldAfterNs(acquire, "fail"), 0);
+  EXPECT_EQ((*w)->HoldAfterNs(acquire, records::Outcome::kOk), 4'000'000'000);
+  EXPECT_EQ((*w)->HoldAfterNs(acquire, records::Outcome::kFail), 0);
   EXPECT_TRUE((*w)->CleanupOps(st).empty()) << "nothing held, nothing to release";
-  (*w)->Observe(acquire, "ok", 23, st);
+  (*w)->Observe(acquire, records::Outcome::kOk, 23, st);
   auto cleanup = (*w)->CleanupOps(st);
   ASSERT_EQ(cleanup.size(), 1u);
   EXPECT_EQ(cleanup[0].f, "release");
@@ -92,7 +92,7 @@ TEST(WorkloadTest, LockHolderHoldsThenReleasesAtTheEnd) {
   // Other workloads hold nothing between operations.
   auto reg = MakeWorkload({.name = "register"});
   EXPECT_TRUE((*reg)->CleanupOps(st).empty());
-  EXPECT_EQ((*reg)->HoldAfterNs(acquire, "ok"), 0);
+  EXPECT_EQ((*reg)->HoldAfterNs(acquire, records::Outcome::kOk), 0);
 }
 
 TEST(WorkloadTest, UnknownWorkloadIsAnError) { EXPECT_FALSE(MakeWorkload({.name = "queue"}).ok()); }

@@ -17,8 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "checker/checker.h"
-#include "checker/history.h"
 #include "checker/history_gen.h"
+#include "records/history_jsonl.h"
 
 using namespace splitbrain;
 using namespace splitbrain::checker;
@@ -39,17 +39,17 @@ std::string ReadAll(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-struct Outcome {
+struct Measured {
   int64_t events = 0;
   double parse_s = 0, check_s = 0;
   std::string verdict;
   int64_t peak_search = 0;
 };
 
-Outcome CheckText(const std::string& text, const std::string& name, const std::string& model) {
-  Outcome o;
+Measured CheckText(const std::string& text, const std::string& name, const std::string& model) {
+  Measured o;
   double t0 = Now();
-  auto h = ParseJsonlHistory(text, name);
+  auto h = records::ParseJsonlHistory(text, name);
   double t1 = Now();
   if (!h.ok()) {
     std::cerr << h.status() << "\n";
@@ -70,7 +70,7 @@ Outcome CheckText(const std::string& text, const std::string& name, const std::s
   return o;
 }
 
-void Report(const std::string& name, const Outcome& o, const std::string& porcupine) {
+void Report(const std::string& name, const Measured& o, const std::string& porcupine) {
   double total = o.parse_s + o.check_s;
   printf("%-34s %9lld ev  %-8s parse %7.3f s  check %7.3f s  %11.0f ev/s  search %7.1f MB",
          name.c_str(), static_cast<long long>(o.events), o.verdict.c_str(), o.parse_s, o.check_s,
@@ -110,12 +110,12 @@ void Generated(const std::string& name, GenOptions g, bool inject, const std::st
       }
     }
     int64_t info = 0;
-    for (const auto& op : h.ops) info += op.result == OpResult::kInfo;
+    for (const auto& op : h.ops) info += op.result == records::Outcome::kUnknown;
     std::string text = HistoryToJsonl(h);
     if (!g_args.write_dir.empty()) {
       std::ofstream(g_args.write_dir + "/" + name + ".jsonl") << text;
     }
-    Outcome o = CheckText(text, name, "register");
+    Measured o = CheckText(text, name, "register");
     Report(name + " (" + std::to_string(info) + " info)", o, porcupine);
   });
 }
@@ -149,13 +149,13 @@ int main(int argc, char** argv) {
         std::exit(3);
       }
       auto manifest = nlohmann::json::parse(in);
-      Outcome sum;
+      Measured sum;
       int agree = 0, files = 0;
       for (const auto& f : manifest["files"]) {
         std::string file = f["file"];
         if (file.rfind(group, 0) != 0) continue;
         std::string text = ReadAll(g_args.corpus + "/" + file);
-        Outcome o = CheckText(text, file, f["model"]);
+        Measured o = CheckText(text, file, f["model"]);
         ++files;
         agree += (o.verdict == "valid") == f["linearizable"].get<bool>() && o.verdict != "unknown";
         sum.events += o.events;

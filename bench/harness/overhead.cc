@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "harness/history_writer.h"
+#include "records/history_writer.h"
 #include "workloads/workload.h"
 
 using namespace splitbrain;
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     auto gen = w->MakeGenerator(Rng(1));
     std::mutex mu;
     const int64_t origin = SystemClock::Get().MonotonicNanos();
-    harness::HistoryWriter hw(path.string(), origin);
+    records::HistoryWriter hw(path.string(), origin);
     std::atomic<bool> stop{false};
     std::atomic<int64_t> done{0};
     std::vector<std::thread> threads;
@@ -45,12 +45,12 @@ int main(int argc, char** argv) {
             op = gen->Next({hw.Now(), st.process, 0}).op;
             w->Prepare(op, st);
           }
-          hw.Invoke(st.process, op);
+          hw.Invoke(st.process, op.f, op.key, op.value);
           // The zero-latency node: answers ok with the written value (or null for reads).
           nlohmann::json cmd = w->ToCommand(op, st);
           nlohmann::json value =
               w->OkValue(op, cmd.contains("value") ? cmd["value"] : nlohmann::json());
-          hw.Complete(st.process, op, "ok", value, "n1");
+          hw.Complete(st.process, op.f, op.key, records::Outcome::kOk, value, "n1");
           ++local;
         }
         done += local;

@@ -573,19 +573,6 @@ class EtcdCluster : public ProcessCluster {
 SystemAdapter EtcdAdapter() {
   SystemAdapter a;
   a.name = "etcd";
-  a.unsupported = {
-      {"fault:clock-skew",
-       "has no effect on etcd: libfaketime cannot reach a Go program's clock (the Go runtime "
-       "reads time through the vDSO, not libc); use pause faults to stall a member's timers"},
-      {"fault:membership", "is not built for etcd yet (member remove/add through the gateway)"},
-      {"checker:raft-invariants",
-       "needs every member's applied entries (nodes/<id>/events.jsonl); etcd logs only its role "
-       "changes, which is what term-churn and the report's Raft view use"},
-  };
-  for (const char* w : {"kv", "set", "counter", "bank"}) {
-    a.unsupported[std::string("workload:") + w] =
-        "is not translated to etcd yet (the etcd adapter speaks register and lock)";
-  }
   a.find_binary = [](const TestPlan& plan, const std::string&) -> Result<std::string> {
     // --node-binary names splitbrain-node; etcd comes from the plan's node.binary or PATH.
     return ExecutableOr(plan.node.binary.empty() ? FindInPath("etcd") : plan.node.binary,

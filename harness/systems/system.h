@@ -2,7 +2,8 @@
 // etcd, ...) says how to start, stop, kill, pause and restart a member in the lab, how to tell who
 // leads, how a client talks to it, and what it cannot do. The runner, the nemesis, the workloads
 // and the checkers only ever see this interface: adding a system is one new adapter
-// (harness/systems/README.md) and one line in Systems(). A System is thread-safe: the nemesis,
+// (harness/systems/README.md), one line in Systems() (registry.cc) and its entry in catalog.cc.
+// A System is thread-safe: the nemesis,
 // the workers and the status loop call it at once.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include "common/status.h"
 #include "harness/lab.h"
 #include "harness/plan.h"
+#include "harness/systems/catalog.h"
 #include "nemesis/nemesis.h"
 #include "workloads/client.h"
 
@@ -50,23 +52,13 @@ struct SystemContext {
 };
 
 struct SystemAdapter {
-  std::string name;  // the plan's `system:` value
-  // What the system cannot do, each with the reason a plan asking for it is refused with. Keys:
-  // "fault:<name>", "checker:<name>", "workload:<name>".
-  std::map<std::string, std::string> unsupported;
+  std::string name;  // the plan's `system:` value; what it cannot do is in catalog.h
   // Finds the member program before the lab starts: `flag` (--node-binary), else the plan's
   // node.binary, else the adapter's default place. An error says what to install.
   std::function<Result<std::string>(const TestPlan& plan, const std::string& flag)> find_binary;
   std::function<std::unique_ptr<System>(SystemContext context)> make;
 };
 
-// Every system a plan may name, the default (splitbrain) first.
-const std::vector<SystemAdapter>& Systems();
-// The adapter called `name`; nullptr when there is none.
-const SystemAdapter* FindSystem(const std::string& name);
-std::vector<std::string> SystemNames();
-// Why `system` cannot do `what` ("fault:clock-skew"), or empty when it can.
-std::string UnsupportedReason(const std::string& system, const std::string& what);
 // For find_binary: `path` made absolute when it is an executable; NotFound with `missing` (what
 // was looked at, what to install) otherwise.
 Result<std::string> ExecutableOr(const std::string& path, const std::string& missing);

@@ -1,5 +1,6 @@
-// History: a client history read into memory, one Operation per invocation paired with its
-// completion (docs/FORMAT.md). Read from JSONL (the splitbrain format) or Jepsen's history.edn.
+// History: a client history in memory, one Operation per invocation paired with its completion
+// (docs/FORMAT.md, docs/CONTRACTS.md "History"). Read by history_jsonl.h (splitbrain's
+// history.jsonl), history_edn.h (Jepsen's history.edn) or history_file.h (either, by content).
 // Strings (operation names, keys, values) are interned once in the History; an Operation holds
 // ids. A History is an immutable value once read; reading it concurrently is safe.
 #pragma once
@@ -13,13 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "records/outcome.h"
 
-namespace splitbrain::checker {
-
-// How an operation ended. kInfo includes operations never completed by the end of the file.
-enum class OpResult : uint8_t { kOk, kFail, kInfo };
-
-const char* OpResultName(OpResult r);  // "ok", "fail", "info"
+namespace splitbrain::records {
 
 struct Operation {
   int64_t process = 0;
@@ -28,8 +25,9 @@ struct Operation {
                         // History::kNoKey when the operation has no key
   uint32_t value = 0;   // interned canonical JSON of the invocation's value ("null" if absent)
   uint32_t output = 0;  // interned canonical JSON of the ok completion's value; "null" otherwise
-  OpResult result = OpResult::kInfo;
-  bool open = false;            // never completed: treated as kInfo
+  uint32_t completion_value = 0;  // the completion's value whatever its type; "null" if open
+  Outcome result = Outcome::kUnknown;  // kUnknown includes operations never completed
+  bool open = false;                   // never completed: treated as kUnknown
   int64_t invoke_event = 0;     // 0-based position of the invocation among all events
   int64_t complete_event = -1;  // 0-based position of the completion; -1 when open
   int64_t invoke_line = 0;      // 1-based line of the invocation in the source file
@@ -81,8 +79,12 @@ class HistoryBuilder {
   // key: empty optional → no key. Returns an error if the event breaks the pairing rules.
   Status Invoke(int64_t process, std::string_view f, const std::string* key,
                 std::string_view value_json, int64_t time = -1, int64_t line = 0);
-  Status Complete(int64_t process, OpResult result, std::string_view f, std::string_view value_json,
+  Status Complete(int64_t process, Outcome result, std::string_view f, std::string_view value_json,
                   int64_t time = -1, int64_t line = 0, std::string_view node = {});
+  // Whether `process` has an operation open; Abandon leaves it open for good (a forgiving reader
+  // that meets a second invocation).
+  bool IsOpen(int64_t process);
+  void Abandon(int64_t process);
   // Marks open operations and returns the history.
   History Finish();
   History& history() { return h_; }
@@ -99,17 +101,4 @@ class HistoryBuilder {
   int64_t line_ = 0;
 };
 
-// Reads a JSONL history (docs/FORMAT.md). Errors name the source and line.
-Result<History> ParseJsonlHistory(std::string_view text, const std::string& source);
-// Reads a Jepsen history.edn: maps with :process :type :f :value (:index, :time optional),
-// one per line or inside a top-level vector. Independent keys as [key value] tuples are
-// recognised when every operation's value is such a tuple. Nemesis events are skipped.
-Result<History> ParseEdnHistory(std::string_view text, const std::string& source);
-// Reads a file, choosing the format from its first non-blank character and name (".edn").
-Result<History> ReadHistoryFile(const std::string& path);
-
-// Canonical JSON of a JSON text (no whitespace, integers as digits, objects by sorted key), so
-// that equal values have equal texts. Error on malformed JSON.
-Result<std::string> CanonicalJson(std::string_view json_text);
-
-}  // namespace splitbrain::checker
+}  // namespace splitbrain::records

@@ -1,4 +1,4 @@
-#include "harness/history_writer.h"
+#include "records/history_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "common/clock.h"
 
-namespace splitbrain::harness {
+namespace splitbrain::records {
 namespace {
 
 // Line order is real-time order (docs/FORMAT.md): times never go back from one line to the
@@ -24,9 +24,8 @@ TEST(HistoryWriterTest, LineOrderIsTimeOrderUnderConcurrency) {
     for (int p = 0; p < 8; ++p) {
       threads.emplace_back([&w, p] {
         for (int i = 0; i < 500; ++i) {
-          workloads::Op op{"write", "r1", i};
-          w.Invoke(p, op);
-          w.Complete(p, op, i % 7 == 0 ? "fail" : "ok", i, "n1");
+          w.Invoke(p, "write", "r1", i);
+          w.Complete(p, "write", "r1", i % 7 == 0 ? Outcome::kFail : Outcome::kOk, i, "n1");
         }
       });
     }
@@ -62,4 +61,4 @@ TEST(HistoryWriterTest, LineOrderIsTimeOrderUnderConcurrency) {
 }
 
 }  // namespace
-}  // namespace splitbrain::harness
+}  // namespace splitbrain::records

@@ -1,8 +1,8 @@
-#include "harness/history_writer.h"
+#include "records/history_writer.h"
 
 #include "common/clock.h"
 
-namespace splitbrain::harness {
+namespace splitbrain::records {
 
 HistoryWriter::HistoryWriter(const std::string& path, int64_t origin_ns)
     : out_(path, std::ios::trunc), origin_ns_(origin_ns) {}
@@ -16,30 +16,37 @@ void HistoryWriter::Write(nlohmann::json& line) {
   out_ << line.dump() << '\n';
 }
 
-int64_t HistoryWriter::Invoke(int64_t process, const workloads::Op& op) {
-  nlohmann::json j = {{"process", process}, {"type", "invoke"}, {"f", op.f}};
-  if (op.key) j["key"] = *op.key;
-  j["value"] = op.value;
+int64_t HistoryWriter::Invoke(int64_t process, const std::string& f,
+                              const std::optional<std::string>& key, const nlohmann::json& value) {
+  nlohmann::json j = {{"process", process}, {"type", "invoke"}, {"f", f}};
+  if (key) j["key"] = *key;
+  j["value"] = value;
   std::lock_guard<std::mutex> lock(mu_);
   Write(j);
   ++counts_.invokes;
   return j["time"].get<int64_t>();
 }
 
-int64_t HistoryWriter::Complete(int64_t process, const workloads::Op& op, const std::string& type,
+int64_t HistoryWriter::Complete(int64_t process, const std::string& f,
+                                const std::optional<std::string>& key, Outcome outcome,
                                 const nlohmann::json& value, const std::string& node) {
-  nlohmann::json j = {{"process", process}, {"type", type}, {"f", op.f}};
-  if (op.key) j["key"] = *op.key;
+  nlohmann::json j = {{"process", process}, {"type", HistoryType(outcome)}, {"f", f}};
+  if (key) j["key"] = *key;
   j["value"] = value;
   if (!node.empty()) j["node"] = node;
   std::lock_guard<std::mutex> lock(mu_);
   Write(j);
-  if (type == "ok")
-    ++counts_.ok;
-  else if (type == "fail")
-    ++counts_.fail;
-  else
-    ++counts_.info;
+  switch (outcome) {
+    case Outcome::kOk:
+      ++counts_.ok;
+      break;
+    case Outcome::kFail:
+      ++counts_.fail;
+      break;
+    case Outcome::kUnknown:
+      ++counts_.info;
+      break;
+  }
   return j["time"].get<int64_t>();
 }
 
@@ -53,4 +60,4 @@ HistoryCounts HistoryWriter::counts() const {
   return counts_;
 }
 
-}  // namespace splitbrain::harness
+}  // namespace splitbrain::records

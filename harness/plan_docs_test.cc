@@ -1,0 +1,56 @@
+// Every name a plan may use — fault, workload, checker, system — is documented in
+// plans/README.md: the registries are the only lists of names, and this ties them to the docs.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include "checker/checker.h"
+#include "harness/plan.h"
+#include "harness/systems/catalog.h"
+#include "nemesis/fault_kind.h"
+#include "workloads/workload.h"
+
+namespace splitbrain::harness {
+namespace {
+
+std::string PlansReadme() {
+  std::ifstream in(std::string(SPLITBRAIN_PLANS_DIR) + "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// `name` appears as a whole word: not inside a longer name such as kill-leader.
+bool Mentions(const std::string& text, const std::string& name) {
+  auto part = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; };
+  for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+    const bool starts = at == 0 || !part(text[at - 1]);
+    const bool ends = at + name.size() == text.size() || !part(text[at + name.size()]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+TEST(PlanDocsTest, EveryRegisteredNameIsInPlansReadme) {
+  const std::string readme = PlansReadme();
+  ASSERT_FALSE(readme.empty()) << "cannot read plans/README.md";
+  for (const auto& name : nemesis::FaultNames()) {
+    EXPECT_NE(readme.find("`" + name + "`"), std::string::npos) << "fault " << name;
+  }
+  for (const auto& name : workloads::WorkloadNames())
+    EXPECT_TRUE(Mentions(readme, name)) << "workload " << name;
+  for (const auto& name : checker::CheckerNames())
+    EXPECT_TRUE(Mentions(readme, name)) << "checker " << name;
+  for (const auto& name : SystemNames()) EXPECT_TRUE(Mentions(readme, name)) << "system " << name;
+}
+
+TEST(PlanDocsTest, MentionsIsAWholeWordMatch) {
+  EXPECT_TRUE(Mentions("faults: `kill`, `kill-leader`", "kill"));
+  EXPECT_FALSE(Mentions("faults: `kill-leader`", "kill"));
+  EXPECT_FALSE(Mentions("faults: `pause-leader`", "leader"));
+}
+
+}  // namespace
+}  // namespace splitbrain::harness

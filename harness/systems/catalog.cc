@@ -1,0 +1,47 @@
+#include "harness/systems/catalog.h"
+
+namespace splitbrain::harness {
+namespace {
+
+SystemInfo Etcd() {
+  SystemInfo s;
+  s.name = "etcd";
+  s.unsupported = {
+      {"fault:clock-skew",
+       "has no effect on etcd: libfaketime cannot reach a Go program's clock (the Go runtime "
+       "reads time through the vDSO, not libc); use pause faults to stall a member's timers"},
+      {"fault:membership", "is not built for etcd yet (member remove/add through the gateway)"},
+      {"checker:raft-invariants",
+       "needs every member's applied entries (nodes/<id>/events.jsonl); etcd logs only its role "
+       "changes, which is what term-churn and the report's Raft view use"},
+  };
+  for (const char* w : {"kv", "set", "counter", "bank"}) {
+    s.unsupported[std::string("workload:") + w] =
+        "is not translated to etcd yet (the etcd adapter speaks register and lock)";
+  }
+  return s;
+}
+
+}  // namespace
+
+const std::vector<SystemInfo>& SystemCatalog() {
+  static const std::vector<SystemInfo> kSystems = {{"splitbrain", {}}, Etcd()};
+  return kSystems;
+}
+
+std::vector<std::string> SystemNames() {
+  std::vector<std::string> out;
+  for (const auto& s : SystemCatalog()) out.push_back(s.name);
+  return out;
+}
+
+std::string UnsupportedReason(const std::string& system, const std::string& what) {
+  for (const auto& s : SystemCatalog()) {
+    if (s.name != system) continue;
+    auto it = s.unsupported.find(what);
+    return it == s.unsupported.end() ? "" : it->second;
+  }
+  return "";
+}
+
+}  // namespace splitbrain::harness

@@ -1,0 +1,50 @@
+#include "nemesis/fault_kind.h"
+
+namespace splitbrain::nemesis {
+
+const std::vector<FaultKind>& FaultKinds() {
+  using F = FaultFamily;
+  static const std::vector<FaultKind> kKinds = {
+      {"kill", F::kKill, 1, "SIGKILL a random node's process group; restarted on its data"},
+      {"kill-leader", F::kKill, 1, "the same, to the leader"},
+      {"pause", F::kPause, 1, "SIGSTOP a random node; SIGCONT at the end"},
+      {"pause-leader", F::kPause, 1, "the same, to the leader"},
+      {"partition-halves", F::kNetwork, 1, "two random halves"},
+      {"partition-one", F::kNetwork, 1, "one random node isolated"},
+      {"isolate-leader", F::kNetwork, 1, "the leader isolated"},
+      {"partition-ring", F::kNetwork, 3, "majorities ring: each node sees a majority"},
+      {"bridge", F::kNetwork, 3, "two halves joined by one bridging node"},
+      {"partition-one-way", F::kNetwork, 1, "only `from`'s packets on connections it opened"},
+      {"one-way-from-leader", F::kNetwork, 1, "the leader's packets to the others"},
+      {"one-way-to-leader", F::kNetwork, 1, "the others' packets to the leader"},
+      {"partition", F::kNetwork, 1, "two-way between `from` and `to`"},
+      {"loss", F::kNetwork, 1, "packets dropped with probability `loss`"},
+      {"clock-skew", F::kClock, 1, "libfaketime offset, random ±0.2–5 s unless `skew`"},
+      {"membership", F::kMembership, 1, "remove a node and stop it; it rejoins empty at the end"},
+      {"heal", F::kHeal, 1, "ends every active fault"},
+  };
+  return kKinds;
+}
+
+const FaultKind* FindFaultKind(std::string_view name) {
+  for (const auto& k : FaultKinds()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+const std::vector<std::string>& FaultNames() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const auto& k : FaultKinds()) names.push_back(k.name);
+    return names;
+  }();
+  return kNames;
+}
+
+bool HoldsTargetsDown(FaultFamily family) {
+  return family == FaultFamily::kKill || family == FaultFamily::kPause ||
+         family == FaultFamily::kMembership;
+}
+
+}  // namespace splitbrain::nemesis

@@ -1,0 +1,39 @@
+// The registry of fault kinds: every fault a plan may name, with what it is, how the nemesis
+// applies and heals it (its family), how many nodes it needs and the one-line summary the plan
+// documentation gives. The plan validator, the builder (fault.cc), the nemesis and the docs test
+// read this table; there is no other list of fault names. Immutable; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace splitbrain::nemesis {
+
+// How a fault is carried out and undone: the nemesis dispatches on this, never on the name.
+enum class FaultFamily {
+  kKill,        // SIGKILL the targets; restart them on their data at the end
+  kPause,       // SIGSTOP the targets; SIGCONT at the end
+  kNetwork,     // a grudge: packets dropped (both ways, one way, or with a probability)
+  kClock,       // the targets' clocks offset (libfaketime); back to 0 at the end
+  kMembership,  // a member removed and stopped; re-added empty at the end
+  kHeal,        // ends every active fault; never started
+};
+
+struct FaultKind {
+  std::string name;  // as a plan spells it
+  FaultFamily family;
+  int min_nodes = 1;    // the plan is refused with fewer nodes
+  std::string summary;  // what it does, as plans/README.md says it
+};
+
+const std::vector<FaultKind>& FaultKinds();
+// The kind called `name`; nullptr when there is none.
+const FaultKind* FindFaultKind(std::string_view name);
+// Every fault name a plan may use, in registry order.
+const std::vector<std::string>& FaultNames();
+// Whether a fault of this family holds its targets down (kill, pause, membership): other
+// process faults skip those nodes while it lasts.
+bool HoldsTargetsDown(FaultFamily family);
+
+}  // namespace splitbrain::nemesis

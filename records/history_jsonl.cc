@@ -1,0 +1,141 @@
+#include "records/history_jsonl.h"
+
+#include <cstring>
+
+#include "records/json_text.h"
+
+namespace splitbrain::records {
+
+Result<History> ParseJsonlHistory(std::string_view text, const std::string& source,
+                                  const ReadOptions& options) {
+  std::vector<std::string>* warnings = options.warnings;
+  int64_t bad_lines = 0;
+  HistoryBuilder b(source);
+  b.history().ops.reserve(text.size() / 110);
+  const char* p = text.data();
+  const char* end = p + text.size();
+  int64_t line = 0;
+  std::string f, key, value, node, type, name;
+  while (p < end) {
+    ++line;
+    const char* eol = static_cast<const char*>(memchr(p, '\n', end - p));
+    if (!eol) eol = end;
+    JsonCursor c{p, eol, {}};
+    p = eol + 1;
+    c.SkipWs();
+    if (c.p == c.end) continue;  // blank line
+    auto err = [&](const std::string& m) {
+      return Status::InvalidArgument(source + ":" + std::to_string(line) + ": " + m);
+    };
+    Status s = [&]() -> Status {
+    if (*c.p != '{') return err("expected a JSON object");
+    ++c.p;
+    bool has_process = false, has_type = false, has_f = false, has_key = false;
+    int64_t process = 0, time = -1;
+    value.clear();
+    node.clear();
+    c.SkipWs();
+    if (c.p < c.end && *c.p == '}') {
+      ++c.p;
+    } else {
+      while (true) {
+        c.SkipWs();
+        if (c.p >= c.end || *c.p != '"') return err("expected a field name");
+        if (!ReadJsonString(c, &name)) return err(c.error);
+        c.SkipWs();
+        if (c.p >= c.end || *c.p != ':') return err("expected ':' after \"" + name + "\"");
+        ++c.p;
+        c.SkipWs();
+        // Dispatch on the name's length first: most lines have only the usual fields.
+        const size_t nl = name.size();
+        if (nl == 7 && name == "process") {
+          if (!ReadJsonInt(c, &process)) return err("\"process\" must be an integer");
+          has_process = true;
+        } else if (nl == 4 && name == "type") {
+          if (c.p >= c.end || *c.p != '"' || !ReadJsonString(c, &type)) {
+            return err("\"type\" must be a string");
+          }
+          has_type = true;
+        } else if (nl == 1 && name[0] == 'f') {
+          if (c.p >= c.end || *c.p != '"' || !ReadJsonString(c, &f)) {
+            return err("\"f\" must be a string");
+          }
+          has_f = true;
+        } else if (nl == 3 && name == "key") {
+          if (c.p < c.end && *c.p == '"') {
+            if (!ReadJsonString(c, &key)) return err(c.error);
+          } else {
+            key.clear();
+            if (!ReadCanonicalJson(c, &key)) return err("bad \"key\": " + c.error);
+          }
+          has_key = true;
+        } else if (nl == 5 && name == "value") {
+          if (!ReadCanonicalJson(c, &value)) return err("bad \"value\": " + c.error);
+        } else if (nl == 4 && name == "time") {
+          if (c.p < c.end && *c.p == 'n') {
+            std::string ignored;
+            if (!ReadCanonicalJson(c, &ignored)) return err("bad \"time\"");
+          } else if (!ReadJsonInt(c, &time)) {
+            return err("\"time\" must be an integer (ns)");
+          }
+        } else if (nl == 4 && name == "node") {
+          if (c.p < c.end && *c.p == '"') {
+            if (!ReadJsonString(c, &node)) return err(c.error);
+          } else {
+            std::string ignored;
+            if (!ReadCanonicalJson(c, &ignored)) return err("bad \"node\": " + c.error);
+          }
+        } else {
+          std::string ignored;
+          if (!ReadCanonicalJson(c, &ignored)) return err("bad \"" + name + "\": " + c.error);
+        }
+        c.SkipWs();
+        if (c.p < c.end && *c.p == ',') {
+          ++c.p;
+          continue;
+        }
+        if (c.p < c.end && *c.p == '}') {
+          ++c.p;
+          break;
+        }
+        return err("expected ',' or '}'");
+      }
+    }
+    c.SkipWs();
+    if (c.p != c.end) return err("trailing characters after the object");
+    if (!has_process) return err("missing \"process\"");
+    if (!has_type) return err("missing \"type\"");
+    if (!has_f) return err("missing \"f\"");
+    if (type == "invoke") {
+      if (warnings && b.IsOpen(process)) {
+        // Forgiving: the open operation never completes; the new one starts.
+        warnings->push_back(source + " line " + std::to_string(line) + ": process " +
+                            std::to_string(process) + " invoked while an operation was open");
+        b.Abandon(process);
+      }
+      return b.Invoke(process, f, has_key ? &key : nullptr, value, time, line);
+    }
+    Outcome r;
+    if (!ParseHistoryType(type, &r)) {
+      return err("unknown \"type\" \"" + type + "\" (invoke, ok, fail or info)");
+    }
+    return b.Complete(process, r, f, value, time, line, node);
+    }();
+    if (s.ok()) continue;
+    if (!warnings) return s;
+    // Forgiving: the line is left out and said so ("SOURCE:LINE: why" becomes "SOURCE line LINE:
+    // why"); after three, only the count.
+    if (++bad_lines <= kMaxLineWarnings) {
+      std::string m = s.message();
+      const std::string prefix = source + ":" + std::to_string(line) + ": ";
+      if (m.rfind(prefix, 0) == 0) m = m.substr(prefix.size());
+      warnings->push_back(source + " line " + std::to_string(line) + ": " + m + "; skipped");
+    }
+  }
+  if (warnings && bad_lines > kMaxLineWarnings) {
+    warnings->push_back(source + ": " + std::to_string(bad_lines) + " bad lines");
+  }
+  return b.Finish();
+}
+
+}  // namespace splitbrain::records

@@ -1,0 +1,40 @@
+// A small, fast JSON text scanner for the history readers: it reads one value and emits its
+// canonical text (no whitespace, integers as digits, objects by sorted key), so equal values have
+// equal texts and can be interned. Not a general JSON library (nlohmann is); it exists because
+// reading multi-gigabyte histories through a DOM is several times slower. Stateless; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace splitbrain::records {
+
+// A position in a text being read; `error` says what went wrong (empty: nothing yet).
+struct JsonCursor {
+  const char* p;
+  const char* end;
+  std::string error;
+
+  void SkipWs() {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+  }
+  bool Fail(std::string m) {
+    if (error.empty()) error = std::move(m);
+    return false;
+  }
+};
+
+// Reads a JSON string (cursor on the opening quote) into its decoded contents.
+bool ReadJsonString(JsonCursor& c, std::string* out);
+// Reads any JSON value and appends its canonical text to `out`.
+bool ReadCanonicalJson(JsonCursor& c, std::string* out, int depth = 0);
+// Reads an integer (no fraction, no exponent).
+bool ReadJsonInt(JsonCursor& c, int64_t* v);
+
+// Canonical JSON of a JSON text. Error on malformed JSON.
+Result<std::string> CanonicalJson(std::string_view json_text);
+
+}  // namespace splitbrain::records

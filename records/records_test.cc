@@ -1,0 +1,220 @@
+// The records' readers and writers: every file of the run store has one reader and one writer,
+// and what the writer writes the reader reads back unchanged.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/clock.h"
+#include "records/fault_log.h"
+#include "records/history_file.h"
+#include "records/history_jsonl.h"
+#include "records/history_writer.h"
+#include "records/node_events.h"
+#include "records/outcome.h"
+
+namespace splitbrain::records {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path TempPath(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("records_test_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+void Write(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+TEST(OutcomeTest, OneOutcomeTwoSpellings) {
+  for (Outcome o : {Outcome::kOk, Outcome::kFail, Outcome::kUnknown}) {
+    Outcome back;
+    ASSERT_TRUE(ParseHistoryType(HistoryType(o), &back));
+    EXPECT_EQ(back, o);
+  }
+  EXPECT_STREQ(HistoryType(Outcome::kUnknown), "info");
+  EXPECT_STREQ(OutcomeName(Outcome::kUnknown), "unknown");
+  Outcome ignored;
+  EXPECT_FALSE(ParseHistoryType("invoke", &ignored));
+  EXPECT_FALSE(ParseHistoryType("unknown", &ignored));  // the history says info
+}
+
+TEST(HistoryWriterTest, WhatTheWriterWritesTheReaderReadsBack) {
+  const fs::path path = TempPath("roundtrip.jsonl");
+  {
+    HistoryWriter w(path.string(), SystemClock::Get().MonotonicNanos());
+    w.Invoke(0, "write", "r1", 3);
+    w.Invoke(1, "read", "r1", nullptr);
+    w.Complete(0, "write", "r1", Outcome::kOk, 3, "n2");
+    w.Complete(1, "read", "r1", Outcome::kUnknown, nullptr, "");
+    w.Invoke(2, "cas", std::nullopt, nlohmann::json::array({1, 2}));
+    w.Complete(2, "cas", std::nullopt, Outcome::kFail, nlohmann::json::array({1, 2}), "n1");
+    w.Invoke(3, "write", "r2", 7);  // never completes
+    EXPECT_EQ(w.counts().invokes, 4);
+    EXPECT_EQ(w.counts().ok + w.counts().fail + w.counts().info, 3);
+  }
+  auto h = ReadHistoryFile(path.string());
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->ops.size(), 4u);
+  EXPECT_EQ(h->Str(h->ops[0].f), "write");
+  EXPECT_EQ(h->Str(h->ops[0].key), "r1");
+  EXPECT_EQ(h->ops[0].result, Outcome::kOk);
+  EXPECT_EQ(h->Str(h->ops[0].output), "3");
+  EXPECT_EQ(h->Str(h->ops[0].node), "n2");
+  EXPECT_GE(h->ops[0].complete_time, h->ops[0].invoke_time);
+  EXPECT_EQ(h->ops[1].result, Outcome::kUnknown);
+  EXPECT_FALSE(h->ops[1].open);
+  EXPECT_EQ(h->ops[2].key, History::kNoKey);
+  EXPECT_EQ(h->ops[2].result, Outcome::kFail);
+  EXPECT_EQ(h->Str(h->ops[2].completion_value), "[1,2]");
+  EXPECT_EQ(h->Str(h->ops[2].output), "null");  // output is the ok completion's value only
+  EXPECT_TRUE(h->ops[3].open);
+  fs::remove_all(path.parent_path());
+}
+
+const char* kBadHistory =
+    "{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"key\":\"a\",\"value\":3}\n"
+    "{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"key\":\"a\",\"value\":4}\n"
+    "{\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"key\":\"a\",\"value\":4}\n"
+    "{\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":1}\n"
+    "not json\n"
+    "{\"process\":2,\"type\":\"maybe\",\"f\":\"read\"}\n"
+    "[1,2]\n"
+    "{\"process\":3,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n";
+
+TEST(HistoryJsonlTest, StrictReadingStopsAtTheFirstBadLine) {
+  auto h = ParseJsonlHistory(kBadHistory, "h.jsonl");
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.status().message().find("h.jsonl:2: process 0 invokes while its operation from "
+                                      "line 1 is open"),
+            std::string::npos)
+      << h.status();
+}
+
+// The report reads a broken run's history too: bad lines become warnings, the rest is kept.
+TEST(HistoryJsonlTest, ForgivingReadingKeepsWhatItCanAndSaysWhatItSkipped) {
+  std::vector<std::string> warnings;
+  auto h = ParseJsonlHistory(kBadHistory, "history.jsonl", {.warnings = &warnings});
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->ops.size(), 3u);
+  EXPECT_TRUE(h->ops[0].open);  // superseded by the second invocation: never completed
+  EXPECT_EQ(h->ops[1].result, Outcome::kOk);
+  EXPECT_EQ(h->Str(h->ops[1].value), "4");
+  EXPECT_TRUE(h->ops[2].open);
+  ASSERT_EQ(warnings.size(), 5u) << ::testing::PrintToString(warnings);
+  EXPECT_EQ(warnings[0],
+            "history.jsonl line 2: process 0 invoked while an operation was open");
+  EXPECT_NE(warnings[1].find("history.jsonl line 4: process 1 completes an operation it never "
+                             "invoked; skipped"),
+            std::string::npos);
+  EXPECT_NE(warnings[2].find("history.jsonl line 5: expected a JSON object; skipped"),
+            std::string::npos);
+  EXPECT_NE(warnings[3].find("history.jsonl line 6: unknown \"type\" \"maybe\""),
+            std::string::npos);
+  // Past three bad lines only the count.
+  EXPECT_EQ(warnings[4], "history.jsonl: 4 bad lines");
+}
+
+TEST(FaultLogTest, WhatTheNemesisWritesIsReadBack) {
+  FaultEvent e;
+  e.time = 10;
+  e.phase = "start";
+  e.id = 1;
+  e.fault = "partition-one-way";
+  e.targets = {"n1"};
+  e.links = {{"n1", "n2"}, {"n1", "n3"}};
+  e.detail = {{"mode", "one-way"}};
+  FaultEvent end = e;
+  end.time = 30;
+  end.phase = "end";
+  const std::string text =
+      FaultEventJson(e).dump() + "\n" + FaultEventJson(end).dump() + "\n\n";
+  auto read = ParseFaultLog(text, "nemesis.jsonl");
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 2u);
+  const FaultEvent& r = (*read)[0];
+  EXPECT_EQ(r.time, 10);
+  EXPECT_EQ(r.phase, "start");
+  EXPECT_EQ(r.id, 1);
+  EXPECT_EQ(r.fault, "partition-one-way");
+  EXPECT_EQ(r.targets, e.targets);
+  EXPECT_EQ(r.links, e.links);
+  EXPECT_EQ(r.detail, e.detail);
+  EXPECT_EQ(r.line, 1);
+  EXPECT_EQ((*read)[1].phase, "end");
+  EXPECT_EQ((*read)[1].time, 30);
+}
+
+TEST(FaultLogTest, StrictNamesTheLineForgivingSkipsIt) {
+  const std::string text =
+      "{\"time\":1,\"phase\":\"start\",\"id\":1,\"fault\":\"kill\"}\n"
+      "{\"phase\":\"end\",\"id\":1}\n"
+      "{\"time\":3,\"phase\":\"end\",\"id\":1,\"fault\":\"kill\"}\n";
+  auto strict = ParseFaultLog(text, "nemesis.jsonl");
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find("nemesis.jsonl:2:"), std::string::npos)
+      << strict.status();
+  std::vector<std::string> warnings;
+  auto forgiving = ParseFaultLog(text, "nemesis.jsonl", {.warnings = &warnings});
+  ASSERT_TRUE(forgiving.ok());
+  EXPECT_EQ(forgiving->size(), 2u);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("nemesis.jsonl line 2"), std::string::npos) << warnings[0];
+  EXPECT_FALSE(ReadFaultLog("/nonexistent/nemesis.jsonl").ok());
+}
+
+TEST(NodeEventsTest, ReadsEveryFieldAndForgivesATornLastLine) {
+  const fs::path path = TempPath("nodes/n2/events.jsonl");
+  Write(path,
+        "{\"t\":5,\"node\":\"n2\",\"event\":\"start\",\"term\":0,\"commit\":7}\n"
+        "{\"t\":6,\"event\":\"role\",\"role\":\"leader\",\"term\":2,\"leader\":\"n2\"}\n"
+        "{\"t\":7,\"event\":\"apply\",\"index\":8,\"term\":2,\"hash\":\"ab\"}\n"
+        "{\"t\":8,\"event\":\"co");  // killed mid-write
+  std::vector<NodeEvent> events;
+  Status s = ReadNodeEvents(path.string(), "n2", {}, [&](const NodeEvent& e) {
+    events.push_back(e);
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].commit, 7);
+  EXPECT_EQ(events[0].index, -1);
+  EXPECT_EQ(events[1].node, "n2");  // from the folder when the line has none
+  EXPECT_EQ(events[1].role, "leader");
+  EXPECT_EQ(events[1].leader, "n2");
+  EXPECT_EQ(events[1].term, 2);
+  EXPECT_EQ(events[2].hash, "ab");
+  EXPECT_EQ(events[2].index, 8);
+  EXPECT_EQ(events[2].line, 3);
+  EXPECT_EQ(NodeEventLogs(path.parent_path().parent_path().parent_path().string()),
+            std::vector<std::string>{path.string()});
+  fs::remove_all(TempPath("").parent_path());
+}
+
+TEST(NodeEventsTest, ABadLineInTheMiddleIsAnErrorUnlessForgiving) {
+  const fs::path path = TempPath("bad/events.jsonl");
+  Write(path,
+        "{\"t\":5,\"event\":\"start\"}\n"
+        "garbage\n"
+        "{\"t\":6,\"event\":\"role\",\"role\":\"follower\",\"term\":1}\n");
+  int seen = 0;
+  Status strict = ReadNodeEvents(path.string(), "x", {}, [&](const NodeEvent&) { ++seen; });
+  EXPECT_FALSE(strict.ok());
+  EXPECT_NE(strict.message().find("events.jsonl:2: not an event object"), std::string::npos)
+      << strict;
+  std::vector<std::string> warnings;
+  seen = 0;
+  Status forgiving = ReadNodeEvents(path.string(), "x", {.warnings = &warnings},
+                                    [&](const NodeEvent&) { ++seen; });
+  EXPECT_TRUE(forgiving.ok());
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(warnings.size(), 1u);
+  fs::remove_all(TempPath("").parent_path());
+}
+
+}  // namespace
+}  // namespace splitbrain::records
