@@ -5,31 +5,6 @@
 
 namespace splitbrain::checker {
 
-const std::vector<CheckerKind>& CheckerKinds() {
-  static const std::vector<CheckerKind> kKinds = {
-      {"linearizable", "history"},
-      {"raft-invariants", "nodes/*/events.jsonl"},
-      {"availability", "history, nemesis.jsonl"},
-      {"perf", "ok operations' latencies"},
-      {"set", "history"},
-      {"counter", "history"},
-      {"bank", "history"},
-      {"lock", "history"},
-      {"stats", "history"},
-      {"term-churn", "nodes/*/events.jsonl, nemesis.jsonl"},
-  };
-  return kKinds;
-}
-
-const std::vector<std::string>& CheckerNames() {
-  static const std::vector<std::string> kNames = [] {
-    std::vector<std::string> names;
-    for (const auto& k : CheckerKinds()) names.push_back(k.name);
-    return names;
-  }();
-  return kNames;
-}
-
 Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& in) {
   auto need_history = [&]() -> Status {
     if (!in.history) return Status::InvalidArgument("checker " + name + " needs a history");

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "records/json_text.h"
+
 namespace splitbrain::records {
 namespace {
 
@@ -38,10 +40,22 @@ struct EdnReader {
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == ',' || ch == '(' ||
            ch == ')' || ch == '[' || ch == ']' || ch == '{' || ch == '}' || ch == '"' || ch == ';';
   }
+  // Skips whitespace, comments and `#_ form` discards. A loop, not recursion: a long run of
+  // discards must not take one stack frame each.
+  bool SkipWsAndDiscards(int depth) {
+    SkipWs();
+    while (end - p >= 2 && p[0] == '#' && p[1] == '_') {
+      p += 2;
+      nlohmann::json ignored;
+      if (!Read(&ignored, depth + 1)) return false;
+      SkipWs();
+    }
+    return true;
+  }
   bool ReadSeq(char close, nlohmann::json* out, int depth) {
     *out = nlohmann::json::array();
     while (true) {
-      SkipWs();
+      if (!SkipWsAndDiscards(depth)) return false;
       if (p >= end) return Fail("unterminated collection");
       if (*p == close) {
         ++p;
@@ -57,7 +71,7 @@ struct EdnReader {
   }
   bool Read(nlohmann::json* out, int depth = 0) {
     if (depth > 200) return Fail("form nested too deeply");
-    SkipWs();
+    if (!SkipWsAndDiscards(depth)) return false;
     if (p >= end) return Fail("unexpected end of input");
     char ch = *p;
     if (ch == '{') {
@@ -114,12 +128,6 @@ struct EdnReader {
         if (!ReadSeq('}', out, depth)) return false;
         std::sort(out->begin(), out->end());
         return true;
-      }
-      if (p < end && *p == '_') {
-        ++p;
-        nlohmann::json ignored;
-        if (!Read(&ignored, depth + 1)) return false;
-        return Read(out, depth);
       }
       // A tagged literal (#jepsen.history.Op{...}, #inst "..."): the tag is dropped.
       while (p < end && !Delim(*p)) ++p;
@@ -179,6 +187,15 @@ struct EdnReader {
 }  // namespace
 
 Result<History> ParseEdnHistory(std::string_view text, const std::string& source) {
+  int64_t utf8_line = 1;
+  for (const char* q = text.data(); q < text.data() + text.size();) {
+    if (*q == '\n') ++utf8_line;
+    const size_t n = Utf8Length(q, text.data() + text.size());
+    if (n == 0) {
+      return Status::InvalidArgument(source + ":" + std::to_string(utf8_line) + ": invalid UTF-8");
+    }
+    q += n;
+  }
   EdnReader r{text.data(), text.data() + text.size()};
   struct Ev {
     nlohmann::json m;
@@ -186,7 +203,9 @@ Result<History> ParseEdnHistory(std::string_view text, const std::string& source
   };
   std::vector<Ev> events;
   while (true) {
-    r.SkipWs();
+    if (!r.SkipWsAndDiscards(0)) {
+      return Status::InvalidArgument(source + ":" + std::to_string(r.line) + ": " + r.error);
+    }
     if (r.p >= r.end) break;
     int64_t line = r.line;
     nlohmann::json form;

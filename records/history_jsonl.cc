@@ -49,16 +49,16 @@ Result<History> ParseJsonlHistory(std::string_view text, const std::string& sour
         // Dispatch on the name's length first: most lines have only the usual fields.
         const size_t nl = name.size();
         if (nl == 7 && name == "process") {
-          if (!ReadJsonInt(c, &process)) return err("\"process\" must be an integer");
+          if (!ReadJsonInt(c, &process)) return err("\"process\" must be an integer: " + c.error);
           has_process = true;
         } else if (nl == 4 && name == "type") {
           if (c.p >= c.end || *c.p != '"' || !ReadJsonString(c, &type)) {
-            return err("\"type\" must be a string");
+            return err("\"type\" must be a string" + (c.error.empty() ? "" : ": " + c.error));
           }
           has_type = true;
         } else if (nl == 1 && name[0] == 'f') {
           if (c.p >= c.end || *c.p != '"' || !ReadJsonString(c, &f)) {
-            return err("\"f\" must be a string");
+            return err("\"f\" must be a string" + (c.error.empty() ? "" : ": " + c.error));
           }
           has_f = true;
         } else if (nl == 3 && name == "key") {
@@ -76,7 +76,7 @@ Result<History> ParseJsonlHistory(std::string_view text, const std::string& sour
             std::string ignored;
             if (!ReadCanonicalJson(c, &ignored)) return err("bad \"time\"");
           } else if (!ReadJsonInt(c, &time)) {
-            return err("\"time\" must be an integer (ns)");
+            return err("\"time\" must be an integer (ns): " + c.error);
           }
         } else if (nl == 4 && name == "node") {
           if (c.p < c.end && *c.p == '"') {

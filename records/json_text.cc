@@ -2,10 +2,41 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
 namespace splitbrain::records {
+
+// Length of the UTF-8 sequence at `p` (1 to 4 bytes), or 0 when the bytes there are not UTF-8
+// (overlong forms, surrogates and code points above U+10FFFF included). A history's strings are
+// printed as JSON later (explanations, reports), which nlohmann refuses to do with bad UTF-8: the
+// readers refuse it first, naming the line.
+size_t Utf8Length(const char* at, const char* end) {
+  const auto* p = reinterpret_cast<const unsigned char*>(at);
+  const unsigned char b = p[0];
+  if (b < 0x80) return 1;
+  size_t n;
+  uint32_t cp;
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2, cp = b & 0x1F;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3, cp = b & 0x0F;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4, cp = b & 0x07;
+  } else {
+    return 0;
+  }
+  if (static_cast<size_t>(end - at) < n) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (p[i] & 0x3F);
+  }
+  if (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return 0;
+  if (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return 0;
+  return n;
+}
+
 namespace {
 
 void AppendUtf8(std::string* out, uint32_t cp) {
@@ -66,12 +97,20 @@ void AppendQuoted(std::string* out, std::string_view s) {
 
 }  // namespace
 
+// Reads a JSON string (cursor on the opening quote) into its decoded contents.
 bool ReadJsonString(JsonCursor& c, std::string* out) {
   ++c.p;  // '"'
   const char* start = c.p;
   while (c.p < c.end && *c.p != '"' && *c.p != '\\') {
-    if (static_cast<unsigned char>(*c.p) < 0x20) return c.Fail("control character in string");
-    ++c.p;
+    const auto u = static_cast<unsigned char>(*c.p);
+    if (u < 0x20) return c.Fail("control character in string");
+    if (u < 0x80) {
+      ++c.p;
+    } else if (size_t n = Utf8Length(c.p, c.end)) {
+      c.p += n;
+    } else {
+      return c.Fail("invalid UTF-8 in string");
+    }
   }
   out->assign(start, c.p);
   while (c.p < c.end && *c.p != '"') {
@@ -126,10 +165,16 @@ bool ReadJsonString(JsonCursor& c, std::string* out) {
           };
           uint32_t cp;
           if (!hex4(&cp)) return c.Fail("bad \\u escape");
-          if (cp >= 0xD800 && cp < 0xDC00 && c.end - c.p >= 6 && c.p[0] == '\\' && c.p[1] == 'u') {
+          if (cp >= 0xDC00 && cp <= 0xDFFF) return c.Fail("lone surrogate in \\u escape");
+          if (cp >= 0xD800 && cp < 0xDC00) {
+            // A high surrogate must be followed by a low one: together they are one code point.
+            uint32_t lo = 0;
+            if (c.end - c.p < 6 || c.p[0] != '\\' || c.p[1] != 'u') {
+              return c.Fail("lone surrogate in \\u escape");
+            }
             c.p += 2;
-            uint32_t lo;
             if (!hex4(&lo)) return c.Fail("bad \\u escape");
+            if (lo < 0xDC00 || lo > 0xDFFF) return c.Fail("lone surrogate in \\u escape");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           }
           AppendUtf8(out, cp);
@@ -139,15 +184,18 @@ bool ReadJsonString(JsonCursor& c, std::string* out) {
           return c.Fail("bad escape in string");
       }
     } else {
-      if (static_cast<unsigned char>(*c.p) < 0x20) return c.Fail("control character in string");
-      out->push_back(*c.p++);
+      const auto u = static_cast<unsigned char>(*c.p);
+      if (u < 0x20) return c.Fail("control character in string");
+      const size_t n = Utf8Length(c.p, c.end);
+      if (n == 0) return c.Fail("invalid UTF-8 in string");
+      out->append(c.p, n);
+      c.p += n;
     }
   }
   if (c.p >= c.end) return c.Fail("unterminated string");
   ++c.p;
   return true;
 }
-
 
 // Reads any JSON value and appends its canonical text to *out.
 bool ReadCanonicalJson(JsonCursor& c, std::string* out, int depth) {
@@ -255,6 +303,13 @@ bool ReadCanonicalJson(JsonCursor& c, std::string* out, int depth) {
     }
     std::string_view text(start, c.p - start);
     if (!is_float) {
+      // A JSON integer is -?(0|[1-9][0-9]*); the loop above also took signs and leading zeros,
+      // which would make a canonical text that is no JSON at all ("1-2", "007").
+      const std::string_view digits = text.substr(text[0] == '-' ? 1 : 0);
+      if (digits.find_first_not_of("0123456789") != std::string_view::npos ||
+          (digits.size() > 1 && digits[0] == '0')) {
+        return c.Fail("bad number");
+      }
       if (text == "-0") {
         out->push_back('0');
       } else {
@@ -285,11 +340,17 @@ bool ReadJsonInt(JsonCursor& c, int64_t* v) {
     return c.Fail("expected an integer");
   }
   int64_t x = 0;
-  while (c.p < c.end && *c.p >= '0' && *c.p <= '9') x = x * 10 + (*c.p++ - '0');
+  while (c.p < c.end && *c.p >= '0' && *c.p <= '9') {
+    // Accumulated negative, so that the most negative int64 fits; beyond it: refused.
+    if (__builtin_mul_overflow(x, 10, &x) || __builtin_sub_overflow(x, *c.p++ - '0', &x)) {
+      return c.Fail("integer out of range");
+    }
+  }
   if (c.p < c.end && (*c.p == '.' || *c.p == 'e' || *c.p == 'E')) {
     return c.Fail("expected an integer");
   }
-  *v = neg ? -x : x;
+  if (!neg && x == std::numeric_limits<int64_t>::min()) return c.Fail("integer out of range");
+  *v = neg ? x : -x;
   return true;
 }
 

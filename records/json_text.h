@@ -4,6 +4,7 @@
 // reading multi-gigabyte histories through a DOM is several times slower. Stateless; thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,6 +27,11 @@ struct JsonCursor {
     return false;
   }
 };
+
+// Length of the UTF-8 sequence at `at` (1 to 4 bytes), or 0 when the bytes there are not UTF-8
+// (overlong forms, surrogates and code points above U+10FFFF included). A history's strings are
+// printed as JSON later, which nlohmann refuses with bad UTF-8: the readers refuse it first.
+size_t Utf8Length(const char* at, const char* end);
 
 // Reads a JSON string (cursor on the opening quote) into its decoded contents.
 bool ReadJsonString(JsonCursor& c, std::string* out);
