@@ -165,7 +165,7 @@ class StopTest : public RunTest {
     plan_ =
         Write("sig.yaml",
               "name: sig\nnodes: 3\ntime-limit: 60s\nworkload: {name: register}\n"
-              "nemesis: {start: 1s, interval: 1s, duration: 60s, faults: [partition-halves]}\n");
+              "nemesis: {start: 1s, interval: 1s, duration: 30s, faults: [partition-halves]}\n");
     ASSERT_TRUE(
         harness_.Start({Splitbrain(), "run", plan_.string(), "--store", store_}, log_.string())
             .ok());
