@@ -1,7 +1,12 @@
 #include "harness/lab.h"
 
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,6 +29,77 @@ std::string UnshareArgs() {
   return "--user --map-root-user --net --pid --mount --fork --kill-child --mount-proc";
 }
 
+bool WriteProcFile(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
+
+// Started as real root: moves this process into a new user namespace mapping 0 -> 0 and
+// kMemberUid/Gid -> the same, so the lab holds an unprivileged uid for its members. unshare(1)
+// cannot write two mappings without newuidmap (package uidmap); a helper forked first stays in
+// the parent namespace, where root may write any mapping, and writes them for us.
+Status EnterUserNamespaceMappingMembers() {
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) != 0) return Status::IoError("pipe: " + std::string(strerror(errno)));
+  const pid_t parent = getpid();
+  const pid_t helper = fork();
+  if (helper < 0) return Status::IoError("fork: " + std::string(strerror(errno)));
+  if (helper == 0) {
+    ::close(go[1]);
+    char c;
+    if (::read(go[0], &c, 1) != 1) _exit(1);  // the parent failed to unshare
+    const std::string proc = "/proc/" + std::to_string(parent);
+    const std::string uids =
+        "0 0 1\n" + std::to_string(kMemberUid) + " " + std::to_string(kMemberUid) + " 1\n";
+    const std::string gids =
+        "0 0 1\n" + std::to_string(kMemberGid) + " " + std::to_string(kMemberGid) + " 1\n";
+    _exit(WriteProcFile(proc + "/uid_map", uids) && WriteProcFile(proc + "/gid_map", gids) ? 0 : 2);
+  }
+  ::close(go[0]);
+  const bool unshared = ::unshare(CLONE_NEWUSER) == 0;
+  const int unshare_errno = errno;
+  if (unshared) (void)!::write(go[1], "x", 1);
+  ::close(go[1]);
+  int status = 0;
+  ::waitpid(helper, &status, 0);
+  if (!unshared) {
+    return Status::Unsupported("unshare(CLONE_NEWUSER): " + std::string(strerror(unshare_errno)));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    // In a user namespace without a mapping there is no way back: say so and stop.
+    return Status::Internal("could not write the lab's uid/gid maps");
+  }
+  return Status::Ok();
+}
+
+// True when uid `uid` may search every directory from / down to `dir` (others' x bit, or its own).
+bool Traversable(const std::string& dir, unsigned uid, unsigned gid) {
+  std::filesystem::path p = std::filesystem::absolute(dir);
+  for (std::filesystem::path at = p;; at = at.parent_path()) {
+    struct stat st {};
+    if (::stat(at.c_str(), &st) != 0) return false;
+    const bool ok = (st.st_mode & S_IXOTH) || (st.st_uid == uid && (st.st_mode & S_IXUSR)) ||
+                    (st.st_gid == gid && (st.st_mode & S_IXGRP));
+    if (!ok) return false;
+    if (at == at.root_path()) return true;
+  }
+}
+
+bool LabMapsMemberUid() {
+  std::ifstream in("/proc/self/uid_map");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    unsigned inner = 0, outer = 0, count = 0;
+    if (f >> inner >> outer >> count && inner <= kMemberUid && kMemberUid < inner + count) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 bool InsideLab() { return getenv(kLabEnv) != nullptr && getpid() == 1; }
@@ -33,7 +109,7 @@ Status ProbeLabSupport() {
   if (unshare.empty()) {
     return Status::Unsupported("`unshare` (util-linux) is not installed: the lab cannot be built");
   }
-  for (const char* tool : {"ip", "nft", "nsenter", "sleep"}) {
+  for (const char* tool : {"ip", "nft", "nsenter", "sleep", "setpriv"}) {
     if (FindInPath(tool).empty()) {
       return Status::Unsupported(std::string("`") + tool +
                                  "` is not installed (iproute2, nftables, util-linux, coreutils)");
@@ -66,6 +142,12 @@ Status ReexecInLab(int argc, char** argv) {
   std::vector<std::string> args = {unshare};
   std::istringstream ss(UnshareArgs());
   for (std::string a; ss >> a;) args.push_back(a);
+  if (geteuid() == 0) {
+    // Root: the user namespace is made here, with an unprivileged uid for the members.
+    Status entered = EnterUserNamespaceMappingMembers();
+    if (entered.code() == StatusCode::kInternal) return entered;
+    if (entered.ok()) args.erase(args.begin() + 1, args.begin() + 3);  // --user --map-root-user
+  }
   args.push_back("--");
   args.push_back(self);
   for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
@@ -75,6 +157,29 @@ Status ReexecInLab(int argc, char** argv) {
   setenv(kLabEnv, "1", 1);
   execv(unshare.c_str(), cargs.data());
   return Status::IoError(std::string("execv unshare failed: ") + strerror(errno));
+}
+
+std::vector<std::string> UnprivilegedMember(const std::string& dir) {
+  std::vector<std::string> prefix = {"setpriv"};
+  if (LabMapsMemberUid() && Traversable(dir, kMemberUid, kMemberGid)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    bool owned = ::chown(dir.c_str(), kMemberUid, kMemberGid) == 0;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         owned && !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      owned = ::lchown(it->path().c_str(), kMemberUid, kMemberGid) == 0;
+    }
+    if (owned) {
+      prefix.insert(prefix.end(), {"--reuid=" + std::to_string(kMemberUid),
+                                   "--regid=" + std::to_string(kMemberGid), "--clear-groups"});
+    } else {
+      SB_LOG(kWarn, "lab") << "cannot give " << dir << " to uid " << kMemberUid
+                           << "; the member keeps the lab's uid, without capabilities";
+    }
+  }
+  prefix.insert(prefix.end(), {"--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all",
+                               "--no-new-privs", "--"});
+  return prefix;
 }
 
 Result<std::unique_ptr<Lab>> Lab::Create(int nodes, const std::string& log_dir) {
