@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +28,31 @@ std::string ReadLink(const std::string& path) {
   std::error_code ec;
   auto p = std::filesystem::read_symlink(path, ec);
   return ec ? "" : p.string();
+}
+
+// True when uid `uid` may search every directory from / down to `dir` (others' x bit, or its own).
+bool Traversable(const std::string& dir, unsigned uid, unsigned gid) {
+  std::filesystem::path p = std::filesystem::absolute(dir);
+  for (std::filesystem::path at = p;; at = at.parent_path()) {
+    struct stat st {};
+    if (::stat(at.c_str(), &st) != 0) return false;
+    const bool ok = (st.st_mode & S_IXOTH) || (st.st_uid == uid && (st.st_mode & S_IXUSR)) ||
+                    (st.st_gid == gid && (st.st_mode & S_IXGRP));
+    if (!ok) return false;
+    if (at == at.root_path()) return true;
+  }
+}
+
+bool LabMapsMemberUid() {
+  std::ifstream in("/proc/self/uid_map");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    unsigned inner = 0, outer = 0, count = 0;
+    if (f >> inner >> outer >> count && inner <= kMemberUid && kMemberUid < inner + count) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -115,9 +141,21 @@ Result<pid_t> CloneIntoLab(const std::string& exe, std::vector<std::string> args
                                            "CLONE_NEWNS): ") +
                                strerror(clone_errno));
   }
-  Status s = WriteProcFile(pid, "uid_map", "0 " + std::to_string(geteuid()) + " 1\n");
-  if (s.ok()) s = WriteProcFile(pid, "setgroups", "deny\n");
-  if (s.ok()) s = WriteProcFile(pid, "gid_map", "0 " + std::to_string(getegid()) + " 1\n");
+  Status s;
+  if (geteuid() == 0) {
+    // Real root may map more than itself: kMemberUid/Gid (nobody) too, so the lab's members can
+    // run unprivileged (UnprivilegedMember). setgroups stays allowed: setpriv clears the groups.
+    const std::string uids = "0 0 1\n" + std::to_string(kMemberUid) + " " +
+                             std::to_string(kMemberUid) + " 1\n";
+    const std::string gids = "0 0 1\n" + std::to_string(kMemberGid) + " " +
+                             std::to_string(kMemberGid) + " 1\n";
+    s = WriteProcFile(pid, "uid_map", uids);
+    if (s.ok()) s = WriteProcFile(pid, "gid_map", gids);
+  } else {
+    s = WriteProcFile(pid, "uid_map", "0 " + std::to_string(geteuid()) + " 1\n");
+    if (s.ok()) s = WriteProcFile(pid, "setgroups", "deny\n");
+    if (s.ok()) s = WriteProcFile(pid, "gid_map", "0 " + std::to_string(getegid()) + " 1\n");
+  }
   if (!s.ok()) {
     close(go[1]);  // EOF: the child exits
     waitpid(pid, nullptr, 0);
@@ -166,7 +204,7 @@ Status LabRefused(const std::string& why) {
 }  // namespace
 
 Status ProbeLabSupport() {
-  for (const char* tool : {"unshare", "ip", "nft", "nsenter", "sleep", "true"}) {
+  for (const char* tool : {"unshare", "ip", "nft", "nsenter", "sleep", "true", "setpriv"}) {
     if (FindInPath(tool).empty()) {
       return Status::Unsupported(std::string("`") + tool +
                                  "` is not installed (util-linux, iproute2, nftables, coreutils)");
@@ -240,6 +278,29 @@ Status ReexecInLab(int argc, char** argv) {
             << SignalName(WTERMSIG(status)) << (WCOREDUMP(status) ? " (core dumped)" : "")
             << "; the run's results were not written (exit 255)\n";
   std::_Exit(255);
+}
+
+std::vector<std::string> UnprivilegedMember(const std::string& dir) {
+  std::vector<std::string> prefix = {"setpriv"};
+  if (LabMapsMemberUid() && Traversable(dir, kMemberUid, kMemberGid)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    bool owned = ::chown(dir.c_str(), kMemberUid, kMemberGid) == 0;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         owned && !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      owned = ::lchown(it->path().c_str(), kMemberUid, kMemberGid) == 0;
+    }
+    if (owned) {
+      prefix.insert(prefix.end(), {"--reuid=" + std::to_string(kMemberUid),
+                                   "--regid=" + std::to_string(kMemberGid), "--clear-groups"});
+    } else {
+      SB_LOG(kWarn, "lab") << "cannot give " << dir << " to uid " << kMemberUid
+                           << "; the member keeps the lab's uid, without capabilities";
+    }
+  }
+  prefix.insert(prefix.end(), {"--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all",
+                               "--no-new-privs", "--"});
+  return prefix;
 }
 
 Result<std::unique_ptr<Lab>> Lab::Create(int nodes, const std::string& log_dir) {

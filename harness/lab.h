@@ -29,8 +29,20 @@ Status ProbeLabSupport();
 // forwarded to it (again every half second until it exits, as PID 1 ignores a signal it has
 // no handler for yet); SIGKILL of this process kills the lab. Then exits this process with the
 // child's exit code, or 255 with a message when the child was killed by a signal. Returns only
-// when the lab could not be entered. `argv` is the program's own argv.
+// when the lab could not be entered. `argv` is the program's own argv. Started as real root,
+// the lab's user namespace also maps kMemberUid/kMemberGid (nobody), so members can run
+// unprivileged.
 Status ReexecInLab(int argc, char** argv);
+
+// The uid and gid the lab's members run as when the lab maps them (the harness started as root).
+inline constexpr unsigned kMemberUid = 65534;
+inline constexpr unsigned kMemberGid = 65534;
+
+// The prefix that starts a member process (a node, an etcd member) with no capabilities at all
+// (`setpriv`: every capability set cleared, no_new_privs) and, when this lab maps kMemberUid and
+// every directory above `dir` lets it through, as kMemberUid with `dir` made its own. Otherwise
+// the member keeps the lab's uid — the user who started the harness — without capabilities.
+std::vector<std::string> UnprivilegedMember(const std::string& dir);
 
 class Lab {
  public:

@@ -318,6 +318,58 @@ std::string StalePlan(bool bug) {
   return p;
 }
 
+nlohmann::json Results(const std::string& store) {
+  return nlohmann::json::parse(ReadFile(store + "/latest/results.json"));
+}
+
+// §6 of issue 13: a node launched by the harness holds no capability and is not root (seen
+// from outside the lab), started first or restarted after a kill, and still works.
+TEST_F(RunTest, NodesRunWithoutCapabilitiesAndNotAsRoot) {
+  NeedLab();
+  const std::string store = (dir_ / "store").string();
+  auto plan = Write("caps.yaml",
+                    "name: caps\nnodes: 3\ntime-limit: 8s\nseed: 3\n"
+                    "workload: {name: register, concurrency: 4, rate: 100}\n"
+                    "nemesis: {start: 1s, interval: 2s, duration: 1s, faults: [kill]}\n");
+  ManagedProcess harness;
+  ASSERT_TRUE(harness
+                  .Start({Splitbrain(), "run", plan.string(), "--store", store},
+                         (dir_ / "harness.log").string())
+                  .ok());
+  std::map<int, std::string> seen;  // pid -> its /proc status lines of interest
+  for (int i = 0; i < 150 && harness.Running(); ++i) {
+    for (const auto& [pid, ns] : ProcessesMentioning(store + "/caps/")) {
+      std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+      std::string line, keep;
+      bool node = false;
+      for (; std::getline(in, line);) {
+        if (line.rfind("Name:", 0) == 0) node = line.find("splitbrain-node") != std::string::npos;
+        for (const char* k : {"Uid:", "Gid:", "CapEff:", "CapPrm:", "CapBnd:", "NoNewPrivs:"}) {
+          if (line.rfind(k, 0) == 0) keep += line + "\n";
+        }
+      }
+      if (node) seen[pid] = keep;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(harness.Terminate(std::chrono::seconds(60)).ok());
+  ASSERT_GE(seen.size(), 3u) << ReadFile(dir_ / "harness.log");
+  for (const auto& [pid, st] : seen) {
+    EXPECT_NE(st.find("CapEff:\t0000000000000000"), std::string::npos) << pid << "\n" << st;
+    EXPECT_NE(st.find("CapPrm:\t0000000000000000"), std::string::npos) << pid << "\n" << st;
+    EXPECT_NE(st.find("CapBnd:\t0000000000000000"), std::string::npos) << pid << "\n" << st;
+    EXPECT_NE(st.find("NoNewPrivs:\t1"), std::string::npos) << pid << "\n" << st;
+    std::istringstream uid(st.substr(st.find("Uid:") + 4));
+    int real = -1, effective = -1;
+    uid >> real >> effective;
+    EXPECT_NE(real, 0) << pid << "\n" << st;
+    EXPECT_NE(effective, 0) << pid << "\n" << st;
+  }
+  auto res = Results(store);
+  EXPECT_EQ(res["valid"], true) << res.dump(2);
+  EXPECT_GT(res["stats"]["ok"].get<int>(), 50) << res.dump(2);
+}
+
 TEST_F(RunTest, TwentySecondRunAgainstTheCorrectNodeIsValid) {
   NeedLab();
   auto plan = Write("ok.yaml", StalePlan(false));
