@@ -318,10 +318,6 @@ std::string StalePlan(bool bug) {
   return p;
 }
 
-nlohmann::json Results(const std::string& store) {
-  return nlohmann::json::parse(ReadFile(store + "/latest/results.json"));
-}
-
 // §6 of issue 13: a node launched by the harness holds no capability and is not root (seen
 // from outside the lab), started first or restarted after a kill, and still works.
 TEST_F(RunTest, NodesRunWithoutCapabilitiesAndNotAsRoot) {
