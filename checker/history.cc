@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace splitbrain::checker {
@@ -169,6 +170,35 @@ bool ParseCompletionType(const std::string& type, OpResult* out) {
   return true;
 }
 
+// Length of the UTF-8 sequence at `p` (1 to 4 bytes), or 0 when the bytes there are not UTF-8
+// (overlong forms, surrogates and code points above U+10FFFF included). A history's strings are
+// printed as JSON later (explanations, reports), which nlohmann refuses to do with bad UTF-8: the
+// readers refuse it first, naming the line.
+size_t Utf8Length(const char* at, const char* end) {
+  const auto* p = reinterpret_cast<const unsigned char*>(at);
+  const unsigned char b = p[0];
+  if (b < 0x80) return 1;
+  size_t n;
+  uint32_t cp;
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2, cp = b & 0x1F;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3, cp = b & 0x0F;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4, cp = b & 0x07;
+  } else {
+    return 0;
+  }
+  if (static_cast<size_t>(end - at) < n) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    cp = cp << 6 | (p[i] & 0x3F);
+  }
+  if (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) return 0;
+  if (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) return 0;
+  return n;
+}
+
 struct JsonCursor {
   const char* p;
   const char* end;
@@ -206,8 +236,15 @@ bool ReadString(JsonCursor& c, std::string* out) {
   ++c.p;  // '"'
   const char* start = c.p;
   while (c.p < c.end && *c.p != '"' && *c.p != '\\') {
-    if (static_cast<unsigned char>(*c.p) < 0x20) return c.Fail("control character in string");
-    ++c.p;
+    const auto u = static_cast<unsigned char>(*c.p);
+    if (u < 0x20) return c.Fail("control character in string");
+    if (u < 0x80) {
+      ++c.p;
+    } else if (size_t n = Utf8Length(c.p, c.end)) {
+      c.p += n;
+    } else {
+      return c.Fail("invalid UTF-8 in string");
+    }
   }
   out->assign(start, c.p);
   while (c.p < c.end && *c.p != '"') {
@@ -262,10 +299,16 @@ bool ReadString(JsonCursor& c, std::string* out) {
           };
           uint32_t cp;
           if (!hex4(&cp)) return c.Fail("bad \\u escape");
-          if (cp >= 0xD800 && cp < 0xDC00 && c.end - c.p >= 6 && c.p[0] == '\\' && c.p[1] == 'u') {
+          if (cp >= 0xDC00 && cp <= 0xDFFF) return c.Fail("lone surrogate in \\u escape");
+          if (cp >= 0xD800 && cp < 0xDC00) {
+            // A high surrogate must be followed by a low one: together they are one code point.
+            uint32_t lo = 0;
+            if (c.end - c.p < 6 || c.p[0] != '\\' || c.p[1] != 'u') {
+              return c.Fail("lone surrogate in \\u escape");
+            }
             c.p += 2;
-            uint32_t lo;
             if (!hex4(&lo)) return c.Fail("bad \\u escape");
+            if (lo < 0xDC00 || lo > 0xDFFF) return c.Fail("lone surrogate in \\u escape");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           }
           AppendUtf8(out, cp);
@@ -275,8 +318,12 @@ bool ReadString(JsonCursor& c, std::string* out) {
           return c.Fail("bad escape in string");
       }
     } else {
-      if (static_cast<unsigned char>(*c.p) < 0x20) return c.Fail("control character in string");
-      out->push_back(*c.p++);
+      const auto u = static_cast<unsigned char>(*c.p);
+      if (u < 0x20) return c.Fail("control character in string");
+      const size_t n = Utf8Length(c.p, c.end);
+      if (n == 0) return c.Fail("invalid UTF-8 in string");
+      out->append(c.p, n);
+      c.p += n;
     }
   }
   if (c.p >= c.end) return c.Fail("unterminated string");
@@ -428,6 +475,13 @@ bool ReadCanonical(JsonCursor& c, std::string* out, int depth = 0) {
     }
     std::string_view text(start, c.p - start);
     if (!is_float) {
+      // A JSON integer is -?(0|[1-9][0-9]*); the loop above also took signs and leading zeros,
+      // which would make a canonical text that is no JSON at all ("1-2", "007").
+      const std::string_view digits = text.substr(text[0] == '-' ? 1 : 0);
+      if (digits.find_first_not_of("0123456789") != std::string_view::npos ||
+          (digits.size() > 1 && digits[0] == '0')) {
+        return c.Fail("bad number");
+      }
       if (text == "-0") {
         out->push_back('0');
       } else {
@@ -458,11 +512,17 @@ bool ReadInt(JsonCursor& c, int64_t* v) {
     return c.Fail("expected an integer");
   }
   int64_t x = 0;
-  while (c.p < c.end && *c.p >= '0' && *c.p <= '9') x = x * 10 + (*c.p++ - '0');
+  while (c.p < c.end && *c.p >= '0' && *c.p <= '9') {
+    // Accumulated negative, so that the most negative int64 fits; beyond it: refused.
+    if (__builtin_mul_overflow(x, 10, &x) || __builtin_sub_overflow(x, *c.p++ - '0', &x)) {
+      return c.Fail("integer out of range");
+    }
+  }
   if (c.p < c.end && (*c.p == '.' || *c.p == 'e' || *c.p == 'E')) {
     return c.Fail("expected an integer");
   }
-  *v = neg ? -x : x;
+  if (!neg && x == std::numeric_limits<int64_t>::min()) return c.Fail("integer out of range");
+  *v = neg ? x : -x;
   return true;
 }
 
@@ -518,16 +578,16 @@ Result<History> ParseJsonlHistory(std::string_view text, const std::string& sour
         // Dispatch on the name's length first: most lines have only the usual fields.
         const size_t nl = name.size();
         if (nl == 7 && name == "process") {
-          if (!ReadInt(c, &process)) return err("\"process\" must be an integer");
+          if (!ReadInt(c, &process)) return err("\"process\" must be an integer: " + c.error);
           has_process = true;
         } else if (nl == 4 && name == "type") {
           if (c.p >= c.end || *c.p != '"' || !ReadString(c, &type)) {
-            return err("\"type\" must be a string");
+            return err("\"type\" must be a string" + (c.error.empty() ? "" : ": " + c.error));
           }
           has_type = true;
         } else if (nl == 1 && name[0] == 'f') {
           if (c.p >= c.end || *c.p != '"' || !ReadString(c, &f)) {
-            return err("\"f\" must be a string");
+            return err("\"f\" must be a string" + (c.error.empty() ? "" : ": " + c.error));
           }
           has_f = true;
         } else if (nl == 3 && name == "key") {
@@ -545,7 +605,7 @@ Result<History> ParseJsonlHistory(std::string_view text, const std::string& sour
             std::string ignored;
             if (!ReadCanonical(c, &ignored)) return err("bad \"time\"");
           } else if (!ReadInt(c, &time)) {
-            return err("\"time\" must be an integer (ns)");
+            return err("\"time\" must be an integer (ns): " + c.error);
           }
         } else if (nl == 4 && name == "node") {
           if (c.p < c.end && *c.p == '"') {
@@ -621,10 +681,22 @@ struct EdnReader {
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == ',' || ch == '(' ||
            ch == ')' || ch == '[' || ch == ']' || ch == '{' || ch == '}' || ch == '"' || ch == ';';
   }
+  // Skips whitespace, comments and `#_ form` discards. A loop, not recursion: a long run of
+  // discards must not take one stack frame each.
+  bool SkipWsAndDiscards(int depth) {
+    SkipWs();
+    while (end - p >= 2 && p[0] == '#' && p[1] == '_') {
+      p += 2;
+      nlohmann::json ignored;
+      if (!Read(&ignored, depth + 1)) return false;
+      SkipWs();
+    }
+    return true;
+  }
   bool ReadSeq(char close, nlohmann::json* out, int depth) {
     *out = nlohmann::json::array();
     while (true) {
-      SkipWs();
+      if (!SkipWsAndDiscards(depth)) return false;
       if (p >= end) return Fail("unterminated collection");
       if (*p == close) {
         ++p;
@@ -640,7 +712,7 @@ struct EdnReader {
   }
   bool Read(nlohmann::json* out, int depth = 0) {
     if (depth > 200) return Fail("form nested too deeply");
-    SkipWs();
+    if (!SkipWsAndDiscards(depth)) return false;
     if (p >= end) return Fail("unexpected end of input");
     char ch = *p;
     if (ch == '{') {
@@ -697,12 +769,6 @@ struct EdnReader {
         if (!ReadSeq('}', out, depth)) return false;
         std::sort(out->begin(), out->end());
         return true;
-      }
-      if (p < end && *p == '_') {
-        ++p;
-        nlohmann::json ignored;
-        if (!Read(&ignored, depth + 1)) return false;
-        return Read(out, depth);
       }
       // A tagged literal (#jepsen.history.Op{...}, #inst "..."): the tag is dropped.
       while (p < end && !Delim(*p)) ++p;
@@ -762,6 +828,15 @@ struct EdnReader {
 }  // namespace
 
 Result<History> ParseEdnHistory(std::string_view text, const std::string& source) {
+  int64_t utf8_line = 1;
+  for (const char* q = text.data(); q < text.data() + text.size();) {
+    if (*q == '\n') ++utf8_line;
+    const size_t n = Utf8Length(q, text.data() + text.size());
+    if (n == 0) {
+      return Status::InvalidArgument(source + ":" + std::to_string(utf8_line) + ": invalid UTF-8");
+    }
+    q += n;
+  }
   EdnReader r{text.data(), text.data() + text.size()};
   struct Ev {
     nlohmann::json m;
@@ -769,7 +844,9 @@ Result<History> ParseEdnHistory(std::string_view text, const std::string& source
   };
   std::vector<Ev> events;
   while (true) {
-    r.SkipWs();
+    if (!r.SkipWsAndDiscards(0)) {
+      return Status::InvalidArgument(source + ":" + std::to_string(r.line) + ": " + r.error);
+    }
     if (r.p >= r.end) break;
     int64_t line = r.line;
     nlohmann::json form;

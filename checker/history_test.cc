@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "checker/checker.h"
 #include "checker/history_gen.h"
 
@@ -65,12 +67,62 @@ TEST(JsonlTest, MalformedInputNamesTheLine) {
   ExpectErrorAtLine("{\"type\":\"invoke\",\"f\":\"read\"}\n", "missing \"process\"");
 }
 
+// Found by fuzz/jsonl_fuzz: a string that is not UTF-8 was read, and printing the operation
+// (an explanation, `check --json`, the report) threw from nlohmann and ended the process.
+TEST(JsonlTest, InvalidUtf8IsRefusedNamingTheLine) {
+  const std::string ok = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n";
+  ExpectErrorAtLine(ok + "{\"process\":1,\"type\":\"invoke\",\"f\":\"rea\xe4\"}\n",
+                    "h.jsonl:2: \"f\" must be a string: invalid UTF-8 in string");
+  ExpectErrorAtLine(
+      ok + "{\"process\":1,\"type\":\"invoke\",\"f\":\"r\",\"value\":\"\xed\xa0\x80\"}\n",
+      "h.jsonl:2: bad \"value\": invalid UTF-8");
+  // Lone surrogates are not characters: "\ud800" would become the bytes of a surrogate.
+  ExpectErrorAtLine(ok + "{\"process\":1,\"type\":\"invoke\",\"f\":\"r\",\"key\":\"\\ud800\"}\n",
+                    "h.jsonl:2: lone surrogate");
+  ExpectErrorAtLine(ok + "{\"process\":1,\"type\":\"invoke\",\"f\":\"r\",\"value\":\"\\udc00x\"}\n",
+                    "h.jsonl:2: bad \"value\": lone surrogate");
+  // Valid UTF-8 and surrogate pairs still read, and print.
+  auto h = ParseJsonlHistory(
+      "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\xc3\xa9\",\"value\":"
+      "\"\\ud83d\\ude00\xe2\x82\xac\"}\n",
+      "h.jsonl");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->Str(h->ops[0].f), "r\xc3\xa9");
+  EXPECT_EQ(h->Str(h->ops[0].value), "\"\xf0\x9f\x98\x80\xe2\x82\xac\"");
+  EXPECT_NE(h->OpJson(0).dump().find("\xe2\x82\xac"), std::string::npos);
+}
+
+// Found by reading ReadInt while writing fuzz/jsonl_fuzz (which then hit it): an integer beyond
+// int64 overflowed a signed accumulator (undefined behaviour, an abort under UBSan).
+TEST(JsonlTest, IntegerOutOfRangeIsRefused) {
+  ExpectErrorAtLine("{\"process\":99999999999999999999,\"type\":\"invoke\",\"f\":\"r\"}\n",
+                    "h.jsonl:1: \"process\" must be an integer: integer out of range");
+  ExpectErrorAtLine("{\"process\":9223372036854775808,\"type\":\"invoke\",\"f\":\"r\"}\n",
+                    "integer out of range");
+  ExpectErrorAtLine(
+      "{\"process\":0,\"type\":\"invoke\",\"f\":\"r\",\"time\":-99999999999999999999}\n",
+      "h.jsonl:1: \"time\" must be an integer (ns): integer out of range");
+  auto h = ParseJsonlHistory(
+      "{\"process\":9223372036854775807,\"type\":\"invoke\",\"f\":\"r\",\"time\":-"
+      "9223372036854775808}\n",
+      "h.jsonl");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->ops[0].process, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(h->ops[0].invoke_time, std::numeric_limits<int64_t>::min());
+}
+
 TEST(JsonlTest, CanonicalValues) {
   EXPECT_EQ(*CanonicalJson(" { \"b\" : 1, \"a\" : [ \"x\\u0041\", null ] } "),
             "{\"a\":[\"xA\",null],\"b\":1}");
   EXPECT_EQ(*CanonicalJson("-0"), "0");
   EXPECT_EQ(*CanonicalJson("1.50"), "1.5");
   EXPECT_FALSE(CanonicalJson("[1,").ok());
+  // Found by reading ReadCanonical for fuzz/jsonl_fuzz (which now checks that canonical text is
+  // JSON): integers with inner signs or leading zeros were copied through as they were.
+  for (const char* bad : {"1-2", "1+", "-1-", "007", "-01", "[0-0]"}) {
+    EXPECT_FALSE(CanonicalJson(bad).ok()) << bad;
+  }
+  EXPECT_EQ(*CanonicalJson("[0,-7,10]"), "[0,-7,10]");
   EXPECT_FALSE(CanonicalJson("1 2").ok());
 }
 
@@ -113,6 +165,37 @@ TEST(EdnTest, IndependentKeysAsTuples) {
   EXPECT_EQ(CheckLinearizable(*h, o)->valid, Validity::kInvalid);  // cas 1->2 on a null register
   o.initial = "1";
   EXPECT_EQ(CheckLinearizable(*h, o)->valid, Validity::kValid);
+}
+
+// Found by fuzz/edn_fuzz: a map key that is not UTF-8 made the reader's own dump() throw, which
+// ended `splitbrain check` with std::terminate.
+TEST(EdnTest, InvalidUtf8IsRefusedNamingTheLine) {
+  auto h = ParseEdnHistory("{:type :invoke, :f :read, :process 0}\n{:\xe9yp :x [1] 2}\n", "h.edn");
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.status().message().find("h.edn:2: invalid UTF-8"), std::string::npos) << h.status();
+  auto s = ParseEdnHistory("{:type :invoke, :f :r\xc3, :process 0}\n", "h.edn");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("h.edn:1: invalid UTF-8"), std::string::npos) << s.status();
+}
+
+// Found by reading EdnReader while writing fuzz/edn_fuzz (confirmed through it): each `#_`
+// (discard the next form) took one more stack frame, so a long run of them overflowed the stack;
+// and a discard just before a closing bracket (`[1 #_2]`, valid EDN) was refused.
+TEST(EdnTest, LongRunOfDiscardsDoesNotOverflowTheStack) {
+  std::string text = "{:type :invoke, :f :read, :process 0";
+  for (int i = 0; i < 200000; ++i) text += " #_1";
+  text += "}\n";
+  auto h = ParseEdnHistory(text, "h.edn");
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->ops.size(), 1u);
+  EXPECT_EQ(h->Str(h->ops[0].f), "read");
+  // A discard still takes exactly one form, and nests within the depth bound.
+  auto d = ParseEdnHistory(
+      "#_ #_ 1 2 {:type :invoke, :f #_ :x :read, :process 0, :value [1 #_2] #_ :x} #_ {}", "h.edn");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->Str(d->ops[0].f), "read");
+  EXPECT_EQ(d->Str(d->ops[0].value), "[1]");
+  EXPECT_FALSE(ParseEdnHistory("{:type :invoke, :f :read, :process 0} #_", "h.edn").ok());
 }
 
 TEST(EdnTest, MalformedInputNamesTheLine) {

@@ -1,5 +1,6 @@
 #include "harness/runner.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,9 +20,9 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/rng.h"
-#include "harness/systems/system.h"
 #include "harness/history_writer.h"
 #include "harness/lab.h"
+#include "harness/systems/system.h"
 #include "nemesis/nemesis.h"
 #include "nemesis/timeline.h"
 #include "results/report.h"
@@ -86,6 +87,21 @@ double Percentile(std::vector<int64_t>& v, double q) {
   size_t i = static_cast<size_t>(q * (v.size() - 1));
   std::nth_element(v.begin(), v.begin() + i, v.end());
   return v[i] / 1e6;
+}
+
+std::string SignalName(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGQUIT:
+      return "SIGQUIT";
+    default:
+      return "signal " + std::to_string(sig);
+  }
 }
 
 constexpr int kCheckerBudgetS = 60;  // each checker's own budget; unknown when it runs out
@@ -179,6 +195,7 @@ class TestRun {
   std::condition_variable stop_cv_;
   bool stop_ = false;  // GUARDED_BY(stop_mu_)
   std::string why_unknown_;
+  int64_t stopped_at_ns_ = 0;  // run time when the clients stopped for a signal (0: before)
 };
 
 bool TestRun::SleepUntil(int64_t t_ns) {
@@ -534,11 +551,15 @@ TestOutcome TestRun::Run() {
       harness_failed = s.code() == StatusCode::kInternal;
     } else {
       RunWorkload();
+      if (Interrupted()) stopped_at_ns_ = MonoNow() - origin_ns_;
       // Heal everything, whatever the nemesis left, then let the cluster recover.
       Status h = nemesis_->HealAll();
       if (!h.ok()) {
         SB_LOG(kWarn, "harness") << "heal: " << h;
       }
+    }
+    // A stopped run neither waits for recovery nor reads: it only cleans up and says so.
+    if (s.ok() && !Interrupted()) {
       Status r = system_->Recover();
       if (!r.ok()) {
         SB_LOG(kWarn, "harness") << "recover: " << r;
@@ -561,7 +582,17 @@ TestOutcome TestRun::Run() {
   if (history_) history_->Flush();
 
   HistoryCounts counts = history_ ? history_->counts() : HistoryCounts{};
-  if (why_unknown_.empty() && Interrupted()) why_unknown_ = "interrupted before the end";
+  if (Interrupted()) {
+    const int sig = opts_.interrupt_signal ? opts_.interrupt_signal->load() : 0;
+    char why[256];
+    snprintf(why, sizeof why,
+             "interrupted%s%s after %.1f s of the %.0f s time limit: the run was stopped before "
+             "its end, so no checker ran",
+             sig ? " by " : "", sig ? SignalName(sig).c_str() : "",
+             stopped_at_ns_ / 1e9, plan_.time_limit_ns / 1e9);
+    // Whatever else went wrong is kept after it.
+    why_unknown_ = why_unknown_.empty() ? why : std::string(why) + "; " + why_unknown_;
+  }
   if (why_unknown_.empty()) {
     checkers = Check();
     valid = true;
@@ -632,8 +663,8 @@ std::string PerfComparison(const std::vector<TestOutcome>& outcomes) {
   std::ostringstream out;
   char line[512];
   out << "\nperformance, ok operations only (x: this test / " << base.name << ")\n";
-  snprintf(line, sizeof line, "%-32s %-10s %16s %16s %16s %16s %16s\n", "test", "system",
-           "ops/s", "p50 ms", "p95 ms", "p99 ms", "max ms");
+  snprintf(line, sizeof line, "%-32s %-10s %16s %16s %16s %16s %16s\n", "test", "system", "ops/s",
+           "p50 ms", "p95 ms", "p99 ms", "max ms");
   out << line;
   for (const TestOutcome* o : measured) {
     std::string cells;

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "node/client.h"
+#include "node/command.h"
 #include "raft/codec.h"
 
 namespace splitbrain::node {
@@ -591,15 +592,13 @@ void Node::ProposeCommand(json cmd, std::function<void(const OpResult&)> done) {
   Kick();
 }
 
-void Node::HandleCommand(const json& cmd, Respond respond) {
-  Status valid = StateMachine::Validate(cmd);
-  if (valid.ok() && cmd["op"].get<std::string>().rfind("_", 0) == 0) {
-    valid = Status::InvalidArgument("op '" + cmd["op"].get<std::string>() + "' is internal");
-  }
-  if (!valid.ok()) {
-    respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", valid.message()}});
+void Node::HandleCommand(std::string_view body, Respond respond) {
+  Result<json> parsed = ParseCommand(body);
+  if (!parsed.ok()) {
+    respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", parsed.status().message()}});
     return;
   }
+  const json& cmd = *parsed;
   const std::string op = cmd["op"].get<std::string>();
   if (StateMachine::IsRead(op)) {
     // Reads are served by the leader (ReadIndex); a follower redirects like for writes. With
@@ -760,15 +759,17 @@ void Node::HandleHttp(HttpRequest req, Respond respond) {
                   {"error", "no such call: " + req.method + " " + path}});
     return;
   }
+  if (path == "/command") {
+    HandleCommand(req.body, std::move(respond));
+    return;
+  }
   json body = req.body.empty() ? json::object()
                                : json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
     respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", "body is not a JSON object"}});
     return;
   }
-  if (path == "/command") {
-    HandleCommand(body, std::move(respond));
-  } else if (path == "/admin/add") {
+  if (path == "/admin/add") {
     HandleAdd(body, std::move(respond));
   } else if (path == "/admin/remove") {
     HandleRemove(body, std::move(respond));

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -108,7 +109,7 @@ class Node {
   void RegisterAddress(const std::string& name, const MemberAddress& addr);
 
   void HandleHttp(HttpRequest req, Respond respond);
-  void HandleCommand(const nlohmann::json& cmd, Respond respond);
+  void HandleCommand(std::string_view body, Respond respond);  // POST /command
   void HandleAdd(const nlohmann::json& body, Respond respond);
   void HandleRemove(const nlohmann::json& body, Respond respond);
   void HandleTransfer(const nlohmann::json& body, Respond respond);

@@ -2,7 +2,8 @@
 # Installs everything splitbrain needs from Debian 12 packages. Idempotent: packages already
 # present are left alone. Needs root (or sudo); a non-root user is told what to run.
 #   install-deps.sh          what building and running splitbrain needs
-#   install-deps.sh --test   that, plus what the test suite needs (a real browser for the report)
+#   install-deps.sh --test   that, plus what the test suite needs (a real browser for the report;
+#                            clang and its runtimes for the libFuzzer targets of fuzz/)
 set -euo pipefail
 
 packages=(
@@ -18,7 +19,7 @@ packages=(
   etcd-server etcd-client
 )
 if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium)
+  packages+=(chromium clang libclang-rt-14-dev)
 fi
 
 missing=()
