@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "harness/systems/system.h"
+#include "workloads/placement.h"
 
 // Assigns to an existing lvalue, or returns the error; one statement, so it can follow an `if`.
 #define SB_SET_OR_RETURN(lhs, expr)         \
@@ -137,10 +138,9 @@ class Reader {
 const std::vector<std::string> kTestKeys = {
     "name",     "system", "nodes",  "time-limit", "seed",    "workload", "nemesis",
     "checkers", "node",   "expect", "recovery",   "include", "tests"};
-const std::vector<std::string> kWorkloadKeys = {"name",    "keys",          "concurrency",
-                                                "rate",    "limit",         "accounts",
-                                                "balance", "read-fraction", "timeout",
-                                                "lock-ttl", "lock-hold"};
+const std::vector<std::string> kWorkloadKeys = {
+    "name",    "keys",          "concurrency", "rate",     "limit",     "accounts",
+    "balance", "read-fraction", "timeout",     "lock-ttl", "lock-hold", "placement"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
 const std::vector<std::string> kScheduleKeys = {"at", "fault",    "targets", "target", "from",
@@ -185,6 +185,10 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   }
   if (n["lock-hold"])
     SB_SET_OR_RETURN(w->lock_hold_ns, r.Duration(n["lock-hold"], "workload.lock-hold"));
+  if (n["placement"]) {
+    SB_SET_OR_RETURN(w->placement,
+                     r.OneOf(n["placement"], "workload.placement", workloads::PlacementNames()));
+  }
   return Status::Ok();
 }
 
@@ -755,6 +759,7 @@ std::string PlanToYaml(const TestPlan& t) {
   e << YAML::Key << "accounts" << YAML::Value << w.accounts;
   e << YAML::Key << "balance" << YAML::Value << w.initial_balance;
   e << YAML::Key << "timeout" << YAML::Value << Dur(w.op_timeout_ns);
+  e << YAML::Key << "placement" << YAML::Value << w.placement;
   if (w.name == "lock") {
     e << YAML::Key << "lock-ttl" << YAML::Value << Dur(w.lock_ttl_ns);
     e << YAML::Key << "lock-hold" << YAML::Value << Dur(w.lock_hold_ns);

@@ -340,6 +340,31 @@ TEST(PlanSystemTest, LockTtlAndHoldParseAndRoundTrip) {
       << bad.status().message();
 }
 
+// Issue 25: where clients' operations begin. Home is the default; each value round-trips
+// through the plan as run; a wrong one names file:line:column and the values allowed.
+TEST(PlanTest, PlacementDefaultsToHomeParsesAndRoundTrips) {
+  auto d = ParsePlanText("workload: register\n", "p.yaml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ((*d)[0].workload.placement, "home");
+  for (const char* value : {"home", "leader", "random"}) {
+    auto p =
+        ParsePlanText(std::string("workload: {name: set, placement: ") + value + "}\n", "p.yaml");
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ((*p)[0].workload.placement, value);
+    auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ((*again)[0].workload.placement, value);
+  }
+  auto bad =
+      ParsePlanText("name: x\nworkload:\n  name: register\n  placement: nearest\n", "p.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("p.yaml:4:14: workload.placement: unknown value "
+                                        "'nearest'; expected one of: home, leader, random"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 TEST(PlanTest, Durations) {
   EXPECT_EQ(*ParseDuration("500ms"), 500'000'000);
   EXPECT_EQ(*ParseDuration("2m"), 120'000'000'000);

@@ -624,6 +624,7 @@ TestOutcome TestRun::Run() {
                   {"stats", out.stats},
                   {"nodes", plan_.nodes},
                   {"workload", plan_.workload.name},
+                  {"placement", plan_.workload.placement},
                   {"node_args", plan_.node.args}};
   if (!why_unknown_.empty()) results["why"] = why_unknown_;
   WriteJsonFile(run_dir_ + "/results.json", results);

@@ -354,6 +354,66 @@ void RenderFaultTable(const RunData& run, std::ostringstream& out) {
   out << "</table></details>\n";
 }
 
+// Which node answered the operations (history.jsonl's `node`), and whether it believed it led
+// at the time (its own role events): where the traffic went is where bugs can surface (issue
+// 25). Counts every operation, drawn or not.
+void RenderTrafficTable(const RunData& run, const json& results, std::ostringstream& out) {
+  struct Row {
+    int64_t by_type[4] = {0, 0, 0, 0};
+    int64_t ok_leading = 0;  // ok answers while the node's last role event said leader
+  };
+  std::map<std::string, Row> rows;
+  std::map<std::string, const NodeData*> nodes;
+  for (const NodeData& node : run.nodes) nodes[node.id] = &node;
+  // Whether `id` said it was leader at `t_ns`: its last role (or start) event before then.
+  auto leading = [&](const std::string& id, int64_t t_ns) {
+    auto it = nodes.find(id);
+    if (it == nodes.end()) return false;
+    bool leader = false;
+    for (const NodeEvent& e : it->second->events) {
+      if (e.t_ns > t_ns) break;
+      if (e.event == "start") leader = false;
+      if (e.event == "role") leader = e.role == "leader";
+    }
+    return leader;
+  };
+  int64_t ok_total = 0;
+  for (const Operation& op : run.ops) {
+    Row& row = rows[op.node];
+    row.by_type[static_cast<int>(op.type)]++;
+    if (op.type != OpType::kOk) continue;
+    ++ok_total;
+    if (!op.node.empty() && leading(op.node, op.complete_ns)) row.ok_leading++;
+  }
+  const std::string placement = Field(results, "placement");
+  out << "<section id=\"traffic-section\"><h2>Where operations went</h2>\n<p class=\"muted\">"
+      << "Client placement <b id=\"placement\">"
+      << HtmlEscape(placement.empty() ? "not recorded" : placement)
+      << "</b> (plans/README.md, workload.placement). The node that answered each operation, "
+         "and whether it believed it was the leader then (its own events.jsonl); bugs surface "
+         "only where operations go.</p>\n";
+  if (run.ops.empty()) {
+    out << "<p class=\"muted\">No operations.</p></section>\n";
+    return;
+  }
+  out << "<table id=\"traffic\"><tr><th>node</th><th>ok</th><th>ok while leader</th><th>ok while "
+         "not leader</th><th>fail</th><th>info</th><th>never completed</th><th>share of "
+         "ok</th></tr>\n";
+  for (const auto& [node, row] : rows) {
+    const int64_t ok = row.by_type[0];
+    const double share = ok_total > 0 ? 100.0 * static_cast<double>(ok) / ok_total : 0;
+    char pct[32];
+    snprintf(pct, sizeof pct, "%.1f%%", share);
+    out << "<tr data-node=\"" << HtmlEscape(node) << "\"><td>"
+        << (node.empty() ? "(none)" : HtmlEscape(node)) << "</td><td>" << ok << "</td><td>"
+        << row.ok_leading << "</td><td>" << ok - row.ok_leading << "</td><td>" << row.by_type[1]
+        << "</td><td>" << row.by_type[2] << "</td><td>" << row.by_type[3]
+        << "</td><td><span class=\"share\" style=\"width:" << static_cast<int>(share * 2)
+        << "px\"></span> " << pct << "</td></tr>\n";
+  }
+  out << "</table></section>\n";
+}
+
 // The first place a reader should look: the counterexample, else the first invalid checker.
 std::string FirstErrorAnchor(const json& results) {
   auto it = results.find("checkers");
@@ -429,7 +489,8 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
         << "\">jump to the first error</a>\n";
   }
   out << "</header>\n<nav><a href=\"#checkers\">checkers</a><a href=\"#timeline-section\">"
-         "timeline</a><a href=\"#plots\">latency &amp; throughput</a><a "
+         "timeline</a><a href=\"#traffic-section\">traffic</a><a href=\"#plots\">latency &amp; "
+         "throughput</a><a "
          "href=\"#counterexample\">counterexample</a><a href=\"#raft-section\">raft</a><a "
          "href=\"#logs\">node logs</a><a href=\"#plan\">plan</a></nav>\n"
       << "<noscript><p>The timeline and plots need JavaScript; the rest of this page does "
@@ -458,6 +519,7 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
       << "<div id=\"timeline\"></div>\n<h3>Faults and links cut</h3><div id=\"faults\"></div>\n";
   RenderFaultTable(run, out);
   out << "</section>\n";
+  RenderTrafficTable(run, results, out);
   out << "<section id=\"plots\"><h2>Latency</h2><div id=\"latency\"></div>\n"
          "<h2>Throughput</h2><div id=\"rate\"></div></section>\n";
   out << "<section id=\"counterexample-section\"><h2>Counterexample</h2>"

@@ -149,6 +149,10 @@ TEST_F(BrowserTest, ReportRendersTimelinePlotsAndCounterexample) {
             std::string::npos);
   EXPECT_NE(dom.find("show this operation in the timeline"), std::string::npos);
   EXPECT_NE(dom.find("drawn 3000 operations"), std::string::npos);
+  // Where operations went (issue 25): the placement and one row per answering node.
+  EXPECT_NE(dom.find("<b id=\"placement\">home</b>"), std::string::npos);
+  EXPECT_NE(dom.find("<table id=\"traffic\">"), std::string::npos);
+  EXPECT_EQ(Count(dom, "<tr data-node=\"n"), 5);
 
   fs::path shot = fs::path(SPLITBRAIN_BUILD_DIR) / "report-screenshot.png";
   fs::remove(shot);

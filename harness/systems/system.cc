@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "common/rng.h"
 #include "harness/systems/etcd.h"
 #include "harness/systems/splitbrain.h"
 
@@ -27,6 +28,16 @@ std::vector<std::string> SystemNames() {
   std::vector<std::string> out;
   for (const auto& s : Systems()) out.push_back(s.name);
   return out;
+}
+
+workloads::Placement PlanPlacement(const TestPlan& plan) {
+  return workloads::ParsePlacement(plan.workload.placement).value_or(workloads::Placement::kHome);
+}
+
+uint64_t ClientSeed(const TestPlan& plan, size_t slot, uint64_t made) {
+  uint64_t state = plan.seed.value_or(0) ^ 0x706c6163656d656eULL;  // "placemen"
+  state += SplitMix64(state) ^ (static_cast<uint64_t>(slot) << 32) ^ made;
+  return SplitMix64(state);
 }
 
 std::string UnsupportedReason(const std::string& system, const std::string& what) {
