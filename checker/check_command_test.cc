@@ -49,12 +49,14 @@ TEST_F(CheckCommandTest, ExitCodes) {
   EXPECT_EQ(j["valid"], false);
   EXPECT_EQ(j["details"]["op"]["process"], 1);
   std::string broken = File("broken.jsonl", std::string(kValid) + "{\"process\":2,\n");
-  EXPECT_EQ(Run({"--model", "register", broken}), 2);
+  // Bad input and bad usage: 255, as for `run` (2 is reserved for an unknown verdict).
+  EXPECT_EQ(Run({"--model", "register", broken}), 255);
   EXPECT_NE(err_.str().find("broken.jsonl:5"), std::string::npos) << err_.str();
-  EXPECT_EQ(Run({"--model", "queue", valid}), 2);
-  EXPECT_EQ(Run({"--model", "register", "/nonexistent/h.jsonl"}), 2);
-  EXPECT_EQ(Run({"--model", "register"}), 2);
-  EXPECT_EQ(Run({"--bogus", valid}), 2);
+  EXPECT_EQ(Run({"--model", "queue", valid}), 255);
+  EXPECT_EQ(Run({"--model", "register", "/nonexistent/h.jsonl"}), 255);
+  EXPECT_NE(err_.str().find("/nonexistent/h.jsonl: no such file"), std::string::npos) << err_.str();
+  EXPECT_EQ(Run({"--model", "register"}), 255);
+  EXPECT_EQ(Run({"--bogus", valid}), 255);
   EXPECT_EQ(Run({"--model", "register", "--initial", "3", valid}), 0);
 }
 
@@ -64,8 +66,9 @@ TEST_F(CheckCommandTest, SeveralFiles) {
   bad.replace(bad.rfind("\"value\":3"), 9, "\"value\":4");
   std::string invalid = File("invalid.jsonl", bad);
   EXPECT_EQ(Run({"--model", "register", valid, valid}), 0);
-  EXPECT_EQ(Run({"--model", "register", valid, invalid, "/nonexistent.jsonl"}), 1);
-  EXPECT_EQ(Run({"--model", "register", valid, "/nonexistent.jsonl"}), 2);
+  EXPECT_EQ(Run({"--model", "register", valid, invalid}), 1);
+  EXPECT_EQ(Run({"--model", "register", valid, invalid, "/nonexistent.jsonl"}), 255);
+  EXPECT_EQ(Run({"--model", "register", valid, "/nonexistent.jsonl"}), 255);
   EXPECT_EQ(Run({"--json", "--model", "register", valid, invalid}), 1);
   std::istringstream lines(out_.str());
   std::string line;
@@ -89,6 +92,77 @@ TEST_F(CheckCommandTest, BudgetExhaustedIsUnknown) {
   EXPECT_NE(out_.str().find("unknown"), std::string::npos) << out_.str();
   EXPECT_EQ(Run({"--model", "register", f, "--timeout", "0.000001", "--json"}), 2);
   EXPECT_EQ(nlohmann::json::parse(out_.str())["valid"], "unknown");
+}
+
+// Was: std::bad_alloc (exit 134) reading a directory as a file.
+TEST_F(CheckCommandTest, DirectoryIsRefusedWithOneClearMessage) {
+  const std::string dir = std::filesystem::path(File("x.jsonl", kValid)).parent_path().string();
+  EXPECT_EQ(Run({"--model", "register", dir}), 255);
+  EXPECT_EQ(err_.str(), "splitbrain check: " + dir +
+                            ": is a directory, not a history file (a run's history is its "
+                            "history.jsonl)\n");
+  EXPECT_EQ(out_.str(), "");
+  // Through the executable too: no abort.
+  int rc =
+      std::system((std::string(SPLITBRAIN_CHECK_BIN) + " check " + dir + " 2>/dev/null").c_str());
+  ASSERT_TRUE(WIFEXITED(rc)) << "killed by a signal";
+  EXPECT_EQ(WEXITSTATUS(rc), 255);
+}
+
+TEST_F(CheckCommandTest, UnreadableAndNonHistoryFilesExit255) {
+  std::string garbage = File("garbage.jsonl", "\x01\x02 not json at all\n");
+  EXPECT_EQ(Run({"--model", "register", garbage}), 255);
+  EXPECT_NE(err_.str().find("garbage.jsonl:1"), std::string::npos) << err_.str();
+  // A Jepsen EDN file cut off in the middle.
+  std::string cut = File("cut.edn", "[{:process 0, :type :invoke, :f :read, :value nil}\n{:proc");
+  EXPECT_EQ(Run({"--model", "register", cut}), 255);
+  EXPECT_NE(err_.str().find("cut.edn"), std::string::npos) << err_.str();
+}
+
+// Was: no --model silently meant register.
+TEST_F(CheckCommandTest, ModelIsInferredFromTheOperationsAndSaid) {
+  std::string reg = File("reg.jsonl", kValid);
+  EXPECT_EQ(Run({reg}), 0) << err_.str();
+  EXPECT_NE(err_.str().find("model register, inferred from its operations (read, write)"),
+            std::string::npos)
+      << err_.str();
+  std::string kv = File("kv.jsonl", R"({"process":0,"type":"invoke","f":"put","key":"a","value":"x"}
+{"process":0,"type":"ok","f":"put","key":"a","value":"x"}
+{"process":1,"type":"invoke","f":"get","key":"a","value":null}
+{"process":1,"type":"ok","f":"get","key":"a","value":"x"}
+)");
+  EXPECT_EQ(Run({kv, "--json"}), 0) << err_.str();
+  auto j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["model"], "kv");
+  EXPECT_EQ(j["model_inferred"], true);
+  EXPECT_NE(err_.str().find("model kv"), std::string::npos) << err_.str();
+  // With --model register, the same kv history is refused, naming the operation.
+  EXPECT_EQ(Run({"--model", "register", kv}), 255);
+  EXPECT_NE(err_.str().find("\"put\" is not in the register model"), std::string::npos)
+      << err_.str();
+  // Reads only fit both register and set: the command asks rather than guesses.
+  std::string reads = File("reads.jsonl", R"({"process":0,"type":"invoke","f":"read","value":null}
+{"process":0,"type":"ok","f":"read","value":null}
+)");
+  EXPECT_EQ(Run({reads}), 255);
+  EXPECT_NE(err_.str().find("fit register or set: say which with --model"), std::string::npos)
+      << err_.str();
+  std::string mixed =
+      File("mixed.jsonl", R"({"process":0,"type":"invoke","f":"put","key":"a","value":"x"}
+{"process":0,"type":"ok","f":"put","key":"a","value":"x"}
+{"process":1,"type":"invoke","f":"acquire","value":null}
+{"process":1,"type":"ok","f":"acquire","value":1}
+)");
+  EXPECT_EQ(Run({mixed}), 255);
+  EXPECT_NE(err_.str().find("fit no model"), std::string::npos) << err_.str();
+}
+
+TEST_F(CheckCommandTest, HelpListsEveryFlagAndTheExitCodes) {
+  EXPECT_EQ(Run({"--help"}), 0);
+  for (const char* flag : {"--model", "--json", "--timeout", "--max-memory", "--initial",
+                           "--threads", "--help", "exit codes", "255", "docs:"}) {
+    EXPECT_NE(out_.str().find(flag), std::string::npos) << flag;
+  }
 }
 
 TEST_F(CheckCommandTest, TheExecutable) {

@@ -1,6 +1,16 @@
 #include "harness/lab.h"
 
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <iostream>
 
 #include <filesystem>
 #include <fstream>
@@ -20,61 +30,277 @@ std::string ReadLink(const std::string& path) {
   return ec ? "" : p.string();
 }
 
-std::string UnshareArgs() {
-  return "--user --map-root-user --net --pid --mount --fork --kill-child --mount-proc";
+// True when uid `uid` may search every directory from / down to `dir` (others' x bit, or its own).
+bool Traversable(const std::string& dir, unsigned uid, unsigned gid) {
+  std::filesystem::path p = std::filesystem::absolute(dir);
+  for (std::filesystem::path at = p;; at = at.parent_path()) {
+    struct stat st {};
+    if (::stat(at.c_str(), &st) != 0) return false;
+    const bool ok = (st.st_mode & S_IXOTH) || (st.st_uid == uid && (st.st_mode & S_IXUSR)) ||
+                    (st.st_gid == gid && (st.st_mode & S_IXGRP));
+    if (!ok) return false;
+    if (at == at.root_path()) return true;
+  }
+}
+
+bool LabMapsMemberUid() {
+  std::ifstream in("/proc/self/uid_map");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    unsigned inner = 0, outer = 0, count = 0;
+    if (f >> inner >> outer >> count && inner <= kMemberUid && kMemberUid < inner + count) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
 
 bool InsideLab() { return getenv(kLabEnv) != nullptr && getpid() == 1; }
 
-Status ProbeLabSupport() {
-  std::string unshare = FindInPath("unshare");
-  if (unshare.empty()) {
-    return Status::Unsupported("`unshare` (util-linux) is not installed: the lab cannot be built");
+namespace {
+
+// The signals a user, a service manager or a CI runner stops a run with.
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+struct LabChildArgs {
+  int go_fd;  // read end: one byte once the uid/gid maps are written; EOF if the parent died
+  const char* exe;
+  char* const* argv;
+  sigset_t mask;  // the signal mask to restore before exec
+};
+
+void ChildFail(const char* what) {
+  // Only async-signal-safe calls between clone and exec.
+  const char prefix[] = "splitbrain: entering the lab: ";
+  (void)!write(STDERR_FILENO, prefix, sizeof prefix - 1);
+  (void)!write(STDERR_FILENO, what, strlen(what));
+  const char* err = strerror(errno);
+  (void)!write(STDERR_FILENO, ": ", 2);
+  (void)!write(STDERR_FILENO, err, strlen(err));
+  (void)!write(STDERR_FILENO, "\n", 1);
+  _exit(255);
+}
+
+// Runs in the clone: PID 1 of the new PID namespace, root of the new user namespace once the
+// parent has written the maps.
+int LabChildMain(void* raw) {
+  auto* a = static_cast<LabChildArgs*>(raw);
+  // The lab dies with the process the user started, even by SIGKILL.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail("prctl(PR_SET_PDEATHSIG)");
+  char go = 0;
+  if (read(a->go_fd, &go, 1) != 1) _exit(255);  // the parent died or could not map us
+  close(a->go_fd);
+  if (mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    ChildFail("making / private");
   }
-  for (const char* tool : {"ip", "nft", "nsenter", "sleep"}) {
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr) != 0) {
+    ChildFail("mounting /proc");
+  }
+  if (sigprocmask(SIG_SETMASK, &a->mask, nullptr) != 0) ChildFail("sigprocmask");
+  execv(a->exe, a->argv);
+  ChildFail("execv");
+  return 255;
+}
+
+Status WriteProcFile(pid_t pid, const char* file, const std::string& text) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError(path + ": " + strerror(errno));
+  ssize_t n = write(fd, text.data(), text.size());
+  int err = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(text.size())) {
+    return Status::IoError("writing '" + text.substr(0, text.size() - 1) + "' to " + path + ": " +
+                           strerror(err));
+  }
+  return Status::Ok();
+}
+
+// Starts `exe argv` as PID 1 of new user + network + PID + mount namespaces, root inside
+// (uid/gid map of one id: this process's), /proc of its own. Returns its pid. The calling
+// thread's signal mask is inherited until exec, where `exec_mask` replaces it.
+Result<pid_t> CloneIntoLab(const std::string& exe, std::vector<std::string> args,
+                           const sigset_t& exec_mask) {
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) return Status::IoError(std::string("pipe: ") + strerror(errno));
+  LabChildArgs child_args{go[0], exe.c_str(), cargs.data(), exec_mask};
+  constexpr size_t kStack = 256 * 1024;
+  std::vector<char> stack(kStack);
+  const int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | SIGCHLD;
+  pid_t pid = clone(LabChildMain, stack.data() + kStack, flags, &child_args);
+  const int clone_errno = errno;
+  close(go[0]);
+  if (pid < 0) {
+    close(go[1]);
+    return Status::Unsupported(std::string("clone(CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNET|"
+                                           "CLONE_NEWNS): ") +
+                               strerror(clone_errno));
+  }
+  Status s;
+  if (geteuid() == 0) {
+    // Real root may map more than itself: kMemberUid/Gid (nobody) too, so the lab's members can
+    // run unprivileged (UnprivilegedMember). setgroups stays allowed: setpriv clears the groups.
+    const std::string uids = "0 0 1\n" + std::to_string(kMemberUid) + " " +
+                             std::to_string(kMemberUid) + " 1\n";
+    const std::string gids = "0 0 1\n" + std::to_string(kMemberGid) + " " +
+                             std::to_string(kMemberGid) + " 1\n";
+    s = WriteProcFile(pid, "uid_map", uids);
+    if (s.ok()) s = WriteProcFile(pid, "gid_map", gids);
+  } else {
+    s = WriteProcFile(pid, "uid_map", "0 " + std::to_string(geteuid()) + " 1\n");
+    if (s.ok()) s = WriteProcFile(pid, "setgroups", "deny\n");
+    if (s.ok()) s = WriteProcFile(pid, "gid_map", "0 " + std::to_string(getegid()) + " 1\n");
+  }
+  if (!s.ok()) {
+    close(go[1]);  // EOF: the child exits
+    waitpid(pid, nullptr, 0);
+    return s;
+  }
+  const char one = 1;
+  (void)!write(go[1], &one, 1);
+  close(go[1]);
+  return pid;
+}
+
+std::string SignalName(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGQUIT:
+      return "SIGQUIT";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGABRT:
+      return "SIGABRT";
+    case SIGBUS:
+      return "SIGBUS";
+    default:
+      return "signal " + std::to_string(sig);
+  }
+}
+
+Status LabRefused(const std::string& why) {
+  std::ostringstream os;
+  os << "the kernel refused the lab's namespaces (" << why << "). The lab needs unprivileged "
+     << "user namespaces (with network, PID and mount namespaces inside them). Check: "
+     << "sysctl kernel.unprivileged_userns_clone=1 (Debian before 11), user.max_user_namespaces "
+     << "> 0, kernel.apparmor_restrict_unprivileged_userns=0 (Ubuntu 23.10+), and that a "
+     << "container runtime's seccomp profile allows unshare/clone with CLONE_NEWUSER "
+     << "(docker: --security-opt seccomp=unconfined). Or run as root.";
+  return Status::Unsupported(os.str());
+}
+
+}  // namespace
+
+Status ProbeLabSupport() {
+  for (const char* tool : {"unshare", "ip", "nft", "nsenter", "sleep", "true", "setpriv"}) {
     if (FindInPath(tool).empty()) {
       return Status::Unsupported(std::string("`") + tool +
-                                 "` is not installed (iproute2, nftables, util-linux, coreutils)");
+                                 "` is not installed (util-linux, iproute2, nftables, coreutils)");
     }
   }
-  auto r = RunCommand({unshare, "--user", "--map-root-user", "--net", "--pid", "--mount", "--fork",
-                       "--kill-child", "--mount-proc", "true"},
-                      "", std::chrono::seconds(10));
-  if (!r.ok()) return r.status();
-  if (r->exit_code != 0) {
-    std::string why = r->output;
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    std::ostringstream os;
-    os << "the kernel refused the lab's namespaces (" << why << "). The lab needs unprivileged "
-       << "user namespaces (with network, PID and mount namespaces inside them). Check: "
-       << "sysctl kernel.unprivileged_userns_clone=1 (Debian before 11), user.max_user_namespaces "
-       << "> 0, kernel.apparmor_restrict_unprivileged_userns=0 (Ubuntu 23.10+), and that a "
-       << "container runtime's seccomp profile allows unshare/clone with CLONE_NEWUSER "
-       << "(docker: --security-opt seccomp=unconfined). Or run as root.";
-    return Status::Unsupported(os.str());
+  // The same entry a run makes, running `true`.
+  sigset_t mask;
+  sigprocmask(SIG_BLOCK, nullptr, &mask);
+  auto child = CloneIntoLab(FindInPath("true"), {"true"}, mask);
+  if (!child.ok()) return LabRefused(child.status().message());
+  int status = 0;
+  while (waitpid(*child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return LabRefused("entering the namespaces failed: the line above says where");
   }
   return Status::Ok();
 }
 
 Status ReexecInLab(int argc, char** argv) {
-  std::string unshare = FindInPath("unshare");
-  if (unshare.empty()) return Status::Unsupported("`unshare` is not installed");
   std::string self = ReadLink("/proc/self/exe");
   if (self.empty()) return Status::Internal("cannot read /proc/self/exe");
-  std::vector<std::string> args = {unshare};
-  std::istringstream ss(UnshareArgs());
-  for (std::string a; ss >> a;) args.push_back(a);
-  args.push_back("--");
-  args.push_back(self);
-  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
-  std::vector<char*> cargs;
-  for (auto& a : args) cargs.push_back(a.data());
-  cargs.push_back(nullptr);
+  std::vector<std::string> args(argv, argv + argc);
+  // The stop signals are held from before the clone, so none is lost or kills us on the way;
+  // the child gets the mask we had back at exec.
+  sigset_t stop, old;
+  sigemptyset(&stop);
+  for (int sig : kStopSignals) sigaddset(&stop, sig);
+  sigaddset(&stop, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &stop, &old) != 0) {
+    return Status::Internal(std::string("sigprocmask: ") + strerror(errno));
+  }
   setenv(kLabEnv, "1", 1);
-  execv(unshare.c_str(), cargs.data());
-  return Status::IoError(std::string("execv unshare failed: ") + strerror(errno));
+  auto child = CloneIntoLab(self, args, old);
+  if (!child.ok()) {
+    unsetenv(kLabEnv);
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    return child.status();
+  }
+  // Forward every stop signal to the harness inside. PID 1 of a PID namespace only receives
+  // the signals it has a handler for, so one that arrives before the harness installed its
+  // handlers would be lost: a received signal is sent again every half second until the
+  // harness exits (the harness stops once, however often it is told).
+  int forwarding = 0;
+  int status = 0;
+  while (true) {
+    timespec wait = {0, 500'000'000};
+    siginfo_t info;
+    const int sig = sigtimedwait(&stop, &info, &wait);
+    if (sig > 0 && sig != SIGCHLD) {
+      if (forwarding == 0) {
+        std::cerr << "splitbrain: " << SignalName(sig)
+                  << ": stopping the run (clients, nemesis, then results and report)\n";
+      }
+      forwarding = sig;
+      kill(*child, sig);
+    } else if (sig < 0 && errno == EAGAIN && forwarding != 0) {
+      kill(*child, forwarding);
+    }
+    const pid_t r = waitpid(*child, &status, WNOHANG);
+    if (r == *child) break;
+    if (r < 0 && errno != EINTR) {
+      std::cerr << "splitbrain: waiting for the harness in the lab: " << strerror(errno) << "\n";
+      std::_Exit(255);
+    }
+  }
+  std::cout.flush();
+  std::cerr.flush();
+  if (WIFEXITED(status)) std::_Exit(WEXITSTATUS(status));
+  std::cerr << "splitbrain: the harness inside the lab was killed by "
+            << SignalName(WTERMSIG(status)) << (WCOREDUMP(status) ? " (core dumped)" : "")
+            << "; the run's results were not written (exit 255)\n";
+  std::_Exit(255);
+}
+
+std::vector<std::string> UnprivilegedMember(const std::string& dir) {
+  std::vector<std::string> prefix = {"setpriv"};
+  if (LabMapsMemberUid() && Traversable(dir, kMemberUid, kMemberGid)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    bool owned = ::chown(dir.c_str(), kMemberUid, kMemberGid) == 0;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         owned && !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      owned = ::lchown(it->path().c_str(), kMemberUid, kMemberGid) == 0;
+    }
+    if (owned) {
+      prefix.insert(prefix.end(), {"--reuid=" + std::to_string(kMemberUid),
+                                   "--regid=" + std::to_string(kMemberGid), "--clear-groups"});
+    } else {
+      SB_LOG(kWarn, "lab") << "cannot give " << dir << " to uid " << kMemberUid
+                           << "; the member keeps the lab's uid, without capabilities";
+    }
+  }
+  prefix.insert(prefix.end(), {"--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all",
+                               "--no-new-privs", "--"});
+  return prefix;
 }
 
 Result<std::unique_ptr<Lab>> Lab::Create(int nodes, const std::string& log_dir) {

@@ -1,9 +1,9 @@
-// Lab: the private network a run's nodes live in (DESIGN.md "The lab"). The harness re-executes
-// itself inside new user + network + PID + mount namespaces (`unshare`), where it is root and
-// PID 1: when it dies, the kernel kills every node and frees every namespace and nftables rule
-// with it. Inside, a bridge `sb0` (10.77.0.1/24, where the clients live) and, per node, a network
-// namespace held by a `sleep` process, joined to the bridge by a veth, with address
-// 10.77.0.(10+i). Network faults are nftables rules inside the node namespaces.
+// Lab: the private network a run's nodes live in (DESIGN.md "The lab"). The harness runs itself
+// again as the first process of new user + network + PID + mount namespaces (clone(2)), where it
+// is root and PID 1: when it dies, the kernel kills every node and frees every namespace and
+// nftables rule with it. Inside, a bridge `sb0` (10.77.0.1/24, where the clients live) and, per
+// node, a network namespace held by a `sleep` process, joined to the bridge by a veth, with
+// address 10.77.0.(10+i). Network faults are nftables rules inside the node namespaces.
 // Not thread-safe: the harness calls it from one thread at a time (the nemesis's).
 #pragma once
 
@@ -24,9 +24,25 @@ bool InsideLab();
 // is missing and what to change.
 Status ProbeLabSupport();
 
-// Replaces this process with `unshare ... -- /proc/self/exe argv[1..]` inside a fresh lab.
-// Returns only on failure. `argv` is the program's own argv.
+// Runs this program again (`/proc/self/exe argv[1..]`) inside a fresh lab, as a child, and
+// stays outside as its parent: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to this process are
+// forwarded to it (again every half second until it exits, as PID 1 ignores a signal it has
+// no handler for yet); SIGKILL of this process kills the lab. Then exits this process with the
+// child's exit code, or 255 with a message when the child was killed by a signal. Returns only
+// when the lab could not be entered. `argv` is the program's own argv. Started as real root,
+// the lab's user namespace also maps kMemberUid/kMemberGid (nobody), so members can run
+// unprivileged.
 Status ReexecInLab(int argc, char** argv);
+
+// The uid and gid the lab's members run as when the lab maps them (the harness started as root).
+inline constexpr unsigned kMemberUid = 65534;
+inline constexpr unsigned kMemberGid = 65534;
+
+// The prefix that starts a member process (a node, an etcd member) with no capabilities at all
+// (`setpriv`: every capability set cleared, no_new_privs) and, when this lab maps kMemberUid and
+// every directory above `dir` lets it through, as kMemberUid with `dir` made its own. Otherwise
+// the member keeps the lab's uid — the user who started the harness — without capabilities.
+std::vector<std::string> UnprivilegedMember(const std::string& dir);
 
 class Lab {
  public:

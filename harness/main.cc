@@ -1,10 +1,11 @@
 // splitbrain: the controller's command line (DESIGN.md "Commands and exit codes").
-//   splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit SECONDS] [--node-binary PATH]
+//   splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit DURATION] [--node-binary PATH]
 //   splitbrain check ...            (checker/check_command.h)
 //   splitbrain report STORE         (results/report.h)
 // `run` validates the whole plan, then re-executes itself inside a private lab (lab.h) and runs
-// each test. Exit: 0 every test as expected, 1 some not, 2 unknown, 255 the harness failed
-// (a bad plan or command line included).
+// each test; the process the user started stays outside, forwards stop signals to it and exits
+// with its code. Exit: 0 every test as expected, 1 some not, 2 unknown (a stopped run
+// included), 255 the harness failed (a bad plan or command line, a harness killed).
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,14 +29,74 @@ namespace splitbrain::harness {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_interrupt_signal{0};
 
-void OnSignal(int) { g_interrupted.store(true); }
+void OnSignal(int sig) {
+  g_interrupt_signal.store(sig);
+  g_interrupted.store(true);
+}
 
 constexpr char kUsage[] =
-    "usage: splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit SECONDS]\n"
+    "usage: splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit DURATION]\n"
     "                      [--node-binary PATH] [--log-level debug|info|warn|error]\n"
-    "       splitbrain check --model MODEL HISTORY [--json] [--timeout SECONDS]\n"
-    "       splitbrain report STORE\n";
+    "       splitbrain check [--model MODEL] HISTORY... [--json] [--timeout SECONDS] ...\n"
+    "       splitbrain report STORE\n"
+    "       splitbrain COMMAND --help   (every flag of a command)\n";
+
+constexpr char kHelp[] =
+    "splitbrain: a Jepsen-style fault-injection test harness for Raft key-value stores.\n"
+    "\n"
+    "commands:\n"
+    "  run PLAN.yaml    run every test of a plan in a private lab of namespaces: nodes, clients,\n"
+    "                   nemesis, checkers; each run is written to STORE/<test>/<timestamp>/\n"
+    "  check HISTORY    check a recorded history (JSONL or Jepsen EDN) for linearizability\n"
+    "  report STORE     regenerate every run's report.html and junit.xml, and STORE/index.html\n"
+    "\n"
+    "exit codes (run; check and report say theirs in their --help):\n"
+    "  0    every test came out as its plan expects (valid, or invalid for expect: invalid)\n"
+    "  1    some test did not\n"
+    "  2    unknown: a checker ran out of budget, the machine cannot do what the plan asks, or\n"
+    "       the run was stopped (SIGINT, SIGTERM, SIGHUP or SIGQUIT)\n"
+    "  255  the harness failed: a bad plan or command line, unreadable input, or a harness that\n"
+    "       died (killed by a signal)\n"
+    "\n"
+    "`splitbrain COMMAND --help` lists every flag of a command.\n"
+    "docs: README.md (runs, exit codes, signals), plans/README.md (every plan field, fault and\n"
+    "target), results/README.md (the store and the report) in splitbrain's source tree.\n";
+
+constexpr char kRunHelp[] =
+    "usage: splitbrain run PLAN.yaml [flags]\n"
+    "\n"
+    "Validates the whole plan (a mistake is FILE:LINE:COLUMN: field: what was expected, and\n"
+    "nothing starts), then runs each test in a private lab and writes its run store:\n"
+    "STORE/<test>/<UTC timestamp>/{plan.yaml,history.jsonl,nemesis.jsonl,nodes/,results.json,\n"
+    "report.html,junit.xml}, STORE/latest and STORE/index.html.\n"
+    "\n"
+    "flags:\n"
+    "  --store DIR          where runs are written (default: store)\n"
+    "  --seed N             the seed of every random choice (reproduces a run's schedule;\n"
+    "                       default: the plan's, else a fresh one, written to plan.yaml)\n"
+    "  --time-limit DURATION\n"
+    "                       override every test's time-limit (30s, 500ms, 2m, 1h; a bare\n"
+    "                       number is seconds)\n"
+    "  --node-binary PATH   the splitbrain-node to run (default: next to this program)\n"
+    "  --log-level LEVEL    debug, info, warn or error (default: info)\n"
+    "  -h, --help           this text\n"
+    "\n"
+    "stopping: SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGQUIT sent to this process stops the run\n"
+    "within seconds: clients and nemesis stop, faults are healed, nodes stopped; history.jsonl,\n"
+    "results.json (valid: unknown, why: interrupted), report.html and junit.xml are written,\n"
+    "later tests are not started, and the exit code is 2. SIGKILL leaves nothing running (the\n"
+    "kernel removes the lab) but writes no results.\n"
+    "\n"
+    "exit codes:\n"
+    "  0    every test came out as its plan expects\n"
+    "  1    some test did not (an anomaly where none was expected, or none where one was)\n"
+    "  2    unknown: a checker ran out of budget, the machine cannot do what the plan asks, or\n"
+    "       the run was stopped by a signal\n"
+    "  255  the harness failed: a bad plan or command line, or a harness killed by a signal\n"
+    "\n"
+    "docs: README.md and plans/README.md in splitbrain's source tree.\n";
 
 struct RunArgs {
   std::string plan;
@@ -43,6 +104,7 @@ struct RunArgs {
   std::optional<uint64_t> seed;
   std::optional<int64_t> time_limit_ns;
   std::string node_binary;
+  bool help = false;
 };
 
 Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
@@ -77,15 +139,18 @@ Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
       if (!ParseLogLevel(v, &l))
         return Status::InvalidArgument("--log-level '" + v + "' is unknown");
       SetLogLevel(l);
+    } else if (a[i] == "--help" || a[i] == "-h") {
+      r.help = true;
     } else if (!a[i].empty() && a[i][0] == '-') {
-      return Status::InvalidArgument("unknown flag " + a[i]);
+      return Status::InvalidArgument("unknown flag " + a[i] +
+                                     " (splitbrain run --help lists them)");
     } else if (r.plan.empty()) {
       r.plan = a[i];
     } else {
       return Status::InvalidArgument("more than one plan given ('" + r.plan + "', '" + a[i] + "')");
     }
   }
-  if (r.plan.empty()) return Status::InvalidArgument("no plan given");
+  if (r.plan.empty() && !r.help) return Status::InvalidArgument("no plan given");
   return r;
 }
 
@@ -161,10 +226,22 @@ int LabSelftest(int argc, char** argv) {
 
 int Run(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
+  // Inside the lab, a stop signal is caught from the start: one that arrives while the plan
+  // is read again still stops the run (the process outside sends it again until we exit).
+  if (InsideLab()) {
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+  }
   auto ra = ParseRunArgs(args);
   if (!ra.ok()) {
     std::cerr << "splitbrain run: " << ra.status().message() << "\n" << kUsage;
     return 255;
+  }
+  if (ra->help) {
+    std::cout << kRunHelp;
+    return 0;
   }
   // The whole plan is validated before anything starts.
   auto plans = ParsePlanFile(ra->plan);
@@ -203,25 +280,34 @@ int Run(int argc, char** argv) {
     return 255;
   }
 
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   RunOptions opts;
   opts.store = ra->store;
   opts.live_status = isatty(STDERR_FILENO);
   opts.interrupted = &g_interrupted;
+  opts.interrupt_signal = &g_interrupt_signal;
   std::vector<TestOutcome> outcomes;
+  std::vector<std::string> not_run;
   for (const auto& p : *plans) {
-    if (g_interrupted) break;
+    if (g_interrupted) {
+      not_run.push_back(p.name);
+      continue;
+    }
     outcomes.push_back(RunTest(p, opts));
     const auto& o = outcomes.back();
     std::cerr << p.name << ": " << VerdictName(o.valid) << " (expected " << o.expect << ") -> "
               << o.run_dir << "\n";
   }
-  return Summarise(outcomes);
+  const int code = Summarise(outcomes);
+  if (!g_interrupted) return code;
+  // A stopped run is unknown, whatever the tests before the stop found (only a harness
+  // failure outranks it).
+  std::cout << "stopped by " << strsignal(g_interrupt_signal.load());
+  if (!not_run.empty()) {
+    std::cout << "; not run:";
+    for (const auto& n : not_run) std::cout << " " << n;
+  }
+  std::cout << std::endl;
+  return code == 255 ? 255 : 2;
 }
 
 }  // namespace
@@ -248,7 +334,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "lab-selftest") return harness::LabSelftest(argc, argv);
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {
-    std::cout << harness::kUsage;
+    std::cout << harness::kUsage << "\n" << harness::kHelp;
     return 0;
   }
   std::cerr << harness::kUsage;

@@ -6,12 +6,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "checker/checker.h"
 #include "harness/systems/catalog.h"
 #include "nemesis/fault.h"
+#include "workloads/placement.h"
 #include "workloads/workload.h"
 
 // Assigns to an existing lvalue, or returns the error; one statement, so it can follow an `if`.
@@ -49,8 +51,9 @@ class Reader {
   }
   Status Error(const YAML::Mark& mark, const std::string& field, const std::string& what) const {
     std::ostringstream os;
-    os << file_;
-    if (!mark.is_null()) os << ":" << mark.line + 1 << ":" << mark.column + 1;
+    // Every error has a place: one yaml-cpp cannot tell (an empty document) is the file's start.
+    os << file_ << ":" << (mark.is_null() ? 1 : mark.line + 1) << ":"
+       << (mark.is_null() ? 1 : mark.column + 1);
     os << ": " << (field.empty() ? "" : field + ": ") << what;
     return Status::InvalidArgument(os.str());
   }
@@ -142,10 +145,9 @@ class Reader {
 const std::vector<std::string> kTestKeys = {
     "name",     "system", "nodes",  "time-limit", "seed",    "workload", "nemesis",
     "checkers", "node",   "expect", "recovery",   "include", "tests"};
-const std::vector<std::string> kWorkloadKeys = {"name",    "keys",          "concurrency",
-                                                "rate",    "limit",         "accounts",
-                                                "balance", "read-fraction", "timeout",
-                                                "lock-ttl", "lock-hold"};
+const std::vector<std::string> kWorkloadKeys = {
+    "name",    "keys",          "concurrency", "rate",     "limit",     "accounts",
+    "balance", "read-fraction", "timeout",     "lock-ttl", "lock-hold", "placement"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
 const std::vector<std::string> kScheduleKeys = {"at", "fault",    "targets", "target", "from",
@@ -190,6 +192,10 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   }
   if (n["lock-hold"])
     SB_SET_OR_RETURN(w->lock_hold_ns, r.Duration(n["lock-hold"], "workload.lock-hold"));
+  if (n["placement"]) {
+    SB_SET_OR_RETURN(w->placement,
+                     r.OneOf(n["placement"], "workload.placement", workloads::PlacementNames()));
+  }
   return Status::Ok();
 }
 
@@ -359,9 +365,38 @@ Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
   return Status::Ok();
 }
 
+// yaml-cpp keeps both entries of a repeated key and answers lookups with the first: the second
+// (`workload: register` ... `workload: set`) would be silently ignored. Refused, naming both.
+Status RejectDuplicateKeys(const Reader& r, const YAML::Node& n, const std::string& where) {
+  if (n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i) {
+      SB_RETURN_IF_ERROR(RejectDuplicateKeys(r, n[i], where + "[" + std::to_string(i) + "]"));
+    }
+  }
+  if (!n.IsMap()) return Status::Ok();
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string key = kv.first.Scalar();
+    const std::string field = where.empty() ? key : where + "." + key;
+    auto [it, added] = seen.emplace(key, kv.first.Mark());
+    if (!added) {
+      return r.Error(kv.first, field,
+                     "given twice: first at line " + std::to_string(it->second.line + 1) +
+                         ", column " + std::to_string(it->second.column + 1) +
+                         ", again here (remove one)");
+    }
+    SB_RETURN_IF_ERROR(RejectDuplicateKeys(r, kv.second, field));
+  }
+  return Status::Ok();
+}
+
 // Cross-field checks once a test is complete.
 Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
-  if (t.time_limit_ns <= 0) return r.Error(where, "time-limit", "must be more than 0");
+  if (t.time_limit_ns <= 0) {
+    const YAML::Node& at = where.IsMap() && where["time-limit"] ? where["time-limit"] : where;
+    return r.Error(at, "time-limit", "must be more than 0");
+  }
   for (const auto& f : t.nemesis.schedule) {
     auto check_ids = [&](const std::vector<std::string>& ids) -> Status {
       for (const auto& id : ids) {
@@ -405,7 +440,10 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     e.reset(list.IsSequence() && i < list.size() ? list[i] : list);
     return e;
   };
-  const YAML::Node faults = at({"nemesis", "faults"});
+  // The fault list as written: nemesis.faults, or the shorthand `nemesis: [...]`.
+  const YAML::Node faults = where.IsMap() && where["nemesis"] && where["nemesis"].IsSequence()
+                                ? where["nemesis"]
+                                : at({"nemesis", "faults"});
   for (size_t i = 0; i < t.nemesis.faults.size(); ++i) {
     SB_RETURN_IF_ERROR(
         refuse(element(faults, i).Mark(), "nemesis.faults", "fault", t.nemesis.faults[i]));
@@ -420,11 +458,13 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
   for (size_t i = 0; i < t.checkers.size(); ++i) {
     SB_RETURN_IF_ERROR(refuse(element(checkers, i).Mark(), "checkers", "checker", t.checkers[i]));
   }
-  for (const auto& name : t.nemesis.faults) {
-    const nemesis::FaultKind* kind = nemesis::FindFaultKind(name);
+  for (size_t i = 0; i < t.nemesis.faults.size(); ++i) {
+    const std::string& f = t.nemesis.faults[i];
+    const nemesis::FaultKind* kind = nemesis::FindFaultKind(f);
     if (kind && t.nodes < kind->min_nodes) {
-      return r.Error(where, "nemesis.faults",
-                     name + " needs at least " + std::to_string(kind->min_nodes) + " nodes");
+      return r.Error(element(faults, i).Mark(), "nemesis.faults",
+                     f + " needs at least " + std::to_string(kind->min_nodes) +
+                         " nodes; this test has " + std::to_string(t.nodes));
     }
   }
   return Status::Ok();
@@ -465,6 +505,12 @@ Result<int64_t> ParseDuration(const std::string& text) {
     return Status::InvalidArgument("unknown unit '" + unit + "' in '" + text +
                                    "'; expected ms, s, m or h");
   }
+  // int64 nanoseconds end at about 292 years; a longer duration must not wrap to a negative one.
+  constexpr double kMaxNs = 9.2e18;
+  if (v * scale > kMaxNs) {
+    return Status::InvalidArgument("'" + text + "' is too long: the most is " +
+                                   std::to_string(static_cast<int64_t>(kMaxNs / 3600e9)) + "h");
+  }
   return static_cast<int64_t>(std::llround(v * scale));
 }
 
@@ -474,6 +520,10 @@ constexpr int kMaxIncludeDepth = 8;
 Result<std::vector<TestPlan>> ParsePlanAt(const std::string& text, const std::string& file,
                                           int depth);
 Result<std::vector<TestPlan>> ParsePlanFileAt(const std::string& path, int depth) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument(path + ": is a directory, not a plan file");
+  }
   std::ifstream in(path);
   if (!in) return Status::InvalidArgument(path + ": cannot open the plan");
   std::stringstream ss;
@@ -522,6 +572,11 @@ Result<std::vector<TestPlan>> ParseIncludes(const Reader& r, const YAML::Node& n
     const std::string leaf = pattern.filename().string();
     std::vector<std::string> files;
     if (leaf.find_first_of("*?") == std::string::npos) {
+      std::error_code ec;
+      if (!fs::is_regular_file(pattern, ec)) {
+        return r.Error(at, "include[" + std::to_string(i) + "]",
+                       "'" + patterns[i] + "': no such plan file (" + pattern.string() + ")");
+      }
       files.push_back(pattern.string());
     } else {
       std::error_code ec;
@@ -562,6 +617,11 @@ Result<std::vector<TestPlan>> ParsePlanAt(const std::string& text, const std::st
   }
   std::vector<TestPlan> out, included;
   try {
+    if (!root.IsDefined() || root.IsNull()) {
+      return r.Error(YAML::Mark(), "",
+                     "the plan is empty; expected a mapping with at least `workload:` or `tests:`");
+    }
+    SB_RETURN_IF_ERROR(RejectDuplicateKeys(r, root, ""));
     if (!root.IsMap())
       return r.Error(root, "", "expected a mapping with at least `workload:` or `tests:`");
     SB_RETURN_IF_ERROR(r.OnlyKeys(root, "", kTestKeys));
@@ -672,6 +732,7 @@ std::string PlanToYaml(const TestPlan& t) {
   e << YAML::Key << "accounts" << YAML::Value << w.accounts;
   e << YAML::Key << "balance" << YAML::Value << w.initial_balance;
   e << YAML::Key << "timeout" << YAML::Value << Dur(w.op_timeout_ns);
+  e << YAML::Key << "placement" << YAML::Value << w.placement;
   if (w.name == "lock") {
     e << YAML::Key << "lock-ttl" << YAML::Value << Dur(w.lock_ttl_ns);
     e << YAML::Key << "lock-hold" << YAML::Value << Dur(w.lock_hold_ns);

@@ -98,6 +98,50 @@ TEST(PlanTest, MistakesNameFileLineColumnAndWhatWasExpected) {
   }
 }
 
+// Each was accepted, or reported without a place or at the wrong one, before issue 13.
+TEST(PlanTest, EveryMistakeHasItsLineAndColumn) {
+  struct Case {
+    const char* text;
+    const char* want;
+  };
+  const Case cases[] = {
+      // A repeated key was accepted and the first value won.
+      {"name: x\nworkload: register\nnodes: 3\nworkload: set\n",
+       "bad.yaml:4:1: workload: given twice: first at line 2, column 1, again here"},
+      {"name: x\nworkload:\n  name: register\n  keys: 2\n  keys: 3\n",
+       "bad.yaml:5:3: workload.keys: given twice: first at line 4, column 3"},
+      {"tests:\n  - {name: a, workload: kv, workload: set}\n",
+       "bad.yaml:2:29: tests[0].workload: given twice: first at line 2, column 15"},
+      // An overflowing duration was "must be more than 0" at 1:1.
+      {"name: x\nworkload: register\ntime-limit: 99999999h\n",
+       "bad.yaml:3:13: time-limit: '99999999h' is too long: the most is"},
+      {"name: x\nworkload: register\ntime-limit: 0s\n",
+       "bad.yaml:3:13: time-limit: must be more than 0"},
+      // A ring or bridge on 2 nodes, and an empty file, had no line and column.
+      {"name: x\nnodes: 2\nworkload: register\nnemesis: [kill, partition-ring]\n",
+       "bad.yaml:4:17: nemesis.faults: partition-ring needs at least 3 nodes; this test has 2"},
+      {"nodes: 2\nworkload: register\nnemesis:\n  faults: [bridge]\n",
+       "bad.yaml:4:12: nemesis.faults: bridge needs at least 3 nodes"},
+      {"", "bad.yaml:1:1: the plan is empty"},
+      {"# only a comment\n", "bad.yaml:1:1: the plan is empty"},
+  };
+  for (const auto& c : cases) {
+    auto p = ParsePlanText(c.text, "bad.yaml");
+    ASSERT_FALSE(p.ok()) << c.text;
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(p.status().message().find(c.want), std::string::npos)
+        << "got: " << p.status().message() << "\nwant: " << c.want;
+  }
+}
+
+TEST(PlanTest, DurationOverflowIsAnError) {
+  EXPECT_FALSE(ParseDuration("99999999h").ok());
+  EXPECT_FALSE(ParseDuration("1e300s").ok());
+  auto ok = ParseDuration("2000000h");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_GT(*ok, 0);
+}
+
 TEST(PlanTest, TestsInheritTopLevelDefaults) {
   const char* text = R"(nodes: 5
 time-limit: 20s
@@ -182,6 +226,22 @@ TEST_F(PlanIncludeTest, MistakesAreReported) {
   EXPECT_FALSE(nested.ok());
 }
 
+// Was: "DIR/missing.yaml: cannot open the plan", without the including file's line.
+TEST_F(PlanIncludeTest, MissingIncludedFileNamesTheIncludingLine) {
+  Write("bugs/a.yaml", "name: a\nworkload: set\n");
+  auto p = ParsePlanFile(
+      Write("main.yaml", "name: m\nworkload: kv\ninclude:\n  - bugs/a.yaml\n  - bugs/gone.yaml\n"));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find((dir_ / "main.yaml").string() +
+                                      ":5:5: include[1]: 'bugs/gone.yaml': no such plan file"),
+            std::string::npos)
+      << p.status();
+  auto dir = ParsePlanFile(dir_.string());
+  ASSERT_FALSE(dir.ok());
+  EXPECT_NE(dir.status().message().find("is a directory, not a plan file"), std::string::npos)
+      << dir.status();
+}
+
 // Every shipped plan parses, the nightly one with its includes; each bug plan has a twin.
 TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
   namespace fs = std::filesystem;
@@ -241,7 +301,8 @@ TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
   const Case cases[] = {
       {"system: etcd\nworkload: register\nnemesis: {faults: [kill, clock-skew]}\n",
        "p.yaml:3:26: nemesis.faults: fault 'clock-skew' with system etcd", "libfaketime"},
-      {"system: etcd\nworkload: register\nnemesis:\n  schedule:\n    - {at: 1s, fault: membership}\n",
+      {"system: etcd\nworkload: register\nnemesis:\n  schedule:\n    - {at: 1s, fault: "
+       "membership}\n",
        "p.yaml:5:1: nemesis.schedule: fault 'membership' with system etcd", "not built"},
       {"system: etcd\nworkload: register\ncheckers: [linearizable, raft-invariants]\n",
        "p.yaml:3:26: checkers: checker 'raft-invariants' with system etcd", "applied entries"},
@@ -276,6 +337,31 @@ TEST(PlanSystemTest, LockTtlAndHoldParseAndRoundTrip) {
   auto bad = ParsePlanText("workload: {name: lock, lock-ttl: 0s}\n", "l.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("l.yaml:1:34: workload.lock-ttl"), std::string::npos)
+      << bad.status().message();
+}
+
+// Issue 25: where clients' operations begin. Home is the default; each value round-trips
+// through the plan as run; a wrong one names file:line:column and the values allowed.
+TEST(PlanTest, PlacementDefaultsToHomeParsesAndRoundTrips) {
+  auto d = ParsePlanText("workload: register\n", "p.yaml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ((*d)[0].workload.placement, "home");
+  for (const char* value : {"home", "leader", "random"}) {
+    auto p =
+        ParsePlanText(std::string("workload: {name: set, placement: ") + value + "}\n", "p.yaml");
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ((*p)[0].workload.placement, value);
+    auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ((*again)[0].workload.placement, value);
+  }
+  auto bad =
+      ParsePlanText("name: x\nworkload:\n  name: register\n  placement: nearest\n", "p.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("p.yaml:4:14: workload.placement: unknown value "
+                                        "'nearest'; expected one of: home, leader, random"),
+            std::string::npos)
       << bad.status().message();
 }
 

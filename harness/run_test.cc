@@ -1,7 +1,10 @@
 // Integration tests of `splitbrain` as users run it: a bad plan is refused before anything
-// starts; a SIGKILLed harness leaves no process, namespace or rule behind; a 20-second run
-// against the correct node is valid and the same run with --bug stale-read is invalid.
+// starts; a SIGKILLed harness leaves no process, namespace or rule behind; a stop signal to the
+// launched PID ends the run within seconds with its results (exit 2), a killed inner harness
+// is exit 255; every command's --help; a 20-second run against the correct node is valid and
+// the same run with --bug stale-read is invalid.
 #include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,8 +17,8 @@
 #include <thread>
 
 #include "harness/lab.h"
-#include "harness/systems/splitbrain.h"
 #include "harness/subprocess.h"
+#include "harness/systems/splitbrain.h"
 
 namespace splitbrain::harness {
 namespace {
@@ -66,6 +69,12 @@ TEST_F(RunTest, BadPlanIsRejectedWithLineAndColumnBeforeAnythingStarts) {
             std::string::npos)
       << r->output;
   EXPECT_FALSE(fs::exists(dir_ / "store")) << "a bad plan must not start anything";
+}
+
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
 }
 
 // Processes whose command line mentions `marker`, with their network namespaces.
@@ -141,6 +150,164 @@ TEST_F(RunTest, SigkilledHarnessLeavesNothingBehind) {
   EXPECT_EQ(RunCommand({"ip", "-o", "link"})->output, host_links_before);
 }
 
+nlohmann::json Results(const std::string& store) {
+  return nlohmann::json::parse(ReadFile(store + "/latest/results.json"));
+}
+
+// Stopping a run by a signal to the PID the user launched (issue 13). A 60-second plan under a
+// partition nemesis, stopped once clients have completed operations and a partition is on.
+class StopTest : public RunTest {
+ protected:
+  // Starts the run and waits (deadline 40 s) for ok operations in its history.
+  void StartAndWaitForClients() {
+    store_ = (dir_ / "store").string();
+    log_ = dir_ / ("harness-" + std::to_string(++runs_) + ".log");
+    plan_ =
+        Write("sig.yaml",
+              "name: sig\nnodes: 3\ntime-limit: 60s\nworkload: {name: register}\n"
+              "nemesis: {start: 1s, interval: 1s, duration: 30s, faults: [partition-halves]}\n");
+    ASSERT_TRUE(
+        harness_.Start({Splitbrain(), "run", plan_.string(), "--store", store_}, log_.string())
+            .ok());
+    bool clients = false, faulted = false;
+    for (int i = 0; i < 400 && !(clients && faulted) && harness_.Running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      clients = ReadFile(store_ + "/latest/history.jsonl").find("\"ok\"") != std::string::npos;
+      faulted = ReadFile(store_ + "/latest/nemesis.jsonl").find("\"start\"") != std::string::npos;
+    }
+    ASSERT_TRUE(clients && faulted) << ReadFile(log_);
+    nodes_ = ProcessesMentioning(store_ + "/sig/");
+    ASSERT_GE(nodes_.size(), 3u);
+  }
+  // Waits up to `limit` for the harness to exit; the seconds it took, or -1.
+  double WaitForExit(std::chrono::seconds limit) {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (harness_.Running()) {
+      if (std::chrono::steady_clock::now() - t0 > limit) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  // No node process left, and none of their namespaces (deadline 5 s).
+  void ExpectNothingLeft() {
+    std::set<std::string> lab_namespaces;
+    for (const auto& [pid, ns] : nodes_) lab_namespaces.insert(ns);
+    bool clean = false;
+    std::map<int, std::string> left;
+    std::set<std::string> live;
+    for (int i = 0; i < 100 && !clean; ++i) {
+      left = ProcessesMentioning(store_ + "/sig/");
+      live = AllNetNamespaces();
+      clean = left.empty();
+      for (const auto& ns : lab_namespaces) clean &= live.count(ns) == 0;
+      if (!clean) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(left.empty()) << left.size() << " node processes survived";
+    for (const auto& ns : lab_namespaces) EXPECT_EQ(live.count(ns), 0u) << ns << " still held";
+  }
+  std::string store_;
+  fs::path plan_, log_;
+  int runs_ = 0;
+  ManagedProcess harness_;
+  std::map<int, std::string> nodes_;
+};
+
+// Was: the signal went to `unshare`, which blocks SIGINT and SIGTERM, and the run went on to
+// its end (SIGHUP killed unshare and, by --kill-child, the harness: no results at all).
+TEST_F(StopTest, EachStopSignalToTheLaunchedPidEndsTheRunWithResultsAndExit2) {
+  NeedLab();
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) {
+    SCOPED_TRACE(strsignal(sig));
+    StartAndWaitForClients();
+    if (HasFatalFailure()) return;
+    // Only the PID the user launched, as `kill PID`, systemd or a CI runner do.
+    ASSERT_EQ(kill(harness_.pid(), sig), 0);
+    const double took = WaitForExit(std::chrono::seconds(20));
+    ASSERT_GE(took, 0) << "still running 20 s after the signal\n" << ReadFile(log_);
+    EXPECT_LT(took, 15) << ReadFile(log_);
+    EXPECT_EQ(harness_.exit_code(), 2) << ReadFile(log_);
+    for (const char* f : {"plan.yaml", "history.jsonl", "nemesis.jsonl", "results.json",
+                          "report.html", "junit.xml", "nodes/n1/node.log"}) {
+      EXPECT_TRUE(fs::exists(store_ + "/latest/" + f)) << f;
+    }
+    auto res = Results(store_);
+    EXPECT_EQ(res["valid"], "unknown") << res.dump(2);
+    EXPECT_NE(res.value("why", "").find(std::string("interrupted by SIG") + sigabbrev_np(sig)),
+              std::string::npos)
+        << res.dump(2);
+    EXPECT_LT(res["duration_s"].get<double>(), 40) << "the run went on to its end";
+    EXPECT_GT(res["stats"]["ok"].get<int>(), 0);
+    // Every fault the nemesis started was ended (healed) before the nodes stopped.
+    const std::string nemesis = ReadFile(store_ + "/latest/nemesis.jsonl");
+    const int starts = Count(nemesis, "\"phase\":\"start\""),
+              ends = Count(nemesis, "\"phase\":\"end\"");
+    EXPECT_GE(starts, 1) << nemesis;
+    EXPECT_EQ(ends, starts) << nemesis;
+    EXPECT_NE(ReadFile(store_ + "/latest/junit.xml").find("<error"), std::string::npos);
+    EXPECT_NE(ReadFile(store_ + "/latest/report.html").find("interrupted by"), std::string::npos);
+    EXPECT_NE(ReadFile(log_).find("stopping the run"), std::string::npos);
+    ExpectNothingLeft();
+    fs::remove_all(store_);
+  }
+}
+
+// Was: exit 1 ("a test was invalid") and "unshare: sigprocmask unblock failed".
+TEST_F(StopTest, SigkilledInnerHarnessMakesTheLaunchedProcessExit255) {
+  NeedLab();
+  StartAndWaitForClients();
+  if (HasFatalFailure()) return;
+  // The harness inside the lab: the other process whose command line names the plan.
+  auto named = ProcessesMentioning(plan_.string());
+  int inner = 0;
+  for (const auto& [pid, ns] : named) {
+    if (pid != harness_.pid()) inner = pid;
+  }
+  ASSERT_GT(inner, 0) << named.size();
+  ASSERT_EQ(kill(inner, SIGKILL), 0);
+  ASSERT_GE(WaitForExit(std::chrono::seconds(10)), 0);
+  EXPECT_EQ(harness_.exit_code(), 255);
+  const std::string log = ReadFile(log_);
+  EXPECT_NE(log.find("the harness inside the lab was killed by SIGKILL"), std::string::npos) << log;
+  EXPECT_EQ(log.find("sigprocmask"), std::string::npos) << log;
+  ExpectNothingLeft();
+  // The run without results.json is listed as interrupted.
+  auto r = RunCommand({Splitbrain(), "report", store_});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_NE(r->output.find("(interrupted: no results.json)"), std::string::npos) << r->output;
+}
+
+// Was: `run --help` was "unknown flag --help", exit 255.
+TEST_F(RunTest, HelpOfEveryCommandExitsZeroWithFlagsExitCodesAndDocs) {
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> want;
+  };
+  const Case cases[] = {
+      {{"--help"}, {"run PLAN.yaml", "check", "report", "exit codes", "255", "docs:"}},
+      {{"run", "--help"},
+       {"--store", "--seed", "--time-limit", "--node-binary", "--log-level", "--help", "exit codes",
+        "SIGTERM", "255", "docs:"}},
+      {{"run", "plan.yaml", "-h"}, {"--store"}},
+      {{"check", "--help"}, {"--model", "--json", "--timeout", "exit codes", "docs:"}},
+      {{"report", "--help"}, {"STORE", "exit codes", "docs:"}},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {Splitbrain()};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = RunCommand(argv);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->exit_code, 0) << c.args[0] << " " << r->output;
+    for (const auto& w : c.want) {
+      EXPECT_NE(r->output.find(w), std::string::npos) << c.args[0] << ": no " << w;
+    }
+  }
+  auto bad = RunCommand({Splitbrain(), "run", "--bogus"});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->exit_code, 255);
+  EXPECT_NE(bad->output.find("unknown flag --bogus"), std::string::npos) << bad->output;
+}
+
 // The plan both verdict tests share: reads against an isolated leader.
 std::string StalePlan(bool bug) {
   std::string p =
@@ -151,8 +318,52 @@ std::string StalePlan(bool bug) {
   return p;
 }
 
-nlohmann::json Results(const std::string& store) {
-  return nlohmann::json::parse(ReadFile(store + "/latest/results.json"));
+// §6 of issue 13: a node launched by the harness holds no capability and is not root (seen
+// from outside the lab), started first or restarted after a kill, and still works.
+TEST_F(RunTest, NodesRunWithoutCapabilitiesAndNotAsRoot) {
+  NeedLab();
+  const std::string store = (dir_ / "store").string();
+  auto plan = Write("caps.yaml",
+                    "name: caps\nnodes: 3\ntime-limit: 8s\nseed: 3\n"
+                    "workload: {name: register, concurrency: 4, rate: 100}\n"
+                    "nemesis: {start: 1s, interval: 2s, duration: 1s, faults: [kill]}\n");
+  ManagedProcess harness;
+  ASSERT_TRUE(harness
+                  .Start({Splitbrain(), "run", plan.string(), "--store", store},
+                         (dir_ / "harness.log").string())
+                  .ok());
+  std::map<int, std::string> seen;  // pid -> its /proc status lines of interest
+  for (int i = 0; i < 150 && harness.Running(); ++i) {
+    for (const auto& [pid, ns] : ProcessesMentioning(store + "/caps/")) {
+      std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+      std::string line, keep;
+      bool node = false;
+      for (; std::getline(in, line);) {
+        if (line.rfind("Name:", 0) == 0) node = line.find("splitbrain-node") != std::string::npos;
+        for (const char* k : {"Uid:", "Gid:", "CapEff:", "CapPrm:", "CapBnd:", "NoNewPrivs:"}) {
+          if (line.rfind(k, 0) == 0) keep += line + "\n";
+        }
+      }
+      if (node) seen[pid] = keep;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(harness.Terminate(std::chrono::seconds(60)).ok());
+  ASSERT_GE(seen.size(), 3u) << ReadFile(dir_ / "harness.log");
+  for (const auto& [pid, st] : seen) {
+    EXPECT_NE(st.find("CapEff:\t0000000000000000"), std::string::npos) << pid << "\n" << st;
+    EXPECT_NE(st.find("CapPrm:\t0000000000000000"), std::string::npos) << pid << "\n" << st;
+    EXPECT_NE(st.find("CapBnd:\t0000000000000000"), std::string::npos) << pid << "\n" << st;
+    EXPECT_NE(st.find("NoNewPrivs:\t1"), std::string::npos) << pid << "\n" << st;
+    std::istringstream uid(st.substr(st.find("Uid:") + 4));
+    int real = -1, effective = -1;
+    uid >> real >> effective;
+    EXPECT_NE(real, 0) << pid << "\n" << st;
+    EXPECT_NE(effective, 0) << pid << "\n" << st;
+  }
+  auto res = Results(store);
+  EXPECT_EQ(res["valid"], true) << res.dump(2);
+  EXPECT_GT(res["stats"]["ok"].get<int>(), 50) << res.dump(2);
 }
 
 TEST_F(RunTest, TwentySecondRunAgainstTheCorrectNodeIsValid) {

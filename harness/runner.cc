@@ -1,5 +1,6 @@
 #include "harness/runner.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -79,6 +80,21 @@ json Combine(const json& a, const json& b) {
   if (a == false || b == false) return false;
   if (a == "unknown" || b == "unknown") return "unknown";
   return true;
+}
+
+std::string SignalName(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGQUIT:
+      return "SIGQUIT";
+    default:
+      return "signal " + std::to_string(sig);
+  }
 }
 
 constexpr int kCheckerBudgetS = 60;  // each checker's own budget; unknown when it runs out
@@ -172,6 +188,7 @@ class TestRun {
   std::condition_variable stop_cv_;
   bool stop_ = false;  // GUARDED_BY(stop_mu_)
   std::string why_unknown_;
+  int64_t stopped_at_ns_ = 0;  // run time when the clients stopped for a signal (0: before)
 };
 
 bool TestRun::SleepUntil(int64_t t_ns) {
@@ -512,11 +529,15 @@ TestOutcome TestRun::Run() {
       harness_failed = s.code() == StatusCode::kInternal;
     } else {
       RunWorkload();
+      if (Interrupted()) stopped_at_ns_ = MonoNow() - origin_ns_;
       // Heal everything, whatever the nemesis left, then let the cluster recover.
       Status h = nemesis_->HealAll();
       if (!h.ok()) {
         SB_LOG(kWarn, "harness") << "heal: " << h;
       }
+    }
+    // A stopped run neither waits for recovery nor reads: it only cleans up and says so.
+    if (s.ok() && !Interrupted()) {
       Status r = system_->Recover();
       if (!r.ok()) {
         SB_LOG(kWarn, "harness") << "recover: " << r;
@@ -539,7 +560,17 @@ TestOutcome TestRun::Run() {
   if (history_) history_->Flush();
 
   records::HistoryCounts counts = history_ ? history_->counts() : records::HistoryCounts{};
-  if (why_unknown_.empty() && Interrupted()) why_unknown_ = "interrupted before the end";
+  if (Interrupted()) {
+    const int sig = opts_.interrupt_signal ? opts_.interrupt_signal->load() : 0;
+    char why[256];
+    snprintf(why, sizeof why,
+             "interrupted%s%s after %.1f s of the %.0f s time limit: the run was stopped before "
+             "its end, so no checker ran",
+             sig ? " by " : "", sig ? SignalName(sig).c_str() : "", stopped_at_ns_ / 1e9,
+             plan_.time_limit_ns / 1e9);
+    // Whatever else went wrong is kept after it.
+    why_unknown_ = why_unknown_.empty() ? why : std::string(why) + "; " + why_unknown_;
+  }
   if (why_unknown_.empty()) {
     checkers = Check();
     valid = true;
@@ -571,6 +602,7 @@ TestOutcome TestRun::Run() {
                   {"stats", out.stats},
                   {"nodes", plan_.nodes},
                   {"workload", plan_.workload.name},
+                  {"placement", plan_.workload.placement},
                   {"node_args", plan_.node.args}};
   if (!why_unknown_.empty()) results["why"] = why_unknown_;
   WriteJsonFile(run_dir_ + "/results.json", results);
@@ -609,8 +641,8 @@ std::string PerfComparison(const std::vector<TestOutcome>& outcomes) {
   std::ostringstream out;
   char line[512];
   out << "\nperformance, ok operations only (x: this test / " << base.name << ")\n";
-  snprintf(line, sizeof line, "%-32s %-10s %16s %16s %16s %16s %16s\n", "test", "system",
-           "ops/s", "p50 ms", "p95 ms", "p99 ms", "max ms");
+  snprintf(line, sizeof line, "%-32s %-10s %16s %16s %16s %16s %16s\n", "test", "system", "ops/s",
+           "p50 ms", "p95 ms", "p99 ms", "max ms");
   out << line;
   for (const TestOutcome* o : measured) {
     std::string cells;

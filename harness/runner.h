@@ -18,8 +18,11 @@ namespace splitbrain::harness {
 
 struct RunOptions {
   std::string store = "store";
-  bool live_status = false;                  // a terminal: one status line rewritten in place
-  std::atomic<bool>* interrupted = nullptr;  // set by SIGINT/SIGTERM: stop early, verdict unknown
+  bool live_status = false;  // a terminal: one status line rewritten in place
+  // Set by a stop signal (INT, TERM, HUP, QUIT): the clients and the nemesis stop, faults are
+  // healed, the nodes stopped, no final reads or checkers; the verdict is unknown.
+  std::atomic<bool>* interrupted = nullptr;
+  std::atomic<int>* interrupt_signal = nullptr;  // which signal (0 or null: not said)
 };
 
 struct TestOutcome {

@@ -56,6 +56,13 @@ Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& text) 
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 
+std::string DefaultHostToLoopback(const std::string& text) {
+  const std::string port = !text.empty() && text[0] == ':' ? text.substr(1) : text;
+  const bool digits = !port.empty() && port.size() <= 5 &&
+                      port.find_first_not_of("0123456789") == std::string::npos;
+  return digits ? "127.0.0.1:" + port : text;
+}
+
 struct Client::Impl {
   asio::io_context ioc;
   std::optional<beast::tcp_stream> stream;
@@ -141,6 +148,7 @@ Reply Client::Call(const std::string& method, const std::string& target, const n
   req.version(11);
   req.set(http::field::host, address_);
   req.keep_alive(true);
+  if (!admin_token_.empty()) req.set(http::field::authorization, "Bearer " + admin_token_);
   if (!body.is_null()) {
     req.set(http::field::content_type, "application/json");
     req.body() = body.dump();

@@ -50,6 +50,9 @@ class Client {
   const std::string& address() const { return address_; }
   // Points the client at another node (closes the current connection).
   void SetAddress(std::string address);
+  // Sends "Authorization: Bearer <token>" with every call from now on (a node started with
+  // --admin-token-file wants it on /admin/*); empty: none.
+  void SetAdminToken(std::string token) { admin_token_ = std::move(token); }
 
   // POST /command with `command` (which carries "op" and its fields, and optionally "client"
   // and "seq" for exactly-once). No retry, no redirect following: the caller decides.
@@ -75,6 +78,7 @@ class Client {
  private:
   struct Impl;
   std::string address_;
+  std::string admin_token_;  // empty: no Authorization header
   std::unique_ptr<Impl> impl_;
 };
 
@@ -84,5 +88,9 @@ Outcome OutcomeFromAnswer(int http_status, const nlohmann::json& body);
 
 // Splits "host:port"; InvalidArgument naming the text when it is not one.
 Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& text);
+
+// An address without a host ("7101" or ":7101") means loopback: "127.0.0.1:7101". Anything
+// else is returned as it is (listening on every interface takes saying so: "0.0.0.0:7101").
+std::string DefaultHostToLoopback(const std::string& text);
 
 }  // namespace splitbrain::node

@@ -1,9 +1,17 @@
 #include "node/http_server.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <list>
+
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/log.h"
 #include "node/client.h"
 
 namespace splitbrain::node {
@@ -12,49 +20,141 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using std::chrono::milliseconds;
 
 namespace {
 
+class Session;
+
+// What the server and its sessions share; outlives the server while handlers are queued.
+struct Shared {
+  HttpServerOptions options;
+  const HttpServer::Handler* handler = nullptr;
+  bool alive = true;
+  std::list<std::weak_ptr<Session>> sessions;  // every session not yet destroyed
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServer::Handler* handler, std::shared_ptr<bool> alive)
-      : stream_(std::move(socket)), handler_(handler), alive_(std::move(alive)) {}
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {}
 
+  // Waits for the next request: its first byte within the idle timeout.
   void Read() {
-    req_ = {};
-    parser_.emplace();
-    parser_->body_limit(64 << 20);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    if (!open_) return;
+    state_ = State::kIdle;
+    idle_since_ = std::chrono::steady_clock::now();
+    if (buffer_.size() > 0) {  // pipelined: the next request is already here
+      ReadHeader();
+      return;
+    }
+    stream_.expires_after(milliseconds(shared_->options.idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec || !self->shared_->alive) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
   }
 
   void Close() {
+    if (!open_) return;
+    open_ = false;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
   }
 
+  bool open() const { return open_; }
+  // Open and waiting for a request to begin: a connection that can be closed to make room.
+  bool idle() const { return open_ && state_ == State::kIdle; }
+  std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
+
  private:
-  void OnRead(beast::error_code ec) {
-    if (ec || !*alive_) {
-      Close();
-      return;
-    }
-    req_ = parser_->release();
-    keep_alive_ = req_.keep_alive();
-    HttpRequest r{std::string(req_.method_string()), std::string(req_.target()),
-                  std::move(req_.body())};
+  enum class State { kIdle, kHeader, kBody, kHandling, kWriting };
+
+  void ReadHeader() {
+    state_ = State::kHeader;
+    parser_.emplace();
+    parser_->header_limit(16 << 10);
+    parser_->body_limit(shared_->options.max_body_bytes);
+    stream_.expires_after(milliseconds(shared_->options.header_timeout_ms));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (!shared_->alive) return Close();
+    if (ec == http::error::header_limit) return Refuse(431, "request header too large");
+    // The parser checks an announced Content-Length against the limit with the header.
+    if (ec == http::error::body_limit) return RefuseTooLarge();
+    if (ec) return Close();
+    auto length = parser_->content_length();
+    if (length && *length > shared_->options.max_body_bytes) return RefuseTooLarge();
+    if (parser_->is_done()) return OnRequest();
+    state_ = State::kBody;
+    stream_.expires_after(milliseconds(shared_->options.body_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec2, size_t) {
+                       if (!self->shared_->alive) return self->Close();
+                       if (ec2 == http::error::body_limit) return self->RefuseTooLarge();
+                       if (ec2) return self->Close();
+                       self->OnRequest();
+                     });
+  }
+
+  void OnRequest() {
+    state_ = State::kHandling;
+    stream_.expires_never();  // the handler answers within the node's own request timeout
+    http::request<http::string_body> req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    HttpRequest r{std::string(req.method_string()), std::string(req.target()),
+                  std::string(req[http::field::authorization]), std::move(req.body())};
     auto self = shared_from_this();
     auto answered = std::make_shared<bool>(false);
-    (*handler_)(std::move(r), [self, answered](int status, const nlohmann::json& body) {
+    (*shared_->handler)(std::move(r), [self, answered](int status, const nlohmann::json& body) {
       if (*answered) return;
       *answered = true;
       self->Write(status, body);
     });
   }
 
+  void RefuseTooLarge() {
+    Refuse(413, "request body larger than " + std::to_string(shared_->options.max_body_bytes) +
+                    " bytes (see --max-entry-bytes)");
+  }
+
+  // Answers a request that was not read whole, and closes the connection after.
+  void Refuse(int status, const std::string& why) {
+    keep_alive_ = false;
+    linger_ = true;
+    Write(status, {{"outcome", "fail"}, {"value", nullptr}, {"error", why}});
+  }
+
+  // After refusing a request whose body is still arriving: stop sending and discard what comes
+  // (up to the body timeout and 64 MiB), so the client reads the answer instead of a reset.
+  void Linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(milliseconds(shared_->options.body_timeout_ms));
+    Discard();
+  }
+  void Discard() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(64 << 10),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->discarded_ += n;
+                              if (ec || !self->shared_->alive || self->discarded_ > (64 << 20)) {
+                                return self->Close();
+                              }
+                              self->Discard();
+                            });
+  }
+
   void Write(int status, const nlohmann::json& body) {
+    if (!open_) return;
+    state_ = State::kWriting;
     auto res = std::make_shared<http::response<http::string_body>>();
     res->result(static_cast<unsigned>(status));
     res->version(11);
@@ -63,9 +163,12 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_);
     res->body() = body.dump() + "\n";
     res->prepare_payload();
+    // A client that does not read its answer does not hold the connection forever.
+    stream_.expires_after(milliseconds(shared_->options.body_timeout_ms));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                        if (ec || !self->keep_alive_ || !*self->alive_) {
+                        if (!ec && self->linger_ && self->shared_->alive) return self->Linger();
+                        if (ec || !self->keep_alive_ || !self->shared_->alive) {
                           self->Close();
                           return;
                         }
@@ -76,38 +179,98 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::request<http::string_body> req_;
   bool keep_alive_ = true;
-  const HttpServer::Handler* handler_;
-  std::shared_ptr<bool> alive_;
+  bool linger_ = false;   // refused mid-request: drain the rest before closing
+  size_t discarded_ = 0;  // bytes drained while lingering
+  bool open_ = true;
+  State state_ = State::kIdle;
+  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
+  std::shared_ptr<Shared> shared_;
 };
+
+int DescriptorLimit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 1 << 30;
+  return static_cast<int>(std::min<rlim_t>(r.rlim_cur, 1 << 30));
+}
 
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(asio::io_context& ioc, Handler h) : ioc(ioc), handler(std::move(h)), acceptor(ioc) {}
-  asio::io_context& ioc;
+  Impl(asio::io_context& ioc, HttpServerOptions options, Handler h)
+      : handler(std::move(h)), acceptor(ioc), retry(ioc), shared(std::make_shared<Shared>()) {
+    shared->options = options;
+    shared->handler = &handler;
+    cap = std::max(1, std::min(options.max_connections, DescriptorLimit() - kReservedDescriptors));
+  }
   Handler handler;
   tcp::acceptor acceptor;
-  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  asio::steady_timer retry;  // accept's backoff after an error
+  int backoff_ms = 0;
+  int cap = 0;
+  std::shared_ptr<Shared> shared;
 
   void Accept() {
-    acceptor.async_accept([this, alive = alive](beast::error_code ec, tcp::socket socket) {
-      if (!*alive) return;
-      if (!ec) {
+    acceptor.async_accept([this, shared = shared](beast::error_code ec, tcp::socket socket) {
+      if (!shared->alive) return;
+      if (ec) {
+        // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued and accept would fail again
+        // at once; wait instead of spinning.
+        backoff_ms = std::clamp(backoff_ms * 2, 10, 1000);
+        if (backoff_ms == 10) {
+          SB_LOG(kWarn, "http") << "accept: " << ec.message() << "; backing off";
+        }
+        retry.expires_after(milliseconds(backoff_ms));
+        retry.async_wait([this, shared](beast::error_code ec2) {
+          if (!ec2 && shared->alive) Accept();
+        });
+        return;
+      }
+      backoff_ms = 0;
+      if (MakeRoom()) {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<Session>(std::move(socket), &handler, alive)->Read();
+        auto session = std::make_shared<Session>(std::move(socket), shared);
+        shared->sessions.push_back(session);
+        session->Read();
+      } else {
+        beast::error_code ignored;
+        socket.close(ignored);  // every connection is busy with a request: refuse this one
       }
       Accept();
     });
   }
+
+  // Keeps open connections below the cap: closes the longest-idle one when at it. False when
+  // every open connection is in the middle of a request.
+  bool MakeRoom() {
+    int open = 0;
+    std::shared_ptr<Session> oldest_idle;
+    for (auto it = shared->sessions.begin(); it != shared->sessions.end();) {
+      auto s = it->lock();
+      if (!s || !s->open()) {
+        it = shared->sessions.erase(it);
+        continue;
+      }
+      ++open;
+      if (s->idle() && (!oldest_idle || s->idle_since() < oldest_idle->idle_since())) {
+        oldest_idle = s;
+      }
+      ++it;
+    }
+    if (open < cap) return true;
+    if (!oldest_idle) return false;
+    oldest_idle->Close();
+    return true;
+  }
 };
 
-HttpServer::HttpServer(asio::io_context& ioc, Handler handler)
-    : impl_(new Impl(ioc, std::move(handler))) {}
+HttpServer::HttpServer(asio::io_context& ioc, HttpServerOptions options, Handler handler)
+    : impl_(new Impl(ioc, options, std::move(handler))) {}
 
 HttpServer::~HttpServer() { Close(); }
+
+int HttpServer::max_connections() const { return impl_->cap; }
 
 Status HttpServer::Listen(const std::string& address) {
   SB_ASSIGN_OR_RETURN(auto hp, SplitHostPort(address));
@@ -126,10 +289,15 @@ Status HttpServer::Listen(const std::string& address) {
 }
 
 void HttpServer::Close() {
-  if (!*impl_->alive) return;
-  *impl_->alive = false;
+  if (!impl_->shared->alive) return;
+  impl_->shared->alive = false;
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
+  impl_->retry.cancel();
+  for (auto& weak : impl_->shared->sessions) {
+    if (auto s = weak.lock()) s->Close();
+  }
+  impl_->shared->sessions.clear();
 }
 
 }  // namespace splitbrain::node

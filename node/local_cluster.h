@@ -38,6 +38,7 @@ class LocalCluster {
   void Signal(int i, int sig);  // any signal (SIGSTOP/SIGCONT for pauses)
   int Terminate(int i);         // SIGTERM, wait, return the exit code (-1 if killed)
   bool Running(int i) const { return nodes_[i].pid > 0; }
+  pid_t Pid(int i) const { return nodes_[i].pid; }  // -1 when not running
   // Nodes that exited on their own (crash, sanitizer report) since they were started, noticed
   // now or when they were killed or terminated; a test expects none.
   int UnexpectedExits();

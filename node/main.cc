@@ -1,8 +1,10 @@
 // splitbrain-node: the Raft key-value server the harness launches and breaks.
 // Flags: see kUsage below and docs/CONTRACTS.md. Exit codes: 0 clean shutdown (SIGTERM/SIGINT),
 // 2 bad flags, 3 storage refused (corrupt log), 1 other.
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include <boost/asio/io_context.hpp>
@@ -21,9 +23,24 @@ A Raft key-value/lock server (docs/CONTRACTS.md). Flags:
   --id NAME                 this node's name, n<number> (the number is its Raft id)
   --data-dir DIR            write-ahead log, snapshot and default event log (created if absent)
   --member NAME=PEER/CLIENT an initial member and its peer and client addresses (repeat, one per
-                            member of the initial configuration, this node included)
+                            member of the initial configuration, this node included). Every
+                            address is HOST:PORT; without a host (PORT or :PORT) it is
+                            127.0.0.1:PORT — every interface takes saying 0.0.0.0:PORT
   --peer-listen HOST:PORT   where to accept peer connections (default: this node's PEER address)
   --client-listen HOST:PORT where to serve the HTTP client API (default: this node's CLIENT address)
+  --admin-token-file FILE   /admin/* calls need "Authorization: Bearer TOKEN", TOKEN being the
+                            file's first line (default: no token, admin calls are open)
+  --max-entry-bytes N       a command whose log entry would be larger is refused with 413
+                            (default 1048576); request bodies may be 64 KiB larger
+  --max-pending-bytes N     writes proposed and not yet applied may hold N bytes; beyond,
+                            new writes are refused with 503 (default 8388608)
+  --max-client-connections N  open client connections (default 1000, and at most the
+                            descriptor limit minus 128); at the cap the longest-idle one is closed
+  --http-idle-timeout-ms N  close a client connection idle this long (default 60000)
+  --http-header-timeout-ms N  a request's header must arrive within N ms of its first byte
+                            (default 10000)
+  --http-body-timeout-ms N  its body within N ms of the header; also the time to write an
+                            answer out (default 30000)
   --join                    start outside the initial configuration and wait to be added
                             (POST /admin/add on the leader)
   --events FILE             structured event log, JSON lines (default DIR/events.jsonl)
@@ -113,7 +130,8 @@ int main(int argc, char** argv) {
         BadFlag("--member '" + m + "' is not NAME=PEER_HOST:PORT/CLIENT_HOST:PORT");
       }
       std::string name = m.substr(0, eq);
-      MemberAddress addr{m.substr(eq + 1, slash - eq - 1), m.substr(slash + 1)};
+      MemberAddress addr{DefaultHostToLoopback(m.substr(eq + 1, slash - eq - 1)),
+                         DefaultHostToLoopback(m.substr(slash + 1))};
       if (NodeIdFromName(name) == 0) BadFlag("--member name '" + name + "' is not n<number>");
       if (!SplitHostPort(addr.peer).ok() || !SplitHostPort(addr.client).ok()) {
         BadFlag("--member '" + m + "': bad address");
@@ -121,11 +139,11 @@ int main(int argc, char** argv) {
       if (opt.members.count(name)) BadFlag("--member '" + name + "' given twice");
       opt.members[name] = addr;
     } else if (flag == "--peer-listen") {
-      opt.peer_listen = next();
+      opt.peer_listen = DefaultHostToLoopback(next());
       if (!SplitHostPort(opt.peer_listen).ok())
         BadFlag("--peer-listen '" + opt.peer_listen + "' is not HOST:PORT");
     } else if (flag == "--client-listen") {
-      opt.client_listen = next();
+      opt.client_listen = DefaultHostToLoopback(next());
       if (!SplitHostPort(opt.client_listen).ok())
         BadFlag("--client-listen '" + opt.client_listen + "' is not HOST:PORT");
     } else if (flag == "--join") {
@@ -171,6 +189,29 @@ int main(int argc, char** argv) {
     } else if (flag == "--crash-loses-unsynced") {
       if (has_inline) BadFlag("--crash-loses-unsynced takes no value");
       crash_loses_unsynced = true;
+    } else if (flag == "--admin-token-file") {
+      const std::string file = next();
+      std::ifstream in(file);
+      std::string token;
+      if (!in || !std::getline(in, token))
+        BadFlag("--admin-token-file '" + file + "' is unreadable");
+      while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+        token.pop_back();
+      }
+      if (token.empty()) BadFlag("--admin-token-file '" + file + "' holds no token");
+      opt.admin_token = token;
+    } else if (flag == "--max-entry-bytes") {
+      opt.max_entry_bytes = static_cast<size_t>(ParseInt(flag, next(), 1024, 64 << 20));
+    } else if (flag == "--max-pending-bytes") {
+      opt.max_pending_bytes = static_cast<size_t>(ParseInt(flag, next(), 1024, 1 << 30));
+    } else if (flag == "--max-client-connections") {
+      opt.http.max_connections = ParseInt(flag, next(), 1, 1 << 20);
+    } else if (flag == "--http-idle-timeout-ms") {
+      opt.http.idle_timeout_ms = ParseInt(flag, next(), 1, 3600 * 1000);
+    } else if (flag == "--http-header-timeout-ms") {
+      opt.http.header_timeout_ms = ParseInt(flag, next(), 1, 3600 * 1000);
+    } else if (flag == "--http-body-timeout-ms") {
+      opt.http.body_timeout_ms = ParseInt(flag, next(), 1, 3600 * 1000);
     } else if (flag == "--log-level") {
       log_level = next();
     } else {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <random>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
 #include "common/clock.h"
@@ -67,13 +68,21 @@ Node::Node(asio::io_context& ioc, NodeOptions options)
     : ioc_(ioc),
       options_(std::move(options)),
       tick_timer_(ioc),
-      seed_(options_.seed ? *options_.seed ^ (0x9E3779B97F4A7C15ULL *
-                                                static_cast<uint64_t>(CrashRestarts()))
-                          : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()),
+      seed_(options_.seed
+                ? *options_.seed ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(CrashRestarts()))
+                : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()),
       rng_(seed_),
       failpoints_(options_.failpoints, Rng(seed_).Fork().Next()) {}
 
 Node::~Node() {
+  if (persister_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(persist_mu_);
+      persist_stop_ = true;
+    }
+    persist_cv_.notify_one();
+    persister_.join();
+  }
   if (events_) std::fclose(events_);
 }
 
@@ -181,7 +190,10 @@ Status Node::Init() {
   });
   for (const auto& [name, addr] : options_.members) RegisterAddress(name, addr);
   for (const auto& [name, addr] : sm_.addresses()) RegisterAddress(name, addr);
-  http_ = std::make_unique<HttpServer>(ioc_, [this](HttpRequest req, Respond respond) {
+  HttpServerOptions http = options_.http;
+  // Room for the largest entry's command and the JSON around it; the entry limit says the rest.
+  http.max_body_bytes = options_.max_entry_bytes + (64 << 10);
+  http_ = std::make_unique<HttpServer>(ioc_, http, [this](HttpRequest req, Respond respond) {
     HandleHttp(std::move(req), std::move(respond));
   });
   return Status::Ok();
@@ -208,9 +220,25 @@ Status Node::Start() {
          {"applied", applied_},
          {"seed", std::to_string(seed_)}});
   SB_LOG(kInfo, "node") << options_.id << " listening: peers on " << peer << ", clients on "
-                        << client << "; term " << hs.term << ", commit " << hs.commit
+                        << client << " (at most " << http_->max_connections()
+                        << " connections); term " << hs.term << ", commit " << hs.commit
                         << ", snapshot " << storage_->snapshot_index() << ", last index "
                         << storage_->last_index();
+  auto on_loopback = [](const std::string& address) {
+    auto hp = SplitHostPort(address);
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(hp.ok() ? hp->first : "", ec);
+    return !ec && ip.is_loopback();
+  };
+  if (options_.admin_token.empty() && !on_loopback(client)) {
+    SB_LOG(kWarn, "node") << "clients can reach " << client
+                          << " and no --admin-token-file is given: anyone who reaches it can "
+                             "change the membership (node/README.md, threat model)";
+  }
+  stored_snapshot_index_ = storage_->snapshot_index();
+  stored_entries_since_snapshot_ = storage_->entries_since_snapshot();
+  stored_fsyncs_ = storage_->fsyncs();
+  persister_ = std::thread([this] { PersistLoop(); });  // from now on the only user of storage_
   OnTick();
   std::fflush(events_);
   return Status::Ok();
@@ -269,74 +297,148 @@ void Node::Process() {
     raft::Ready rd = raft_->GetReady();
     ++stat_readys_;
     stat_entries_ += rd.entries.size();
-    // 1. Durable first (raft.h's ordering rule).
-    if (rd.snapshot) {
-      Status st = storage_->SaveSnapshot(*rd.snapshot);
+    // Heartbeats and their answers go at once, ahead of any disk write: they claim no entry
+    // and no vote. A leader's term was durable before it could win (its vote requests waited
+    // for it); a follower's answer only says it heard the leader. Everything else waits for
+    // this Ready and every earlier one to be durable (raft.h's ordering rule).
+    auto first_held =
+        std::stable_partition(rd.messages.begin(), rd.messages.end(), [](const raft::Message& m) {
+          return m.type == raft::MessageType::kHeartbeat ||
+                 m.type == raft::MessageType::kHeartbeatResp;
+        });
+    for (auto it = rd.messages.begin(); it != first_held; ++it) transport_->Send(*it);
+    rd.messages.erase(rd.messages.begin(), first_held);
+    std::optional<PersistJob> job;
+    if (rd.snapshot || !rd.entries.empty() || rd.hard_state) {
+      job = PersistJob{rd.snapshot, rd.entries, rd.hard_state, true};
+    }
+    Stage(std::move(rd), std::move(job));
+  }
+  DrainStaged();
+}
+
+void Node::Stage(raft::Ready rd, std::optional<PersistJob> job, std::function<void()> after) {
+  Staged s;
+  s.rd = std::move(rd);
+  s.needs_disk = job.has_value();
+  s.after = std::move(after);
+  staged_.push_back(std::move(s));
+  if (job) {
+    std::lock_guard<std::mutex> lock(persist_mu_);
+    persist_jobs_.push_back(std::move(*job));
+    persist_cv_.notify_one();
+  }
+}
+
+void Node::PersistLoop() {
+  while (true) {
+    PersistJob job;
+    {
+      std::unique_lock<std::mutex> lock(persist_mu_);
+      persist_cv_.wait(lock, [this] { return persist_stop_ || !persist_jobs_.empty(); });
+      // At a clean stop the jobs already queued are still written out.
+      if (persist_jobs_.empty()) return;
+      job = std::move(persist_jobs_.front());
+      persist_jobs_.pop_front();
+    }
+    if (job.snapshot) {
+      Status st = storage_->SaveSnapshot(*job.snapshot);
       if (!st.ok()) {
         SB_LOG(kError, "node") << "cannot persist a snapshot: " << st;
-        std::fflush(events_);
         std::_Exit(1);
       }
     }
-    Status st = storage_->Append(rd.entries, rd.hard_state);
-    if (!st.ok()) {
-      SB_LOG(kError, "node") << "cannot persist the log: " << st;
-      std::fflush(events_);
-      std::_Exit(1);
-    }
-    if (bug_ack_before_commit_ && !rd.entries.empty()) {
-      // Planted bug: answer as soon as the entry is in our own log, before any quorum has it.
-      for (const raft::Entry& e : rd.entries) {
-        auto it = pending_.find(e.index);
-        if (it == pending_.end() || it->second.term != e.term) continue;
-        const json& cmd = it->second.command;
-        auto v = cmd.find("value");
-        OpResult early = OpResult::Ok(v != cmd.end() ? *v : json(true));
-        auto done = std::move(it->second.done);
-        pending_.erase(it);
-        done(early);
+    if (job.append) {
+      Status st = storage_->Append(job.entries, job.hard_state);
+      if (!st.ok()) {
+        SB_LOG(kError, "node") << "cannot persist the log: " << st;
+        std::_Exit(1);
       }
     }
-    // 2. Then the messages.
-    if (failpoints_.Armed("leader-send-entries")) {
-      const uint64_t term = raft_->term();
-      const bool own_entries =
-          std::any_of(rd.messages.begin(), rd.messages.end(), [term](const raft::Message& m) {
-            return m.type == raft::MessageType::kApp && m.term == term &&
-                   std::any_of(m.entries.begin(), m.entries.end(),
-                               [term](const raft::Entry& e) { return e.term == term; });
-          });
-      if (own_entries) Failpoint("leader-send-entries");
-    }
-    for (const raft::Message& m : rd.messages) transport_->Send(m);
-    // 3. Apply.
-    if (rd.snapshot) InstallSnapshot(*rd.snapshot);
-    if (rd.hard_state && rd.hard_state->commit > last_commit_event_) {
-      last_commit_event_ = rd.hard_state->commit;
-      Event({{"event", "commit"},
-             {"index", last_commit_event_},
-             {"term", raft_->log().TermOr0(last_commit_event_)}});
-    }
-    for (const raft::Entry& e : rd.committed_entries) ApplyEntry(e);
-    for (const raft::ReadState& rs : rd.read_states) {
-      auto it = reads_.find(rs.context);
-      if (it == reads_.end()) continue;
-      it->second.index = rs.index;
-      it->second.confirmed = true;
-    }
-    raft_->Advance();
-    NoteRoleChange();
-    if (storage_->entries_since_snapshot() >= options_.snapshot_entries &&
-        applied_ > storage_->snapshot_index()) {
-      Status snap = TakeSnapshot();
-      if (!snap.ok()) {
-        SB_LOG(kWarn, "node") << "snapshot: " << snap;
-      }
+    stored_snapshot_index_ = storage_->snapshot_index();
+    stored_entries_since_snapshot_ = storage_->entries_since_snapshot();
+    stored_fsyncs_ = storage_->fsyncs();
+    asio::post(ioc_, [this] { OnPersisted(); });
+  }
+}
+
+void Node::OnPersisted() {
+  for (Staged& s : staged_) {
+    if (s.needs_disk && !s.persisted) {
+      s.persisted = true;
+      break;
     }
   }
+  if (!stopped_) DrainStaged();
+}
+
+void Node::DrainStaged() {
+  while (!staged_.empty() && !stopped_ &&
+         (!staged_.front().needs_disk || staged_.front().persisted)) {
+    Staged s = std::move(staged_.front());
+    staged_.pop_front();
+    FinishReady(s.rd);
+    if (s.after) s.after();
+  }
   NoteRoleChange();
+  MaybeSnapshot();
   ServeReads();
   std::fflush(events_);
+}
+
+void Node::FinishReady(raft::Ready& rd) {
+  if (bug_ack_before_commit_ && !rd.entries.empty()) {
+    // Planted bug: answer as soon as the entry is in our own log, before any quorum has it.
+    for (const raft::Entry& e : rd.entries) {
+      auto it = pending_.find(e.index);
+      if (it == pending_.end() || it->second.term != e.term) continue;
+      Pending p = TakePending(it);
+      auto v = p.command.find("value");
+      OpResult early = OpResult::Ok(v != p.command.end() ? *v : json(true));
+      p.done(early);
+    }
+  }
+  // 2. Then the messages.
+  if (failpoints_.Armed("leader-send-entries")) {
+    const uint64_t term = raft_->term();
+    const bool own_entries =
+        std::any_of(rd.messages.begin(), rd.messages.end(), [term](const raft::Message& m) {
+          return m.type == raft::MessageType::kApp && m.term == term &&
+                 std::any_of(m.entries.begin(), m.entries.end(),
+                             [term](const raft::Entry& e) { return e.term == term; });
+        });
+    if (own_entries) Failpoint("leader-send-entries");
+  }
+  for (const raft::Message& m : rd.messages) transport_->Send(m);
+  // 3. Apply.
+  if (rd.snapshot) InstallSnapshot(*rd.snapshot);
+  if (rd.hard_state && rd.hard_state->commit > last_commit_event_) {
+    last_commit_event_ = rd.hard_state->commit;
+    Event({{"event", "commit"},
+           {"index", last_commit_event_},
+           {"term", raft_->log().TermOr0(last_commit_event_)}});
+  }
+  for (const raft::Entry& e : rd.committed_entries) ApplyEntry(e);
+  for (const raft::ReadState& rs : rd.read_states) {
+    auto it = reads_.find(rs.context);
+    if (it == reads_.end()) continue;
+    it->second.index = rs.index;
+    it->second.confirmed = true;
+  }
+  raft_->Advance();
+  NoteRoleChange();
+}
+
+void Node::MaybeSnapshot() {
+  if (snapshot_in_flight_ || stored_entries_since_snapshot_ < options_.snapshot_entries ||
+      applied_ <= stored_snapshot_index_) {
+    return;
+  }
+  TakeSnapshot([](const Status& st) {
+    if (!st.ok()) {
+      SB_LOG(kWarn, "node") << "snapshot: " << st;
+    }
+  });
 }
 
 void Node::NoteRoleChange() {
@@ -376,9 +478,17 @@ void Node::NoteRoleChange() {
   }
 }
 
+Node::Pending Node::TakePending(std::map<uint64_t, Pending>::iterator it) {
+  Pending p = std::move(it->second);
+  pending_bytes_ -= std::min(pending_bytes_, p.bytes);
+  pending_.erase(it);
+  return p;
+}
+
 void Node::FailPendingWrites(const std::string& why) {
   auto pending = std::move(pending_);
   pending_.clear();
+  pending_bytes_ = 0;
   for (auto& [index, p] : pending) {
     OpResult r;
     r.kind = OpResult::Kind::kUnknown;
@@ -435,8 +545,7 @@ void Node::ApplyEntry(const raft::Entry& e) {
   }
   auto it = pending_.find(e.index);
   if (it != pending_.end()) {
-    auto p = std::move(it->second);
-    pending_.erase(it);
+    Pending p = TakePending(it);
     if (p.term == e.term) {
       p.done(result);
     } else {
@@ -462,26 +571,31 @@ void Node::InstallSnapshot(const raft::Snapshot& snap) {
   Event({{"event", "restore"}, {"index", snap.meta.index}, {"term", snap.meta.term}});
 }
 
-Status Node::TakeSnapshot() {
-  if (applied_ <= storage_->snapshot_index()) return Status::Ok();
+void Node::TakeSnapshot(std::function<void(const Status&)> done) {
+  if (applied_ <= stored_snapshot_index_ || snapshot_in_flight_) {
+    done(Status::Ok());
+    return;
+  }
   std::string image = sm_.Serialize();
   raft::Err err = raft_->CreateSnapshot(applied_, image);
   if (err != raft::Err::kOk && err != raft::Err::kCompacted) {
-    return Status::Unavailable(std::string("raft refused the snapshot: ") + raft::ErrName(err));
+    done(Status::Unavailable(std::string("raft refused the snapshot: ") + raft::ErrName(err)));
+    return;
   }
   raft::Snapshot snap;
   snap.meta.index = applied_;
   snap.meta.term = applied_term_;
   snap.meta.membership = membership_;
   snap.data = std::move(image);
-  Status st = storage_->SaveSnapshot(snap);
-  if (!st.ok()) {
-    SB_LOG(kError, "node") << "cannot persist a snapshot: " << st;
-    std::fflush(events_);
-    std::_Exit(1);
-  }
-  Event({{"event", "snapshot"}, {"index", snap.meta.index}, {"term", snap.meta.term}});
-  return Status::Ok();
+  const raft::SnapshotMeta meta = snap.meta;
+  snapshot_in_flight_ = true;
+  // Saved by the persister in its turn: after every Ready handed out before, like an append.
+  Stage({}, PersistJob{std::move(snap), {}, std::nullopt, false},
+        [this, meta, done = std::move(done)] {
+          snapshot_in_flight_ = false;
+          Event({{"event", "snapshot"}, {"index", meta.index}, {"term", meta.term}});
+          done(Status::Ok());
+        });
 }
 
 void Node::ServeReads() {
@@ -500,8 +614,9 @@ void Node::ExpireRequests() {
   const int64_t now = NowMs();
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->second.deadline_ms <= now) {
-      auto p = std::move(it->second);
-      it = pending_.erase(it);
+      auto next = std::next(it);
+      Pending p = TakePending(it);
+      it = next;
       OpResult r;
       r.kind = OpResult::Kind::kUnknown;
       r.http = 504;
@@ -576,6 +691,20 @@ void Node::ProposeCommand(json cmd, std::function<void(const OpResult&)> done) {
   cmd["t"] = SystemClock::Get().WallNanos() / 1000000;
   uint64_t index = 0;
   std::string data = cmd.dump();
+  const size_t bytes = data.size();
+  if (bytes > options_.max_entry_bytes) {
+    done({OpResult::Kind::kFail, 413, nullptr,
+          "command's log entry is " + std::to_string(bytes) + " bytes, above --max-entry-bytes " +
+              std::to_string(options_.max_entry_bytes)});
+    return;
+  }
+  if (pending_bytes_ + bytes > options_.max_pending_bytes && !pending_.empty()) {
+    // Backpressure: a Ready holding every proposal would take too long to write and fsync.
+    done({OpResult::Kind::kFail, 503, nullptr,
+          "overloaded: " + std::to_string(pending_bytes_) +
+              " bytes of proposals are waiting to commit; retry later"});
+    return;
+  }
   raft::Err err = raft_->Propose(std::move(data), &index);
   if (err != raft::Err::kOk) {
     OpResult r{OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503, nullptr,
@@ -585,20 +714,17 @@ void Node::ProposeCommand(json cmd, std::function<void(const OpResult&)> done) {
   }
   Pending p;
   p.term = raft_->term();
+  p.bytes = bytes;
   p.deadline_ms = NowMs() + options_.request_timeout_ms;
   if (bug_ack_before_commit_) p.command = std::move(cmd);
   p.done = std::move(done);
+  pending_bytes_ += bytes;
   pending_[index] = std::move(p);
   Kick();
 }
 
-void Node::HandleCommand(std::string_view body, Respond respond) {
-  Result<json> parsed = ParseCommand(body);
-  if (!parsed.ok()) {
-    respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", parsed.status().message()}});
-    return;
-  }
-  const json& cmd = *parsed;
+void Node::HandleCommand(const json& cmd, Respond respond) {
+  // `cmd` came through ParseCommand: valid, not internal.
   const std::string op = cmd["op"].get<std::string>();
   if (StateMachine::IsRead(op)) {
     // Reads are served by the leader (ReadIndex); a follower redirects like for writes. With
@@ -733,14 +859,25 @@ json Node::StatusJson() const {
           {"commit", s.commit},
           {"applied", applied_},
           {"last_index", s.last_index},
-          {"snapshot_index", storage_->snapshot_index()},
+          {"snapshot_index", stored_snapshot_index_.load()},
           {"members", members},
           {"bugs", bugs},
           {"stats",
            {{"readys", stat_readys_},
             {"entries_persisted", stat_entries_},
-            {"fsyncs", storage_->fsyncs()},
+            {"fsyncs", stored_fsyncs_.load()},
             {"dropped_messages", transport_->dropped()}}}};
+}
+
+bool Node::AdminAuthorized(const std::string& authorization) const {
+  if (options_.admin_token.empty()) return true;
+  const std::string want = "Bearer " + options_.admin_token;
+  // Constant time in the token's content: how much of a guess was right is not measurable.
+  unsigned char diff = authorization.size() == want.size() ? 0 : 1;
+  for (size_t i = 0; i < want.size(); ++i) {
+    diff |= static_cast<unsigned char>(want[i] ^ (i < authorization.size() ? authorization[i] : 0));
+  }
+  return diff == 0;
 }
 
 void Node::HandleHttp(HttpRequest req, Respond respond) {
@@ -759,16 +896,26 @@ void Node::HandleHttp(HttpRequest req, Respond respond) {
                   {"error", "no such call: " + req.method + " " + path}});
     return;
   }
+  auto bad_request = [&](const Status& st) {
+    respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", st.message()}});
+  };
   if (path == "/command") {
-    HandleCommand(req.body, std::move(respond));
+    Result<json> cmd = ParseCommand(req.body);
+    if (!cmd.ok()) return bad_request(cmd.status());
+    HandleCommand(*cmd, std::move(respond));
     return;
   }
-  json body = req.body.empty() ? json::object()
-                               : json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    respond(400, {{"outcome", "fail"}, {"value", nullptr}, {"error", "body is not a JSON object"}});
+  if (path.rfind("/admin/", 0) == 0 && !AdminAuthorized(req.authorization)) {
+    respond(401, {{"outcome", "fail"},
+                  {"value", nullptr},
+                  {"error",
+                   "admin calls need \"Authorization: Bearer <token>\" with the token "
+                   "of the node's --admin-token-file"}});
     return;
   }
+  Result<json> parsed = ParseJsonObject(req.body);
+  if (!parsed.ok()) return bad_request(parsed.status());
+  const json& body = *parsed;
   if (path == "/admin/add") {
     HandleAdd(body, std::move(respond));
   } else if (path == "/admin/remove") {
@@ -776,14 +923,14 @@ void Node::HandleHttp(HttpRequest req, Respond respond) {
   } else if (path == "/admin/transfer") {
     HandleTransfer(body, std::move(respond));
   } else if (path == "/admin/snapshot") {
-    Status st = TakeSnapshot();
-    if (st.ok()) {
-      respond(200, {{"outcome", "ok"}, {"index", storage_->snapshot_index()}});
-    } else {
-      respond(
-          503,
-          {{"outcome", "fail"}, {"index", storage_->snapshot_index()}, {"error", st.message()}});
-    }
+    TakeSnapshot([this, respond = std::move(respond)](const Status& st) {
+      const uint64_t index = stored_snapshot_index_;
+      if (st.ok()) {
+        respond(200, {{"outcome", "ok"}, {"index", index}});
+      } else {
+        respond(503, {{"outcome", "fail"}, {"index", index}, {"error", st.message()}});
+      }
+    });
   } else {
     respond(404,
             {{"outcome", "fail"}, {"value", nullptr}, {"error", "no such call: POST " + path}});

@@ -1,18 +1,26 @@
 // Node: one splitbrain-node server — the raft core driven with real disk (Storage), a TCP
 // transport to peers (Transport), the key-value/lock state machine and the HTTP client API
-// (docs/CONTRACTS.md). Everything runs on one io_context thread: raft, apply, HTTP handlers and
-// transport callbacks, so no locks. Persisting a Ready (one write + one fsync) covers every
-// proposal that arrived since the previous one: group commit.
+// (docs/CONTRACTS.md). Everything runs on one io_context thread — raft, apply, HTTP handlers and
+// transport callbacks — except the disk: a persister thread, the only user of Storage once
+// started, writes and fsyncs each Ready (one write + one fsync: group commit) while the io
+// thread goes on ticking, so a long fsync never starves heartbeats. A Ready's messages (but
+// heartbeats and their answers), commits and applies wait until it and every earlier one are
+// durable; the two threads share only the job queue (persist_mu_) and a few atomic counters.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -54,7 +62,15 @@ struct NodeOptions {
   int crash_restart_ms = 500;             // a failpoint crash starts the node again after this long
   // Seeds election timeouts and failpoint rolls (mixed with CrashRestarts()); absent: random.
   std::optional<uint64_t> seed;
-  Env* env = nullptr;                     // default PosixEnv()
+  Env* env = nullptr;  // default PosixEnv()
+  // A command whose log entry would be larger is refused (413) before it is proposed.
+  size_t max_entry_bytes = 1 << 20;
+  // Proposals not yet applied may hold at most this many bytes; beyond, new writes are refused
+  // (503, fail) so that no Ready grows into a write + fsync long enough to starve the tick.
+  size_t max_pending_bytes = 8 << 20;
+  // When not empty, /admin/* need "Authorization: Bearer <admin_token>" (401 otherwise).
+  std::string admin_token;
+  HttpServerOptions http;  // timeouts and connection cap; max_body_bytes follows max_entry_bytes
 };
 
 // "n12" -> 12; 0 when the name is not n<positive number>.
@@ -81,6 +97,7 @@ class Node {
 
   struct Pending {
     uint64_t term = 0;
+    size_t bytes = 0;  // the entry's size, counted in pending_bytes_
     int64_t deadline_ms = 0;
     nlohmann::json command;  // kept for ack-before-commit
     std::function<void(const OpResult&)> done;
@@ -96,12 +113,34 @@ class Node {
     bool confirmed = false;
   };
 
+  // What the persister writes for one Ready (or a snapshot of our own), in queue order.
+  struct PersistJob {
+    std::optional<raft::Snapshot> snapshot;  // saved first
+    std::vector<raft::Entry> entries;
+    std::optional<raft::HardState> hard_state;
+    bool append = true;  // false: a snapshot only
+  };
+  // A Ready handed out by the core, waiting for its persistence and every earlier one's.
+  struct Staged {
+    raft::Ready rd;
+    bool needs_disk = false;
+    bool persisted = false;
+    std::function<void()> after;  // run once it is through (a snapshot's answer)
+  };
+
   void Kick();
   void Process();
+  void Stage(raft::Ready rd, std::optional<PersistJob> job, std::function<void()> after = {});
+  void PersistLoop();  // the persister thread
+  void OnPersisted();  // io thread: the oldest job is durable
+  void DrainStaged();  // finishes, in order, every Ready that is through
+  void FinishReady(raft::Ready& rd);
+  void MaybeSnapshot();
   void OnTick();
   void ApplyEntry(const raft::Entry& e);
   void InstallSnapshot(const raft::Snapshot& snap);
-  Status TakeSnapshot();
+  // Snapshots the state machine at applied_ and has the persister save it; `done` when saved.
+  void TakeSnapshot(std::function<void(const Status&)> done);
   void ServeReads();
   void ExpireRequests();
   void FailPendingWrites(const std::string& why);
@@ -109,7 +148,11 @@ class Node {
   void RegisterAddress(const std::string& name, const MemberAddress& addr);
 
   void HandleHttp(HttpRequest req, Respond respond);
-  void HandleCommand(std::string_view body, Respond respond);  // POST /command
+  // True when `authorization` carries the admin token (or none is required).
+  bool AdminAuthorized(const std::string& authorization) const;
+  // Takes pending_[index] out (keeping pending_bytes_ in step).
+  Pending TakePending(std::map<uint64_t, Pending>::iterator it);
+  void HandleCommand(const nlohmann::json& cmd, Respond respond);
   void HandleAdd(const nlohmann::json& body, Respond respond);
   void HandleRemove(const nlohmann::json& body, Respond respond);
   void HandleTransfer(const nlohmann::json& body, Respond respond);
@@ -155,6 +198,7 @@ class Node {
   bool role_known_ = false;
 
   std::map<uint64_t, Pending> pending_;  // by log index
+  size_t pending_bytes_ = 0;             // sum of pending_'s entry sizes
   std::vector<PendingRead> read_queue_;  // waiting for the next ReadIndex
   std::map<std::string, ReadBatch> reads_;
   uint64_t next_read_id_ = 0;
@@ -164,6 +208,18 @@ class Node {
     Respond respond;
   };
   std::vector<Transfer> transfers_;
+
+  std::deque<Staged> staged_;  // oldest first
+  bool snapshot_in_flight_ = false;
+  std::mutex persist_mu_;
+  std::condition_variable persist_cv_;
+  std::deque<PersistJob> persist_jobs_;  // GUARDED_BY(persist_mu_)
+  bool persist_stop_ = false;            // GUARDED_BY(persist_mu_)
+  std::thread persister_;
+  // Storage's figures as of the last job done (the io thread must not touch Storage).
+  std::atomic<uint64_t> stored_snapshot_index_{0};
+  std::atomic<uint64_t> stored_entries_since_snapshot_{0};
+  std::atomic<uint64_t> stored_fsyncs_{0};
 
   uint64_t stat_readys_ = 0;   // Readys handled
   uint64_t stat_entries_ = 0;  // entries persisted

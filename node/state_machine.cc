@@ -9,9 +9,14 @@ using json = nlohmann::json;
 
 namespace {
 
+// An integer that fits int64: a larger unsigned one would wrap when read as int64.
+bool FitsInt64(const json& v) {
+  return v.is_number_integer() &&
+         !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX));
+}
 bool IsInt(const json& cmd, const char* field) {
   auto it = cmd.find(field);
-  return it != cmd.end() && it->is_number_integer();
+  return it != cmd.end() && FitsInt64(*it);
 }
 bool IsStr(const json& cmd, const char* field) {
   auto it = cmd.find(field);
@@ -22,7 +27,7 @@ bool Has(const json& cmd, const char* field) { return cmd.find(field) != cmd.end
 // Keys are strings; an integer key is accepted and means its decimal text.
 bool HasKey(const json& cmd) {
   auto it = cmd.find("key");
-  return it != cmd.end() && (it->is_string() || it->is_number_integer());
+  return it != cmd.end() && (it->is_string() || FitsInt64(*it));
 }
 std::string KeyOf(const json& cmd) {
   const json& k = cmd.at("key");
@@ -80,7 +85,7 @@ Status StateMachine::Validate(const json& cmd) {
     bool good = it != cmd.end() && it->is_object() && !it->empty();
     if (good) {
       for (auto& [name, bal] : it->items()) {
-        if (!bal.is_number_integer() || bal.get<int64_t>() < 0) good = false;
+        if (!FitsInt64(bal) || bal.get<int64_t>() < 0) good = false;
       }
     }
     return need(good, "needs \"accounts\": a non-empty object of non-negative integers");

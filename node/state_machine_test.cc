@@ -131,5 +131,32 @@ TEST(StateMachine, ValidateRefusesBadShapes) {
   EXPECT_EQ(sm.ApplyData("garbage").http, 400);
 }
 
+// Regression: an integer above 2^63-1 passed as an integer and wrapped when read as int64
+// (set-add of 18446744073709551615 answered ok, set-read then gave -1).
+TEST(StateMachine, IntegersBeyondInt64AreRefusedNotWrapped) {
+  const uint64_t too_big = 18446744073709551615ull;
+  const uint64_t just_over = 9223372036854775808ull;
+  for (const json& cmd :
+       {json{{"op", "set-add"}, {"key", "s"}, {"value", too_big}},
+        json{{"op", "counter-add"}, {"key", "c"}, {"value", just_over}},
+        json{{"op", "write"}, {"key", too_big}, {"value", 1}},
+        json{{"op", "transfer"}, {"from", "a"}, {"to", "b"}, {"amount", too_big}},
+        json{{"op", "acquire"}, {"key", "l"}, {"owner", "o"}, {"ttl_ms", too_big}},
+        json{{"op", "release"}, {"key", "l"}, {"owner", "o"}, {"token", too_big}},
+        json{{"op", "bank-init"}, {"accounts", {{"a", too_big}}}},
+        json{{"op", "counter-add"},
+             {"key", "c"},
+             {"value", 1},
+             {"client", "c"},
+             {"seq", too_big}}}) {
+    EXPECT_FALSE(StateMachine::Validate(cmd).ok()) << cmd.dump();
+  }
+  StateMachine sm;
+  EXPECT_EQ(sm.Apply(json{{"op", "set-add"}, {"key", "s"}, {"value", too_big}}).http, 400);
+  EXPECT_EQ(sm.Query({{"op", "set-read"}, {"key", "s"}}).value, json::array());
+  EXPECT_TRUE(sm.Apply(json{{"op", "set-add"}, {"key", "s"}, {"value", INT64_MAX}}).ok());
+  EXPECT_EQ(sm.Query({{"op", "set-read"}, {"key", "s"}}).value, json({INT64_MAX}));
+}
+
 }  // namespace
 }  // namespace splitbrain::node

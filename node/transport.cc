@@ -18,6 +18,9 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
+constexpr size_t kMaxControlBytes = 4 << 20;    // per peer: control frames queued at most
+constexpr size_t kMaxBulkWriteBytes = 1 << 20;  // entries written in one go (at least a frame)
+
 // Outgoing: data unacknowledged for this long (a partition) kills the connection, so that a
 // healed link is used again within about a second instead of after TCP's retransmission backoff.
 void SetUserTimeout(tcp::socket& s, int ms) {
@@ -42,8 +45,12 @@ struct Transport::Peer {
   tcp::socket socket;
   asio::steady_timer timer;
   State state = State::kIdle;
-  std::deque<std::string> queue;
+  std::deque<std::string> queue;  // entries and snapshot chunks, in order
   size_t queued_bytes = 0;
+  // Everything else (heartbeats, votes, acknowledgements): written ahead of `queue`, so a leader's
+  // heartbeats never wait behind megabytes of entries (etcd keeps them on a stream of their own).
+  std::deque<std::string> control;
+  size_t control_bytes = 0;
   std::vector<std::string> writing;
   bool write_in_flight = false;
   int backoff_ms = 0;
@@ -56,6 +63,7 @@ struct Transport::Inbound {
   explicit Inbound(tcp::socket s) : socket(std::move(s)) {}
   tcp::socket socket;
   std::string buf;  // bytes received, not yet delivered
+  std::chrono::steady_clock::time_point last_read = std::chrono::steady_clock::now();
 };
 
 Transport::Transport(asio::io_context& ioc, TransportOptions options, Handler on_message)
@@ -70,6 +78,7 @@ Status Transport::Listen(const std::string& address) {
   if (ec) return Status::InvalidArgument("peer listen address '" + address + "': " + ec.message());
   tcp::endpoint ep(ip, hp.second);
   acceptor_ = std::make_unique<tcp::acceptor>(ioc_);
+  accept_retry_ = std::make_unique<asio::steady_timer>(ioc_);
   acceptor_->open(ep.protocol(), ec);
   if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_->bind(ep, ec);
@@ -82,14 +91,35 @@ Status Transport::Listen(const std::string& address) {
 void Transport::Accept() {
   acceptor_->async_accept([this, alive = alive_](boost::system::error_code ec, tcp::socket socket) {
     if (!*alive) return;
-    if (!ec) {
-      boost::system::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      SetKeepAlive(socket);
-      auto in = std::make_shared<Inbound>(std::move(socket));
-      inbound_[in.get()] = in;
-      ReadFrom(in);
+    if (ec) {
+      // EMFILE/ENFILE: the connection stays queued and accept would fail again at once.
+      accept_backoff_ms_ = std::clamp(accept_backoff_ms_ * 2, 10, 1000);
+      if (accept_backoff_ms_ == 10) {
+        SB_LOG(kWarn, "transport") << "accept: " << ec.message() << "; backing off";
+      }
+      accept_retry_->expires_after(std::chrono::milliseconds(accept_backoff_ms_));
+      accept_retry_->async_wait([this, alive](boost::system::error_code ec2) {
+        if (!ec2 && *alive) Accept();
+      });
+      return;
     }
+    accept_backoff_ms_ = 0;
+    if (inbound_.size() >= options_.max_inbound) {
+      std::shared_ptr<Inbound> silent;
+      for (auto& [ptr, weak] : inbound_) {
+        auto in = weak.lock();
+        if (in && (!silent || in->last_read < silent->last_read)) silent = in;
+      }
+      boost::system::error_code ignored;
+      if (silent) silent->socket.close(ignored);
+      inbound_.erase(silent.get());
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    SetKeepAlive(socket);
+    auto in = std::make_shared<Inbound>(std::move(socket));
+    inbound_[in.get()] = in;
+    ReadFrom(in);
     Accept();
   });
 }
@@ -104,6 +134,7 @@ void Transport::ReadFrom(const std::shared_ptr<Inbound>& in) {
       [this, alive = alive_, in, have](boost::system::error_code ec, size_t n) {
         if (!*alive) return;
         in->buf.resize(have + n);
+        in->last_read = std::chrono::steady_clock::now();
         if (ec) {
           boost::system::error_code ignored;
           in->socket.close(ignored);
@@ -170,7 +201,10 @@ void Transport::Send(const raft::Message& m) {
     return;
   }
   std::string body = raft::EncodeMessage(m);
-  if (peer->queued_bytes + body.size() + 4 > options_.max_queue_bytes) {
+  const bool bulk = m.type == raft::MessageType::kApp || m.type == raft::MessageType::kSnap;
+  size_t& bytes = bulk ? peer->queued_bytes : peer->control_bytes;
+  const size_t limit = bulk ? options_.max_queue_bytes : kMaxControlBytes;
+  if (bytes + body.size() + 4 > limit) {
     ++dropped_;
     return;
   }
@@ -181,8 +215,8 @@ void Transport::Send(const raft::Message& m) {
                      static_cast<char>(n >> 24)};
   frame.append(h, 4);
   frame.append(body);
-  peer->queued_bytes += frame.size();
-  peer->queue.push_back(std::move(frame));
+  bytes += frame.size();
+  (bulk ? peer->queue : peer->control).push_back(std::move(frame));
   if (peer->state == Peer::State::kIdle) {
     Connect(peer);
   } else if (peer->state == Peer::State::kConnected) {
@@ -240,11 +274,21 @@ void Transport::Connect(const std::shared_ptr<Peer>& peer) {
 }
 
 void Transport::Flush(const std::shared_ptr<Peer>& peer) {
-  if (peer->write_in_flight || peer->queue.empty()) return;
-  peer->writing.assign(std::make_move_iterator(peer->queue.begin()),
-                       std::make_move_iterator(peer->queue.end()));
-  peer->queue.clear();
-  peer->queued_bytes = 0;
+  if (peer->write_in_flight || (peer->queue.empty() && peer->control.empty())) return;
+  // Every control frame, then entries up to about kMaxBulkWriteBytes (at least one frame): the
+  // next heartbeat waits for at most that much ahead of it.
+  peer->writing.assign(std::make_move_iterator(peer->control.begin()),
+                       std::make_move_iterator(peer->control.end()));
+  peer->control.clear();
+  peer->control_bytes = 0;
+  size_t bulk = 0;
+  while (!peer->queue.empty() &&
+         (bulk == 0 || bulk + peer->queue.front().size() <= kMaxBulkWriteBytes)) {
+    bulk += peer->queue.front().size();
+    peer->queued_bytes -= peer->queue.front().size();
+    peer->writing.push_back(std::move(peer->queue.front()));
+    peer->queue.pop_front();
+  }
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(peer->writing.size());
   for (const std::string& f : peer->writing) buffers.push_back(asio::buffer(f));
@@ -267,9 +311,11 @@ void Transport::Fail(const std::shared_ptr<Peer>& peer) {
   ++peer->generation;
   boost::system::error_code ignored;
   peer->socket.close(ignored);
-  dropped_ += peer->queue.size();
+  dropped_ += peer->queue.size() + peer->control.size();
   peer->queue.clear();
   peer->queued_bytes = 0;
+  peer->control.clear();
+  peer->control_bytes = 0;
   peer->state = Peer::State::kBackoff;
   peer->backoff_ms =
       std::clamp(peer->backoff_ms * 2, options_.backoff_min_ms, options_.backoff_max_ms);
@@ -287,6 +333,7 @@ void Transport::Close() {
   *alive_ = false;
   boost::system::error_code ignored;
   if (acceptor_) acceptor_->close(ignored);
+  if (accept_retry_) accept_retry_->cancel();
   for (auto& [id, peer] : peers_) {
     peer->socket.close(ignored);
     peer->timer.cancel();

@@ -5,7 +5,10 @@
 //
 // Frames: u32 little-endian length, then raft::EncodeMessage bytes. Outgoing queues are bounded
 // (Raft tolerates loss: a message that does not fit is dropped), queued frames go out in one
-// write (batching), and a lost connection is retried with exponential backoff.
+// write (batching), heartbeats, votes and acknowledgements ahead of queued entries, and a lost
+// connection is retried with exponential backoff.
+// Anyone who reaches the peer port can connect and send frames (node/README.md, threat model):
+// incoming connections are capped, frames bounded, and a failing accept (EMFILE) backs off.
 // Runs on the caller's io_context; every method must be called from that io_context's thread.
 #pragma once
 
@@ -26,12 +29,16 @@
 namespace splitbrain::node {
 
 struct TransportOptions {
-  size_t max_queue_bytes = 64 << 20;   // per peer; beyond it new messages are dropped
+  size_t max_queue_bytes = 64 << 20;   // per peer, entries and snapshots; beyond it they are
+                                       // dropped (control messages have their own 4 MiB)
   size_t max_frame_bytes = 256 << 20;  // larger incoming frames close the connection
   int backoff_min_ms = 20;
   int backoff_max_ms = 1000;
   int connect_timeout_ms = 1000;  // a connect not done by then is abandoned (and retried)
   int user_timeout_ms = 2000;     // TCP_USER_TIMEOUT of outgoing connections
+  // Incoming connections kept open (anyone can connect to the peer port); at the cap the one
+  // silent longest is closed — a real peer sends every tick and reconnects if it was the one.
+  size_t max_inbound = 64;
 };
 
 class Transport {
@@ -66,6 +73,8 @@ class Transport {
   TransportOptions options_;
   Handler on_message_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::unique_ptr<boost::asio::steady_timer> accept_retry_;  // accept's backoff after an error
+  int accept_backoff_ms_ = 0;
   std::map<raft::NodeId, std::shared_ptr<Peer>> peers_;
   std::map<Inbound*, std::weak_ptr<Inbound>> inbound_;
   uint64_t dropped_ = 0;

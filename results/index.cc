@@ -78,6 +78,7 @@ RunRow ReadRow(const fs::path& store, const fs::path& run) {
   row.has_report = fs::exists(run / "report.html", ec);
   json results = json::object();
   std::ifstream in(run / "results.json", std::ios::binary);
+  const bool interrupted = !in;
   if (in) {
     std::stringstream buffer;
     buffer << in.rdbuf();
@@ -91,6 +92,8 @@ RunRow ReadRow(const fs::path& store, const fs::path& run) {
   row.verdict = valid != results.end() && valid->is_boolean()
                     ? (valid->get<bool>() ? "valid" : "invalid")
                     : "unknown";
+  // No results.json: stopped before it wrote one (killed).
+  if (interrupted) row.verdict = "interrupted";
   row.expected = Field(results, "expected");
   if (row.expected.empty()) row.expected = "valid";
   row.seed = Field(results, "seed");
@@ -127,6 +130,7 @@ th, td { text-align: left; padding: 4px 10px 4px 0; border-bottom: 1px solid #ee
 th { color: #555; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 4px; font-weight: 700; color: #fff; font-size: 12px; }
 .valid { background: #2e9d4a; } .invalid { background: #d9363e; } .unknown { background: #f0a020; }
+.interrupted { background: #8a6d3b; }
 tr.unexpected td:first-child { border-left: 4px solid #d9363e; padding-left: 6px; }
 .muted { color: #888; }
 )css";
@@ -177,9 +181,12 @@ Status WriteIndex(const fs::path& store_dir) {
     if (a.sort_key != b.sort_key) return a.sort_key > b.sort_key;
     return a.dir > b.dir;
   });
-  int counts[3] = {0, 0, 0};
+  int counts[4] = {0, 0, 0, 0};
   for (const auto& row : rows) {
-    ++counts[row.verdict == "valid" ? 0 : row.verdict == "invalid" ? 1 : 2];
+    ++counts[row.verdict == "valid"     ? 0
+             : row.verdict == "invalid" ? 1
+             : row.verdict == "unknown" ? 2
+                                        : 3];
   }
   std::ostringstream out;
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -189,6 +196,7 @@ Status WriteIndex(const fs::path& store_dir) {
       << "<button data-filter=\"valid\">valid (" << counts[0] << ")</button>"
       << "<button data-filter=\"invalid\">invalid (" << counts[1] << ")</button>"
       << "<button data-filter=\"unknown\">unknown (" << counts[2] << ")</button>"
+      << "<button data-filter=\"interrupted\">interrupted (" << counts[3] << ")</button>"
       << "<button data-filter=\"unexpected\">not as expected</button>"
       << "<input id=\"search\" type=\"search\" placeholder=\"filter by test, plan, seed...\">"
       << "<span id=\"count\" class=\"muted\"></span></div>\n"
@@ -196,8 +204,8 @@ Status WriteIndex(const fs::path& store_dir) {
          "<th>started (UTC)</th><th>duration</th><th>ops</th><th>seed</th><th>plan</th>"
          "<th>report</th></tr></thead><tbody>\n";
   for (const auto& row : rows) {
-    bool unexpected =
-        row.verdict == "unknown" || (row.verdict == "valid") != (row.expected == "valid");
+    bool unexpected = row.verdict == "unknown" || row.verdict == "interrupted" ||
+                      (row.verdict == "valid") != (row.expected == "valid");
     out << "<tr data-verdict=\"" << row.verdict << "\""
         << (unexpected ? " class=\"unexpected\"" : "") << "><td>" << HtmlEscape(row.test)
         << "</td><td><span class=\"badge " << row.verdict << "\">" << row.verdict

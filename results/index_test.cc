@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "results/report.h"
@@ -64,11 +66,63 @@ TEST(RunReportCommand, RegeneratesEveryRunAndTheIndex) {
   EXPECT_NE(out.str().find("(2 runs)"), std::string::npos);
 }
 
-TEST(RunReportCommand, BadUsageAndMissingStoreExitTwo) {
+TEST(RunReportCommand, BadUsageAndMissingStoreExit255) {
   std::ostringstream out, err;
-  EXPECT_EQ(RunReportCommand({}, out, err), 2);
-  EXPECT_EQ(RunReportCommand({"/nonexistent/store"}, out, err), 2);
+  EXPECT_EQ(RunReportCommand({}, out, err), 255);
+  EXPECT_EQ(RunReportCommand({"/nonexistent/store"}, out, err), 255);
   EXPECT_NE(err.str().find("/nonexistent/store"), std::string::npos);
+}
+
+// Was: an empty index.html written into any directory, exit 0.
+TEST(RunReportCommand, RefusesADirectoryThatIsNotAStore) {
+  TempDir dir;
+  std::ofstream(dir.path() / "notes.txt") << "not a run\n";
+  std::ostringstream out, err;
+  EXPECT_EQ(RunReportCommand({dir.path().string()}, out, err), 255);
+  EXPECT_NE(err.str().find(": not a store"), std::string::npos) << err.str();
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "index.html"));
+  // One run's folder given instead of its store: the message names the store.
+  TestRunOptions o;
+  o.ops = 10;
+  const auto run = dir.path() / "store" / "t" / "20261126T230000.000Z";
+  ASSERT_TRUE(WriteTestRun(run, o).ok());
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunReportCommand({run.string()}, out2, err2), 255);
+  EXPECT_NE(err2.str().find("this is one run's folder: give the store it is in, " +
+                            (dir.path() / "store").string()),
+            std::string::npos)
+      << err2.str();
+  EXPECT_FALSE(std::filesystem::exists(run / "index.html"));
+}
+
+TEST(RunReportCommand, HelpExitsZeroWithExitCodes) {
+  std::ostringstream out, err;
+  EXPECT_EQ(RunReportCommand({"--help"}, out, err), 0);
+  EXPECT_NE(out.str().find("exit codes"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("docs:"), std::string::npos) << out.str();
+}
+
+// Was: a run folder with no results.json (the harness SIGKILLed) was left out of the index
+// and of `splitbrain report`.
+TEST(RunReportCommand, RunWithoutResultsIsListedAsInterrupted) {
+  TempDir store;
+  TestRunOptions o;
+  o.ops = 10;
+  ASSERT_TRUE(WriteTestRun(store.path() / "t" / "done", o).ok());
+  const auto killed = store.path() / "t" / "killed";
+  std::filesystem::create_directories(killed / "nodes");
+  std::ofstream(killed / "plan.yaml") << "name: t\nworkload: register\n";
+  std::ostringstream out, err;
+  EXPECT_EQ(RunReportCommand({store.path().string()}, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find((killed / "report.html").string() + " (interrupted: no results.json)"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("(2 runs)"), std::string::npos) << out.str();
+  const std::string index = ReadFile(store.path() / "index.html");
+  EXPECT_NE(index.find("data-verdict=\"interrupted\""), std::string::npos) << index;
+  EXPECT_NE(index.find("data-filter=\"interrupted\">interrupted (1)"), std::string::npos);
+  const std::string report = ReadFile(killed / "report.html");
+  EXPECT_NE(report.find("id=\"interrupted\">interrupted</span>"), std::string::npos);
 }
 
 }  // namespace

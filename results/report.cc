@@ -172,6 +172,107 @@ json BuildData(const RunData& run, int64_t max_drawn_ops) {
   return data;
 }
 
+// A scalar as a person reads it: strings bare, fractions to four significant digits.
+std::string ScalarText(const json& value) {
+  if (value.is_string()) {
+    std::string text = value.get<std::string>();
+    return text.size() > 300 ? text.substr(0, 300) + "..." : text;
+  }
+  if (value.is_number_float()) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.4g", value.get<double>());
+    return buffer;
+  }
+  return Dump(value);
+}
+
+bool IsFlatObject(const json& value) {
+  if (!value.is_object() || value.empty()) return false;
+  for (const auto& [key, item] : value.items()) {
+    if (item.is_structured()) return false;
+  }
+  return true;
+}
+
+constexpr size_t kMaxNestedRows = 200;
+
+// A checker's field: a scalar as text; nested values as small tables (never raw JSON that
+// spills out of its card): an object of scalars (perf's latency_ms) as one header row and one
+// value row; an object of such objects (stats' by_f) as a matrix; a list of such objects
+// (availability's windows) as a table in a scrolling box; a list of scalars as a list. Anything
+// deeper is folded away as indented JSON.
+void RenderValue(const json& value, std::ostringstream& out) {
+  if (!value.is_structured()) {
+    out << HtmlEscape(ScalarText(value));
+    return;
+  }
+  if (value.empty()) {
+    out << "<span class=\"muted\">none</span>";
+    return;
+  }
+  if (IsFlatObject(value)) {
+    out << "<div class=\"nested-wrap\"><table class=\"nested\"><tr>";
+    for (const auto& [key, item] : value.items()) out << "<th>" << HtmlEscape(key) << "</th>";
+    out << "</tr><tr>";
+    for (const auto& [key, item] : value.items()) {
+      out << "<td>" << HtmlEscape(ScalarText(item)) << "</td>";
+    }
+    out << "</tr></table></div>";
+    return;
+  }
+  // Rows (an object's values or a list's elements) that are all flat objects: one table.
+  const bool rows_flat = std::all_of(value.begin(), value.end(), IsFlatObject);
+  if (rows_flat) {
+    std::vector<std::string> columns;
+    for (const auto& row : value) {
+      for (const auto& [key, item] : row.items()) {
+        if (std::find(columns.begin(), columns.end(), key) == columns.end()) {
+          columns.push_back(key);
+        }
+      }
+    }
+    out << "<div class=\"nested-wrap\"><table class=\"nested\"><tr>";
+    if (value.is_object()) out << "<th></th>";
+    for (const auto& c : columns) out << "<th>" << HtmlEscape(c) << "</th>";
+    out << "</tr>";
+    size_t n = 0;
+    for (auto it = value.begin(); it != value.end() && n < kMaxNestedRows; ++it, ++n) {
+      out << "<tr>";
+      if (value.is_object()) out << "<th>" << HtmlEscape(it.key()) << "</th>";
+      for (const auto& c : columns) {
+        auto cell = it->find(c);
+        out << "<td>" << (cell == it->end() ? "" : HtmlEscape(ScalarText(*cell))) << "</td>";
+      }
+      out << "</tr>";
+    }
+    out << "</table>";
+    if (value.size() > kMaxNestedRows) {
+      out << "<span class=\"muted\">... " << value.size() - kMaxNestedRows
+          << " more rows in results.json</span>";
+    }
+    out << "</div>";
+    return;
+  }
+  if (value.is_array() &&
+      std::none_of(value.begin(), value.end(), [](const json& v) { return v.is_structured(); })) {
+    std::string text;
+    size_t n = 0;
+    for (const auto& item : value) {
+      if (n++ == 50) {
+        text += ", ... (" + std::to_string(value.size()) + " in all)";
+        break;
+      }
+      text += (text.empty() ? "" : ", ") + ScalarText(item);
+    }
+    out << HtmlEscape(text);
+    return;
+  }
+  std::string text = value.dump(1, ' ', false, json::error_handler_t::replace);
+  if (text.size() > 20000) text = text.substr(0, 20000) + "\n...";
+  out << "<details><summary>" << value.size() << (value.is_array() ? " items" : " fields")
+      << "</summary><pre class=\"nested-json\">" << HtmlEscape(text) << "</pre></details>";
+}
+
 void RenderCheckers(const json& results, std::ostringstream& out) {
   auto it = results.find("checkers");
   if (it == results.end() || !it->is_object() || it->empty()) {
@@ -196,9 +297,9 @@ void RenderCheckers(const json& results, std::ostringstream& out) {
       if (field == "valid" || field == "explanation" || field == "details" || field == "why") {
         continue;
       }
-      std::string text = value.is_string() ? value.get<std::string>() : Dump(value);
-      if (text.size() > 300) text = text.substr(0, 300) + "...";
-      rows << "<tr><th>" << HtmlEscape(field) << "</th><td>" << HtmlEscape(text) << "</td></tr>";
+      rows << "<tr><th>" << HtmlEscape(field) << "</th><td>";
+      RenderValue(value, rows);
+      rows << "</td></tr>";
     }
     if (!rows.str().empty()) out << "<table>" << rows.str() << "</table>\n";
     if (object.contains("details") && name != "linearizable") {
@@ -253,6 +354,66 @@ void RenderFaultTable(const RunData& run, std::ostringstream& out) {
   out << "</table></details>\n";
 }
 
+// Which node answered the operations (history.jsonl's `node`), and whether it believed it led
+// at the time (its own role events): where the traffic went is where bugs can surface (issue
+// 25). Counts every operation, drawn or not.
+void RenderTrafficTable(const RunData& run, const json& results, std::ostringstream& out) {
+  struct Row {
+    int64_t by_type[4] = {0, 0, 0, 0};
+    int64_t ok_leading = 0;  // ok answers while the node's last role event said leader
+  };
+  std::map<std::string, Row> rows;
+  std::map<std::string, const NodeData*> nodes;
+  for (const NodeData& node : run.nodes) nodes[node.id] = &node;
+  // Whether `id` said it was leader at `t_ns`: its last role (or start) event before then.
+  auto leading = [&](const std::string& id, int64_t t_ns) {
+    auto it = nodes.find(id);
+    if (it == nodes.end()) return false;
+    bool leader = false;
+    for (const NodeEvent& e : it->second->events) {
+      if (e.t_ns > t_ns) break;
+      if (e.event == "start") leader = false;
+      if (e.event == "role") leader = e.role == "leader";
+    }
+    return leader;
+  };
+  int64_t ok_total = 0;
+  for (const Operation& op : run.ops) {
+    Row& row = rows[op.node];
+    row.by_type[static_cast<int>(op.type)]++;
+    if (op.type != OpType::kOk) continue;
+    ++ok_total;
+    if (!op.node.empty() && leading(op.node, op.complete_ns)) row.ok_leading++;
+  }
+  const std::string placement = Field(results, "placement");
+  out << "<section id=\"traffic-section\"><h2>Where operations went</h2>\n<p class=\"muted\">"
+      << "Client placement <b id=\"placement\">"
+      << HtmlEscape(placement.empty() ? "not recorded" : placement)
+      << "</b> (plans/README.md, workload.placement). The node that answered each operation, "
+         "and whether it believed it was the leader then (its own events.jsonl); bugs surface "
+         "only where operations go.</p>\n";
+  if (run.ops.empty()) {
+    out << "<p class=\"muted\">No operations.</p></section>\n";
+    return;
+  }
+  out << "<table id=\"traffic\"><tr><th>node</th><th>ok</th><th>ok while leader</th><th>ok while "
+         "not leader</th><th>fail</th><th>info</th><th>never completed</th><th>share of "
+         "ok</th></tr>\n";
+  for (const auto& [node, row] : rows) {
+    const int64_t ok = row.by_type[0];
+    const double share = ok_total > 0 ? 100.0 * static_cast<double>(ok) / ok_total : 0;
+    char pct[32];
+    snprintf(pct, sizeof pct, "%.1f%%", share);
+    out << "<tr data-node=\"" << HtmlEscape(node) << "\"><td>"
+        << (node.empty() ? "(none)" : HtmlEscape(node)) << "</td><td>" << ok << "</td><td>"
+        << row.ok_leading << "</td><td>" << ok - row.ok_leading << "</td><td>" << row.by_type[1]
+        << "</td><td>" << row.by_type[2] << "</td><td>" << row.by_type[3]
+        << "</td><td><span class=\"share\" style=\"width:" << static_cast<int>(share * 2)
+        << "px\"></span> " << pct << "</td></tr>\n";
+  }
+  out << "</table></section>\n";
+}
+
 // The first place a reader should look: the counterexample, else the first invalid checker.
 std::string FirstErrorAnchor(const json& results) {
   auto it = results.find("checkers");
@@ -297,7 +458,11 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
       << kReportCss << "</style></head>\n<body>\n";
   out << "<header class=\"" << verdict << "\"><h1>" << HtmlEscape(test) << "</h1>"
       << "<span class=\"badge big " << verdict << "\" id=\"verdict\">" << verdict << "</span> ";
-  if (verdict != "unknown") {
+  if (run.interrupted) {
+    out << "<span class=\"badge big unknown\" id=\"interrupted\">interrupted</span> "
+        << "<span class=\"meta\">no results.json: the run was stopped before it wrote its "
+           "verdict (killed?); what it recorded is below</span>";
+  } else if (verdict != "unknown") {
     bool as_expected = (verdict == "valid") == (expected == "valid");
     out << "<span class=\"meta\">expected " << HtmlEscape(expected) << ": <b>"
         << (as_expected ? "as expected" : "NOT as expected") << "</b></span>";
@@ -324,7 +489,8 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
         << "\">jump to the first error</a>\n";
   }
   out << "</header>\n<nav><a href=\"#checkers\">checkers</a><a href=\"#timeline-section\">"
-         "timeline</a><a href=\"#plots\">latency &amp; throughput</a><a "
+         "timeline</a><a href=\"#traffic-section\">traffic</a><a href=\"#plots\">latency &amp; "
+         "throughput</a><a "
          "href=\"#counterexample\">counterexample</a><a href=\"#raft-section\">raft</a><a "
          "href=\"#logs\">node logs</a><a href=\"#plan\">plan</a></nav>\n"
       << "<noscript><p>The timeline and plots need JavaScript; the rest of this page does "
@@ -353,6 +519,7 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
       << "<div id=\"timeline\"></div>\n<h3>Faults and links cut</h3><div id=\"faults\"></div>\n";
   RenderFaultTable(run, out);
   out << "</section>\n";
+  RenderTrafficTable(run, results, out);
   out << "<section id=\"plots\"><h2>Latency</h2><div id=\"latency\"></div>\n"
          "<h2>Throughput</h2><div id=\"rate\"></div></section>\n";
   out << "<section id=\"counterexample-section\"><h2>Counterexample</h2>"
@@ -414,7 +581,8 @@ std::vector<fs::path> FindRuns(const fs::path& store_dir) {
     for (const auto& run : fs::directory_iterator(test.path(), inner)) {
       if (run.is_symlink(inner) || !run.is_directory(inner)) continue;
       if (fs::exists(run.path() / "results.json", inner) ||
-          fs::exists(run.path() / "history.jsonl", inner)) {
+          fs::exists(run.path() / "history.jsonl", inner) ||
+          fs::exists(run.path() / "plan.yaml", inner)) {
         runs.push_back(run.path());
       }
     }
@@ -424,33 +592,58 @@ std::vector<fs::path> FindRuns(const fs::path& store_dir) {
 }
 
 int RunReportCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  constexpr int kBadUsage = 255;
   std::vector<std::string> rest = args;
   if (!rest.empty() && rest.front() == "report") rest.erase(rest.begin());
   if (rest.size() == 1 && (rest[0] == "--help" || rest[0] == "-h")) {
     out << "usage: splitbrain report STORE\n"
-           "Regenerates report.html and junit.xml of every run in STORE, then STORE/index.html.\n"
-           "Exit: 0 all written, 1 some runs failed, 2 bad usage or no such store.\n";
+           "\n"
+           "Regenerates report.html and junit.xml of every run in STORE "
+           "(STORE/<test>/<timestamp>/,\n"
+           "as `splitbrain run --store STORE` writes it), then STORE/index.html. A run without\n"
+           "results.json (stopped before it wrote one) is listed as interrupted.\n"
+           "\n"
+           "flags:\n"
+           "  -h, --help   this text\n"
+           "\n"
+           "exit codes: 0 all written, 1 some runs could not be written (the others and the index\n"
+           "were), 255 bad usage, no such directory, or a directory that is not a store.\n"
+           "docs: results/README.md in splitbrain's source tree.\n";
     return 0;
   }
-  if (rest.size() != 1) {
-    err << "usage: splitbrain report STORE\n";
-    return 2;
+  if (rest.size() != 1 || (!rest[0].empty() && rest[0][0] == '-')) {
+    err << "usage: splitbrain report STORE   (splitbrain report --help says more)\n";
+    return kBadUsage;
   }
   fs::path store = rest[0];
   std::error_code ec;
   if (!fs::is_directory(store, ec)) {
     err << "splitbrain report: " << store.string() << ": no such store directory\n";
-    return 2;
+    return kBadUsage;
+  }
+  std::vector<fs::path> runs = FindRuns(store);
+  // A folder with no run in it is not a store: writing an empty index there would only hide
+  // the mistake (a run folder, or the wrong path, given by hand).
+  if (runs.empty()) {
+    err << "splitbrain report: " << store.string()
+        << ": not a store (no STORE/<test>/<timestamp>/ run folder in it";
+    if (fs::exists(store / "results.json", ec) || fs::exists(store / "plan.yaml", ec)) {
+      err << "; this is one run's folder: give the store it is in, "
+          << fs::absolute(store).lexically_normal().parent_path().parent_path().string();
+    }
+    err << ")\n";
+    return kBadUsage;
   }
   int failed = 0;
-  std::vector<fs::path> runs = FindRuns(store);
   for (const fs::path& run : runs) {
     Status status = WriteReport(run);
     if (!status.ok()) {
       ++failed;
       err << "splitbrain report: " << run.string() << ": " << status << "\n";
     } else {
-      out << (run / "report.html").string() << "\n";
+      out << (run / "report.html").string();
+      if (!fs::exists(run / "results.json", ec)) out << " (interrupted: no results.json)";
+      out << "\n";
     }
   }
   Status index = WriteIndex(store);

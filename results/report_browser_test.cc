@@ -150,6 +150,10 @@ TEST_F(BrowserTest, ReportRendersTimelinePlotsAndCounterexample) {
             std::string::npos);
   EXPECT_NE(dom.find("show this operation in the timeline"), std::string::npos);
   EXPECT_NE(dom.find("drawn 3000 operations"), std::string::npos);
+  // Where operations went (issue 25): the placement and one row per answering node.
+  EXPECT_NE(dom.find("<b id=\"placement\">home</b>"), std::string::npos);
+  EXPECT_NE(dom.find("<table id=\"traffic\">"), std::string::npos);
+  EXPECT_EQ(Count(dom, "<tr data-node=\"n"), 5);
 
   fs::path shot = fs::path(SPLITBRAIN_BUILD_DIR) / "report-screenshot.png";
   fs::remove(shot);
@@ -228,14 +232,14 @@ TEST_F(BrowserTest, LockCounterexampleIsDrawn) {
   auto verdict = checker::RunChecker("lock", in);
   ASSERT_TRUE(verdict.ok()) << verdict.status();
   ASSERT_EQ(verdict->valid, checker::Validity::kInvalid) << verdict->json.dump();
-  nlohmann::json results = {{"valid", false},     {"expected", "invalid"}, {"seed", 1},
-                            {"test", "etcd-lock"}, {"system", "etcd"},
-                            {"checkers", {{"lock", verdict->json}}}};
+  nlohmann::json results = {{"valid", false},   {"expected", "invalid"},
+                            {"seed", 1},        {"test", "etcd-lock"},
+                            {"system", "etcd"}, {"checkers", {{"lock", verdict->json}}}};
   std::ofstream(dir.path() / "results.json") << results.dump(2);
   ASSERT_TRUE(WriteReport(dir.path()).ok());
-  EXPECT_NE(ReadFile(dir.path() / "report.html")
-                .find("id=\"jump-first-error\" href=\"#counterexample\""),
-            std::string::npos);
+  EXPECT_NE(
+      ReadFile(dir.path() / "report.html").find("id=\"jump-first-error\" href=\"#counterexample\""),
+      std::string::npos);
   BrowserRun run = RunChromium(dir.path() / "report.html", {"--dump-dom"});
   EXPECT_TRUE(ConsoleMessages(run.log).empty()) << run.log;
   EXPECT_NE(run.dom.find("data-rendered=\"ok\""), std::string::npos) << run.log;
@@ -243,6 +247,79 @@ TEST_F(BrowserTest, LockCounterexampleIsDrawn) {
   // p2's acquire (history line 3) is the operation that cannot be placed.
   EXPECT_NE(run.dom.find("<tr class=\"bad\"><td>3</td>"), std::string::npos);
   EXPECT_EQ(run.dom.find("muted\">No linearizability checker ran"), std::string::npos);
+}
+
+// Was: nested checker fields printed as raw JSON (availability's windows, stats' by_f, perf's
+// latency_ms), one unbreakable line that spilled out of its card. Measured in the browser: no
+// card's content is wider than the card, and the nested values are tables.
+TEST_F(BrowserTest, CheckerCardsShowNestedValuesAsTablesInsideTheirCard) {
+  TempDir dir;
+  TestRunOptions options;
+  options.ops = 500;
+  ASSERT_TRUE(WriteTestRun(dir.path(), options).ok());
+  nlohmann::json results = nlohmann::json::parse(ReadFile(dir.path() / "results.json"));
+  nlohmann::json windows = nlohmann::json::array();
+  for (int i = 0; i < 60; ++i) {
+    windows.push_back({{"start_s", i * 1.0},
+                       {"ops", 400 + i},
+                       {"ok", 390 + i},
+                       {"share", (390.0 + i) / (400.0 + i)}});
+  }
+  results["checkers"]["availability"] = {{"valid", true},
+                                         {"windows", windows},
+                                         {"worst_window_share", 0.975},
+                                         {"problems", nlohmann::json::array()}};
+  results["checkers"]["stats"] = {{"valid", true},
+                                  {"by_f",
+                                   {{"read", {{"ok", 1234567}, {"fail", 12}, {"info", 3}}},
+                                    {"write", {{"ok", 7654321}, {"fail", 45}, {"info", 67}}},
+                                    {"cas", {{"ok", 111}, {"fail", 2222}, {"info", 0}}}}}};
+  results["checkers"]["perf"] = {
+      {"valid", true},
+      {"ok_ops", 123456},
+      {"ops_per_s", 4115.2},
+      {"latency_ms",
+       {{"p50", 1.234567}, {"p95", 12.345678}, {"p99", 123.456789}, {"max", 1234.5}}}};
+  std::ofstream(dir.path() / "results.json") << results.dump(2);
+  ASSERT_TRUE(WriteReport(dir.path()).ok());
+
+  std::string html = ReadFile(dir.path() / "report.html");
+  const std::string probe = R"(<script>
+(function () {
+  var wide = [];
+  Array.prototype.forEach.call(document.querySelectorAll('.card'), function (card) {
+    var box = card.getBoundingClientRect();
+    var over = card.scrollWidth > card.clientWidth + 1;
+    Array.prototype.forEach.call(card.querySelectorAll('table, pre, td'), function (e) {
+      var r = e.getBoundingClientRect();
+      if (e.closest('.nested-wrap') && e.closest('.nested-wrap') !== e) {
+        var w = e.closest('.nested-wrap').getBoundingClientRect();
+        if (w.right > box.right + 1) over = true;
+      } else if (r.right > box.right + 1) {
+        over = true;
+      }
+    });
+    if (over) wide.push(card.id);
+  });
+  document.body.setAttribute('data-wide', wide.join(' ') || 'none');
+  var n = function (sel) { return document.querySelectorAll(sel).length; };
+  document.body.setAttribute('data-counts', [
+    n('#checker-availability table.nested tr'), n('#checker-stats table.nested tr'),
+    n('#checker-perf table.nested th')].join(','));
+})();
+</script></body>)";
+  html.replace(html.rfind("</body>"), 7, probe);
+  std::ofstream(dir.path() / "probe.html") << html;
+  BrowserRun run = RunChromium(dir.path() / "probe.html", {"--dump-dom", "--window-size=1000,900"});
+  EXPECT_TRUE(ConsoleMessages(run.log).empty()) << run.log;
+  EXPECT_EQ(testing::Between(run.dom, "data-wide=\"", "\""), "none");
+  // 60 windows and a header row; 3 functions and a header row; p50, p95, p99, max.
+  EXPECT_EQ(testing::Between(run.dom, "data-counts=\"", "\""), "61,4,4");
+  // No raw JSON in the cards' tables.
+  const std::string cards = testing::Between(run.dom, "<section id=\"checkers\">", "</section>");
+  EXPECT_EQ(cards.find("[{"), std::string::npos) << cards.substr(0, 2000);
+  EXPECT_EQ(cards.find("{\""), std::string::npos) << cards.substr(0, 2000);
+  EXPECT_NE(cards.find("<td>1.235</td>"), std::string::npos);  // p50, four digits
 }
 
 TEST_F(BrowserTest, EmptyRunFolderRendersWithoutErrors) {

@@ -95,6 +95,88 @@ TEST(WriteReport, SmallInvalidRunShowsVerdictDataAndCounterexample) {
   EXPECT_NE(junit.find("stale read"), std::string::npos);
 }
 
+// Issue 25: the report says where operations went — per answering node, ok operations split by
+// whether that node believed it led at the time (its own role events), fail, info and never
+// completed — and the run's placement.
+TEST(WriteReport, TrafficTableCountsWhoAnsweredAndWhetherItLed) {
+  TempDir dir;
+  const auto run_dir = dir.path() / "t" / "1";
+  std::filesystem::create_directories(run_dir / "nodes" / "n1");
+  std::filesystem::create_directories(run_dir / "nodes" / "n2");
+  std::ofstream(run_dir / "results.json") << json({{"valid", true},
+                                                   {"expected", "valid"},
+                                                   {"seed", 7},
+                                                   {"test", "t"},
+                                                   {"started", "2026-11-26T23:00:00.000Z"},
+                                                   {"placement", "home"},
+                                                   {"checkers", json::object()},
+                                                   {"stats", json::object()}})
+                                                 .dump();
+  const int64_t wall = 1'795'734'000'000'000'000;  // 2026-11-26T23:00:00Z
+  std::ofstream(run_dir / "nodes" / "n1" / "events.jsonl")
+      << json({{"t", wall}, {"node", "n1"}, {"event", "start"}, {"term", 0}}).dump() << "\n"
+      << json({{"t", wall + 500'000'000},
+               {"node", "n1"},
+               {"event", "role"},
+               {"role", "leader"},
+               {"term", 1},
+               {"leader", "n1"}})
+             .dump()
+      << "\n"
+      << json({{"t", wall + 2'500'000'000},
+               {"node", "n1"},
+               {"event", "role"},
+               {"role", "follower"},
+               {"term", 2},
+               {"leader", "n2"}})
+             .dump()
+      << "\n";
+  std::ofstream(run_dir / "nodes" / "n2" / "events.jsonl")
+      << json({{"t", wall}, {"node", "n2"}, {"event", "start"}, {"term", 0}}).dump() << "\n";
+  std::ofstream history(run_dir / "history.jsonl");
+  auto op = [&](int process, const char* type, const char* f, json value, int64_t t0, int64_t t1,
+                const char* node) {
+    history << json({{"process", process},
+                     {"type", "invoke"},
+                     {"f", f},
+                     {"key", "k"},
+                     {"value", f == std::string("read") ? json() : value},
+                     {"time", t0}})
+                   .dump()
+            << "\n";
+    if (t1 < 0) return;
+    json done = {{"process", process}, {"type", type},   {"f", f},
+                 {"key", "k"},         {"value", value}, {"time", t1}};
+    if (node) done["node"] = node;
+    history << done.dump() << "\n";
+  };
+  op(0, "ok", "write", 1, 1'000'000'000, 1'100'000'000, "n1");  // n1 leads
+  op(1, "ok", "read", 1, 1'000'000'000, 1'200'000'000, "n1");   // n1 leads
+  op(2, "ok", "read", 1, 1'500'000'000, 1'600'000'000, "n2");   // n2 follows
+  op(3, "ok", "read", 1, 3'000'000'000, 3'100'000'000, "n1");   // n1 stepped down at 2.5 s
+  op(4, "fail", "write", 2, 3'000'000'000, 3'200'000'000, "n2");
+  op(0, "info", "write", 3, 4'000'000'000, 5'000'000'000, "n2");
+  op(1, "", "write", 4, 4'500'000'000, -1, nullptr);  // never completed
+  history.close();
+  ASSERT_TRUE(WriteReport(run_dir).ok());
+  const std::string html = ReadFile(run_dir / "report.html");
+  EXPECT_NE(html.find("<b id=\"placement\">home</b>"), std::string::npos);
+  // node, ok, ok while leader, ok while not leader, fail, info, never completed, share of ok.
+  EXPECT_NE(html.find("<tr data-node=\"n1\"><td>n1</td><td>3</td><td>2</td><td>1</td><td>0</td>"
+                      "<td>0</td><td>0</td><td><span class=\"share\" style=\"width:150px\"></span> "
+                      "75.0%</td></tr>"),
+            std::string::npos)
+      << testing::Between(html, "<table id=\"traffic\">", "</table>");
+  EXPECT_NE(html.find("<tr data-node=\"n2\"><td>n2</td><td>1</td><td>0</td><td>1</td><td>1</td>"
+                      "<td>1</td><td>0</td>"),
+            std::string::npos)
+      << testing::Between(html, "<table id=\"traffic\">", "</table>");
+  EXPECT_NE(html.find("<tr data-node=\"\"><td>(none)</td><td>0</td><td>0</td><td>0</td><td>0</td>"
+                      "<td>0</td><td>1</td>"),
+            std::string::npos)
+      << testing::Between(html, "<table id=\"traffic\">", "</table>");
+}
+
 TEST(WriteReport, ValidRunSaysSoAndHasNoJumpLink) {
   TempDir store;
   auto run_dir = store.path() / "t" / "1";

@@ -315,7 +315,10 @@ Result<RunData> ReadRun(const fs::path& run_dir) {
       Warn(&run, "results.json: not a JSON object; the verdict is unknown");
     }
   } else {
-    Warn(&run, "results.json: missing; the verdict is unknown");
+    run.interrupted = true;
+    Warn(&run,
+         "results.json: missing; the run was interrupted before it wrote its verdict, which is "
+         "unknown");
   }
   if (!ReadWholeFile(run_dir / "plan.yaml", &run.plan_yaml)) Warn(&run, "plan.yaml: missing");
   if (auto it = run.results.find("started"); it != run.results.end() && it->is_string()) {

@@ -75,6 +75,9 @@ struct RunData {
   int64_t end_ns = 0;             // the last time seen in the history or fault log
   int64_t start_wall_ns = -1;     // wall clock at time 0 (from results.started); -1 unknown
   bool history_has_times = true;  // false: times were made up from line numbers
+  // No results.json: the run was stopped before it wrote its verdict (SIGKILLed, the machine
+  // went down); shown as "interrupted".
+  bool interrupted = false;
   std::vector<std::string> warnings;
 };
 

@@ -331,6 +331,7 @@ Status WriteTestRun(const fs::path& run_dir, const TestRunOptions& o) {
       {"seed", o.seed},
       {"test", o.test},
       {"system", "splitbrain"},
+      {"placement", "home"},
       {"started", o.started},
       {"duration_s", static_cast<double>(end) / 1e9},
       {"checkers", checkers},

@@ -6,15 +6,14 @@ namespace splitbrain::workloads {
 
 using Clock = std::chrono::steady_clock;
 
-ClusterClient::ClusterClient(std::vector<NodeAddress> nodes, size_t first)
-    : nodes_(std::move(nodes)), current_(first % nodes_.size()) {
-  client_ = std::make_unique<node::Client>(nodes_[current_].client);
-}
+ClusterClient::ClusterClient(std::vector<NodeAddress> nodes, size_t slot, Placement placement,
+                             uint64_t seed)
+    : nodes_(std::move(nodes)),
+      picker_(placement, nodes_.size(), slot, seed),
+      current_(picker_.home()),
+      clients_(nodes_.size()) {}
 
-void ClusterClient::MoveTo(size_t i) {
-  current_ = i % nodes_.size();
-  client_->SetAddress(nodes_[current_].client);
-}
+void ClusterClient::MoveTo(size_t i) { current_ = i % nodes_.size(); }
 
 node::Reply ClusterClient::Send(const nlohmann::json& command, std::chrono::milliseconds timeout,
                                 std::string* answered_by) {
@@ -23,6 +22,8 @@ node::Reply ClusterClient::Send(const nlohmann::json& command, std::chrono::mill
   reply.outcome = node::Outcome::kFail;
   reply.error = "deadline passed before any node accepted the command";
   int attempts = 0;
+  // Where this operation begins; redirects below are followed within this operation only.
+  MoveTo(picker_.Start(current_));
   while (true) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return reply;
@@ -33,7 +34,9 @@ node::Reply ClusterClient::Send(const nlohmann::json& command, std::chrono::mill
       left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) return reply;
     }
-    reply = client_->Command(command, left);
+    auto& client = clients_[current_];
+    if (!client) client = std::make_unique<node::Client>(nodes_[current_].client);
+    reply = client->Command(command, left);
     *answered_by = nodes_[current_].id;
     if (reply.outcome != node::Outcome::kFail) return reply;
     // A definite refusal: the node never proposed it. Retry where it says the leader is, or on

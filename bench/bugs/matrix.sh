@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # matrix.sh [--seeds N] [--first-seed S] [--bugs "stale-read no-prevote ..."] [--sb SPLITBRAIN]
-#           [--keep DIR]
+#           [--keep DIR] [--generic [--workloads "register set bank"] [--nodes "3 5"]
+#           [--placement home|leader|random] [--time-limit 60s]] [--no-twin]
 # The detection matrix (plans/bugs/README.md): runs each bug plan plans/bugs/<bug>.yaml and its
 # correct twin plans/bugs/<bug>-correct.yaml once per seed (S, S+1, ... S+N-1; default 1..10)
 # and prints, per bug, the seeds that caught it, the median time into the run of the first
@@ -8,7 +9,14 @@
 # term-churn checker's first_anomaly_s, raft-invariants' first violation time), and the twin's
 # false alarms. Runs are real time: a 25 s plan costs ~35 s with setup and checking, so the full
 # matrix (6 bugs x 2 x 10 seeds) takes over an hour; --seeds 3 gives a first picture.
-# Needs python3. Every run stays under DIR (a temporary folder, removed, unless --keep).
+# --generic: instead of the tuned plans, each bug runs inside the nightly's generic tests
+# (plans/nightly.yaml's nightly-<workload>, its defaults and full fault mix) with
+# `node.args: [--bug <bug>]`, on each node count, and the twin is the same test on the correct
+# node (one per test, node count and seed, labelled correct/...); --placement sets
+# workload.placement, --time-limit the run length (default the nightly's). --no-twin skips the
+# correct-node runs.
+# Needs python3 (with PyYAML for --generic). Every run stays under DIR (a temporary folder,
+# removed, unless --keep). Prints `uptime` before and after: figures depend on the machine's load.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$here/../.."
@@ -17,6 +25,12 @@ seeds=10
 first=1
 bugs=""
 keep=""
+generic=""
+workloads="register set bank"
+nodes="3 5"
+placement=""
+time_limit=""
+no_twin=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seeds) seeds="$2"; shift 2 ;;
@@ -24,7 +38,13 @@ while [[ $# -gt 0 ]]; do
     --bugs) bugs="$2"; shift 2 ;;
     --sb) sb="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --generic) generic=1; shift ;;
+    --workloads) workloads="$2"; shift 2 ;;
+    --nodes) nodes="$2"; shift 2 ;;
+    --placement) placement="$2"; shift 2 ;;
+    --time-limit) time_limit="$2"; shift 2 ;;
+    --no-twin) no_twin=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "matrix.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -42,15 +62,62 @@ mkdir -p "$work/store"
 runs="$work/runs.tsv"
 : > "$runs"
 
-# One run: appends "bug kind seed verdict first_anomaly_s exit" to runs.tsv.
+# --generic: writes the plan of the nightly's test nightly-<workload> on <nodes> nodes, with
+# `--bug <bug>` (kind bug) or without (kind twin), to stdout.
+generic_plan() {
+  python3 - "$root/plans/nightly.yaml" "$1" "$2" "$3" "$4" "$placement" "$time_limit" <<'PY'
+import sys, yaml
+nightly, workload, n, bug, kind, placement, time_limit = sys.argv[1:]
+doc = yaml.safe_load(open(nightly))
+tests = {t["name"]: t for t in doc.get("tests", [])}
+name = f"nightly-{workload}"
+if name not in tests:
+    sys.exit(f"matrix.sh: {nightly} has no test {name}")
+def merge(a, b):  # the plan format's rule: nested maps merge field by field
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+def as_map(w):
+    return {"name": w} if isinstance(w, str) else w
+defaults = {k: v for k, v in doc.items() if k not in ("include", "tests")}
+test = dict(tests[name])
+if "workload" in test:
+    test["workload"] = as_map(test["workload"])
+plan = merge(defaults, test)
+plan["name"] = f"generic-{workload}-{n}n-" + ("correct" if kind == "twin" else bug)
+plan["nodes"] = int(n)
+if kind == "bug":
+    node = plan.setdefault("node", {})
+    node["args"] = list(node.get("args", [])) + ["--bug", bug]
+plan["expect"] = "invalid" if kind == "bug" else "valid"
+if placement:
+    plan["workload"]["placement"] = placement
+if time_limit:
+    plan["time-limit"] = time_limit
+print(yaml.safe_dump(plan, sort_keys=False))
+PY
+}
+
+# One run: appends "label kind seed verdict first_anomaly_s exit" to runs.tsv, where label is
+# the bug (tuned plans) or bug/workload/<N>n (--generic).
 run_one() {
-  local bug="$1" kind="$2" seed="$3" plan store code=0
-  plan="$root/plans/bugs/$bug.yaml"
-  [[ "$kind" == twin ]] && plan="$root/plans/bugs/$bug-correct.yaml"
-  [[ -f "$plan" ]] || { echo "matrix.sh: missing $plan" >&2; return; }
-  store="$work/store/$bug-$kind-$seed"
+  local bug="$1" kind="$2" seed="$3" workload="${4:-}" n="${5:-}" plan store label code=0
+  label="$bug"
+  if [[ -n "$generic" ]]; then
+    label="$bug/$workload/${n}n"
+    plan="$work/plans/$bug-$workload-$n-$kind.yaml"
+    mkdir -p "$work/plans"
+    generic_plan "$workload" "$n" "$bug" "$kind" > "$plan"
+    store="$work/store/$bug-$workload-$n-$kind-$seed"
+  else
+    plan="$root/plans/bugs/$bug.yaml"
+    [[ "$kind" == twin ]] && plan="$root/plans/bugs/$bug-correct.yaml"
+    [[ -f "$plan" ]] || { echo "matrix.sh: missing $plan" >&2; return; }
+    store="$work/store/$bug-$kind-$seed"
+  fi
   "$sb" run "$plan" --seed "$seed" --store "$store" > "$store.log" 2>&1 || code=$?
-  python3 - "$store/latest/results.json" "$bug" "$kind" "$seed" "$code" >> "$runs" <<'PY'
+  python3 - "$store/latest/results.json" "$label" "$kind" "$seed" "$code" >> "$runs" <<'PY'
 import json, sys
 path, bug, kind, seed, code = sys.argv[1:]
 try:
@@ -78,12 +145,26 @@ PY
   tail -n 1 "$runs" | sed 's/^/  /' >&2
 }
 
-for bug in $bugs; do
-  for ((s = first; s < first + seeds; s++)); do
-    run_one "$bug" bug "$s"
-    run_one "$bug" twin "$s"
+echo "matrix.sh: load before: $(uptime)" >&2
+if [[ -n "$generic" ]]; then
+  # The correct node's run does not depend on the bug: one per test, node count and seed.
+  for w in $workloads; do
+    for n in $nodes; do
+      for ((s = first; s < first + seeds; s++)); do
+        if [[ -z "$no_twin" ]]; then run_one correct twin "$s" "$w" "$n"; fi
+        for bug in $bugs; do run_one "$bug" bug "$s" "$w" "$n"; done
+      done
+    done
   done
-done
+else
+  for bug in $bugs; do
+    for ((s = first; s < first + seeds; s++)); do
+      run_one "$bug" bug "$s"
+      if [[ -z "$no_twin" ]]; then run_one "$bug" twin "$s"; fi
+    done
+  done
+fi
+echo "matrix.sh: load after: $(uptime)" >&2
 
 python3 - "$runs" "$seeds" <<'PY'
 import sys, statistics, collections
@@ -92,7 +173,7 @@ n = int(sys.argv[2])
 by = collections.OrderedDict()
 for bug, kind, seed, verdict, t, code in rows:
     by.setdefault(bug, {"bug": [], "twin": []})[kind].append((verdict, t))
-print(f"{'bug':<20} {'caught':>8} {'median first anomaly':>22} {'twin false alarms':>18} {'unknown (bug/twin)':>19}")
+print(f"{'bug':<28} {'caught':>8} {'median first anomaly':>22} {'twin false alarms':>18} {'unknown (bug/twin)':>19}")
 for bug, k in by.items():
     caught = [t for v, t in k["bug"] if v == "invalid"]
     ts = [float(t) for t in caught if t != "-"]
@@ -100,6 +181,6 @@ for bug, k in by.items():
     alarms = sum(1 for v, _ in k["twin"] if v == "invalid")
     unk = f"{sum(1 for v, _ in k['bug'] if v not in ('invalid', 'valid'))}/" \
           f"{sum(1 for v, _ in k['twin'] if v not in ('invalid', 'valid'))}"
-    print(f"{bug:<20} {len(caught):>3}/{len(k['bug']):<4} {med:>22} {alarms:>12}/{len(k['twin']):<5} {unk:>19}")
+    print(f"{bug:<28} {len(caught):>3}/{len(k['bug']):<4} {med:>22} {alarms:>12}/{len(k['twin']):<5} {unk:>19}")
 PY
 echo "runs: $runs" >&2

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <ctime>
 #include <filesystem>
@@ -281,14 +282,19 @@ milliseconds Left(SteadyClock::time_point deadline) {
 // etcd's concurrency.Session does; the lock's fencing token is the revision it was granted at.
 class EtcdClient : public workloads::Client {
  public:
-  EtcdClient(std::vector<workloads::NodeAddress> members, size_t first)
-      : members_(std::move(members)), current_(first % members_.size()) {
+  EtcdClient(std::vector<workloads::NodeAddress> members, size_t slot,
+             workloads::Placement placement, uint64_t seed)
+      : members_(std::move(members)),
+        picker_(placement, members_.size(), slot, seed),
+        current_(picker_.home()) {
     client_ = std::make_unique<node::Client>(members_[current_].client);
   }
   ~EtcdClient() override { Join(); }
 
   node::Reply Send(const json& command, milliseconds timeout, std::string* by) override {
     const auto deadline = SteadyClock::now() + timeout;
+    // Where this operation begins (the member forwards to its leader itself).
+    if (const size_t start = picker_.Start(current_); start != current_) MoveTo(start);
     const std::string op = command.value("op", "");
     if (op == "acquire") return Acquire(command, deadline, by);
     if (op == "release") return Release(command, deadline, by);
@@ -477,6 +483,7 @@ class EtcdClient : public workloads::Client {
   }
 
   std::vector<workloads::NodeAddress> members_;
+  workloads::NodePicker picker_;
   size_t current_;
   std::unique_ptr<node::Client> client_;
   bool held_ = false;
@@ -530,10 +537,11 @@ class EtcdCluster : public ProcessCluster {
     return s;
   }
 
-  std::unique_ptr<workloads::Client> NewClient(size_t first) override {
+  std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
     std::vector<workloads::NodeAddress> members;
     for (const auto& id : ctx_.lab->ids()) members.push_back({id, ClientAddress(id)});
-    return std::make_unique<EtcdClient>(std::move(members), first);
+    return std::make_unique<EtcdClient>(std::move(members), slot, PlanPlacement(ctx_.plan),
+                                        ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)));
   }
 
  protected:
@@ -566,6 +574,7 @@ class EtcdCluster : public ProcessCluster {
   std::string PeerUrl(const std::string& id) const {
     return "http://" + ctx_.lab->Ip(id) + ":" + std::to_string(kPeerPort);
   }
+  std::atomic<uint64_t> clients_made_{0};
 };
 
 }  // namespace

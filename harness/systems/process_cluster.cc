@@ -49,6 +49,7 @@ ProcessCluster::Member* ProcessCluster::Find(const std::string& id) {
 Status ProcessCluster::StartMember(Member& m, Start how) {
   fs::create_directories(m.dir + "/data");
   std::vector<std::string> argv = ctx_.lab->InNode(m.id);
+  for (auto& a : UnprivilegedMember(m.dir)) argv.push_back(std::move(a));  // §6: no capabilities
   for (auto& a : MemberArgs(m, how)) argv.push_back(std::move(a));
   SB_RETURN_IF_ERROR(m.process->Start(argv, m.dir + "/node.log", MemberEnv(m)));
   ++m.starts;

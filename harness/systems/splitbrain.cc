@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -66,10 +67,12 @@ class SplitbrainCluster : public ProcessCluster {
     return out;
   }
 
-  std::unique_ptr<workloads::Client> NewClient(size_t first) override {
+  std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
     std::vector<workloads::NodeAddress> nodes;
     for (const auto& id : ctx_.lab->ids()) nodes.push_back({id, ClientAddress(id)});
-    return std::make_unique<workloads::ClusterClient>(std::move(nodes), first);
+    return std::make_unique<workloads::ClusterClient>(
+        std::move(nodes), slot, PlanPlacement(ctx_.plan),
+        ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)));
   }
 
   Status SetClockOffset(const std::string& id, int64_t offset_ns) override {
@@ -196,6 +199,7 @@ class SplitbrainCluster : public ProcessCluster {
 
   bool clock_faults_;
   std::string faketime_lib_;
+  std::atomic<uint64_t> clients_made_{0};
 };
 
 // splitbrain-node: next to this program, in ../node/ (a build tree), or in PATH.

@@ -22,6 +22,7 @@
 #include "harness/systems/catalog.h"
 #include "nemesis/nemesis.h"
 #include "workloads/client.h"
+#include "workloads/placement.h"
 
 namespace splitbrain::harness {
 
@@ -40,8 +41,9 @@ class System : public nemesis::FaultInjector {
   // Undoes whatever the nemesis left: resumes paused members, restarts killed ones, re-adds
   // removed ones.
   virtual Status Recover() = 0;
-  // A client for one logical process, first talking to member `first` (mod the member count).
-  virtual std::unique_ptr<workloads::Client> NewClient(size_t first) = 0;
+  // A client for logical process `slot`: its home member is `slot` mod the member count, and
+  // where each operation begins follows the plan's workload.placement (workloads/placement.h).
+  virtual std::unique_ptr<workloads::Client> NewClient(size_t slot) = 0;
 };
 
 // What an adapter gets to build a System for one test.
@@ -58,6 +60,12 @@ struct SystemAdapter {
   std::function<Result<std::string>(const TestPlan& plan, const std::string& flag)> find_binary;
   std::function<std::unique_ptr<System>(SystemContext context)> make;
 };
+
+// The plan's workload.placement (home when the name is unknown; plans are validated first).
+workloads::Placement PlanPlacement(const TestPlan& plan);
+// The random-placement seed of the `made`-th client an adapter creates for `slot`: derived from
+// the run's seed, so a run's placements follow from its seed.
+uint64_t ClientSeed(const TestPlan& plan, size_t slot, uint64_t made);
 
 // For find_binary: `path` made absolute when it is an executable; NotFound with `missing` (what
 // was looked at, what to install) otherwise.
