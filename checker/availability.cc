@@ -1,5 +1,6 @@
 // CheckAvailability: share of ok operations per time window, and recovery after the last heal.
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <map>
 
@@ -61,22 +62,33 @@ CheckResult CheckAvailability(const History& h, const std::vector<FaultEvent>& f
   if (last_heal >= 0 && !unhealed) {
     j["last_heal_s"] = static_cast<double>(last_heal) / 1e9;
     int64_t first_ok = -1;
-    bool attempted = false;
+    // When the system was first asked after the heal: at the heal itself when an operation was
+    // in flight across it, else at the first invocation after it. A gap in which nobody asked
+    // (the workload had ended and the final reads wait for a leader first) is no evidence of
+    // unavailability, so recovery is judged from here.
+    int64_t first_ask = -1;
     for (const Operation& op : h.ops) {
       if (op.invoke_time < 0 || op.complete_time < last_heal) continue;
-      if (op.invoke_time >= last_heal || op.complete_time >= last_heal) attempted = true;
-      if (op.result == Outcome::kOk && op.complete_time >= last_heal &&
-          (first_ok < 0 || op.complete_time < first_ok)) {
+      const int64_t asked = std::max(op.invoke_time, last_heal);
+      if (first_ask < 0 || asked < first_ask) first_ask = asked;
+      if (op.result == Outcome::kOk && (first_ok < 0 || op.complete_time < first_ok)) {
         first_ok = op.complete_time;
       }
     }
+    const bool attempted = first_ask >= 0;
+    if (attempted) j["first_ask_after_heal_s"] = static_cast<double>(first_ask) / 1e9;
     if (first_ok >= 0) {
       j["first_ok_after_heal_s"] = static_cast<double>(first_ok) / 1e9;
       j["recovery_s"] = static_cast<double>(first_ok - last_heal) / 1e9;
-      if (first_ok - last_heal > o.recovery_bound_ns) {
-        problems.push_back(
-            "the first ok operation came " + std::to_string((first_ok - last_heal) / 1e9) +
-            " s after the last heal (bound " + std::to_string(o.recovery_bound_ns / 1e9) + " s)");
+      j["unavailable_after_ask_s"] = static_cast<double>(first_ok - first_ask) / 1e9;
+      if (first_ok - first_ask > o.recovery_bound_ns) {
+        char why[256];
+        snprintf(why, sizeof why,
+                 "the first ok operation came %.3f s after the first operation that followed "
+                 "the last heal (heal at %.3f s, asked at %.3f s, bound %.3f s)",
+                 (first_ok - first_ask) / 1e9, last_heal / 1e9, first_ask / 1e9,
+                 o.recovery_bound_ns / 1e9);
+        problems.push_back(why);
       }
     } else if (attempted) {
       problems.push_back("no operation succeeded after the last heal");

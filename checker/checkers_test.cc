@@ -257,6 +257,35 @@ TEST(AvailabilityTest, RecoveryAfterTheLastHeal) {
   EXPECT_EQ(CheckAvailability(untimed, faults, o).valid, Validity::kUnknown);
 }
 
+// Was a false alarm on the correct node (issue 25): under load the last heal came after the
+// workload had ended, and the final reads began 13 s later; nobody asked in between, so the gap
+// said nothing about the system. Recovery is judged from the first ask after the heal.
+TEST(AvailabilityTest, RecoveryIsJudgedFromTheFirstAskAfterTheHeal) {
+  const int64_t s = 1'000'000'000;
+  std::vector<FaultEvent> faults = {{2 * s, "start", 1, "bridge"}, {5 * s, "end", 1, "bridge"}};
+  AvailabilityOptions o;
+  o.recovery_bound_ns = 2 * s;
+  // Nothing in flight at the heal; the next operation 4 s later succeeds at once.
+  History late = Parse(Timed(0, "ok", 1 * s, 1 * s + 10) + Timed(1, "ok", 9 * s, 9 * s + 10));
+  CheckResult r = CheckAvailability(late, faults, o);
+  EXPECT_EQ(r.valid, Validity::kValid) << r.json.dump();
+  EXPECT_DOUBLE_EQ(r.json["first_ask_after_heal_s"].get<double>(), 9.0);
+  EXPECT_DOUBLE_EQ(r.json["recovery_s"].get<double>(), 4.00000001);
+  EXPECT_DOUBLE_EQ(r.json["unavailable_after_ask_s"].get<double>(), 0.00000001);
+  // An operation in flight across the heal asks from the heal on: 3 s to the first ok.
+  History waiting = Parse(Timed(0, "ok", 1 * s, 1 * s + 10) + Timed(1, "fail", 4 * s, 6 * s) +
+                          Timed(1, "ok", 8 * s, 8 * s + 10));
+  r = CheckAvailability(waiting, faults, o);
+  EXPECT_EQ(r.valid, Validity::kInvalid) << r.json.dump();
+  EXPECT_DOUBLE_EQ(r.json["first_ask_after_heal_s"].get<double>(), 5.0);
+  EXPECT_NE(r.json["explanation"].get<std::string>().find("asked at 5.000 s"), std::string::npos)
+      << r.json.dump();
+  // Asked late, and still slow after asking: 3 s from the ask.
+  History slow = Parse(Timed(0, "ok", 1 * s, 1 * s + 10) + Timed(1, "fail", 9 * s, 9 * s + 10) +
+                       Timed(1, "ok", 12 * s, 12 * s + 10));
+  EXPECT_EQ(CheckAvailability(slow, faults, o).valid, Validity::kInvalid);
+}
+
 TEST(RunCheckerTest, DispatchesByName) {
   History h = Parse(Op(0, "add", "1", "ok", "1") + Op(0, "read", "null", "ok", "[1]"));
   CheckerInputs in;
