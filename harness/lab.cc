@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/signal_name.h"
 
 namespace splitbrain::harness {
 namespace {
@@ -165,29 +166,6 @@ Result<pid_t> CloneIntoLab(const std::string& exe, std::vector<std::string> args
   (void)!write(go[1], &one, 1);
   close(go[1]);
   return pid;
-}
-
-std::string SignalName(int sig) {
-  switch (sig) {
-    case SIGINT:
-      return "SIGINT";
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGHUP:
-      return "SIGHUP";
-    case SIGQUIT:
-      return "SIGQUIT";
-    case SIGKILL:
-      return "SIGKILL";
-    case SIGSEGV:
-      return "SIGSEGV";
-    case SIGABRT:
-      return "SIGABRT";
-    case SIGBUS:
-      return "SIGBUS";
-    default:
-      return "signal " + std::to_string(sig);
-  }
 }
 
 Status LabRefused(const std::string& why) {

@@ -83,7 +83,6 @@ Node::~Node() {
     persist_cv_.notify_one();
     persister_.join();
   }
-  if (events_) std::fclose(events_);
 }
 
 Result<std::unique_ptr<Node>> Node::Create(asio::io_context& ioc, NodeOptions options) {
@@ -94,14 +93,25 @@ Result<std::unique_ptr<Node>> Node::Create(asio::io_context& ioc, NodeOptions op
 
 int64_t Node::NowMs() const { return SystemClock::Get().MonotonicNanos() / 1000000; }
 
-void Node::Event(json ev) {
+void Node::Event(records::NodeEvent ev) {
   if (!events_) return;
-  json line = {{"t", SystemClock::Get().WallNanos()}, {"node", options_.id}};
-  line.update(ev);
-  std::string s = line.dump();
-  s.push_back('\n');
-  std::fwrite(s.data(), 1, s.size(), events_);
+  ev.t = SystemClock::Get().WallNanos();
+  ev.node = options_.id;
+  events_->Write(ev);
 }
+
+namespace {
+
+// An event of kind `name` with its index and term (commit, apply, snapshot, restore).
+records::NodeEvent AtIndex(const char* name, int64_t index, int64_t term) {
+  records::NodeEvent ev;
+  ev.event = name;
+  ev.index = index;
+  ev.term = term;
+  return ev;
+}
+
+}  // namespace
 
 void Node::Failpoint(const std::string& name) {
   std::optional<FailpointAction> action = failpoints_.Hit(name);
@@ -112,8 +122,13 @@ void Node::Failpoint(const std::string& name) {
                             << options_.crash_restart_ms << " ms";
       // The event log is the harness's record, not the node's state: it is kept up to the
       // crash. Nothing else is written out.
-      Event({{"event", "failpoint"}, {"name", name}, {"action", "crash"}, {"term", raft_->term()}});
-      std::fflush(events_);
+      records::NodeEvent ev;
+      ev.event = "failpoint";
+      ev.name = name;
+      ev.action = "crash";
+      ev.term = static_cast<int64_t>(raft_->term());
+      Event(ev);
+      events_->Flush();
       CrashAndRestart(options_.crash_restart_ms);
   }
 }
@@ -142,9 +157,8 @@ Status Node::Init() {
   if (!storage_->repaired().empty()) {
     SB_LOG(kWarn, "node") << "cut a torn WAL tail: " << storage_->repaired();
   }
-  events_ = std::fopen(options_.events_path.c_str(), "a");
-  if (!events_) return Status::IoError("cannot open event log " + options_.events_path);
-  std::setvbuf(events_, nullptr, _IOFBF, 1 << 16);
+  SB_ASSIGN_OR_RETURN(events_,
+                      records::NodeEventWriter::Open(options_.events_path, /*truncate=*/false));
 
   const raft::DurableState& recovered = storage_->recovered();
   raft::Config cfg;
@@ -214,11 +228,15 @@ Status Node::Start() {
   SB_RETURN_IF_ERROR(transport_->Listen(peer));
   SB_RETURN_IF_ERROR(http_->Listen(client));
   const raft::HardState& hs = storage_->recovered().hard_state;
-  Event({{"event", "start"},
-         {"term", hs.term},
-         {"commit", hs.commit},
-         {"applied", applied_},
-         {"seed", std::to_string(seed_)}});
+  {
+    records::NodeEvent ev;
+    ev.event = "start";
+    ev.term = static_cast<int64_t>(hs.term);
+    ev.commit = static_cast<int64_t>(hs.commit);
+    ev.applied = static_cast<int64_t>(applied_);
+    ev.seed = std::to_string(seed_);
+    Event(ev);
+  }
   SB_LOG(kInfo, "node") << options_.id << " listening: peers on " << peer << ", clients on "
                         << client << " (at most " << http_->max_connections()
                         << " connections); term " << hs.term << ", commit " << hs.commit
@@ -240,7 +258,7 @@ Status Node::Start() {
   stored_fsyncs_ = storage_->fsyncs();
   persister_ = std::thread([this] { PersistLoop(); });  // from now on the only user of storage_
   OnTick();
-  std::fflush(events_);
+  events_->Flush();
   return Status::Ok();
 }
 
@@ -250,7 +268,7 @@ void Node::Stop() {
   tick_timer_.cancel();
   transport_->Close();
   http_->Close();
-  if (events_) std::fflush(events_);
+  if (events_) events_->Flush();
 }
 
 void Node::OnTick() {
@@ -383,7 +401,7 @@ void Node::DrainStaged() {
   NoteRoleChange();
   MaybeSnapshot();
   ServeReads();
-  std::fflush(events_);
+  events_->Flush();
 }
 
 void Node::FinishReady(raft::Ready& rd) {
@@ -414,9 +432,8 @@ void Node::FinishReady(raft::Ready& rd) {
   if (rd.snapshot) InstallSnapshot(*rd.snapshot);
   if (rd.hard_state && rd.hard_state->commit > last_commit_event_) {
     last_commit_event_ = rd.hard_state->commit;
-    Event({{"event", "commit"},
-           {"index", last_commit_event_},
-           {"term", raft_->log().TermOr0(last_commit_event_)}});
+    Event(AtIndex("commit", static_cast<int64_t>(last_commit_event_),
+                  static_cast<int64_t>(raft_->log().TermOr0(last_commit_event_))));
   }
   for (const raft::Entry& e : rd.committed_entries) ApplyEntry(e);
   for (const raft::ReadState& rs : rd.read_states) {
@@ -451,10 +468,14 @@ void Node::NoteRoleChange() {
   last_role_ = role;
   last_term_ = term;
   last_leader_ = leader;
-  Event({{"event", "role"},
-         {"role", RoleString(role)},
-         {"term", term},
-         {"leader", leader == raft::kNoNode ? json(nullptr) : json(NodeName(leader))}});
+  {
+    records::NodeEvent ev;
+    ev.event = "role";
+    ev.role = RoleString(role);
+    ev.term = static_cast<int64_t>(term);
+    if (leader != raft::kNoNode) ev.leader = NodeName(leader);  // empty: written as null
+    Event(ev);
+  }
   SB_LOG(kInfo, "node") << options_.id << " is " << RoleString(role) << " in term " << term;
   if (was_leader && role != raft::Role::kLeader) {
     FailPendingWrites("leadership lost");
@@ -502,7 +523,12 @@ void Node::ApplyEntry(const raft::Entry& e) {
   if (e.index <= applied_) return;  // already in the snapshot we restarted from
   applied_ = e.index;
   applied_term_ = e.term;
-  Event({{"event", "apply"}, {"index", e.index}, {"term", e.term}, {"hash", Fnv1a64Hex(e.data)}});
+  {
+    records::NodeEvent ev = AtIndex("apply", static_cast<int64_t>(e.index),
+                                    static_cast<int64_t>(e.term));
+    ev.hash = Fnv1a64Hex(e.data);
+    Event(ev);
+  }
   OpResult result = OpResult::Ok(true);
   if (e.type == raft::EntryType::kNormal) {
     result = sm_.ApplyData(e.data);
@@ -538,10 +564,12 @@ void Node::ApplyEntry(const raft::Entry& e) {
           break;
       }
     }
-    json names = json::array();
-    for (auto id : membership_.voters) names.push_back(NodeName(id));
-    for (auto id : membership_.learners) names.push_back(NodeName(id));
-    Event({{"event", "membership"}, {"members", names}, {"index", e.index}});
+    records::NodeEvent ev;
+    ev.event = "membership";
+    ev.index = static_cast<int64_t>(e.index);
+    for (auto id : membership_.voters) ev.members.push_back(NodeName(id));
+    for (auto id : membership_.learners) ev.members.push_back(NodeName(id));
+    Event(ev);
   }
   auto it = pending_.find(e.index);
   if (it != pending_.end()) {
@@ -561,14 +589,15 @@ void Node::InstallSnapshot(const raft::Snapshot& snap) {
   Status st = sm_.Restore(snap.data);
   if (!st.ok()) {
     SB_LOG(kError, "node") << "cannot install the leader's snapshot: " << st;
-    std::fflush(events_);
+    events_->Flush();
     std::_Exit(1);
   }
   applied_ = snap.meta.index;
   applied_term_ = snap.meta.term;
   membership_ = snap.meta.membership;
   for (const auto& [name, addr] : sm_.addresses()) RegisterAddress(name, addr);
-  Event({{"event", "restore"}, {"index", snap.meta.index}, {"term", snap.meta.term}});
+  Event(AtIndex("restore", static_cast<int64_t>(snap.meta.index),
+                static_cast<int64_t>(snap.meta.term)));
 }
 
 void Node::TakeSnapshot(std::function<void(const Status&)> done) {
@@ -593,7 +622,8 @@ void Node::TakeSnapshot(std::function<void(const Status&)> done) {
   Stage({}, PersistJob{std::move(snap), {}, std::nullopt, false},
         [this, meta, done = std::move(done)] {
           snapshot_in_flight_ = false;
-          Event({{"event", "snapshot"}, {"index", meta.index}, {"term", meta.term}});
+          Event(AtIndex("snapshot", static_cast<int64_t>(meta.index),
+                        static_cast<int64_t>(meta.term)));
           done(Status::Ok());
         });
 }

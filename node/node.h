@@ -30,6 +30,7 @@
 #include "common/rng.h"
 #include "common/status.h"
 #include "node/env.h"
+#include "records/node_events.h"
 #include "node/failpoint.h"
 #include "node/http_server.h"
 #include "node/state_machine.h"
@@ -166,7 +167,8 @@ class Node {
   void RespondNotLeader(const Respond& respond);
   nlohmann::json LeaderFields() const;
 
-  void Event(nlohmann::json ev);
+  // Appends `ev` to the event log, stamped with the wall clock and this node's id.
+  void Event(records::NodeEvent ev);
   // Passes the failpoint `name`: acts when it is armed and its roll comes up.
   void Failpoint(const std::string& name);
   int64_t NowMs() const;
@@ -225,7 +227,7 @@ class Node {
   uint64_t stat_entries_ = 0;  // entries persisted
   bool process_posted_ = false;
   bool stopped_ = false;
-  std::FILE* events_ = nullptr;
+  std::unique_ptr<records::NodeEventWriter> events_;
 };
 
 }  // namespace splitbrain::node

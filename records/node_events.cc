@@ -56,6 +56,15 @@ Status ReadNodeEvents(const std::string& path, const std::string& node, const Re
     e.index = IntOr(j, "index", -1);
     e.commit = IntOr(j, "commit", -1);
     e.hash = StringOr(j, "hash", "");
+    e.applied = IntOr(j, "applied", -1);
+    e.seed = StringOr(j, "seed", "");
+    if (auto it = j.find("members"); it != j.end() && it->is_array()) {
+      for (const auto& m : *it) {
+        if (m.is_string()) e.members.push_back(m.get<std::string>());
+      }
+    }
+    e.name = StringOr(j, "name", "");
+    e.action = StringOr(j, "action", "");
     fn(e);
   }
   if (options.warnings && bad > kMaxLineWarnings) {
@@ -63,6 +72,47 @@ Status ReadNodeEvents(const std::string& path, const std::string& node, const Re
   }
   return Status::Ok();
 }
+
+nlohmann::json NodeEventJson(const NodeEvent& e) {
+  nlohmann::json j = nlohmann::json::object();
+  if (e.t >= 0) j["t"] = e.t;
+  j["node"] = e.node;
+  j["event"] = e.event;
+  if (e.term >= 0) j["term"] = e.term;
+  if (!e.role.empty()) j["role"] = e.role;
+  if (e.event == "role") {
+    j["leader"] = e.leader.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.leader);
+  } else if (!e.leader.empty()) {
+    j["leader"] = e.leader;
+  }
+  if (e.index >= 0) j["index"] = e.index;
+  if (e.commit >= 0) j["commit"] = e.commit;
+  if (e.applied >= 0) j["applied"] = e.applied;
+  if (!e.hash.empty()) j["hash"] = e.hash;
+  if (!e.seed.empty()) j["seed"] = e.seed;
+  if (e.event == "membership" || !e.members.empty()) j["members"] = e.members;
+  if (!e.name.empty()) j["name"] = e.name;
+  if (!e.action.empty()) j["action"] = e.action;
+  return j;
+}
+
+Result<std::unique_ptr<NodeEventWriter>> NodeEventWriter::Open(const std::string& path,
+                                                                bool truncate) {
+  std::FILE* f = std::fopen(path.c_str(), truncate ? "w" : "a");
+  if (!f) return Status::IoError("cannot open event log " + path);
+  std::setvbuf(f, nullptr, _IOFBF, 1 << 16);
+  return std::unique_ptr<NodeEventWriter>(new NodeEventWriter(f));
+}
+
+NodeEventWriter::~NodeEventWriter() { std::fclose(file_); }
+
+void NodeEventWriter::Write(const NodeEvent& event) {
+  std::string s = NodeEventJson(event).dump();
+  s.push_back('\n');
+  std::fwrite(s.data(), 1, s.size(), file_);
+}
+
+void NodeEventWriter::Flush() { std::fflush(file_); }
 
 std::vector<std::string> NodeEventLogs(const std::string& run_dir) {
   std::vector<std::string> paths;

@@ -1,14 +1,19 @@
 // A node's event log, nodes/<id>/events.jsonl (docs/CONTRACTS.md "Node event log"): one JSON
 // object a line — start, role, commit, apply, snapshot, restore, membership, failpoint — written
-// by splitbrain-node (node/node.cc) or recovered from etcd's log (harness/systems/etcd.cc), read
-// by the raft-invariants and term-churn checkers and the report through this one reader.
-// Plain values; the reader is pure apart from reading the file; thread-safe.
+// by splitbrain-node (node/node.cc) or recovered from etcd's log (harness/systems/etcd.cc)
+// through this one writer, and read by the raft-invariants and term-churn checkers and the report
+// through this one reader. Plain values; the reader is pure apart from reading the file and
+// thread-safe; a NodeEventWriter is not (one owner).
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "records/history_jsonl.h"
@@ -25,7 +30,36 @@ struct NodeEvent {
   int64_t index = -1;  // commit/apply/snapshot/restore/membership index; -1 when absent
   int64_t commit = -1;  // start: the commit index restored; -1 when absent
   std::string hash;     // apply: the entry's hash; empty when absent
-  int64_t line = 0;     // 1-based line in the file
+  int64_t applied = -1;  // start: the index applied when it started; -1 when absent
+  std::string seed;      // start: the node's random seed, in decimal; empty when absent
+  std::vector<std::string> members;  // membership: the new configuration's members
+  std::string name;      // failpoint: which
+  std::string action;    // failpoint: what it did ("crash")
+  int64_t line = 0;      // 1-based line in the file (reading only)
+};
+
+// The line for one event (no newline): "t" (when >= 0), "node", "event", and each other field
+// that is set (an int >= 0, a non-empty string); a role event always has "leader" (null when
+// unknown), a membership event always has "members". Keys in alphabetical order.
+nlohmann::json NodeEventJson(const NodeEvent& event);
+
+// Appends events to one node's event log. Buffered (64 KiB); Flush() hands the buffer to the
+// kernel — the log is the harness's evidence, not the node's state, so it is not fsynced. The
+// file is closed (flushed) on destruction.
+class NodeEventWriter {
+ public:
+  // Opens `path` to append (or, with truncate, to rewrite). IoError when it cannot.
+  static Result<std::unique_ptr<NodeEventWriter>> Open(const std::string& path, bool truncate);
+  ~NodeEventWriter();
+  NodeEventWriter(const NodeEventWriter&) = delete;
+  NodeEventWriter& operator=(const NodeEventWriter&) = delete;
+
+  void Write(const NodeEvent& event);
+  void Flush();
+
+ private:
+  explicit NodeEventWriter(std::FILE* file) : file_(file) {}
+  std::FILE* file_;
 };
 
 // Calls `fn` for every event of the file at `path`, in order; `node` names the node when a line

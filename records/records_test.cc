@@ -195,6 +195,73 @@ TEST(NodeEventsTest, ReadsEveryFieldAndForgivesATornLastLine) {
   fs::remove_all(TempPath("").parent_path());
 }
 
+// The one writer: what splitbrain-node and the etcd adapter write is what the reader reads back,
+// byte for byte the lines splitbrain-node wrote before the writer existed.
+TEST(NodeEventsTest, TheWriterWritesWhatTheReaderReadsBack) {
+  const fs::path path = TempPath("written/events.jsonl");
+  fs::create_directories(path.parent_path());
+  std::vector<NodeEvent> in(5);
+  in[0].event = "start";
+  in[0].term = 3;
+  in[0].commit = 7;
+  in[0].applied = 0;
+  in[0].seed = "18446744073709551615";
+  in[1].event = "role";
+  in[1].role = "candidate";
+  in[1].term = 4;  // no leader known: written as null
+  in[2].event = "apply";
+  in[2].index = 8;
+  in[2].term = 4;
+  in[2].hash = "00ff";
+  in[3].event = "membership";
+  in[3].index = 9;
+  in[3].members = {"n1", "n2"};
+  in[4].event = "failpoint";
+  in[4].name = "before-append";
+  in[4].action = "crash";
+  in[4].term = 4;
+  for (int i = 0; i < 5; ++i) {
+    in[i].t = 100 + i;
+    in[i].node = "n3";
+  }
+  {
+    auto w = NodeEventWriter::Open(path.string(), /*truncate=*/true);
+    ASSERT_TRUE(w.ok()) << w.status();
+    for (const auto& e : in) (*w)->Write(e);
+  }
+  std::ifstream file(path);
+  std::string first, second;
+  std::getline(file, first);
+  std::getline(file, second);
+  EXPECT_EQ(first,
+            R"({"applied":0,"commit":7,"event":"start","node":"n3","seed":"18446744073709551615","t":100,"term":3})");
+  EXPECT_EQ(second, R"({"event":"role","leader":null,"node":"n3","role":"candidate","t":101,"term":4})");
+  std::vector<NodeEvent> out;
+  ASSERT_TRUE(ReadNodeEvents(path.string(), "x", {}, [&](const NodeEvent& e) {
+                out.push_back(e);
+              }).ok());
+  ASSERT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    SCOPED_TRACE(in[i].event);
+    EXPECT_EQ(NodeEventJson(out[i]), NodeEventJson(in[i]));
+    EXPECT_EQ(out[i].line, static_cast<int64_t>(i + 1));
+  }
+  EXPECT_EQ(out[3].members, (std::vector<std::string>{"n1", "n2"}));
+  EXPECT_EQ(out[4].name, "before-append");
+  EXPECT_EQ(out[0].seed, "18446744073709551615");
+  // Appending keeps what is there.
+  {
+    auto w = NodeEventWriter::Open(path.string(), /*truncate=*/false);
+    ASSERT_TRUE(w.ok());
+    (*w)->Write(in[2]);
+  }
+  int lines = 0;
+  ASSERT_TRUE(ReadNodeEvents(path.string(), "x", {}, [&](const NodeEvent&) { ++lines; }).ok());
+  EXPECT_EQ(lines, 6);
+  EXPECT_FALSE(NodeEventWriter::Open("/nonexistent/dir/events.jsonl", false).ok());
+  fs::remove_all(TempPath("").parent_path());
+}
+
 TEST(NodeEventsTest, ABadLineInTheMiddleIsAnErrorUnlessForgiving) {
   const fs::path path = TempPath("bad/events.jsonl");
   Write(path,

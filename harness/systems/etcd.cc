@@ -217,19 +217,27 @@ std::map<std::string, std::string> MemberNames(const std::map<std::string, std::
   return names;
 }
 
-std::vector<json> EventsFromLog(const std::string& node, const std::string& log,
-                                const std::map<std::string, std::string>& names) {
-  auto name = [&](const std::string& hex) -> json {
+std::vector<records::NodeEvent> EventsFromLog(const std::string& node, const std::string& log,
+                                              const std::map<std::string, std::string>& names) {
+  auto name = [&](const std::string& hex) -> std::string {
     auto it = names.find(hex);
-    return it == names.end() ? json(hex) : json(it->second);
+    return it == names.end() ? hex : it->second;
   };
-  std::vector<json> out;
+  std::vector<records::NodeEvent> out;
+  auto event = [&](int64_t t, const char* kind, int64_t term) -> records::NodeEvent& {
+    records::NodeEvent& e = out.emplace_back();
+    e.t = t;
+    e.node = node;
+    e.event = kind;
+    e.term = term;
+    return e;
+  };
   ForEachLogLine(log, [&](const json& line) {
     const int64_t t = ParseZapTime(line.value("ts", std::string()));
     if (t < 0) return;
     const std::string msg = line["msg"];
     if (msg == "starting an etcd server") {
-      out.push_back({{"t", t}, {"node", node}, {"event", "start"}, {"term", 0}});
+      event(t, "start", 0);
       return;
     }
     char who[40], role[40], other[40];
@@ -237,29 +245,17 @@ std::vector<json> EventsFromLog(const std::string& node, const std::string& log,
     if (sscanf(msg.c_str(), "%39s became %39s at term %lld", who, role, &term) == 3) {
       const std::string r = role;
       if (r != "follower" && r != "pre-candidate" && r != "candidate" && r != "leader") return;
-      out.push_back({{"t", t},
-                     {"node", node},
-                     {"event", "role"},
-                     {"role", r},
-                     {"term", term},
-                     {"leader", r == "leader" ? json(node) : json()}});
+      records::NodeEvent& e = event(t, "role", term);
+      e.role = r;
+      if (r == "leader") e.leader = node;  // else unknown: written as null
     } else if (sscanf(msg.c_str(), "raft.node: %39s elected leader %39s at term %lld", who,
                       other, &term) == 3) {
-      const json leader = name(other);
-      out.push_back({{"t", t},
-                     {"node", node},
-                     {"event", "role"},
-                     {"role", leader == node ? "leader" : "follower"},
-                     {"term", term},
-                     {"leader", leader}});
+      records::NodeEvent& e = event(t, "role", term);
+      e.leader = name(other);
+      e.role = e.leader == node ? "leader" : "follower";
     } else if (sscanf(msg.c_str(), "raft.node: %39s lost leader %39s at term %lld", who, other,
                       &term) == 3) {
-      out.push_back({{"t", t},
-                     {"node", node},
-                     {"event", "role"},
-                     {"role", "follower"},
-                     {"term", term},
-                     {"leader", nullptr}});
+      event(t, "role", term).role = "follower";
     }
   });
   return out;
@@ -531,8 +527,13 @@ class EtcdCluster : public ProcessCluster {
     }
     const auto names = etcd::MemberNames(logs);
     for (const auto& [id, log] : logs) {
-      std::ofstream out(ctx_.run_dir + "/nodes/" + id + "/events.jsonl", std::ios::trunc);
-      for (const json& e : etcd::EventsFromLog(id, log, names)) out << e.dump() << "\n";
+      auto out = records::NodeEventWriter::Open(ctx_.run_dir + "/nodes/" + id + "/events.jsonl",
+                                                /*truncate=*/true);
+      if (!out.ok()) {
+        if (s.ok()) s = out.status();
+        continue;
+      }
+      for (const records::NodeEvent& e : etcd::EventsFromLog(id, log, names)) (*out)->Write(e);
     }
     return s;
   }

@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "harness/systems/system.h"
 #include "node/client.h"
+#include "records/node_events.h"
 
 namespace splitbrain::harness {
 
@@ -55,8 +56,8 @@ node::Reply ReplyFor(const nlohmann::json& command, const node::Reply& http);
 // a `role` per "became <role> at term N", "elected leader X at term N" and "lost leader".
 // `names` maps etcd's hex member ids to node ids (MemberNames). Lines that are not etcd's JSON
 // are skipped. Pure.
-std::vector<nlohmann::json> EventsFromLog(const std::string& node, const std::string& log,
-                                          const std::map<std::string, std::string>& names);
+std::vector<records::NodeEvent> EventsFromLog(const std::string& node, const std::string& log,
+                                              const std::map<std::string, std::string>& names);
 // Hex member id → node id, from each member's "starting etcd server" line ("local-member-id").
 std::map<std::string, std::string> MemberNames(const std::map<std::string, std::string>& logs);
 

@@ -134,7 +134,8 @@ panic: something that is not zap
   const auto names = MemberNames({{"n1", n1}, {"n2", n2}});
   EXPECT_EQ(names.at("43ed7be3d9b97d37"), "n1");
   EXPECT_EQ(names.at("9b209a8ad9d72e94"), "n2");
-  const auto events = EventsFromLog("n1", n1, names);
+  std::vector<json> events;  // each as its events.jsonl line
+  for (const auto& e : EventsFromLog("n1", n1, names)) events.push_back(records::NodeEventJson(e));
   ASSERT_EQ(events.size(), 7u);
   EXPECT_EQ(events[0], json({{"t", 1795747633929000000}, {"node", "n1"}, {"event", "start"},
                              {"term", 0}}));

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "harness/systems/catalog.h"
+#include "harness/systems/splitbrain.h"
 
 namespace splitbrain::harness {
 namespace {
@@ -20,6 +23,16 @@ TEST(SystemRegistryTest, EveryCatalogEntryHasAnAdapterAndBack) {
   EXPECT_EQ(FindSystem("zookeeper"), nullptr);
   EXPECT_NE(UnsupportedReason("etcd", "fault:clock-skew").find("libfaketime"), std::string::npos);
   EXPECT_EQ(UnsupportedReason("splitbrain", "fault:clock-skew"), "");
+}
+
+TEST(SplitbrainSystem, NodeSeedsFollowTheRunSeedAndNeverRepeat) {
+  EXPECT_EQ(NodeSeed(7, 0, 0), NodeSeed(7, 0, 0));  // the same run seed, the same node seeds
+  EXPECT_NE(NodeSeed(7, 0, 0), NodeSeed(8, 0, 0));
+  std::set<uint64_t> seen;
+  for (int member = 0; member < 9; ++member) {
+    for (int start = 0; start < 20; ++start) seen.insert(NodeSeed(7, member, start));
+  }
+  EXPECT_EQ(seen.size(), 9u * 20u) << "two members or two starts share a seed";
 }
 
 }  // namespace

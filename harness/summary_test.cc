@@ -1,8 +1,6 @@
-#include "harness/runner.h"
+#include "harness/summary.h"
 
-#include <set>
-
-#include "harness/systems/splitbrain.h"
+#include <signal.h>
 
 #include <gtest/gtest.h>
 
@@ -12,7 +10,7 @@
 namespace splitbrain::harness {
 namespace {
 
-TEST(RunnerTest, ExitCodesFollowDesign) {
+TEST(SummaryTest, ExitCodesFollowDesign) {
   EXPECT_EQ(ExitCodeFor(true, "valid"), 0);
   EXPECT_EQ(ExitCodeFor(false, "valid"), 1);
   EXPECT_EQ(ExitCodeFor(false, "invalid"), 0);
@@ -22,7 +20,7 @@ TEST(RunnerTest, ExitCodesFollowDesign) {
 }
 
 // A test that cannot run still leaves results.json saying unknown, and why.
-TEST(RunnerTest, UnrunnableTestStillWritesResults) {
+TEST(SummaryTest, UnrunnableTestStillWritesResults) {
   const auto store = std::filesystem::temp_directory_path() /
                      ("runner_test_" + std::to_string(getpid()));
   TestPlan plan;
@@ -41,7 +39,7 @@ TEST(RunnerTest, UnrunnableTestStillWritesResults) {
   std::filesystem::remove_all(store);
 }
 
-TEST(RunnerTest, PerfComparisonGivesRatiosToTheFirstMeasuredTest) {
+TEST(SummaryTest, PerfComparisonGivesRatiosToTheFirstMeasuredTest) {
   auto outcome = [](const char* name, const char* system, double ops, double p50, double p99) {
     TestOutcome o;
     o.name = name;
@@ -66,15 +64,49 @@ TEST(RunnerTest, PerfComparisonGivesRatiosToTheFirstMeasuredTest) {
   EXPECT_EQ(PerfComparison({v[0], v[1]}), "");
 }
 
-TEST(RunnerTest, NodeSeedsFollowTheRunSeedAndNeverRepeat) {
-  EXPECT_EQ(NodeSeed(7, 0, 0), NodeSeed(7, 0, 0));  // the same run seed, the same node seeds
-  EXPECT_NE(NodeSeed(7, 0, 0), NodeSeed(8, 0, 0));
-  std::set<uint64_t> seen;
-  for (int member = 0; member < 9; ++member) {
-    for (int start = 0; start < 20; ++start) seen.insert(NodeSeed(7, member, start));
-  }
-  EXPECT_EQ(seen.size(), 9u * 20u) << "two members or two starts share a seed";
+TEST(SummaryTest, VerdictsCombineFalseOverUnknownOverTrue) {
+  EXPECT_EQ(CombineVerdicts(true, true), true);
+  EXPECT_EQ(CombineVerdicts(true, "unknown"), "unknown");
+  EXPECT_EQ(CombineVerdicts("unknown", false), false);
+  EXPECT_EQ(CombineVerdicts(false, true), false);
 }
+
+TEST(SummaryTest, InterruptedWhyNamesTheSignalAndWhenItCame) {
+  EXPECT_EQ(InterruptedWhy(SIGTERM, 3'250'000'000, 30'000'000'000),
+            "interrupted by SIGTERM after 3.2 s of the 30 s time limit: the run was stopped "
+            "before its end, so no checker ran");
+  EXPECT_EQ(InterruptedWhy(0, 0, 10'000'000'000).rfind("interrupted after 0.0 s of the 10 s", 0),
+            0u);
+}
+
+TEST(SummaryTest, ResultsJsonCarriesThePlanSeedVerdictAndWhyOnlyWhenThereIsOne) {
+  TestPlan plan;
+  plan.name = "t";
+  plan.expect = "invalid";
+  plan.system = "splitbrain";
+  plan.nodes = 5;
+  plan.workload.name = "register";
+  plan.workload.placement = "home";
+  TestOutcome o;
+  o.valid = false;
+  o.duration_s = 1.5;
+  o.stats = {{"ops", 10}};
+  const nlohmann::json checkers = {{"linearizable", {{"valid", false}}}};
+  nlohmann::json r = ResultsJson(plan, 42, "2026-11-30T07:00:00.000Z", o, checkers);
+  EXPECT_EQ(r["valid"], false);
+  EXPECT_EQ(r["expected"], "invalid");
+  EXPECT_EQ(r["seed"], 42);
+  EXPECT_EQ(r["test"], "t");
+  EXPECT_EQ(r["nodes"], 5);
+  EXPECT_EQ(r["workload"], "register");
+  EXPECT_EQ(r["placement"], "home");
+  EXPECT_EQ(r["checkers"], checkers);
+  EXPECT_EQ(r["stats"]["ops"], 10);
+  EXPECT_FALSE(r.contains("why"));
+  o.why = "because";
+  EXPECT_EQ(ResultsJson(plan, 42, "", o, checkers)["why"], "because");
+}
+
 
 }  // namespace
 }  // namespace splitbrain::harness

@@ -1,0 +1,121 @@
+#include "harness/summary.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/signal_name.h"
+#include "harness/run_dir.h"
+#include "results/report.h"
+
+namespace splitbrain::harness {
+using nlohmann::json;
+
+json CombineVerdicts(const json& a, const json& b) {
+  if (a == false || b == false) return false;
+  if (a == "unknown" || b == "unknown") return "unknown";
+  return true;
+}
+
+int ExitCodeFor(const json& valid, const std::string& expect) {
+  if (valid == "unknown" || valid.is_null()) return 2;
+  const bool found_anomaly = valid == false;
+  return found_anomaly == (expect == "invalid") ? 0 : 1;
+}
+
+std::string InterruptedWhy(int sig, int64_t stopped_at_ns, int64_t time_limit_ns) {
+  char why[256];
+  snprintf(why, sizeof why,
+           "interrupted%s%s after %.1f s of the %.0f s time limit: the run was stopped before "
+           "its end, so no checker ran",
+           sig ? " by " : "", sig ? SignalName(sig).c_str() : "", stopped_at_ns / 1e9,
+           time_limit_ns / 1e9);
+  return why;
+}
+
+json ResultsJson(const TestPlan& plan, uint64_t seed, const std::string& started,
+                 const TestOutcome& outcome, const json& checkers) {
+  json results = {{"valid", outcome.valid},
+                  {"expected", plan.expect},
+                  {"seed", seed},
+                  {"test", plan.name},
+                  {"system", plan.system},
+                  {"started", started},
+                  {"duration_s", outcome.duration_s},
+                  {"checkers", checkers},
+                  {"stats", outcome.stats},
+                  {"nodes", plan.nodes},
+                  {"workload", plan.workload.name},
+                  {"placement", plan.workload.placement},
+                  {"node_args", plan.node.args}};
+  if (!outcome.why.empty()) results["why"] = outcome.why;
+  return results;
+}
+
+TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, const std::string& why,
+                             int exit_code) {
+  TestOutcome o;
+  o.name = plan.name;
+  o.expect = plan.expect;
+  o.valid = "unknown";
+  o.why = why;
+  o.exit_code = exit_code;
+  try {
+    o.run_dir = MakeRunDir(store, plan.name);
+    TestPlan p = plan;
+    std::ofstream(o.run_dir + "/plan.yaml") << PlanToYaml(p);
+    json r = {{"valid", "unknown"},
+              {"expected", plan.expect},
+              {"seed", plan.seed ? json(*plan.seed) : json()},
+              {"test", plan.name},
+              {"started", UtcStamp(SystemClock::Get().WallNanos(), false)},
+              {"duration_s", 0},
+              {"checkers", json::object()},
+              {"stats", {{"ops", 0}, {"ok", 0}, {"fail", 0}, {"info", 0}}},
+              {"why", why}};
+    WriteJsonFile(o.run_dir + "/results.json", r);
+    (void)results::WriteReport(o.run_dir);
+    PointLatest(store, o.run_dir);
+    (void)results::WriteIndex(store);
+  } catch (const std::exception& e) {
+    SB_LOG(kError, "harness") << "cannot record the test: " << e.what();
+  }
+  return o;
+}
+
+// With two or more tests measured by the perf checker (plans/bench/etcd-vs-splitbrain.yaml):
+// throughput and latency quantiles side by side, each as a ratio to the first such test.
+std::string PerfComparison(const std::vector<TestOutcome>& outcomes) {
+  std::vector<const TestOutcome*> measured;
+  for (const auto& o : outcomes) {
+    if (o.perf.is_object() && o.perf.contains("latency_ms")) measured.push_back(&o);
+  }
+  if (measured.size() < 2) return "";
+  const TestOutcome& base = *measured.front();
+  auto num = [](const json& perf, const char* q) {
+    return q[0] == 'o' ? perf.value("ops_per_s", 0.0) : perf["latency_ms"].value(q, 0.0);
+  };
+  std::ostringstream out;
+  char line[512];
+  out << "\nperformance, ok operations only (x: this test / " << base.name << ")\n";
+  snprintf(line, sizeof line, "%-32s %-10s %16s %16s %16s %16s %16s\n", "test", "system", "ops/s",
+           "p50 ms", "p95 ms", "p99 ms", "max ms");
+  out << line;
+  for (const TestOutcome* o : measured) {
+    std::string cells;
+    for (const char* q : {"ops_per_s", "p50", "p95", "p99", "max"}) {
+      const double v = num(o->perf, q), b = num(base.perf, q);
+      char cell[64];
+      snprintf(cell, sizeof cell, " %8.*f (%5.2fx)", q[0] == 'o' ? 0 : 2, v, b > 0 ? v / b : 0.0);
+      cells += cell;
+    }
+    snprintf(line, sizeof line, "%-32s %-10s%s\n", o->name.c_str(), o->system.c_str(),
+             cells.c_str());
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace splitbrain::harness

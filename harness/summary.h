@@ -1,0 +1,53 @@
+// A test's summary: the verdict the checkers' verdicts combine to, the exit code it stands for,
+// results.json (docs/FORMAT.md "results.json"), and the comparison table of measured tests that
+// `splitbrain run` prints. Pure functions but RecordUnrunnable (which writes a run directory);
+// thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/plan.h"
+
+namespace splitbrain::harness {
+
+struct TestOutcome {
+  std::string name;
+  std::string run_dir;
+  nlohmann::json valid;  // true, false or "unknown"
+  std::string expect;    // "valid" / "invalid"
+  int exit_code = 0;     // 0 as expected, 1 not as expected, 2 unknown, 255 harness failure
+  std::string why;       // for unknown / harness failure
+  double duration_s = 0;
+  nlohmann::json stats;
+  std::string system;   // the plan's system
+  nlohmann::json perf;  // the perf checker's result (null when the plan had none)
+};
+
+// false when either is false, else "unknown" when either is, else true.
+nlohmann::json CombineVerdicts(const nlohmann::json& a, const nlohmann::json& b);
+
+// The verdict an exit code stands for, given what the plan expects.
+int ExitCodeFor(const nlohmann::json& valid, const std::string& expect);
+
+// Why a run stopped by a signal has no verdict: "interrupted by SIGTERM after 3.2 s of the
+// 30 s time limit: ..." (`sig` 0: the signal is not named).
+std::string InterruptedWhy(int sig, int64_t stopped_at_ns, int64_t time_limit_ns);
+
+// Everything results.json holds for a test that ran (its `why` only when `outcome.why` says one).
+nlohmann::json ResultsJson(const TestPlan& plan, uint64_t seed, const std::string& started,
+                           const TestOutcome& outcome, const nlohmann::json& checkers);
+
+// Writes a results.json saying the test could not run (valid "unknown", why), in a fresh run
+// directory; for plans this machine cannot run (no user namespaces). Returns the outcome.
+TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, const std::string& why,
+                             int exit_code);
+
+// With two or more outcomes carrying the perf checker's result: a table of throughput and
+// latency quantiles of ok operations, each as a ratio to the first such test (empty otherwise).
+std::string PerfComparison(const std::vector<TestOutcome>& outcomes);
+
+}  // namespace splitbrain::harness
