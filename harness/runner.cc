@@ -20,6 +20,7 @@
 #include "nemesis/nemesis.h"
 #include "nemesis/timeline.h"
 #include "records/history_writer.h"
+#include "records/reply.h"
 #include "results/report.h"
 #include "workloads/client.h"
 #include "workloads/workload.h"
@@ -86,14 +87,13 @@ Status TestRun::Setup() {
   // Setup commands (bank accounts) before the clock starts: retried until applied.
   for (const auto& cmd : workload_->SetupCommands()) {
     auto c = system_->NewClient(0);
-    std::string by;
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     bool done = false;
     while (!done && std::chrono::steady_clock::now() < end) {
-      node::Reply r = c->Send(cmd, milliseconds(2000), &by);
-      // A bank-init that fails with 409 found the accounts already there: an earlier unknown
-      // attempt took effect.
-      done = r.ok() || r.http_status == 409;
+      records::Reply r = c->Send(cmd, milliseconds(2000));
+      // A bank-init refused by the state (409) found the accounts already there: an earlier
+      // unknown attempt took effect.
+      done = r.ok() || r.refusal == records::Refusal::kState;
     }
     if (!done) return Status::Unavailable("setup command " + cmd.dump() + " never succeeded");
   }

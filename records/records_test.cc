@@ -14,6 +14,7 @@
 #include "records/history_writer.h"
 #include "records/node_events.h"
 #include "records/outcome.h"
+#include "records/reply.h"
 
 namespace splitbrain::records {
 namespace {
@@ -42,6 +43,28 @@ TEST(OutcomeTest, OneOutcomeTwoSpellings) {
   Outcome ignored;
   EXPECT_FALSE(ParseHistoryType("invoke", &ignored));
   EXPECT_FALSE(ParseHistoryType("unknown", &ignored));  // the history says info
+}
+
+// Which refusals stand (the operation's own) and which send a retry elsewhere (a member's).
+TEST(ReplyTest, OnlyTheOperationsOwnRefusalsStand) {
+  EXPECT_FALSE(IsOwnRefusal(Refusal::kNone));
+  EXPECT_FALSE(IsOwnRefusal(Refusal::kMember));
+  EXPECT_TRUE(IsOwnRefusal(Refusal::kState));
+  EXPECT_TRUE(IsOwnRefusal(Refusal::kInvalid));
+  EXPECT_STREQ(RefusalName(Refusal::kState), "state");
+
+  Reply r = Reply::Refused(Refusal::kMember, "not leader");
+  EXPECT_EQ(r.outcome, Outcome::kFail);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.error, "not leader");
+  EXPECT_FALSE(r.NamesLeader());
+  r.leader_address = "127.0.0.1:7103";
+  EXPECT_TRUE(r.NamesLeader());
+  // Only a member's refusal sends the operation to a leader.
+  r.refusal = Refusal::kState;
+  EXPECT_FALSE(r.NamesLeader());
+  EXPECT_EQ(Reply().outcome, Outcome::kUnknown);  // nothing known is unknown, never ok
+  EXPECT_EQ(Reply().refusal, Refusal::kNone);
 }
 
 TEST(HistoryWriterTest, WhatTheWriterWritesTheReaderReadsBack) {
@@ -176,9 +199,8 @@ TEST(NodeEventsTest, ReadsEveryFieldAndForgivesATornLastLine) {
         "{\"t\":7,\"event\":\"apply\",\"index\":8,\"term\":2,\"hash\":\"ab\"}\n"
         "{\"t\":8,\"event\":\"co");  // killed mid-write
   std::vector<NodeEvent> events;
-  Status s = ReadNodeEvents(path.string(), "n2", {}, [&](const NodeEvent& e) {
-    events.push_back(e);
-  });
+  Status s =
+      ReadNodeEvents(path.string(), "n2", {}, [&](const NodeEvent& e) { events.push_back(e); });
   ASSERT_TRUE(s.ok()) << s;
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].commit, 7);

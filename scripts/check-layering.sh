@@ -25,9 +25,10 @@ table='
 2 nemesis
 3 workloads
 3 results
-4 harness
-5 bench
-5 fuzz
+4 clients
+5 harness
+6 bench
+6 fuzz
 '
 
 tmp=$(mktemp -d)

@@ -5,7 +5,8 @@ namespace splitbrain::workloads {
 Completion Client::Execute(const Workload& w, const Op& op, ProcessState& st,
                            std::chrono::milliseconds timeout) {
   Completion c;
-  node::Reply r = Send(w.ToCommand(op, st), timeout, &c.node);
+  records::Reply r = Send(w.ToCommand(op, st), timeout);
+  c.node = r.node;
   c.outcome = r.outcome;
   if (r.outcome == records::Outcome::kOk) {
     c.value = w.OkValue(op, r.value);

@@ -1,7 +1,7 @@
 // Client: how one logical process of a workload reaches the system under test. Workloads speak
 // one command language (docs/CONTRACTS.md "Commands": {"op": "write", "key": ..., ...}); each
-// system's adapter turns a command into its own protocol and its answer back into a
-// node::Reply with a three-valued outcome. The outcome rule is the same for every system
+// system's client turns a command into its own protocol and its answer back into a
+// records::Reply with a three-valued outcome. The outcome rule is the same for every system
 // (STYLE.md): ok only on a definite success, fail only when the command certainly did not take
 // effect, unknown otherwise — never retry what might have happened. Not thread-safe: one per
 // worker thread.
@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "node/client.h"
 #include "records/outcome.h"
+#include "records/reply.h"
 #include "workloads/workload.h"
 
 namespace splitbrain::workloads {
@@ -35,10 +35,10 @@ struct Completion {
 class Client {
  public:
   virtual ~Client() = default;
-  // Sends one command until an answer that is not a definite refusal, or the deadline.
-  // `answered_by` receives the id of the node that gave the answer.
-  virtual node::Reply Send(const nlohmann::json& command, std::chrono::milliseconds timeout,
-                           std::string* answered_by) = 0;
+  // Sends one command, trying other members after a member's refusal (records::Refusal), until
+  // an answer that stands or the deadline `timeout` from now. The reply's `node` is the member that
+  // gave the answer (empty when none did).
+  virtual records::Reply Send(const nlohmann::json& command, std::chrono::milliseconds timeout) = 0;
   // Runs a workload op: command, answer, completion (and updates the process's state).
   Completion Execute(const Workload& w, const Op& op, ProcessState& st,
                      std::chrono::milliseconds timeout);

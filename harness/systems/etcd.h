@@ -1,13 +1,7 @@
 // The etcd adapter (issue #9): real etcd members (Debian's etcd-server, etcd 3.4) in the lab, one
-// per node namespace, talked to through etcd's v3 JSON gateway (grpc-gateway on the client port):
-// /v3/kv/range, /v3/kv/put, /v3/kv/txn for compare-and-set, /v3/lease/* and /v3/lock/* for the
-// lock workload. Keys and values are base64; 64-bit numbers come as strings; fields with default
-// values are omitted ("succeeded": false is absent).
-//
-// Outcomes (STYLE.md): a write answered 503 (Unavailable: "request timed out", "leader changed")
-// or 504, or a deadline after sending, may still be applied: info. A refused connection, or a
-// 4xx answer, certainly did nothing: fail, and the client tries the next member. Reads have no
-// effect, so a read is retried on the next member until its deadline, then fails.
+// per node namespace, started, stopped and faulted as processes (ProcessCluster); each logical
+// client talks to them through etcd's v3 JSON gateway with clients::NewEtcdClient
+// (clients/etcd_client.h: the commands' translation and their outcomes).
 //
 // What etcd cannot do here: clock-skew (libfaketime cannot reach Go's clock — the runtime reads
 // time through the vDSO, not libc; measured: an etcd member under a +3600 s FAKETIME still logs
@@ -25,7 +19,6 @@
 
 #include "common/status.h"
 #include "harness/systems/system.h"
-#include "node/client.h"
 #include "records/node_events.h"
 
 namespace splitbrain::harness {
@@ -33,23 +26,6 @@ namespace splitbrain::harness {
 SystemAdapter EtcdAdapter();
 
 namespace etcd {
-
-std::string Base64Encode(const std::string& bytes);
-// kInvalidArgument on characters outside the alphabet or a bad length.
-Result<std::string> Base64Decode(const std::string& text);
-
-// A gateway call: the path and its JSON body.
-struct Request {
-  std::string path;
-  nlohmann::json body;
-};
-// The gateway call for a register command (read / write / cas). kInvalidArgument for any
-// other op.
-Result<Request> RequestFor(const nlohmann::json& command);
-// The command's outcome and value from the gateway's answer (`http` as node::Client::Call
-// returned it: http_status 0 when no answer was read, its outcome then saying whether the
-// request was completely sent). Register values are stored as JSON text ("3").
-node::Reply ReplyFor(const nlohmann::json& command, const node::Reply& http);
 
 // splitbrain-node's event log (docs/CONTRACTS.md "Node event log") recovered from one member's
 // etcd log (zap JSON lines, appended across restarts): a `start` per "starting an etcd server",

@@ -9,11 +9,12 @@
 #include <fstream>
 #include <thread>
 
+#include "clients/splitbrain_client.h"
 #include "common/log.h"
 #include "common/rng.h"
-#include "harness/systems/process_cluster.h"
 #include "harness/subprocess.h"
-#include "workloads/cluster_client.h"
+#include "harness/systems/process_cluster.h"
+#include "node/client.h"
 
 namespace splitbrain::harness {
 namespace fs = std::filesystem;
@@ -70,7 +71,7 @@ class SplitbrainCluster : public ProcessCluster {
   std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
     std::vector<workloads::NodeAddress> nodes;
     for (const auto& id : ctx_.lab->ids()) nodes.push_back({id, ClientAddress(id)});
-    return std::make_unique<workloads::ClusterClient>(
+    return std::make_unique<clients::SplitbrainClient>(
         std::move(nodes), slot, PlanPlacement(ctx_.plan),
         ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)));
   }

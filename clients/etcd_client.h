@@ -1,0 +1,72 @@
+// The etcd client (issue #9): how a workload's commands reach etcd 3.4 members through etcd's
+// v3 JSON gateway (grpc-gateway on the client port): /v3/kv/range, /v3/kv/put, /v3/kv/txn for
+// compare-and-set, /v3/lease/* and /v3/lock/* for the lock workload. Keys and values are
+// base64; 64-bit numbers come as strings; fields with default values are omitted ("succeeded":
+// false is absent). Moved out of harness/systems/etcd.cc, which keeps the members' processes.
+//
+// Outcomes (STYLE.md): a write answered 503 (Unavailable: "request timed out", "leader changed")
+// or 504, or a deadline after sending, may still be applied: unknown. A refused connection, or a
+// 4xx answer, certainly did nothing: fail, and the client tries the next member (by the policy
+// of clients/retry.h) unless it was the operation's own refusal (400, 409, a compare that did
+// not match). Reads have no effect, so a failed read is retried on the next member until its
+// deadline, then fails. The pure translation below is thread-safe; a client is one per worker.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "node/client.h"
+#include "records/reply.h"
+#include "workloads/client.h"
+#include "workloads/placement.h"
+
+namespace splitbrain::clients {
+
+// A client of the etcd members `members` (id and gateway address "10.77.0.11:2379"; not empty).
+// It sticks to one member, as a client with one endpoint does, beginning each operation where
+// the placement says, and moves to the next only after a member's refusal. For the lock
+// workload it holds a lease per lock and keeps it alive every TTL/3 from a background thread
+// through the same member, as etcd's concurrency.Session does; the lock's fencing token is the
+// revision it was granted at. `slot` and `seed` as for SplitbrainClient.
+std::unique_ptr<workloads::Client> NewEtcdClient(std::vector<workloads::NodeAddress> members,
+                                                 size_t slot, workloads::Placement placement,
+                                                 uint64_t seed);
+
+namespace etcd {
+
+std::string Base64Encode(const std::string& bytes);
+// kInvalidArgument on characters outside the alphabet or a bad length.
+Result<std::string> Base64Decode(const std::string& text);
+
+// A 64-bit field of an etcd answer: etcd writes them as strings; an absent field is its default,
+// 0 (as is a field that is not a number).
+int64_t Int64Field(const nlohmann::json& j, const char* key);
+
+// What a gateway's failed answer with status `http_status` means for a retry: 400 is kInvalid
+// and 409 kState (the operation's own: they stand on every member); any other, 0 (no answer)
+// included, is this member's refusal (kMember).
+records::Refusal RefusalFor(int http_status);
+
+// A gateway call: the path and its JSON body.
+struct Request {
+  std::string path;
+  nlohmann::json body;
+};
+// The gateway call for a register command (read / write / cas). kInvalidArgument for any
+// other op.
+Result<Request> RequestFor(const nlohmann::json& command);
+// The command's reply from the gateway's answer (`http` as node::Client::Call returned it:
+// http_status 0 when no answer was read, its outcome then saying whether the request was
+// completely sent), answered by member `member`. Register values are stored as JSON text ("3").
+// A failed compare is the operation's own refusal (kState), a 400 too (kInvalid); any other
+// fail is the member's (kMember).
+records::Reply ReplyFor(const nlohmann::json& command, const node::Reply& http,
+                        const std::string& member = "");
+
+}  // namespace etcd
+}  // namespace splitbrain::clients
