@@ -5,6 +5,15 @@ function(splitbrain_test name label)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   splitbrain_warnings(${name})
+  if(SPLITBRAIN_SANITIZE)
+    # The test files themselves — assertions and fixtures, never shipped — are built with ASan
+    # at -O0 and without UBSan: 2.3x faster to compile (checker/linearizable_test.cc: 17.6 s with
+    # the full flags, 7.5 s like this), which keeps the suite inside CI's budget. Everything
+    # they test — every library, the node, the harness, the testing libraries (history_gen,
+    # local_cluster, the simulator) — keeps ASan+UBSan at -O1 (Sanitizers.cmake).
+    set_source_files_properties(${ARG_SOURCES} TARGET_DIRECTORY ${name}
+                                PROPERTIES COMPILE_OPTIONS "-O0;-fno-sanitize=undefined")
+  endif()
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
