@@ -46,6 +46,8 @@ struct Budget {
 // Models (docs/FORMAT.md): "register" (read/write/cas), "kv" (get/put/append), "mutex"
 // (acquire/release), "set" (add/read: the read's value is the whole set). Keys present →
 // one model object per key, keys checked independently and in parallel.
+// The models' names, in the order above (the one list: linearizable.cc's model table).
+std::vector<std::string> LinearizableModels();
 struct LinearizableOptions {
   std::string model = "register";
   std::string initial;  // canonical JSON of the initial register value; empty = model default

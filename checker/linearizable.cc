@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -132,33 +133,149 @@ Result<std::vector<uint32_t>> ArrayElements(Values& values, const History& h, co
   return out;
 }
 
+using CasArgs = std::unordered_map<uint32_t, std::pair<uint32_t, uint32_t>>;
+
+// What one model needs of CheckLinearizable: its operations (in the order of its Kind enum), how
+// an operation's arguments and output become a LinOp, and its search. The one place a model is
+// chosen by name: adding a model is one entry here and its class in models.h.
+struct ModelKind {
+  std::string name;
+  std::vector<std::string> ops;
+  bool takes_initial = false;          // --initial: the register's first value
+  bool drops_unobserved_info = false;  // DropUnobservedInfo applies (register)
+  // Fills lo.a / lo.b / lo.out of `op` (lo.kind and lo.required are set); *is_read when the
+  // operation only observes. An error names the operation.
+  std::function<Status(Values&, const History&, const Operation&, LinOp&, bool*, CasArgs&)> encode;
+  std::function<SearchOutcome(const ValueTable&, uint32_t initial, std::vector<LinOp>&,
+                              const SearchLimits&)>
+      search;
+};
+
+const std::vector<ModelKind>& Models() {
+  static const std::vector<ModelKind> kModels = {
+      {"register", {"read", "write", "cas"}, true, true,
+       [](Values& values, const History& h, const Operation& op, LinOp& lo, bool* is_read,
+          CasArgs& cas_args) -> Status {
+         if (lo.kind == RegisterModel::kRead) {
+           lo.out = values.OfHistory(op.output);
+           *is_read = true;
+         } else if (lo.kind == RegisterModel::kWrite) {
+           lo.a = values.OfHistory(op.value);
+         } else {
+           auto it = cas_args.find(op.value);
+           if (it == cas_args.end()) {
+             SB_ASSIGN_OR_RETURN(auto ab, ArrayElements(values, h, op, op.value, 2));
+             it = cas_args.emplace(op.value, std::make_pair(ab[0], ab[1])).first;
+           }
+           lo.a = it->second.first;
+           lo.b = it->second.second;
+         }
+         return Status::Ok();
+       },
+       [](const ValueTable& table, uint32_t initial, std::vector<LinOp>& ops,
+          const SearchLimits& limits) {
+         RegisterModel m(&table, initial);
+         return internal::SearchKey(m, ops, limits);
+       }},
+      {"kv", {"get", "put", "append"}, false, false,
+       [](Values& values, const History& h, const Operation& op, LinOp& lo, bool* is_read,
+          CasArgs&) -> Status {
+         if (lo.kind == KvModel::kGet) {
+           lo.out = values.OfHistory(op.output);
+           *is_read = true;
+           if (lo.required && !values.table().is_string[lo.out]) {
+             return OpError(h, op, "get must return a string, got " + h.Str(op.output));
+           }
+         } else {
+           lo.a = values.OfHistory(op.value);
+           if (!values.table().is_string[lo.a]) {
+             return OpError(h, op, h.Str(op.f) + " needs a string value, got " + h.Str(op.value));
+           }
+         }
+         return Status::Ok();
+       },
+       [](const ValueTable& table, uint32_t, std::vector<LinOp>& ops, const SearchLimits& limits) {
+         KvModel m(&table);
+         return internal::SearchKey(m, ops, limits);
+       }},
+      {"mutex", {"acquire", "release"}, false, false,
+       [](Values&, const History&, const Operation&, LinOp&, bool*, CasArgs&) -> Status {
+         return Status::Ok();
+       },
+       [](const ValueTable&, uint32_t, std::vector<LinOp>& ops, const SearchLimits& limits) {
+         MutexModel m;
+         return internal::SearchKey(m, ops, limits);
+       }},
+      {"set", {"add", "read"}, false, false,
+       [](Values& values, const History& h, const Operation& op, LinOp& lo, bool* is_read,
+          CasArgs&) -> Status {
+         if (lo.kind == SetModel::kAdd) {
+           lo.a = values.OfHistory(op.value);
+         } else {
+           *is_read = true;
+           if (lo.required) {
+             SB_ASSIGN_OR_RETURN(auto elems, ArrayElements(values, h, op, op.output, 0));
+             lo.out = values.OfHistory(op.output);
+             values.table().arrays[lo.out] = std::move(elems);
+           }
+         }
+         return Status::Ok();
+       },
+       [](const ValueTable& table, uint32_t, std::vector<LinOp>& ops, const SearchLimits& limits) {
+         SetModel m(&table);
+         return internal::SearchKey(m, ops, limits);
+       }},
+  };
+  return kModels;
+}
+
+const ModelKind* FindModel(const std::string& name) {
+  for (const ModelKind& m : Models()) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+// "read, write, cas"
+std::string OpList(const ModelKind& m) {
+  std::string out;
+  for (const auto& f : m.ops) out += (out.empty() ? "" : ", ") + f;
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> LinearizableModels() {
+  std::vector<std::string> names;
+  for (const ModelKind& m : Models()) names.push_back(m.name);
+  return names;
+}
 
 Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOptions& o) {
   const auto started = std::chrono::steady_clock::now();
   const std::string& model = o.model;
-  if (model != "register" && model != "kv" && model != "mutex" && model != "set") {
-    return Status::InvalidArgument("unknown model \"" + model + "\" (register, kv, mutex or set)");
+  const ModelKind* kind_of_model = FindModel(model);
+  if (!kind_of_model) {
+    std::string names;
+    for (const ModelKind& m : Models()) {
+      names += (names.empty() ? "" : ", ") + m.name + " (" + OpList(m) + ")";
+    }
+    return Status::InvalidArgument("unknown model \"" + model + "\"; the models: " + names);
   }
+  const ModelKind& mk = *kind_of_model;
   Values values(h);
   uint32_t initial = values.OfText("null");
   if (!o.initial.empty()) {
-    if (model != "register") {
-      return Status::InvalidArgument("--initial applies to the register model only");
+    if (!mk.takes_initial) {
+      return Status::InvalidArgument("--initial does not apply to the " + model + " model");
     }
     SB_ASSIGN_OR_RETURN(std::string canonical, records::CanonicalJson(o.initial));
     initial = values.OfText(canonical);
   }
 
-  // Operation names by model, in the order of each model's Kind enum.
-  static const std::vector<std::vector<std::string>> kNames = {
-      {"read", "write", "cas"}, {"get", "put", "append"}, {"acquire", "release"}, {"add", "read"}};
-  static const char* kLists[] = {"read, write, cas", "get, put, append", "acquire, release",
-                                 "add, read"};
-  const int m = model == "register" ? 0 : model == "kv" ? 1 : model == "mutex" ? 2 : 3;
   std::vector<int> f_kind(h.StringCount(), -2);  // by name id: kind, -1 unknown, -2 not seen
   std::vector<int64_t> key_slot(h.StringCount(), -1);
-  std::unordered_map<uint32_t, std::pair<uint32_t, uint32_t>> cas_args;
+  CasArgs cas_args;
   std::vector<KeyWork> work;
   int64_t dropped_total = 0;
   for (size_t idx = 0; idx < h.ops.size(); ++idx) {
@@ -166,14 +283,14 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
     int& kind = f_kind[op.f];
     if (kind == -2) {
       kind = -1;
-      for (size_t k = 0; k < kNames[m].size(); ++k) {
-        if (kNames[m][k] == h.Str(op.f)) kind = static_cast<int>(k);
+      for (size_t k = 0; k < mk.ops.size(); ++k) {
+        if (mk.ops[k] == h.Str(op.f)) kind = static_cast<int>(k);
       }
     }
     if (kind < 0) {
       return OpError(h, op,
                      "operation \"" + h.Str(op.f) + "\" is not in the " + model + " model (" +
-                         kLists[m] + ")");
+                         OpList(mk) + ")");
     }
     LinOp lo;
     lo.id = static_cast<uint32_t>(idx);
@@ -182,46 +299,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
     lo.call = op.invoke_event;
     lo.ret = lo.required ? op.complete_event : kNever;
     bool is_read = false;
-    if (m == 0) {
-      if (kind == RegisterModel::kRead) {
-        lo.out = values.OfHistory(op.output);
-        is_read = true;
-      } else if (kind == RegisterModel::kWrite) {
-        lo.a = values.OfHistory(op.value);
-      } else {
-        auto it = cas_args.find(op.value);
-        if (it == cas_args.end()) {
-          SB_ASSIGN_OR_RETURN(auto ab, ArrayElements(values, h, op, op.value, 2));
-          it = cas_args.emplace(op.value, std::make_pair(ab[0], ab[1])).first;
-        }
-        lo.a = it->second.first;
-        lo.b = it->second.second;
-      }
-    } else if (m == 1) {
-      if (kind == KvModel::kGet) {
-        lo.out = values.OfHistory(op.output);
-        is_read = true;
-        if (lo.required && !values.table().is_string[lo.out]) {
-          return OpError(h, op, "get must return a string, got " + h.Str(op.output));
-        }
-      } else {
-        lo.a = values.OfHistory(op.value);
-        if (!values.table().is_string[lo.a]) {
-          return OpError(h, op, h.Str(op.f) + " needs a string value, got " + h.Str(op.value));
-        }
-      }
-    } else if (m == 3) {
-      if (kind == SetModel::kAdd) {
-        lo.a = values.OfHistory(op.value);
-      } else {
-        is_read = true;
-        if (lo.required) {
-          SB_ASSIGN_OR_RETURN(auto elems, ArrayElements(values, h, op, op.output, 0));
-          lo.out = values.OfHistory(op.output);
-          values.table().arrays[lo.out] = std::move(elems);
-        }
-      }
-    }
+    SB_RETURN_IF_ERROR(mk.encode(values, h, op, lo, &is_read, cas_args));
     // A failed operation did not happen; an indeterminate read constrains nothing.
     bool drop = op.result == Outcome::kFail || (is_read && !lo.required);
     int64_t& slot = key_slot[op.key];
@@ -238,7 +316,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   }
   int64_t checked_ops = 0;
   for (KeyWork& w : work) {
-    if (model == "register") DropUnobservedInfo(w);
+    if (mk.drops_unobserved_info) DropUnobservedInfo(w);
     dropped_total += w.dropped;
     checked_ops += static_cast<int64_t>(w.ops.size());
   }
@@ -271,19 +349,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
         continue;
       }
       auto t0 = std::chrono::steady_clock::now();
-      if (model == "register") {
-        RegisterModel m(&table, initial);
-        w.outcome = internal::SearchKey(m, w.ops, limits);
-      } else if (model == "kv") {
-        KvModel m(&table);
-        w.outcome = internal::SearchKey(m, w.ops, limits);
-      } else if (model == "mutex") {
-        MutexModel m;
-        w.outcome = internal::SearchKey(m, w.ops, limits);
-      } else {
-        SetModel m(&table);
-        w.outcome = internal::SearchKey(m, w.ops, limits);
-      }
+      w.outcome = mk.search(table, initial, w.ops, limits);
       w.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       // An invalid key decides the verdict; so does an exhausted budget (unknown at best).
       if (w.outcome.verdict != SearchVerdict::kValid) stop.store(true);

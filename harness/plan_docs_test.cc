@@ -2,6 +2,7 @@
 // plans/README.md: the registries are the only lists of names, and this ties them to the docs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -44,6 +45,35 @@ TEST(PlanDocsTest, EveryRegisteredNameIsInPlansReadme) {
   for (const auto& name : checker::CheckerNames())
     EXPECT_TRUE(Mentions(readme, name)) << "checker " << name;
   for (const auto& name : SystemNames()) EXPECT_TRUE(Mentions(readme, name)) << "system " << name;
+}
+
+// The workloads name their model and checkers; the checker registry must know them. (counter
+// and bank name no linearizable model: their own checkers judge them.)
+TEST(PlanDocsTest, EveryWorkloadsModelAndCheckersAreRegisteredCheckers) {
+  const auto models = checker::LinearizableModels();
+  std::vector<std::string> checkers;
+  for (const auto& c : checker::CheckerKinds()) checkers.push_back(c.name);
+  for (const auto& kind : workloads::WorkloadKinds()) {
+    SCOPED_TRACE(kind.name);
+    workloads::WorkloadConfig config;
+    config.name = kind.name;
+    auto w = workloads::MakeWorkload(config);
+    ASSERT_TRUE(w.ok()) << w.status();
+    // A workload checked for linearizability names a model the checker has.
+    const auto& dc = kind.default_checkers;
+    if (std::find(dc.begin(), dc.end(), "linearizable") != dc.end()) {
+      const std::string model = (*w)->Model();
+      EXPECT_NE(std::find(models.begin(), models.end(), model), models.end()) << model;
+    }
+    for (const auto& c : kind.default_checkers) {
+      EXPECT_NE(std::find(checkers.begin(), checkers.end(), c), checkers.end()) << c;
+    }
+  }
+  auto unknown = checker::CheckLinearizable(records::History{}, {.model = "queue"});
+  ASSERT_FALSE(unknown.ok());
+  for (const auto& m : models) {
+    EXPECT_NE(unknown.status().message().find(m + " ("), std::string::npos) << unknown.status();
+  }
 }
 
 TEST(PlanDocsTest, MentionsIsAWholeWordMatch) {
