@@ -19,8 +19,10 @@ const std::vector<FaultKind>& FaultKinds() {
       {"one-way-to-leader", F::kNetwork, 1, "the others' packets to the leader"},
       {"partition", F::kNetwork, 1, "two-way between `from` and `to`"},
       {"loss", F::kNetwork, 1, "packets dropped with probability `loss`"},
-      {"clock-skew", F::kClock, 1, "libfaketime offset, random ±0.2–5 s unless `skew`"},
-      {"membership", F::kMembership, 1, "remove a node and stop it; it rejoins empty at the end"},
+      {"clock-skew", F::kClock, 1, "libfaketime offset, random ±0.2–5 s unless `skew`",
+       "libc-clock"},
+      {"membership", F::kMembership, 1, "remove a node and stop it; it rejoins empty at the end",
+       "membership-api"},
       {"heal", F::kHeal, 1, "ends every active fault"},
   };
   return kKinds;

@@ -1,6 +1,6 @@
 // The registry of fault kinds: every fault a plan may name, with what it is, how the nemesis
-// applies and heals it (its family), how many nodes it needs and the one-line summary the plan
-// documentation gives. The plan validator, the builder (fault.cc), the nemesis and the docs test
+// applies and heals it (its family), how many nodes it needs, what it needs of the system and
+// the one-line summary the plan documentation gives. The plan validator, the builder (fault.cc), the nemesis and the docs test
 // read this table; there is no other list of fault names. Immutable; thread-safe.
 #pragma once
 
@@ -25,6 +25,11 @@ struct FaultKind {
   FaultFamily family;
   int min_nodes = 1;    // the plan is refused with fewer nodes
   std::string summary;  // what it does, as plans/README.md says it
+  // The capability of the system under test it needs beyond processes and packets ("" none):
+  // "libc-clock" (libfaketime reaches the members' clocks), "membership-api" (members can be
+  // removed and re-added). A system that lacks one says why in harness/systems/catalog.cc
+  // ("needs:<capability>"), and every fault needing it is refused there at validation.
+  std::string needs;
 };
 
 const std::vector<FaultKind>& FaultKinds();

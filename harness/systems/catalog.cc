@@ -1,5 +1,7 @@
 #include "harness/systems/catalog.h"
 
+#include "nemesis/fault_kind.h"
+
 namespace splitbrain::harness {
 namespace {
 
@@ -7,10 +9,10 @@ SystemInfo Etcd() {
   SystemInfo s;
   s.name = "etcd";
   s.unsupported = {
-      {"fault:clock-skew",
+      {"needs:libc-clock",
        "has no effect on etcd: libfaketime cannot reach a Go program's clock (the Go runtime "
        "reads time through the vDSO, not libc); use pause faults to stall a member's timers"},
-      {"fault:membership", "is not built for etcd yet (member remove/add through the gateway)"},
+      {"needs:membership-api", "is not built for etcd yet (member remove/add through the gateway)"},
       {"checker:raft-invariants",
        "needs every member's applied entries (nodes/<id>/events.jsonl); etcd logs only its role "
        "changes, which is what term-churn and the report's Raft view use"},
@@ -39,7 +41,16 @@ std::string UnsupportedReason(const std::string& system, const std::string& what
   for (const auto& s : SystemCatalog()) {
     if (s.name != system) continue;
     auto it = s.unsupported.find(what);
-    return it == s.unsupported.end() ? "" : it->second;
+    if (it != s.unsupported.end()) return it->second;
+    // A fault the system cannot do because it lacks what the fault kind needs.
+    if (what.rfind("fault:", 0) == 0) {
+      const nemesis::FaultKind* kind = nemesis::FindFaultKind(what.substr(6));
+      if (kind && !kind->needs.empty()) {
+        it = s.unsupported.find("needs:" + kind->needs);
+        if (it != s.unsupported.end()) return it->second;
+      }
+    }
+    return "";
   }
   return "";
 }

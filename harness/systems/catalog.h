@@ -12,8 +12,9 @@ namespace splitbrain::harness {
 
 struct SystemInfo {
   std::string name;  // the plan's `system:` value
-  // What the system cannot do. Keys: "fault:<name>", "checker:<name>", "workload:<name>";
-  // values: why, as the refusal says it. Absent: it can.
+  // What the system cannot do. Keys: "fault:<name>", "checker:<name>", "workload:<name>", and
+  // "needs:<capability>" for every fault kind that needs it (nemesis/fault_kind.h); values:
+  // why, as the refusal says it. Absent: it can.
   std::map<std::string, std::string> unsupported;
 };
 
@@ -21,7 +22,8 @@ struct SystemInfo {
 // its adapter in registry.cc (harness/systems/README.md).
 const std::vector<SystemInfo>& SystemCatalog();
 std::vector<std::string> SystemNames();
-// Why `system` cannot do `what` ("fault:clock-skew"), or empty when it can (or is unknown).
+// Why `system` cannot do `what` ("fault:clock-skew": its own entry, else the entry for what the
+// fault kind needs), or empty when it can (or is unknown).
 std::string UnsupportedReason(const std::string& system, const std::string& what);
 
 }  // namespace splitbrain::harness

@@ -23,6 +23,12 @@ TEST(SystemRegistryTest, EveryCatalogEntryHasAnAdapterAndBack) {
   EXPECT_EQ(FindSystem("zookeeper"), nullptr);
   EXPECT_NE(UnsupportedReason("etcd", "fault:clock-skew").find("libfaketime"), std::string::npos);
   EXPECT_EQ(UnsupportedReason("splitbrain", "fault:clock-skew"), "");
+  // Refused by what the fault kind needs, not by its name: every clock fault, every membership
+  // fault, present and future.
+  EXPECT_EQ(UnsupportedReason("etcd", "fault:clock-skew"), UnsupportedReason("etcd", "needs:libc-clock"));
+  EXPECT_NE(UnsupportedReason("etcd", "fault:membership").find("member remove/add"),
+            std::string::npos);
+  EXPECT_EQ(UnsupportedReason("etcd", "fault:kill"), "");
 }
 
 TEST(SplitbrainSystem, NodeSeedsFollowTheRunSeedAndNeverRepeat) {
