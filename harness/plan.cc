@@ -147,7 +147,8 @@ const std::vector<std::string> kTestKeys = {
     "checkers", "node",   "expect", "recovery",   "include", "tests"};
 const std::vector<std::string> kWorkloadKeys = {
     "name",    "keys",          "concurrency", "rate",     "limit",     "accounts",
-    "balance", "read-fraction", "timeout",     "lock-ttl", "lock-hold", "placement"};
+    "balance", "read-fraction", "timeout",     "lock-ttl", "lock-hold", "placement",
+    "burst",   "burst-window"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
 const std::vector<std::string> kScheduleKeys = {"at", "fault",    "targets", "target", "from",
@@ -195,6 +196,17 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   if (n["placement"]) {
     SB_SET_OR_RETURN(w->placement,
                      r.OneOf(n["placement"], "workload.placement", workloads::PlacementNames()));
+  }
+  if (n["burst"]) SB_SET_OR_RETURN(w->burst, r.Double(n["burst"], "workload.burst", 1, 100));
+  if (n["burst-window"]) {
+    SB_SET_OR_RETURN(w->burst_window_ns, r.Duration(n["burst-window"], "workload.burst-window"));
+    if (w->burst_window_ns < 1'000'000) {
+      return r.Error(n["burst-window"], "workload.burst-window", "must be at least 1ms");
+    }
+  }
+  if (w->burst > 1 && w->rate <= 0) {
+    return r.Error(n["burst"], "workload.burst",
+                   "needs a workload.rate above 0 (a burst multiplies the rate)");
   }
   return Status::Ok();
 }
@@ -733,6 +745,10 @@ std::string PlanToYaml(const TestPlan& t) {
   e << YAML::Key << "balance" << YAML::Value << w.initial_balance;
   e << YAML::Key << "timeout" << YAML::Value << Dur(w.op_timeout_ns);
   e << YAML::Key << "placement" << YAML::Value << w.placement;
+  if (w.burst > 1) {
+    e << YAML::Key << "burst" << YAML::Value << w.burst;
+    e << YAML::Key << "burst-window" << YAML::Value << Dur(w.burst_window_ns);
+  }
   if (w.name == "lock") {
     e << YAML::Key << "lock-ttl" << YAML::Value << Dur(w.lock_ttl_ns);
     e << YAML::Key << "lock-hold" << YAML::Value << Dur(w.lock_hold_ns);

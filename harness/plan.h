@@ -41,6 +41,10 @@ struct WorkloadSpec {
   // Where each client's operations begin: home (its own node, round-robin over the nodes),
   // leader (where the last one ended) or random (workloads/placement.h).
   std::string placement = "home";
+  // Traffic where faults are: for burst_window_ns after each fault starts and ends, operations
+  // come `burst` times as often (1: off; needs rate > 0).
+  double burst = 1;
+  int64_t burst_window_ns = 2'000'000'000;
 };
 
 struct NemesisSpec {

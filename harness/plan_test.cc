@@ -365,6 +365,28 @@ TEST(PlanTest, PlacementDefaultsToHomeParsesAndRoundTrips) {
       << bad.status().message();
 }
 
+TEST(PlanTest, BurstIsOffByDefaultParsesRoundTripsAndNeedsARate) {
+  auto d = ParsePlanText("workload: register\n", "p.yaml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ((*d)[0].workload.burst, 1);
+  EXPECT_EQ(PlanToYaml((*d)[0]).find("burst"), std::string::npos);
+  auto p = ParsePlanText("workload: {name: set, rate: 50, burst: 4, burst-window: 1500ms}\n",
+                         "p.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)[0].workload.burst, 4);
+  EXPECT_EQ((*p)[0].workload.burst_window_ns, 1'500'000'000);
+  auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].workload.burst, 4);
+  EXPECT_EQ((*again)[0].workload.burst_window_ns, 1'500'000'000);
+  auto unpaced = ParsePlanText("workload:\n  name: set\n  rate: 0\n  burst: 3\n", "p.yaml");
+  ASSERT_FALSE(unpaced.ok());
+  EXPECT_NE(unpaced.status().message().find("p.yaml:4:10: workload.burst: needs a workload.rate"),
+            std::string::npos)
+      << unpaced.status().message();
+  EXPECT_FALSE(ParsePlanText("workload: {name: set, burst: 0.5}\n", "p.yaml").ok());
+}
+
 TEST(PlanTest, Durations) {
   EXPECT_EQ(*ParseDuration("500ms"), 500'000'000);
   EXPECT_EQ(*ParseDuration("2m"), 120'000'000'000);

@@ -31,6 +31,14 @@ using std::chrono::milliseconds;
 
 namespace {
 
+// workload.burst's windows: `window_ns` after each planned fault start, end and heal.
+std::vector<workloads::Window> BurstWindows(const std::vector<nemesis::TimelineStep>& steps,
+                                            int64_t window_ns) {
+  std::vector<workloads::Window> out;
+  for (const auto& s : steps) out.push_back({s.at_ns, s.at_ns + window_ns});
+  return out;
+}
+
 // One test, from the empty run directory to results.json: what happens when. The parts are
 // elsewhere — the clients in Workers, the checkers in RunCheckers, results.json in summary.h.
 class TestRun {
@@ -197,12 +205,14 @@ void TestRun::RunWorkload() {
   workers_ = std::make_unique<Workers>(*system_, *workload_, *history_, clock_);
 
   const auto& w = plan_.workload;
+  const std::vector<nemesis::TimelineStep> steps = Timeline(timeline_rng);
   workloads::GenPtr g = workload_->MakeGenerator(gen_rng);
-  if (w.rate > 0)
-    g = workloads::Stagger(static_cast<int64_t>(1e9 / w.rate), std::move(g), stagger_rng);
+  if (w.rate > 0) {
+    g = workloads::Stagger(static_cast<int64_t>(1e9 / w.rate), std::move(g), stagger_rng,
+                           BurstWindows(steps, w.burst_window_ns), w.burst);
+  }
   if (w.limit > 0) g = workloads::Limit(w.limit, std::move(g));
   g = workloads::TimeLimit(plan_.time_limit_ns, std::move(g));
-  const std::vector<nemesis::TimelineStep> steps = Timeline(timeline_rng);
 
   std::thread status([this] { StatusLoop(); });
   std::thread nem([this, &steps] { NemesisLoop(steps, plan_.time_limit_ns); });

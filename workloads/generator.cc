@@ -76,23 +76,36 @@ class TimeLimitGen : public Generator {
 
 class StaggerGen : public Generator {
  public:
-  StaggerGen(int64_t mean, GenPtr g, Rng rng) : mean_(mean), g_(std::move(g)), rng_(rng) {}
+  StaggerGen(int64_t mean, GenPtr g, Rng rng, std::vector<Window> bursts, double factor)
+      : mean_(mean), g_(std::move(g)), rng_(rng), bursts_(std::move(bursts)), factor_(factor) {}
   GenResult Next(const Context& ctx) override {
     if (next_ < 0) next_ = ctx.time_ns;
     if (ctx.time_ns < next_) return GenResult::Pending(next_);
     GenResult r = g_->Next(ctx);
     if (r.kind == GenResult::kOp) {
+      const int64_t mean = MeanAt(ctx.time_ns);
       // Never let a backlog build up: a slow interpreter does not cause a burst afterwards.
-      next_ = std::max(next_, ctx.time_ns - mean_) +
-              static_cast<int64_t>(rng_.Uniform(static_cast<uint64_t>(2 * mean_) + 1));
+      next_ = std::max(next_, ctx.time_ns - mean) +
+              static_cast<int64_t>(rng_.Uniform(static_cast<uint64_t>(2 * mean) + 1));
     }
     return r;
   }
 
  private:
+  int64_t MeanAt(int64_t t) const {
+    for (const Window& w : bursts_) {
+      if (t >= w.start_ns && t < w.end_ns) {
+        return std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(mean_) / factor_));
+      }
+    }
+    return mean_;
+  }
+
   int64_t mean_;
   GenPtr g_;
   Rng rng_;
+  std::vector<Window> bursts_;
+  double factor_;
   int64_t next_ = -1;
 };
 
@@ -146,7 +159,11 @@ GenPtr TimeLimit(int64_t end_ns, GenPtr g) {
   return std::make_unique<TimeLimitGen>(end_ns, std::move(g));
 }
 GenPtr Stagger(int64_t mean_ns, GenPtr g, Rng rng) {
-  return std::make_unique<StaggerGen>(mean_ns, std::move(g), rng);
+  return std::make_unique<StaggerGen>(mean_ns, std::move(g), rng, std::vector<Window>{}, 1.0);
+}
+GenPtr Stagger(int64_t mean_ns, GenPtr g, Rng rng, std::vector<Window> bursts, double factor) {
+  return std::make_unique<StaggerGen>(mean_ns, std::move(g), rng, std::move(bursts),
+                                      std::max(1.0, factor));
 }
 GenPtr Phases(std::vector<GenPtr> phases) { return std::make_unique<PhasesGen>(std::move(phases)); }
 GenPtr Once(std::vector<Op> ops) { return std::make_unique<OnceGen>(std::move(ops)); }

@@ -60,6 +60,15 @@ GenPtr TimeLimit(int64_t end_ns, GenPtr g);
 // Spaces operations out: after each one the next is due a uniform [0, 2*mean_ns) later, so the
 // mean rate over all processes is 1/mean (Jepsen's stagger).
 GenPtr Stagger(int64_t mean_ns, GenPtr g, Rng rng);
+
+// A span of the run's time [start_ns, end_ns).
+struct Window {
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+};
+// Stagger, with operations `factor` times as frequent inside `bursts` (mean gap mean_ns/factor
+// there): traffic concentrated where faults begin and end (plans/README.md, workload.burst).
+GenPtr Stagger(int64_t mean_ns, GenPtr g, Rng rng, std::vector<Window> bursts, double factor);
 // One after the other; the next phase starts once the previous one is exhausted and every
 // operation it started has completed.
 GenPtr Phases(std::vector<GenPtr> phases);

@@ -45,6 +45,36 @@ TEST(GeneratorTest, StaggerGivesTheMeanRateWithoutSleeping) {
   EXPECT_NEAR(ops, 1000, 100);
 }
 
+// workload.burst: inside a window operations come `factor` times as often, outside at the rate.
+TEST(GeneratorTest, StaggerBurstsInsideItsWindowsOnly) {
+  const int64_t mean = 10'000'000;  // 100 ops/s
+  const int64_t s = 1'000'000'000;
+  auto g = Stagger(mean, Counting(), Rng(9), {{2 * s, 4 * s}, {6 * s, 8 * s}}, 4.0);
+  int64_t t = 0;
+  int inside = 0, outside = 0;
+  while (t < 10 * s) {
+    auto r = g->Next({.time_ns = t});
+    if (r.kind == GenResult::kOp) {
+      const bool in = (t >= 2 * s && t < 4 * s) || (t >= 6 * s && t < 8 * s);
+      (in ? inside : outside)++;
+    } else {
+      ASSERT_EQ(r.kind, GenResult::kPending);
+      t = r.wake_ns;
+    }
+  }
+  EXPECT_NEAR(outside, 600, 60);   // 6 s at 100/s
+  EXPECT_NEAR(inside, 1600, 160);  // 4 s at 400/s
+  // A factor of 1 is the plain stagger, draw for draw.
+  auto plain = Stagger(mean, Counting(), Rng(9));
+  auto one = Stagger(mean, Counting(), Rng(9), {{0, 10 * s}}, 1.0);
+  for (int64_t u = 0; u < 2 * s; u += 1'000'000) {
+    auto a = plain->Next({.time_ns = u});
+    auto b = one->Next({.time_ns = u});
+    ASSERT_EQ(a.kind, b.kind);
+    ASSERT_EQ(a.wake_ns, b.wake_ns);
+  }
+}
+
 TEST(GeneratorTest, MixFollowsWeightsAndIsSeeded) {
   auto make = [] {
     std::vector<std::pair<double, GenPtr>> w;

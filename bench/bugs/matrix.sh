@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # matrix.sh [--seeds N] [--first-seed S] [--bugs "stale-read no-prevote ..."] [--sb SPLITBRAIN]
 #           [--keep DIR] [--generic [--workloads "register set bank"] [--nodes "3 5"]
-#           [--placement home|leader|random] [--time-limit 60s]] [--no-twin]
+#           [--placement home|leader|random] [--time-limit 60s] [--burst F]] [--no-twin]
 # The detection matrix (plans/bugs/README.md): runs each bug plan plans/bugs/<bug>.yaml and its
 # correct twin plans/bugs/<bug>-correct.yaml once per seed (S, S+1, ... S+N-1; default 1..10)
 # and prints, per bug, the seeds that caught it, the median time into the run of the first
@@ -13,8 +13,9 @@
 # (plans/nightly.yaml's nightly-<workload>, its defaults and full fault mix) with
 # `node.args: [--bug <bug>]`, on each node count, and the twin is the same test on the correct
 # node (one per test, node count and seed, labelled correct/...); --placement sets
-# workload.placement, --time-limit the run length (default the nightly's). --no-twin skips the
-# correct-node runs.
+# workload.placement, --time-limit the run length (default the nightly's), --burst F sets
+# workload.burst (traffic F times as dense for 2 s after each fault starts and ends). --no-twin
+# skips the correct-node runs.
 # Needs python3 (with PyYAML for --generic). Every run stays under DIR (a temporary folder,
 # removed, unless --keep). Prints `uptime` before and after: figures depend on the machine's load.
 set -euo pipefail
@@ -30,6 +31,7 @@ workloads="register set bank"
 nodes="3 5"
 placement=""
 time_limit=""
+burst=""
 no_twin=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -43,8 +45,9 @@ while [[ $# -gt 0 ]]; do
     --nodes) nodes="$2"; shift 2 ;;
     --placement) placement="$2"; shift 2 ;;
     --time-limit) time_limit="$2"; shift 2 ;;
+    --burst) burst="$2"; shift 2 ;;
     --no-twin) no_twin=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "matrix.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -65,9 +68,9 @@ runs="$work/runs.tsv"
 # --generic: writes the plan of the nightly's test nightly-<workload> on <nodes> nodes, with
 # `--bug <bug>` (kind bug) or without (kind twin), to stdout.
 generic_plan() {
-  python3 - "$root/plans/nightly.yaml" "$1" "$2" "$3" "$4" "$placement" "$time_limit" <<'PY'
+  python3 - "$root/plans/nightly.yaml" "$1" "$2" "$3" "$4" "$placement" "$time_limit" "$burst" <<'PY'
 import sys, yaml
-nightly, workload, n, bug, kind, placement, time_limit = sys.argv[1:]
+nightly, workload, n, bug, kind, placement, time_limit, burst = sys.argv[1:]
 doc = yaml.safe_load(open(nightly))
 tests = {t["name"]: t for t in doc.get("tests", [])}
 name = f"nightly-{workload}"
@@ -95,6 +98,8 @@ if placement:
     plan["workload"]["placement"] = placement
 if time_limit:
     plan["time-limit"] = time_limit
+if burst:
+    plan["workload"]["burst"] = float(burst)
 print(yaml.safe_dump(plan, sort_keys=False))
 PY
 }
