@@ -245,7 +245,11 @@ Reply LocalCluster::Command(const json& command, std::chrono::milliseconds deadl
         until - std::chrono::steady_clock::now());
     Client c(ClientAddress(target));
     last = c.Command(command, std::max(left, 1ms));
-    if (last.outcome != Outcome::kFail || last.http_status == 409 || last.http_status == 400) {
+    // Stop at an answer, and at the operation's own refusals (409 precondition, 400 bad request,
+    // 413 too large): no other node would take them either. Retrying a 413 until the deadline
+    // made the last try time out (http_status 0) now and then.
+    if (last.outcome != Outcome::kFail || last.http_status == 409 || last.http_status == 400 ||
+        last.http_status == 413) {
       hint_ = target;
       return last;
     }

@@ -48,7 +48,8 @@ class LocalCluster {
                             std::chrono::milliseconds deadline = std::chrono::milliseconds(500));
   // Waits until the running nodes agree on one leader; its index, or -1 at the deadline.
   int WaitForLeader(std::chrono::milliseconds deadline, int exclude = -1);
-  // Sends `command`, following redirects to the leader, until ok/unknown/final fail or deadline.
+  // Sends `command`, following redirects to the leader, until ok/unknown, a final fail (409,
+  // 400, 413) or the deadline.
   Reply Command(const nlohmann::json& command, std::chrono::milliseconds deadline);
   // Waits until node i has applied at least `index`.
   bool WaitApplied(int i, uint64_t index, std::chrono::milliseconds deadline);
