@@ -184,10 +184,6 @@ records::Reply ReplyFor(const json& command, const node::Reply& http, const std:
 
 namespace {
 
-milliseconds Left(SteadyClock::time_point deadline) {
-  return std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
-}
-
 class EtcdClient : public workloads::Client {
  public:
   EtcdClient(std::vector<workloads::NodeAddress> members, size_t slot,
@@ -222,7 +218,7 @@ class EtcdClient : public workloads::Client {
   }
 
   node::Reply Call(const std::string& path, const json& body, SteadyClock::time_point deadline) {
-    return client_->Call("POST", path, body, std::max(Left(deadline), milliseconds(1)));
+    return client_->Call("POST", path, body, std::max(TimeLeft(deadline), milliseconds(1)));
   }
 
   // Runs `attempt` on the current member by the one retry policy (clients/retry.h): after a

@@ -8,24 +8,20 @@ namespace splitbrain::clients {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-namespace {
-
-milliseconds Left(Clock::time_point deadline) {
+milliseconds TimeLeft(Clock::time_point deadline) {
   return std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
 }
-
-}  // namespace
 
 records::Reply SendWithRetry(Clock::time_point deadline, size_t members, size_t* member,
                              const Attempt& attempt, const LeaderOf& leader_of,
                              const std::string& deadline_error) {
   records::Reply reply = records::Reply::Refused(records::Refusal::kMember, deadline_error);
   for (int tries = 0;; ++tries) {
-    milliseconds left = Left(deadline);
+    milliseconds left = TimeLeft(deadline);
     if (left.count() <= 0) return reply;
     if (tries > 0) {
       std::this_thread::sleep_for(std::min(left, kMaxPause));
-      left = Left(deadline);
+      left = TimeLeft(deadline);
       if (left.count() <= 0) return reply;
     }
     reply = attempt(*member, left);

@@ -33,6 +33,9 @@ using LeaderOf = std::function<std::optional<size_t>(const records::Reply& refus
 // kMember refusal with `deadline_error`. `*member` ends at the member the next try would have
 // gone to (the one that answered, when an answer stands). `leader_of` may be empty: refusals
 // then always move to the next member. `members` must be > 0.
+// The whole milliseconds from now to `deadline` (negative once it has passed).
+std::chrono::milliseconds TimeLeft(std::chrono::steady_clock::time_point deadline);
+
 records::Reply SendWithRetry(std::chrono::steady_clock::time_point deadline, size_t members,
                              size_t* member, const Attempt& attempt, const LeaderOf& leader_of,
                              const std::string& deadline_error);

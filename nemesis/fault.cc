@@ -5,11 +5,6 @@
 namespace splitbrain::nemesis {
 namespace {
 
-std::vector<NodeId> Shuffled(std::vector<NodeId> v, Rng& rng) {
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.Uniform(i)]);
-  return v;
-}
-
 std::vector<NodeId> Without(const std::vector<NodeId>& all, const std::vector<NodeId>& drop) {
   std::vector<NodeId> out;
   for (const auto& n : all) {

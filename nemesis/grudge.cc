@@ -3,12 +3,10 @@
 #include <algorithm>
 
 namespace splitbrain::nemesis {
-namespace {
 std::vector<NodeId> Shuffled(std::vector<NodeId> v, Rng& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.Uniform(i)]);
   return v;
 }
-}  // namespace
 
 Grudge Complete(const std::vector<std::vector<NodeId>>& components) {
   Grudge g;

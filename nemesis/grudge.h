@@ -20,6 +20,9 @@ using Link = std::pair<NodeId, NodeId>;
 
 // Each node drops every node of the other components. A node in no component drops nothing
 // and is dropped by no one (the bridge node of Bridge).
+// `v` in a random order drawn from `rng` (Fisher-Yates).
+std::vector<NodeId> Shuffled(std::vector<NodeId> v, Rng& rng);
+
 Grudge Complete(const std::vector<std::vector<NodeId>>& components);
 // The nodes split in two halves at random: the first floor(n/2) of a shuffle, and the rest.
 Grudge RandomHalves(const std::vector<NodeId>& nodes, Rng& rng);

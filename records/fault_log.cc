@@ -15,7 +15,8 @@ nlohmann::json FaultEventJson(const FaultEvent& e) {
 Result<std::vector<FaultEvent>> ParseFaultLog(std::string_view text, const std::string& source,
                                               const ReadOptions& options) {
   std::vector<FaultEvent> out;
-  int64_t lineno = 0, bad = 0;
+  int64_t lineno = 0;
+  BadLines bad(options, source);
   size_t pos = 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
@@ -28,13 +29,7 @@ Result<std::vector<FaultEvent>> ParseFaultLog(std::string_view text, const std::
     if (!j.is_object() || !j.contains("time") || !j["time"].is_number_integer() ||
         !j.contains("phase") || !j["phase"].is_string()) {
       const std::string why = "expected {\"time\": NS, \"phase\": ..., ...}";
-      if (!options.warnings) {
-        return Status::InvalidArgument(source + ":" + std::to_string(lineno) + ": " + why);
-      }
-      if (++bad <= kMaxLineWarnings) {
-        options.warnings->push_back(source + " line " + std::to_string(lineno) + ": " + why +
-                                    "; skipped");
-      }
+      SB_RETURN_IF_ERROR(bad.Note(lineno, why));
       continue;
     }
     FaultEvent e;
@@ -56,9 +51,7 @@ Result<std::vector<FaultEvent>> ParseFaultLog(std::string_view text, const std::
     if (auto it = j.find("detail"); it != j.end()) e.detail = *it;
     out.push_back(std::move(e));
   }
-  if (options.warnings && bad > kMaxLineWarnings) {
-    options.warnings->push_back(source + ": " + std::to_string(bad) + " bad lines");
-  }
+  bad.Finish();
   return out;
 }
 

@@ -9,7 +9,7 @@ namespace splitbrain::records {
 Result<History> ParseJsonlHistory(std::string_view text, const std::string& source,
                                   const ReadOptions& options) {
   std::vector<std::string>* warnings = options.warnings;
-  int64_t bad_lines = 0;
+  BadLines bad(options, source);
   HistoryBuilder b(source);
   b.history().ops.reserve(text.size() / 110);
   const char* p = text.data();
@@ -124,18 +124,30 @@ Result<History> ParseJsonlHistory(std::string_view text, const std::string& sour
     if (s.ok()) continue;
     if (!warnings) return s;
     // Forgiving: the line is left out and said so ("SOURCE:LINE: why" becomes "SOURCE line LINE:
-    // why"); after three, only the count.
-    if (++bad_lines <= kMaxLineWarnings) {
-      std::string m = s.message();
-      const std::string prefix = source + ":" + std::to_string(line) + ": ";
-      if (m.rfind(prefix, 0) == 0) m = m.substr(prefix.size());
-      warnings->push_back(source + " line " + std::to_string(line) + ": " + m + "; skipped");
-    }
+    // why").
+    std::string m = s.message();
+    const std::string prefix = source + ":" + std::to_string(line) + ": ";
+    if (m.rfind(prefix, 0) == 0) m = m.substr(prefix.size());
+    (void)bad.Note(line, m);
   }
-  if (warnings && bad_lines > kMaxLineWarnings) {
-    warnings->push_back(source + ": " + std::to_string(bad_lines) + " bad lines");
-  }
+  bad.Finish();
   return b.Finish();
+}
+
+Status BadLines::Note(int64_t line, const std::string& why) {
+  if (!warnings_) {
+    return Status::InvalidArgument(source_ + ":" + std::to_string(line) + ": " + why);
+  }
+  if (++count_ <= kMaxLineWarnings) {
+    warnings_->push_back(source_ + " line " + std::to_string(line) + ": " + why + "; skipped");
+  }
+  return Status::Ok();
+}
+
+void BadLines::Finish() {
+  if (warnings_ && count_ > kMaxLineWarnings) {
+    warnings_->push_back(source_ + ": " + std::to_string(count_) + " bad lines");
+  }
 }
 
 }  // namespace splitbrain::records

@@ -24,6 +24,24 @@ struct ReadOptions {
   std::vector<std::string>* warnings = nullptr;
 };
 
+// The bad lines of one file, by ReadOptions: strict, the first is the error ("SOURCE:LINE:
+// why"); forgiving, each is described ("SOURCE line LINE: why; skipped"), at most
+// kMaxLineWarnings of them, and Finish() adds "SOURCE: N bad lines" beyond that. Every reader
+// of the store uses it, so all three files are forgiven alike.
+class BadLines {
+ public:
+  BadLines(const ReadOptions& options, std::string source)
+      : warnings_(options.warnings), source_(std::move(source)) {}
+  // Strict: the error to return. Forgiving: Ok, the line noted.
+  Status Note(int64_t line, const std::string& why);
+  void Finish();
+
+ private:
+  std::vector<std::string>* warnings_;
+  std::string source_;
+  int64_t count_ = 0;
+};
+
 // Reads a JSONL history. Errors name the source and line ("SOURCE:LINE: why").
 Result<History> ParseJsonlHistory(std::string_view text, const std::string& source,
                                   const ReadOptions& options = {});

@@ -27,7 +27,8 @@ Status ReadNodeEvents(const std::string& path, const std::string& node, const Re
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IoError("cannot open " + path);
   std::string text;
-  int64_t lineno = 0, bad = 0;
+  int64_t lineno = 0;
+  BadLines bad(options, path);
   while (std::getline(in, text)) {
     ++lineno;
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -36,13 +37,7 @@ Status ReadNodeEvents(const std::string& path, const std::string& node, const Re
       // A torn last line (the node was killed mid-write) is expected evidence, not an error.
       if (in.peek() == EOF) break;
       const std::string why = "not an event object";
-      if (!options.warnings) {
-        return Status::InvalidArgument(path + ":" + std::to_string(lineno) + ": " + why);
-      }
-      if (++bad <= kMaxLineWarnings) {
-        options.warnings->push_back(path + " line " + std::to_string(lineno) + ": " + why +
-                                    "; skipped");
-      }
+      SB_RETURN_IF_ERROR(bad.Note(lineno, why));
       continue;
     }
     NodeEvent e;
@@ -67,9 +62,7 @@ Status ReadNodeEvents(const std::string& path, const std::string& node, const Re
     e.action = StringOr(j, "action", "");
     fn(e);
   }
-  if (options.warnings && bad > kMaxLineWarnings) {
-    options.warnings->push_back(path + ": " + std::to_string(bad) + " bad lines");
-  }
+  bad.Finish();
   return Status::Ok();
 }
 
