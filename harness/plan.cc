@@ -146,14 +146,17 @@ const std::vector<std::string> kTestKeys = {
     "name",     "system", "nodes",  "time-limit", "seed",    "workload", "nemesis",
     "checkers", "node",   "expect", "recovery",   "include", "tests"};
 const std::vector<std::string> kWorkloadKeys = {
-    "name",    "keys",          "concurrency", "rate",     "limit",     "accounts",
-    "balance", "read-fraction", "timeout",     "lock-ttl", "lock-hold", "placement",
-    "burst",   "burst-window"};
+    "name",      "keys",      "concurrency",   "rate",        "limit",
+    "accounts",  "balance",   "read-fraction", "timeout",     "lock-ttl",
+    "lock-hold", "placement", "burst",         "burst-window"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
 const std::vector<std::string> kScheduleKeys = {"at", "fault",    "targets", "target", "from",
                                                 "to", "duration", "loss",    "skew"};
-const std::vector<std::string> kNodeKeys = {"args", "binary", "tick-ms", "election-ticks"};
+const std::vector<std::string> kNodeKeys = {"args", "binary", "tick-ms", "election-ticks",
+                                            "snapshot-entries"};
+// splitbrain-node takes --snapshot-entries up to 2^30 (node/main.cc).
+constexpr int64_t kMaxSnapshotEntries = int64_t{1} << 30;
 const std::vector<std::string> kRoles = {"leader",   "follower", "followers", "minority",
                                          "majority", "random",   "all",       "others"};
 
@@ -189,7 +192,8 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
     SB_SET_OR_RETURN(w->op_timeout_ns, r.Duration(n["timeout"], "workload.timeout"));
   if (n["lock-ttl"]) {
     SB_SET_OR_RETURN(w->lock_ttl_ns, r.Duration(n["lock-ttl"], "workload.lock-ttl"));
-    if (w->lock_ttl_ns < 1'000'000) return r.Error(n["lock-ttl"], "workload.lock-ttl", "must be at least 1ms");
+    if (w->lock_ttl_ns < 1'000'000)
+      return r.Error(n["lock-ttl"], "workload.lock-ttl", "must be at least 1ms");
   }
   if (n["lock-hold"])
     SB_SET_OR_RETURN(w->lock_hold_ns, r.Duration(n["lock-hold"], "workload.lock-hold"));
@@ -371,6 +375,11 @@ Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
       SB_ASSIGN_OR_RETURN(auto v, r.Int(nd["election-ticks"], "node.election-ticks", 2, 1000));
       t->node.election_ticks = static_cast<int>(v);
     }
+    if (nd["snapshot-entries"]) {
+      SB_SET_OR_RETURN(
+          t->node.snapshot_entries,
+          r.Int(nd["snapshot-entries"], "node.snapshot-entries", 1, kMaxSnapshotEntries));
+    }
   }
   if (n["expect"])
     SB_SET_OR_RETURN(t->expect, r.OneOf(n["expect"], "expect", {"valid", "invalid"}));
@@ -428,6 +437,18 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     SB_RETURN_IF_ERROR(check_ids(f.targets));
     SB_RETURN_IF_ERROR(check_ids(f.from));
     SB_RETURN_IF_ERROR(check_ids(f.to));
+  }
+  // Two ways of saying one thing would leave the reader guessing which one the node obeys.
+  if (t.node.snapshot_entries) {
+    for (const char* flag : {"--snapshot-entries", "--snapshot-count"}) {
+      if (Contains(t.node.args, flag)) {
+        const YAML::Node& nd = where.IsMap() && where["node"] ? where["node"] : where;
+        const YAML::Node& at = nd.IsMap() && nd["args"] ? nd["args"] : nd;
+        return r.Error(at, "node.args",
+                       std::string("gives ") + flag +
+                           " and node.snapshot-entries is set too; keep node.snapshot-entries");
+      }
+    }
   }
   // What the system under test cannot do, refused here rather than discovered mid-run.
   auto at = [&](std::initializer_list<const char*> path) {
@@ -786,6 +807,9 @@ std::string PlanToYaml(const TestPlan& t) {
   if (!t.node.binary.empty()) e << YAML::Key << "binary" << YAML::Value << t.node.binary;
   e << YAML::Key << "tick-ms" << YAML::Value << t.node.tick_ms;
   e << YAML::Key << "election-ticks" << YAML::Value << t.node.election_ticks;
+  if (t.node.snapshot_entries) {
+    e << YAML::Key << "snapshot-entries" << YAML::Value << *t.node.snapshot_entries;
+  }
   e << YAML::EndMap;
   e << YAML::Key << "expect" << YAML::Value << t.expect;
   e << YAML::EndMap;

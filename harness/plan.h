@@ -60,6 +60,10 @@ struct NodeSpec {
   std::string binary;             // empty: the system's default place (splitbrain run resolves it)
   int tick_ms = 10;
   int election_ticks = 10;
+  // Snapshot (and compact the log) once this many entries follow the last snapshot:
+  // splitbrain-node's --snapshot-entries, etcd's --snapshot-count. Absent: the system's default
+  // (10,000 and 100,000), which a minute's run never reaches.
+  std::optional<int64_t> snapshot_entries;
 };
 
 struct TestPlan {

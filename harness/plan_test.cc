@@ -370,8 +370,8 @@ TEST(PlanTest, BurstIsOffByDefaultParsesRoundTripsAndNeedsARate) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ((*d)[0].workload.burst, 1);
   EXPECT_EQ(PlanToYaml((*d)[0]).find("burst"), std::string::npos);
-  auto p = ParsePlanText("workload: {name: set, rate: 50, burst: 4, burst-window: 1500ms}\n",
-                         "p.yaml");
+  auto p =
+      ParsePlanText("workload: {name: set, rate: 50, burst: 4, burst-window: 1500ms}\n", "p.yaml");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ((*p)[0].workload.burst, 4);
   EXPECT_EQ((*p)[0].workload.burst_window_ns, 1'500'000'000);
@@ -385,6 +385,58 @@ TEST(PlanTest, BurstIsOffByDefaultParsesRoundTripsAndNeedsARate) {
             std::string::npos)
       << unpaced.status().message();
   EXPECT_FALSE(ParsePlanText("workload: {name: set, burst: 0.5}\n", "p.yaml").ok());
+}
+
+// Issue 26: the snapshot interval is a plan field, not only a raw node argument.
+TEST(PlanTest, SnapshotEntriesIsValidatedAndRecorded) {
+  auto d = ParsePlanText("workload: register\n", "p.yaml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE((*d)[0].node.snapshot_entries.has_value());  // the system's own default
+  EXPECT_EQ(PlanToYaml((*d)[0]).find("snapshot-entries"), std::string::npos);
+
+  auto p = ParsePlanText("workload: register\nnode:\n  snapshot-entries: 200\n", "p.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)[0].node.snapshot_entries, 200);
+  // Recorded in the run's plan.yaml, and read back the same.
+  const std::string yaml = PlanToYaml((*p)[0]);
+  EXPECT_NE(yaml.find("snapshot-entries: 200"), std::string::npos) << yaml;
+  auto again = ParsePlanText(yaml, "again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << yaml;
+  EXPECT_EQ((*again)[0].node.snapshot_entries, 200);
+
+  // etcd takes it too (as --snapshot-count): not refused.
+  auto etcd =
+      ParsePlanText("system: etcd\nworkload: register\nnode: {snapshot-entries: 500}\n", "p.yaml");
+  ASSERT_TRUE(etcd.ok()) << etcd.status();
+  EXPECT_EQ((*etcd)[0].node.snapshot_entries, 500);
+
+  struct Case {
+    const char* text;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"workload: register\nnode:\n  snapshot-entries: 0\n",
+       "p.yaml:3:21: node.snapshot-entries: expected an integer from 1 to 1073741824, got 0"},
+      {"workload: register\nnode:\n  snapshot-entries: -5\n",
+       "p.yaml:3:21: node.snapshot-entries: expected an integer from 1 to 1073741824, got -5"},
+      {"workload: register\nnode:\n  snapshot-entries: often\n",
+       "p.yaml:3:21: node.snapshot-entries: expected an integer, got 'often'"},
+      {"workload: register\nnode:\n  snapshot-entries: 2.5\n",
+       "p.yaml:3:21: node.snapshot-entries: expected an integer, got '2.5'"},
+      {"workload: register\nnode:\n  snapshot-entries: 1073741825\n",
+       "p.yaml:3:21: node.snapshot-entries: expected an integer from 1 to 1073741824"},
+      {"workload: register\nnode:\n  snapshot-entries: [1]\n",
+       "p.yaml:3:21: node.snapshot-entries: expected an integer"},
+      {"workload: register\nnode:\n  snapshot-entries: 100\n  args: [--snapshot-entries, "
+       "\"5\"]\n",
+       "p.yaml:4:9: node.args: gives --snapshot-entries and node.snapshot-entries is set too"},
+  };
+  for (const auto& c : cases) {
+    auto bad = ParsePlanText(c.text, "p.yaml");
+    ASSERT_FALSE(bad.ok()) << c.text;
+    EXPECT_NE(bad.status().message().find(c.want), std::string::npos)
+        << "got: " << bad.status().message() << "\nwant: " << c.want;
+  }
 }
 
 TEST(PlanTest, Durations) {

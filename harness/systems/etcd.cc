@@ -94,8 +94,8 @@ std::vector<records::NodeEvent> EventsFromLog(const std::string& node, const std
       records::NodeEvent& e = event(t, "role", term);
       e.role = r;
       if (r == "leader") e.leader = node;  // else unknown: written as null
-    } else if (sscanf(msg.c_str(), "raft.node: %39s elected leader %39s at term %lld", who,
-                      other, &term) == 3) {
+    } else if (sscanf(msg.c_str(), "raft.node: %39s elected leader %39s at term %lld", who, other,
+                      &term) == 3) {
       records::NodeEvent& e = event(t, "role", term);
       e.leader = name(other);
       e.role = e.leader == node ? "leader" : "follower";
@@ -172,19 +172,19 @@ class EtcdCluster : public ProcessCluster {
     for (const auto& id : ctx_.lab->ids()) {
       cluster += (cluster.empty() ? "" : ",") + id + "=" + PeerUrl(id);
     }
-    std::vector<std::string> a = {ctx_.plan.node.binary,
-                                  "--name", m.id,
-                                  "--data-dir", m.dir + "/data",
-                                  "--listen-peer-urls", PeerUrl(m.id),
-                                  "--initial-advertise-peer-urls", PeerUrl(m.id),
-                                  "--listen-client-urls", "http://" + ClientAddress(m.id),
-                                  "--advertise-client-urls", "http://" + ClientAddress(m.id),
-                                  "--initial-cluster", cluster,
-                                  "--initial-cluster-token", "splitbrain",
-                                  // A killed member comes back on its data as a known member.
-                                  "--initial-cluster-state",
-                                  how == Start::kFirst ? "new" : "existing",
-                                  "--logger", "zap", "--log-outputs", "stderr"};
+    std::vector<std::string> a = {
+        ctx_.plan.node.binary, "--name", m.id, "--data-dir", m.dir + "/data", "--listen-peer-urls",
+        PeerUrl(m.id), "--initial-advertise-peer-urls", PeerUrl(m.id), "--listen-client-urls",
+        "http://" + ClientAddress(m.id), "--advertise-client-urls", "http://" + ClientAddress(m.id),
+        "--initial-cluster", cluster, "--initial-cluster-token", "splitbrain",
+        // A killed member comes back on its data as a known member.
+        "--initial-cluster-state", how == Start::kFirst ? "new" : "existing", "--logger", "zap",
+        "--log-outputs", "stderr"};
+    // etcd's own name for the plan's node.snapshot-entries: committed entries between two
+    // snapshots to disk (etcd 3.4 still keeps 5,000 entries after each for slow followers).
+    if (const auto& n = ctx_.plan.node.snapshot_entries) {
+      a.insert(a.end(), {"--snapshot-count", std::to_string(*n)});
+    }
     a.insert(a.end(), ctx_.plan.node.args.begin(), ctx_.plan.node.args.end());
     return a;
   }

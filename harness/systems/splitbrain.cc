@@ -132,11 +132,16 @@ class SplitbrainCluster : public ProcessCluster {
   std::vector<std::string> MemberArgs(const Member& m, Start how) const override {
     const bool join = how == Start::kJoin;
     const auto& node = ctx_.plan.node;
-    std::vector<std::string> a = {node.binary,       "--id",
-                                  m.id,              "--data-dir",
-                                  m.dir + "/data",   "--events",
-                                  m.dir + "/events.jsonl", "--tick-ms",
-                                  std::to_string(node.tick_ms), "--election-ticks",
+    std::vector<std::string> a = {node.binary,
+                                  "--id",
+                                  m.id,
+                                  "--data-dir",
+                                  m.dir + "/data",
+                                  "--events",
+                                  m.dir + "/events.jsonl",
+                                  "--tick-ms",
+                                  std::to_string(node.tick_ms),
+                                  "--election-ticks",
                                   std::to_string(node.election_ticks)};
     for (const auto& id : ctx_.lab->ids()) {
       if (join && id == m.id) continue;
@@ -147,10 +152,14 @@ class SplitbrainCluster : public ProcessCluster {
                          ClientAddress(m.id)});
     }
     // The run's seed reaches the node, unless the plan gives one itself.
-    if (ctx_.plan.seed && std::find(node.args.begin(), node.args.end(), "--seed") == node.args.end()) {
+    if (ctx_.plan.seed &&
+        std::find(node.args.begin(), node.args.end(), "--seed") == node.args.end()) {
       const auto& ids = ctx_.lab->ids();
       const int index = static_cast<int>(std::find(ids.begin(), ids.end(), m.id) - ids.begin());
       a.insert(a.end(), {"--seed", std::to_string(NodeSeed(*ctx_.plan.seed, index, m.starts))});
+    }
+    if (node.snapshot_entries) {
+      a.insert(a.end(), {"--snapshot-entries", std::to_string(*node.snapshot_entries)});
     }
     a.insert(a.end(), node.args.begin(), node.args.end());
     return a;
