@@ -306,6 +306,8 @@ TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
        "p.yaml:5:1: nemesis.schedule: fault 'membership' with system etcd", "not built"},
       {"system: etcd\nworkload: register\ncheckers: [linearizable, raft-invariants]\n",
        "p.yaml:3:26: checkers: checker 'raft-invariants' with system etcd", "applied entries"},
+      {"system: etcd\nworkload: register\nnemesis: [kill, snapshot]\n",
+       "p.yaml:3:17: nemesis.faults: fault 'snapshot' with system etcd", "--snapshot-count"},
       {"system: etcd\nworkload: {name: bank}\n",
        "p.yaml:2:11: workload: workload 'bank' with system etcd", "register and lock"},
       {"system: zookeeper\nworkload: register\n",
@@ -320,7 +322,7 @@ TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
   }
   // The same faults and checkers are fine for splitbrain-node.
   auto ok = ParsePlanText(
-      "workload: register\nnemesis: {faults: [kill, clock-skew, membership]}\n"
+      "workload: register\nnemesis: {faults: [kill, clock-skew, membership, snapshot]}\n"
       "checkers: [linearizable, raft-invariants]\n",
       "p.yaml");
   EXPECT_TRUE(ok.ok()) << ok.status();

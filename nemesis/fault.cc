@@ -197,6 +197,19 @@ Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& 
     if (view.unavailable.count(t.front()))
       return Status::Unavailable(t.front() + " is already down");
     f.targets = t;
+  } else if (k == "snapshot") {
+    // Every node up by default: snapshots everywhere, so a follower cut off across several of
+    // them must catch up from the leader's. A node that is down cannot answer; it is skipped.
+    std::vector<NodeId> t;
+    if (!req.targets.empty()) {
+      SB_ASSIGN_OR_RETURN(t, ResolveTargets(req.targets, view, rng));
+    } else {
+      t = view.nodes;
+    }
+    for (const auto& x : t) {
+      if (!view.unavailable.count(x)) f.targets.push_back(x);
+    }
+    if (f.targets.empty()) return Status::Unavailable("the targets are all down");
   } else if (k == "heal") {
     // Nothing to build: the nemesis ends every active fault.
   } else {

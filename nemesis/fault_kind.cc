@@ -23,6 +23,10 @@ const std::vector<FaultKind>& FaultKinds() {
        "libc-clock"},
       {"membership", F::kMembership, 1, "remove a node and stop it; it rejoins empty at the end",
        "membership-api"},
+      {"snapshot", F::kSnapshot, 1,
+       "asks each target (default: every node up) to snapshot and compact its log now; "
+       "instantaneous",
+       "snapshot-api"},
       {"heal", F::kHeal, 1, "ends every active fault"},
   };
   return kKinds;
@@ -48,5 +52,7 @@ bool HoldsTargetsDown(FaultFamily family) {
   return family == FaultFamily::kKill || family == FaultFamily::kPause ||
          family == FaultFamily::kMembership;
 }
+
+bool IsInstantaneous(FaultFamily family) { return family == FaultFamily::kSnapshot; }
 
 }  // namespace splitbrain::nemesis

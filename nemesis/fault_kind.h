@@ -1,7 +1,8 @@
 // The registry of fault kinds: every fault a plan may name, with what it is, how the nemesis
 // applies and heals it (its family), how many nodes it needs, what it needs of the system and
-// the one-line summary the plan documentation gives. The plan validator, the builder (fault.cc), the nemesis and the docs test
-// read this table; there is no other list of fault names. Immutable; thread-safe.
+// the one-line summary the plan documentation gives. The plan validator, the builder (fault.cc),
+// the nemesis and the docs test read this table; there is no other list of fault names. Immutable;
+// thread-safe.
 #pragma once
 
 #include <string>
@@ -17,6 +18,7 @@ enum class FaultFamily {
   kNetwork,     // a grudge: packets dropped (both ways, one way, or with a probability)
   kClock,       // the targets' clocks offset (libfaketime); back to 0 at the end
   kMembership,  // a member removed and stopped; re-added empty at the end
+  kSnapshot,    // the targets asked to snapshot now; instantaneous (ends as it starts)
   kHeal,        // ends every active fault; never started
 };
 
@@ -27,7 +29,8 @@ struct FaultKind {
   std::string summary;  // what it does, as plans/README.md says it
   // The capability of the system under test it needs beyond processes and packets ("" none):
   // "libc-clock" (libfaketime reaches the members' clocks), "membership-api" (members can be
-  // removed and re-added). A system that lacks one says why in harness/systems/catalog.cc
+  // removed and re-added), "snapshot-api" (a member can be told to snapshot now). A system that
+  // lacks one says why in harness/systems/catalog.cc
   // ("needs:<capability>"), and every fault needing it is refused there at validation.
   std::string needs;
 };
@@ -40,5 +43,8 @@ const std::vector<std::string>& FaultNames();
 // Whether a fault of this family holds its targets down (kill, pause, membership): other
 // process faults skip those nodes while it lasts.
 bool HoldsTargetsDown(FaultFamily family);
+// Whether a fault of this family is done the moment it is applied (snapshot): the nemesis
+// records its end at once, keeps nothing active and has nothing to undo or heal.
+bool IsInstantaneous(FaultFamily family);
 
 }  // namespace splitbrain::nemesis

@@ -19,6 +19,26 @@ TEST(FaultTest, IsolateLeaderCutsTheLeader) {
   EXPECT_EQ(f->mode, NetMode::kDrop);
 }
 
+TEST(FaultTest, SnapshotTargetsEveryNodeUpUnlessTold) {
+  Rng rng(1);
+  ClusterView view = Five();
+  view.unavailable = {"n2"};
+  auto all = BuildFault({.kind = "snapshot"}, view, rng);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->targets, (std::vector<NodeId>{"n1", "n3", "n4", "n5"}));
+  EXPECT_TRUE(all->links().empty());
+  auto leader = BuildFault({.kind = "snapshot", .targets = {"leader"}}, view, rng);
+  ASSERT_TRUE(leader.ok());
+  EXPECT_EQ(leader->targets, std::vector<NodeId>{"n3"});
+  EXPECT_EQ(BuildFault({.kind = "snapshot", .targets = {"n2"}}, view, rng).status().code(),
+            StatusCode::kUnavailable);
+  const FaultKind* kind = FindFaultKind("snapshot");
+  ASSERT_NE(kind, nullptr);
+  EXPECT_TRUE(IsInstantaneous(kind->family));
+  EXPECT_FALSE(HoldsTargetsDown(kind->family));
+  EXPECT_EQ(kind->needs, "snapshot-api");
+}
+
 TEST(FaultTest, LeaderRolesNeedALeader) {
   Rng rng(1);
   for (const char* k :

@@ -44,6 +44,7 @@ Status Nemesis::Apply(const Fault& f) {
     case FaultFamily::kMembership:
       for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->RemoveMember(t));
       break;
+    case FaultFamily::kSnapshot:  // ApplyInstantaneous
     case FaultFamily::kHeal:
       break;
   }
@@ -73,6 +74,7 @@ Status Nemesis::Undo(const Fault& f) {
     case FaultFamily::kMembership:
       for (const auto& t : f.targets) keep(injector_->AddMember(t));
       break;
+    case FaultFamily::kSnapshot:  // nothing to undo: a snapshot is not a fault that lasts
     case FaultFamily::kHeal:
       break;
   }
@@ -92,6 +94,8 @@ Result<int> Nemesis::Start(const FaultRequest& request) {
   }
   SB_ASSIGN_OR_RETURN(Fault f, BuildFault(request, view, rng_));
   f.id = next_id_++;
+  const FaultKind* kind = FindFaultKind(f.kind);
+  if (kind && IsInstantaneous(kind->family)) return ApplyInstantaneous(std::move(f));
   Record(f, "start");
   active_[f.id] = f;
   Status s = Apply(f);
@@ -111,6 +115,37 @@ Result<int> Nemesis::Start(const FaultRequest& request) {
   }
   SB_LOG(kInfo, "nemesis") << "start " << f.kind << " " << f.ToJson(0, "start")["targets"].dump()
                            << " links " << f.links().size();
+  return f.id;
+}
+
+Result<int> Nemesis::ApplyInstantaneous(Fault f) {
+  Record(f, "start");
+  // Every target is asked, even after one fails: one node that cannot answer (restarting, its
+  // admin API refused) must not spare the others.
+  nlohmann::json index = nlohmann::json::object(), errors = nlohmann::json::object();
+  Status first;
+  for (const auto& t : f.targets) {
+    Result<int64_t> r = injector_->Snapshot(t);
+    if (r.ok()) {
+      index[t] = *r;
+      continue;
+    }
+    errors[t] = r.status().message();
+    if (first.ok()) first = r.status();
+  }
+  nlohmann::json extra = {{"index", index}};
+  if (!first.ok()) {
+    extra["error"] = first.message();
+    extra["errors"] = errors;
+    if (first.code() == StatusCode::kUnsupported)
+      Record(f, "unsupported", {{"why", first.message()}});
+    SB_LOG(kWarn, "nemesis") << f.kind << " failed on " << errors.size() << " of "
+                             << f.targets.size() << " targets: " << first;
+  } else {
+    SB_LOG(kInfo, "nemesis") << f.kind << " " << index.dump();
+  }
+  Record(f, "end", extra);
+  if (!first.ok()) return first;
   return f.id;
 }
 

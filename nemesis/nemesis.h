@@ -31,6 +31,8 @@ class FaultInjector {
   virtual Status SetClockOffset(const NodeId& node, int64_t offset_ns) = 0;
   virtual Status RemoveMember(const NodeId& node) = 0;  // remove from the configuration and stop it
   virtual Status AddMember(const NodeId& node) = 0;     // start it empty and add it back
+  // Asks the node to snapshot (and compact its log) now; the index its latest snapshot is at.
+  virtual Result<int64_t> Snapshot(const NodeId& node) = 0;
 };
 
 class Nemesis {
@@ -51,6 +53,9 @@ class Nemesis {
 
  private:
   Status Apply(const Fault& f);
+  // An instantaneous fault (snapshot): applied to every target, its end recorded at once with
+  // what each target answered (detail.index per node, or detail.error), never kept active.
+  Result<int> ApplyInstantaneous(Fault f);
   Status Undo(const Fault& f);
   std::vector<NetRule> NetworkRulesLocked() const;
   void Record(const Fault& f, const std::string& phase, const nlohmann::json& extra = {});

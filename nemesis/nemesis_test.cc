@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 
 namespace splitbrain::nemesis {
@@ -24,12 +25,18 @@ class RecordingInjector : public FaultInjector {
   }
   Status RemoveMember(const NodeId& n) override { return Log("remove " + n); }
   Status AddMember(const NodeId& n) override { return Log("add " + n); }
+  Result<int64_t> Snapshot(const NodeId& n) override {
+    calls.push_back("snapshot " + n);
+    if (snapshot_fails.count(n)) return Status::Unavailable(n + " did not answer");
+    return int64_t{100} + static_cast<int64_t>(calls.size());
+  }
   Status Log(std::string s) {
     calls.push_back(std::move(s));
     return Status::Ok();
   }
   std::optional<NodeId> leader = "n2";
   bool unsupported_network = false;
+  std::set<NodeId> snapshot_fails;
   std::vector<std::string> calls;
 };
 
@@ -89,6 +96,59 @@ TEST(NemesisTest, ProcessFaultsSkipNodesAlreadyDown) {
   ASSERT_TRUE(n.Start({.kind = "kill", .targets = {"n1"}}).ok());
   EXPECT_EQ(n.Start({.kind = "pause", .targets = {"n1"}}).status().code(),
             StatusCode::kUnavailable);
+}
+
+std::vector<nlohmann::json> Lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// Issue 26: a snapshot is asked of every target, recorded before it is asked, and over at once.
+TEST(NemesisTest, SnapshotAsksEveryNodeUpAndEndsAtOnce) {
+  RecordingInjector inj;
+  std::ostringstream log;
+  int64_t t = 7;
+  Nemesis n(
+      &inj, [&] { return t; }, &log, Rng(1));
+  ASSERT_TRUE(n.Start({.kind = "kill", .targets = {"n3"}}).ok());
+  auto id = n.Start({.kind = "snapshot"});
+  ASSERT_TRUE(id.ok()) << id.status();
+  // The killed node is skipped; nothing stays active but the kill.
+  EXPECT_EQ(inj.calls, (std::vector<std::string>{"kill n3", "snapshot n1", "snapshot n2"}));
+  EXPECT_EQ(n.Active(), std::vector<std::string>{"kill n3"});
+  auto lines = Lines(log.str());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1]["phase"], "start");
+  EXPECT_EQ(lines[1]["fault"], "snapshot");
+  EXPECT_EQ(lines[1]["targets"], nlohmann::json::parse(R"(["n1","n2"])"));
+  EXPECT_EQ(lines[2]["phase"], "end");
+  EXPECT_EQ(lines[2]["time"], 7);
+  EXPECT_EQ(lines[2]["detail"]["index"], nlohmann::json::parse(R"({"n1":102,"n2":103})"));
+  // Ending it (the timeline's end step) and healing have nothing to undo for it.
+  inj.calls.clear();
+  EXPECT_TRUE(n.End(*id).ok());
+  EXPECT_TRUE(inj.calls.empty());
+  ASSERT_TRUE(n.HealAll().ok());
+  EXPECT_EQ(inj.calls, (std::vector<std::string>{"restart n3", "network 0"}));
+}
+
+TEST(NemesisTest, SnapshotFailingOnOneTargetStillAsksTheOthers) {
+  RecordingInjector inj;
+  inj.snapshot_fails = {"n1"};
+  std::ostringstream log;
+  Nemesis n(
+      &inj, [] { return 0; }, &log, Rng(1));
+  auto id = n.Start({.kind = "snapshot", .targets = {"n1", "leader"}});
+  EXPECT_EQ(id.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(inj.calls, (std::vector<std::string>{"snapshot n1", "snapshot n2"}));
+  auto lines = Lines(log.str());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1]["phase"], "end");
+  EXPECT_EQ(lines[1]["detail"]["index"], nlohmann::json::parse(R"({"n2":102})"));
+  EXPECT_EQ(lines[1]["detail"]["errors"]["n1"], "n1 did not answer");
+  EXPECT_TRUE(n.Active().empty());
 }
 
 }  // namespace

@@ -13,6 +13,10 @@ SystemInfo Etcd() {
        "has no effect on etcd: libfaketime cannot reach a Go program's clock (the Go runtime "
        "reads time through the vDSO, not libc); use pause faults to stall a member's timers"},
       {"needs:membership-api", "is not built for etcd yet (member remove/add through the gateway)"},
+      {"needs:snapshot-api",
+       "has no etcd call to take: etcd 3.4 snapshots only by its own count (its maintenance "
+       "snapshot streams a backup and leaves the raft log alone); set node.snapshot-entries "
+       "(etcd's --snapshot-count) instead"},
       {"checker:raft-invariants",
        "needs every member's applied entries (nodes/<id>/events.jsonl); etcd logs only its role "
        "changes, which is what term-churn and the report's Raft view use"},

@@ -167,6 +167,10 @@ Status ProcessCluster::AddMember(const std::string&) {
   return Status::Unsupported(UnsupportedReason(ctx_.plan.system, "fault:membership"));
 }
 
+Result<int64_t> ProcessCluster::Snapshot(const std::string&) {
+  return Status::Unsupported(UnsupportedReason(ctx_.plan.system, "fault:snapshot"));
+}
+
 Status ProcessCluster::Recover() {
   std::vector<std::string> removed;
   Status first;

@@ -2,8 +2,8 @@
 // processes (each in its node's network namespace and its own process group, output appended to
 // nodes/<id>/node.log, data in nodes/<id>/data), kill, pause, resume, restart, network rules,
 // waiting for a leader, Recover and StopAll. An adapter supplies a member's command line and its
-// status query (whose `role` and `term` say who leads). Thread-safe: one mutex around the members' state;
-// status queries run outside it.
+// status query (whose `role` and `term` say who leads). Thread-safe: one mutex around the members'
+// state; status queries run outside it.
 #pragma once
 
 #include <chrono>
@@ -43,6 +43,7 @@ class ProcessCluster : public System {
   Status SetClockOffset(const std::string& id, int64_t offset_ns) override;
   Status RemoveMember(const std::string& id) override;
   Status AddMember(const std::string& id) override;
+  Result<int64_t> Snapshot(const std::string& id) override;
 
  protected:
   enum class Start { kFirst, kRestart, kJoin };  // first boot; again on its data; joining empty

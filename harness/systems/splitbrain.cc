@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -50,13 +51,27 @@ bool HasClockFault(const TestPlan& plan) {
   return any;
 }
 
+// The token a node started with the plan's `--admin-token-file FILE` (node.args) wants on
+// /admin/*, read as the node reads it (the first line, trailing blanks cut); empty without one.
+std::string AdminToken(const TestPlan& plan) {
+  const auto& a = plan.node.args;
+  auto it = std::find(a.begin(), a.end(), "--admin-token-file");
+  if (it == a.end() || std::next(it) == a.end()) return "";
+  std::ifstream in(*std::next(it));
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  return line;
+}
+
 // splitbrain-node in every lab namespace.
 class SplitbrainCluster : public ProcessCluster {
  public:
   explicit SplitbrainCluster(SystemContext context)
       : ProcessCluster(std::move(context)),
         clock_faults_(HasClockFault(ctx_.plan)),
-        faketime_lib_(FindFaketime()) {}
+        faketime_lib_(FindFaketime()),
+        admin_token_(AdminToken(ctx_.plan)) {}
 
   std::map<std::string, nlohmann::json> Statuses(milliseconds per_node) override {
     std::map<std::string, nlohmann::json> out;
@@ -105,6 +120,27 @@ class SplitbrainCluster : public ProcessCluster {
       m->removed = true;
     }
     return Status::Ok();
+  }
+
+  // POST /admin/snapshot on the node itself (any member may snapshot; only its own log is
+  // compacted). Its answer's `index` is where its latest snapshot now stands.
+  Result<int64_t> Snapshot(const std::string& id) override {
+    node::Client c(ClientAddress(id));
+    c.SetAdminToken(admin_token_);
+    node::Reply r = c.Call("POST", "/admin/snapshot", nlohmann::json::object(), milliseconds(5000));
+    if (!r.ok()) {
+      return Status::Unavailable(
+          "snapshot at " + id + ": " + node::OutcomeName(r.outcome) +
+          (r.http_status ? " (HTTP " + std::to_string(r.http_status) + ")" : std::string()) + " " +
+          r.error);
+    }
+    const nlohmann::json index =
+        r.body.is_object() ? r.body.value("index", nlohmann::json()) : nullptr;
+    if (!index.is_number_integer()) {
+      return Status::Unavailable("snapshot at " + id +
+                                 ": the answer has no index: " + r.body.dump());
+    }
+    return index.get<int64_t>();
   }
 
   Status AddMember(const std::string& id) override {
@@ -198,6 +234,7 @@ class SplitbrainCluster : public ProcessCluster {
       auto view = View();
       if (view.leader) {
         node::Client c(ClientAddress(*view.leader));
+        c.SetAdminToken(admin_token_);
         r = c.Call(method, target, body, milliseconds(2000));
         if (r.ok()) return r;
         SB_LOG(kDebug, "cluster") << target << " at " << *view.leader << ": " << r.error;
@@ -209,6 +246,7 @@ class SplitbrainCluster : public ProcessCluster {
 
   bool clock_faults_;
   std::string faketime_lib_;
+  std::string admin_token_;  // what /admin/* calls send; empty: the nodes require none
   std::atomic<uint64_t> clients_made_{0};
 };
 
