@@ -186,6 +186,126 @@ TEST_F(RaftInvariantsTest, CommitIndexDecreases) {
   EXPECT_EQ(last_["details"]["violations"][0]["kind"], "commit-decreased");
 }
 
+// Issue 26: snapshots. A leader n1 applies 1..3 (a membership change at 2) and snapshots at 3;
+// a follower n2 restores that snapshot from the leader, then applies 4; n3 restarts from its own
+// snapshot at 3 and applies 4.
+const char* kSnapN1 =
+    R"({"t":1,"node":"n1","event":"start","term":0,"commit":0,"applied":0}
+{"t":2,"node":"n1","event":"apply","index":1,"term":2,"hash":"00000000000000a1"}
+{"t":3,"node":"n1","event":"membership","index":1,"members":["n1","n2","n3"]}
+{"t":4,"node":"n1","event":"apply","index":2,"term":2,"hash":"00000000000000a2"}
+{"t":5,"node":"n1","event":"membership","index":2,"members":["n1","n2","n3","n4"]}
+{"t":6,"node":"n1","event":"apply","index":3,"term":2,"hash":"00000000000000a3"}
+{"t":7,"node":"n1","event":"snapshot","index":3,"term":2,"state_hash":"5555000000000003","members":["n1","n2","n3","n4"]}
+{"t":8,"node":"n1","event":"apply","index":4,"term":2,"hash":"00000000000000a4"}
+)";
+const char* kSnapN2 =
+    R"({"t":1,"node":"n2","event":"start","term":0,"commit":0,"applied":0}
+{"t":9,"node":"n2","event":"restore","index":3,"term":2,"source":"leader","state_hash":"5555000000000003","members":["n1","n2","n3","n4"]}
+{"t":10,"node":"n2","event":"apply","index":4,"term":2,"hash":"00000000000000a4"}
+)";
+const char* kSnapN3 =
+    R"({"t":1,"node":"n3","event":"start","term":0,"commit":0,"applied":0}
+{"t":2,"node":"n3","event":"apply","index":1,"term":2,"hash":"00000000000000a1"}
+{"t":3,"node":"n3","event":"apply","index":2,"term":2,"hash":"00000000000000a2"}
+{"t":4,"node":"n3","event":"apply","index":3,"term":2,"hash":"00000000000000a3"}
+{"t":5,"node":"n3","event":"snapshot","index":3,"term":2,"state_hash":"5555000000000003","members":["n4","n3","n2","n1"]}
+{"t":6,"node":"n3","event":"start","term":2,"commit":3,"applied":3}
+{"t":7,"node":"n3","event":"restore","index":3,"term":2,"source":"disk","state_hash":"5555000000000003","members":["n1","n2","n3","n4"]}
+{"t":8,"node":"n3","event":"apply","index":4,"term":2,"hash":"00000000000000a4"}
+)";
+
+TEST_F(RaftInvariantsTest, SnapshotsRestoresAndTheirStateAgree) {
+  Write("n1", kSnapN1);
+  Write("n2", kSnapN2);
+  Write("n3", kSnapN3);
+  EXPECT_EQ(Check(), Validity::kValid) << last_.dump();
+  EXPECT_EQ(last_["snapshots"], 2);
+  EXPECT_EQ(last_["installs"], 1);
+  EXPECT_EQ(last_["restores_from_disk"], 1);
+}
+
+// (a) The follower installed a snapshot whose state is not the leader's at that index.
+TEST_F(RaftInvariantsTest, RestoredStateDiffersFromTheSnapshotAtThatIndex) {
+  Write("n1", kSnapN1);
+  std::string n2 = kSnapN2;
+  n2.replace(n2.find("5555000000000003"), 16, "6666000000000003");
+  Write("n2", n2);
+  EXPECT_EQ(Check(), Validity::kInvalid) << last_.dump();
+  EXPECT_EQ(last_["violations"], 1);
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "snapshot-state-mismatch");
+  EXPECT_EQ(last_["details"]["violations"][0]["second"]["node"], "n2");
+}
+
+// (a) A restart restored a snapshot from disk that is not the one the node took.
+TEST_F(RaftInvariantsTest, RestoredFromDiskDiffersFromTheSnapshotTaken) {
+  std::string n3 = kSnapN3;
+  n3.replace(n3.rfind("5555000000000003"), 16, "7777000000000003");
+  Write("n3", n3);
+  EXPECT_EQ(Check(), Validity::kInvalid) << last_.dump();
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "snapshot-state-mismatch");
+}
+
+// (a) A snapshot said to be at index 3 of term 5 where the entry applied there is of term 2.
+TEST_F(RaftInvariantsTest, SnapshotTermDiffersFromTheEntryAppliedThere) {
+  Write("n1", kSnapN1);
+  std::string n2 = kSnapN2;
+  n2.replace(n2.find(R"("index":3,"term":2)"), 18, R"("index":3,"term":5)");
+  Write("n2", n2);
+  EXPECT_EQ(Check(), Validity::kInvalid) << last_.dump();
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "snapshot-term-mismatch");
+}
+
+// (b) After restoring at 3, applying 3 again (or anything at or below it) is a double apply.
+TEST_F(RaftInvariantsTest, ApplyAtOrBelowARestoreIsRepeated) {
+  Write("n1", kSnapN1);
+  Write("n2",
+        std::string(kSnapN2) +
+            R"({"t":11,"node":"n2","event":"apply","index":3,"term":2,"hash":"00000000000000a3"}
+)");
+  EXPECT_EQ(Check(), Validity::kInvalid) << last_.dump();
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "apply-repeated");
+  EXPECT_NE(last_["explanation"].get<std::string>().find("restore (from leader) at index 3"),
+            std::string::npos)
+      << last_["explanation"];
+  // The same apply right after a restart (a new lifetime, nothing restored) is a replay: fine.
+  Write("n2", std::string(kSnapN2) +
+                  R"({"t":11,"node":"n2","event":"start","term":2,"commit":4,"applied":0}
+{"t":12,"node":"n2","event":"apply","index":3,"term":2,"hash":"00000000000000a3"}
+)");
+  EXPECT_EQ(Check(), Validity::kValid) << last_.dump();
+}
+
+// (b) Within one lifetime, an entry applied twice, and a restore below what was applied.
+TEST_F(RaftInvariantsTest, ApplyTwiceAndRestoreBelowAppliedAreViolations) {
+  Write("n1",
+        std::string(kSnapN1) +
+            R"({"t":9,"node":"n1","event":"apply","index":4,"term":2,"hash":"00000000000000a4"}
+)");
+  EXPECT_EQ(Check(), Validity::kInvalid) << last_.dump();
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "apply-repeated");
+  std::filesystem::remove_all(dir_);
+  Write(
+      "n1",
+      std::string(kSnapN1) +
+          R"({"t":9,"node":"n1","event":"restore","index":3,"term":2,"source":"leader","state_hash":"5555000000000003","members":["n1","n2","n3","n4"]}
+)");
+  EXPECT_EQ(Check(), Validity::kInvalid) << last_.dump();
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "restore-rewound");
+}
+
+// (c) The configuration a restored snapshot holds is not the log's at its index (it misses the
+// member added at index 2).
+TEST_F(RaftInvariantsTest, RestoredMembershipDiffersFromTheLog) {
+  Write("n1", kSnapN1);
+  std::string n2 = kSnapN2;
+  n2.replace(n2.find(R"(["n1","n2","n3","n4"])"), 21, R"(["n1","n2","n3"])");
+  Write("n2", n2);
+  EXPECT_EQ(Check(), Validity::kInvalid) << last_.dump();
+  EXPECT_EQ(last_["details"]["violations"][0]["kind"], "snapshot-membership-mismatch");
+  EXPECT_EQ(last_["details"]["violations"][0]["log_index"], 2);
+}
+
 TEST_F(RaftInvariantsTest, NoLogsIsUnknown) { EXPECT_EQ(Check(), Validity::kUnknown); }
 
 // A node's role event at `ms` milliseconds into the run.

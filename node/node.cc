@@ -111,6 +111,19 @@ records::NodeEvent AtIndex(const char* name, int64_t index, int64_t term) {
   return ev;
 }
 
+// A snapshot or restore event: where the snapshot stands, the configuration it holds and
+// `state_hash`, the FNV-1a of the state machine's image at that index.
+records::NodeEvent SnapshotEvent(const char* name, const raft::SnapshotMeta& meta,
+                                 std::string state_hash, const char* source) {
+  records::NodeEvent ev =
+      AtIndex(name, static_cast<int64_t>(meta.index), static_cast<int64_t>(meta.term));
+  ev.state_hash = std::move(state_hash);
+  ev.source = source;
+  for (auto id : meta.membership.voters) ev.members.push_back(NodeName(id));
+  for (auto id : meta.membership.learners) ev.members.push_back(NodeName(id));
+  return ev;
+}
+
 }  // namespace
 
 void Node::Failpoint(const std::string& name) {
@@ -236,6 +249,11 @@ Status Node::Start() {
     ev.applied = static_cast<int64_t>(applied_);
     ev.seed = std::to_string(seed_);
     Event(ev);
+  }
+  const raft::Snapshot& snap = storage_->recovered().snapshot;
+  if (!snap.empty()) {
+    // Init restored the state machine from the snapshot on disk; applied_ is still its index.
+    Event(SnapshotEvent("restore", snap.meta, Fnv1a64Hex(sm_.Serialize()), "disk"));
   }
   SB_LOG(kInfo, "node") << options_.id << " listening: peers on " << peer << ", clients on "
                         << client << " (at most " << http_->max_connections()
@@ -524,8 +542,8 @@ void Node::ApplyEntry(const raft::Entry& e) {
   applied_ = e.index;
   applied_term_ = e.term;
   {
-    records::NodeEvent ev = AtIndex("apply", static_cast<int64_t>(e.index),
-                                    static_cast<int64_t>(e.term));
+    records::NodeEvent ev =
+        AtIndex("apply", static_cast<int64_t>(e.index), static_cast<int64_t>(e.term));
     ev.hash = Fnv1a64Hex(e.data);
     Event(ev);
   }
@@ -596,8 +614,8 @@ void Node::InstallSnapshot(const raft::Snapshot& snap) {
   applied_term_ = snap.meta.term;
   membership_ = snap.meta.membership;
   for (const auto& [name, addr] : sm_.addresses()) RegisterAddress(name, addr);
-  Event(AtIndex("restore", static_cast<int64_t>(snap.meta.index),
-                static_cast<int64_t>(snap.meta.term)));
+  // The state as restored, serialized again: a restore that lost something shows.
+  Event(SnapshotEvent("restore", snap.meta, Fnv1a64Hex(sm_.Serialize()), "leader"));
 }
 
 void Node::TakeSnapshot(std::function<void(const Status&)> done) {
@@ -617,13 +635,14 @@ void Node::TakeSnapshot(std::function<void(const Status&)> done) {
   snap.meta.membership = membership_;
   snap.data = std::move(image);
   const raft::SnapshotMeta meta = snap.meta;
+  // Hashed now: the image is the state at meta.index, whatever is applied before it is saved.
+  const std::string state_hash = Fnv1a64Hex(snap.data);
   snapshot_in_flight_ = true;
   // Saved by the persister in its turn: after every Ready handed out before, like an append.
   Stage({}, PersistJob{std::move(snap), {}, std::nullopt, false},
-        [this, meta, done = std::move(done)] {
+        [this, meta, state_hash, done = std::move(done)] {
           snapshot_in_flight_ = false;
-          Event(AtIndex("snapshot", static_cast<int64_t>(meta.index),
-                        static_cast<int64_t>(meta.term)));
+          Event(SnapshotEvent("snapshot", meta, state_hash, ""));
           done(Status::Ok());
         });
 }

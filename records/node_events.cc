@@ -51,6 +51,8 @@ Status ReadNodeEvents(const std::string& path, const std::string& node, const Re
     e.index = IntOr(j, "index", -1);
     e.commit = IntOr(j, "commit", -1);
     e.hash = StringOr(j, "hash", "");
+    e.state_hash = StringOr(j, "state_hash", "");
+    e.source = StringOr(j, "source", "");
     e.applied = IntOr(j, "applied", -1);
     e.seed = StringOr(j, "seed", "");
     if (auto it = j.find("members"); it != j.end() && it->is_array()) {
@@ -83,6 +85,8 @@ nlohmann::json NodeEventJson(const NodeEvent& e) {
   if (e.applied >= 0) j["applied"] = e.applied;
   if (!e.hash.empty()) j["hash"] = e.hash;
   if (!e.seed.empty()) j["seed"] = e.seed;
+  if (!e.source.empty()) j["source"] = e.source;
+  if (!e.state_hash.empty()) j["state_hash"] = e.state_hash;
   if (e.event == "membership" || !e.members.empty()) j["members"] = e.members;
   if (!e.name.empty()) j["name"] = e.name;
   if (!e.action.empty()) j["action"] = e.action;
@@ -90,7 +94,7 @@ nlohmann::json NodeEventJson(const NodeEvent& e) {
 }
 
 Result<std::unique_ptr<NodeEventWriter>> NodeEventWriter::Open(const std::string& path,
-                                                                bool truncate) {
+                                                               bool truncate) {
   std::FILE* f = std::fopen(path.c_str(), truncate ? "w" : "a");
   if (!f) return Status::IoError("cannot open event log " + path);
   std::setvbuf(f, nullptr, _IOFBF, 1 << 16);

@@ -21,21 +21,27 @@
 namespace splitbrain::records {
 
 struct NodeEvent {
-  int64_t t = -1;      // wall-clock ns (CLOCK_REALTIME) of the event; -1 when absent
-  std::string node;    // "node" of the line, else the folder's name given to the reader
-  std::string event;   // start | role | commit | apply | snapshot | restore | membership | ...
-  int64_t term = -1;   // -1 when absent
-  std::string role;    // role: the new role
-  std::string leader;  // role: the known leader; empty when null or absent
-  int64_t index = -1;  // commit/apply/snapshot/restore/membership index; -1 when absent
+  int64_t t = -1;       // wall-clock ns (CLOCK_REALTIME) of the event; -1 when absent
+  std::string node;     // "node" of the line, else the folder's name given to the reader
+  std::string event;    // start | role | commit | apply | snapshot | restore | membership | ...
+  int64_t term = -1;    // -1 when absent
+  std::string role;     // role: the new role
+  std::string leader;   // role: the known leader; empty when null or absent
+  int64_t index = -1;   // commit/apply/snapshot/restore/membership index; -1 when absent
   int64_t commit = -1;  // start: the commit index restored; -1 when absent
   std::string hash;     // apply: the entry's hash; empty when absent
+  // snapshot/restore: FNV-1a 64 of the state machine's own serialization at `index` (16 hex
+  // digits), the same on every node that is correct; empty when absent.
+  std::string state_hash;
+  std::string source;    // restore: "leader" (InstallSnapshot) or "disk" (restart); empty: absent
   int64_t applied = -1;  // start: the index applied when it started; -1 when absent
   std::string seed;      // start: the node's random seed, in decimal; empty when absent
-  std::vector<std::string> members;  // membership: the new configuration's members
-  std::string name;      // failpoint: which
-  std::string action;    // failpoint: what it did ("crash")
-  int64_t line = 0;      // 1-based line in the file (reading only)
+  // membership: the new configuration's members; snapshot/restore: the configuration the
+  // snapshot holds (sorted voters, then learners).
+  std::vector<std::string> members;
+  std::string name;    // failpoint: which
+  std::string action;  // failpoint: what it did ("crash")
+  int64_t line = 0;    // 1-based line in the file (reading only)
 };
 
 // The line for one event (no newline): "t" (when >= 0), "node", "event", and each other field
