@@ -2,7 +2,8 @@
 // starts; a SIGKILLed harness leaves no process, namespace or rule behind; a stop signal to the
 // launched PID ends the run within seconds with its results (exit 2), a killed inner harness
 // is exit 255; every command's --help; a 20-second run against the correct node is valid and
-// the same run with --bug stale-read is invalid.
+// the same run with --bug stale-read is invalid; a follower killed across snapshots catches up
+// by InstallSnapshot and raft-invariants checks the snapshots.
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -405,6 +406,59 @@ TEST_F(RunTest, SameRunWithStaleReadBugIsInvalid) {
   EXPECT_EQ(res["checkers"]["linearizable"]["valid"], false);
   // expect: invalid, and an anomaly was found: the plan came out as expected.
   EXPECT_EQ(r->exit_code, 0) << r->output;
+}
+
+// Issue 26: snapshots under fire. With node.snapshot-entries low, a follower killed across
+// several snapshots comes back behind the leader's log and catches up by InstallSnapshot; the
+// snapshot fault snapshots every node up; raft-invariants checks what each one carries.
+TEST_F(RunTest, FollowerKilledAcrossSnapshotsCatchesUpByInstallSnapshot) {
+  NeedLab();
+  auto plan = Write("snap.yaml",
+                    "name: snap\nnodes: 3\ntime-limit: 14s\nseed: 5\n"
+                    "workload: {name: register, keys: 2, concurrency: 6, rate: 200, "
+                    "read-fraction: 0.3}\n"
+                    "node: {snapshot-entries: 50}\n"
+                    "nemesis:\n  schedule:\n"
+                    "    - {at: 2s, fault: kill, targets: [n3], duration: 7s}\n"
+                    "    - {at: 5s, fault: snapshot}\n"
+                    "checkers: [linearizable, raft-invariants, stats]\n");
+  const std::string store = (dir_ / "store").string();
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store}, "",
+                      std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  auto res = Results(store);
+  EXPECT_EQ(res["valid"], true) << res.dump(2);
+  const auto& inv = res["checkers"]["raft-invariants"];
+  EXPECT_EQ(inv["valid"], true) << inv.dump(2);
+  EXPECT_GE(inv["snapshots"].get<int>(), 4) << inv.dump(2);
+  EXPECT_GE(inv["installs"].get<int>(), 1) << inv.dump(2);
+  // The plan as run records the interval; the node got it (it snapshotted long before 10,000).
+  EXPECT_NE(ReadFile(store + "/latest/plan.yaml").find("snapshot-entries: 50"), std::string::npos);
+  // n3 came back behind the leader's snapshot and installed it.
+  std::ifstream events(store + "/latest/nodes/n3/events.jsonl");
+  int installs = 0;
+  for (std::string line; std::getline(events, line);) {
+    auto e = nlohmann::json::parse(line, nullptr, false);
+    if (e.is_object() && e.value("event", "") == "restore" && e.value("source", "") == "leader") {
+      ++installs;
+      EXPECT_EQ(e["state_hash"].get<std::string>().size(), 16u) << line;
+      EXPECT_FALSE(e["members"].empty()) << line;
+    }
+  }
+  EXPECT_GE(installs, 1);
+  // The snapshot fault ended as it started, with the index each node up snapshotted at.
+  std::ifstream faults(store + "/latest/nemesis.jsonl");
+  int snapshot_ends = 0;
+  for (std::string line; std::getline(faults, line);) {
+    auto f = nlohmann::json::parse(line);
+    if (f["fault"] != "snapshot" || f["phase"] != "end") continue;
+    ++snapshot_ends;
+    EXPECT_EQ(f["targets"], nlohmann::json::parse(R"(["n1","n2"])")) << line;
+    EXPECT_GT(f["detail"]["index"]["n1"].get<int64_t>(), 0) << line;
+    EXPECT_FALSE(f["detail"].contains("error")) << line;
+  }
+  EXPECT_EQ(snapshot_ends, 1);
 }
 
 }  // namespace
