@@ -21,7 +21,8 @@ using json = nlohmann::json;
 
 const std::vector<std::string>& KnownBugs() {
   static const std::vector<std::string> bugs = {
-      "stale-read", "no-fsync", "commit-old-term", "no-prevote", "ack-before-commit", "lease-read"};
+      "stale-read",        "no-fsync",   "commit-old-term",    "no-prevote",
+      "ack-before-commit", "lease-read", "install-keeps-state"};
   return bugs;
 }
 
@@ -162,6 +163,7 @@ Status Node::Init() {
   }
   bug_no_fsync_ = options_.bugs.count("no-fsync") > 0;
   bug_ack_before_commit_ = options_.bugs.count("ack-before-commit") > 0;
+  bug_install_keeps_state_ = options_.bugs.count("install-keeps-state") > 0;
   if (!options_.env) options_.env = PosixEnv();
   if (options_.events_path.empty()) options_.events_path = options_.data_dir + "/events.jsonl";
 
@@ -604,7 +606,9 @@ void Node::ApplyEntry(const raft::Entry& e) {
 }
 
 void Node::InstallSnapshot(const raft::Snapshot& snap) {
-  Status st = sm_.Restore(snap.data);
+  // Planted bug install-keeps-state: the leader's snapshot moves the applied index but its data
+  // is dropped; the node goes on from its own, older state.
+  Status st = bug_install_keeps_state_ ? Status::Ok() : sm_.Restore(snap.data);
   if (!st.ok()) {
     SB_LOG(kError, "node") << "cannot install the leader's snapshot: " << st;
     events_->Flush();

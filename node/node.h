@@ -30,13 +30,13 @@
 #include "common/rng.h"
 #include "common/status.h"
 #include "node/env.h"
-#include "records/node_events.h"
 #include "node/failpoint.h"
 #include "node/http_server.h"
 #include "node/state_machine.h"
 #include "node/storage.h"
 #include "node/transport.h"
 #include "raft/raft.h"
+#include "records/node_events.h"
 
 namespace splitbrain::node {
 
@@ -178,6 +178,7 @@ class Node {
   raft::NodeId id_ = 0;
   bool bug_no_fsync_ = false;
   bool bug_ack_before_commit_ = false;
+  bool bug_install_keeps_state_ = false;
 
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<raft::Raft> raft_;
