@@ -130,8 +130,7 @@ TEST(HistoryJsonlTest, ForgivingReadingKeepsWhatItCanAndSaysWhatItSkipped) {
   EXPECT_EQ(h->Str(h->ops[1].value), "4");
   EXPECT_TRUE(h->ops[2].open);
   ASSERT_EQ(warnings.size(), 5u) << ::testing::PrintToString(warnings);
-  EXPECT_EQ(warnings[0],
-            "history.jsonl line 2: process 0 invoked while an operation was open");
+  EXPECT_EQ(warnings[0], "history.jsonl line 2: process 0 invoked while an operation was open");
   EXPECT_NE(warnings[1].find("history.jsonl line 4: process 1 completes an operation it never "
                              "invoked; skipped"),
             std::string::npos);
@@ -155,8 +154,7 @@ TEST(FaultLogTest, WhatTheNemesisWritesIsReadBack) {
   FaultEvent end = e;
   end.time = 30;
   end.phase = "end";
-  const std::string text =
-      FaultEventJson(e).dump() + "\n" + FaultEventJson(end).dump() + "\n\n";
+  const std::string text = FaultEventJson(e).dump() + "\n" + FaultEventJson(end).dump() + "\n\n";
   auto read = ParseFaultLog(text, "nemesis.jsonl");
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_EQ(read->size(), 2u);
@@ -222,7 +220,7 @@ TEST(NodeEventsTest, ReadsEveryFieldAndForgivesATornLastLine) {
 TEST(NodeEventsTest, TheWriterWritesWhatTheReaderReadsBack) {
   const fs::path path = TempPath("written/events.jsonl");
   fs::create_directories(path.parent_path());
-  std::vector<NodeEvent> in(5);
+  std::vector<NodeEvent> in(6);
   in[0].event = "start";
   in[0].term = 3;
   in[0].commit = 7;
@@ -242,7 +240,13 @@ TEST(NodeEventsTest, TheWriterWritesWhatTheReaderReadsBack) {
   in[4].name = "before-append";
   in[4].action = "crash";
   in[4].term = 4;
-  for (int i = 0; i < 5; ++i) {
+  in[5].event = "restore";
+  in[5].index = 50;
+  in[5].term = 4;
+  in[5].source = "leader";
+  in[5].state_hash = "5c1e000000000001";
+  in[5].members = {"n1", "n2", "n3"};
+  for (int i = 0; i < 6; ++i) {
     in[i].t = 100 + i;
     in[i].node = "n3";
   }
@@ -255,13 +259,14 @@ TEST(NodeEventsTest, TheWriterWritesWhatTheReaderReadsBack) {
   std::string first, second;
   std::getline(file, first);
   std::getline(file, second);
-  EXPECT_EQ(first,
-            R"({"applied":0,"commit":7,"event":"start","node":"n3","seed":"18446744073709551615","t":100,"term":3})");
-  EXPECT_EQ(second, R"({"event":"role","leader":null,"node":"n3","role":"candidate","t":101,"term":4})");
+  EXPECT_EQ(
+      first,
+      R"({"applied":0,"commit":7,"event":"start","node":"n3","seed":"18446744073709551615","t":100,"term":3})");
+  EXPECT_EQ(second,
+            R"({"event":"role","leader":null,"node":"n3","role":"candidate","t":101,"term":4})");
   std::vector<NodeEvent> out;
-  ASSERT_TRUE(ReadNodeEvents(path.string(), "x", {}, [&](const NodeEvent& e) {
-                out.push_back(e);
-              }).ok());
+  ASSERT_TRUE(
+      ReadNodeEvents(path.string(), "x", {}, [&](const NodeEvent& e) { out.push_back(e); }).ok());
   ASSERT_EQ(out.size(), in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     SCOPED_TRACE(in[i].event);
@@ -271,6 +276,9 @@ TEST(NodeEventsTest, TheWriterWritesWhatTheReaderReadsBack) {
   EXPECT_EQ(out[3].members, (std::vector<std::string>{"n1", "n2"}));
   EXPECT_EQ(out[4].name, "before-append");
   EXPECT_EQ(out[0].seed, "18446744073709551615");
+  EXPECT_EQ(out[5].state_hash, "5c1e000000000001");
+  EXPECT_EQ(out[5].source, "leader");
+  EXPECT_EQ(out[5].members, (std::vector<std::string>{"n1", "n2", "n3"}));
   // Appending keeps what is there.
   {
     auto w = NodeEventWriter::Open(path.string(), /*truncate=*/false);
@@ -279,7 +287,7 @@ TEST(NodeEventsTest, TheWriterWritesWhatTheReaderReadsBack) {
   }
   int lines = 0;
   ASSERT_TRUE(ReadNodeEvents(path.string(), "x", {}, [&](const NodeEvent&) { ++lines; }).ok());
-  EXPECT_EQ(lines, 6);
+  EXPECT_EQ(lines, 7);
   EXPECT_FALSE(NodeEventWriter::Open("/nonexistent/dir/events.jsonl", false).ok());
   fs::remove_all(TempPath("").parent_path());
 }
