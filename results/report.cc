@@ -151,9 +151,15 @@ json BuildData(const RunData& run, int64_t max_drawn_ops) {
   for (const NodeData& node : run.nodes) {
     json events = json::array();
     for (const NodeEvent& event : node.events) {
-      events.push_back({Micros(std::max<int64_t>(0, event.t_ns)), event.event, event.term,
-                        event.role, event.leader.empty() ? json(nullptr) : json(event.leader),
-                        event.index});
+      // [t, event, term, role, leader, index, source]: source only on restores.
+      json e = {Micros(std::max<int64_t>(0, event.t_ns)),
+                event.event,
+                event.term,
+                event.role,
+                event.leader.empty() ? json(nullptr) : json(event.leader),
+                event.index};
+      if (!event.source.empty()) e.push_back(event.source);
+      events.push_back(std::move(e));
     }
     raft.push_back({{"id", node.id}, {"lines", node.event_lines}, {"ev", std::move(events)}});
   }
@@ -526,7 +532,9 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
          "<div id=\"counterexample\"></div></section>\n";
   out << "<section id=\"raft-section\"><h2>Raft: roles, terms and leaders per node</h2>"
          "<p class=\"muted\">From nodes/*/events.jsonl. Black ticks: node (re)starts. Leader "
-         "dark, candidates yellow, followers thin.</p><div id=\"raft\"></div></section>\n";
+         "dark, candidates yellow, followers thin. Snapshots: green triangles taken, red "
+         "diamonds installed from the leader (InstallSnapshot), purple squares restored from "
+         "disk at a restart.</p><div id=\"raft\"></div></section>\n";
 
   out << "<section id=\"logs\"><h2>Node logs</h2>\n";
   if (run.nodes.empty()) out << "<p class=\"muted\">No nodes/ folder in this run.</p>\n";

@@ -22,6 +22,7 @@
     '#e377c2', '#7f7f7f', '#bcbd22'];
   var ROLE_COLOR = { leader: '#1f4e99', candidate: '#f2b61e', 'pre-candidate': '#f7df8c',
     follower: '#c7d5ea' };
+  var SNAP_COLOR = { taken: '#2a9d3f', installed: '#d62728', disk: '#8e44ad' };
   var view = { x0: 0, x1: END };
   var charts = [];
   var highlight = -1;  // op index marked by "jump to the first error"
@@ -527,7 +528,7 @@
   // ---- Raft: roles and terms per node ----
   var R = D.raft;
   var raftSegs = R.map(function (node) {
-    var segs = [], cur = null, starts = [], terms = [], commits = [];
+    var segs = [], cur = null, starts = [], terms = [], commits = [], snaps = [];
     node.ev.forEach(function (e) {
       var t = e[0], kind = e[1];
       if (kind === 'start' || kind === 'role') {
@@ -537,9 +538,13 @@
       }
       if (e[2] >= 0 && (kind === 'start' || kind === 'role')) terms.push([t, e[2]]);
       if (kind === 'commit') commits.push([t, e[5]]);
+      // Snapshots taken, installed from the leader, restored from disk (issue 26).
+      if (kind === 'snapshot' || kind === 'restore') {
+        snaps.push({ t: t, kind: kind === 'snapshot' ? 'taken' : e[6] === 'disk' ? 'disk' : 'installed', index: e[5], term: e[2] });
+      }
     });
     if (cur) segs.push(cur);
-    return { id: node.id, segs: segs, starts: starts, terms: terms, commits: commits };
+    return { id: node.id, segs: segs, starts: starts, terms: terms, commits: commits, snaps: snaps };
   });
   var leaderRows = [];
   raftSegs.forEach(function (n) {
@@ -592,6 +597,17 @@
       });
       g.fillStyle = '#000';
       n.starts.forEach(function (t) { g.fillRect(ch.x(t) - 1, y, 2, RL); });
+      n.snaps.forEach(function (s) {
+        var x = ch.x(s.t), m = y + RL / 2;
+        if (x < LEFT - 5 || x > ch.w + 5) return;
+        g.fillStyle = SNAP_COLOR[s.kind];
+        g.beginPath();
+        if (s.kind === 'taken') { g.moveTo(x - 4, y + 1); g.lineTo(x + 4, y + 1); g.lineTo(x, y + 8); }
+        else if (s.kind === 'installed') { g.moveTo(x, m - 6); g.lineTo(x + 5, m); g.lineTo(x, m + 6); g.lineTo(x - 5, m); }
+        else { g.rect(x - 4, m - 4, 8, 8); }
+        g.closePath();
+        g.fill();
+      });
     });
     g.restore();
     g.save();
@@ -605,6 +621,11 @@
     }
     var n = raftSegs[Math.floor((my - 8) / RL) - nLeader];
     if (!n) return null;
+    var near = n.snaps.filter(function (x) { return Math.abs(ch.x(x.t) - mx) <= 5; })[0];
+    if (near) {
+      return n.id + ': snapshot ' + (near.kind === 'taken' ? 'taken' : near.kind === 'disk' ? 'restored from disk' : 'installed from the leader') +
+        ' at index ' + near.index + ' (term ' + near.term + ')\n' + fmtS(near.t) + ' ' + wall(near.t);
+    }
     var s = n.segs.filter(function (x) { return x.s <= t && t <= x.e; })[0];
     if (!s) return n.id + ': no events yet';
     return n.id + ': ' + s.role + ' in term ' + s.term + (s.leader ? ', leader ' + s.leader : '') +

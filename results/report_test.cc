@@ -177,6 +177,53 @@ TEST(WriteReport, TrafficTableCountsWhoAnsweredAndWhetherItLed) {
       << testing::Between(html, "<table id=\"traffic\">", "</table>");
 }
 
+// Issue 26: the Raft view marks snapshots taken, installed and restored; the page carries each
+// with its index and, for a restore, where it came from.
+TEST(WriteReport, RaftViewCarriesSnapshotsAndInstalls) {
+  TempDir store;
+  auto run_dir = store.path() / "snap" / "20261126T230000Z";
+  TestRunOptions options;
+  ASSERT_TRUE(WriteTestRun(run_dir, options).ok());
+  const int64_t wall = 1'795'734'000'000'000'000 + 2'000'000'000;  // 2 s into the run
+  std::ofstream(run_dir / "nodes" / "n2" / "events.jsonl", std::ios::app)
+      << json({{"t", wall},
+               {"node", "n2"},
+               {"event", "snapshot"},
+               {"index", 300},
+               {"term", 1},
+               {"state_hash", "00000000000000aa"}})
+             .dump()
+      << "\n"
+      << json({{"t", wall + 1'000'000},
+               {"node", "n2"},
+               {"event", "restore"},
+               {"index", 600},
+               {"term", 1},
+               {"source", "leader"},
+               {"state_hash", "00000000000000bb"}})
+             .dump()
+      << "\n";
+  ASSERT_TRUE(WriteReport(run_dir).ok());
+  const std::string html = ReadFile(run_dir / "report.html");
+  EXPECT_NE(html.find("installed from the leader"), std::string::npos);
+  json data = EmbeddedData(html);
+  ASSERT_FALSE(data.is_discarded());
+  json snapshot, restore;
+  for (const auto& node : data["raft"]) {
+    if (node["id"] != "n2") continue;
+    for (const auto& e : node["ev"]) {
+      if (e[1] == "snapshot") snapshot = e;
+      if (e[1] == "restore") restore = e;
+    }
+  }
+  ASSERT_TRUE(snapshot.is_array()) << "no snapshot event in the page";
+  EXPECT_EQ(snapshot[5], 300);
+  EXPECT_EQ(snapshot.size(), 6u);  // no source
+  ASSERT_TRUE(restore.is_array()) << "no restore event in the page";
+  EXPECT_EQ(restore[5], 600);
+  EXPECT_EQ(restore[6], "leader");
+}
+
 TEST(WriteReport, ValidRunSaysSoAndHasNoJumpLink) {
   TempDir store;
   auto run_dir = store.path() / "t" / "1";

@@ -213,6 +213,7 @@ void ReadNode(const fs::path& dir, RunData* run) {
                                   event.role = e.role;
                                   event.leader = e.leader;
                                   event.index = e.event == "start" ? e.commit : e.index;
+                                  event.source = e.source;
                                   node.events.push_back(std::move(event));
                                 });
     if (!read.ok()) warnings.push_back(read.message());

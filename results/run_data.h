@@ -50,6 +50,7 @@ struct NodeEvent {
   std::string role;    // for "role"
   std::string leader;  // for "role"; empty when null
   int64_t index = -1;  // commit/snapshot/restore/membership index; commit for "start"
+  std::string source;  // for "restore": "leader" (InstallSnapshot) or "disk"; empty when absent
 };
 
 struct LogTail {

@@ -96,6 +96,12 @@ TEST(ReadRun, PlacesNodeEventsOnTheRunClockAndThinsCommits) {
               ",\"node\":\"n1\",\"event\":\"commit\",\"index\":" + std::to_string(i) +
               ",\"term\":2}\n";
   }
+  // Snapshots are kept through the thinning, a restore with where it came from.
+  events +=
+      "{\"t\":3000000000,\"node\":\"n1\",\"event\":\"snapshot\",\"index\":900,\"term\":2,"
+      "\"state_hash\":\"00000000000000aa\"}\n"
+      "{\"t\":3000000001,\"node\":\"n1\",\"event\":\"restore\",\"index\":950,\"term\":2,"
+      "\"source\":\"leader\",\"state_hash\":\"00000000000000bb\"}\n";
   Write(dir.path() / "nodes" / "n1" / "events.jsonl", events);
   Write(dir.path() / "nodes" / "n1" / "node.log", "one\ntwo\n");
   Write(dir.path() / "nodes" / "n1" / "wal" / "0001.wal", "binary");
@@ -103,13 +109,18 @@ TEST(ReadRun, PlacesNodeEventsOnTheRunClockAndThinsCommits) {
   ASSERT_TRUE(run.ok());
   ASSERT_EQ(run->nodes.size(), 1u);
   const NodeData& node = run->nodes[0];
-  EXPECT_EQ(node.event_lines, 5002);
+  EXPECT_EQ(node.event_lines, 5004);
   ASSERT_GE(node.events.size(), 3u);
   EXPECT_EQ(node.events[0].t_ns, 0);
   EXPECT_EQ(node.events[1].t_ns, 500'000'000);
   EXPECT_EQ(node.events[1].role, "leader");
-  EXPECT_LE(node.events.size(), static_cast<size_t>(kMaxCommitPoints) + 2);
-  EXPECT_EQ(node.events.back().index, 4999);  // the last commit survives thinning
+  EXPECT_LE(node.events.size(), static_cast<size_t>(kMaxCommitPoints) + 4);
+  EXPECT_EQ(node.events.back().index, 950);
+  EXPECT_EQ(node.events.back().event, "restore");
+  EXPECT_EQ(node.events.back().source, "leader");
+  EXPECT_EQ(node.events.back().t_ns, 2'000'000'001);
+  EXPECT_EQ(node.events[node.events.size() - 2].event, "snapshot");
+  EXPECT_EQ(node.events[node.events.size() - 3].index, 4999);  // the last commit survives
   ASSERT_EQ(node.logs.size(), 1u);
   EXPECT_EQ(node.logs[0].text, "one\ntwo\n");
 }

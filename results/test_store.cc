@@ -296,6 +296,26 @@ Status WriteTestRun(const fs::path& run_dir, const TestRunOptions& o) {
                           {"hash", "9f3a5c0012ab34cd"}})
                         .dump()
                  << "\n";
+      // A snapshot every 2 s (at most 5), n2 installs one from the leader at 3 s and n3
+      // restarts on one at 4.5 s: the report's Raft view marks each.
+      const char* snapshot = nullptr;
+      const char* source = nullptr;
+      if (t % 2'000'000'000 == 1'000'000'000 && t < 10'000'000'000) snapshot = "snapshot";
+      if ((id == "n2" && t == 3'000'000'000) || (id == "n3" && t == 4'500'000'000)) {
+        snapshot = "restore";
+        source = id == "n2" ? "leader" : "disk";
+      }
+      if (snapshot) {
+        json e = {{"t", start_wall + t},
+                  {"node", id},
+                  {"event", snapshot},
+                  {"index", index},
+                  {"term", term},
+                  {"members", {"n1", "n2", "n3"}},
+                  {"state_hash", "5c1e000000000001"}};
+        if (source) e["source"] = source;
+        events_out << e.dump() << "\n";
+      }
     }
     std::ofstream log(run_dir / "nodes" / id / "node.log", std::ios::binary);
     for (int i = 0; i < 1000; ++i) {
