@@ -65,9 +65,13 @@ Result<CheckResult> CheckLinearizable(const History& history, const Linearizable
 
 // ---- set (Jepsen set-full) ----------------------------------------------------------------
 // add(v) ok/info/fail and read() ok → [elements]. Per key when keys are present. An element is
-// lost when an ok add completed before some ok read began and a later read lacks it (or the final
-// read lacks it); unexpected when read but never added; duplicated when a read lists it twice.
-// Figures: "ok_adds","lost","unexpected","duplicated","stale" (lists, capped), "reads".
+// known from the completion of its ok add or of the first ok read that lists it. It is lost when
+// the last read that began after it was known lacks it; stale when such a read lacks it but a
+// later one has it again (a stale read: Jepsen set-full's `linearizable?` mode, what every system
+// here promises); unexpected when read but never added; duplicated when a read lists it twice.
+// Any of these makes the history invalid. Figures: "ok_adds","lost","unexpected","duplicated",
+// "stale" (lists, capped), "reads", and when invalid "first_anomaly_s" (the invoke time of the
+// first read that lacked a lost or stale element, when the history has times).
 CheckResult CheckSet(const History& history);
 
 // ---- counter ------------------------------------------------------------------------------

@@ -53,6 +53,38 @@ TEST(SetCheckerTest, LostUnexpectedDuplicated) {
   EXPECT_EQ(CheckSet(Parse(Op(0, "add", "1", "ok", "1"))).valid, Validity::kUnknown);
 }
 
+// A read that begins after an add was acknowledged and lacks the element, while a later read has
+// it, is a stale read: invalid (it used to be only counted), with the first such read's time.
+TEST(SetCheckerTest, StaleReadIsInvalidAndTimed) {
+  auto ev = [](int p, const std::string& type, const std::string& f, const std::string& value,
+               int64_t ms) {
+    return "{\"process\":" + std::to_string(p) + ",\"type\":\"" + type + "\",\"f\":\"" + f +
+           "\",\"value\":" + value + ",\"time\":" + std::to_string(ms * 1'000'000) + "}\n";
+  };
+  std::string h = ev(0, "invoke", "add", "1", 10) + ev(0, "ok", "add", "1", 20) +
+                  ev(1, "invoke", "read", "null", 30) + ev(1, "ok", "read", "[]", 40) +
+                  ev(1, "invoke", "read", "null", 50) + ev(1, "ok", "read", "[1]", 60);
+  CheckResult stale = CheckSet(Parse(h));
+  EXPECT_EQ(stale.valid, Validity::kInvalid) << stale.json.dump();
+  EXPECT_EQ(stale.json["stale_count"], 1);
+  EXPECT_EQ(stale.json["lost_count"], 0);
+  EXPECT_NEAR(stale.json["first_anomaly_s"].get<double>(), 0.030, 1e-9);
+  EXPECT_NE(stale.json["explanation"].get<std::string>().find("stale"), std::string::npos);
+  // A read concurrent with the add may miss it: not stale.
+  std::string concurrent = ev(0, "invoke", "add", "1", 10) + ev(1, "invoke", "read", "null", 15) +
+                           ev(0, "ok", "add", "1", 20) + ev(1, "ok", "read", "[]", 40) +
+                           ev(1, "invoke", "read", "null", 50) + ev(1, "ok", "read", "[1]", 60);
+  EXPECT_EQ(CheckSet(Parse(concurrent)).valid, Validity::kValid);
+  // Known from a read, not an ack: an indeterminate add seen, then missed, then seen again.
+  std::string seen = ev(0, "invoke", "add", "5", 10) + ev(0, "info", "add", "5", 20) +
+                     ev(1, "invoke", "read", "null", 30) + ev(1, "ok", "read", "[5]", 40) +
+                     ev(1, "invoke", "read", "null", 50) + ev(1, "ok", "read", "[]", 60) +
+                     ev(1, "invoke", "read", "null", 70) + ev(1, "ok", "read", "[5]", 80);
+  CheckResult r = CheckSet(Parse(seen));
+  EXPECT_EQ(r.valid, Validity::kInvalid) << r.json.dump();
+  EXPECT_NEAR(r.json["first_anomaly_s"].get<double>(), 0.050, 1e-9);
+}
+
 TEST(CounterCheckerTest, BoundsFromAdds) {
   std::string base = Op(0, "add", "2", "ok", "2") + Op(1, "add", "3", "info", "3") +
                      Op(0, "add", "-1", "ok", "-1");

@@ -71,6 +71,9 @@ CheckResult CheckSet(const History& h) {
     }
   }
   std::vector<std::string> lost, unexpected, stale, never_read;
+  // The earliest read (by invoke time) that lacked an element it had to contain: the first
+  // anomaly of a lost or stale element.
+  int64_t first_missing = INT64_MAX;
   for (auto& [key, k] : keys) {
     (void)key;
     std::sort(k.reads.begin(), k.reads.end(),
@@ -88,13 +91,16 @@ CheckResult CheckSet(const History& h) {
     for (auto& [value, e] : k.elements) {
       if (e.known == INT64_MAX) continue;  // only indeterminate adds, never read
       bool any_after = false, missing = false, last_present = false;
+      int64_t missing_at = INT64_MAX;
       for (const Read& r : k.reads) {
         if (r.invoke <= e.known) continue;
         any_after = true;
         bool present = r.elems.count(value) > 0;
+        if (!present && !missing) missing_at = h.ops[r.op].invoke_time;
         if (!present) missing = true;
         last_present = present;
       }
+      if (missing && missing_at >= 0) first_missing = std::min(first_missing, missing_at);
       if (!any_after) {
         if (e.ok) never_read.push_back(value);  // acknowledged; no read began after that
         continue;
@@ -107,7 +113,8 @@ CheckResult CheckSet(const History& h) {
     }
   }
   CheckResult r;
-  bool invalid = !lost.empty() || !unexpected.empty() || !duplicated.empty() || !bad_ops.empty();
+  bool invalid = !lost.empty() || !unexpected.empty() || !duplicated.empty() || !stale.empty() ||
+                 !bad_ops.empty();
   r.valid = invalid ? Validity::kInvalid : read_count == 0 ? Validity::kUnknown : Validity::kValid;
   auto& j = r.json;
   j["valid"] = ValidityJson(r.valid);
@@ -133,13 +140,22 @@ CheckResult CheckSet(const History& h) {
     if (!duplicated.empty())
       text += std::to_string(duplicated.size()) + " element(s) listed twice in one read (e.g. " +
               duplicated[0] + "); ";
+    if (!stale.empty())
+      text += std::to_string(stale.size()) +
+              " element(s) missing from a read that began after the element was acknowledged or "
+              "read, then read again: stale reads (e.g. " +
+              stale[0] + "); ";
     if (!bad_ops.empty()) text += "a read returned something other than a list; ";
     text.resize(text.size() - 2);
     j["explanation"] = text;
     j["details"] = {{"lost", j["lost"]},
                     {"unexpected", j["unexpected"]},
                     {"duplicated", j["duplicated"]},
+                    {"stale", j["stale"]},
                     {"malformed_reads", bad_ops}};
+    if (first_missing != INT64_MAX) {
+      j["first_anomaly_s"] = static_cast<double>(first_missing) / 1e9;
+    }
   } else if (r.valid == Validity::kUnknown) {
     j["explanation"] = "no successful read: nothing to judge";
   }

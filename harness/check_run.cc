@@ -25,6 +25,8 @@ json RunOne(const std::string& name, const CheckRunInputs& inputs,
   in.budget.timeout_s = inputs.budget_s;
   in.budget.threads = 2;
   in.availability.recovery_bound_ns = inputs.recovery_ns;
+  in.term_churn.window_ns = inputs.term_churn_window_ns;
+  in.term_churn.max_terms = inputs.term_churn_bound;
   in.wall_origin_ns = inputs.wall_origin_ns;
   // Every wait has a deadline: a checker that ignores its budget is abandoned (its thread
   // detached, holding its own references, its verdict unknown) rather than hanging the run.

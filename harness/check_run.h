@@ -21,11 +21,13 @@ struct CheckRunInputs {
   std::string model;                  // the workload's linearizability model
   int64_t bank_total = 0;             // the bank workload's conserved total
   int64_t recovery_ns = 0;            // availability's recovery bound
-  int64_t time_limit_ns = 0;          // perf's throughput window
-  std::vector<int64_t> latencies_ns;  // ok operations' latencies, for perf
-  int64_t wall_origin_ns = 0;         // wall-clock ns of the history's time 0 (term-churn)
-  int budget_s = 60;                  // each checker's own budget; unknown when it runs out
-  int abandon_after_s = 30;           // how long past its budget a checker is waited for
+  int64_t term_churn_window_ns = 5'000'000'000;  // term-churn: at most `bound` new terms
+  int term_churn_bound = 10;                     //   within any window this long
+  int64_t time_limit_ns = 0;                     // perf's throughput window
+  std::vector<int64_t> latencies_ns;             // ok operations' latencies, for perf
+  int64_t wall_origin_ns = 0;  // wall-clock ns of the history's time 0 (term-churn)
+  int budget_s = 60;           // each checker's own budget; unknown when it runs out
+  int abandon_after_s = 30;    // how long past its budget a checker is waited for
 };
 
 // {"<checker>": {"valid": true|false|"unknown", "seconds": s, ...}, ...} in the plan's order.

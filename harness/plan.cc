@@ -142,9 +142,10 @@ class Reader {
   std::string file_;
 };
 
+// `include` and `tests` stay last: a `tests:` entry may use every key but those two.
 const std::vector<std::string> kTestKeys = {
-    "name",     "system", "nodes",  "time-limit", "seed",    "workload", "nemesis",
-    "checkers", "node",   "expect", "recovery",   "include", "tests"};
+    "name",     "system", "nodes",  "time-limit", "seed",       "workload", "nemesis",
+    "checkers", "node",   "expect", "recovery",   "term-churn", "include",  "tests"};
 const std::vector<std::string> kWorkloadKeys = {
     "name",      "keys",      "concurrency",   "rate",        "limit",
     "accounts",  "balance",   "read-fraction", "timeout",     "lock-ttl",
@@ -153,6 +154,7 @@ const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults",
                                                "start"};
 const std::vector<std::string> kScheduleKeys = {"at", "fault",    "targets", "target", "from",
                                                 "to", "duration", "loss",    "skew"};
+const std::vector<std::string> kTermChurnKeys = {"window", "bound"};
 const std::vector<std::string> kNodeKeys = {"args", "binary", "tick-ms", "election-ticks",
                                             "snapshot-entries"};
 // splitbrain-node takes --snapshot-entries up to 2^30 (node/main.cc).
@@ -325,6 +327,21 @@ Status ParseNemesis(const Reader& r, const YAML::Node& n, NemesisSpec* ns) {
   return Status::Ok();
 }
 
+// term-churn: {window: 5s, bound: 10} — what the term-churn checker calls churn.
+Status ParseTermChurn(const Reader& r, const YAML::Node& n, TestPlan* t) {
+  SB_RETURN_IF_ERROR(r.OnlyKeys(n, "term-churn", kTermChurnKeys));
+  if (n["window"]) {
+    SB_SET_OR_RETURN(t->term_churn_window_ns, r.Duration(n["window"], "term-churn.window"));
+    if (t->term_churn_window_ns <= 0)
+      return r.Error(n["window"], "term-churn.window", "must be more than 0");
+  }
+  if (n["bound"]) {
+    SB_ASSIGN_OR_RETURN(auto v, r.Int(n["bound"], "term-churn.bound", 1, 1000000));
+    t->term_churn_bound = static_cast<int>(v);
+  }
+  return Status::Ok();
+}
+
 // Applies the fields present in `n` onto *t (so a `tests:` entry overrides the defaults).
 Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
   if (n["name"]) SB_SET_OR_RETURN(t->name, r.String(n["name"], "name"));
@@ -336,6 +353,7 @@ Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
   if (n["time-limit"])
     SB_SET_OR_RETURN(t->time_limit_ns, r.Duration(n["time-limit"], "time-limit"));
   if (n["recovery"]) SB_SET_OR_RETURN(t->recovery_ns, r.Duration(n["recovery"], "recovery"));
+  if (n["term-churn"]) SB_RETURN_IF_ERROR(ParseTermChurn(r, n["term-churn"], t));
   if (n["seed"]) {
     const YAML::Node& s = n["seed"];
     if (!s.IsScalar()) return r.Error(s, "seed", "expected a non-negative integer");
@@ -753,6 +771,10 @@ std::string PlanToYaml(const TestPlan& t) {
   e << YAML::Key << "nodes" << YAML::Value << t.nodes;
   e << YAML::Key << "time-limit" << YAML::Value << Dur(t.time_limit_ns);
   e << YAML::Key << "recovery" << YAML::Value << Dur(t.recovery_ns);
+  e << YAML::Key << "term-churn" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "window" << YAML::Value << Dur(t.term_churn_window_ns);
+  e << YAML::Key << "bound" << YAML::Value << t.term_churn_bound;
+  e << YAML::EndMap;
   if (t.seed) e << YAML::Key << "seed" << YAML::Value << *t.seed;
   const auto& w = t.workload;
   e << YAML::Key << "workload" << YAML::Value << YAML::BeginMap;

@@ -79,6 +79,10 @@ struct TestPlan {
   std::string expect = "valid";  // valid | invalid
   int64_t recovery_ns =
       10'000'000'000;  // after healing: wait at most this for a leader before final reads
+  // term-churn's judgement: invalid when more than term_churn_bound new terms begin within
+  // term_churn_window_ns (plan field `term-churn: {window, bound}`).
+  int64_t term_churn_window_ns = 5'000'000'000;
+  int term_churn_bound = 10;
   std::string source_file;
   int line = 0;  // where the test starts in the file (1-based)
 };

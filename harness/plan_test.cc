@@ -441,6 +441,40 @@ TEST(PlanTest, SnapshotEntriesIsValidatedAndRecorded) {
   }
 }
 
+TEST(PlanTest, TermChurnBoundAndWindowParseRoundTripAndAreChecked) {
+  auto d = ParsePlanText("workload: register\n", "p.yaml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ((*d)[0].term_churn_bound, 10);
+  EXPECT_EQ((*d)[0].term_churn_window_ns, 5'000'000'000);
+  auto p = ParsePlanText("workload: register\nterm-churn: {window: 2s, bound: 25}\n", "p.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)[0].term_churn_bound, 25);
+  EXPECT_EQ((*p)[0].term_churn_window_ns, 2'000'000'000);
+  auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].term_churn_bound, 25);
+  EXPECT_EQ((*again)[0].term_churn_window_ns, 2'000'000'000);
+  // Inherited from the top level like every other key.
+  auto t =
+      ParsePlanText("term-churn: {bound: 20}\ntests:\n  - {name: a, workload: set}\n", "p.yaml");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ((*t)[0].term_churn_bound, 20);
+  struct Case {
+    std::string text, want;
+  } cases[] = {
+      {"term-churn:\n  bound: 0\n", "p.yaml:2:10: term-churn.bound:"},
+      {"term-churn:\n  window: 0s\n", "p.yaml:2:11: term-churn.window: must be more than 0"},
+      {"term-churn:\n  limit: 3\n", "p.yaml:2:3: term-churn.limit: unknown field"},
+      {"term-churn: 20\n", "p.yaml:1:13: term-churn: expected a mapping"},
+  };
+  for (const auto& c : cases) {
+    auto bad = ParsePlanText(c.text, "p.yaml");
+    ASSERT_FALSE(bad.ok()) << c.text;
+    EXPECT_NE(bad.status().message().find(c.want), std::string::npos)
+        << c.text << " -> " << bad.status().message();
+  }
+}
+
 TEST(PlanTest, Durations) {
   EXPECT_EQ(*ParseDuration("500ms"), 500'000'000);
   EXPECT_EQ(*ParseDuration("2m"), 120'000'000'000);

@@ -183,8 +183,8 @@ std::vector<nemesis::TimelineStep> TestRun::Timeline(Rng& timeline_rng) const {
     }
     return nemesis::ExplicitTimeline(entries);
   }
-  nemesis::MixSpec mix{plan_.nemesis.start_ns, plan_.nemesis.interval_ns,
-                       plan_.nemesis.duration_ns, plan_.nemesis.faults};
+  nemesis::MixSpec mix{plan_.nemesis.start_ns, plan_.nemesis.interval_ns, plan_.nemesis.duration_ns,
+                       plan_.nemesis.faults};
   return nemesis::RandomTimeline(mix, plan_.time_limit_ns, timeline_rng);
 }
 
@@ -231,6 +231,8 @@ json TestRun::Check() {
   in.model = workload_->Model();
   in.bank_total = workload_->BankTotal();
   in.recovery_ns = plan_.recovery_ns;
+  in.term_churn_window_ns = plan_.term_churn_window_ns;
+  in.term_churn_bound = plan_.term_churn_bound;
   in.time_limit_ns = plan_.time_limit_ns;
   if (workers_) in.latencies_ns = workers_->Latencies();
   // The event logs' clock is CLOCK_REALTIME; the history's and the fault log's is ns since the
