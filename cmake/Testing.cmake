@@ -10,7 +10,7 @@ function(splitbrain_test name label)
     # at -O0 and without UBSan: 2.3x faster to compile (checker/linearizable_test.cc: 17.6 s with
     # the full flags, 7.5 s like this), which keeps the suite inside CI's budget. Everything
     # they test — every library, the node, the harness, the testing libraries (history_gen,
-    # local_cluster, the simulator) — keeps ASan+UBSan at -O1 (Sanitizers.cmake).
+    # local_cluster, the simulator) — keeps ASan+UBSan (Sanitizers.cmake: -O0, hot code -O1).
     set_source_files_properties(${ARG_SOURCES} TARGET_DIRECTORY ${name}
                                 PROPERTIES COMPILE_OPTIONS "-O0;-fno-sanitize=undefined")
   endif()
