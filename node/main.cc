@@ -52,7 +52,7 @@ A Raft key-value/lock server (docs/CONTRACTS.md). Flags:
   --request-timeout-ms N    a write not committed by then is answered "unknown" (default 5000)
   --bug NAME                turn a planted bug on (repeatable): stale-read, no-fsync,
                             commit-old-term, no-prevote, ack-before-commit, lease-read,
-                            install-keeps-state
+                            install-keeps-state, snapshot-drops-config
   --max-entries-per-msg N   at most N entries per AppendEntries (default 256)
   --max-inflight-msgs N     at most N unacknowledged AppendEntries per follower (default 256)
   --failpoint NAME=ACTION[@P]  inject a fault when the node passes the point NAME, with

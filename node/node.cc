@@ -21,8 +21,8 @@ using json = nlohmann::json;
 
 const std::vector<std::string>& KnownBugs() {
   static const std::vector<std::string> bugs = {
-      "stale-read",        "no-fsync",   "commit-old-term",    "no-prevote",
-      "ack-before-commit", "lease-read", "install-keeps-state"};
+      "stale-read",        "no-fsync",   "commit-old-term",     "no-prevote",
+      "ack-before-commit", "lease-read", "install-keeps-state", "snapshot-drops-config"};
   return bugs;
 }
 
@@ -197,6 +197,7 @@ Status Node::Init() {
   cfg.bugs.no_prevote = options_.bugs.count("no-prevote") > 0;
   cfg.bugs.lease_read = options_.bugs.count("lease-read") > 0;
   cfg.bugs.stale_read = options_.bugs.count("stale-read") > 0;
+  cfg.bugs.snapshot_drops_config = options_.bugs.count("snapshot-drops-config") > 0;
   cfg.rand = [this] { return rng_.Next(); };
   raft_ = std::make_unique<raft::Raft>(cfg);
 
@@ -636,7 +637,9 @@ void Node::TakeSnapshot(std::function<void(const Status&)> done) {
   raft::Snapshot snap;
   snap.meta.index = applied_;
   snap.meta.term = applied_term_;
-  snap.meta.membership = membership_;
+  // The configuration the raft core recorded for this index is the one it sends followers in
+  // InstallSnapshot: the copy on disk says the same (kCompacted: the core holds a newer one).
+  snap.meta.membership = err == raft::Err::kOk ? raft_->snapshot().meta.membership : membership_;
   snap.data = std::move(image);
   const raft::SnapshotMeta meta = snap.meta;
   // Hashed now: the image is the state at meta.index, whatever is applied before it is saved.

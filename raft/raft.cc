@@ -1105,6 +1105,9 @@ Err Raft::CreateSnapshot(uint64_t index, std::string data) {
       break;
     }
   }
+  // Planted bug snapshot-drops-config: the snapshot does not carry the configuration; it records
+  // the one the node was started with, and whoever restores it goes back to that.
+  if (cfg_.bugs.snapshot_drops_config) meta.membership = cfg_.initial_membership;
   // Keep the history entry that covers `index` and everything after it.
   while (membership_history_.size() > 1 && membership_history_[1].first <= index) {
     membership_history_.erase(membership_history_.begin());

@@ -109,6 +109,9 @@ struct Config {
                                    // the last quorum contact: a deposed leader serves stale reads
     bool stale_read = false;       // ReadIndex answered at once from the local commit index, on
                                    // any node, without confirming leadership
+    bool snapshot_drops_config = false;  // CreateSnapshot records initial_membership instead of
+                                         // the configuration in force at its index, so a node
+                                         // restored from it (disk or leader) forgets changes
   } bugs;
 };
 

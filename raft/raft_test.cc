@@ -894,6 +894,41 @@ TEST(Snapshot, RestartFromDurableStateReplaysCommittedEntries) {
   EXPECT_FALSE(rd.hard_state) << "nothing changed";
 }
 
+// §7: a snapshot carries "the latest configuration as of lastIncludedIndex", because the log
+// entries that held it are discarded. Planted bug snapshot-drops-config records the initial
+// configuration instead: a follower that installs it, or a node restarted on it, goes back to
+// counting a removed voter.
+TEST(Snapshot, CarriesTheConfigurationAtItsIndexAndTheDropsConfigBugForgetsIt) {
+  for (bool bug : {false, true}) {
+    SCOPED_TRACE(bug ? "bug snapshot-drops-config" : "correct");
+    Net net(4, [bug](Config& c) { c.bugs.snapshot_drops_config = bug; });
+    net.Elect(1);
+    ASSERT_EQ(net[1].ProposeConfChange({ConfChange::Type::kRemove, 4}), Err::kOk);
+    net.Drain();
+    net.TickAll(2);
+    ASSERT_EQ(net[3].membership().voters, (std::vector<NodeId>{1, 2, 3}));
+    net.down = {3, 4};
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(net[1].Propose("v" + std::to_string(i)), Err::kOk);
+    net.Drain();
+    const uint64_t applied = net[1].Status().applied;
+    ASSERT_EQ(net[1].CreateSnapshot(applied, "S"), Err::kOk);
+    const std::vector<NodeId> want =
+        bug ? std::vector<NodeId>{1, 2, 3, 4} : std::vector<NodeId>{1, 2, 3};
+    EXPECT_EQ(net[1].snapshot().meta.membership.voters, want);
+    // Node 3, behind the leader's first index, installs the snapshot.
+    net.down = {4};
+    net.TickAll(10);
+    ASSERT_EQ(net.snapshots[3].size(), 1u);
+    EXPECT_EQ(net[3].membership().voters, want);
+    // A node restarted on the snapshot (and nothing after it) alike.
+    Config c = net.configs[2];
+    c.restore.snapshot = net[1].snapshot();
+    c.restore.hard_state = net.hard[2];
+    Raft again(c);
+    EXPECT_EQ(again.membership().voters, want);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Membership changes (dissertation §4) and leadership transfer (§3.10)
 
