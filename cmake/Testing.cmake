@@ -42,3 +42,40 @@ function(splitbrain_test name label)
     PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# splitbrain_library_pch(): under SPLITBRAIN_SANITIZE, one precompiled header — nlohmann/json
+# and the standard headers most of the project includes — reused by every library of the
+# project (call it after every add_subdirectory). It saves 1.3–2.8 s of user CPU per file at the
+# test build's flags (records/fault_log.cc 11.9 → 9.2 s, harness/runner.cc 10.7 → 8.2 s,
+# checker/set_checker.cc 7.0 → 5.7 s), on some seventy files. Not for the hot code (-O1 defines
+# __OPTIMIZE__, which a header compiled at -O0 cannot serve: splitbrain_hot marks it), nor for
+# the plain build, where a missing #include must still fail to compile.
+function(splitbrain_library_pch)
+  if(NOT SPLITBRAIN_SANITIZE)
+    return()
+  endif()
+  file(WRITE ${CMAKE_BINARY_DIR}/splitbrain_lib_pch.cc "// the precompiled header's own unit\n")
+  add_library(splitbrain_lib_pch STATIC ${CMAKE_BINARY_DIR}/splitbrain_lib_pch.cc)
+  splitbrain_warnings(splitbrain_lib_pch)
+  target_link_libraries(splitbrain_lib_pch PRIVATE nlohmann_json::nlohmann_json)
+  target_precompile_headers(splitbrain_lib_pch PRIVATE
+    <algorithm> <atomic> <chrono> <cstdint> <cstdio> <filesystem> <fstream> <functional> <map>
+    <memory> <mutex> <optional> <set> <sstream> <string> <string_view> <thread> <vector>
+    <nlohmann/json.hpp>)
+  set(dirs ${PROJECT_SOURCE_DIR})
+  while(dirs)
+    list(POP_FRONT dirs dir)
+    get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+    list(APPEND dirs ${subdirs})
+    get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(t ${targets})
+      get_target_property(type ${t} TYPE)
+      get_target_property(reuse ${t} PRECOMPILE_HEADERS_REUSE_FROM)
+      get_target_property(hot ${t} SPLITBRAIN_HOT)
+      if(type STREQUAL "STATIC_LIBRARY" AND NOT reuse AND NOT hot AND
+         NOT t MATCHES "^splitbrain_(lib|test)_pch$")
+        target_precompile_headers(${t} REUSE_FROM splitbrain_lib_pch)
+      endif()
+    endforeach()
+  endwhile()
+endfunction()

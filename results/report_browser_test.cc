@@ -1,7 +1,7 @@
 // Opens generated reports in headless Chromium (Debian's `chromium`, or $SPLITBRAIN_CHROMIUM):
 // the page must run its scripts without a single console message or uncaught error, and draw
 // the timeline, the plots and the counterexample. Saves a screenshot into the build folder.
-// Skipped, not passed, when no browser is installed.
+// Fails when no browser is installed: the test command installs one (install-deps.sh --test).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -85,8 +85,8 @@ int Count(const std::string& text, const std::string& what) {
 class BrowserTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (FindChromium().empty())
-      GTEST_SKIP() << "no chromium: install it (scripts/install-deps.sh --test)";
+    ASSERT_FALSE(FindChromium().empty())
+        << "no chromium: install it (scripts/install-deps.sh --test)";
   }
 };
 
@@ -356,6 +356,20 @@ TEST_F(BrowserTest, HundredThousandOperationRunRendersWithoutErrors) {
   options.invalid = true;
   ASSERT_TRUE(WriteTestRun(run_dir, options).ok());
   ASSERT_TRUE(WriteReport(run_dir).ok());
+  // The page: under 20 MB, everything the checkers saw embedded, the Raft view thinned, nothing
+  // loaded from elsewhere.
+  EXPECT_LT(fs::file_size(run_dir / "report.html"), 20u * 1024 * 1024);
+  {
+    std::string html = ReadFile(run_dir / "report.html");
+    EXPECT_FALSE(testing::LoadsFromOutside(html));
+    nlohmann::json data = testing::EmbeddedData(html);
+    ASSERT_FALSE(data.is_discarded());
+    EXPECT_EQ(data["ops"]["p"].size(), 100'000u);  // nothing the checkers saw is dropped
+    EXPECT_EQ(data["ops"]["e"].size(), 100'000u);
+    for (const auto& node : data["raft"]) {
+      EXPECT_LE(node["ev"].size(), static_cast<size_t>(kMaxCommitPoints) + 100);
+    }
+  }
   BrowserRun run = RunChromium(run_dir / "report.html", {"--dump-dom", "--window-size=1400,2000"});
   EXPECT_TRUE(ConsoleMessages(run.log).empty()) << run.log;
   EXPECT_NE(run.dom.find("data-rendered=\"ok\""), std::string::npos);

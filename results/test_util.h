@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -45,6 +46,32 @@ inline nlohmann::json EmbeddedData(const std::string& html) {
   size_t b = html.find("</script>", a);
   if (b == std::string::npos) return nlohmann::json(nlohmann::json::value_t::discarded);
   return nlohmann::json::parse(html.substr(a, b - a), nullptr, false);
+}
+
+// Anything that would make a browser fetch from elsewhere: src=/href= or url() pointing at
+// http:, https: or a protocol-relative //, @import, <link>, <iframe>.
+inline bool LoadsFromOutside(const std::string& html) {
+  std::string text = html;
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* tag : {"@import", "<link", "<iframe"}) {
+    if (text.find(tag) != std::string::npos) return true;
+  }
+  auto external_at = [&](size_t i) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '"' || text[i] == '\'')) ++i;
+    return text.compare(i, 5, "http:") == 0 || text.compare(i, 6, "https:") == 0 ||
+           text.compare(i, 2, "//") == 0;
+  };
+  for (const char* attr : {"src", "href"}) {
+    for (size_t at = text.find(attr); at != std::string::npos; at = text.find(attr, at + 1)) {
+      size_t i = at + std::string(attr).size();
+      while (i < text.size() && text[i] == ' ') ++i;
+      if (i < text.size() && text[i] == '=' && external_at(i + 1)) return true;
+    }
+  }
+  for (size_t at = text.find("url("); at != std::string::npos; at = text.find("url(", at + 1)) {
+    if (external_at(at + 4)) return true;
+  }
+  return false;
 }
 
 // The text between `before` and the next `after`, searching from the first `before`; empty when

@@ -3,7 +3,8 @@
 # present are left alone. Needs root (or sudo); a non-root user is told what to run.
 #   install-deps.sh          what building and running splitbrain needs
 #   install-deps.sh --test   that, plus what the test suite needs (a real browser for the report;
-#                            clang and its runtimes for the libFuzzer targets of fuzz/)
+#                            clang and its runtimes for the libFuzzer targets of fuzz/; lld, the
+#                            faster linker for the sanitized test build)
 set -euo pipefail
 
 packages=(
@@ -19,7 +20,7 @@ packages=(
   etcd-server etcd-client
 )
 if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium clang libclang-rt-14-dev)
+  packages+=(chromium clang libclang-rt-14-dev lld)
 fi
 
 missing=()
