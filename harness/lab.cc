@@ -494,9 +494,11 @@ Status Lab::SetNodeDelays(size_t i, const std::vector<nemesis::DelayRule>& rules
     queue_of[r] = static_cast<int>(q);
   }
   for (size_t q = 0; q < kinds.size(); ++q) {
+    // Appended across restarts (every change of the node's delays restarts its delayers):
+    // what was said before `from` is history, the new delayer's "ready" comes after it.
     const std::string log = log_dir_ + "/delay-" + id + "-" + std::to_string(q) + ".log";
     std::error_code ec;
-    std::filesystem::remove(log, ec);
+    const auto from = std::filesystem::exists(log, ec) ? std::filesystem::file_size(log, ec) : 0;
     auto p = std::make_unique<ManagedProcess>();
     std::vector<std::string> cmd = InNode(id);
     cmd.insert(cmd.end(), {delayer, "--queue", std::to_string(q), "--mean-ns",
@@ -508,6 +510,7 @@ Status Lab::SetNodeDelays(size_t i, const std::vector<nemesis::DelayRule>& rules
     bool ready = false;
     for (int t = 0; t < 500 && !ready; ++t) {
       std::ifstream in(log);
+      in.seekg(static_cast<std::streamoff>(ec ? 0 : from));
       std::stringstream text;
       text << in.rdbuf();
       ready = text.str().find("ready queue") != std::string::npos;
