@@ -146,10 +146,10 @@ Result<pid_t> CloneIntoLab(const std::string& exe, std::vector<std::string> args
   if (geteuid() == 0) {
     // Real root may map more than itself: kMemberUid/Gid (nobody) too, so the lab's members can
     // run unprivileged (UnprivilegedMember). setgroups stays allowed: setpriv clears the groups.
-    const std::string uids = "0 0 1\n" + std::to_string(kMemberUid) + " " +
-                             std::to_string(kMemberUid) + " 1\n";
-    const std::string gids = "0 0 1\n" + std::to_string(kMemberGid) + " " +
-                             std::to_string(kMemberGid) + " 1\n";
+    const std::string uids =
+        "0 0 1\n" + std::to_string(kMemberUid) + " " + std::to_string(kMemberUid) + " 1\n";
+    const std::string gids =
+        "0 0 1\n" + std::to_string(kMemberGid) + " " + std::to_string(kMemberGid) + " 1\n";
     s = WriteProcFile(pid, "uid_map", uids);
     if (s.ok()) s = WriteProcFile(pid, "gid_map", gids);
   } else {
@@ -284,6 +284,7 @@ std::vector<std::string> UnprivilegedMember(const std::string& dir) {
 Result<std::unique_ptr<Lab>> Lab::Create(int nodes, const std::string& log_dir) {
   if (!InsideLab()) return Status::Internal("Lab::Create outside the lab's namespaces");
   std::unique_ptr<Lab> lab(new Lab());
+  lab->log_dir_ = log_dir;
   SB_RETURN_IF_ERROR(RunChecked({"ip", "link", "set", "lo", "up"}));
   SB_RETURN_IF_ERROR(RunChecked({"ip", "link", "add", "sb0", "type", "bridge"}));
   SB_RETURN_IF_ERROR(RunChecked({"ip", "addr", "add", BridgeIp() + "/24", "dev", "sb0"}));
@@ -320,12 +321,17 @@ Status Lab::AddNode(int i, const std::string& log_dir) {
                  "link set lo up\naddr add " + ip + "/24 dev eth0\nlink set eth0 up\n"));
   ids_.push_back(id);
   holders_.push_back(std::move(holder));
+  delays_.emplace_back();
+  delayers_.emplace_back();
   return Status::Ok();
 }
 
 Lab::~Lab() {
   // Inside the lab everything vanishes with the harness anyway; cleaning up here lets one
   // process build several labs in turn (tests).
+  for (auto& node : delayers_) {
+    for (auto& d : node) (void)d->Terminate(std::chrono::seconds(1));
+  }
   for (size_t i = 0; i < holders_.size(); ++i) {
     (void)RunCommand({"ip", "link", "del", "vh" + std::to_string(i + 1)});
     (void)holders_[i]->Kill();
@@ -404,6 +410,127 @@ Status Lab::SetRules(const std::vector<nemesis::NetRule>& rules) {
         return Status::Unsupported("nftables refused the rules in " + id + "'s namespace: " + o);
       }
       return Status::IoError("nft in " + id + "'s namespace: " + o);
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Lab::DelayerPath() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const std::filesystem::path& p :
+         {self.parent_path() / "splitbrain-delay",
+          self.parent_path().parent_path() / "nemesis" / "delayer" / "splitbrain-delay"}) {
+      if (std::filesystem::exists(p)) return p.string();
+    }
+  }
+  return FindInPath("splitbrain-delay");
+}
+
+Result<std::string> Lab::SetDelays(const std::vector<nemesis::DelayRule>& rules) {
+  Status first;
+  for (size_t i = 0; i < ids_.size(); ++i) {
+    std::vector<nemesis::DelayRule> mine;
+    for (const auto& r : rules) {
+      if (r.from == ids_[i] && Index(r.to) >= 0 && r.to != r.from) mine.push_back(r);
+    }
+    if (mine == delays_[i]) continue;
+    Status s = SetNodeDelays(i, mine);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  if (!first.ok()) return first;
+  return std::string("nfqueue");
+}
+
+Status Lab::SetNodeDelays(size_t i, const std::vector<nemesis::DelayRule>& rules) {
+  const std::string& id = ids_[i];
+  auto iptables = [&](std::vector<std::string> args) {
+    std::vector<std::string> cmd = InNode(id);
+    cmd.insert(cmd.end(), {"iptables-nft", "-w"});
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    return RunCommand(cmd, "", std::chrono::seconds(5));
+  };
+  // Rules out first (with --queue-bypass nothing would be lost anyway), then the delayers,
+  // which release every packet they hold as they stop.
+  if (!delays_[i].empty()) {
+    auto r = iptables({"-F", "SPLITBRAIN_DELAY"});
+    if (!r.ok()) return r.status();
+    if (r->exit_code != 0) return Status::IoError("iptables-nft in " + id + ": " + r->output);
+  }
+  for (auto& d : delayers_[i]) (void)d->Terminate(std::chrono::seconds(2));
+  delayers_[i].clear();
+  delays_[i].clear();
+  if (rules.empty()) return Status::Ok();
+
+  const std::string delayer = DelayerPath();
+  if (delayer.empty()) return Status::Unsupported("splitbrain-delay is not built or installed");
+  if (FindInPath("iptables-nft").empty())
+    return Status::Unsupported("`iptables-nft` is not installed (Debian package iptables)");
+  // The chain, once per node: jumped to from OUTPUT.
+  auto has = iptables({"-S", "SPLITBRAIN_DELAY"});
+  if (!has.ok()) return has.status();
+  if (has->exit_code != 0) {
+    auto n = iptables({"-N", "SPLITBRAIN_DELAY"});
+    if (!n.ok()) return n.status();
+    auto j = iptables({"-A", "OUTPUT", "-j", "SPLITBRAIN_DELAY"});
+    if (!j.ok()) return j.status();
+    if (n->exit_code != 0 || j->exit_code != 0) {
+      return Status::Unsupported("iptables-nft refused a chain in " + id +
+                                 "'s namespace: " + n->output + j->output);
+    }
+  }
+  // One delayer (one queue) per distinct delay.
+  std::vector<const nemesis::DelayRule*> kinds;
+  std::vector<int> queue_of(rules.size());
+  for (size_t r = 0; r < rules.size(); ++r) {
+    size_t q = 0;
+    while (q < kinds.size() &&
+           !(kinds[q]->mean_ns == rules[r].mean_ns && kinds[q]->jitter_ns == rules[r].jitter_ns &&
+             kinds[q]->seed == rules[r].seed)) {
+      ++q;
+    }
+    if (q == kinds.size()) kinds.push_back(&rules[r]);
+    queue_of[r] = static_cast<int>(q);
+  }
+  for (size_t q = 0; q < kinds.size(); ++q) {
+    // Appended across restarts (every change of the node's delays restarts its delayers):
+    // what was said before `from` is history, the new delayer's "ready" comes after it.
+    const std::string log = log_dir_ + "/delay-" + id + "-" + std::to_string(q) + ".log";
+    std::error_code ec;
+    const auto from = std::filesystem::exists(log, ec) ? std::filesystem::file_size(log, ec) : 0;
+    auto p = std::make_unique<ManagedProcess>();
+    std::vector<std::string> cmd = InNode(id);
+    cmd.insert(cmd.end(), {delayer, "--queue", std::to_string(q), "--mean-ns",
+                           std::to_string(kinds[q]->mean_ns), "--jitter-ns",
+                           std::to_string(kinds[q]->jitter_ns), "--seed",
+                           std::to_string(static_cast<int64_t>(kinds[q]->seed))});
+    SB_RETURN_IF_ERROR(p->Start(cmd, log));
+    // It holds the queue once it says so (deadline 5 s).
+    bool ready = false;
+    for (int t = 0; t < 500 && !ready; ++t) {
+      std::ifstream in(log);
+      in.seekg(static_cast<std::streamoff>(ec ? 0 : from));
+      std::stringstream text;
+      text << in.rdbuf();
+      ready = text.str().find("ready queue") != std::string::npos;
+      if (!ready && !p->Running()) {
+        return Status::Unsupported("splitbrain-delay could not hold a queue in " + id +
+                                   "'s namespace: " + text.str());
+      }
+      if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!ready) return Status::Timeout("splitbrain-delay in " + id + " not ready within 5 s");
+    delayers_[i].push_back(std::move(p));
+  }
+  delays_[i] = rules;
+  for (size_t r = 0; r < rules.size(); ++r) {
+    auto a = iptables({"-A", "SPLITBRAIN_DELAY", "-d", Ip(rules[r].to), "-j", "NFQUEUE",
+                       "--queue-num", std::to_string(queue_of[r]), "--queue-bypass"});
+    if (!a.ok()) return a.status();
+    if (a->exit_code != 0) {
+      return Status::Unsupported("iptables-nft refused the NFQUEUE rule in " + id +
+                                 "'s namespace: " + a->output);
     }
   }
   return Status::Ok();

@@ -59,6 +59,17 @@ class Lab {
   Status SetRules(const std::vector<nemesis::NetRule>& rules);
   // The nftables script a node gets for `rules` (exposed for tests).
   std::string RulesFor(const std::string& id, const std::vector<nemesis::NetRule>& rules) const;
+  // Replaces every node's delays with `rules` (empty: none): for each node with delayed links,
+  // one splitbrain-delay per distinct (mean, jitter, seed) in its namespace and iptables-nft
+  // rules in its OUTPUT chain (`-d PEER -j NFQUEUE --queue-bypass`, chain SPLITBRAIN_DELAY) send
+  // the packets to it. A node whose rules are unchanged is left alone; one whose rules change
+  // loses its rules first, then its delayers (which release what they hold). Returns the
+  // mechanism: "nfqueue". kUnsupported when the delayer or iptables-nft is missing or the
+  // kernel refuses the queue.
+  Result<std::string> SetDelays(const std::vector<nemesis::DelayRule>& rules);
+  // The `splitbrain-delay` program: next to this one, in ../nemesis/delayer/ (a build tree), or
+  // in PATH; empty when none is found.
+  static std::string DelayerPath();
   // The namespace inode numbers of the node namespaces (for leak tests).
   std::vector<std::string> NamespaceIds() const;
 
@@ -68,6 +79,11 @@ class Lab {
   int Index(const std::string& id) const;
   std::vector<std::string> ids_;
   std::vector<std::unique_ptr<ManagedProcess>> holders_;
+  std::string log_dir_;
+  // Per node (index as ids_): its delayed links now, and the delayers serving them.
+  std::vector<std::vector<nemesis::DelayRule>> delays_;
+  std::vector<std::vector<std::unique_ptr<ManagedProcess>>> delayers_;
+  Status SetNodeDelays(size_t i, const std::vector<nemesis::DelayRule>& rules);
 };
 
 }  // namespace splitbrain::harness

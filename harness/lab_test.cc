@@ -3,16 +3,24 @@
 // every test is skipped with the reason.
 #include "harness/lab.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <thread>
 
+#include "harness/cpu_throttle.h"
 #include "harness/subprocess.h"
 
 namespace splitbrain::harness {
@@ -130,6 +138,116 @@ TEST_F(LabTest, DropCutsBothDirectionsForTcpAndLossDropsSome) {
   for (size_t p = 0; (p = log.find("udp from", p)) != std::string::npos; ++p) ++got;
   EXPECT_GT(got, 15u);
   EXPECT_LT(got, 85u);
+}
+
+// The median time of `n` TCP handshakes (connect() returning: SYN out, SYN-ACK back) from
+// inside node `from`'s namespace to ip:port, in ms; -1 when one fails.
+double MedianConnectMs(const Lab& lab, const std::string& from, const std::string& ip, int port,
+                       int n) {
+  // InNode is {"nsenter", "-t", PID, ...}: the namespace holder's pid.
+  const std::string ns = "/proc/" + lab.InNode(from).at(2) + "/ns/net";
+  double median = -1;
+  std::thread t([&] {
+    const int fd = open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) return;  // this thread only
+    close(fd);
+    std::vector<double> ms;
+    for (int i = 0; i < n; ++i) {
+      const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<uint16_t>(port));
+      inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+      const auto t0 = std::chrono::steady_clock::now();
+      const int r = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      const auto t1 = std::chrono::steady_clock::now();
+      close(s);
+      if (r != 0) return;
+      ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    median = ms[ms.size() / 2];
+  });
+  t.join();
+  return median;
+}
+
+// Issue 19: the delayer adds what the plan asks, within 10%: one way over a link delayed one
+// way (n1 -> n2: the SYN waits), twice over a link delayed both ways; none once healed.
+TEST_F(LabTest, DelayAddsTheRoundTripTimeItIsTold) {
+  if (Lab::DelayerPath().empty()) GTEST_FAIL() << "splitbrain-delay is not built";
+  auto lab = Lab::Create(2, dir_);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  const std::string b = (*lab)->Ip("n2");
+  ManagedProcess sb;
+  ASSERT_TRUE(sb.Start(In(**lab, "n2", {g_standin, "serve", "9000"}), dir_ / "b.log").ok());
+  ASSERT_TRUE(WaitFor(dir_ / "b.log", "listening"));
+  const double base = MedianConnectMs(**lab, "n1", b, 9000, 9);
+  ASSERT_GE(base, 0) << "no handshake from n1 to n2";
+  EXPECT_LT(base, 10.0) << "the baseline round trip is already long";
+
+  constexpr int64_t kMeanNs = 80'000'000;  // 80 ms
+  auto mech = (*lab)->SetDelays({{"n1", "n2", kMeanNs, 0, 7}});
+  ASSERT_TRUE(mech.ok()) << mech.status();
+  EXPECT_EQ(*mech, "nfqueue");
+  const double one_way = MedianConnectMs(**lab, "n1", b, 9000, 9) - base;
+  EXPECT_NEAR(one_way, 80.0, 8.0) << "n1 -> n2 delayed 80 ms";
+
+  ASSERT_TRUE((*lab)->SetDelays({{"n1", "n2", kMeanNs, 0, 7}, {"n2", "n1", kMeanNs, 0, 7}}).ok());
+  const double both = MedianConnectMs(**lab, "n1", b, 9000, 9) - base;
+  EXPECT_NEAR(both, 160.0, 16.0) << "both directions delayed 80 ms";
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "delay-n2-0.log"));
+
+  ASSERT_TRUE((*lab)->SetDelays({}).ok());
+  const double healed = MedianConnectMs(**lab, "n1", b, 9000, 9);
+  EXPECT_LT(healed, 10.0) << "the delay outlived its heal";
+  // The delayers stopped cleanly, saying how many packets they held.
+  EXPECT_NE(ReadFile(dir_ / "delay-n1-0.log").find("stopped:"), std::string::npos)
+      << ReadFile(dir_ / "delay-n1-0.log");
+}
+
+// How many steps `standin spin` makes per second, over `window`.
+double SpinRate(const std::string& file, std::chrono::milliseconds window) {
+  auto read = [&] {
+    std::ifstream in(file);
+    int64_t v = 0;
+    in >> v;
+    return v;
+  };
+  const int64_t a = read();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(window);
+  const int64_t b = read();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return static_cast<double>(b - a) / s;
+}
+
+// Issue 19: slow-node holds a busy process to a share of one CPU — through the cgroup this
+// harness may write, and through the SIGSTOP/SIGCONT duty cycle used where it may not — and
+// gives it back at the end.
+TEST_F(LabTest, CpuThrottleSlowsABusyProcessByMoreThanHalf) {
+  for (bool duty_cycle : {false, true}) {
+    SCOPED_TRACE(duty_cycle ? "sigstop-duty-cycle" : CpuThrottle::Mechanism());
+    const std::string spin = dir_ / (duty_cycle ? "spin-duty" : "spin-cgroup");
+    ManagedProcess p;
+    ASSERT_TRUE(p.Start({g_standin, "spin", spin}, dir_ / "spin.log").ok());
+    ASSERT_TRUE(WaitFor(spin, "\n"));
+    const double before = SpinRate(spin, std::chrono::milliseconds(1000));
+    ASSERT_GT(before, 0);
+    auto t = CpuThrottle::Start(
+        p.pid(), 0.1, "splitbrain-lab-test-" + std::to_string(std::random_device{}()), duty_cycle);
+    ASSERT_TRUE(t.ok()) << t.status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double during = SpinRate(spin, std::chrono::milliseconds(1000));
+    ASSERT_TRUE((*t)->Stop().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double after = SpinRate(spin, std::chrono::milliseconds(1000));
+    std::cerr << (*t)->mechanism() << ": steps/s before " << before << ", at cpu 0.1 " << during
+              << ", after " << after << "\n";
+    EXPECT_LT(during, before / 2) << "the throttle did not slow the process by half";
+    EXPECT_GT(after, during * 1.5) << "the process stayed slow after the throttle ended";
+    ASSERT_TRUE(p.Kill().ok());
+  }
 }
 
 TEST_F(LabTest, KillPauseResumeActOnTheWholeProcessGroup) {

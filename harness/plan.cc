@@ -152,8 +152,11 @@ const std::vector<std::string> kWorkloadKeys = {
     "lock-hold", "placement", "burst",         "burst-window"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
-const std::vector<std::string> kScheduleKeys = {"at", "fault",    "targets", "target", "from",
-                                                "to", "duration", "loss",    "skew"};
+const std::vector<std::string> kScheduleKeys = {"at",   "fault", "targets",  "target",
+                                                "from", "to",    "duration", "loss",
+                                                "skew", "mean",  "jitter",   "cpu"};
+// A delay longer than this is a partition, not a slow link (and would hold a delayer's queue).
+constexpr int64_t kMaxDelayNs = 60'000'000'000;
 const std::vector<std::string> kTermChurnKeys = {"window", "bound"};
 const std::vector<std::string> kNodeKeys = {"args", "binary", "tick-ms", "election-ticks",
                                             "snapshot-entries"};
@@ -257,13 +260,25 @@ Status ParseScheduled(const Reader& r, const YAML::Node& n, const std::string& f
     SB_SET_OR_RETURN(f->to, r.Strings(n["to"], field + ".to"));
     SB_RETURN_IF_ERROR(CheckTargets(r, n["to"], field + ".to", f->to));
   }
-  if ((f->fault == "partition-one-way" || f->fault == "partition") &&
+  if ((f->fault == "partition-one-way" || f->fault == "partition" || f->fault == "delay") &&
       (f->from.empty() != f->to.empty())) {
     return r.Error(n, field, "'from' and 'to' go together: give both or neither");
   }
   if (n["duration"])
     SB_SET_OR_RETURN(f->duration_ns, r.Duration(n["duration"], field + ".duration"));
   if (n["loss"]) SB_SET_OR_RETURN(f->loss, r.Double(n["loss"], field + ".loss", 0, 1));
+  for (const char* k : {"mean", "jitter"}) {
+    if (!n[k]) continue;
+    if (f->fault != "delay") return r.Error(n[k], field + "." + k, "only for fault: delay");
+    SB_ASSIGN_OR_RETURN(int64_t d, r.Duration(n[k], field + "." + k));
+    if (d > kMaxDelayNs) return r.Error(n[k], field + "." + k, "at most 60s");
+    (std::string(k) == "mean" ? f->mean_ns : f->jitter_ns) = d;
+  }
+  if (n["cpu"]) {
+    if (f->fault != "slow-node")
+      return r.Error(n["cpu"], field + ".cpu", "only for fault: slow-node");
+    SB_SET_OR_RETURN(f->cpu, r.Double(n["cpu"], field + ".cpu", 0.01, 1));
+  }
   if (n["skew"]) {
     // A signed duration: "-2s" or "+500ms".
     if (!n["skew"].IsScalar()) return r.Error(n["skew"], field + ".skew", "expected a duration");
@@ -814,6 +829,11 @@ std::string PlanToYaml(const TestPlan& t) {
       if (!f.to.empty()) e << YAML::Key << "to" << YAML::Value << f.to;
       if (f.duration_ns) e << YAML::Key << "duration" << YAML::Value << Dur(f.duration_ns);
       if (f.fault == "loss") e << YAML::Key << "loss" << YAML::Value << f.loss;
+      if (f.fault == "delay") {
+        e << YAML::Key << "mean" << YAML::Value << Dur(f.mean_ns);
+        e << YAML::Key << "jitter" << YAML::Value << Dur(f.jitter_ns);
+      }
+      if (f.fault == "slow-node") e << YAML::Key << "cpu" << YAML::Value << f.cpu;
       if (f.skew_ns) {
         e << YAML::Key << "skew" << YAML::Value
           << (f.skew_ns < 0 ? "-" + Dur(-f.skew_ns) : Dur(f.skew_ns));

@@ -23,6 +23,9 @@ struct ScheduledFault {
   int64_t duration_ns = 0;            // 0: lasts until the next heal or the end of the run
   double loss = 0.2;                  // loss: probability a packet is dropped
   int64_t skew_ns = 0;                // clock-skew: offset; 0 means a random one
+  int64_t mean_ns = 100'000'000;      // delay: added one-way latency per packet
+  int64_t jitter_ns = 0;              // delay: each packet's delay uniform in mean ± jitter
+  double cpu = 0.1;                   // slow-node: share of one CPU the targets keep
   int line = 0;                       // where it was written, for messages (1-based)
 };
 

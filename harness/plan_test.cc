@@ -483,5 +483,57 @@ TEST(PlanTest, Durations) {
   EXPECT_FALSE(ParseDuration("5 parsecs").ok());
 }
 
+// Issue 19: delay's mean and jitter, slow-node's cpu — read, written back, and refused with
+// their place when wrong or given to another fault.
+TEST(PlanTest, DelayAndSlowNodeFields) {
+  auto p = ParsePlanText(
+      "workload: register\nnemesis:\n  schedule:\n"
+      "    - {at: 1s, fault: delay, from: [leader], to: [n2], mean: 250ms, jitter: 20ms}\n"
+      "    - {at: 2s, fault: delay}\n"
+      "    - {at: 3s, fault: slow-node, targets: [follower], cpu: 0.2, duration: 4s}\n",
+      "s.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  const auto& s = (*p)[0].nemesis.schedule;
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].mean_ns, 250'000'000);
+  EXPECT_EQ(s[0].jitter_ns, 20'000'000);
+  EXPECT_EQ(s[1].mean_ns, 100'000'000);
+  EXPECT_EQ(s[1].jitter_ns, 0);
+  EXPECT_DOUBLE_EQ(s[2].cpu, 0.2);
+  auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].nemesis.schedule[0].mean_ns, 250'000'000);
+  EXPECT_EQ((*again)[0].nemesis.schedule[0].jitter_ns, 20'000'000);
+  EXPECT_DOUBLE_EQ((*again)[0].nemesis.schedule[2].cpu, 0.2);
+  auto mix = ParsePlanText("workload: register\nnemesis: [delay, slow-node]\n", "m.yaml");
+  EXPECT_TRUE(mix.ok()) << mix.status();
+
+  struct Case {
+    const char* text;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: delay, mean: fast}\n",
+       "bad.yaml:3:36: nemesis.schedule[0].mean: expected a duration"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: delay, mean: 2m}\n",
+       "bad.yaml:3:36: nemesis.schedule[0].mean: at most 60s"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: kill, jitter: 5ms}\n",
+       "bad.yaml:3:37: nemesis.schedule[0].jitter: only for fault: delay"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: delay, from: [n1]}\n",
+       "bad.yaml:3:7: nemesis.schedule[0]: 'from' and 'to' go together"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: slow-node, cpu: 0}\n",
+       "bad.yaml:3:39: nemesis.schedule[0].cpu: expected a number from 0.01 to 1"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: pause, cpu: 0.5}\n",
+       "bad.yaml:3:35: nemesis.schedule[0].cpu: only for fault: slow-node"},
+  };
+  for (const auto& c : cases) {
+    auto bad = ParsePlanText(c.text, "bad.yaml");
+    ASSERT_FALSE(bad.ok()) << c.text;
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(bad.status().message().find(c.want), std::string::npos)
+        << "got: " << bad.status().message() << "\nwant: " << c.want;
+  }
+}
+
 }  // namespace
 }  // namespace splitbrain::harness

@@ -178,7 +178,8 @@ std::vector<nemesis::TimelineStep> TestRun::Timeline(Rng& timeline_rng) const {
       nemesis::ScheduleEntry e;
       e.at_ns = s.at_ns;
       e.duration_ns = s.duration_ns;
-      e.request = {s.fault, s.targets, s.from, s.to, s.loss, s.skew_ns};
+      e.request = {s.fault,   s.targets, s.from,      s.to, s.loss,
+                   s.skew_ns, s.mean_ns, s.jitter_ns, s.cpu};
       entries.push_back(e);
     }
     return nemesis::ExplicitTimeline(entries);

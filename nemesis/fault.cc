@@ -42,6 +42,14 @@ std::vector<NetRule> Fault::Rules() const {
   return out;
 }
 
+std::vector<DelayRule> Fault::DelayRules() const {
+  std::vector<DelayRule> out;
+  for (const auto& [from, to] : Links(delayed)) {
+    out.push_back({from, to, mean_ns, jitter_ns, delay_seed});
+  }
+  return out;
+}
+
 records::FaultEvent Fault::ToEvent(int64_t time_ns, const std::string& phase) const {
   records::FaultEvent e;
   e.time = time_ns;
@@ -56,6 +64,14 @@ records::FaultEvent Fault::ToEvent(int64_t time_ns, const std::string& phase) co
     if (mode == NetMode::kLoss) d["probability"] = loss;
   }
   if (kind == "clock-skew") d["skew_ns"] = skew_ns;
+  if (kind == "slow-node") d["cpu"] = cpu;
+  if (!delayed.empty()) {
+    d["mode"] = "delay";
+    d["delayed"] = Links(delayed);
+    d["mean_ns"] = mean_ns;
+    d["jitter_ns"] = jitter_ns;
+    d["seed"] = delay_seed;
+  }
   e.detail = std::move(d);
   return e;
 }
@@ -175,6 +191,39 @@ Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& 
       f.grudge[to].insert(froms.begin(), froms.end());
     f.mode = NetMode::kLoss;
     f.loss = req.loss;
+  } else if (k == "delay") {
+    if (req.mean_ns < 0 || req.jitter_ns < 0)
+      return Status::InvalidArgument("delay: mean and jitter must not be negative");
+    if (!req.from.empty() || !req.to.empty()) {
+      // One way, as partition-one-way: from's packets to `to`.
+      SB_ASSIGN_OR_RETURN(auto from, ResolveTargets(req.from, view, rng));
+      SB_ASSIGN_OR_RETURN(auto to, ResolveTargets(req.to, view, rng));
+      f.delayed = Directed(from, to);
+      f.detail["from"] = from;
+      f.detail["to"] = to;
+    } else {
+      // Both ways between the targets and everyone (as loss).
+      SB_ASSIGN_OR_RETURN(auto t, targets_or({"all"}));
+      f.targets = t;
+      f.delayed = Directed(t, view.nodes);
+      for (const auto& [to, froms] : Directed(view.nodes, t))
+        f.delayed[to].insert(froms.begin(), froms.end());
+    }
+    if (f.delayed.empty()) return Status::InvalidArgument("the delay holds no link");
+    f.mean_ns = req.mean_ns;
+    f.jitter_ns = req.jitter_ns;
+    f.delay_seed = rng.Next();
+  } else if (k == "slow-node") {
+    if (!(req.cpu > 0 && req.cpu <= 1))
+      return Status::InvalidArgument("slow-node: cpu must be in (0, 1]");
+    SB_ASSIGN_OR_RETURN(auto t, targets_or({"random"}));
+    std::vector<NodeId> up;
+    for (const auto& x : t) {
+      if (!view.unavailable.count(x)) up.push_back(x);
+    }
+    if (up.empty()) return Status::Unavailable("the targets are down");
+    f.targets = up;
+    f.cpu = req.cpu;
   } else if (k == "clock-skew") {
     SB_ASSIGN_OR_RETURN(auto t, targets_or({"random"}));
     f.targets = t;

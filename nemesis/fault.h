@@ -33,6 +33,9 @@ struct FaultRequest {
   std::vector<std::string> from, to;  // partition / partition-one-way
   double loss = 0.2;                  // loss probability
   int64_t skew_ns = 0;                // clock-skew; 0: random in ±[200ms, 5s]
+  int64_t mean_ns = 100'000'000;      // delay: the added one-way latency
+  int64_t jitter_ns = 0;              // delay: each packet's delay uniform in mean ± jitter
+  double cpu = 0.1;                   // slow-node: share of one CPU the targets keep
 };
 
 enum class NetMode { kDrop, kOneWay, kLoss };
@@ -46,6 +49,16 @@ struct NetRule {
   friend bool operator==(const NetRule&, const NetRule&) = default;
 };
 
+// One delayed link: from's packets to `to` are held mean ± jitter (uniform) before they leave
+// `from` — a one-way delay, so a round trip over a link delayed both ways takes 2·mean more.
+struct DelayRule {
+  NodeId from, to;
+  int64_t mean_ns = 0;
+  int64_t jitter_ns = 0;  // 0: every packet held exactly mean_ns
+  uint64_t seed = 0;      // the delayer's random source (from the run's seed)
+  friend bool operator==(const DelayRule&, const DelayRule&) = default;
+};
+
 struct Fault {
   int id = 0;
   std::string kind;
@@ -54,11 +67,18 @@ struct Fault {
   NetMode mode = NetMode::kDrop;
   double loss = 0;      // kLoss probability
   int64_t skew_ns = 0;  // clock-skew
+  // delay: the directed links whose packets are held (never dropped: not in `grudge`), how
+  // long, and the delayers' seed (drawn from the run's seed).
+  Grudge delayed;
+  int64_t mean_ns = 0, jitter_ns = 0;
+  uint64_t delay_seed = 0;
+  double cpu = 0;  // slow-node: the share of one CPU each target keeps
   nlohmann::json detail = nlohmann::json::object();
 
   bool IsNetwork() const { return !grudge.empty(); }
   std::vector<Link> links() const { return Links(grudge); }
   std::vector<NetRule> Rules() const;
+  std::vector<DelayRule> DelayRules() const;
   // The fault as a nemesis.jsonl event (records/fault_log.h), and that event's line.
   records::FaultEvent ToEvent(int64_t time_ns, const std::string& phase) const;
   nlohmann::json ToJson(int64_t time_ns, const std::string& phase) const;

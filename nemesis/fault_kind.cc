@@ -19,6 +19,12 @@ const std::vector<FaultKind>& FaultKinds() {
       {"one-way-to-leader", F::kNetwork, 1, "the others' packets to the leader"},
       {"partition", F::kNetwork, 1, "two-way between `from` and `to`"},
       {"loss", F::kNetwork, 1, "packets dropped with probability `loss`"},
+      {"delay", F::kDelay, 1,
+       "packets held `mean` ± `jitter` before they leave: `from`'s to `to` (one way), or to and "
+       "from the targets (default: every link); NFQUEUE delayer"},
+      {"slow-node", F::kSlow, 1,
+       "a node's CPU held to `cpu` of one CPU (default 0.1; a random node unless targets); "
+       "cgroup CFS quota, or a SIGSTOP/SIGCONT duty cycle"},
       {"clock-skew", F::kClock, 1, "libfaketime offset, random ±0.2–5 s unless `skew`",
        "libc-clock"},
       {"membership", F::kMembership, 1, "remove a node and stop it; it rejoins empty at the end",

@@ -16,6 +16,8 @@ enum class FaultFamily {
   kKill,        // SIGKILL the targets; restart them on their data at the end
   kPause,       // SIGSTOP the targets; SIGCONT at the end
   kNetwork,     // a grudge: packets dropped (both ways, one way, or with a probability)
+  kDelay,       // packets held before they leave (mean ± jitter) on directed links
+  kSlow,        // the targets' CPU throttled to a share of one CPU
   kClock,       // the targets' clocks offset (libfaketime); back to 0 at the end
   kMembership,  // a member removed and stopped; re-added empty at the end
   kSnapshot,    // the targets asked to snapshot now; instantaneous (ends as it starts)

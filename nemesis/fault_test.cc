@@ -116,5 +116,43 @@ TEST(FaultTest, JsonLineFollowsTheContract) {
   EXPECT_EQ(j["detail"]["mode"], "one-way");
 }
 
+// Issue 19: `delay` with from/to holds only from's packets to `to`; with targets, every packet
+// to and from them; it never drops (no grudge, no links), and its seed comes from the rng.
+TEST(FaultTest, DelayHoldsTheLinksItNamesAndDropsNothing) {
+  Rng rng(1);
+  auto one_way = BuildFault(
+      {.kind = "delay", .from = {"leader"}, .to = {"n1", "n2"}, .mean_ns = 300, .jitter_ns = 20},
+      Five(), rng);
+  ASSERT_TRUE(one_way.ok()) << one_way.status();
+  EXPECT_FALSE(one_way->IsNetwork());
+  EXPECT_TRUE(one_way->links().empty());
+  auto rules = one_way->DelayRules();
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0], (DelayRule{"n3", "n1", 300, 20, one_way->delay_seed}));
+  EXPECT_EQ(rules[1], (DelayRule{"n3", "n2", 300, 20, one_way->delay_seed}));
+
+  auto both = BuildFault({.kind = "delay", .targets = {"n5"}}, Five(), rng);
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->DelayRules().size(), 8u);
+  for (const auto& r : both->DelayRules()) {
+    EXPECT_TRUE(r.from == "n5" || r.to == "n5");
+    EXPECT_EQ(r.mean_ns, 100'000'000) << "the default mean";
+  }
+  EXPECT_NE(both->delay_seed, one_way->delay_seed);
+  auto every = BuildFault({.kind = "delay"}, Five(), rng);
+  ASSERT_TRUE(every.ok());
+  EXPECT_EQ(every->DelayRules().size(), 20u);
+
+  EXPECT_EQ(
+      BuildFault({.kind = "delay", .from = {"n1"}, .to = {"n1"}}, Five(), rng).status().code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(BuildFault({.kind = "delay", .mean_ns = -1}, Five(), rng).status().code(),
+            StatusCode::kInvalidArgument);
+  const FaultKind* kind = FindFaultKind("delay");
+  ASSERT_NE(kind, nullptr);
+  EXPECT_EQ(kind->family, FaultFamily::kDelay);
+  EXPECT_EQ(kind->needs, "");
+}
+
 }  // namespace
 }  // namespace splitbrain::nemesis

@@ -25,6 +25,14 @@ std::vector<NetRule> Nemesis::NetworkRulesLocked() const {
   return rules;
 }
 
+std::vector<DelayRule> Nemesis::DelayRulesLocked() const {
+  std::vector<DelayRule> rules;
+  for (const auto& [id, f] : active_) {
+    for (auto& r : f.DelayRules()) rules.push_back(r);
+  }
+  return rules;
+}
+
 Status Nemesis::Apply(const Fault& f) {
   const FaultKind* kind = FindFaultKind(f.kind);
   if (!kind) return Status::InvalidArgument("unknown fault '" + f.kind + "'");
@@ -37,6 +45,12 @@ Status Nemesis::Apply(const Fault& f) {
       break;
     case FaultFamily::kNetwork:
       if (f.IsNetwork()) SB_RETURN_IF_ERROR(injector_->SetNetwork(NetworkRulesLocked()));
+      break;
+    case FaultFamily::kDelay:
+      SB_RETURN_IF_ERROR(injector_->SetDelays(DelayRulesLocked()));
+      break;
+    case FaultFamily::kSlow:
+      for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->Throttle(t, f.cpu));
       break;
     case FaultFamily::kClock:
       for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->SetClockOffset(t, f.skew_ns));
@@ -68,6 +82,12 @@ Status Nemesis::Undo(const Fault& f) {
     case FaultFamily::kNetwork:
       if (f.IsNetwork()) keep(injector_->SetNetwork(NetworkRulesLocked()));
       break;
+    case FaultFamily::kDelay:
+      keep(injector_->SetDelays(DelayRulesLocked()));
+      break;
+    case FaultFamily::kSlow:
+      for (const auto& t : f.targets) keep(injector_->Unthrottle(t));
+      break;
     case FaultFamily::kClock:
       for (const auto& t : f.targets) keep(injector_->SetClockOffset(t, 0));
       break;
@@ -94,7 +114,10 @@ Result<int> Nemesis::Start(const FaultRequest& request) {
   }
   SB_ASSIGN_OR_RETURN(Fault f, BuildFault(request, view, rng_));
   f.id = next_id_++;
+  if (!f.delayed.empty()) f.detail["mechanism"] = injector_->DelayMechanism();
   const FaultKind* kind = FindFaultKind(f.kind);
+  if (kind && kind->family == FaultFamily::kSlow)
+    f.detail["mechanism"] = injector_->ThrottleMechanism();
   if (kind && IsInstantaneous(kind->family)) return ApplyInstantaneous(std::move(f));
   Record(f, "start");
   active_[f.id] = f;
@@ -175,6 +198,8 @@ Status Nemesis::HealAll() {
   // Belt and braces: whatever happened above, the network is whole and every node runs.
   std::lock_guard<std::mutex> lock(mu_);
   Status s = injector_->SetNetwork({});
+  if (!s.ok() && first.ok()) first = s;
+  s = injector_->SetDelays({});
   if (!s.ok() && first.ok()) first = s;
   return first;
 }

@@ -28,6 +28,15 @@ class FaultInjector {
   virtual Status Resume(const NodeId& node) = 0;   // SIGCONT
   // Replaces every node's network rules with `rules` (empty: heal the network).
   virtual Status SetNetwork(const std::vector<NetRule>& rules) = 0;
+  // Replaces every delayed link with `rules` (empty: no delay anywhere).
+  virtual Status SetDelays(const std::vector<DelayRule>& rules) = 0;
+  // How delays are carried out here ("nfqueue", "netem"), recorded with each delay fault.
+  virtual std::string DelayMechanism() = 0;
+  // Holds the node's CPU to `share` of one CPU (slow-node); Unthrottle gives it back.
+  virtual Status Throttle(const NodeId& node, double share) = 0;
+  virtual Status Unthrottle(const NodeId& node) = 0;
+  // How throttling is carried out here ("cgroup-v1", "cgroup-v2", "sigstop-duty-cycle").
+  virtual std::string ThrottleMechanism() = 0;
   virtual Status SetClockOffset(const NodeId& node, int64_t offset_ns) = 0;
   virtual Status RemoveMember(const NodeId& node) = 0;  // remove from the configuration and stop it
   virtual Status AddMember(const NodeId& node) = 0;     // start it empty and add it back
@@ -58,6 +67,7 @@ class Nemesis {
   Result<int> ApplyInstantaneous(Fault f);
   Status Undo(const Fault& f);
   std::vector<NetRule> NetworkRulesLocked() const;
+  std::vector<DelayRule> DelayRulesLocked() const;
   void Record(const Fault& f, const std::string& phase, const nlohmann::json& extra = {});
 
   FaultInjector* injector_;

@@ -20,6 +20,16 @@ class RecordingInjector : public FaultInjector {
     if (unsupported_network && !rules.empty()) return Status::Unsupported("no nftables");
     return Log("network " + std::to_string(rules.size()));
   }
+  Status SetDelays(const std::vector<DelayRule>& rules) override {
+    delay_rules = rules;
+    return Log("delay " + std::to_string(rules.size()));
+  }
+  std::string DelayMechanism() override { return "fake-queue"; }
+  Status Throttle(const NodeId& n, double share) override {
+    return Log("throttle " + n + " " + std::to_string(share));
+  }
+  Status Unthrottle(const NodeId& n) override { return Log("unthrottle " + n); }
+  std::string ThrottleMechanism() override { return "fake-cgroup"; }
   Status SetClockOffset(const NodeId& n, int64_t ns) override {
     return Log("clock " + n + " " + std::to_string(ns));
   }
@@ -38,6 +48,7 @@ class RecordingInjector : public FaultInjector {
   bool unsupported_network = false;
   std::set<NodeId> snapshot_fails;
   std::vector<std::string> calls;
+  std::vector<DelayRule> delay_rules;
 };
 
 TEST(NemesisTest, KillLeaderThenEndRestartsIt) {
@@ -73,7 +84,7 @@ TEST(NemesisTest, HealAllUndoesEverythingNewestFirst) {
   ASSERT_TRUE(n.HealAll().ok());
   EXPECT_TRUE(n.Active().empty());
   std::vector<std::string> want = {"pause n1",  "network 4", "clock n3 7", "clock n3 0",
-                                   "network 0", "resume n1", "network 0"};
+                                   "network 0", "resume n1", "network 0",  "delay 0"};
   EXPECT_EQ(inj.calls, want);
 }
 
@@ -131,7 +142,7 @@ TEST(NemesisTest, SnapshotAsksEveryNodeUpAndEndsAtOnce) {
   EXPECT_TRUE(n.End(*id).ok());
   EXPECT_TRUE(inj.calls.empty());
   ASSERT_TRUE(n.HealAll().ok());
-  EXPECT_EQ(inj.calls, (std::vector<std::string>{"restart n3", "network 0"}));
+  EXPECT_EQ(inj.calls, (std::vector<std::string>{"restart n3", "network 0", "delay 0"}));
 }
 
 TEST(NemesisTest, SnapshotFailingOnOneTargetStillAsksTheOthers) {
@@ -149,6 +160,62 @@ TEST(NemesisTest, SnapshotFailingOnOneTargetStillAsksTheOthers) {
   EXPECT_EQ(lines[1]["detail"]["index"], nlohmann::json::parse(R"({"n2":102})"));
   EXPECT_EQ(lines[1]["detail"]["errors"]["n1"], "n1 did not answer");
   EXPECT_TRUE(n.Active().empty());
+}
+
+// Issue 19: a delay is recorded (links, mean, jitter, seed, mechanism) before the delayer is
+// told; two delays add up their links; ending one leaves the other's; the heal clears all.
+TEST(NemesisTest, DelayIsRecordedWithItsMechanismThenAppliedAndHealed) {
+  RecordingInjector inj;
+  std::ostringstream log;
+  Nemesis n(
+      &inj, [] { return 0; }, &log, Rng(1));
+  auto a = n.Start({.kind = "delay", .from = {"n1"}, .to = {"n2"}, .mean_ns = 50'000'000});
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto lines = Lines(log.str());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["phase"], "start");
+  EXPECT_EQ(lines[0]["fault"], "delay");
+  EXPECT_TRUE(lines[0]["links"].empty()) << "a delay drops nothing";
+  EXPECT_EQ(lines[0]["detail"]["mechanism"], "fake-queue");
+  EXPECT_EQ(lines[0]["detail"]["mode"], "delay");
+  EXPECT_EQ(lines[0]["detail"]["mean_ns"], 50'000'000);
+  EXPECT_EQ(lines[0]["detail"]["jitter_ns"], 0);
+  EXPECT_EQ(lines[0]["detail"]["delayed"], nlohmann::json::parse(R"([["n1","n2"]])"));
+  EXPECT_TRUE(lines[0]["detail"].contains("seed"));
+  ASSERT_EQ(inj.delay_rules.size(), 1u);
+  EXPECT_EQ(inj.delay_rules[0].from, "n1");
+  EXPECT_EQ(inj.delay_rules[0].to, "n2");
+  EXPECT_EQ(inj.delay_rules[0].mean_ns, 50'000'000);
+
+  auto b = n.Start({.kind = "delay", .targets = {"n3"}, .mean_ns = 7, .jitter_ns = 3});
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(inj.delay_rules.size(), 5u);  // n1->n2, and n3 <-> n1, n2 both ways
+  ASSERT_TRUE(n.End(*a).ok());
+  EXPECT_EQ(inj.delay_rules.size(), 4u);
+  for (const auto& r : inj.delay_rules) EXPECT_EQ(r.jitter_ns, 3);
+  ASSERT_TRUE(n.HealAll().ok());
+  EXPECT_TRUE(inj.delay_rules.empty());
+  EXPECT_EQ(std::count(inj.calls.begin(), inj.calls.end(), "network 0"), 1)
+      << "a delay is not a network rule";
+}
+
+// Issue 19: slow-node throttles its targets (recorded with the share and the mechanism first)
+// and gives the CPU back at its end.
+TEST(NemesisTest, SlowNodeThrottlesItsTargetsUntilItEnds) {
+  RecordingInjector inj;
+  std::ostringstream log;
+  Nemesis n(
+      &inj, [] { return 0; }, &log, Rng(1));
+  auto id = n.Start({.kind = "slow-node", .targets = {"leader"}, .cpu = 0.25});
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto lines = Lines(log.str());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["targets"], nlohmann::json::parse(R"(["n2"])"));
+  EXPECT_EQ(lines[0]["detail"]["cpu"], 0.25);
+  EXPECT_EQ(lines[0]["detail"]["mechanism"], "fake-cgroup");
+  ASSERT_TRUE(n.End(*id).ok());
+  EXPECT_EQ(inj.calls, (std::vector<std::string>{"throttle n2 0.250000", "unthrottle n2"}));
+  EXPECT_EQ(n.Start({.kind = "slow-node", .cpu = 0}).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -136,10 +136,13 @@ json BuildData(const RunData& run, int64_t max_drawn_ops) {
   for (const Fault& fault : run.faults) {
     json links = json::array();
     for (const auto& [from, to] : fault.links) links.push_back({from, to});
+    json delayed = json::array();
+    for (const auto& [from, to] : fault.delayed) delayed.push_back({from, to});
     faults.push_back({{"id", fault.id},
                       {"fault", fault.fault},
                       {"targets", fault.targets},
                       {"links", std::move(links)},
+                      {"delayed", std::move(delayed)},
                       {"s", Micros(fault.start_ns)},
                       {"e", Micros(fault.end_ns)},
                       {"unsupported", fault.unsupported},

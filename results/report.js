@@ -98,6 +98,7 @@
     if (/partition|isolate|bridge|ring|drop/.test(name)) return '#3182bd';
     if (/clock|skew/.test(name)) return '#e6550d';
     if (/loss|delay/.test(name)) return '#31a354';
+    if (/slow/.test(name)) return '#bcbd22';
     if (/member|add|remove/.test(name)) return '#636363';
     var h = 0;
     for (var i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
@@ -318,7 +319,9 @@
   });
   var linkNames = [], linkFaults = {};
   F.forEach(function (f) {
-    f.links.forEach(function (l) {
+    // Cut links and delayed ones (issue 19) share a lane per direction; the fault's colour
+    // tells them apart.
+    f.links.concat(f.delayed || []).forEach(function (l) {
       var name = l[0] + '\u2192' + l[1];
       if (!(name in linkFaults)) { linkFaults[name] = []; linkNames.push(name); }
       linkFaults[name].push(f);
@@ -336,7 +339,7 @@
     if (!rows) g.fillText('no faults', LEFT - 6, 14);
     g.textAlign = 'left';
     g.fillStyle = '#888';
-    if (linkNames.length) g.fillText('links cut (packets dropped from \u2192 to)', 4, y1 - 1);
+    if (linkNames.length) g.fillText('links cut or delayed (from \u2192 to)', 4, y1 - 1);
     clipPlot(ch, g);
     faultRows.forEach(function (row, r) {
       row.faults.forEach(function (f) {
@@ -379,6 +382,7 @@
       'from ' + fmtS(hit.s) + '  ' + wall(hit.s),
       hit.e < 0 ? 'never ended' : 'to ' + fmtS(hit.e) + '  ' + wall(hit.e) + '  (' + fmtMs(hit.e - hit.s) + ')'];
     if (hit.links.length) lines.push('links cut: ' + hit.links.map(function (l) { return l[0] + '\u2192' + l[1]; }).join(' '));
+    if (hit.delayed && hit.delayed.length) lines.push('links delayed: ' + hit.delayed.map(function (l) { return l[0] + '\u2192' + l[1]; }).join(' '));
     if (hit.detail) lines.push('detail: ' + hit.detail);
     return lines.join('\n');
   }

@@ -158,6 +158,13 @@ void ReadNemesis(const fs::path& path, RunData* run) {
     fault.targets = e.targets;
     fault.links = e.links;
     if (!e.detail.is_null()) fault.detail = Compact(e.detail);
+    // Forgiving: a malformed `delayed` is left out, not an error (the detail still shows it).
+    if (e.detail.is_object() && e.detail.contains("delayed") && e.detail["delayed"].is_array()) {
+      for (const auto& l : e.detail["delayed"]) {
+        if (l.is_array() && l.size() == 2 && l[0].is_string() && l[1].is_string())
+          fault.delayed.emplace_back(l[0].get<std::string>(), l[1].get<std::string>());
+      }
+    }
     if (!fault.unsupported) open[e.id] = run->faults.size();
     run->faults.push_back(std::move(fault));
   }

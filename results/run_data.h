@@ -36,6 +36,8 @@ struct Fault {
   std::string fault;
   std::vector<std::string> targets;
   std::vector<std::pair<std::string, std::string>> links;  // directed [from, to] pairs cut
+  // delay: the directed [from, to] pairs whose packets were held (detail.delayed); else empty
+  std::vector<std::pair<std::string, std::string>> delayed;
   int64_t start_ns = 0;
   int64_t end_ns = -1;       // -1: never ended before the history did
   bool unsupported = false;  // the machine could not inject it (phase "unsupported")

@@ -83,6 +83,27 @@ TEST(ReadRun, PairsFaultWindowsAndKeepsUnsupportedOnes) {
   EXPECT_EQ(run->faults[2].detail, "{\"why\":\"no\"}");
 }
 
+// Issue 19: a delay's held links come from detail.delayed (its `links`, the cut ones, are
+// empty), for the links view; a malformed list is left out, not an error.
+TEST(ReadRun, KeepsTheLinksADelayHolds) {
+  TempDir dir;
+  Write(dir.path() / "nemesis.jsonl",
+        "{\"time\":10,\"phase\":\"start\",\"id\":1,\"fault\":\"delay\",\"targets\":[],"
+        "\"links\":[],\"detail\":{\"mode\":\"delay\",\"mean_ns\":5,\"delayed\":[[\"n1\",\"n2\"],"
+        "[\"n3\",\"n1\"]]}}\n"
+        "{\"time\":20,\"phase\":\"start\",\"id\":2,\"fault\":\"delay\",\"targets\":[],"
+        "\"links\":[],\"detail\":{\"delayed\":[[\"n1\"],7]}}\n"
+        "{\"time\":30,\"phase\":\"end\",\"id\":1,\"fault\":\"delay\"}\n");
+  auto run = ReadRun(dir.path());
+  ASSERT_TRUE(run.ok());
+  ASSERT_EQ(run->faults.size(), 2u);
+  EXPECT_TRUE(run->faults[0].links.empty());
+  ASSERT_EQ(run->faults[0].delayed.size(), 2u);
+  EXPECT_EQ(run->faults[0].delayed[1], std::make_pair(std::string("n3"), std::string("n1")));
+  EXPECT_EQ(run->faults[0].end_ns, 30);
+  EXPECT_TRUE(run->faults[1].delayed.empty());
+}
+
 TEST(ReadRun, PlacesNodeEventsOnTheRunClockAndThinsCommits) {
   TempDir dir;
   Write(dir.path() / "results.json",

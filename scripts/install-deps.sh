@@ -13,8 +13,11 @@ packages=(
   # libraries (Boost 1.81, never the default 1.74: the two conflict)
   libboost1.81-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # the `delay` fault's delayer (splitbrain-delay): NFQUEUE, which nft's own `queue` statement
+  # cannot reach on every kernel, so the queue rule goes in with iptables-nft
+  libnetfilter-queue-dev
   # the lab: namespaces, bridge and veth, packet filters, clock faults
-  nftables iproute2 util-linux libfaketime procps
+  nftables iptables iproute2 util-linux libfaketime procps
   # systems under test besides splitbrain-node (plans with `system: etcd`); etcdctl to inspect
   # a run's etcd data afterwards
   etcd-server etcd-client

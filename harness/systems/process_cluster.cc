@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "common/log.h"
@@ -23,6 +24,7 @@ std::optional<int64_t> LeaderTerm(const nlohmann::json& status) {
 }  // namespace
 
 ProcessCluster::ProcessCluster(SystemContext context) : ctx_(std::move(context)) {
+  cgroup_tag_ = "splitbrain-" + std::to_string(std::random_device{}());
   for (const auto& id : ctx_.lab->ids()) {
     Member m;
     m.id = id;
@@ -34,7 +36,10 @@ ProcessCluster::ProcessCluster(SystemContext context) : ctx_(std::move(context))
 
 ProcessCluster::~ProcessCluster() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& m : members_) (void)m.process->Kill();
+  for (auto& m : members_) {
+    m.throttle.reset();
+    (void)m.process->Kill();
+  }
 }
 
 std::map<std::string, std::string> ProcessCluster::MemberEnv(const Member&) const { return {}; }
@@ -156,6 +161,34 @@ Status ProcessCluster::Resume(const std::string& id) {
 Status ProcessCluster::SetNetwork(const std::vector<nemesis::NetRule>& rules) {
   return ctx_.lab->SetRules(rules);
 }
+
+Status ProcessCluster::SetDelays(const std::vector<nemesis::DelayRule>& rules) {
+  return ctx_.lab->SetDelays(rules).status();
+}
+
+Status ProcessCluster::Throttle(const std::string& id, double share) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Member* m = Find(id);
+  if (!m) return Status::NotFound(id);
+  if (m->throttle) SB_RETURN_IF_ERROR(m->throttle->Stop());
+  m->throttle.reset();
+  if (!m->process->Running()) return Status::Unavailable(id + " is not running");
+  SB_ASSIGN_OR_RETURN(m->throttle,
+                      CpuThrottle::Start(m->process->pid(), share, cgroup_tag_ + "-" + id));
+  return Status::Ok();
+}
+
+Status ProcessCluster::Unthrottle(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Member* m = Find(id);
+  if (!m) return Status::NotFound(id);
+  if (!m->throttle) return Status::Ok();
+  Status s = m->throttle->Stop();
+  m->throttle.reset();
+  return s;
+}
+
+std::string ProcessCluster::ThrottleMechanism() { return CpuThrottle::Mechanism(); }
 
 Status ProcessCluster::SetClockOffset(const std::string&, int64_t) {
   return Status::Unsupported(UnsupportedReason(ctx_.plan.system, "fault:clock-skew"));

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/cpu_throttle.h"
 #include "harness/subprocess.h"
 #include "harness/systems/system.h"
 
@@ -39,6 +40,12 @@ class ProcessCluster : public System {
   Status Pause(const std::string& id) override;
   Status Resume(const std::string& id) override;
   Status SetNetwork(const std::vector<nemesis::NetRule>& rules) override;
+  Status SetDelays(const std::vector<nemesis::DelayRule>& rules) override;  // Lab::SetDelays
+  std::string DelayMechanism() override { return "nfqueue"; }
+  // CpuThrottle on the member's process group; a killed member's throttle ends with it.
+  Status Throttle(const std::string& id, double share) override;
+  Status Unthrottle(const std::string& id) override;
+  std::string ThrottleMechanism() override;
   // The defaults refuse (plan validation keeps such plans from running on systems without them).
   Status SetClockOffset(const std::string& id, int64_t offset_ns) override;
   Status RemoveMember(const std::string& id) override;
@@ -55,7 +62,8 @@ class ProcessCluster : public System {
     bool paused = false;
     bool killed = false;
     bool removed = false;
-    std::string dir;  // <run>/nodes/<id>
+    std::string dir;                        // <run>/nodes/<id>
+    std::unique_ptr<CpuThrottle> throttle;  // while a slow-node fault holds it; null otherwise
   };
   // The member's program and flags (the lab's namespace prefix is added by StartMember).
   virtual std::vector<std::string> MemberArgs(const Member& m, Start how) const = 0;
@@ -68,6 +76,7 @@ class ProcessCluster : public System {
   mutable std::mutex mu_;
   std::vector<Member> members_;             // GUARDED_BY(mu_)
   std::optional<std::string> last_leader_;  // GUARDED_BY(mu_)
+  std::string cgroup_tag_;                  // makes this run's cgroup names unique on the machine
 };
 
 }  // namespace splitbrain::harness

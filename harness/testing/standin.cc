@@ -3,6 +3,8 @@
 //   standin probe tcp|udp IP PORT   connect (1 s) and exchange a line / send a datagram;
 //                                   exit 0 when the TCP peer answered (UDP: when sent)
 //   standin tick FILE           writes an increasing counter to FILE every 5 ms
+//   standin spin FILE           busy loop; writes how many steps it made to FILE every 2^18 steps
+//                               (by rename: a reader sees the old count or the new one)
 //   standin family FILE         forks a child; both write their pids to FILE; then sleep
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -106,6 +109,18 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
+  if (mode == "spin" && argc == 3) {
+    volatile uint64_t x = 0;
+    for (uint64_t i = 1;; ++i) {
+      x = x * 6364136223846793005ULL + i;
+      if ((i & ((1u << 18) - 1)) == 0) {
+        // Whole or not at all: a reader never sees the file truncated.
+        const std::string tmp = std::string(argv[2]) + ".tmp";
+        std::ofstream(tmp, std::ios::trunc) << i << "\n";
+        std::rename(tmp.c_str(), argv[2]);
+      }
+    }
+  }
   if (mode == "family" && argc == 3) {
     pid_t child = fork();
     if (child == 0) {
@@ -114,6 +129,8 @@ int main(int argc, char** argv) {
     std::ofstream(argv[2]) << getpid() << " " << child << "\n";
     while (true) pause();
   }
-  fprintf(stderr, "usage: standin serve PORT | probe tcp|udp IP PORT | tick FILE | family FILE\n");
+  fprintf(
+      stderr,
+      "usage: standin serve PORT | probe tcp|udp IP PORT | tick FILE | spin FILE | family FILE\n");
   return 2;
 }
