@@ -51,7 +51,11 @@ while [[ $# -gt 0 ]]; do
     *) echo "matrix.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-if [[ -z "$bugs" ]]; then
+if [[ -z "$bugs" && -n "$generic" ]]; then
+  # --generic runs the node's bugs, not the plans: no-prevote-slow.yaml plants no-prevote too.
+  bugs="$(grep -h -o -- '--bug, *[a-z-]*' "$root"/plans/bugs/*.yaml | sed 's/--bug, *//' |
+    sort -u | tr '\n' ' ')"
+elif [[ -z "$bugs" ]]; then
   for f in "$root"/plans/bugs/*.yaml; do
     b="$(basename "$f" .yaml)"
     [[ "$b" == *-correct ]] && continue
