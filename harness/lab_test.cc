@@ -1,4 +1,5 @@
-// Integration tests of the lab: real namespaces, real nftables, real signals. The binary
+// Integration tests of the lab: real namespaces, real nftables, real signals, and the CPU
+// throttle on a stand-in and on a real splitbrain-node (node/local_cluster.h). The binary
 // re-executes itself inside a lab (see main below); where the kernel refuses the namespaces,
 // every test is skipped with the reason.
 #include "harness/lab.h"
@@ -14,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,6 +25,8 @@
 
 #include "harness/cpu_throttle.h"
 #include "harness/subprocess.h"
+#include "node/client.h"
+#include "node/local_cluster.h"
 
 namespace splitbrain::harness {
 namespace {
@@ -248,6 +253,111 @@ TEST_F(LabTest, CpuThrottleSlowsABusyProcessByMoreThanHalf) {
     EXPECT_GT(after, during * 1.5) << "the process stayed slow after the throttle ended";
     ASSERT_TRUE(p.Kill().ok());
   }
+}
+
+// Keeps a node busy: `threads` clients, each writing its own key as fast as the node answers,
+// until destroyed. An idle node needs so little CPU that a quota would leave its ticks alone.
+class WriteLoad {
+ public:
+  WriteLoad(const std::string& address, int threads) {
+    for (int t = 0; t < threads; ++t) {
+      workers_.emplace_back([this, address, t] {
+        node::Client client(address);
+        const std::string key = "k" + std::to_string(t);
+        for (int64_t v = 0; !stop_.load(); ++v) {
+          node::Reply r = client.Command({{"op", "write"}, {"key", key}, {"value", v}},
+                                         std::chrono::seconds(2));
+          if (r.ok()) acknowledged_.fetch_add(1);
+        }
+      });
+    }
+  }
+  ~WriteLoad() {
+    stop_.store(true);
+    for (auto& w : workers_) w.join();
+  }
+  int64_t acknowledged() const { return acknowledged_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> acknowledged_{0};
+  std::vector<std::thread> workers_;
+};
+
+// What node `i` did per second over `window`: ticks (its /status `stats.ticks`) and writes
+// acknowledged to `load`. NaN ticks when the node did not answer /status with the counter.
+struct NodeRates {
+  double ticks = 0;
+  double writes = 0;
+};
+NodeRates MeasureNode(node::LocalCluster& cluster, int i, const WriteLoad& load,
+                      std::chrono::milliseconds window) {
+  using Clock = std::chrono::steady_clock;
+  // A throttled node answers late: each reading is dated at the middle of its call.
+  auto read = [&](Clock::time_point* at) {
+    const Clock::time_point t0 = Clock::now();
+    const nlohmann::json s = cluster.NodeStatus(i, std::chrono::seconds(3));
+    *at = t0 + (Clock::now() - t0) / 2;
+    const nlohmann::json::json_pointer ticks("/stats/ticks");
+    return s.is_object() && s.contains(ticks) && s[ticks].is_number_unsigned()
+               ? static_cast<double>(s[ticks].get<uint64_t>())
+               : std::nan("");
+  };
+  Clock::time_point a_at, b_at;
+  const int64_t writes_a = load.acknowledged();
+  const double a = read(&a_at);
+  std::this_thread::sleep_for(window);
+  const double b = read(&b_at);
+  const int64_t writes_b = load.acknowledged();
+  const double s = std::chrono::duration<double>(b_at - a_at).count();
+  return {(b - a) / s, static_cast<double>(writes_b - writes_a) / s};
+}
+
+// Issue 19: slow-node slows a real splitbrain-node — through the cgroup quota and through the
+// SIGSTOP/SIGCONT duty cycle — and it ticks less: the node re-arms its tick timer when a tick has
+// run (node.cc, OnTick), so a node short of CPU falls behind instead of catching up. Once the
+// fault ends it ticks at its own rate again. The node is busy with writers all along.
+TEST_F(LabTest, SlowNodeCutsARealNodesTickRateByMoreThanHalf) {
+  // A lab of no node: it brings the loopback up in this test's network namespace, where the
+  // node listens on 127.0.0.1.
+  auto lab = Lab::Create(0, dir_);
+  ASSERT_TRUE(lab.ok()) << lab.status();
+  node::LocalCluster cluster(SPLITBRAIN_NODE_BINARY, (dir_ / "cluster").string(), 1,
+                             {"--log-level", "warn"});
+  // CpuThrottle acts on a process group, as the harness's members lead theirs.
+  cluster.SetOwnProcessGroups(true);
+  const Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started << "\n" << ReadFile(dir_ / "cluster" / "n1.log");
+  ASSERT_EQ(cluster.WaitForLeader(std::chrono::seconds(10)), 0);
+  ASSERT_EQ(getpgid(cluster.Pid(0)), cluster.Pid(0)) << "the node does not lead its group";
+  WriteLoad load(cluster.ClientAddress(0), 4);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto window = std::chrono::milliseconds(1200);
+  // The second mechanism's "before" is the first one's "after".
+  NodeRates before = MeasureNode(cluster, 0, load, window);
+  for (bool duty_cycle : {false, true}) {
+    SCOPED_TRACE(duty_cycle ? "sigstop-duty-cycle" : CpuThrottle::Mechanism());
+    ASSERT_FALSE(std::isnan(before.ticks)) << "no stats.ticks in the node's /status";
+    ASSERT_GT(before.ticks, 0);
+    auto t = CpuThrottle::Start(cluster.Pid(0), 0.05,
+                                "splitbrain-lab-test-" + std::to_string(std::random_device{}()),
+                                duty_cycle);
+    ASSERT_TRUE(t.ok()) << t.status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const NodeRates during = MeasureNode(cluster, 0, load, window);
+    ASSERT_TRUE((*t)->Stop().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const NodeRates after = MeasureNode(cluster, 0, load, window);
+    std::cerr << (*t)->mechanism() << ": node ticks/s (writes/s) before " << before.ticks << " ("
+              << before.writes << "), at cpu 0.05 " << during.ticks << " (" << during.writes
+              << "), after " << after.ticks << " (" << after.writes << ")\n";
+    ASSERT_FALSE(std::isnan(during.ticks) || std::isnan(after.ticks)) << "no stats.ticks";
+    EXPECT_LT(during.ticks, before.ticks / 2) << "the throttle did not halve the node's ticks";
+    EXPECT_GT(after.ticks, during.ticks * 1.5) << "the node stayed slow after the throttle ended";
+    before = after;
+  }
+  EXPECT_EQ(cluster.UnexpectedExits(), 0) << "the node died:\n"
+                                          << ReadFile(dir_ / "cluster" / "n1.log");
 }
 
 TEST_F(LabTest, KillPauseResumeActOnTheWholeProcessGroup) {

@@ -32,6 +32,12 @@ class LocalCluster {
   // Adds one more node (not in the initial configuration; started with --join).
   int AddJoiner();
 
+  // From the next Start on, each node leads a process group of its own (its pgid is its pid),
+  // as the harness starts its members, so that the whole node can be signalled or CPU-throttled
+  // by group (harness/cpu_throttle.h). Off by default: the nodes stay in the test's group, where
+  // a terminal's Ctrl-C reaches them along with the test.
+  void SetOwnProcessGroups(bool on) { own_process_groups_ = on; }
+
   Status Start(int i);  // starts node i (again) with its data directory as it is
   Status StartAll();
   void Kill(int i);             // SIGKILL and reap
@@ -69,6 +75,7 @@ class LocalCluster {
   int initial_ = 0;
   int unexpected_exits_ = 0;
   int hint_ = 0;  // node last seen as leader
+  bool own_process_groups_ = false;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago, below the kernel's ephemeral range (so no

@@ -294,6 +294,7 @@ void Node::Stop() {
 
 void Node::OnTick() {
   if (stopped_) return;
+  ++stat_ticks_;
   raft_->Tick();
   ExpireRequests();
   Process();
@@ -919,7 +920,8 @@ json Node::StatusJson() const {
           {"members", members},
           {"bugs", bugs},
           {"stats",
-           {{"readys", stat_readys_},
+           {{"ticks", stat_ticks_},
+            {"readys", stat_readys_},
             {"entries_persisted", stat_entries_},
             {"fsyncs", stored_fsyncs_.load()},
             {"dropped_messages", transport_->dropped()}}}};

@@ -224,6 +224,7 @@ class Node {
   std::atomic<uint64_t> stored_entries_since_snapshot_{0};
   std::atomic<uint64_t> stored_fsyncs_{0};
 
+  uint64_t stat_ticks_ = 0;    // OnTick runs: one per tick_ms while the node gets the CPU
   uint64_t stat_readys_ = 0;   // Readys handled
   uint64_t stat_entries_ = 0;  // entries persisted
   bool process_posted_ = false;

@@ -1,7 +1,8 @@
 // Three (or four) real splitbrain-node processes on 127.0.0.1 with their own ports and data
 // directories: election, writes and linearizable reads, kill -9 of the leader, restart with data
-// intact, a follower brought back by snapshot, membership changes, --crash-loses-unsynced with
-// and without the no-fsync bug, failpoint crashes and restarts, flags and a corrupt log.
+// intact, a follower brought back by snapshot, membership changes, /status counting ticks,
+// --crash-loses-unsynced with and without the no-fsync bug, failpoint crashes and restarts, flags
+// and a corrupt log.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -288,6 +289,30 @@ TEST_F(Cluster, TransferLeadershipAndSnapshotOnDemand) {
   Reply t = admin.TransferLeadership(cluster_->Name(to), 5s);
   ASSERT_TRUE(t.ok()) << t.error;
   EXPECT_EQ(cluster_->WaitForLeader(5s), to);
+}
+
+// /status counts the node's ticks (stats.ticks): they advance, and never faster than one per
+// --tick-ms (the timer is re-armed after each tick), which is what lets a test see a starved
+// node tick less (harness/lab_test.cc, slow-node).
+TEST_F(Cluster, StatusCountsTicksAtMostOnePerTickMs) {
+  Make(1, {"--tick-ms", "20"});
+  ASSERT_EQ(cluster_->WaitForLeader(10s), 0);
+  auto ticks = [&]() -> uint64_t {
+    const json s = cluster_->NodeStatus(0, 2s);
+    const json::json_pointer at("/stats/ticks");
+    const bool counted = s.is_object() && s.contains(at) && s[at].is_number_unsigned();
+    EXPECT_TRUE(counted) << "no stats.ticks in " << s.dump();
+    return counted ? s[at].get<uint64_t>() : 0;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t a = ticks();
+  std::this_thread::sleep_for(500ms);
+  const uint64_t b = ticks();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  EXPECT_GT(b, a) << "the node took no tick in " << ms << " ms";
+  EXPECT_LE(b - a, static_cast<uint64_t>(ms / 20 + 1)) << "more ticks than " << ms << " ms allow";
 }
 
 // A paused leader (SIGSTOP) is replaced; when it resumes it learns the new term, steps down,
