@@ -186,9 +186,7 @@ Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& 
   } else if (k == "loss") {
     SB_ASSIGN_OR_RETURN(auto t, targets_or({"all"}));
     f.targets = t;
-    f.grudge = Directed(t, view.nodes);
-    for (const auto& [to, froms] : Directed(view.nodes, t))
-      f.grudge[to].insert(froms.begin(), froms.end());
+    f.grudge = BothWays(t, view.nodes);
     f.mode = NetMode::kLoss;
     f.loss = req.loss;
   } else if (k == "delay") {
@@ -205,9 +203,7 @@ Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& 
       // Both ways between the targets and everyone (as loss).
       SB_ASSIGN_OR_RETURN(auto t, targets_or({"all"}));
       f.targets = t;
-      f.delayed = Directed(t, view.nodes);
-      for (const auto& [to, froms] : Directed(view.nodes, t))
-        f.delayed[to].insert(froms.begin(), froms.end());
+      f.delayed = BothWays(t, view.nodes);
     }
     if (f.delayed.empty()) return Status::InvalidArgument("the delay holds no link");
     f.mean_ns = req.mean_ns;

@@ -76,6 +76,12 @@ Grudge Directed(const std::vector<NodeId>& from, const std::vector<NodeId>& to) 
   return g;
 }
 
+Grudge BothWays(const std::vector<NodeId>& a, const std::vector<NodeId>& b) {
+  Grudge g = Directed(a, b);
+  for (const auto& [to, froms] : Directed(b, a)) g[to].insert(froms.begin(), froms.end());
+  return g;
+}
+
 std::vector<Link> Links(const Grudge& grudge) {
   std::vector<Link> out;
   for (const auto& [to, froms] : grudge) {

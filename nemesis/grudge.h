@@ -36,6 +36,8 @@ Grudge MajoritiesRing(const std::vector<NodeId>& nodes, Rng& rng);
 Grudge Bridge(const std::vector<NodeId>& nodes);
 // Drop every packet from each node of `from` to each node of `to` (one direction only).
 Grudge Directed(const std::vector<NodeId>& from, const std::vector<NodeId>& to);
+// Both directions between `a` and `b`: Directed(a, b) and Directed(b, a) together.
+Grudge BothWays(const std::vector<NodeId>& a, const std::vector<NodeId>& b);
 
 // The directed links a grudge cuts, sorted: [from, to] for each `to` dropping `from`.
 std::vector<Link> Links(const Grudge& grudge);

@@ -114,8 +114,10 @@ Result<int> Nemesis::Start(const FaultRequest& request) {
   }
   SB_ASSIGN_OR_RETURN(Fault f, BuildFault(request, view, rng_));
   f.id = next_id_++;
-  if (!f.delayed.empty()) f.detail["mechanism"] = injector_->DelayMechanism();
   const FaultKind* kind = FindFaultKind(f.kind);
+  // How the system holds packets or CPU back, recorded with the fault before it is applied.
+  if (kind && kind->family == FaultFamily::kDelay)
+    f.detail["mechanism"] = injector_->DelayMechanism();
   if (kind && kind->family == FaultFamily::kSlow)
     f.detail["mechanism"] = injector_->ThrottleMechanism();
   if (kind && IsInstantaneous(kind->family)) return ApplyInstantaneous(std::move(f));
