@@ -524,6 +524,26 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
   for (size_t i = 0; i < t.checkers.size(); ++i) {
     SB_RETURN_IF_ERROR(refuse(element(checkers, i).Mark(), "checkers", "checker", t.checkers[i]));
   }
+  // A checker that reads operations' meaning judges only the histories it knows: linearizable
+  // cannot judge a counter's, and would fail only after the whole run.
+  if (const workloads::WorkloadKind* w = workloads::FindWorkloadKind(t.workload.name)) {
+    for (size_t i = 0; i < t.checkers.size(); ++i) {
+      const checker::CheckerKind* c = nullptr;
+      for (const auto& k : checker::CheckerKinds()) {
+        if (k.name == t.checkers[i]) c = &k;
+      }
+      if (!c || c->models.empty() || Contains(c->models, w->model)) continue;
+      auto join = [](const std::vector<std::string>& v) {
+        std::string out;
+        for (const auto& e : v) out += (out.empty() ? "" : ", ") + e;
+        return out;
+      };
+      return r.Error(element(checkers, i).Mark(), "checkers",
+                     "checker '" + c->name + "' cannot judge a " + w->name +
+                         " history (it judges " + join(c->models) + "); the " + w->name +
+                         " workload's checkers: " + join(w->default_checkers));
+    }
+  }
   for (size_t i = 0; i < t.nemesis.faults.size(); ++i) {
     const std::string& f = t.nemesis.faults[i];
     const nemesis::FaultKind* kind = nemesis::FindFaultKind(f);

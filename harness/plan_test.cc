@@ -328,6 +328,38 @@ TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
   EXPECT_TRUE(ok.ok()) << ok.status();
 }
 
+// A checker that reads operations' meaning is refused for a workload whose history it cannot
+// judge, at the checker's line, before a run that would fail only at its end.
+TEST(PlanTest, ACheckerThatCannotJudgeTheWorkloadIsRefusedWhereItIsNamed) {
+  struct Case {
+    const char* text;
+    const char* where;
+  };
+  const Case cases[] = {
+      {"workload: counter\ncheckers: [stats, linearizable]\n",
+       "p.yaml:2:19: checkers: checker 'linearizable' cannot judge a counter history"},
+      {"workload: {name: bank}\ncheckers: [linearizable]\n",
+       "p.yaml:2:12: checkers: checker 'linearizable' cannot judge a bank history"},
+      {"workload: register\ncheckers: [set]\n",
+       "p.yaml:2:12: checkers: checker 'set' cannot judge a register history (it judges set)"},
+      {"workload: kv\ncheckers: [lock]\n", "checker 'lock' cannot judge a kv history"},
+  };
+  for (const auto& c : cases) {
+    auto p = ParsePlanText(c.text, "p.yaml");
+    ASSERT_FALSE(p.ok()) << c.text;
+    EXPECT_NE(p.status().message().find(c.where), std::string::npos)
+        << p.status().message() << "\n  wanted: " << c.where;
+  }
+  // What each may judge stays allowed: linearizable over a lock's mutex history and a set's,
+  // the model-free checkers over anything.
+  for (const char* text : {"workload: lock\ncheckers: [lock, linearizable]\n",
+                           "workload: set\ncheckers: [set, linearizable, stats, perf]\n",
+                           "workload: counter\ncheckers: [counter, availability, stats]\n"}) {
+    auto p = ParsePlanText(text, "p.yaml");
+    EXPECT_TRUE(p.ok()) << text << p.status();
+  }
+}
+
 TEST(PlanSystemTest, LockTtlAndHoldParseAndRoundTrip) {
   auto p = ParsePlanText("workload: {name: lock, lock-ttl: 2s, lock-hold: 4s}\n", "l.yaml");
   ASSERT_TRUE(p.ok()) << p.status();

@@ -229,7 +229,7 @@ json TestRun::Check() {
   in.test = plan_.name;
   in.checkers = plan_.checkers;
   in.run_dir = run_dir_;
-  in.model = workload_->Model();
+  in.model = workloads::FindWorkloadKind(plan_.workload.name)->model;
   in.bank_total = workload_->BankTotal();
   in.recovery_ns = plan_.recovery_ns;
   in.term_churn_window_ns = plan_.term_churn_window_ns;

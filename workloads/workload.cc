@@ -42,7 +42,6 @@ class RegisterWorkload : public Workload {
     if (op.f == "write") return {{"op", "write"}, {"key", *op.key}, {"value", op.value}};
     return {{"op", "cas"}, {"key", *op.key}, {"expected", op.value[0]}, {"value", op.value[1]}};
   }
-  std::string Model() const override { return "register"; }
 };
 
 class KvWorkload : public Workload {
@@ -76,7 +75,6 @@ class KvWorkload : public Workload {
     if (op.f == "get") return {{"op", "get"}, {"key", *op.key}};
     return {{"op", op.f}, {"key", *op.key}, {"value", op.value}};
   }
-  std::string Model() const override { return "kv"; }
 };
 
 class SetWorkload : public Workload {
@@ -114,7 +112,6 @@ class SetWorkload : public Workload {
     if (op.f == "read") return {{"op", "set-read"}, {"key", *op.key}};
     return {{"op", "set-add"}, {"key", *op.key}, {"value", op.value}};
   }
-  std::string Model() const override { return "set"; }
 
  private:
   // Elements handed out so far (shared with the generator; final reads cover every set).
@@ -141,7 +138,6 @@ class CounterWorkload : public Workload {
   json OkValue(const Op& op, const json& node_value) const override {
     return op.f == "add" ? op.value : node_value;
   }
-  std::string Model() const override { return "counter"; }
 };
 
 class BankWorkload : public Workload {
@@ -179,7 +175,6 @@ class BankWorkload : public Workload {
   json OkValue(const Op& op, const json& node_value) const override {
     return op.f == "read" ? node_value : op.value;
   }
-  std::string Model() const override { return "bank"; }
   int64_t BankTotal() const override { return config_.accounts * config_.initial_balance; }
 };
 
@@ -228,7 +223,6 @@ class LockWorkload : public Workload {
     return op.f == "acquire" && outcome == records::Outcome::kOk ? config_.lock_hold_ms * 1'000'000
                                                                  : 0;
   }
-  std::string Model() const override { return "mutex"; }
 };
 
 }  // namespace
@@ -268,12 +262,12 @@ std::vector<std::string> Judged(const std::string& by) {
 
 const std::vector<WorkloadKind>& WorkloadKinds() {
   static const std::vector<WorkloadKind> kKinds = {
-      {"register", Judged("linearizable"), &Make<RegisterWorkload>},
-      {"kv", Judged("linearizable"), &Make<KvWorkload>},
-      {"set", Judged("set"), &Make<SetWorkload>},
-      {"counter", Judged("counter"), &Make<CounterWorkload>},
-      {"bank", Judged("bank"), &Make<BankWorkload>, &ValidateBank},
-      {"lock", Judged("lock"), &Make<LockWorkload>},
+      {"register", "register", Judged("linearizable"), &Make<RegisterWorkload>},
+      {"kv", "kv", Judged("linearizable"), &Make<KvWorkload>},
+      {"set", "set", Judged("set"), &Make<SetWorkload>},
+      {"counter", "counter", Judged("counter"), &Make<CounterWorkload>},
+      {"bank", "bank", Judged("bank"), &Make<BankWorkload>, &ValidateBank},
+      {"lock", "mutex", Judged("lock"), &Make<LockWorkload>},
   };
   return kKinds;
 }

@@ -60,8 +60,7 @@ class Workload {
   // How long the process waits after this completion before its next operation (lock: a
   // holder keeps the lock a while).
   virtual int64_t HoldAfterNs(const Op& op, records::Outcome outcome) const;
-  // The linearizable checker's model name, and the bank's conserved total (-1: none).
-  virtual std::string Model() const = 0;
+  // The bank's conserved total (-1: none).
   virtual int64_t BankTotal() const { return -1; }
 
  protected:
@@ -73,6 +72,9 @@ class Workload {
 // other list of workload names (a test checks each is documented in plans/README.md).
 struct WorkloadKind {
   std::string name;
+  // What its history is, as the checkers name it (checker::CheckerKind::models): linearizable's
+  // model for it, and what the plan validator matches against the checkers a plan names.
+  std::string model;
   std::vector<std::string> default_checkers;
   std::unique_ptr<Workload> (*make)(const WorkloadConfig& config);
   // Refuses a configuration the workload cannot run (bank: fewer than 2 accounts); null: none.
