@@ -428,7 +428,7 @@ std::string Lab::DelayerPath() {
   return FindInPath("splitbrain-delay");
 }
 
-Result<std::string> Lab::SetDelays(const std::vector<nemesis::DelayRule>& rules) {
+Status Lab::SetDelays(const std::vector<nemesis::DelayRule>& rules) {
   Status first;
   for (size_t i = 0; i < ids_.size(); ++i) {
     std::vector<nemesis::DelayRule> mine;
@@ -439,8 +439,7 @@ Result<std::string> Lab::SetDelays(const std::vector<nemesis::DelayRule>& rules)
     Status s = SetNodeDelays(i, mine);
     if (!s.ok() && first.ok()) first = s;
   }
-  if (!first.ok()) return first;
-  return std::string("nfqueue");
+  return first;
 }
 
 Status Lab::SetNodeDelays(size_t i, const std::vector<nemesis::DelayRule>& rules) {

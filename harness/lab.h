@@ -63,10 +63,11 @@ class Lab {
   // one splitbrain-delay per distinct (mean, jitter, seed) in its namespace and iptables-nft
   // rules in its OUTPUT chain (`-d PEER -j NFQUEUE --queue-bypass`, chain SPLITBRAIN_DELAY) send
   // the packets to it. A node whose rules are unchanged is left alone; one whose rules change
-  // loses its rules first, then its delayers (which release what they hold). Returns the
-  // mechanism: "nfqueue". kUnsupported when the delayer or iptables-nft is missing or the
-  // kernel refuses the queue.
-  Result<std::string> SetDelays(const std::vector<nemesis::DelayRule>& rules);
+  // loses its rules first, then its delayers (which release what they hold). kUnsupported when
+  // the delayer or iptables-nft is missing or the kernel refuses the queue.
+  Status SetDelays(const std::vector<nemesis::DelayRule>& rules);
+  // How SetDelays delays packets, as nemesis.jsonl records it: "nfqueue" (no tc netem here).
+  static std::string DelayMechanism() { return "nfqueue"; }
   // The `splitbrain-delay` program: next to this one, in ../nemesis/delayer/ (a build tree), or
   // in PATH; empty when none is found.
   static std::string DelayerPath();

@@ -192,9 +192,8 @@ TEST_F(LabTest, DelayAddsTheRoundTripTimeItIsTold) {
   EXPECT_LT(base, 10.0) << "the baseline round trip is already long";
 
   constexpr int64_t kMeanNs = 80'000'000;  // 80 ms
-  auto mech = (*lab)->SetDelays({{"n1", "n2", kMeanNs, 0, 7}});
-  ASSERT_TRUE(mech.ok()) << mech.status();
-  EXPECT_EQ(*mech, "nfqueue");
+  Status set = (*lab)->SetDelays({{"n1", "n2", kMeanNs, 0, 7}});
+  ASSERT_TRUE(set.ok()) << set;
   const double one_way = MedianConnectMs(**lab, "n1", b, 9000, 9) - base;
   EXPECT_NEAR(one_way, 80.0, 8.0) << "n1 -> n2 delayed 80 ms";
 

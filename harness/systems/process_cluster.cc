@@ -163,7 +163,7 @@ Status ProcessCluster::SetNetwork(const std::vector<nemesis::NetRule>& rules) {
 }
 
 Status ProcessCluster::SetDelays(const std::vector<nemesis::DelayRule>& rules) {
-  return ctx_.lab->SetDelays(rules).status();
+  return ctx_.lab->SetDelays(rules);
 }
 
 Status ProcessCluster::Throttle(const std::string& id, double share) {

@@ -41,7 +41,7 @@ class ProcessCluster : public System {
   Status Resume(const std::string& id) override;
   Status SetNetwork(const std::vector<nemesis::NetRule>& rules) override;
   Status SetDelays(const std::vector<nemesis::DelayRule>& rules) override;  // Lab::SetDelays
-  std::string DelayMechanism() override { return "nfqueue"; }
+  std::string DelayMechanism() override { return Lab::DelayMechanism(); }
   // CpuThrottle on the member's process group; a killed member's throttle ends with it.
   Status Throttle(const std::string& id, double share) override;
   Status Unthrottle(const std::string& id) override;
