@@ -1,5 +1,6 @@
 // splitbrain: the controller's command line (DESIGN.md "Commands and exit codes").
-//   splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit DURATION] [--node-binary PATH]
+//   splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N]
+//                  [--time-limit DURATION] [--node-binary PATH]
 //   splitbrain check ...            (checker/check_command.h)
 //   splitbrain report STORE         (results/report.h)
 // `run` validates the whole plan, then re-executes itself inside a private lab (lab.h) and runs
@@ -21,6 +22,7 @@
 #include "harness/lab.h"
 #include "harness/plan.h"
 #include "harness/runner.h"
+#include "harness/shard.h"
 #include "harness/subprocess.h"
 #include "harness/systems/registry.h"
 #include "results/report.h"
@@ -37,8 +39,9 @@ void OnSignal(int sig) {
 }
 
 constexpr char kUsage[] =
-    "usage: splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit DURATION]\n"
-    "                      [--node-binary PATH] [--log-level debug|info|warn|error]\n"
+    "usage: splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N]\n"
+    "                      [--time-limit DURATION] [--node-binary PATH]\n"
+    "                      [--log-level debug|info|warn|error]\n"
     "       splitbrain check [--model MODEL] HISTORY... [--json] [--timeout SECONDS] ...\n"
     "       splitbrain report STORE\n"
     "       splitbrain COMMAND --help   (every flag of a command)\n";
@@ -76,6 +79,13 @@ constexpr char kRunHelp[] =
     "  --store DIR          where runs are written (default: store)\n"
     "  --seed N             the seed of every random choice (reproduces a run's schedule;\n"
     "                       default: the plan's, else a fresh one, written to plan.yaml)\n"
+    "  --seeds A..B         run each test once per seed A, A+1, ..., B (not with --seed)\n"
+    "  --shard K/N          run only the K-th of N slices (1 <= K <= N) of the plan's\n"
+    "                       (test, seed) pairs: pair i, in plan order and then seed order,\n"
+    "                       goes to shard (i mod N)+1, so N machines given 1/N .. N/N run\n"
+    "                       every pair exactly once; an empty slice runs nothing, exit 0.\n"
+    "                       results.json records shard and seeds; `splitbrain merge` joins\n"
+    "                       the stores\n"
     "  --time-limit DURATION\n"
     "                       override every test's time-limit (30s, 500ms, 2m, 1h; a bare\n"
     "                       number is seconds)\n"
@@ -102,6 +112,8 @@ struct RunArgs {
   std::string plan;
   std::string store = "store";
   std::optional<uint64_t> seed;
+  std::optional<SeedRange> seeds;  // --seeds A..B
+  std::optional<Shard> shard;      // --shard K/N
   std::optional<int64_t> time_limit_ns;
   std::string node_binary;
   bool help = false;
@@ -125,6 +137,12 @@ Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
       } catch (const std::exception&) {
         return Status::InvalidArgument("--seed '" + v + "' is not a non-negative integer");
       }
+    } else if (a[i] == "--seeds") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--seeds"));
+      SB_ASSIGN_OR_RETURN(r.seeds, ParseSeedRange(v));
+    } else if (a[i] == "--shard") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--shard"));
+      SB_ASSIGN_OR_RETURN(r.shard, ParseShard(v));
     } else if (a[i] == "--time-limit") {
       SB_ASSIGN_OR_RETURN(auto v, value("--time-limit"));
       auto d = ParseDuration(v);
@@ -151,6 +169,11 @@ Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
     }
   }
   if (r.plan.empty() && !r.help) return Status::InvalidArgument("no plan given");
+  if (r.seed && r.seeds) {
+    return Status::InvalidArgument(
+        "--seed and --seeds cannot be given together: --seed N runs each test once with seed N, "
+        "--seeds A..B once per seed");
+  }
   return r;
 }
 
@@ -163,15 +186,16 @@ const char* VerdictName(const nlohmann::json& v) {
 int Summarise(const std::vector<TestOutcome>& outcomes) {
   std::cout << "\n" << std::left;
   char line[1024];
-  snprintf(line, sizeof line, "%-32s %-8s %-8s %-5s %8s %9s  %s\n", "test", "verdict", "expected",
-           "exit", "ops", "duration", "report");
+  snprintf(line, sizeof line, "%-32s %-20s %-8s %-8s %-5s %8s %9s  %s\n", "test", "seed", "verdict",
+           "expected", "exit", "ops", "duration", "report");
   std::cout << line;
   int worst = 0;
   bool any1 = false, any2 = false, any255 = false;
   for (const auto& o : outcomes) {
     std::string report = o.run_dir.empty() ? "-" : o.run_dir + "/report.html";
-    snprintf(line, sizeof line, "%-32s %-8s %-8s %-5d %8lld %8.1fs  %s\n", o.name.c_str(),
-             VerdictName(o.valid), o.expect.c_str(), o.exit_code,
+    const std::string seed = o.seed ? std::to_string(*o.seed) : "-";
+    snprintf(line, sizeof line, "%-32s %-20s %-8s %-8s %-5d %8lld %8.1fs  %s\n", o.name.c_str(),
+             seed.c_str(), VerdictName(o.valid), o.expect.c_str(), o.exit_code,
              static_cast<long long>(o.stats.value("ops", int64_t{0})), o.duration_s,
              report.c_str());
     std::cout << line;
@@ -253,8 +277,35 @@ int Run(int argc, char** argv) {
     if (ra->seed) p.seed = ra->seed;
     if (ra->time_limit_ns) p.time_limit_ns = *ra->time_limit_ns;
   }
-  // Each test's member program, found before the lab starts (a missing etcd is said now).
-  for (auto& p : *plans) {
+  // The (test, seed) pairs this machine runs (shard.h): every test once (or once per seed of
+  // --seeds), of which --shard keeps one slice. Computed the same way inside the lab.
+  std::vector<TestPlan> runs;
+  nlohmann::json sweep = nlohmann::json::object();
+  if (ra->shard) sweep["shard"] = ra->shard->ToString();
+  if (ra->seeds) sweep["seeds"] = ra->seeds->ToString();
+  {
+    std::vector<TestSeed> pairs = AllPairs(plans->size(), ra->seeds);
+    const size_t all = pairs.size();
+    if (ra->shard) pairs = SliceFor(pairs, *ra->shard);
+    for (const auto& pair : pairs) {
+      runs.push_back((*plans)[pair.test]);
+      if (pair.seed) runs.back().seed = pair.seed;
+    }
+    if (ra->shard && !InsideLab()) {
+      std::cerr << "splitbrain: shard " << ra->shard->ToString() << ": " << runs.size() << " of "
+                << all << " (test, seed) pairs\n";
+    }
+    if (runs.empty()) {
+      // Not an error: N machines for fewer pairs than N leave some with nothing to do.
+      std::cout << "splitbrain: shard " << (ra->shard ? ra->shard->ToString() : "1/1")
+                << " holds none of the plan's " << all << " (test, seed) pairs: nothing to run\n";
+      return 0;
+    }
+  }
+
+  // Each test's member program, found before the lab starts (a missing etcd is said
+  // now), for the tests this machine runs.
+  for (auto& p : runs) {
     const SystemAdapter* adapter = FindSystem(p.system);
     auto binary = adapter->find_binary(p, ra->node_binary);
     if (!binary.ok()) {
@@ -263,15 +314,14 @@ int Run(int argc, char** argv) {
     }
     p.node.binary = *binary;
   }
-
   if (!InsideLab()) {
     Status s = ProbeLabSupport();
     if (!s.ok()) {
       std::cerr << "splitbrain: " << s.message() << "\n";
       std::vector<TestOutcome> outcomes;
-      for (const auto& p : *plans) {
+      for (const auto& p : runs) {
         outcomes.push_back(RecordUnrunnable(p, ra->store, s.message(),
-                                            s.code() == StatusCode::kUnsupported ? 2 : 255));
+                                            s.code() == StatusCode::kUnsupported ? 2 : 255, sweep));
       }
       return Summarise(outcomes);
     }
@@ -285,17 +335,20 @@ int Run(int argc, char** argv) {
   opts.live_status = isatty(STDERR_FILENO);
   opts.interrupted = &g_interrupted;
   opts.interrupt_signal = &g_interrupt_signal;
+  opts.sweep = sweep;
   std::vector<TestOutcome> outcomes;
   std::vector<std::string> not_run;
-  for (const auto& p : *plans) {
+  for (const auto& p : runs) {
     if (g_interrupted) {
       not_run.push_back(p.name);
       continue;
     }
     outcomes.push_back(RunTest(p, opts));
     const auto& o = outcomes.back();
-    std::cerr << p.name << ": " << VerdictName(o.valid) << " (expected " << o.expect << ") -> "
-              << o.run_dir << "\n";
+    std::cerr << p.name;
+    if (o.seed) std::cerr << " seed " << *o.seed;
+    std::cerr << ": " << VerdictName(o.valid) << " (expected " << o.expect << ") -> " << o.run_dir
+              << "\n";
   }
   const int code = Summarise(outcomes);
   if (!g_interrupted) return code;

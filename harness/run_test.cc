@@ -72,6 +72,46 @@ TEST_F(RunTest, BadPlanIsRejectedWithLineAndColumnBeforeAnythingStarts) {
   EXPECT_FALSE(fs::exists(dir_ / "store")) << "a bad plan must not start anything";
 }
 
+// --shard and --seeds: a bad value is refused before anything starts, with the bad-usage exit
+// code and a message naming the flag and its value.
+TEST_F(RunTest, BadShardOrSeedsIsRefusedBeforeAnythingStarts) {
+  auto plan = Write("plan.yaml", "name: t\nnodes: 3\nworkload: register\n");
+  const struct {
+    std::vector<std::string> flags;
+    std::string says;
+  } cases[] = {
+      {{"--shard", "0/3"}, "--shard '0/3': K must be between 1 and N (3)"},
+      {{"--shard", "4/3"}, "--shard '4/3': K must be between 1 and N (3)"},
+      {{"--shard", "a/b"}, "--shard 'a/b': expected K/N"},
+      {{"--seeds", "5..3"}, "--seeds '5..3': the first seed is above the last"},
+      {{"--seed", "1", "--seeds", "1..3"}, "--seed and --seeds cannot be given together"},
+      {{"--shard"}, "--shard needs a value"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {Splitbrain(), "run", plan.string(), "--store",
+                                     (dir_ / "store").string()};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    auto r = RunCommand(argv);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->exit_code, 255) << c.says;
+    EXPECT_NE(r->output.find(c.says), std::string::npos) << r->output;
+    EXPECT_FALSE(fs::exists(dir_ / "store")) << c.says;
+  }
+}
+
+// More shards than (test, seed) pairs: the shards past them have nothing to do, and say so.
+TEST_F(RunTest, AnEmptyShardRunsNothingAndExitsZero) {
+  auto plan = Write("plan.yaml", "name: t\nnodes: 3\nworkload: register\n");
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--seeds", "1..2", "--shard", "3/4",
+                       "--store", (dir_ / "store").string()});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_NE(r->output.find("shard 3/4 holds none of the plan's 2 (test, seed) pairs"),
+            std::string::npos)
+      << r->output;
+  EXPECT_FALSE(fs::exists(dir_ / "store"));
+}
+
 int Count(const std::string& text, const std::string& what) {
   int n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -287,8 +327,8 @@ TEST_F(RunTest, HelpOfEveryCommandExitsZeroWithFlagsExitCodesAndDocs) {
   const Case cases[] = {
       {{"--help"}, {"run PLAN.yaml", "check", "report", "exit codes", "255", "docs:"}},
       {{"run", "--help"},
-       {"--store", "--seed", "--time-limit", "--node-binary", "--log-level", "--help", "exit codes",
-        "SIGTERM", "255", "docs:"}},
+       {"--store", "--seed", "--seeds", "--shard", "--time-limit", "--node-binary", "--log-level",
+        "--help", "exit codes", "SIGTERM", "255", "docs:"}},
       {{"run", "plan.yaml", "-h"}, {"--store"}},
       {{"check", "--help"}, {"--model", "--json", "--timeout", "exit codes", "docs:"}},
       {{"report", "--help"}, {"STORE", "exit codes", "docs:"}},
@@ -307,6 +347,34 @@ TEST_F(RunTest, HelpOfEveryCommandExitsZeroWithFlagsExitCodesAndDocs) {
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->exit_code, 255);
   EXPECT_NE(bad->output.find("unknown flag --bogus"), std::string::npos) << bad->output;
+}
+
+// Shard 1/2 of two tests over seeds 1..3 runs pairs 0, 2 and 4 of (a,1) (a,2) (a,3) (b,1)
+// (b,2) (b,3): a with seeds 1 and 3, b with seed 2; each results.json records its seed, the
+// shard and the range.
+TEST_F(RunTest, SeedsAndShardRunTheirSliceAndRecordIt) {
+  NeedLab();
+  auto plan = Write("plan.yaml",
+                    "nodes: 3\ntime-limit: 2s\nworkload: {name: register, rate: 50}\n"
+                    "nemesis: {faults: []}\ntests:\n  - name: a\n  - name: b\n");
+  const fs::path store = dir_ / "store";
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--seeds", "1..3", "--shard", "1/2",
+                       "--store", store.string()},
+                      "", std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_NE(r->output.find("shard 1/2: 3 of 6 (test, seed) pairs"), std::string::npos) << r->output;
+  std::multiset<std::string> ran;
+  for (const auto& test : fs::directory_iterator(store)) {
+    if (test.is_symlink() || !test.is_directory()) continue;
+    for (const auto& run : fs::directory_iterator(test.path())) {
+      auto results = nlohmann::json::parse(ReadFile(run.path() / "results.json"));
+      ran.insert(results["test"].get<std::string>() + "/" + results["seed"].dump());
+      EXPECT_EQ(results["shard"], "1/2");
+      EXPECT_EQ(results["seeds"], "1..3");
+    }
+  }
+  EXPECT_EQ(ran, (std::multiset<std::string>{"a/1", "a/3", "b/2"})) << r->output;
 }
 
 // The plan both verdict tests share: reads against an isolated leader.

@@ -55,13 +55,14 @@ json ResultsJson(const TestPlan& plan, uint64_t seed, const std::string& started
 }
 
 TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, const std::string& why,
-                             int exit_code) {
+                             int exit_code, const json& sweep) {
   TestOutcome o;
   o.name = plan.name;
   o.expect = plan.expect;
   o.valid = "unknown";
   o.why = why;
   o.exit_code = exit_code;
+  o.seed = plan.seed;
   try {
     o.run_dir = MakeRunDir(store, plan.name);
     TestPlan p = plan;
@@ -75,6 +76,7 @@ TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, con
               {"checkers", json::object()},
               {"stats", {{"ops", 0}, {"ok", 0}, {"fail", 0}, {"info", 0}}},
               {"why", why}};
+    if (sweep.is_object()) r.update(sweep);
     WriteJsonFile(o.run_dir + "/results.json", r);
     (void)results::WriteReport(o.run_dir);
     PointLatest(store, o.run_dir);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,9 @@ struct TestOutcome {
   std::string why;       // for unknown / harness failure
   double duration_s = 0;
   nlohmann::json stats;
-  std::string system;   // the plan's system
-  nlohmann::json perf;  // the perf checker's result (null when the plan had none)
+  std::optional<uint64_t> seed;  // the seed it ran with (absent: never drawn)
+  std::string system;            // the plan's system
+  nlohmann::json perf;           // the perf checker's result (null when the plan had none)
 };
 
 // false when either is false, else "unknown" when either is, else true.
@@ -43,8 +45,9 @@ nlohmann::json ResultsJson(const TestPlan& plan, uint64_t seed, const std::strin
 
 // Writes a results.json saying the test could not run (valid "unknown", why), in a fresh run
 // directory; for plans this machine cannot run (no user namespaces). Returns the outcome.
+// `sweep` is added to results.json as RunOptions::sweep is (runner.h).
 TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, const std::string& why,
-                             int exit_code);
+                             int exit_code, const nlohmann::json& sweep = nlohmann::json::object());
 
 // With two or more outcomes carrying the perf checker's result: a table of throughput and
 // latency quantiles of ok operations, each as a ratio to the first such test (empty otherwise).
