@@ -3,6 +3,7 @@
 //                  [--time-limit DURATION] [--node-binary PATH]
 //   splitbrain check ...            (checker/check_command.h)
 //   splitbrain report STORE         (results/report.h)
+//   splitbrain merge STORE... --into DIR   (results/merge.h)
 // `run` validates the whole plan, then re-executes itself inside a private lab (lab.h) and runs
 // each test; the process the user started stays outside, forwards stop signals to it and exits
 // with its code. Exit: 0 every test as expected, 1 some not, 2 unknown (a stopped run
@@ -25,6 +26,7 @@
 #include "harness/shard.h"
 #include "harness/subprocess.h"
 #include "harness/systems/registry.h"
+#include "results/merge.h"
 #include "results/report.h"
 
 namespace splitbrain::harness {
@@ -44,6 +46,7 @@ constexpr char kUsage[] =
     "                      [--log-level debug|info|warn|error]\n"
     "       splitbrain check [--model MODEL] HISTORY... [--json] [--timeout SECONDS] ...\n"
     "       splitbrain report STORE\n"
+    "       splitbrain merge STORE... --into DIR\n"
     "       splitbrain COMMAND --help   (every flag of a command)\n";
 
 constexpr char kHelp[] =
@@ -54,6 +57,9 @@ constexpr char kHelp[] =
     "                   nemesis, checkers; each run is written to STORE/<test>/<timestamp>/\n"
     "  check HISTORY    check a recorded history (JSONL or Jepsen EDN) for linearizability\n"
     "  report STORE     regenerate every run's report.html and junit.xml, and STORE/index.html\n"
+    "  merge STORE... --into DIR\n"
+    "                   join the stores of several machines (CI shards) into DIR, with one\n"
+    "                   index.html and one junit.xml; exits as run would over all the runs\n"
     "\n"
     "exit codes (run; check and report say theirs in their --help):\n"
     "  0    every test came out as its plan expects (valid, or invalid for expect: invalid)\n"
@@ -384,6 +390,10 @@ int main(int argc, char** argv) {
   if (cmd == "report") {
     return results::RunReportCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
                                      std::cerr);
+  }
+  if (cmd == "merge") {
+    return results::RunMergeCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+                                    std::cerr);
   }
   if (cmd == "lab-selftest") return harness::LabSelftest(argc, argv);
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {

@@ -325,13 +325,14 @@ TEST_F(RunTest, HelpOfEveryCommandExitsZeroWithFlagsExitCodesAndDocs) {
     std::vector<std::string> want;
   };
   const Case cases[] = {
-      {{"--help"}, {"run PLAN.yaml", "check", "report", "exit codes", "255", "docs:"}},
+      {{"--help"}, {"run PLAN.yaml", "check", "report", "merge", "exit codes", "255", "docs:"}},
       {{"run", "--help"},
        {"--store", "--seed", "--seeds", "--shard", "--time-limit", "--node-binary", "--log-level",
         "--help", "exit codes", "SIGTERM", "255", "docs:"}},
       {{"run", "plan.yaml", "-h"}, {"--store"}},
       {{"check", "--help"}, {"--model", "--json", "--timeout", "exit codes", "docs:"}},
       {{"report", "--help"}, {"STORE", "exit codes", "docs:"}},
+      {{"merge", "--help"}, {"STORE...", "--into", "exit codes", "docs:"}},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {Splitbrain()};
