@@ -1,5 +1,5 @@
 // splitbrain: the controller's command line (DESIGN.md "Commands and exit codes").
-//   splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N]
+//   splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N] [--jobs J]
 //                  [--time-limit DURATION] [--node-binary PATH]
 //   splitbrain check ...            (checker/check_command.h)
 //   splitbrain report STORE         (results/report.h)
@@ -9,9 +9,11 @@
 // with its code. Exit: 0 every test as expected, 1 some not, 2 unknown (a stopped run
 // included), 255 the harness failed (a bad plan or command line, a harness killed).
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -20,8 +22,10 @@
 
 #include "checker/check_command.h"
 #include "common/log.h"
+#include "harness/jobs.h"
 #include "harness/lab.h"
 #include "harness/plan.h"
+#include "harness/run_dir.h"
 #include "harness/runner.h"
 #include "harness/shard.h"
 #include "harness/subprocess.h"
@@ -42,7 +46,7 @@ void OnSignal(int sig) {
 
 constexpr char kUsage[] =
     "usage: splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N]\n"
-    "                      [--time-limit DURATION] [--node-binary PATH]\n"
+    "                      [--jobs J] [--time-limit DURATION] [--node-binary PATH]\n"
     "                      [--log-level debug|info|warn|error]\n"
     "       splitbrain check [--model MODEL] HISTORY... [--json] [--timeout SECONDS] ...\n"
     "       splitbrain report STORE\n"
@@ -92,6 +96,8 @@ constexpr char kRunHelp[] =
     "                       every pair exactly once; an empty slice runs nothing, exit 0.\n"
     "                       results.json records shard and seeds; `splitbrain merge` joins\n"
     "                       the stores\n"
+    "  --jobs J             run J tests at once (default 1), each in a lab of its own; one\n"
+    "                       status line per test as it ends, then the summary as usual\n"
     "  --time-limit DURATION\n"
     "                       override every test's time-limit (30s, 500ms, 2m, 1h; a bare\n"
     "                       number is seconds)\n"
@@ -114,12 +120,20 @@ constexpr char kRunHelp[] =
     "\n"
     "docs: README.md and plans/README.md in splitbrain's source tree.\n";
 
+// More labs at once than this is refused: each holds a cluster of processes.
+constexpr uint64_t kMaxJobs = 64;
+
 struct RunArgs {
   std::string plan;
   std::string store = "store";
   std::optional<uint64_t> seed;
   std::optional<SeedRange> seeds;  // --seeds A..B
   std::optional<Shard> shard;      // --shard K/N
+  int jobs = 1;                    // --jobs J
+  // Internal, from a --jobs parent (jobs.h): run only the I-th pair of this machine's slice and
+  // write its outcome to this file.
+  std::optional<size_t> pair;
+  std::string outcome_file;
   std::optional<int64_t> time_limit_ns;
   std::string node_binary;
   bool help = false;
@@ -149,6 +163,24 @@ Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
     } else if (a[i] == "--shard") {
       SB_ASSIGN_OR_RETURN(auto v, value("--shard"));
       SB_ASSIGN_OR_RETURN(r.shard, ParseShard(v));
+    } else if (a[i] == "--jobs") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--jobs"));
+      uint64_t j = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), j);
+      if (ec != std::errc() || end != v.data() + v.size() || j < 1 || j > kMaxJobs) {
+        return Status::InvalidArgument("--jobs '" + v + "': expected a whole number from 1 to " +
+                                       std::to_string(kMaxJobs));
+      }
+      r.jobs = static_cast<int>(j);
+    } else if (a[i] == "--pair") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--pair"));
+      uint64_t p = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
+      if (ec != std::errc() || end != v.data() + v.size())
+        return Status::InvalidArgument("--pair '" + v + "' is not a pair number");
+      r.pair = static_cast<size_t>(p);
+    } else if (a[i] == "--outcome-file") {
+      SB_ASSIGN_OR_RETURN(r.outcome_file, value("--outcome-file"));
     } else if (a[i] == "--time-limit") {
       SB_ASSIGN_OR_RETURN(auto v, value("--time-limit"));
       auto d = ParseDuration(v);
@@ -254,6 +286,53 @@ int LabSelftest(int argc, char** argv) {
   while (true) pause();
 }
 
+// The summary and the exit code of a run, stopped or not.
+int Finish(const std::vector<TestOutcome>& outcomes, const std::vector<std::string>& not_run) {
+  const int code = Summarise(outcomes);
+  if (!g_interrupted) return code;
+  // A stopped run is unknown, whatever the tests before the stop found (only a harness
+  // failure outranks it).
+  std::cout << "stopped by " << strsignal(g_interrupt_signal.load());
+  if (!not_run.empty()) {
+    std::cout << "; not run:";
+    for (const auto& n : not_run) std::cout << " " << n;
+  }
+  std::cout << std::endl;
+  return code == 255 ? 255 : 2;
+}
+
+// --jobs J: each pair in a `splitbrain run ... --pair I` child of its own (jobs.h), so in a lab
+// of its own; this process only starts them, forwards stop signals and sums up.
+int RunParallel(const RunArgs& ra, const std::vector<std::string>& args,
+                const std::vector<TestPlan>& runs) {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+  JobsOptions jobs;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  jobs.child_argv = {ec ? std::string("splitbrain") : self.string(), "run"};
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--jobs") {
+      ++i;  // and its value
+      continue;
+    }
+    jobs.child_argv.push_back(args[i]);
+  }
+  for (const auto& p : runs) {
+    jobs.labels.push_back(p.name + (p.seed ? " seed " + std::to_string(*p.seed) : ""));
+  }
+  jobs.jobs = ra.jobs;
+  jobs.stop = &g_interrupted;
+  jobs.stop_signal = &g_interrupt_signal;
+  std::cerr << "splitbrain: " << runs.size() << " tests, " << ra.jobs << " at a time\n";
+  JobsResult r = RunJobs(jobs, std::cerr);
+  // The children wrote the index as each ended; the last to write may not have seen them all.
+  Status idx = results::WriteIndex(ra.store);
+  if (!idx.ok()) std::cerr << "splitbrain: index: " << idx << "\n";
+  return Finish(r.outcomes, r.not_run);
+}
+
 int Run(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   // Inside the lab, a stop signal is caught from the start: one that arrives while the plan
@@ -301,6 +380,14 @@ int Run(int argc, char** argv) {
       std::cerr << "splitbrain: shard " << ra->shard->ToString() << ": " << runs.size() << " of "
                 << all << " (test, seed) pairs\n";
     }
+    if (ra->pair) {
+      if (*ra->pair >= runs.size()) {
+        std::cerr << "splitbrain run: --pair " << *ra->pair << ": this slice has " << runs.size()
+                  << " pairs\n";
+        return 255;
+      }
+      runs = {runs[*ra->pair]};
+    }
     if (runs.empty()) {
       // Not an error: N machines for fewer pairs than N leave some with nothing to do.
       std::cout << "splitbrain: shard " << (ra->shard ? ra->shard->ToString() : "1/1")
@@ -320,7 +407,16 @@ int Run(int argc, char** argv) {
     }
     p.node.binary = *binary;
   }
+  // A --jobs child hands its outcome to its parent through this file.
+  auto hand_over = [&](const std::vector<TestOutcome>& outcomes) {
+    if (ra->outcome_file.empty()) return;
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& o : outcomes) all.push_back(OutcomeToJson(o));
+    WriteJsonFile(ra->outcome_file, all);
+  };
   if (!InsideLab()) {
+    // A --jobs child dies with its parent, and its lab with it (as the lab dies with us).
+    if (ra->pair && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)) return 255;
     Status s = ProbeLabSupport();
     if (!s.ok()) {
       std::cerr << "splitbrain: " << s.message() << "\n";
@@ -329,8 +425,10 @@ int Run(int argc, char** argv) {
         outcomes.push_back(RecordUnrunnable(p, ra->store, s.message(),
                                             s.code() == StatusCode::kUnsupported ? 2 : 255, sweep));
       }
+      hand_over(outcomes);
       return Summarise(outcomes);
     }
+    if (ra->jobs > 1 && !ra->pair) return RunParallel(*ra, args, runs);
     s = ReexecInLab(argc, argv);  // returns only on failure
     std::cerr << "splitbrain: " << s << "\n";
     return 255;
@@ -356,17 +454,8 @@ int Run(int argc, char** argv) {
     std::cerr << ": " << VerdictName(o.valid) << " (expected " << o.expect << ") -> " << o.run_dir
               << "\n";
   }
-  const int code = Summarise(outcomes);
-  if (!g_interrupted) return code;
-  // A stopped run is unknown, whatever the tests before the stop found (only a harness
-  // failure outranks it).
-  std::cout << "stopped by " << strsignal(g_interrupt_signal.load());
-  if (!not_run.empty()) {
-    std::cout << "; not run:";
-    for (const auto& n : not_run) std::cout << " " << n;
-  }
-  std::cout << std::endl;
-  return code == 255 ? 255 : 2;
+  hand_over(outcomes);
+  return Finish(outcomes, not_run);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "harness/lab.h"
 #include "harness/subprocess.h"
 #include "harness/systems/splitbrain.h"
+#include "results/run_data.h"
 
 namespace splitbrain::harness {
 namespace {
@@ -86,6 +87,8 @@ TEST_F(RunTest, BadShardOrSeedsIsRefusedBeforeAnythingStarts) {
       {{"--seeds", "5..3"}, "--seeds '5..3': the first seed is above the last"},
       {{"--seed", "1", "--seeds", "1..3"}, "--seed and --seeds cannot be given together"},
       {{"--shard"}, "--shard needs a value"},
+      {{"--jobs", "0"}, "--jobs '0': expected a whole number from 1 to 64"},
+      {{"--jobs", "two"}, "--jobs 'two': expected a whole number from 1 to 64"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {Splitbrain(), "run", plan.string(), "--store",
@@ -327,8 +330,8 @@ TEST_F(RunTest, HelpOfEveryCommandExitsZeroWithFlagsExitCodesAndDocs) {
   const Case cases[] = {
       {{"--help"}, {"run PLAN.yaml", "check", "report", "merge", "exit codes", "255", "docs:"}},
       {{"run", "--help"},
-       {"--store", "--seed", "--seeds", "--shard", "--time-limit", "--node-binary", "--log-level",
-        "--help", "exit codes", "SIGTERM", "255", "docs:"}},
+       {"--store", "--seed", "--seeds", "--shard", "--jobs", "--time-limit", "--node-binary",
+        "--log-level", "--help", "exit codes", "SIGTERM", "255", "docs:"}},
       {{"run", "plan.yaml", "-h"}, {"--store"}},
       {{"check", "--help"}, {"--model", "--json", "--timeout", "exit codes", "docs:"}},
       {{"report", "--help"}, {"STORE", "exit codes", "docs:"}},
@@ -376,6 +379,54 @@ TEST_F(RunTest, SeedsAndShardRunTheirSliceAndRecordIt) {
     }
   }
   EXPECT_EQ(ran, (std::multiset<std::string>{"a/1", "a/3", "b/2"})) << r->output;
+}
+
+// --jobs 2 over four (test, seed) pairs: two labs at once, every pair run once in a folder of its
+// own, one status line per test, the runs overlapping in time.
+TEST_F(RunTest, JobsRunTestsAtOnceEachInItsOwnLab) {
+  NeedLab();
+  auto plan = Write("plan.yaml",
+                    "nodes: 3\ntime-limit: 3s\nworkload: {name: register, rate: 50}\n"
+                    "nemesis: {faults: [kill]}\ntests:\n  - name: a\n  - name: b\n");
+  const fs::path store = dir_ / "store";
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--seeds", "1..2", "--jobs", "2",
+                       "--store", store.string()},
+                      "", std::chrono::seconds(150));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  for (const char* label : {"a seed 1", "a seed 2", "b seed 1", "b seed 2"}) {
+    EXPECT_EQ(Count(r->output, "] " + std::string(label) + ": valid (expected valid) -> "), 1)
+        << label << "\n"
+        << r->output;
+  }
+  EXPECT_EQ(Count(r->output, "/4] "), 4) << r->output;
+  struct Span {
+    std::string what;
+    int64_t start_ms, end_ms;
+  };
+  std::vector<Span> spans;
+  std::set<std::string> ran;
+  for (const auto& test : fs::directory_iterator(store)) {
+    if (test.is_symlink() || !test.is_directory()) continue;
+    for (const auto& run : fs::directory_iterator(test.path())) {
+      auto results = nlohmann::json::parse(ReadFile(run.path() / "results.json"));
+      EXPECT_EQ(results["valid"], true) << run.path();
+      ran.insert(results["test"].get<std::string>() + "/" + results["seed"].dump());
+      const int64_t start =
+          splitbrain::results::ParseIso8601Nanos(results["started"].get<std::string>()) / 1'000'000;
+      ASSERT_GT(start, 0) << results["started"];
+      spans.push_back({run.path().string(), start,
+                       start + static_cast<int64_t>(results["duration_s"].get<double>() * 1000)});
+    }
+  }
+  EXPECT_EQ(ran, (std::set<std::string>{"a/1", "a/2", "b/1", "b/2"})) << r->output;
+  bool overlapped = false;
+  for (size_t i = 0; i < spans.size(); ++i)
+    for (size_t j = i + 1; j < spans.size(); ++j)
+      overlapped |= spans[i].start_ms < spans[j].end_ms && spans[j].start_ms < spans[i].end_ms;
+  EXPECT_TRUE(overlapped) << "no two runs were under way at once\n" << r->output;
+  // The index, written last by the parent, lists all four.
+  EXPECT_EQ(Count(ReadFile(store / "index.html"), "data-verdict=\"valid\""), 4);
 }
 
 // The plan both verdict tests share: reads against an isolated leader.

@@ -25,6 +25,42 @@ int ExitCodeFor(const json& valid, const std::string& expect) {
   return found_anomaly == (expect == "invalid") ? 0 : 1;
 }
 
+json OutcomeToJson(const TestOutcome& o) {
+  return {{"name", o.name},
+          {"run_dir", o.run_dir},
+          {"valid", o.valid},
+          {"expect", o.expect},
+          {"exit_code", o.exit_code},
+          {"why", o.why},
+          {"duration_s", o.duration_s},
+          {"stats", o.stats},
+          {"seed", o.seed ? json(*o.seed) : json()},
+          {"system", o.system},
+          {"perf", o.perf}};
+}
+
+TestOutcome OutcomeFromJson(const json& j) {
+  TestOutcome o;
+  if (!j.is_object()) {
+    o.valid = "unknown";
+    o.exit_code = 255;
+    o.why = "no outcome was written";
+    return o;
+  }
+  o.name = j.value("name", "");
+  o.run_dir = j.value("run_dir", "");
+  o.valid = j.value("valid", json("unknown"));
+  o.expect = j.value("expect", "valid");
+  o.exit_code = j.value("exit_code", 255);
+  o.why = j.value("why", "");
+  o.duration_s = j.value("duration_s", 0.0);
+  o.stats = j.value("stats", json());
+  if (j.contains("seed") && j["seed"].is_number_unsigned()) o.seed = j["seed"].get<uint64_t>();
+  o.system = j.value("system", "");
+  o.perf = j.value("perf", json());
+  return o;
+}
+
 std::string InterruptedWhy(int sig, int64_t stopped_at_ns, int64_t time_limit_ns) {
   char why[256];
   snprintf(why, sizeof why,

@@ -29,6 +29,11 @@ struct TestOutcome {
   nlohmann::json perf;           // the perf checker's result (null when the plan had none)
 };
 
+// A TestOutcome as JSON and back, for a `--jobs` child to hand its outcome to the parent
+// (jobs.h). OutcomeFromJson fills what `j` lacks with an empty outcome's values.
+nlohmann::json OutcomeToJson(const TestOutcome& outcome);
+TestOutcome OutcomeFromJson(const nlohmann::json& j);
+
 // false when either is false, else "unknown" when either is, else true.
 nlohmann::json CombineVerdicts(const nlohmann::json& a, const nlohmann::json& b);
 
