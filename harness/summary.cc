@@ -71,6 +71,11 @@ std::string InterruptedWhy(int sig, int64_t stopped_at_ns, int64_t time_limit_ns
   return why;
 }
 
+std::string PlanFileForResults(const std::string& path) {
+  const size_t at = path.rfind("plans/");
+  return at == std::string::npos || (at > 0 && path[at - 1] != '/') ? path : path.substr(at);
+}
+
 json ResultsJson(const TestPlan& plan, uint64_t seed, const std::string& started,
                  const TestOutcome& outcome, const json& checkers) {
   json results = {{"valid", outcome.valid},
@@ -85,7 +90,8 @@ json ResultsJson(const TestPlan& plan, uint64_t seed, const std::string& started
                   {"nodes", plan.nodes},
                   {"workload", plan.workload.name},
                   {"placement", plan.workload.placement},
-                  {"node_args", plan.node.args}};
+                  {"node_args", plan.node.args},
+                  {"plan_file", PlanFileForResults(plan.source_file)}};
   if (!outcome.why.empty()) results["why"] = outcome.why;
   return results;
 }
@@ -107,6 +113,9 @@ TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, con
               {"expected", plan.expect},
               {"seed", plan.seed ? json(*plan.seed) : json()},
               {"test", plan.name},
+              {"system", plan.system},
+              {"node_args", plan.node.args},
+              {"plan_file", PlanFileForResults(plan.source_file)},
               {"started", UtcStamp(SystemClock::Get().WallNanos(), false)},
               {"duration_s", 0},
               {"checkers", json::object()},

@@ -44,6 +44,10 @@ int ExitCodeFor(const nlohmann::json& valid, const std::string& expect);
 // 30 s time limit: ..." (`sig` 0: the signal is not named).
 std::string InterruptedWhy(int sig, int64_t stopped_at_ns, int64_t time_limit_ns);
 
+// The plan file as results.json records it (`plan_file`): from its last `plans/` folder on
+// ("plans/bugs/stale-read.yaml"), else the path as given.
+std::string PlanFileForResults(const std::string& path);
+
 // Everything results.json holds for a test that ran (its `why` only when `outcome.why` says one).
 nlohmann::json ResultsJson(const TestPlan& plan, uint64_t seed, const std::string& started,
                            const TestOutcome& outcome, const nlohmann::json& checkers);

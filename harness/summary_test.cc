@@ -127,5 +127,13 @@ TEST(OutcomeJson, RoundTripsEveryField) {
   EXPECT_EQ(OutcomeFromJson(nlohmann::json()).exit_code, 255);
 }
 
+TEST(PlanFileForResults, KeepsThePathFromThePlansFolderOn) {
+  EXPECT_EQ(PlanFileForResults("/home/ci/work/splitbrain/plans/bugs/stale-read.yaml"),
+            "plans/bugs/stale-read.yaml");
+  EXPECT_EQ(PlanFileForResults("plans/nightly.yaml"), "plans/nightly.yaml");
+  EXPECT_EQ(PlanFileForResults("/tmp/x/myplans/t.yaml"), "/tmp/x/myplans/t.yaml");
+  EXPECT_EQ(PlanFileForResults("t.yaml"), "t.yaml");
+}
+
 }  // namespace
 }  // namespace splitbrain::harness
