@@ -429,6 +429,53 @@ TEST_F(RunTest, JobsRunTestsAtOnceEachInItsOwnLab) {
   EXPECT_EQ(Count(ReadFile(store / "index.html"), "data-verdict=\"valid\""), 4);
 }
 
+// --jobs: SIGKILL of the process the user started leaves no child run, node or lab namespace
+// of any job behind (each child dies with its parent, its lab with it).
+TEST_F(RunTest, SigkilledJobsParentLeavesNothingBehind) {
+  NeedLab();
+  const std::string store = (dir_ / "store").string();
+  auto plan = Write("long.yaml",
+                    "nodes: 3\ntime-limit: 120s\nworkload: {name: register}\n"
+                    "nemesis: {faults: [kill]}\ntests:\n  - name: a\n  - name: b\n");
+  ManagedProcess harness;
+  ASSERT_TRUE(harness
+                  .Start({Splitbrain(), "run", plan.string(), "--jobs", "2", "--store", store},
+                         (dir_ / "harness.log").string())
+                  .ok());
+  // Wait (deadline 60 s) until both jobs' nodes run.
+  std::map<int, std::string> a, b;
+  for (int i = 0; i < 600 && !(a.size() >= 3 && b.size() >= 3); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    a = ProcessesMentioning(store + "/a/");
+    b = ProcessesMentioning(store + "/b/");
+  }
+  ASSERT_GE(a.size(), 3u) << ReadFile(dir_ / "harness.log");
+  ASSERT_GE(b.size(), 3u) << ReadFile(dir_ / "harness.log");
+  std::set<std::string> lab_namespaces;
+  for (const auto* nodes : {&a, &b})
+    for (const auto& [pid, ns] : *nodes) lab_namespaces.insert(ns);
+  EXPECT_GE(lab_namespaces.size(), 6u) << "the two jobs' nodes share namespaces";
+
+  ASSERT_EQ(kill(harness.pid(), SIGKILL), 0);
+  int st = 0;
+  waitpid(harness.pid(), &st, 0);
+
+  bool clean = false;
+  std::map<int, std::string> left, children;
+  std::set<std::string> live_ns;
+  for (int i = 0; i < 200 && !clean; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    left = ProcessesMentioning(store + "/");
+    children = ProcessesMentioning(plan.string());
+    live_ns = AllNetNamespaces();
+    clean = left.empty() && children.empty();
+    for (const auto& ns : lab_namespaces) clean &= live_ns.count(ns) == 0;
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " node processes survived the parent";
+  EXPECT_TRUE(children.empty()) << children.size() << " child runs survived the parent";
+  for (const auto& ns : lab_namespaces) EXPECT_EQ(live_ns.count(ns), 0u) << ns << " still held";
+}
+
 // The plan both verdict tests share: reads against an isolated leader.
 std::string StalePlan(bool bug) {
   std::string p =
