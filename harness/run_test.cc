@@ -3,7 +3,9 @@
 // launched PID ends the run within seconds with its results (exit 2), a killed inner harness
 // is exit 255; every command's --help; a 20-second run against the correct node is valid and
 // the same run with --bug stale-read is invalid; a follower killed across snapshots catches up
-// by InstallSnapshot and raft-invariants checks the snapshots.
+// by InstallSnapshot and raft-invariants checks the snapshots. Sweeps: a malformed --seeds,
+// --shard or --jobs is refused, an empty shard exits 0, a shard runs its slice and records it,
+// --jobs runs tests at once in labs of their own, a SIGKILLed --jobs parent leaves nothing.
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
