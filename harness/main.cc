@@ -1,15 +1,19 @@
 // splitbrain: the controller's command line (DESIGN.md "Commands and exit codes").
-//   splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit DURATION] [--node-binary PATH]
+//   splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N] [--jobs J]
+//                  [--time-limit DURATION] [--node-binary PATH]
 //   splitbrain check ...            (checker/check_command.h)
 //   splitbrain report STORE         (results/report.h)
+//   splitbrain merge STORE... --into DIR   (results/merge.h)
 // `run` validates the whole plan, then re-executes itself inside a private lab (lab.h) and runs
 // each test; the process the user started stays outside, forwards stop signals to it and exits
 // with its code. Exit: 0 every test as expected, 1 some not, 2 unknown (a stopped run
 // included), 255 the harness failed (a bad plan or command line, a harness killed).
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -18,11 +22,15 @@
 
 #include "checker/check_command.h"
 #include "common/log.h"
+#include "harness/jobs.h"
 #include "harness/lab.h"
 #include "harness/plan.h"
+#include "harness/run_dir.h"
 #include "harness/runner.h"
+#include "harness/shard.h"
 #include "harness/subprocess.h"
 #include "harness/systems/registry.h"
+#include "results/merge.h"
 #include "results/report.h"
 
 namespace splitbrain::harness {
@@ -37,10 +45,12 @@ void OnSignal(int sig) {
 }
 
 constexpr char kUsage[] =
-    "usage: splitbrain run PLAN.yaml [--store DIR] [--seed N] [--time-limit DURATION]\n"
-    "                      [--node-binary PATH] [--log-level debug|info|warn|error]\n"
+    "usage: splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N]\n"
+    "                      [--jobs J] [--time-limit DURATION] [--node-binary PATH]\n"
+    "                      [--log-level debug|info|warn|error]\n"
     "       splitbrain check [--model MODEL] HISTORY... [--json] [--timeout SECONDS] ...\n"
     "       splitbrain report STORE\n"
+    "       splitbrain merge STORE... --into DIR\n"
     "       splitbrain COMMAND --help   (every flag of a command)\n";
 
 constexpr char kHelp[] =
@@ -51,8 +61,12 @@ constexpr char kHelp[] =
     "                   nemesis, checkers; each run is written to STORE/<test>/<timestamp>/\n"
     "  check HISTORY    check a recorded history (JSONL or Jepsen EDN) for linearizability\n"
     "  report STORE     regenerate every run's report.html and junit.xml, and STORE/index.html\n"
+    "  merge STORE... --into DIR\n"
+    "                   join the stores of several machines (CI shards) into DIR, with one\n"
+    "                   index.html and one junit.xml; exits as run would over all the runs\n"
     "\n"
-    "exit codes (run; check and report say theirs in their --help):\n"
+    "exit codes (run, and merge over the runs it joins; check and report say theirs in their\n"
+    "--help):\n"
     "  0    every test came out as its plan expects (valid, or invalid for expect: invalid)\n"
     "  1    some test did not\n"
     "  2    unknown: a checker ran out of budget, the machine cannot do what the plan asks, or\n"
@@ -76,6 +90,15 @@ constexpr char kRunHelp[] =
     "  --store DIR          where runs are written (default: store)\n"
     "  --seed N             the seed of every random choice (reproduces a run's schedule;\n"
     "                       default: the plan's, else a fresh one, written to plan.yaml)\n"
+    "  --seeds A..B         run each test once per seed A, A+1, ..., B (not with --seed)\n"
+    "  --shard K/N          run only the K-th of N slices (1 <= K <= N) of the plan's\n"
+    "                       (test, seed) pairs: pair i, in plan order and then seed order,\n"
+    "                       goes to shard (i mod N)+1, so N machines given 1/N .. N/N run\n"
+    "                       every pair exactly once; an empty slice runs nothing, exit 0.\n"
+    "                       results.json records shard and seeds; `splitbrain merge` joins\n"
+    "                       the stores\n"
+    "  --jobs J             run J tests at once (default 1), each in a lab of its own; one\n"
+    "                       status line per test as it ends, then the summary as usual\n"
     "  --time-limit DURATION\n"
     "                       override every test's time-limit (30s, 500ms, 2m, 1h; a bare\n"
     "                       number is seconds)\n"
@@ -98,10 +121,20 @@ constexpr char kRunHelp[] =
     "\n"
     "docs: README.md and plans/README.md in splitbrain's source tree.\n";
 
+// More labs at once than this is refused: each holds a cluster of processes.
+constexpr uint64_t kMaxJobs = 64;
+
 struct RunArgs {
   std::string plan;
   std::string store = "store";
   std::optional<uint64_t> seed;
+  std::optional<SeedRange> seeds;  // --seeds A..B
+  std::optional<Shard> shard;      // --shard K/N
+  int jobs = 1;                    // --jobs J
+  // Internal, from a --jobs parent (jobs.h): run only the I-th pair of this machine's slice and
+  // write its outcome to this file.
+  std::optional<size_t> pair;
+  std::string outcome_file;
   std::optional<int64_t> time_limit_ns;
   std::string node_binary;
   bool help = false;
@@ -125,6 +158,30 @@ Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
       } catch (const std::exception&) {
         return Status::InvalidArgument("--seed '" + v + "' is not a non-negative integer");
       }
+    } else if (a[i] == "--seeds") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--seeds"));
+      SB_ASSIGN_OR_RETURN(r.seeds, ParseSeedRange(v));
+    } else if (a[i] == "--shard") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--shard"));
+      SB_ASSIGN_OR_RETURN(r.shard, ParseShard(v));
+    } else if (a[i] == "--jobs") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--jobs"));
+      uint64_t j = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), j);
+      if (ec != std::errc() || end != v.data() + v.size() || j < 1 || j > kMaxJobs) {
+        return Status::InvalidArgument("--jobs '" + v + "': expected a whole number from 1 to " +
+                                       std::to_string(kMaxJobs));
+      }
+      r.jobs = static_cast<int>(j);
+    } else if (a[i] == "--pair") {
+      SB_ASSIGN_OR_RETURN(auto v, value("--pair"));
+      uint64_t p = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
+      if (ec != std::errc() || end != v.data() + v.size())
+        return Status::InvalidArgument("--pair '" + v + "' is not a pair number");
+      r.pair = static_cast<size_t>(p);
+    } else if (a[i] == "--outcome-file") {
+      SB_ASSIGN_OR_RETURN(r.outcome_file, value("--outcome-file"));
     } else if (a[i] == "--time-limit") {
       SB_ASSIGN_OR_RETURN(auto v, value("--time-limit"));
       auto d = ParseDuration(v);
@@ -151,6 +208,11 @@ Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
     }
   }
   if (r.plan.empty() && !r.help) return Status::InvalidArgument("no plan given");
+  if (r.seed && r.seeds) {
+    return Status::InvalidArgument(
+        "--seed and --seeds cannot be given together: --seed N runs each test once with seed N, "
+        "--seeds A..B once per seed");
+  }
   return r;
 }
 
@@ -163,15 +225,16 @@ const char* VerdictName(const nlohmann::json& v) {
 int Summarise(const std::vector<TestOutcome>& outcomes) {
   std::cout << "\n" << std::left;
   char line[1024];
-  snprintf(line, sizeof line, "%-32s %-8s %-8s %-5s %8s %9s  %s\n", "test", "verdict", "expected",
-           "exit", "ops", "duration", "report");
+  snprintf(line, sizeof line, "%-32s %-20s %-8s %-8s %-5s %8s %9s  %s\n", "test", "seed", "verdict",
+           "expected", "exit", "ops", "duration", "report");
   std::cout << line;
   int worst = 0;
   bool any1 = false, any2 = false, any255 = false;
   for (const auto& o : outcomes) {
     std::string report = o.run_dir.empty() ? "-" : o.run_dir + "/report.html";
-    snprintf(line, sizeof line, "%-32s %-8s %-8s %-5d %8lld %8.1fs  %s\n", o.name.c_str(),
-             VerdictName(o.valid), o.expect.c_str(), o.exit_code,
+    const std::string seed = o.seed ? std::to_string(*o.seed) : "-";
+    snprintf(line, sizeof line, "%-32s %-20s %-8s %-8s %-5d %8lld %8.1fs  %s\n", o.name.c_str(),
+             seed.c_str(), VerdictName(o.valid), o.expect.c_str(), o.exit_code,
              static_cast<long long>(o.stats.value("ops", int64_t{0})), o.duration_s,
              report.c_str());
     std::cout << line;
@@ -224,6 +287,53 @@ int LabSelftest(int argc, char** argv) {
   while (true) pause();
 }
 
+// The summary and the exit code of a run, stopped or not.
+int Finish(const std::vector<TestOutcome>& outcomes, const std::vector<std::string>& not_run) {
+  const int code = Summarise(outcomes);
+  if (!g_interrupted) return code;
+  // A stopped run is unknown, whatever the tests before the stop found (only a harness
+  // failure outranks it).
+  std::cout << "stopped by " << strsignal(g_interrupt_signal.load());
+  if (!not_run.empty()) {
+    std::cout << "; not run:";
+    for (const auto& n : not_run) std::cout << " " << n;
+  }
+  std::cout << std::endl;
+  return code == 255 ? 255 : 2;
+}
+
+// --jobs J: each pair in a `splitbrain run ... --pair I` child of its own (jobs.h), so in a lab
+// of its own; this process only starts them, forwards stop signals and sums up.
+int RunParallel(const RunArgs& ra, const std::vector<std::string>& args,
+                const std::vector<TestPlan>& runs) {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+  JobsOptions jobs;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  jobs.child_argv = {ec ? std::string("splitbrain") : self.string(), "run"};
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--jobs") {
+      ++i;  // and its value
+      continue;
+    }
+    jobs.child_argv.push_back(args[i]);
+  }
+  for (const auto& p : runs) {
+    jobs.labels.push_back(p.name + (p.seed ? " seed " + std::to_string(*p.seed) : ""));
+  }
+  jobs.jobs = ra.jobs;
+  jobs.stop = &g_interrupted;
+  jobs.stop_signal = &g_interrupt_signal;
+  std::cerr << "splitbrain: " << runs.size() << " tests, " << ra.jobs << " at a time\n";
+  JobsResult r = RunJobs(jobs, std::cerr);
+  // The children wrote the index as each ended; the last to write may not have seen them all.
+  Status idx = results::WriteIndex(ra.store);
+  if (!idx.ok()) std::cerr << "splitbrain: index: " << idx << "\n";
+  return Finish(r.outcomes, r.not_run);
+}
+
 int Run(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   // Inside the lab, a stop signal is caught from the start: one that arrives while the plan
@@ -253,8 +363,43 @@ int Run(int argc, char** argv) {
     if (ra->seed) p.seed = ra->seed;
     if (ra->time_limit_ns) p.time_limit_ns = *ra->time_limit_ns;
   }
-  // Each test's member program, found before the lab starts (a missing etcd is said now).
-  for (auto& p : *plans) {
+  // The (test, seed) pairs this machine runs (shard.h): every test once (or once per seed of
+  // --seeds), of which --shard keeps one slice. Computed the same way inside the lab.
+  std::vector<TestPlan> runs;
+  nlohmann::json sweep = nlohmann::json::object();
+  if (ra->shard) sweep["shard"] = ra->shard->ToString();
+  if (ra->seeds) sweep["seeds"] = ra->seeds->ToString();
+  {
+    std::vector<TestSeed> pairs = AllPairs(plans->size(), ra->seeds);
+    const size_t all = pairs.size();
+    if (ra->shard) pairs = SliceFor(pairs, *ra->shard);
+    for (const auto& pair : pairs) {
+      runs.push_back((*plans)[pair.test]);
+      if (pair.seed) runs.back().seed = pair.seed;
+    }
+    if (ra->shard && !InsideLab()) {
+      std::cerr << "splitbrain: shard " << ra->shard->ToString() << ": " << runs.size() << " of "
+                << all << " (test, seed) pairs\n";
+    }
+    if (ra->pair) {
+      if (*ra->pair >= runs.size()) {
+        std::cerr << "splitbrain run: --pair " << *ra->pair << ": this slice has " << runs.size()
+                  << " pairs\n";
+        return 255;
+      }
+      runs = {runs[*ra->pair]};
+    }
+    if (runs.empty()) {
+      // Not an error: N machines for fewer pairs than N leave some with nothing to do.
+      std::cout << "splitbrain: shard " << (ra->shard ? ra->shard->ToString() : "1/1")
+                << " holds none of the plan's " << all << " (test, seed) pairs: nothing to run\n";
+      return 0;
+    }
+  }
+
+  // Each test's member program, found before the lab starts (a missing etcd is said
+  // now), for the tests this machine runs.
+  for (auto& p : runs) {
     const SystemAdapter* adapter = FindSystem(p.system);
     auto binary = adapter->find_binary(p, ra->node_binary);
     if (!binary.ok()) {
@@ -263,18 +408,28 @@ int Run(int argc, char** argv) {
     }
     p.node.binary = *binary;
   }
-
+  // A --jobs child hands its outcome to its parent through this file.
+  auto hand_over = [&](const std::vector<TestOutcome>& outcomes) {
+    if (ra->outcome_file.empty()) return;
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& o : outcomes) all.push_back(OutcomeToJson(o));
+    WriteJsonFile(ra->outcome_file, all);
+  };
   if (!InsideLab()) {
+    // A --jobs child dies with its parent, and its lab with it (as the lab dies with us).
+    if (ra->pair && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)) return 255;
     Status s = ProbeLabSupport();
     if (!s.ok()) {
       std::cerr << "splitbrain: " << s.message() << "\n";
       std::vector<TestOutcome> outcomes;
-      for (const auto& p : *plans) {
+      for (const auto& p : runs) {
         outcomes.push_back(RecordUnrunnable(p, ra->store, s.message(),
-                                            s.code() == StatusCode::kUnsupported ? 2 : 255));
+                                            s.code() == StatusCode::kUnsupported ? 2 : 255, sweep));
       }
+      hand_over(outcomes);
       return Summarise(outcomes);
     }
+    if (ra->jobs > 1 && !ra->pair) return RunParallel(*ra, args, runs);
     s = ReexecInLab(argc, argv);  // returns only on failure
     std::cerr << "splitbrain: " << s << "\n";
     return 255;
@@ -285,29 +440,23 @@ int Run(int argc, char** argv) {
   opts.live_status = isatty(STDERR_FILENO);
   opts.interrupted = &g_interrupted;
   opts.interrupt_signal = &g_interrupt_signal;
+  opts.sweep = sweep;
   std::vector<TestOutcome> outcomes;
   std::vector<std::string> not_run;
-  for (const auto& p : *plans) {
+  for (const auto& p : runs) {
     if (g_interrupted) {
       not_run.push_back(p.name);
       continue;
     }
     outcomes.push_back(RunTest(p, opts));
     const auto& o = outcomes.back();
-    std::cerr << p.name << ": " << VerdictName(o.valid) << " (expected " << o.expect << ") -> "
-              << o.run_dir << "\n";
+    std::cerr << p.name;
+    if (o.seed) std::cerr << " seed " << *o.seed;
+    std::cerr << ": " << VerdictName(o.valid) << " (expected " << o.expect << ") -> " << o.run_dir
+              << "\n";
   }
-  const int code = Summarise(outcomes);
-  if (!g_interrupted) return code;
-  // A stopped run is unknown, whatever the tests before the stop found (only a harness
-  // failure outranks it).
-  std::cout << "stopped by " << strsignal(g_interrupt_signal.load());
-  if (!not_run.empty()) {
-    std::cout << "; not run:";
-    for (const auto& n : not_run) std::cout << " " << n;
-  }
-  std::cout << std::endl;
-  return code == 255 ? 255 : 2;
+  hand_over(outcomes);
+  return Finish(outcomes, not_run);
 }
 
 }  // namespace
@@ -331,6 +480,10 @@ int main(int argc, char** argv) {
   if (cmd == "report") {
     return results::RunReportCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
                                      std::cerr);
+  }
+  if (cmd == "merge") {
+    return results::RunMergeCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+                                    std::cerr);
   }
   if (cmd == "lab-selftest") return harness::LabSelftest(argc, argv);
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {

@@ -26,8 +26,12 @@ std::string UtcStamp(int64_t wall_ns, bool for_path) {
 std::string MakeRunDir(const std::string& store, const std::string& test) {
   const std::string base =
       store + "/" + test + "/" + UtcStamp(SystemClock::Get().WallNanos(), true);
+  fs::create_directories(fs::path(base).parent_path());
+  // create_directory is the test and the claim in one step: it is false when the folder was
+  // there already, so two runs starting in one millisecond (--jobs, two `run`s into one store)
+  // never share a folder.
   std::string dir = base;
-  for (int i = 1; fs::exists(dir); ++i) dir = base + "-" + std::to_string(i);
+  for (int i = 1; !fs::create_directory(dir); ++i) dir = base + "-" + std::to_string(i);
   fs::create_directories(dir + "/nodes");
   return dir;
 }

@@ -3,7 +3,9 @@
 // launched PID ends the run within seconds with its results (exit 2), a killed inner harness
 // is exit 255; every command's --help; a 20-second run against the correct node is valid and
 // the same run with --bug stale-read is invalid; a follower killed across snapshots catches up
-// by InstallSnapshot and raft-invariants checks the snapshots.
+// by InstallSnapshot and raft-invariants checks the snapshots. Sweeps: a malformed --seeds,
+// --shard or --jobs is refused, an empty shard exits 0, a shard runs its slice and records it,
+// --jobs runs tests at once in labs of their own, a SIGKILLed --jobs parent leaves nothing.
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -20,6 +22,7 @@
 #include "harness/lab.h"
 #include "harness/subprocess.h"
 #include "harness/systems/splitbrain.h"
+#include "results/run_data.h"
 
 namespace splitbrain::harness {
 namespace {
@@ -70,6 +73,48 @@ TEST_F(RunTest, BadPlanIsRejectedWithLineAndColumnBeforeAnythingStarts) {
             std::string::npos)
       << r->output;
   EXPECT_FALSE(fs::exists(dir_ / "store")) << "a bad plan must not start anything";
+}
+
+// --shard and --seeds: a bad value is refused before anything starts, with the bad-usage exit
+// code and a message naming the flag and its value.
+TEST_F(RunTest, BadShardOrSeedsIsRefusedBeforeAnythingStarts) {
+  auto plan = Write("plan.yaml", "name: t\nnodes: 3\nworkload: register\n");
+  const struct {
+    std::vector<std::string> flags;
+    std::string says;
+  } cases[] = {
+      {{"--shard", "0/3"}, "--shard '0/3': K must be between 1 and N (3)"},
+      {{"--shard", "4/3"}, "--shard '4/3': K must be between 1 and N (3)"},
+      {{"--shard", "a/b"}, "--shard 'a/b': expected K/N"},
+      {{"--seeds", "5..3"}, "--seeds '5..3': the first seed is above the last"},
+      {{"--seed", "1", "--seeds", "1..3"}, "--seed and --seeds cannot be given together"},
+      {{"--shard"}, "--shard needs a value"},
+      {{"--jobs", "0"}, "--jobs '0': expected a whole number from 1 to 64"},
+      {{"--jobs", "two"}, "--jobs 'two': expected a whole number from 1 to 64"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {Splitbrain(), "run", plan.string(), "--store",
+                                     (dir_ / "store").string()};
+    argv.insert(argv.end(), c.flags.begin(), c.flags.end());
+    auto r = RunCommand(argv);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->exit_code, 255) << c.says;
+    EXPECT_NE(r->output.find(c.says), std::string::npos) << r->output;
+    EXPECT_FALSE(fs::exists(dir_ / "store")) << c.says;
+  }
+}
+
+// More shards than (test, seed) pairs: the shards past them have nothing to do, and say so.
+TEST_F(RunTest, AnEmptyShardRunsNothingAndExitsZero) {
+  auto plan = Write("plan.yaml", "name: t\nnodes: 3\nworkload: register\n");
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--seeds", "1..2", "--shard", "3/4",
+                       "--store", (dir_ / "store").string()});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_NE(r->output.find("shard 3/4 holds none of the plan's 2 (test, seed) pairs"),
+            std::string::npos)
+      << r->output;
+  EXPECT_FALSE(fs::exists(dir_ / "store"));
 }
 
 int Count(const std::string& text, const std::string& what) {
@@ -285,13 +330,14 @@ TEST_F(RunTest, HelpOfEveryCommandExitsZeroWithFlagsExitCodesAndDocs) {
     std::vector<std::string> want;
   };
   const Case cases[] = {
-      {{"--help"}, {"run PLAN.yaml", "check", "report", "exit codes", "255", "docs:"}},
+      {{"--help"}, {"run PLAN.yaml", "check", "report", "merge", "exit codes", "255", "docs:"}},
       {{"run", "--help"},
-       {"--store", "--seed", "--time-limit", "--node-binary", "--log-level", "--help", "exit codes",
-        "SIGTERM", "255", "docs:"}},
+       {"--store", "--seed", "--seeds", "--shard", "--jobs", "--time-limit", "--node-binary",
+        "--log-level", "--help", "exit codes", "SIGTERM", "255", "docs:"}},
       {{"run", "plan.yaml", "-h"}, {"--store"}},
       {{"check", "--help"}, {"--model", "--json", "--timeout", "exit codes", "docs:"}},
       {{"report", "--help"}, {"STORE", "exit codes", "docs:"}},
+      {{"merge", "--help"}, {"STORE...", "--into", "exit codes", "docs:"}},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {Splitbrain()};
@@ -307,6 +353,129 @@ TEST_F(RunTest, HelpOfEveryCommandExitsZeroWithFlagsExitCodesAndDocs) {
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->exit_code, 255);
   EXPECT_NE(bad->output.find("unknown flag --bogus"), std::string::npos) << bad->output;
+}
+
+// Shard 1/2 of two tests over seeds 1..3 runs pairs 0, 2 and 4 of (a,1) (a,2) (a,3) (b,1)
+// (b,2) (b,3): a with seeds 1 and 3, b with seed 2; each results.json records its seed, the
+// shard and the range.
+TEST_F(RunTest, SeedsAndShardRunTheirSliceAndRecordIt) {
+  NeedLab();
+  auto plan = Write("plan.yaml",
+                    "nodes: 3\ntime-limit: 2s\nworkload: {name: register, rate: 50}\n"
+                    "nemesis: {faults: []}\ntests:\n  - name: a\n  - name: b\n");
+  const fs::path store = dir_ / "store";
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--seeds", "1..3", "--shard", "1/2",
+                       "--store", store.string()},
+                      "", std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_NE(r->output.find("shard 1/2: 3 of 6 (test, seed) pairs"), std::string::npos) << r->output;
+  std::multiset<std::string> ran;
+  for (const auto& test : fs::directory_iterator(store)) {
+    if (test.is_symlink() || !test.is_directory()) continue;
+    for (const auto& run : fs::directory_iterator(test.path())) {
+      auto results = nlohmann::json::parse(ReadFile(run.path() / "results.json"));
+      ran.insert(results["test"].get<std::string>() + "/" + results["seed"].dump());
+      EXPECT_EQ(results["shard"], "1/2");
+      EXPECT_EQ(results["seeds"], "1..3");
+    }
+  }
+  EXPECT_EQ(ran, (std::multiset<std::string>{"a/1", "a/3", "b/2"})) << r->output;
+}
+
+// --jobs 2 over four (test, seed) pairs: two labs at once, every pair run once in a folder of its
+// own, one status line per test, the runs overlapping in time.
+TEST_F(RunTest, JobsRunTestsAtOnceEachInItsOwnLab) {
+  NeedLab();
+  auto plan = Write("plan.yaml",
+                    "nodes: 3\ntime-limit: 3s\nworkload: {name: register, rate: 50}\n"
+                    "nemesis: {faults: [kill]}\ntests:\n  - name: a\n  - name: b\n");
+  const fs::path store = dir_ / "store";
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--seeds", "1..2", "--jobs", "2",
+                       "--store", store.string()},
+                      "", std::chrono::seconds(150));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  for (const char* label : {"a seed 1", "a seed 2", "b seed 1", "b seed 2"}) {
+    EXPECT_EQ(Count(r->output, "] " + std::string(label) + ": valid (expected valid) -> "), 1)
+        << label << "\n"
+        << r->output;
+  }
+  EXPECT_EQ(Count(r->output, "/4] "), 4) << r->output;
+  struct Span {
+    std::string what;
+    int64_t start_ms, end_ms;
+  };
+  std::vector<Span> spans;
+  std::set<std::string> ran;
+  for (const auto& test : fs::directory_iterator(store)) {
+    if (test.is_symlink() || !test.is_directory()) continue;
+    for (const auto& run : fs::directory_iterator(test.path())) {
+      auto results = nlohmann::json::parse(ReadFile(run.path() / "results.json"));
+      EXPECT_EQ(results["valid"], true) << run.path();
+      ran.insert(results["test"].get<std::string>() + "/" + results["seed"].dump());
+      const int64_t start =
+          splitbrain::results::ParseIso8601Nanos(results["started"].get<std::string>()) / 1'000'000;
+      ASSERT_GT(start, 0) << results["started"];
+      spans.push_back({run.path().string(), start,
+                       start + static_cast<int64_t>(results["duration_s"].get<double>() * 1000)});
+    }
+  }
+  EXPECT_EQ(ran, (std::set<std::string>{"a/1", "a/2", "b/1", "b/2"})) << r->output;
+  bool overlapped = false;
+  for (size_t i = 0; i < spans.size(); ++i)
+    for (size_t j = i + 1; j < spans.size(); ++j)
+      overlapped |= spans[i].start_ms < spans[j].end_ms && spans[j].start_ms < spans[i].end_ms;
+  EXPECT_TRUE(overlapped) << "no two runs were under way at once\n" << r->output;
+  // The index, written last by the parent, lists all four.
+  EXPECT_EQ(Count(ReadFile(store / "index.html"), "data-verdict=\"valid\""), 4);
+}
+
+// --jobs: SIGKILL of the process the user started leaves no child run, node or lab namespace
+// of any job behind (each child dies with its parent, its lab with it).
+TEST_F(RunTest, SigkilledJobsParentLeavesNothingBehind) {
+  NeedLab();
+  const std::string store = (dir_ / "store").string();
+  auto plan = Write("long.yaml",
+                    "nodes: 3\ntime-limit: 120s\nworkload: {name: register}\n"
+                    "nemesis: {faults: [kill]}\ntests:\n  - name: a\n  - name: b\n");
+  ManagedProcess harness;
+  ASSERT_TRUE(harness
+                  .Start({Splitbrain(), "run", plan.string(), "--jobs", "2", "--store", store},
+                         (dir_ / "harness.log").string())
+                  .ok());
+  // Wait (deadline 60 s) until both jobs' nodes run.
+  std::map<int, std::string> a, b;
+  for (int i = 0; i < 600 && !(a.size() >= 3 && b.size() >= 3); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    a = ProcessesMentioning(store + "/a/");
+    b = ProcessesMentioning(store + "/b/");
+  }
+  ASSERT_GE(a.size(), 3u) << ReadFile(dir_ / "harness.log");
+  ASSERT_GE(b.size(), 3u) << ReadFile(dir_ / "harness.log");
+  std::set<std::string> lab_namespaces;
+  for (const auto* nodes : {&a, &b})
+    for (const auto& [pid, ns] : *nodes) lab_namespaces.insert(ns);
+  EXPECT_GE(lab_namespaces.size(), 6u) << "the two jobs' nodes share namespaces";
+
+  ASSERT_EQ(kill(harness.pid(), SIGKILL), 0);
+  int st = 0;
+  waitpid(harness.pid(), &st, 0);
+
+  bool clean = false;
+  std::map<int, std::string> left, children;
+  std::set<std::string> live_ns;
+  for (int i = 0; i < 200 && !clean; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    left = ProcessesMentioning(store + "/");
+    children = ProcessesMentioning(plan.string());
+    live_ns = AllNetNamespaces();
+    clean = left.empty() && children.empty();
+    for (const auto& ns : lab_namespaces) clean &= live_ns.count(ns) == 0;
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " node processes survived the parent";
+  EXPECT_TRUE(children.empty()) << children.size() << " child runs survived the parent";
+  for (const auto& ns : lab_namespaces) EXPECT_EQ(live_ns.count(ns), 0u) << ns << " still held";
 }
 
 // The plan both verdict tests share: reads against an isolated leader.

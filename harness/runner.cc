@@ -335,8 +335,10 @@ TestOutcome TestRun::Run() {
   out.valid = valid;
   out.why = why_unknown_;
   out.system = plan_.system;
-  WriteJsonFile(run_dir_ + "/results.json",
-                ResultsJson(plan_, seed_, UtcStamp(wall_start, false), out, checkers));
+  out.seed = seed_;
+  json results = ResultsJson(plan_, seed_, UtcStamp(wall_start, false), out, checkers);
+  if (opts_.sweep.is_object()) results.update(opts_.sweep);
+  WriteJsonFile(run_dir_ + "/results.json", results);
   Status rep = results::WriteReport(run_dir_);
   if (!rep.ok()) {
     SB_LOG(kWarn, "harness") << "report: " << rep;

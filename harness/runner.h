@@ -25,6 +25,10 @@ struct RunOptions {
   // healed, the nodes stopped, no final reads or checkers; the verdict is unknown.
   std::atomic<bool>* interrupted = nullptr;
   std::atomic<int>* interrupt_signal = nullptr;  // which signal (0 or null: not said)
+  // Written into results.json as they are: `shard` ("K/N") and `seeds` ("A..B") when the run
+  // was one of a sharded or seeded sweep (harness/shard.h), so a merged index can show them.
+  // Empty object: nothing added.
+  nlohmann::json sweep = nlohmann::json::object();
 };
 
 // Runs one test. Never throws; a harness failure is reported in the outcome (exit 255).

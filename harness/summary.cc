@@ -25,6 +25,42 @@ int ExitCodeFor(const json& valid, const std::string& expect) {
   return found_anomaly == (expect == "invalid") ? 0 : 1;
 }
 
+json OutcomeToJson(const TestOutcome& o) {
+  return {{"name", o.name},
+          {"run_dir", o.run_dir},
+          {"valid", o.valid},
+          {"expect", o.expect},
+          {"exit_code", o.exit_code},
+          {"why", o.why},
+          {"duration_s", o.duration_s},
+          {"stats", o.stats},
+          {"seed", o.seed ? json(*o.seed) : json()},
+          {"system", o.system},
+          {"perf", o.perf}};
+}
+
+TestOutcome OutcomeFromJson(const json& j) {
+  TestOutcome o;
+  if (!j.is_object()) {
+    o.valid = "unknown";
+    o.exit_code = 255;
+    o.why = "no outcome was written";
+    return o;
+  }
+  o.name = j.value("name", "");
+  o.run_dir = j.value("run_dir", "");
+  o.valid = j.value("valid", json("unknown"));
+  o.expect = j.value("expect", "valid");
+  o.exit_code = j.value("exit_code", 255);
+  o.why = j.value("why", "");
+  o.duration_s = j.value("duration_s", 0.0);
+  o.stats = j.value("stats", json());
+  if (j.contains("seed") && j["seed"].is_number_unsigned()) o.seed = j["seed"].get<uint64_t>();
+  o.system = j.value("system", "");
+  o.perf = j.value("perf", json());
+  return o;
+}
+
 std::string InterruptedWhy(int sig, int64_t stopped_at_ns, int64_t time_limit_ns) {
   char why[256];
   snprintf(why, sizeof why,
@@ -33,6 +69,11 @@ std::string InterruptedWhy(int sig, int64_t stopped_at_ns, int64_t time_limit_ns
            sig ? " by " : "", sig ? SignalName(sig).c_str() : "", stopped_at_ns / 1e9,
            time_limit_ns / 1e9);
   return why;
+}
+
+std::string PlanFileForResults(const std::string& path) {
+  const size_t at = path.rfind("plans/");
+  return at == std::string::npos || (at > 0 && path[at - 1] != '/') ? path : path.substr(at);
 }
 
 json ResultsJson(const TestPlan& plan, uint64_t seed, const std::string& started,
@@ -49,19 +90,21 @@ json ResultsJson(const TestPlan& plan, uint64_t seed, const std::string& started
                   {"nodes", plan.nodes},
                   {"workload", plan.workload.name},
                   {"placement", plan.workload.placement},
-                  {"node_args", plan.node.args}};
+                  {"node_args", plan.node.args},
+                  {"plan_file", PlanFileForResults(plan.source_file)}};
   if (!outcome.why.empty()) results["why"] = outcome.why;
   return results;
 }
 
 TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, const std::string& why,
-                             int exit_code) {
+                             int exit_code, const json& sweep) {
   TestOutcome o;
   o.name = plan.name;
   o.expect = plan.expect;
   o.valid = "unknown";
   o.why = why;
   o.exit_code = exit_code;
+  o.seed = plan.seed;
   try {
     o.run_dir = MakeRunDir(store, plan.name);
     TestPlan p = plan;
@@ -70,11 +113,15 @@ TestOutcome RecordUnrunnable(const TestPlan& plan, const std::string& store, con
               {"expected", plan.expect},
               {"seed", plan.seed ? json(*plan.seed) : json()},
               {"test", plan.name},
+              {"system", plan.system},
+              {"node_args", plan.node.args},
+              {"plan_file", PlanFileForResults(plan.source_file)},
               {"started", UtcStamp(SystemClock::Get().WallNanos(), false)},
               {"duration_s", 0},
               {"checkers", json::object()},
               {"stats", {{"ops", 0}, {"ok", 0}, {"fail", 0}, {"info", 0}}},
               {"why", why}};
+    if (sweep.is_object()) r.update(sweep);
     WriteJsonFile(o.run_dir + "/results.json", r);
     (void)results::WriteReport(o.run_dir);
     PointLatest(store, o.run_dir);

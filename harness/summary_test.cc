@@ -21,8 +21,8 @@ TEST(SummaryTest, ExitCodesFollowDesign) {
 
 // A test that cannot run still leaves results.json saying unknown, and why.
 TEST(SummaryTest, UnrunnableTestStillWritesResults) {
-  const auto store = std::filesystem::temp_directory_path() /
-                     ("runner_test_" + std::to_string(getpid()));
+  const auto store =
+      std::filesystem::temp_directory_path() / ("runner_test_" + std::to_string(getpid()));
   TestPlan plan;
   plan.name = "cannot";
   plan.seed = 3;
@@ -107,6 +107,33 @@ TEST(SummaryTest, ResultsJsonCarriesThePlanSeedVerdictAndWhyOnlyWhenThereIsOne) 
   EXPECT_EQ(ResultsJson(plan, 42, "", o, checkers)["why"], "because");
 }
 
+TEST(OutcomeJson, RoundTripsEveryField) {
+  TestOutcome o;
+  o.name = "register";
+  o.run_dir = "store/register/20261130T010000.000Z";
+  o.valid = false;
+  o.expect = "invalid";
+  o.exit_code = 0;
+  o.why = "";
+  o.duration_s = 12.5;
+  o.stats = {{"ops", 42}};
+  o.seed = 18446744073709551615u;
+  o.system = "etcd";
+  o.perf = {{"ops_per_s", 3.0}};
+  const TestOutcome back = OutcomeFromJson(OutcomeToJson(o));
+  EXPECT_EQ(OutcomeToJson(back), OutcomeToJson(o));
+  EXPECT_EQ(back.seed, o.seed);
+  // Nothing to read: a harness failure, never a pass.
+  EXPECT_EQ(OutcomeFromJson(nlohmann::json()).exit_code, 255);
+}
+
+TEST(PlanFileForResults, KeepsThePathFromThePlansFolderOn) {
+  EXPECT_EQ(PlanFileForResults("/home/ci/work/splitbrain/plans/bugs/stale-read.yaml"),
+            "plans/bugs/stale-read.yaml");
+  EXPECT_EQ(PlanFileForResults("plans/nightly.yaml"), "plans/nightly.yaml");
+  EXPECT_EQ(PlanFileForResults("/tmp/x/myplans/t.yaml"), "/tmp/x/myplans/t.yaml");
+  EXPECT_EQ(PlanFileForResults("t.yaml"), "t.yaml");
+}
 
 }  // namespace
 }  // namespace splitbrain::harness

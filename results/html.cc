@@ -1,5 +1,8 @@
 #include "results/html.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -64,8 +67,11 @@ std::string UrlSegment(const std::string& segment) {
 }
 
 Status WriteFileAtomically(const std::filesystem::path& path, const std::string& content) {
+  // A temporary name of this writer's own (process and call), so writers of one file at once
+  // (runs of `--jobs` writing their store's index) each rename a whole file; the last one wins.
+  static std::atomic<uint64_t> calls{0};
   std::filesystem::path tmp = path;
-  tmp += ".tmp";
+  tmp += ".tmp." + std::to_string(getpid()) + "." + std::to_string(calls.fetch_add(1));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return Status::IoError(tmp.string() + ": " + std::strerror(errno));
@@ -75,7 +81,11 @@ Status WriteFileAtomically(const std::filesystem::path& path, const std::string&
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IoError(path.string() + ": " + ec.message());
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    return Status::IoError(path.string() + ": " + ec.message());
+  }
   return Status::Ok();
 }
 

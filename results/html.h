@@ -19,7 +19,8 @@ std::string ScriptSafe(const std::string& json_text);
 // Percent-encodes one path segment for an href ("a b" -> "a%20b").
 std::string UrlSegment(const std::string& segment);
 
-// Writes `content` to `path` through a temporary file and a rename.
+// Writes `content` to `path` through a temporary file (named for this process and call) and a
+// rename: a reader never sees half a file, and writers of one path at once each leave a whole one.
 Status WriteFileAtomically(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace splitbrain::results

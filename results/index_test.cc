@@ -125,5 +125,152 @@ TEST(RunReportCommand, RunWithoutResultsIsListedAsInterrupted) {
   EXPECT_NE(report.find("id=\"interrupted\">interrupted</span>"), std::string::npos);
 }
 
+// A run at STORE/<test>/<stamp> whose results.json fields are then replaced by `fields`.
+void IndexRun(const std::filesystem::path& store, const std::string& test, const std::string& stamp,
+              const nlohmann::json& fields) {
+  TestRunOptions o;
+  o.test = test;
+  o.ops = 10;
+  ASSERT_TRUE(WriteTestRun(store / test / stamp, o).ok());
+  const auto path = store / test / stamp / "results.json";
+  nlohmann::json results = nlohmann::json::parse(ReadFile(path));
+  results.update(fields);
+  std::ofstream(path) << results.dump(2);
+}
+
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(WriteIndex, RowsCarryPlanSystemSeedAndShardForTheFilters) {
+  TempDir store;
+  IndexRun(store.path(), "reg", "a",
+           {{"plan_file", "plans/nightly.yaml"},
+            {"system", "splitbrain"},
+            {"seed", 10},
+            {"shard", "1/2"}});
+  IndexRun(store.path(), "reg", "b",
+           {{"plan_file", "plans/nightly.yaml"},
+            {"system", "splitbrain"},
+            {"seed", 9},
+            {"shard", "2/2"}});
+  IndexRun(store.path(), "etcd-reg", "c",
+           {{"plan_file", "plans/etcd/register.yaml"}, {"system", "etcd"}, {"seed", 9}});
+  ASSERT_TRUE(WriteIndex(store.path()).ok());
+  const std::string html = ReadFile(store.path() / "index.html");
+  EXPECT_NE(html.find("data-plan=\"plans/etcd/register.yaml\" data-system=\"etcd\" data-seed=\"9\" "
+                      "data-shard=\"\""),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("data-plan=\"plans/nightly.yaml\" data-system=\"splitbrain\" "
+                      "data-seed=\"10\" data-shard=\"1/2\""),
+            std::string::npos);
+  // One option per distinct value, seeds in numeric order (9 before 10).
+  const std::string seeds = testing::Between(html, "<select id=\"f-seed\"", "</select>");
+  EXPECT_EQ(Count(seeds, "<option"), 3) << seeds;  // all, 9, 10
+  EXPECT_LT(seeds.find(">9<"), seeds.find(">10<")) << seeds;
+  const std::string systems = testing::Between(html, "<select id=\"f-system\"", "</select>");
+  EXPECT_NE(systems.find("<option value=\"etcd\">etcd</option>"), std::string::npos) << systems;
+  EXPECT_NE(html.find("<select id=\"f-plan\""), std::string::npos);
+  EXPECT_NE(html.find("<select id=\"f-shard\""), std::string::npos);
+  // No bug plan in this store: no detection matrix.
+  EXPECT_EQ(html.find("Detection matrix"), std::string::npos);
+}
+
+// bench/bugs/matrix.sh's table, from the store: per bug plan, the seeds that caught it, the
+// median time of the first anomaly, and the correct twin's false alarms.
+TEST(WriteIndex, DetectionMatrixCountsCaughtSeedsMedianFirstAnomalyAndTwinAlarms) {
+  TempDir store;
+  using nlohmann::json;
+  const json bug_args = json::array({"--bug", "stale-read"});
+  auto lin = [](double invoke_s) {
+    return json{
+        {"linearizable",
+         {{"valid", false}, {"details", {{"op", {{"invoke_time", int64_t(invoke_s * 1e9)}}}}}}}};
+  };
+  const json ok_checkers = {{"linearizable", {{"valid", true}}}};
+  // stale-read: seeds 1 and 3 caught (first anomalies at 2 s and 5 s), seed 2 missed, seed 4
+  // unknown; seed 10 caught at 3 s by linearizable and at 1.5 s by raft-invariants.
+  IndexRun(store.path(), "stale-read", "s1",
+           {{"plan_file", "plans/bugs/stale-read.yaml"},
+            {"node_args", bug_args},
+            {"seed", 1},
+            {"valid", false},
+            {"expected", "invalid"},
+            {"checkers", lin(2)}});
+  IndexRun(store.path(), "stale-read", "s2",
+           {{"plan_file", "plans/bugs/stale-read.yaml"},
+            {"node_args", bug_args},
+            {"seed", 2},
+            {"valid", true},
+            {"expected", "invalid"},
+            {"checkers", ok_checkers}});
+  IndexRun(store.path(), "stale-read", "s3",
+           {{"plan_file", "plans/bugs/stale-read.yaml"},
+            {"node_args", bug_args},
+            {"seed", 3},
+            {"valid", false},
+            {"expected", "invalid"},
+            {"checkers", lin(5)}});
+  IndexRun(store.path(), "stale-read", "s4",
+           {{"plan_file", "plans/bugs/stale-read.yaml"},
+            {"node_args", bug_args},
+            {"seed", 4},
+            {"valid", "unknown"},
+            {"expected", "invalid"},
+            {"checkers", json::object()}});
+  json both = lin(3);
+  both["raft-invariants"] = {{"valid", false}, {"first_violation_s", 1.5}};
+  IndexRun(store.path(), "stale-read", "s10",
+           {{"plan_file", "plans/bugs/stale-read.yaml"},
+            {"node_args", bug_args},
+            {"seed", 10},
+            {"valid", false},
+            {"expected", "invalid"},
+            {"checkers", both}});
+  // Its twin: seed 2 is a false alarm.
+  for (int seed : {1, 2, 3}) {
+    IndexRun(store.path(), "stale-read-correct", "t" + std::to_string(seed),
+             {{"plan_file", "plans/bugs/stale-read-correct.yaml"},
+              {"seed", seed},
+              {"valid", seed != 2},
+              {"checkers", seed == 2 ? lin(1) : ok_checkers}});
+  }
+  // A bug caught by term-churn, with no twin run.
+  IndexRun(store.path(), "no-prevote", "n1",
+           {{"plan_file", "/ci/plans/bugs/no-prevote.yaml"},
+            {"node_args", json::array({"--bug", "no-prevote"})},
+            {"seed", 1},
+            {"valid", false},
+            {"expected", "invalid"},
+            {"checkers", {{"term-churn", {{"valid", false}, {"first_anomaly_s", 7.25}}}}}});
+  // A bug inside a generic test (matrix.sh --generic): its own line.
+  IndexRun(store.path(), "nightly-register", "g1",
+           {{"plan_file", "plans/nightly.yaml"},
+            {"node_args", json::array({"--bug=lease-read"})},
+            {"seed", 1},
+            {"valid", true}});
+  ASSERT_TRUE(WriteIndex(store.path()).ok());
+  const std::string html = ReadFile(store.path() / "index.html");
+  ASSERT_NE(html.find("<h2>Detection matrix</h2>"), std::string::npos) << html;
+  const std::string stale = testing::Between(html, "<tr data-bug-plan=\"stale-read\">", "</tr>");
+  EXPECT_EQ(stale,
+            "<td>stale-read</td><td>stale-read</td><td class=\"caught missed\">3/5</td>"
+            "<td>1 3 10</td><td>2.0 s (n=3)</td><td class=\"alarms missed\">1/3</td><td>1/0</td>")
+      << html;
+  const std::string prevote = testing::Between(html, "<tr data-bug-plan=\"no-prevote\">", "</tr>");
+  EXPECT_NE(prevote.find("<td class=\"caught\">1/1</td><td>1</td><td>7.2 s (n=1)</td>"),
+            std::string::npos)
+      << prevote;
+  EXPECT_NE(prevote.find("no twin runs"), std::string::npos) << prevote;
+  const std::string generic =
+      testing::Between(html, "<tr data-bug-plan=\"lease-read in nightly-register\">", "</tr>");
+  EXPECT_NE(generic.find("<td class=\"caught missed\">0/1</td>"), std::string::npos) << html;
+  // The twin is not a line of its own.
+  EXPECT_EQ(html.find("data-bug-plan=\"stale-read-correct\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace splitbrain::results

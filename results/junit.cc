@@ -53,6 +53,22 @@ std::string XmlEscape(const std::string& text) {
 }
 
 std::string RenderJunit(const json& results, const std::string& fallback_name) {
+  JunitCounts counts;
+  const std::string suite = RenderJunitSuite(results, fallback_name, &counts);
+  return JunitDocument(suite, counts);
+}
+
+std::string JunitDocument(const std::string& suites, const JunitCounts& counts) {
+  std::ostringstream out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<testsuites tests=\"" << counts.tests << "\" failures=\"" << counts.failures
+      << "\" errors=\"" << counts.errors << "\">\n"
+      << suites << "</testsuites>\n";
+  return out.str();
+}
+
+std::string RenderJunitSuite(const json& results, const std::string& fallback_name,
+                             JunitCounts* counts) {
   std::string test = Text(results, "test");
   if (test.empty()) test = fallback_name;
   std::string expected = Text(results, "expected");
@@ -117,11 +133,16 @@ std::string RenderJunit(const json& results, const std::string& fallback_name) {
     cases << "    </testcase>\n";
   }
 
+  counts->tests += tests;
+  counts->failures += failures;
+  counts->errors += errors;
+  // A run of a seed sweep (`--seeds`) is one of several of the same test: its seed names it.
+  std::string suite = test;
+  if (results.contains("seeds") && !Text(results, "seed").empty()) {
+    suite += " seed " + Text(results, "seed");
+  }
   std::ostringstream out;
-  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      << "<testsuites tests=\"" << tests << "\" failures=\"" << failures << "\" errors=\"" << errors
-      << "\">\n"
-      << "  <testsuite name=\"" << XmlEscape(test) << "\" tests=\"" << tests << "\" failures=\""
+  out << "  <testsuite name=\"" << XmlEscape(suite) << "\" tests=\"" << tests << "\" failures=\""
       << failures << "\" errors=\"" << errors << "\" skipped=\"0\" time=\""
       << Seconds(results, "duration_s") << "\"";
   std::string started = Text(results, "started");
@@ -131,7 +152,7 @@ std::string RenderJunit(const json& results, const std::string& fallback_name) {
       << "      <property name=\"expected\" value=\"" << XmlEscape(expected) << "\"/>\n"
       << "      <property name=\"valid\" value=\"" << verdict << "\"/>\n"
       << "    </properties>\n"
-      << cases.str() << "  </testsuite>\n</testsuites>\n";
+      << cases.str() << "  </testsuite>\n";
   return out.str();
 }
 

@@ -211,6 +211,74 @@ TEST_F(BrowserTest, ReportRendersTimelinePlotsAndCounterexample) {
   }
 }
 
+// The index's filters in a real browser: a link's #seed=...&system=... shows only those runs,
+// with no console message; the detection matrix is drawn.
+TEST_F(BrowserTest, IndexFiltersByPlanSystemSeedAndVerdict) {
+  TempDir store;
+  struct Run {
+    const char *test, *dir, *plan, *system;
+    int seed;
+    bool valid;
+    const char* expected;
+  };
+  const Run runs[] = {
+      {"reg", "r1", "plans/nightly.yaml", "splitbrain", 9, true, "valid"},
+      {"reg", "r2", "plans/nightly.yaml", "splitbrain", 10, true, "valid"},
+      {"etcd-reg", "e1", "plans/etcd/register.yaml", "etcd", 9, true, "valid"},
+      {"stale-read", "b1", "plans/bugs/stale-read.yaml", "splitbrain", 9, false, "invalid"},
+  };
+  for (const auto& r : runs) {
+    TestRunOptions o;
+    o.test = r.test;
+    o.ops = 10;
+    o.invalid = !r.valid;
+    ASSERT_TRUE(WriteTestRun(store.path() / r.test / r.dir, o).ok());
+    const auto path = store.path() / r.test / r.dir / "results.json";
+    nlohmann::json results = nlohmann::json::parse(ReadFile(path));
+    results.update({{"plan_file", r.plan},
+                    {"system", r.system},
+                    {"seed", r.seed},
+                    {"expected", r.expected},
+                    {"node_args", r.valid ? nlohmann::json::array()
+                                          : nlohmann::json::array({"--bug", "stale-read"})}});
+    std::ofstream(path) << results.dump(2);
+  }
+  ASSERT_TRUE(WriteIndex(store.path()).ok());
+  const std::string url = "file://" + fs::absolute(store.path() / "index.html").string();
+  TempDir work;
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "4 of 4 runs"},
+      {"#seed=9", "3 of 4 runs"},
+      {"#seed=9&system=etcd", "1 of 4 runs"},
+      {"#system=splitbrain&verdict=invalid", "1 of 4 runs"},
+      {"#plan=plans%2Fnightly.yaml", "2 of 4 runs"},
+      {"#plan=plans%2Fnightly.yaml&seed=9&verdict=invalid", "0 of 4 runs"},
+  };
+  for (const auto& [hash, shown] : cases) {
+    const std::string profile = (work.path() / std::to_string(&hash - &cases[0].first)).string();
+    std::string command = "timeout 60 " + Quote(FindChromium()) +
+                          " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+                          " --disable-background-networking --disable-component-update"
+                          " --disable-sync --enable-logging=stderr --v=0 --user-data-dir=" +
+                          Quote(profile) + " --dump-dom " + Quote(url + hash) + " >" +
+                          Quote((work.path() / "dom").string()) + " 2>" +
+                          Quote((work.path() / "err").string());
+    ASSERT_EQ(std::system(command.c_str()), 0) << hash;
+    const std::string dom = ReadFile(work.path() / "dom");
+    EXPECT_NE(dom.find(">" + shown + "<"), std::string::npos)
+        << hash << ": " << testing::Between(dom, "id=\"count\"", "</span>");
+    EXPECT_TRUE(ConsoleMessages(ReadFile(work.path() / "err")).empty())
+        << hash << ReadFile(work.path() / "err");
+    if (hash == "#seed=9&system=etcd") {
+      // The one row shown is etcd's; the others are hidden.
+      EXPECT_EQ(Count(dom, "style=\"display: none;\""), 3) << dom;
+      const std::string etcd_row = testing::Between(dom, "data-system=\"etcd\"", ">");
+      EXPECT_EQ(etcd_row.find("display: none"), std::string::npos) << etcd_row;
+    }
+    EXPECT_NE(dom.find("<tr data-bug-plan=\"stale-read\">"), std::string::npos);
+  }
+}
+
 // A lock run with two holders (as etcd gave): the lock checker's mutex counterexample is drawn
 // in the counterexample section, and "jump to the first error" leads there.
 TEST_F(BrowserTest, LockCounterexampleIsDrawn) {

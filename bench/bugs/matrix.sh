@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # matrix.sh [--seeds N] [--first-seed S] [--bugs "stale-read no-prevote ..."] [--sb SPLITBRAIN]
-#           [--keep DIR] [--generic [--workloads "register set bank"] [--nodes "3 5"]
+#           [--keep DIR] [--jobs J] [--generic [--workloads "register set bank"] [--nodes "3 5"]
 #           [--placement home|leader|random] [--time-limit 60s] [--burst F]] [--no-twin]
 # The detection matrix (plans/bugs/README.md): runs each bug plan plans/bugs/<bug>.yaml and its
 # correct twin plans/bugs/<bug>-correct.yaml once per seed (S, S+1, ... S+N-1; default 1..10)
 # and prints, per bug, the seeds that caught it, the median time into the run of the first
 # anomalous operation (from results.json: the linearizable counterexample's invoke time, the
 # term-churn checker's first_anomaly_s, raft-invariants' first violation time), and the twin's
-# false alarms. Runs are real time: a 25 s plan costs ~35 s with setup and checking, so the full
-# matrix (6 bugs x 2 x 10 seeds) takes over an hour; --seeds 3 gives a first picture.
+# false alarms. The tuned plans run as `splitbrain run PLAN --seeds S..S+N-1 [--jobs J]`, all
+# into DIR/store, whose index.html shows the same matrix (keep it with --keep DIR); on CI
+# machines, `--shard K/M` and `splitbrain merge` do the same across machines (README.md).
+# Runs are real time: a 25 s plan costs ~35 s with setup and checking, so the full
+# matrix (6 bugs x 2 x 10 seeds) takes over an hour; --seeds 3 gives a first picture, and
+# --jobs 2 runs two at once (each in its own lab).
 # --generic: instead of the tuned plans, each bug runs inside the nightly's generic tests
 # (plans/nightly.yaml's nightly-<workload>, its defaults and full fault mix) with
 # `node.args: [--bug <bug>]`, on each node count, and the twin is the same test on the correct
@@ -33,6 +37,7 @@ placement=""
 time_limit=""
 burst=""
 no_twin=""
+jobs=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seeds) seeds="$2"; shift 2 ;;
@@ -47,7 +52,8 @@ while [[ $# -gt 0 ]]; do
     --time-limit) time_limit="$2"; shift 2 ;;
     --burst) burst="$2"; shift 2 ;;
     --no-twin) no_twin=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --jobs) jobs="$2"; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "matrix.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -108,23 +114,15 @@ print(yaml.safe_dump(plan, sort_keys=False))
 PY
 }
 
-# One run: appends "label kind seed verdict first_anomaly_s exit" to runs.tsv, where label is
-# the bug (tuned plans) or bug/workload/<N>n (--generic).
+# One --generic run: appends "label kind seed verdict first_anomaly_s exit" to runs.tsv, where
+# label is bug/workload/<N>n.
 run_one() {
   local bug="$1" kind="$2" seed="$3" workload="${4:-}" n="${5:-}" plan store label code=0
-  label="$bug"
-  if [[ -n "$generic" ]]; then
-    label="$bug/$workload/${n}n"
-    plan="$work/plans/$bug-$workload-$n-$kind.yaml"
-    mkdir -p "$work/plans"
-    generic_plan "$workload" "$n" "$bug" "$kind" > "$plan"
-    store="$work/store/$bug-$workload-$n-$kind-$seed"
-  else
-    plan="$root/plans/bugs/$bug.yaml"
-    [[ "$kind" == twin ]] && plan="$root/plans/bugs/$bug-correct.yaml"
-    [[ -f "$plan" ]] || { echo "matrix.sh: missing $plan" >&2; return; }
-    store="$work/store/$bug-$kind-$seed"
-  fi
+  label="$bug/$workload/${n}n"
+  plan="$work/plans/$bug-$workload-$n-$kind.yaml"
+  mkdir -p "$work/plans"
+  generic_plan "$workload" "$n" "$bug" "$kind" > "$plan"
+  store="$work/store/$bug-$workload-$n-$kind-$seed"
   "$sb" run "$plan" --seed "$seed" --store "$store" > "$store.log" 2>&1 || code=$?
   python3 - "$store/latest/results.json" "$label" "$kind" "$seed" "$code" >> "$runs" <<'PY'
 import json, sys
@@ -166,12 +164,46 @@ if [[ -n "$generic" ]]; then
     done
   done
 else
+  # Each plan once over all the seeds, into one store; its runs are read back below.
   for bug in $bugs; do
-    for ((s = first; s < first + seeds; s++)); do
-      run_one "$bug" bug "$s"
-      if [[ -z "$no_twin" ]]; then run_one "$bug" twin "$s"; fi
+    for kind in bug twin; do
+      [[ "$kind" == twin && -n "$no_twin" ]] && continue
+      plan="$root/plans/bugs/$bug.yaml"
+      [[ "$kind" == twin ]] && plan="$root/plans/bugs/$bug-correct.yaml"
+      [[ -f "$plan" ]] || { echo "matrix.sh: missing $plan" >&2; continue; }
+      "$sb" run "$plan" --seeds "$first..$((first + seeds - 1))" --jobs "$jobs" \
+        --store "$work/store" > "$work/$bug-$kind.log" 2>&1 || true
     done
   done
+  # One row per run: the plan file names the bug (plans/bugs/<bug>[-correct].yaml).
+  python3 - "$work/store" >> "$runs" <<'PY'
+import glob, json, os, sys
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "*", "results.json"))):
+    r = json.load(open(path))
+    stem = os.path.basename(r.get("plan_file", "")).removesuffix(".yaml")
+    kind = "twin" if stem.endswith("-correct") else "bug"
+    bug = stem.removesuffix("-correct")
+    v = r.get("valid")
+    verdict = "invalid" if v is False else "valid" if v is True else "unknown"
+    times = []
+    for name, c in r.get("checkers", {}).items():
+        if c.get("valid") is not False:
+            continue
+        d = c.get("details") or {}
+        if name == "linearizable" and isinstance(d.get("op"), dict) and "invoke_time" in d["op"]:
+            times.append(d["op"]["invoke_time"] / 1e9)
+        for k in ("first_anomaly_s", "first_violation_s"):
+            if k in c:
+                times.append(c[k])
+            elif k in d:
+                times.append(d[k])
+    t = f"{min(times):.2f}" if times else "-"
+    expected_invalid = r.get("expected") == "invalid"
+    code = 2 if verdict == "unknown" else 0 if (verdict == "invalid") == expected_invalid else 1
+    print(f"{bug}\t{kind}\t{r.get('seed')}\t{verdict}\t{t}\t{code}")
+PY
+  sed 's/^/  /' "$runs" >&2
+  [[ -n "$keep" ]] && echo "matrix.sh: the same matrix, and every run: $work/store/index.html" >&2
 fi
 echo "matrix.sh: load after: $(uptime)" >&2
 
