@@ -67,8 +67,8 @@ class DiskFsTest : public ::testing::Test {
       close(out[0]);
       close(out[1]);
       execl(g_fs_binary.c_str(), g_fs_binary.c_str(), "--backing", backing().c_str(), "--mount",
-            mnt().c_str(), "--graveyard", (base_ / "grave").c_str(), "--control", control_.c_str(),
-            static_cast<char*>(nullptr));
+            over_backing_ ? backing().c_str() : mnt().c_str(), "--graveyard",
+            (base_ / "grave").c_str(), "--control", control_.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     close(out[1]);
@@ -89,7 +89,8 @@ class DiskFsTest : public ::testing::Test {
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = -1;
-    umount2(mnt().c_str(), MNT_DETACH);  // in case it died without unmounting
+    // In case it died without unmounting.
+    umount2((over_backing_ ? backing() : mnt()).c_str(), MNT_DETACH);
   }
 
   // Sends one control command; returns the parsed reply.
@@ -134,6 +135,7 @@ class DiskFsTest : public ::testing::Test {
   fs::path base_;
   std::string control_;
   pid_t pid_ = -1;
+  bool over_backing_ = false;  // mounted over the backing directory itself
 };
 
 TEST_F(DiskFsTest, ExactlyTheFsyncedBytesSurviveALoss) {
@@ -313,6 +315,24 @@ TEST_F(DiskFsTest, CorruptFlipsABitOfSyncedDataInTheChosenFileKind) {
   EXPECT_EQ(std::count(after.begin(), after.end(), '\0'), 8191);
   EXPECT_EQ(Slurp(mnt() / "snap"), data);
   EXPECT_EQ(Control("corrupt nothing-matches 1")["ok"], false);
+}
+
+// As the harness mounts it: over the node's data directory itself, which keeps the data after
+// the unmount.
+TEST_F(DiskFsTest, MountedOverItsOwnBackingDirectory) {
+  Put(backing() / "before", "durable", 0, true);
+  over_backing_ = true;
+  Start();
+  EXPECT_EQ(Slurp(backing() / "before"), "durable");
+  Put(backing() / "before", "+more", -1, false);
+  Put(backing() / "new", "n", 0, true);
+  ASSERT_EQ(Control("lose")["ok"], true);
+  EXPECT_EQ(Slurp(backing() / "before"), "durable");
+  EXPECT_FALSE(fs::exists(backing() / "new"));
+  Put(backing() / "kept", "k", 0, true);
+  SyncDir(backing());
+  Stop();
+  EXPECT_EQ(Slurp(backing() / "kept"), "k");  // unmounted: the data is in the directory
 }
 
 TEST_F(DiskFsTest, TheControlSocketRefusesNonsenseAndTheMountSurvives) {

@@ -3,7 +3,8 @@
 // while an UndoLog records what is not yet durable, so a power loss can be played (`lose`);
 // disk errors, a full disk and a slow disk are modes its operations obey. The harness starts one
 // per node, inside the lab, and drives it over an abstract Unix control socket (control.h).
-//   splitbrain-fs --backing DIR --mount DIR --graveyard DIR --control NAME [--seed N]
+//   splitbrain-fs --backing DIR --mount DIR --graveyard DIR --control NAME
+// The mount point may be the backing directory itself: the backing is opened before mounting.
 // Prints "ready" on stdout once mounted. SIGTERM, SIGINT or SIGHUP: unmount and exit 0.
 // Threads: libfuse's workers and one control thread; one mutex (Fs::mu) orders every operation.
 #define FUSE_USE_VERSION 312
@@ -514,7 +515,9 @@ int main(int argc, char** argv) {
   }, gy{};
   if (stat(graveyard.c_str(), &gy) != 0 || fstat(fs.root, &b) != 0 || b.st_dev != gy.st_dev)
     Usage("the graveyard must be a directory on the backing directory's file system");
-  UndoLog log(backing, graveyard);
+  // The undo log reaches the backing tree through the descriptor opened before the mount, so
+  // the backing may be the mount point itself (the harness mounts over a node's data in place).
+  UndoLog log("/proc/self/fd/" + std::to_string(fs.root), graveyard);
   fs.log = &log;
 
   int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -57,7 +57,9 @@ UndoLog::UndoLog(std::string root, std::string graveyard)
 
 ino_t UndoLog::InoOf(const std::string& rel) const {
   struct stat st {};
-  if (lstat(Join(root_, rel).c_str(), &st) != 0) return 0;
+  // The root itself may be reached through a link (/proc/self/fd/N): follow that one.
+  if ((rel.empty() ? stat(root_.c_str(), &st) : lstat(Join(root_, rel).c_str(), &st)) != 0)
+    return 0;
   return st.st_ino;
 }
 
@@ -174,7 +176,7 @@ Result<std::map<ino_t, std::string>> UndoLog::Walk() const {
   std::map<ino_t, std::string> out;
   for (const std::string& top : {root_, graveyard_}) {
     struct stat st {};
-    if (lstat(top.c_str(), &st) != 0) return Status::IoError(top + ": " + strerror(errno));
+    if (stat(top.c_str(), &st) != 0) return Status::IoError(top + ": " + strerror(errno));
     out[st.st_ino] = top;
     std::error_code ec;
     std::filesystem::recursive_directory_iterator it(top, ec), end;
@@ -305,7 +307,7 @@ Result<nlohmann::json> UndoLog::Corrupt(const std::string& pattern, Rng* rng) {
     struct stat st {};
     if (lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     const std::string rel = it->path().string().substr(root_.size() + 1);
-    if (rel.find(pattern) == std::string::npos) continue;
+    if (pattern != "*" && rel.find(pattern) == std::string::npos) continue;
     auto f = files_.find(st.st_ino);
     const int64_t synced =
         f == files_.end() ? st.st_size : std::min<int64_t>(f->second.synced_size, st.st_size);

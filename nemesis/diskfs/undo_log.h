@@ -62,8 +62,8 @@ class UndoLog {
   Result<nlohmann::json> Rollback(bool torn, Rng* rng);
 
   // Bitrot: flips one random bit (drawn from `rng`) of the synced bytes of one random regular
-  // file whose path relative to the tree contains `pattern`. Returns {path, offset, bit};
-  // kNotFound when no such file has synced bytes.
+  // file whose path relative to the tree contains `pattern` ("*": any file). Returns {path, offset,
+  // bit}; kNotFound when no such file has synced bytes.
   Result<nlohmann::json> Corrupt(const std::string& pattern, Rng* rng);
 
   // Bytes written past the synced sizes and pages saved, for the status reply.
