@@ -1,5 +1,7 @@
 #include "nemesis/nemesis.h"
 
+#include <set>
+
 #include "common/log.h"
 
 namespace splitbrain::nemesis {
@@ -108,10 +110,22 @@ Status Nemesis::Undo(const Fault& f) {
     case FaultFamily::kMembership:
       for (const auto& t : f.targets) keep(injector_->AddMember(t));
       break;
-    case FaultFamily::kDiskMode:
-      // `heal` ends every disk mode of the node: two disk faults on one node end together.
-      for (const auto& t : f.targets) keep(injector_->DiskCommand(t, "heal").status());
+    case FaultFamily::kDiskMode: {
+      // `heal` ends every disk mode of the node: two disk faults on one node end together. A
+      // node that stopped on its disk's errors starts again on the healed disk, as an operator
+      // would restart it (Restart leaves a running node alone), unless another fault holds it.
+      std::set<NodeId> held;
+      for (const auto& [id, other] : active_) {
+        const FaultKind* k = FindFaultKind(other.kind);
+        if (k && HoldsTargetsDown(k->family))
+          held.insert(other.targets.begin(), other.targets.end());
+      }
+      for (const auto& t : f.targets) {
+        keep(injector_->DiskCommand(t, "heal").status());
+        if (!held.count(t)) keep(injector_->Restart(t));
+      }
       break;
+    }
     case FaultFamily::kDiskCrash:
       for (const auto& t : f.targets) keep(injector_->Restart(t));
       break;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <set>
 #include <sstream>
 
@@ -130,6 +132,23 @@ TEST(NemesisTest, DiskModesAreSetOnTheTargetsAndHealedAtTheEnd) {
     if (c.find(" heal") != std::string::npos) heals.insert(c);
   }
   EXPECT_EQ(heals, (std::multiset<std::string>{"disk n1 heal", "disk n2 heal", "disk n3 heal"}));
+  // Each target is restarted after its disk heals (a node stopped by its disk comes back).
+  for (const char* n : {"n1", "n2", "n3"}) {
+    auto heal = std::find(inj.calls.begin(), inj.calls.end(), std::string("disk ") + n + " heal");
+    ASSERT_NE(heal, inj.calls.end());
+    EXPECT_EQ(*std::next(heal), std::string("restart ") + n);
+  }
+}
+
+TEST(NemesisTest, ADiskModeEndingLeavesANodeAnotherFaultHoldsDown) {
+  RecordingInjector inj;
+  Nemesis n(
+      &inj, [] { return 0; }, nullptr, Rng(1));
+  auto full = n.Start({.kind = "disk-full", .targets = {"n1"}});
+  ASSERT_TRUE(full.ok());
+  ASSERT_TRUE(n.Start({.kind = "kill", .targets = {"n1"}}).ok());
+  ASSERT_TRUE(n.End(*full).ok());
+  EXPECT_EQ(inj.calls.back(), "disk n1 heal");  // the kill still holds it: no restart
 }
 
 TEST(NemesisTest, ADiskFaultWithoutItsFileSystemFailsAndIsRecordedUnsupported) {

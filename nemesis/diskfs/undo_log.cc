@@ -240,6 +240,15 @@ Result<nlohmann::json> UndoLog::Rollback(bool torn, Rng* rng) {
     auto fd = std::make_unique<Fd>(open(w->second.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd->get() >= 0) dirs[key.first] = std::move(fd);
   }
+  // The names as they read in the tree before the loss, for the reply.
+  auto name_of = [&](ino_t dir, const std::string& name) {
+    auto w = where.find(dir);
+    std::string p = w == where.end() ? "?" : w->second;
+    p = p.rfind(root_, 0) == 0 ? p.substr(root_.size())
+                               : "(graveyard)" + p.substr(graveyard_.size());
+    return p + "/" + name;
+  };
+  nlohmann::json removed = nlohmann::json::array(), restored = nlohmann::json::array();
   int moved = 0;
   for (const auto& [key, orig] : entries_) {
     auto d = dirs.find(key.first);
@@ -253,6 +262,7 @@ Result<nlohmann::json> UndoLog::Rollback(bool torn, Rng* rng) {
     if (renameat(d->second->get(), key.second.c_str(), grave.get(), grave_name.c_str()) != 0) {
       errors.push_back("moving " + key.second + " aside: " + strerror(errno));
     }
+    if (!orig.present) removed.push_back(name_of(key.first, key.second));
     ++moved;
   }
   for (const auto& [key, orig] : entries_) {
@@ -269,6 +279,7 @@ Result<nlohmann::json> UndoLog::Rollback(bool torn, Rng* rng) {
     }
     if (renameat(grave.get(), GraveName(orig.ino).c_str(), d->second->get(), key.second.c_str()) ==
         0) {
+      restored.push_back(name_of(key.first, key.second));
       ++moved;
       continue;
     }
@@ -277,6 +288,7 @@ Result<nlohmann::json> UndoLog::Rollback(bool torn, Rng* rng) {
     auto w = again.ok() ? again->find(orig.ino) : decltype(again->end()){};
     if (again.ok() && w != again->end() &&
         renameat(AT_FDCWD, w->second.c_str(), d->second->get(), key.second.c_str()) == 0) {
+      restored.push_back(name_of(key.first, key.second));
       ++moved;
       continue;
     }
@@ -289,7 +301,11 @@ Result<nlohmann::json> UndoLog::Rollback(bool torn, Rng* rng) {
   }
   files_.clear();
   entries_.clear();
-  nlohmann::json out = {{"files", files}, {"entries", moved}, {"restored_pages", restored_pages}};
+  nlohmann::json out = {{"files", files},
+                        {"entries", moved},
+                        {"removed", removed},
+                        {"restored", restored},
+                        {"restored_pages", restored_pages}};
   if (!errors.empty()) out["errors"] = errors;
   return out;
 }

@@ -80,9 +80,12 @@ TEST_F(UndoLogTest, RenameOverADurableNameIsUndoneAndTheTargetComesBack) {
   ASSERT_EQ(log.SaveTarget("", "a"), 0);
   ASSERT_EQ(rename((root() / "tmp").c_str(), (root() / "a").c_str()), 0);
   Rng rng(1);
-  ASSERT_TRUE(log.Rollback(false, &rng).ok());
+  auto r = log.Rollback(false, &rng);
+  ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Slurp(root() / "a"), "old");
-  EXPECT_FALSE(fs::exists(root() / "tmp"));  // created since the directory's last fsync
+  EXPECT_FALSE(fs::exists(root() / "tmp"));            // created since the directory's last fsync
+  EXPECT_TRUE(r->at("removed").empty()) << r->dump();  // "tmp" is already gone: renamed
+  EXPECT_EQ(r->at("restored"), nlohmann::json::array({"/a"})) << r->dump();
   EXPECT_TRUE(fs::is_empty(base_ / "grave"));
 }
 
