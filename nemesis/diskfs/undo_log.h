@@ -57,8 +57,9 @@ class UndoLog {
   // Power loss: every file back to its synced size and contents, every directory back to its
   // synced entries, the graveyard emptied; then everything counts as durable again. With
   // `torn`, each file keeps a random prefix (drawn from `rng`) of the bytes it had beyond its
-  // synced size. Returns what was done: {"files": [{path, synced, size, kept}], "entries": N,
-  // "restored_pages": N}.
+  // synced size. Returns what was done: {"files": [{path, synced, size, pages, kept}],
+  // "entries": N (names changed back), "removed": [names that were not durable], "restored":
+  // [durable names given back], "restored_pages": N}.
   Result<nlohmann::json> Rollback(bool torn, Rng* rng);
 
   // Bitrot: flips one random bit (drawn from `rng`) of the synced bytes of one random regular
