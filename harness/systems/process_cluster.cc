@@ -262,10 +262,21 @@ Status ProcessCluster::StopAll(milliseconds grace) {
   Status first;
   for (auto& m : members_) {
     std::ofstream(m.dir + "/status.json") << statuses[m.id].dump(2) << "\n";
+    const bool gone = !m.removed && !m.process->Running();  // exited on its own, not stopped here
     Status s = m.process->Terminate(grace);
     if (!s.ok() && first.ok()) first = s;
-    std::ofstream(m.dir + "/exit.json")
-        << nlohmann::json{{"exit_code", m.process->exit_code()}}.dump() << "\n";
+    nlohmann::json exit = {{"exit_code", m.process->exit_code()}};
+    if (gone && m.process->exit_code() > 0) {
+      // Why it stopped, as it said last (a node refusing a corrupt log names the file and offset).
+      std::ifstream in(m.dir + "/node.log");
+      std::string line, last;
+      while (std::getline(in, line)) {
+        if (!line.empty()) last = line;
+      }
+      exit["exited_before_stop"] = true;
+      exit["last_line"] = last.size() > 2000 ? last.substr(0, 2000) : last;
+    }
+    std::ofstream(m.dir + "/exit.json") << exit.dump() << "\n";
     if (m.disk) {
       // Its last counters, then the unmount: the data stays in nodes/<id>/data.
       auto st = m.disk->Command("status");

@@ -301,7 +301,7 @@ TEST_F(DiskFsTest, ASlowDiskAddsItsDelayToEachFsync) {
 
 TEST_F(DiskFsTest, CorruptFlipsABitOfSyncedDataInTheChosenFileKind) {
   Start();
-  const std::string data(8192, '\0');
+  const std::string data(8192, 'w');
   Put(mnt() / "wal-0001.log", data, 0, true);
   Put(mnt() / "snap", data, 0, true);
   SyncDir(mnt());
@@ -311,8 +311,8 @@ TEST_F(DiskFsTest, CorruptFlipsABitOfSyncedDataInTheChosenFileKind) {
   const std::string after = Slurp(mnt() / "wal-0001.log");
   const auto off = r["corrupted"]["offset"].get<size_t>();
   ASSERT_LT(off, after.size());
-  EXPECT_EQ(after[off], static_cast<char>(1 << r["corrupted"]["bit"].get<int>()));
-  EXPECT_EQ(std::count(after.begin(), after.end(), '\0'), 8191);
+  EXPECT_EQ(after[off], static_cast<char>('w' ^ (1 << r["corrupted"]["bit"].get<int>())));
+  EXPECT_EQ(std::count(after.begin(), after.end(), 'w'), 8191);
   EXPECT_EQ(Slurp(mnt() / "snap"), data);
   EXPECT_EQ(Control("corrupt nothing-matches 1")["ok"], false);
 }

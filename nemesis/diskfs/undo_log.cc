@@ -50,6 +50,24 @@ bool DirIsEmpty(const std::string& path) {
   return empty;
 }
 
+// One past the last byte that is not zero (0 for an empty or all-zero file).
+int64_t WrittenSize(const std::string& path) {
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  struct stat st {};
+  if (fd.get() < 0 || fstat(fd.get(), &st) != 0) return 0;
+  std::string buf(1 << 16, '\0');
+  for (int64_t end = st.st_size; end > 0;) {
+    const int64_t start = std::max<int64_t>(0, end - static_cast<int64_t>(buf.size()));
+    const ssize_t n = pread(fd.get(), buf.data(), static_cast<size_t>(end - start), start);
+    if (n <= 0) return 0;
+    for (ssize_t i = n - 1; i >= 0; --i) {
+      if (buf[static_cast<size_t>(i)] != '\0') return start + i + 1;
+    }
+    end = start;
+  }
+  return 0;
+}
+
 }  // namespace
 
 UndoLog::UndoLog(std::string root, std::string graveyard)
@@ -325,8 +343,11 @@ Result<nlohmann::json> UndoLog::Corrupt(const std::string& pattern, Rng* rng) {
     const std::string rel = it->path().string().substr(root_.size() + 1);
     if (pattern != "*" && rel.find(pattern) == std::string::npos) continue;
     auto f = files_.find(st.st_ino);
-    const int64_t synced =
-        f == files_.end() ? st.st_size : std::min<int64_t>(f->second.synced_size, st.st_size);
+    int64_t synced = f == files_.end() ? static_cast<int64_t>(st.st_size)
+                                       : std::min<int64_t>(f->second.synced_size, st.st_size);
+    // Only bytes that were written: a preallocated segment's zero tail (etcd's 64 MB WAL files)
+    // is never read, and rot there would go unseen.
+    synced = std::min(synced, WrittenSize(it->path().string()));
     if (synced > 0) candidates.push_back({rel, st.st_ino, synced});
   }
   if (candidates.empty())

@@ -62,9 +62,10 @@ class UndoLog {
   // [durable names given back], "restored_pages": N}.
   Result<nlohmann::json> Rollback(bool torn, Rng* rng);
 
-  // Bitrot: flips one random bit (drawn from `rng`) of the synced bytes of one random regular
-  // file whose path relative to the tree contains `pattern` ("*": any file). Returns {path, offset,
-  // bit}; kNotFound when no such file has synced bytes.
+  // Bitrot: flips one random bit (drawn from `rng`) of the synced, written bytes — up to the
+  // last byte that is not zero, never a preallocated zero tail nothing reads — of one random
+  // regular file whose path relative to the tree contains `pattern` ("*": any file). Returns
+  // {path, offset, bit}; kNotFound when no such file has such bytes.
   Result<nlohmann::json> Corrupt(const std::string& pattern, Rng* rng);
 
   // Bytes written past the synced sizes and pages saved, for the status reply.

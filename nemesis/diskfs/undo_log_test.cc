@@ -144,5 +144,20 @@ TEST_F(UndoLogTest, CorruptFlipsOneSyncedBitOfAMatchingFile) {
   EXPECT_EQ(log.Corrupt("snap", &rng).status().code(), StatusCode::kNotFound);
 }
 
+// A preallocated segment (etcd's WAL: 64 MB of zeros behind the records) rots where it was
+// written, never in the zero tail nothing reads.
+TEST_F(UndoLogTest, CorruptAimsAtWrittenBytesNotAPreallocatedZeroTail) {
+  Spit(root() / "seg.wal", std::string(100, 'r') + std::string(200000, '\0'));
+  Spit(root() / "zeros.wal", std::string(5000, '\0'));
+  UndoLog log(root().string(), (base_ / "grave").string());
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    Rng rng(seed);
+    auto r = log.Corrupt("wal", &rng);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ((*r)["path"], "seg.wal");
+    EXPECT_LT((*r)["offset"].get<int64_t>(), 100);
+  }
+}
+
 }  // namespace
 }  // namespace splitbrain::nemesis::diskfs
