@@ -152,9 +152,11 @@ const std::vector<std::string> kWorkloadKeys = {
     "lock-hold", "placement", "burst",         "burst-window"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
-const std::vector<std::string> kScheduleKeys = {"at",   "fault", "targets",  "target",
-                                                "from", "to",    "duration", "loss",
-                                                "skew", "mean",  "jitter",   "cpu"};
+const std::vector<std::string> kScheduleKeys = {
+    "at",   "fault",  "targets", "target", "from", "to",    "duration", "loss",        "skew",
+    "mean", "jitter", "cpu",     "torn",   "ops",  "share", "delay",    "write-delay", "file"};
+// disk-error's `ops`.
+const std::vector<std::string> kDiskOps = {"read", "write", "fsync"};
 // A delay longer than this is a partition, not a slow link (and would hold a delayer's queue).
 constexpr int64_t kMaxDelayNs = 60'000'000'000;
 const std::vector<std::string> kTermChurnKeys = {"window", "bound"};
@@ -278,6 +280,51 @@ Status ParseScheduled(const Reader& r, const YAML::Node& n, const std::string& f
     if (f->fault != "slow-node")
       return r.Error(n["cpu"], field + ".cpu", "only for fault: slow-node");
     SB_SET_OR_RETURN(f->cpu, r.Double(n["cpu"], field + ".cpu", 0.01, 1));
+  }
+  auto only_for = [&](const char* key, const char* fault) -> Status {
+    if (f->fault == fault) return Status::Ok();
+    return r.Error(n[key], field + "." + key, std::string("only for fault: ") + fault);
+  };
+  if (n["torn"]) {
+    SB_RETURN_IF_ERROR(only_for("torn", "lose-unsynced"));
+    if (!n["torn"].IsScalar() || (n["torn"].Scalar() != "true" && n["torn"].Scalar() != "false"))
+      return r.Error(n["torn"], field + ".torn", "expected true or false");
+    f->torn = n["torn"].Scalar() == "true";
+  }
+  if (n["ops"]) {
+    SB_RETURN_IF_ERROR(only_for("ops", "disk-error"));
+    SB_ASSIGN_OR_RETURN(auto ops, r.Strings(n["ops"], field + ".ops"));
+    if (ops.empty())
+      return r.Error(n["ops"], field + ".ops", "name at least one of: " + JoinNames(kDiskOps));
+    f->ops.clear();
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (!Contains(kDiskOps, ops[i])) {
+        return r.Error(
+            n["ops"].IsSequence() ? n["ops"][i] : n["ops"], field + ".ops",
+            "unknown disk operation '" + ops[i] + "'; expected one of: " + JoinNames(kDiskOps));
+      }
+      f->ops += (f->ops.empty() ? "" : ",") + ops[i];
+    }
+  }
+  if (n["share"]) {
+    SB_RETURN_IF_ERROR(only_for("share", "disk-error"));
+    SB_SET_OR_RETURN(f->share, r.Double(n["share"], field + ".share", 0.001, 1));
+  }
+  for (const char* k : {"delay", "write-delay"}) {
+    if (!n[k]) continue;
+    SB_RETURN_IF_ERROR(only_for(k, "slow-disk"));
+    SB_ASSIGN_OR_RETURN(int64_t d, r.Duration(n[k], field + "." + k));
+    if (d > kMaxDelayNs) return r.Error(n[k], field + "." + k, "at most 60s");
+    (std::string(k) == "delay" ? f->disk_delay_ns : f->write_delay_ns) = d;
+  }
+  if (n["file"]) {
+    SB_RETURN_IF_ERROR(only_for("file", "corrupt"));
+    if (!n["file"].IsScalar() || n["file"].Scalar().empty() ||
+        n["file"].Scalar().find_first_of(" \t\n") != std::string::npos) {
+      return r.Error(n["file"], field + ".file",
+                     "expected one word that the file's path contains (e.g. wal, snap)");
+    }
+    f->file = n["file"].Scalar();
   }
   if (n["skew"]) {
     // A signed duration: "-2s" or "+500ms".
@@ -854,6 +901,20 @@ std::string PlanToYaml(const TestPlan& t) {
         e << YAML::Key << "jitter" << YAML::Value << Dur(f.jitter_ns);
       }
       if (f.fault == "slow-node") e << YAML::Key << "cpu" << YAML::Value << f.cpu;
+      if (f.fault == "lose-unsynced") e << YAML::Key << "torn" << YAML::Value << f.torn;
+      if (f.fault == "disk-error") {
+        std::vector<std::string> ops;
+        std::stringstream in(f.ops);
+        for (std::string op; std::getline(in, op, ',');) ops.push_back(op);
+        e << YAML::Key << "ops" << YAML::Value << YAML::Flow << ops;
+        e << YAML::Key << "share" << YAML::Value << f.share;
+      }
+      if (f.fault == "slow-disk") {
+        e << YAML::Key << "delay" << YAML::Value << Dur(f.disk_delay_ns);
+        e << YAML::Key << "write-delay" << YAML::Value << Dur(f.write_delay_ns);
+      }
+      if (f.fault == "corrupt" && !f.file.empty())
+        e << YAML::Key << "file" << YAML::Value << f.file;
       if (f.skew_ns) {
         e << YAML::Key << "skew" << YAML::Value
           << (f.skew_ns < 0 ? "-" + Dur(-f.skew_ns) : Dur(f.skew_ns));

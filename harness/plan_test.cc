@@ -247,7 +247,8 @@ TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
   namespace fs = std::filesystem;
   const fs::path plans = SPLITBRAIN_PLANS_DIR;
   int bug_plans = 0;
-  for (const fs::path& dir : {plans, plans / "bugs", plans / "etcd", plans / "bench"}) {
+  for (const fs::path& dir :
+       {plans, plans / "bugs", plans / "etcd", plans / "bench", plans / "disk"}) {
     for (const auto& f : fs::directory_iterator(dir)) {
       if (f.path().extension() != ".yaml") continue;
       auto p = ParsePlanFile(f.path().string());
@@ -557,6 +558,64 @@ TEST(PlanTest, DelayAndSlowNodeFields) {
        "bad.yaml:3:39: nemesis.schedule[0].cpu: expected a number from 0.01 to 1"},
       {"nemesis:\n  schedule:\n    - {at: 1s, fault: pause, cpu: 0.5}\n",
        "bad.yaml:3:35: nemesis.schedule[0].cpu: only for fault: slow-node"},
+  };
+  for (const auto& c : cases) {
+    auto bad = ParsePlanText(c.text, "bad.yaml");
+    ASSERT_FALSE(bad.ok()) << c.text;
+    EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(bad.status().message().find(c.want), std::string::npos)
+        << "got: " << bad.status().message() << "\nwant: " << c.want;
+  }
+}
+
+// Issue 15: the disk faults' fields — read, written back, and refused with their place when
+// wrong or given to another fault.
+TEST(PlanTest, DiskFaultFields) {
+  auto p = ParsePlanText(
+      "workload: register\nnemesis:\n  schedule:\n"
+      "    - {at: 1s, fault: lose-unsynced, targets: [all], torn: true}\n"
+      "    - {at: 2s, fault: disk-error, ops: [fsync, write], share: 0.5, duration: 3s}\n"
+      "    - {at: 3s, fault: slow-disk, delay: 20ms, write-delay: 1ms}\n"
+      "    - {at: 4s, fault: corrupt, targets: [minority], file: wal}\n"
+      "    - {at: 5s, fault: disk-full}\n",
+      "d.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (int round = 0; round < 2; ++round) {
+    const auto& s = (*p)[0].nemesis.schedule;
+    ASSERT_EQ(s.size(), 5u);
+    EXPECT_TRUE(s[0].torn);
+    EXPECT_EQ(s[1].ops, "fsync,write");
+    EXPECT_DOUBLE_EQ(s[1].share, 0.5);
+    EXPECT_EQ(s[2].disk_delay_ns, 20'000'000);
+    EXPECT_EQ(s[2].write_delay_ns, 1'000'000);
+    EXPECT_EQ(s[3].file, "wal");
+    EXPECT_EQ(s[4].ops, "read,write,fsync");  // the defaults
+    EXPECT_EQ(s[4].disk_delay_ns, 100'000'000);
+    p = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");  // and written back
+    ASSERT_TRUE(p.ok()) << p.status();
+  }
+  auto mix = ParsePlanText("workload: register\nnemesis: [lose-unsynced, disk-full]\n", "m.yaml");
+  EXPECT_TRUE(mix.ok()) << mix.status();
+
+  struct Case {
+    const char* text;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: kill, torn: true}\n",
+       "bad.yaml:3:35: nemesis.schedule[0].torn: only for fault: lose-unsynced"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: lose-unsynced, torn: maybe}\n",
+       "bad.yaml:3:44: nemesis.schedule[0].torn: expected true or false"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: disk-error, ops: [read, erase]}\n",
+       "bad.yaml:3:47: nemesis.schedule[0].ops: unknown disk operation 'erase'"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: disk-error, share: 2}\n",
+       "bad.yaml:3:42: nemesis.schedule[0].share: expected a number from 0.001 to 1"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: disk-full, share: 0.5}\n",
+       "bad.yaml:3:41: nemesis.schedule[0].share: only for fault: disk-error"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: slow-disk, delay: 2m}\n",
+       "bad.yaml:3:41: nemesis.schedule[0].delay: at most 60s"},
+      {"nemesis:\n  schedule:\n    - {at: 1s, fault: corrupt, file: \"a b\"}\n",
+       "bad.yaml:3:38: nemesis.schedule[0].file: expected one word"},
   };
   for (const auto& c : cases) {
     auto bad = ParsePlanText(c.text, "bad.yaml");

@@ -65,6 +65,7 @@ records::FaultEvent Fault::ToEvent(int64_t time_ns, const std::string& phase) co
   }
   if (kind == "clock-skew") d["skew_ns"] = skew_ns;
   if (kind == "slow-node") d["cpu"] = cpu;
+  if (!disk_command.empty()) d["disk_command"] = disk_command;
   if (!delayed.empty()) {
     d["mode"] = "delay";
     d["delayed"] = Links(delayed);
@@ -255,6 +256,41 @@ Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& 
       if (!view.unavailable.count(x)) f.targets.push_back(x);
     }
     if (f.targets.empty()) return Status::Unavailable("the targets are all down");
+  } else if (k == "lose-unsynced" || k == "corrupt" || k == "disk-error" || k == "disk-full" ||
+             k == "slow-disk") {
+    SB_ASSIGN_OR_RETURN(auto t, targets_or({"random"}));
+    const bool crash = k == "lose-unsynced" || k == "corrupt";
+    for (const auto& x : t) {
+      // A crash kills its targets: one already down is left alone (as kill does).
+      if (!crash || !view.unavailable.count(x)) f.targets.push_back(x);
+    }
+    if (f.targets.empty()) return Status::Unavailable("the targets are already down");
+    if (k == "lose-unsynced") {
+      f.disk_command = req.torn ? "lose torn " + std::to_string(rng.Next()) : "lose";
+      f.detail["torn"] = req.torn;
+    } else if (k == "corrupt") {
+      if (req.file.find_first_of(" \t\n") != std::string::npos)
+        return Status::InvalidArgument("corrupt: file must be one word");
+      f.disk_command = "corrupt " + (req.file.empty() ? std::string("*") : req.file) + " " +
+                       std::to_string(rng.Next());
+      f.detail["file"] = req.file;
+    } else if (k == "disk-error") {
+      if (!(req.share > 0 && req.share <= 1))
+        return Status::InvalidArgument("disk-error: share must be in (0, 1]");
+      f.disk_command =
+          "error " + req.ops + " " + std::to_string(req.share) + " " + std::to_string(rng.Next());
+      f.detail["ops"] = req.ops;
+      f.detail["share"] = req.share;
+    } else if (k == "disk-full") {
+      f.disk_command = "full";
+    } else {
+      if (req.disk_delay_ns < 0 || req.write_delay_ns < 0)
+        return Status::InvalidArgument("slow-disk: delays must not be negative");
+      f.disk_command =
+          "slow " + std::to_string(req.disk_delay_ns) + " " + std::to_string(req.write_delay_ns);
+      f.detail["delay_ns"] = req.disk_delay_ns;
+      f.detail["write_delay_ns"] = req.write_delay_ns;
+    }
   } else if (k == "heal") {
     // Nothing to build: the nemesis ends every active fault.
   } else {

@@ -28,14 +28,20 @@ struct ClusterView {
 
 // A fault as the plan asks for it (before roles are resolved).
 struct FaultRequest {
-  std::string kind;                   // a fault name (fault_kind.h)
-  std::vector<std::string> targets;   // node ids or roles; empty: the kind's default
-  std::vector<std::string> from, to;  // partition / partition-one-way
-  double loss = 0.2;                  // loss probability
-  int64_t skew_ns = 0;                // clock-skew; 0: random in ±[200ms, 5s]
-  int64_t mean_ns = 100'000'000;      // delay: the added one-way latency
-  int64_t jitter_ns = 0;              // delay: each packet's delay uniform in mean ± jitter
-  double cpu = 0.1;                   // slow-node: share of one CPU the targets keep
+  std::string kind;                      // a fault name (fault_kind.h)
+  std::vector<std::string> targets;      // node ids or roles; empty: the kind's default
+  std::vector<std::string> from, to;     // partition / partition-one-way
+  double loss = 0.2;                     // loss probability
+  int64_t skew_ns = 0;                   // clock-skew; 0: random in ±[200ms, 5s]
+  int64_t mean_ns = 100'000'000;         // delay: the added one-way latency
+  int64_t jitter_ns = 0;                 // delay: each packet's delay uniform in mean ± jitter
+  double cpu = 0.1;                      // slow-node: share of one CPU the targets keep
+  bool torn = false;                     // lose-unsynced: keep a random prefix of unsynced tails
+  std::string ops = "read,write,fsync";  // disk-error: the calls that fail
+  double share = 1.0;                    // disk-error: the share of those calls that fail
+  int64_t disk_delay_ns = 100'000'000;   // slow-disk: added to each fsync
+  int64_t write_delay_ns = 0;            // slow-disk: added to each write
+  std::string file;                      // corrupt: a substring of the file's path; "" any
 };
 
 enum class NetMode { kDrop, kOneWay, kLoss };
@@ -73,6 +79,9 @@ struct Fault {
   int64_t mean_ns = 0, jitter_ns = 0;
   uint64_t delay_seed = 0;
   double cpu = 0;  // slow-node: the share of one CPU each target keeps
+  // Disk faults: the command each target's splitbrain-fs gets (nemesis/diskfs/control.h), e.g.
+  // "lose torn 123", "error read,fsync 0.5 77", "full", "slow 100000000 0", "corrupt wal 9".
+  std::string disk_command;
   nlohmann::json detail = nlohmann::json::object();
 
   bool IsNetwork() const { return !grudge.empty(); }

@@ -33,6 +33,25 @@ const std::vector<FaultKind>& FaultKinds() {
        "asks each target (default: every node up) to snapshot and compact its log now; "
        "instantaneous",
        "snapshot-api"},
+      {"lose-unsynced", F::kDiskCrash, 1,
+       "power loss: kills the targets (default: a random node), drops everything they wrote "
+       "and did not fsync (files and directory entries), restarts them at the end; `torn: true` "
+       "keeps a random prefix of each unsynced tail; splitbrain-fs",
+       "data-dir"},
+      {"disk-error", F::kDiskMode, 1,
+       "the targets' `ops` (read, write, fsync; default all) fail with EIO, a `share` of calls "
+       "(default 1); splitbrain-fs",
+       "data-dir"},
+      {"disk-full", F::kDiskMode, 1, "the targets' writes fail with ENOSPC; splitbrain-fs",
+       "data-dir"},
+      {"slow-disk", F::kDiskMode, 1,
+       "each fsync of the targets takes `delay` longer (default 100ms), each write "
+       "`write-delay`; splitbrain-fs",
+       "data-dir"},
+      {"corrupt", F::kDiskCrash, 1,
+       "bitrot: kills the targets (default: a random node), flips one bit of fsynced data in a "
+       "file whose path contains `file` (default: any), restarts them at the end; splitbrain-fs",
+       "data-dir"},
       {"heal", F::kHeal, 1, "ends every active fault"},
   };
   return kKinds;
@@ -56,7 +75,7 @@ const std::vector<std::string>& FaultNames() {
 
 bool HoldsTargetsDown(FaultFamily family) {
   return family == FaultFamily::kKill || family == FaultFamily::kPause ||
-         family == FaultFamily::kMembership;
+         family == FaultFamily::kMembership || family == FaultFamily::kDiskCrash;
 }
 
 bool IsInstantaneous(FaultFamily family) { return family == FaultFamily::kSnapshot; }

@@ -21,6 +21,9 @@ enum class FaultFamily {
   kClock,       // the targets' clocks offset (libfaketime); back to 0 at the end
   kMembership,  // a member removed and stopped; re-added empty at the end
   kSnapshot,    // the targets asked to snapshot now; instantaneous (ends as it starts)
+  kDiskMode,    // the targets' file systems fail (EIO), fill (ENOSPC) or slow down; healed at end
+  kDiskCrash,   // the targets killed and their disks changed under them (power loss, bitrot);
+                // restarted on what is left at the end
   kHeal,        // ends every active fault; never started
 };
 
@@ -31,7 +34,8 @@ struct FaultKind {
   std::string summary;  // what it does, as plans/README.md says it
   // The capability of the system under test it needs beyond processes and packets ("" none):
   // "libc-clock" (libfaketime reaches the members' clocks), "membership-api" (members can be
-  // removed and re-added), "snapshot-api" (a member can be told to snapshot now). A system that
+  // removed and re-added), "snapshot-api" (a member can be told to snapshot now), "data-dir"
+  // (each member keeps its data in nodes/<id>/data, where splitbrain-fs is mounted). A system that
   // lacks one says why in harness/systems/catalog.cc
   // ("needs:<capability>"), and every fault needing it is refused there at validation.
   std::string needs;

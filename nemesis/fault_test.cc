@@ -39,6 +39,36 @@ TEST(FaultTest, SnapshotTargetsEveryNodeUpUnlessTold) {
   EXPECT_EQ(kind->needs, "snapshot-api");
 }
 
+TEST(FaultTest, DiskFaultsBuildTheirCommandsAndSkipDownNodesForCrashes) {
+  ClusterView view{{"n1", "n2", "n3"}, "n1", {"n2"}};
+  Rng rng(7);
+  auto lose = BuildFault({.kind = "lose-unsynced", .targets = {"all"}}, view, rng);
+  ASSERT_TRUE(lose.ok()) << lose.status();
+  EXPECT_EQ(lose->targets, (std::vector<NodeId>{"n1", "n3"}));  // n2 is already down
+  EXPECT_EQ(lose->disk_command, "lose");
+  auto torn = BuildFault({.kind = "lose-unsynced", .targets = {"n1"}, .torn = true}, view, rng);
+  ASSERT_TRUE(torn.ok());
+  EXPECT_EQ(torn->disk_command.rfind("lose torn ", 0), 0u);
+  // A mode reaches a node that is down too: it holds when the node comes back.
+  auto full = BuildFault({.kind = "disk-full", .targets = {"n2"}}, view, rng);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->targets, std::vector<NodeId>{"n2"});
+  EXPECT_EQ(BuildFault({.kind = "disk-error", .share = 0}, view, rng).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(BuildFault({.kind = "corrupt", .targets = {"n2"}}, view, rng).status().code(),
+            StatusCode::kUnavailable);
+  auto e = BuildFault({.kind = "slow-disk", .disk_delay_ns = 7, .write_delay_ns = 3}, view, rng);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->disk_command, "slow 7 3");
+  EXPECT_EQ(e->ToJson(0, "start")["detail"]["disk_command"], "slow 7 3");
+  for (const char* k : {"lose-unsynced", "corrupt"}) {
+    EXPECT_TRUE(HoldsTargetsDown(FindFaultKind(k)->family)) << k;
+    EXPECT_EQ(FindFaultKind(k)->needs, "data-dir");
+  }
+  for (const char* k : {"disk-error", "disk-full", "slow-disk"})
+    EXPECT_EQ(FindFaultKind(k)->family, FaultFamily::kDiskMode) << k;
+}
+
 TEST(FaultTest, LeaderRolesNeedALeader) {
   Rng rng(1);
   for (const char* k :

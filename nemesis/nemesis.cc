@@ -1,5 +1,7 @@
 #include "nemesis/nemesis.h"
 
+#include <set>
+
 #include "common/log.h"
 
 namespace splitbrain::nemesis {
@@ -33,7 +35,7 @@ std::vector<DelayRule> Nemesis::DelayRulesLocked() const {
   return rules;
 }
 
-Status Nemesis::Apply(const Fault& f) {
+Status Nemesis::Apply(Fault& f) {
   const FaultKind* kind = FindFaultKind(f.kind);
   if (!kind) return Status::InvalidArgument("unknown fault '" + f.kind + "'");
   switch (kind->family) {
@@ -57,6 +59,20 @@ Status Nemesis::Apply(const Fault& f) {
       break;
     case FaultFamily::kMembership:
       for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->RemoveMember(t));
+      break;
+    case FaultFamily::kDiskMode:
+      for (const auto& t : f.targets)
+        SB_RETURN_IF_ERROR(injector_->DiskCommand(t, f.disk_command).status());
+      break;
+    case FaultFamily::kDiskCrash:
+      // Power loss or bitrot: the node is down before its disk changes, and stays down until
+      // the fault ends. What each disk lost (or which bit rotted) is kept for the end line.
+      for (const auto& t : f.targets) {
+        SB_RETURN_IF_ERROR(injector_->Kill(t));
+        SB_ASSIGN_OR_RETURN(auto reply, injector_->DiskCommand(t, f.disk_command));
+        f.detail["disk"][t] =
+            reply.contains("lost") ? reply["lost"] : reply.value("corrupted", nlohmann::json());
+      }
       break;
     case FaultFamily::kSnapshot:  // ApplyInstantaneous
     case FaultFamily::kHeal:
@@ -94,6 +110,25 @@ Status Nemesis::Undo(const Fault& f) {
     case FaultFamily::kMembership:
       for (const auto& t : f.targets) keep(injector_->AddMember(t));
       break;
+    case FaultFamily::kDiskMode: {
+      // `heal` ends every disk mode of the node: two disk faults on one node end together. A
+      // node that stopped on its disk's errors starts again on the healed disk, as an operator
+      // would restart it (Restart leaves a running node alone), unless another fault holds it.
+      std::set<NodeId> held;
+      for (const auto& [id, other] : active_) {
+        const FaultKind* k = FindFaultKind(other.kind);
+        if (k && HoldsTargetsDown(k->family))
+          held.insert(other.targets.begin(), other.targets.end());
+      }
+      for (const auto& t : f.targets) {
+        keep(injector_->DiskCommand(t, "heal").status());
+        if (!held.count(t)) keep(injector_->Restart(t));
+      }
+      break;
+    }
+    case FaultFamily::kDiskCrash:
+      for (const auto& t : f.targets) keep(injector_->Restart(t));
+      break;
     case FaultFamily::kSnapshot:  // nothing to undo: a snapshot is not a fault that lasts
     case FaultFamily::kHeal:
       break;
@@ -120,10 +155,13 @@ Result<int> Nemesis::Start(const FaultRequest& request) {
     f.detail["mechanism"] = injector_->DelayMechanism();
   if (kind && kind->family == FaultFamily::kSlow)
     f.detail["mechanism"] = injector_->ThrottleMechanism();
+  if (kind && (kind->family == FaultFamily::kDiskMode || kind->family == FaultFamily::kDiskCrash))
+    f.detail["mechanism"] = injector_->DiskMechanism();
   if (kind && IsInstantaneous(kind->family)) return ApplyInstantaneous(std::move(f));
   Record(f, "start");
   active_[f.id] = f;
-  Status s = Apply(f);
+  Status s = Apply(active_[f.id]);
+  f = active_[f.id];
   if (!s.ok()) {
     if (s.code() == StatusCode::kUnsupported) {
       Record(f, "unsupported", {{"why", s.message()}});

@@ -42,6 +42,15 @@ class FaultInjector {
   virtual Status AddMember(const NodeId& node) = 0;     // start it empty and add it back
   // Asks the node to snapshot (and compact its log) now; the index its latest snapshot is at.
   virtual Result<int64_t> Snapshot(const NodeId& node) = 0;
+  // Sends a command to the file system under the node's data (splitbrain-fs, its control
+  // protocol: nemesis/diskfs/control.h); its reply. kUnsupported where there is none.
+  virtual Result<nlohmann::json> DiskCommand(const NodeId& node, const std::string& command) {
+    (void)node;
+    (void)command;
+    return Status::Unsupported("this system has no file system for disk faults");
+  }
+  // How disk faults are carried out here ("splitbrain-fs"), recorded with each disk fault.
+  virtual std::string DiskMechanism() { return "none"; }
 };
 
 class Nemesis {
@@ -61,7 +70,8 @@ class Nemesis {
   int started() const;
 
  private:
-  Status Apply(const Fault& f);
+  // Applies `f`; what the targets answered (a disk fault's replies) goes into f.detail.
+  Status Apply(Fault& f);
   // An instantaneous fault (snapshot): applied to every target, its end recorded at once with
   // what each target answered (detail.index per node, or detail.error), never kept active.
   Result<int> ApplyInstantaneous(Fault f);

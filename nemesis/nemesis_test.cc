@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <set>
 #include <sstream>
 
@@ -40,10 +42,19 @@ class RecordingInjector : public FaultInjector {
     if (snapshot_fails.count(n)) return Status::Unavailable(n + " did not answer");
     return int64_t{100} + static_cast<int64_t>(calls.size());
   }
+  Result<nlohmann::json> DiskCommand(const NodeId& n, const std::string& command) override {
+    calls.push_back("disk " + n + " " + command);
+    if (no_disk) return Status::Unsupported("no splitbrain-fs");
+    if (command.rfind("lose", 0) == 0)
+      return nlohmann::json{{"ok", true}, {"lost", {{"files", nlohmann::json::array()}}}};
+    return nlohmann::json{{"ok", true}};
+  }
+  std::string DiskMechanism() override { return "fake-fs"; }
   Status Log(std::string s) {
     calls.push_back(std::move(s));
     return Status::Ok();
   }
+  bool no_disk = false;
   std::optional<NodeId> leader = "n2";
   bool unsupported_network = false;
   std::set<NodeId> snapshot_fails;
@@ -71,6 +82,100 @@ TEST(NemesisTest, KillLeaderThenEndRestartsIt) {
   EXPECT_EQ(ja["targets"], nlohmann::json::parse(R"(["n2"])"));
   EXPECT_EQ(jb["phase"], "end");
   EXPECT_EQ(jb["time"], 5);
+}
+
+std::vector<nlohmann::json> Lines(const std::string& log) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST(NemesisTest, LoseUnsyncedKillsThenRollsBackThenRestartsAtTheEnd) {
+  RecordingInjector inj;
+  std::ostringstream log;
+  Nemesis n(
+      &inj, [] { return 0; }, &log, Rng(1));
+  auto id = n.Start({.kind = "lose-unsynced", .targets = {"n3"}, .torn = true});
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_EQ(inj.calls.size(), 2u);
+  EXPECT_EQ(inj.calls[0], "kill n3");  // down before its disk changes
+  EXPECT_EQ(inj.calls[1].rfind("disk n3 lose torn ", 0), 0u) << inj.calls[1];
+  ASSERT_TRUE(n.End(*id).ok());
+  EXPECT_EQ(inj.calls.back(), "restart n3");
+  auto lines = Lines(log.str());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["phase"], "start");  // recorded before it is applied
+  EXPECT_EQ(lines[0]["detail"]["mechanism"], "fake-fs");
+  EXPECT_EQ(lines[0]["detail"]["disk_command"],
+            inj.calls[1].substr(std::string("disk n3 ").size()));
+  EXPECT_EQ(lines[0]["detail"]["torn"], true);
+  EXPECT_TRUE(lines[1]["detail"]["disk"]["n3"].contains("files"));  // what it lost
+}
+
+TEST(NemesisTest, DiskModesAreSetOnTheTargetsAndHealedAtTheEnd) {
+  RecordingInjector inj;
+  Nemesis n(
+      &inj, [] { return 0; }, nullptr, Rng(1));
+  auto e = n.Start({.kind = "disk-error", .targets = {"n1"}, .ops = "fsync", .share = 0.5});
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(inj.calls.back().rfind("disk n1 error fsync 0.500000 ", 0), 0u) << inj.calls.back();
+  auto f = n.Start({.kind = "disk-full", .targets = {"n2"}});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(inj.calls.back(), "disk n2 full");
+  auto s = n.Start({.kind = "slow-disk", .targets = {"n3"}, .disk_delay_ns = 5'000'000});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(inj.calls.back(), "disk n3 slow 5000000 0");
+  ASSERT_TRUE(n.HealAll().ok());
+  std::multiset<std::string> heals;
+  for (const auto& c : inj.calls) {
+    if (c.find(" heal") != std::string::npos) heals.insert(c);
+  }
+  EXPECT_EQ(heals, (std::multiset<std::string>{"disk n1 heal", "disk n2 heal", "disk n3 heal"}));
+  // Each target is restarted after its disk heals (a node stopped by its disk comes back).
+  for (const char* n : {"n1", "n2", "n3"}) {
+    auto heal = std::find(inj.calls.begin(), inj.calls.end(), std::string("disk ") + n + " heal");
+    ASSERT_NE(heal, inj.calls.end());
+    EXPECT_EQ(*std::next(heal), std::string("restart ") + n);
+  }
+}
+
+TEST(NemesisTest, ADiskModeEndingLeavesANodeAnotherFaultHoldsDown) {
+  RecordingInjector inj;
+  Nemesis n(
+      &inj, [] { return 0; }, nullptr, Rng(1));
+  auto full = n.Start({.kind = "disk-full", .targets = {"n1"}});
+  ASSERT_TRUE(full.ok());
+  ASSERT_TRUE(n.Start({.kind = "kill", .targets = {"n1"}}).ok());
+  ASSERT_TRUE(n.End(*full).ok());
+  EXPECT_EQ(inj.calls.back(), "disk n1 heal");  // the kill still holds it: no restart
+}
+
+TEST(NemesisTest, ADiskFaultWithoutItsFileSystemFailsAndIsRecordedUnsupported) {
+  RecordingInjector inj;
+  inj.no_disk = true;
+  std::ostringstream log;
+  Nemesis n(
+      &inj, [] { return 0; }, &log, Rng(1));
+  auto id = n.Start({.kind = "lose-unsynced", .targets = {"n1"}});
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(inj.calls.back(), "restart n1");  // the half-applied crash is undone
+  auto lines = Lines(log.str());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1]["phase"], "unsupported");
+  EXPECT_EQ(lines[2]["phase"], "end");
+}
+
+TEST(NemesisTest, CorruptNamesTheFileKindAndDrawsItsSeed) {
+  RecordingInjector inj;
+  Nemesis n(
+      &inj, [] { return 0; }, nullptr, Rng(1));
+  ASSERT_TRUE(n.Start({.kind = "corrupt", .targets = {"n2"}, .file = "wal"}).ok());
+  EXPECT_EQ(inj.calls[0], "kill n2");
+  EXPECT_EQ(inj.calls[1].rfind("disk n2 corrupt wal ", 0), 0u) << inj.calls[1];
+  ASSERT_TRUE(n.Start({.kind = "corrupt", .targets = {"n1"}}).ok());
+  EXPECT_EQ(inj.calls[3].rfind("disk n1 corrupt * ", 0), 0u) << inj.calls[3];
 }
 
 TEST(NemesisTest, HealAllUndoesEverythingNewestFirst) {
@@ -107,13 +212,6 @@ TEST(NemesisTest, ProcessFaultsSkipNodesAlreadyDown) {
   ASSERT_TRUE(n.Start({.kind = "kill", .targets = {"n1"}}).ok());
   EXPECT_EQ(n.Start({.kind = "pause", .targets = {"n1"}}).status().code(),
             StatusCode::kUnavailable);
-}
-
-std::vector<nlohmann::json> Lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
 }
 
 // Issue 26: a snapshot is asked of every target, recorded before it is asked, and over at once.

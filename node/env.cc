@@ -284,6 +284,21 @@ Status FaultyEnv::Mutate(const char* what) {
 }
 
 void FaultyEnv::Crash(Rng* rng) {
+  // Directories whose names never became durable vanish with everything under them.
+  for (auto it = dirs_.begin(); it != dirs_.end();) {
+    if (it->second) {
+      ++it;
+      continue;
+    }
+    const std::string prefix = it->first + "/";
+    for (auto f = durable_.begin(); f != durable_.end();) {
+      f = f->first.rfind(prefix, 0) == 0 ? durable_.erase(f) : std::next(f);
+    }
+    for (auto d = std::next(it); d != dirs_.end();) {
+      d = d->first.rfind(prefix, 0) == 0 ? dirs_.erase(d) : std::next(d);
+    }
+    it = dirs_.erase(it);
+  }
   live_ = durable_;
   for (auto& [path, inode] : live_) {
     std::string keep = inode->synced;
@@ -349,7 +364,7 @@ Result<std::vector<std::string>> FaultyEnv::ListDir(const std::string& dir) {
 }
 
 Status FaultyEnv::CreateDir(const std::string& dir) {
-  dirs_[dir] = true;
+  if (!dirs_.count(dir)) dirs_[dir] = !dirs_.count(DirOf(dir));
   return Status::Ok();
 }
 
@@ -388,6 +403,9 @@ Status FaultyEnv::SyncDir(const std::string& dir) {
   }
   for (auto& [path, inode] : live_) {
     if (DirOf(path) == dir) durable_[path] = inode;
+  }
+  for (auto& [path, durable] : dirs_) {
+    if (DirOf(path) == dir) durable = true;
   }
   return Status::Ok();
 }

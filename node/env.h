@@ -135,7 +135,10 @@ class FaultyEnv final : public Env {
 
   std::map<std::string, std::shared_ptr<Inode>> live_;
   std::map<std::string, std::shared_ptr<Inode>> durable_;
-  std::map<std::string, bool> dirs_;  // created directories (durable at once: tests' roots)
+  // Created directories → whether their name is durable. A directory made inside another known
+  // one is durable only once that parent is synced (SyncDir); one made anywhere else (a test's
+  // root) at once. A crash removes the others, with everything under them.
+  std::map<std::string, bool> dirs_;
   uint64_t crash_countdown_ = 0;
   uint64_t mutating_calls_ = 0;
   bool crashed_ = false;

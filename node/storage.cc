@@ -178,6 +178,14 @@ Status Storage::ReplaySegment(const std::string& name, bool last, uint64_t* good
 Status Storage::Recover() {
   SB_RETURN_IF_ERROR(env_->CreateDir(dir_));
   SB_RETURN_IF_ERROR(env_->CreateDir(dir_ + "/wal"));
+  // A directory's name is durable only once its parent is fsynced: without these a power cut
+  // after the first boot could take wal/ — the whole log — with it (issue 15, found by
+  // splitbrain-fs under the correct node).
+  const size_t slash = dir_.rfind('/');
+  SB_RETURN_IF_ERROR(env_->SyncDir(slash == std::string::npos ? "."
+                                   : slash == 0               ? "/"
+                                                              : dir_.substr(0, slash)));
+  SB_RETURN_IF_ERROR(env_->SyncDir(dir_));
   if (env_->Exists(dir_ + "/snapshot.tmp"))
     SB_RETURN_IF_ERROR(env_->Remove(dir_ + "/snapshot.tmp"));
 

@@ -286,6 +286,23 @@ TEST(Storage, NoAcknowledgedWriteIsLostAtAnyCrashPoint) {
   }
 }
 
+// Issue 15, found by splitbrain-fs under the correct node: a directory's name is durable only
+// once its parent is fsynced, and Recover created wal/ (and the data directory) without
+// syncing their parents, so a power cut after the first boot could take the whole log with it.
+TEST(Storage, TheLogDirectoryItselfSurvivesAPowerCut) {
+  FaultyEnv env;
+  ASSERT_TRUE(env.CreateDir("/").ok());
+  {
+    auto s = MustOpen(&env);
+    ASSERT_TRUE(s->Append({E(1, 1), E(2, 1)}, HardState{1, 1, 2}).ok());
+  }
+  env.Crash();
+  EXPECT_TRUE(env.Exists("/d/wal"));
+  auto s = MustOpen(&env);
+  ASSERT_EQ(s->recovered().entries.size(), 2u);
+  EXPECT_EQ(s->recovered().hard_state, (HardState{1, 1, 2}));
+}
+
 // The planted bug no-fsync really does lose acknowledged writes at a crash.
 TEST(Storage, NoFsyncBugLosesAcknowledgedWrites) {
   FaultyEnv env;

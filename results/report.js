@@ -92,6 +92,9 @@
     return F.filter(function (f) { return !f.unsupported && f.s <= t && t <= faultEnd(f); });
   }
   function faultColor(name) {
+    // Disk faults (splitbrain-fs): one brown family, power loss and bitrot darker.
+    if (/lose-unsynced|corrupt/.test(name)) return '#6b3d2e';
+    if (/disk/.test(name)) return '#a0643c';
     if (/kill|crash/.test(name)) return '#d9363e';
     if (/pause|stop/.test(name)) return '#8c6bb1';
     if (/one-way/.test(name)) return '#17becf';

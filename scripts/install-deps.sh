@@ -16,8 +16,12 @@ packages=(
   # the `delay` fault's delayer (splitbrain-delay): NFQUEUE, which nft's own `queue` statement
   # cannot reach on every kernel, so the queue rule goes in with iptables-nft
   libnetfilter-queue-dev
+  # the disk faults' file system (splitbrain-fs): libfuse3 to build it
+  libfuse3-dev
   # the lab: namespaces, bridge and veth, packet filters, clock faults
   nftables iptables iproute2 util-linux libfaketime procps
+  # disk faults: fuse3 (the FUSE runtime: fusermount3, /dev/fuse's permissions) under splitbrain-fs
+  fuse3
   # systems under test besides splitbrain-node (plans with `system: etcd`); etcdctl to inspect
   # a run's etcd data afterwards
   etcd-server etcd-client

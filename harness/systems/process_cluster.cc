@@ -39,6 +39,7 @@ ProcessCluster::~ProcessCluster() {
   for (auto& m : members_) {
     m.throttle.reset();
     (void)m.process->Kill();
+    if (m.disk) (void)m.disk->Unmount();
   }
 }
 
@@ -65,8 +66,32 @@ Status ProcessCluster::StartMember(Member& m, Start how) {
 
 Status ProcessCluster::StartAll() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (PlanHasDiskFaults(ctx_.plan)) {
+    // Disk faults never run without their file system: a mount that fails stops the test
+    // (kUnsupported: exit 2, naming why).
+    for (auto& m : members_) {
+      SB_ASSIGN_OR_RETURN(m.disk, DiskFs::Mount(m.dir + "/data", m.dir + "/splitbrain-fs.log",
+                                                cgroup_tag_ + "-fs-" + m.id));
+    }
+  }
   for (auto& m : members_) SB_RETURN_IF_ERROR(StartMember(m, Start::kFirst));
   return Status::Ok();
+}
+
+Result<nlohmann::json> ProcessCluster::DiskCommand(const std::string& id,
+                                                   const std::string& command) {
+  DiskFs* disk = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Member* m = Find(id);
+    if (!m) return Status::NotFound(id);
+    disk = m->disk.get();
+  }
+  if (!disk) {
+    return Status::Unsupported("no splitbrain-fs under " + id +
+                               "'s data (the plan had no disk faults when the run began)");
+  }
+  return disk->Command(command);  // outside mu_: a rollback may take a while
 }
 
 Result<std::string> ProcessCluster::WaitForLeader(milliseconds deadline) {
@@ -237,10 +262,28 @@ Status ProcessCluster::StopAll(milliseconds grace) {
   Status first;
   for (auto& m : members_) {
     std::ofstream(m.dir + "/status.json") << statuses[m.id].dump(2) << "\n";
+    const bool gone = !m.removed && !m.process->Running();  // exited on its own, not stopped here
     Status s = m.process->Terminate(grace);
     if (!s.ok() && first.ok()) first = s;
-    std::ofstream(m.dir + "/exit.json")
-        << nlohmann::json{{"exit_code", m.process->exit_code()}}.dump() << "\n";
+    nlohmann::json exit = {{"exit_code", m.process->exit_code()}};
+    if (gone && m.process->exit_code() > 0) {
+      // Why it stopped, as it said last (a node refusing a corrupt log names the file and offset).
+      std::ifstream in(m.dir + "/node.log");
+      std::string line, last;
+      while (std::getline(in, line)) {
+        if (!line.empty()) last = line;
+      }
+      exit["exited_before_stop"] = true;
+      exit["last_line"] = last.size() > 2000 ? last.substr(0, 2000) : last;
+    }
+    std::ofstream(m.dir + "/exit.json") << exit.dump() << "\n";
+    if (m.disk) {
+      // Its last counters, then the unmount: the data stays in nodes/<id>/data.
+      auto st = m.disk->Command("status");
+      if (st.ok()) std::ofstream(m.dir + "/splitbrain-fs.json") << st->dump(2) << "\n";
+      s = m.disk->Unmount();
+      if (!s.ok() && first.ok()) first = s;
+    }
   }
   return first;
 }

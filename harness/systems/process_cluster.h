@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cpu_throttle.h"
+#include "harness/disk_fs.h"
 #include "harness/subprocess.h"
 #include "harness/systems/system.h"
 
@@ -51,6 +52,10 @@ class ProcessCluster : public System {
   Status RemoveMember(const std::string& id) override;
   Status AddMember(const std::string& id) override;
   Result<int64_t> Snapshot(const std::string& id) override;
+  // The member's splitbrain-fs, mounted over nodes/<id>/data by StartAll when the plan has disk
+  // faults; kUnsupported otherwise.
+  Result<nlohmann::json> DiskCommand(const std::string& id, const std::string& command) override;
+  std::string DiskMechanism() override { return "splitbrain-fs"; }
 
  protected:
   enum class Start { kFirst, kRestart, kJoin };  // first boot; again on its data; joining empty
@@ -64,6 +69,7 @@ class ProcessCluster : public System {
     bool removed = false;
     std::string dir;                        // <run>/nodes/<id>
     std::unique_ptr<CpuThrottle> throttle;  // while a slow-node fault holds it; null otherwise
+    std::unique_ptr<DiskFs> disk;  // splitbrain-fs under data/ (plans with disk faults); or null
   };
   // The member's program and flags (the lab's namespace prefix is added by StartMember).
   virtual std::vector<std::string> MemberArgs(const Member& m, Start how) const = 0;
