@@ -60,7 +60,9 @@ struct LinearizableOptions {
 //   "state": text, "prefix": [OP...] (the longest linearizable order found, in order),
 //   "prefix_length", "concurrent": [OP...] (ops overlapping the failing one)}}; OP is
 //   History::OpJson ({"index","process","f","key","value","output","type","invoke_line",...}).
-// Unknown: "explanation" says which budget ran out and on which key.
+// "budget": {"timeout_s", "max_memory_bytes"} (0: none), the budget the check ran with.
+// Unknown: "explanation" says which budget ran out (and how large it was) and on which key; a
+// history with no operations is unknown too ("no operations: ... proves nothing"), never valid.
 Result<CheckResult> CheckLinearizable(const History& history, const LinearizableOptions& options);
 
 // ---- set (Jepsen set-full) ----------------------------------------------------------------

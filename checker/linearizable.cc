@@ -153,7 +153,10 @@ struct ModelKind {
 
 const std::vector<ModelKind>& Models() {
   static const std::vector<ModelKind> kModels = {
-      {"register", {"read", "write", "cas"}, true, true,
+      {"register",
+       {"read", "write", "cas"},
+       true,
+       true,
        [](Values& values, const History& h, const Operation& op, LinOp& lo, bool* is_read,
           CasArgs& cas_args) -> Status {
          if (lo.kind == RegisterModel::kRead) {
@@ -177,7 +180,10 @@ const std::vector<ModelKind>& Models() {
          RegisterModel m(&table, initial);
          return internal::SearchKey(m, ops, limits);
        }},
-      {"kv", {"get", "put", "append"}, false, false,
+      {"kv",
+       {"get", "put", "append"},
+       false,
+       false,
        [](Values& values, const History& h, const Operation& op, LinOp& lo, bool* is_read,
           CasArgs&) -> Status {
          if (lo.kind == KvModel::kGet) {
@@ -198,7 +204,10 @@ const std::vector<ModelKind>& Models() {
          KvModel m(&table);
          return internal::SearchKey(m, ops, limits);
        }},
-      {"mutex", {"acquire", "release"}, false, false,
+      {"mutex",
+       {"acquire", "release"},
+       false,
+       false,
        [](Values&, const History&, const Operation&, LinOp&, bool*, CasArgs&) -> Status {
          return Status::Ok();
        },
@@ -206,7 +215,10 @@ const std::vector<ModelKind>& Models() {
          MutexModel m;
          return internal::SearchKey(m, ops, limits);
        }},
-      {"set", {"add", "read"}, false, false,
+      {"set",
+       {"add", "read"},
+       false,
+       false,
        [](Values& values, const History& h, const Operation& op, LinOp& lo, bool* is_read,
           CasArgs&) -> Status {
          if (lo.kind == SetModel::kAdd) {
@@ -394,6 +406,8 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   j["dropped_ops"] = dropped_total;
   j["configurations"] = configurations;
   j["peak_search_bytes"] = peak;
+  j["budget"] = {{"timeout_s", o.budget.timeout_s},
+                 {"max_memory_bytes", o.budget.max_memory_bytes}};
   auto key_text = [&](uint32_t key) {
     return key == History::kNoKey ? std::string("(no key)") : h.Str(key);
   };
@@ -443,14 +457,24 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
     }
     j["explanation"] = text;
     j["details"] = d;
+  } else if (h.ops.empty()) {
+    // Nothing was observed, so nothing was shown to hold: never a pass (issue 20).
+    r.valid = Validity::kUnknown;
+    j["valid"] = ValidityJson(r.valid);
+    j["explanation"] = "unknown: no operations: a history with no operations proves nothing";
   } else if (r.valid == Validity::kUnknown) {
     std::string why = "the budget ran out";
+    char budget_text[64];
+    if (exhausted && exhausted->outcome.verdict == SearchVerdict::kTimeout) {
+      snprintf(budget_text, sizeof budget_text, "the time budget (%g s) ran out",
+               o.budget.timeout_s);
+    } else {
+      snprintf(budget_text, sizeof budget_text, "the memory budget (%.0f MB) ran out",
+               o.budget.max_memory_bytes / 1048576.0);
+    }
     if (exhausted) {
-      why = std::string(exhausted->outcome.verdict == SearchVerdict::kTimeout
-                            ? "the time budget ran out"
-                            : "the memory budget ran out") +
-            " on key " + key_text(exhausted->key) + " (" + std::to_string(exhausted->ops.size()) +
-            " operations)";
+      why = std::string(budget_text) + " on key " + key_text(exhausted->key) + " (" +
+            std::to_string(exhausted->ops.size()) + " operations)";
     }
     j["explanation"] = "unknown: " + why + "; no anomaly was found before that";
   }

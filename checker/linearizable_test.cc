@@ -35,8 +35,7 @@ Validity Check(const History& h, const std::string& model = "register",
 TEST(CorpusTest, AgreesWithEveryVerdictInTheManifest) {
   const std::filesystem::path dir = SPLITBRAIN_CORPUS_DIR;
   const auto manifest_path = dir / "manifest.json";
-  ASSERT_TRUE(std::filesystem::exists(manifest_path))
-      << "the corpus is missing: " << manifest_path;
+  ASSERT_TRUE(std::filesystem::exists(manifest_path)) << "the corpus is missing: " << manifest_path;
   std::ifstream in(manifest_path);
   nlohmann::json manifest = nlohmann::json::parse(in);
   ASSERT_GE(manifest["files"].size(), 100u);
@@ -354,6 +353,21 @@ TEST(LinearizableTest, ExplanationNamesTheOperationAndState) {
 
 // A hard history: many processes on one key, values that repeat. Tight budgets must give
 // unknown, never valid or invalid.
+// Was: valid. A history with no operations proves nothing: unknown, saying so, for a run too.
+TEST(LinearizableTest, EmptyHistoryIsUnknownNeverValid) {
+  for (const char* model : {"register", "kv", "mutex", "set"}) {
+    History h = Parse("");
+    LinearizableOptions o;
+    o.model = model;
+    auto r = CheckLinearizable(h, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->valid, Validity::kUnknown) << model;
+    EXPECT_EQ(r->json["valid"], "unknown") << model;
+    EXPECT_NE(r->json.value("explanation", "").find("no operations"), std::string::npos)
+        << r->json.dump();
+  }
+}
+
 TEST(LinearizableTest, BudgetsGiveUnknownNeverValid) {
   GenOptions g;
   g.seed = 7;
