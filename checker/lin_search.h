@@ -40,6 +40,10 @@ struct SearchOutcome {
   int64_t blocking = -1;
   std::string state_text;
   std::string needed_text;
+  // Set when the unique-value check (unique_values.h) decided instead of the search: why the
+  // blocking operation cannot be placed, in words (then `prefix` is empty).
+  std::string reason;
+  bool unique_values = false;
 };
 
 template <class Model>
