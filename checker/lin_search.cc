@@ -220,7 +220,8 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
     uint32_t old_state;
     int32_t old_hi;
     bool old_flag;
-    bool forced;  // the only child its node needed to try
+    bool forced;   // the only child its node needed to try
+    bool restart;  // tried out of list order: its siblings are scanned from the start
   };
   std::vector<Frame> stack;
   // The search tree's path, for the explanation: node k = (parent, op).
@@ -326,7 +327,7 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
 
   // Linearizes op i next if the model allows and the configuration is new: 1 pushed,
   // 2 already visited (or dominated), 0 not allowed.
-  auto try_push = [&](int32_t i, bool forced) -> int {
+  auto try_push = [&](int32_t i, bool forced, bool restart = false) -> int {
     const LinOp& op = ops[i];
     const bool info = !op.required;
     uint32_t ns;
@@ -346,7 +347,7 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
     build_key(ns, nflag);
     if (memo.Insert(key.data(), static_cast<uint32_t>(key.size()), counts.data(), group_next,
                     groups)) {
-      stack.push_back({i, state, old_hi, flag, forced});
+      stack.push_back({i, state, old_hi, flag, forced, restart});
       path.push_back({cur_node, static_cast<uint32_t>(i)});
       cur_node = static_cast<uint32_t>(path.size() - 1);
       remove(call_entry[i]);
@@ -393,6 +394,18 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
         int r = try_push(forced_op, true);
         if (r == 1) continue;
         backtrack = true;
+      } else if (!flag) {
+        // Earliest deadline first (issue 20): the legal ok candidate that returns first is tried
+        // before the others, which are then scanned in call order (the memo skips it there).
+        int32_t edf = -1;
+        for (int32_t e = next[head]; e != tail && is_call[e]; e = next[e]) {
+          const int32_t i = entry_op[e];
+          const LinOp& op = ops[i];
+          uint32_t ns;
+          if (!op.required || (edf >= 0 && op.ret >= ops[edf].ret)) continue;
+          if (model.Step(state, op, &ns) && !dominated_by_twin(i)) edf = i;
+        }
+        if (edf >= 0 && try_push(edf, false, true) == 1) continue;
       }
     }
     if (backtrack) {
@@ -446,7 +459,7 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
         flag = f.old_flag;
         cur_node = path[cur_node].first;
         if (!f.forced) {
-          entry = next[call_entry[i]];
+          entry = f.restart ? next[head] : next[call_entry[i]];
           break;
         }
       }
