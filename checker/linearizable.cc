@@ -56,7 +56,7 @@ namespace {
 
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 // How long the search may try to explain what the unique-value check found invalid.
-constexpr std::chrono::seconds kExplainFor{5};
+constexpr std::chrono::seconds kExplainFor{2};
 
 // Local value ids: canonical JSON texts, from the History's interned ids or from parsing.
 class Values {
