@@ -279,6 +279,74 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
   }
   auto linearized = [&](int32_t i) { return (lin[i >> 6] >> (i & 63) & 1) != 0; };
 
+  // Register (Model::kValuesAreStates): leaving the state y is refused while an ok read of y (or
+  // an ok cas expecting y) not yet linearized could no longer find y again: no op not yet
+  // linearized that writes y is invoked before that read returns. Per value: its ok reads and
+  // cas by return, its writers (ok or info) by call, each with the first not yet linearized.
+  std::vector<uint8_t> used;  // per op: linearized (ok) or used (info)
+  std::vector<std::vector<int32_t>> needers, writers;
+  std::vector<uint32_t> needer_lo, writer_lo;
+  if constexpr (Model::kValuesAreStates) {
+    uint32_t values = model.Init() + 1;
+    for (const LinOp& op : ops) {
+      for (uint32_t v : {op.a, op.b, op.out}) {
+        if (v != kNoValue) values = std::max(values, v + 1);
+      }
+    }
+    used.assign(n, 0);
+    needers.resize(values);
+    writers.resize(values);
+    needer_lo.assign(values, 0);
+    writer_lo.assign(values, 0);
+    for (int32_t i = 0; i < n; ++i) {  // ops are in call order
+      const uint32_t w = Model::WrittenValue(ops[i]);
+      if (w != kNoValue) writers[w].push_back(i);
+      const uint32_t need = Model::NeededValue(ops[i]);
+      if (ops[i].required && need != kNoValue) needers[need].push_back(i);
+    }
+    for (auto& list : needers) {
+      std::sort(list.begin(), list.end(),
+                [&](int32_t x, int32_t y) { return ops[x].ret < ops[y].ret; });
+    }
+  }
+  auto mark_used = [&](int32_t i, bool on) {
+    if constexpr (Model::kValuesAreStates) {
+      used[i] = on;
+      if (on) return;
+      const LinOp& op = ops[i];
+      const uint32_t w = Model::WrittenValue(op);
+      if (w != kNoValue) writer_lo[w] = 0;  // rescanned lazily
+      const uint32_t need = Model::NeededValue(op);
+      if (op.required && need != kNoValue) needer_lo[need] = 0;
+    }
+    (void)i;
+    (void)on;
+  };
+  // The ok op that needs value y and would be stranded if the state left y now, or -1.
+  auto stranded_by_leaving = [&](uint32_t y, int32_t leaving) -> int32_t {
+    if constexpr (Model::kValuesAreStates) {
+      if (y >= needers.size()) return -1;
+      const auto& nl = needers[y];
+      uint32_t& lo = needer_lo[y];
+      while (lo < nl.size() && used[nl[lo]]) ++lo;
+      // The op leaving y may be the one that needs it (a cas expecting y): the next one counts.
+      uint32_t k = lo;
+      while (k < nl.size() && (used[nl[k]] || nl[k] == leaving)) ++k;
+      if (k >= nl.size()) return -1;
+      const int32_t r = nl[k];
+      const auto& wl = writers[y];
+      uint32_t& wlo = writer_lo[y];
+      while (wlo < wl.size() && used[wl[wlo]]) ++wlo;
+      for (uint32_t j = wlo; j < wl.size() && ops[wl[j]].call < ops[r].ret; ++j) {
+        if (!used[wl[j]]) return -1;
+      }
+      return r;
+    }
+    (void)y;
+    (void)leaving;
+    return -1;
+  };
+
   // Grow-only models (kv): until a reset (put), a pending get must see an extension of the
   // state. resets: the ok resets in call order; the earliest info reset bounds them all.
   std::vector<int32_t> resets, reset_pos(n, -1);
@@ -332,6 +400,21 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
     const bool info = !op.required;
     uint32_t ns;
     if (!model.Step(state, op, &ns) || (info && ns == state)) return 0;
+    if (ns != state) {
+      const int32_t r = stranded_by_leaving(state, i);
+      if (r >= 0) {
+        // Explained as if op i were placed and r then found no way to its value.
+        const int32_t depth = required - remaining + (info ? 0 : 1);
+        if (!flag && depth > best_depth) {
+          best_depth = depth;
+          path.push_back({cur_node, static_cast<uint32_t>(i)});
+          best_node = static_cast<uint32_t>(path.size() - 1);
+          best_state = ns;
+          best_blocking = r;
+        }
+        return 0;
+      }
+    }
     if constexpr (Model::kGrowOnly) {
       if (!Model::ReadOnly(op) && !viable(ns)) return 0;
     }
@@ -353,6 +436,7 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
       remove(call_entry[i]);
       if (ret_entry[i] >= 0) remove(ret_entry[i]);
       if (!info) --remaining;
+      mark_used(i, true);
       state = ns;
       flag = nflag;
       entry = next[head];
@@ -454,6 +538,7 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
         } else {
           group_next[group[i]]--;
         }
+        mark_used(i, false);
         hi = f.old_hi;
         state = f.old_state;
         flag = f.old_flag;

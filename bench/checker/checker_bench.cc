@@ -219,11 +219,11 @@ int main(int argc, char** argv) {
     Generated("10k-events-" + std::to_string(p) + "-procs", g, false);
   }
   // The frontier (issue 20): one key, 10k events, 50 and 100 processes; values 0..4 (narrow),
-  // 0..999 (wide but repeating: the search) and unique (the unique-value check); then many
+  // 0..99 and 0..999 (wider, repeating: the search) and unique (the unique-value check); then many
   // crashed clients (10% info), and a planted stale read (certainly a violation only with unique
   // values: with repeating ones the stale value may have been written again).
   for (int p : {50, 100}) {
-    for (int values : {5, 1000, 0}) {
+    for (int values : {5, 100, 1000, 0}) {
       GenOptions g;
       g.seed = 5;
       g.processes = p;
