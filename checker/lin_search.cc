@@ -59,6 +59,7 @@ class Memo {
     entries_.push_back({arena_.size(), base_len});
     arena_.insert(arena_.end(), base, base + base_len);
     arena_.insert(arena_.end(), counts, counts + count_words_);
+    max_words_ = std::max<size_t>(max_words_, base_len + count_words_);
     if (entries_.size() * 2 > slots_.size()) Grow();
     return true;
   }
@@ -66,6 +67,22 @@ class Memo {
   int64_t Bytes() const {
     return static_cast<int64_t>(arena_.capacity() * 8 + entries_.capacity() * sizeof(Entry) +
                                 slots_.capacity() * sizeof(Slot));
+  }
+  // What `inserts` more insertions may allocate on top of Bytes(): each array doubles when full
+  // (the old one is freed only after the copy), so a budget checked only now and then must see
+  // a doubling before it happens, not after (issue 20: a 1.5 GB budget peaked at 2.5 GB).
+  int64_t GrowthWithin(size_t inserts) const {
+    int64_t g = 0;
+    if (arena_.size() + inserts * max_words_ > arena_.capacity()) {
+      g += static_cast<int64_t>(std::max<size_t>(arena_.capacity(), 1024) * 2 * 8);
+    }
+    if (entries_.size() + inserts > entries_.capacity()) {
+      g += static_cast<int64_t>(std::max<size_t>(entries_.capacity(), 1024) * 2 * sizeof(Entry));
+    }
+    if ((entries_.size() + inserts) * 2 > slots_.size()) {
+      g += static_cast<int64_t>(slots_.size() * 2 * sizeof(Slot));
+    }
+    return g;
   }
 
  private:
@@ -89,6 +106,7 @@ class Memo {
     }
   }
   uint32_t count_words_;
+  size_t max_words_ = 1;  // the most words one configuration took
   std::vector<uint64_t> arena_;
   std::vector<Entry> entries_;
   std::vector<Slot> slots_;
@@ -247,7 +265,10 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
       total = limits.memory_used->fetch_add(bytes - reported_bytes) + bytes - reported_bytes;
     }
     reported_bytes = bytes;
-    if (limits.max_memory > 0 && total > limits.max_memory) return SearchVerdict::kMemory;
+    // At most two configurations are memoized per iteration, 4096 iterations between checks.
+    if (limits.max_memory > 0 && total + memo.GrowthWithin(2 * 4096) > limits.max_memory) {
+      return SearchVerdict::kMemory;
+    }
     if (limits.has_deadline && std::chrono::steady_clock::now() > limits.deadline) {
       return SearchVerdict::kTimeout;
     }

@@ -457,5 +457,26 @@ TEST(LinearizableTest, BudgetsGiveUnknownNeverValid) {
   EXPECT_NE(r->json["explanation"].get<std::string>().find("time"), std::string::npos);
 }
 
+// Was: a 1.5 GB budget peaked at 2.5 GB — the memo's arrays double between two checks of the
+// budget. The search's memory must stay within its budget.
+TEST(LinearizableTest, TheSearchStaysWithinItsMemoryBudget) {
+  GenOptions g;
+  g.seed = 5;
+  g.processes = 100;
+  g.ops = 5000;
+  g.values = 100;
+  g.info_share = 0.1;
+  History h = GenerateRegisterHistory(g);
+  for (int64_t mb : {24, 48}) {
+    LinearizableOptions o;
+    o.budget.threads = 1;
+    o.budget.max_memory_bytes = mb << 20;
+    auto r = CheckLinearizable(h, o);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->valid, Validity::kUnknown) << r->json.dump();
+    EXPECT_LE(r->json["peak_search_bytes"].get<int64_t>(), mb << 20) << r->json.dump();
+  }
+}
+
 }  // namespace
 }  // namespace splitbrain::checker
