@@ -35,13 +35,15 @@ struct WorkloadSpec {
   int concurrency = 5;            // logical client processes
   double rate = 100;  // target operations per second, all clients together; 0: as fast as possible
   int64_t limit = 0;  // total operations; 0: no limit
-  double read_fraction = 0.5;  // share of reads in the mix
-  int values = 0;    // register: writes draw from [0, values); 0: every write a fresh value
-  int accounts = 5;  // bank
+  double read_fraction = 0.5;             // share of reads in the mix
+  int accounts = 5;                       // bank
   int64_t initial_balance = 100;          // bank, per account
   int64_t op_timeout_ns = 1'000'000'000;  // per-operation client deadline
   int64_t lock_ttl_ns = 10'000'000'000;   // lock: the lock's TTL (etcd: its lease's TTL)
   int64_t lock_hold_ns = 0;               // lock: how long a holder keeps it before releasing
+  // register: writes and cas draw their values from [0, values); 0: each writes a value never
+  // written before (workloads::WorkloadConfig::values)
+  int values = 0;
   // Where each client's operations begin: home (its own node, round-robin over the nodes),
   // leader (where the last one ended) or random (workloads/placement.h).
   std::string placement = "home";
