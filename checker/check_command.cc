@@ -6,6 +6,7 @@
 #include <set>
 
 #include "checker/checker.h"
+#include "checker/memory_budget.h"
 #include "records/history_file.h"
 
 namespace splitbrain::checker {
@@ -26,19 +27,23 @@ constexpr const char* kUsage =
     "                    operations (and said); a history that fits none or several needs it\n"
     "  --json            the verdict and explanation as JSON (one compact line per file when\n"
     "                    several are given)\n"
-    "  --timeout SECONDS the search's time budget (default 60); past it the verdict is unknown\n"
-    "  --max-memory MB   the search's memory budget; past it the verdict is unknown\n"
+    "  --timeout SECONDS the search's time budget (default 60); past it the verdict is unknown.\n"
+    "                    0: no time limit\n"
+    "  --max-memory MB   the search's memory budget (default: half the machine's memory, at\n"
+    "                    most 16384 MB); past it the verdict is unknown. 0: no budget\n"
     "  --initial VALUE   the register's initial value as JSON (default null)\n"
     "  --threads N       keys checked in parallel\n"
     "  -h, --help        this text\n"
     "\n"
-    "exit codes: 0 linearizable, 1 not linearizable, 2 unknown (a budget ran out: never a\n"
-    "pass), 255 bad usage or unreadable input (the message names the file and line). With\n"
+    "exit codes: 0 linearizable, 1 not linearizable, 2 unknown (a budget ran out, or the\n"
+    "history has no operations: it proves nothing; never a pass), 255 bad usage or unreadable "
+    "input (the message names the file and line). With\n"
     "several files: 255 if any is unreadable, else 1 if any is not linearizable, else 2 if any is\n"
     "unknown, else 0.\n"
     "docs: checker/README.md and docs/CONTRACTS.md in splitbrain's source tree.\n";
 
 constexpr int kBadInput = 255;
+constexpr double kDefaultTimeoutS = 60;  // as the usage says
 
 // The model whose operations are exactly the ones the history uses.
 Result<std::string> InferModel(const History& h, std::string* used) {
@@ -73,6 +78,17 @@ bool ParseDouble(const std::string& s, double* out) {
   char* end = nullptr;
   *out = strtod(s.c_str(), &end);
   return !s.empty() && end == s.c_str() + s.size() && *out >= 0;
+}
+
+// "60 s, 12288 MB", "no time limit, no memory limit".
+std::string BudgetText(const Budget& b) {
+  char buf[96];
+  std::string t = b.timeout_s > 0 ? (snprintf(buf, sizeof buf, "%g s", b.timeout_s), buf)
+                                  : std::string("no time limit");
+  std::string m = b.max_memory_bytes > 0
+                      ? (snprintf(buf, sizeof buf, "%.0f MB", b.max_memory_bytes / 1048576.0), buf)
+                      : std::string("no memory limit");
+  return t + ", " + m;
 }
 
 // What one file came to (not records::Outcome, the three-valued answer of an operation).
@@ -130,7 +146,7 @@ FileVerdict CheckOne(const std::string& path, LinearizableOptions options, bool 
   } else {
     out << path << ": " << ValidityName(r.valid) << " (" << options.model << ", "
         << r.json.value("ops", 0) << " ops, " << r.json.value("keys", 0) << " keys, "
-        << r.json.value("seconds", 0.0) << " s)\n";
+        << r.json.value("seconds", 0.0) << " s; budget " << BudgetText(options.budget) << ")\n";
     if (r.json.contains("explanation")) {
       out << r.json["explanation"].get<std::string>() << "\n";
     }
@@ -150,6 +166,8 @@ FileVerdict CheckOne(const std::string& path, LinearizableOptions options, bool 
 
 int RunCheckCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   LinearizableOptions options;
+  options.budget.timeout_s = kDefaultTimeoutS;
+  options.budget.max_memory_bytes = DefaultMemoryBudgetBytes();
   std::vector<std::string> paths;
   bool json = false;
   bool model_given = false;
@@ -180,8 +198,9 @@ int RunCheckCommand(const std::vector<std::string>& args, std::ostream& out, std
         err << "splitbrain check: --max-memory needs a number of MB\n";
         return kBadInput;
       }
+      // 0 is no budget; a positive budget smaller than a byte is still one.
       options.budget.max_memory_bytes = static_cast<int64_t>(mb * 1024 * 1024);
-      if (options.budget.max_memory_bytes == 0) options.budget.max_memory_bytes = 1;
+      if (mb > 0 && options.budget.max_memory_bytes == 0) options.budget.max_memory_bytes = 1;
     } else if (a == "--initial") {
       if (!value(&options.initial)) return kBadInput;
     } else if (a == "--threads") {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checker/history_gen.h"
+#include "checker/memory_budget.h"
 
 namespace splitbrain::checker {
 namespace {
@@ -92,6 +93,51 @@ TEST_F(CheckCommandTest, BudgetExhaustedIsUnknown) {
   EXPECT_NE(out_.str().find("unknown"), std::string::npos) << out_.str();
   EXPECT_EQ(Run({"--model", "register", f, "--timeout", "0.000001", "--json"}), 2);
   EXPECT_EQ(nlohmann::json::parse(out_.str())["valid"], "unknown");
+}
+
+// Was: valid, exit 0, "0 ops": a history with no operations proves nothing.
+TEST_F(CheckCommandTest, EmptyHistoryProvesNothing) {
+  std::string empty = File("empty.jsonl", "");
+  EXPECT_EQ(Run({empty}), 2) << out_.str() << err_.str();
+  EXPECT_NE(out_.str().find("unknown"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("no operations"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("proves nothing"), std::string::npos) << out_.str();
+  EXPECT_EQ(Run({"--model", "register", empty, "--json"}), 2);
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["valid"], "unknown");
+  std::string blank = File("blank.jsonl", "\n\n");
+  EXPECT_EQ(Run({"--model", "kv", blank}), 2);
+}
+
+// Was: no --max-memory meant no budget (a 50-process history grew to 9.3 GB), and --timeout's
+// documented default of 60 s was not applied.
+TEST_F(CheckCommandTest, DefaultBudgetIsAShareOfTheMachineAndIsSaid) {
+  std::string valid = File("valid.jsonl", kValid);
+  ASSERT_EQ(Run({"--model", "register", valid, "--json"}), 0);
+  auto j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["budget"]["max_memory_bytes"], DefaultMemoryBudgetBytes()) << j.dump();
+  EXPECT_EQ(j["budget"]["timeout_s"], 60.0) << j.dump();
+  ASSERT_EQ(Run({"--model", "register", valid}), 0);
+  const std::string mb =
+      std::to_string(static_cast<int64_t>(DefaultMemoryBudgetBytes() / 1048576.0 + 0.5)) + " MB";
+  EXPECT_NE(out_.str().find("budget 60 s, " + mb), std::string::npos) << out_.str();
+  // 0 means none, for both.
+  ASSERT_EQ(Run({"--model", "register", valid, "--max-memory", "0", "--timeout", "0", "--json"}),
+            0);
+  j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["budget"]["max_memory_bytes"], 0);
+  EXPECT_EQ(j["budget"]["timeout_s"], 0.0);
+  ASSERT_EQ(Run({"--model", "register", valid, "--max-memory", "100"}), 0);
+  EXPECT_NE(out_.str().find("budget 60 s, 100 MB"), std::string::npos) << out_.str();
+  // Running out says which budget, and how large it was.
+  GenOptions g;
+  g.seed = 11;
+  g.processes = 40;
+  g.ops = 20000;
+  g.values = 3;
+  g.max_duration = 400;
+  std::string hard = File("hard2.jsonl", HistoryToJsonl(GenerateRegisterHistory(g)));
+  EXPECT_EQ(Run({"--model", "register", hard, "--max-memory", "1"}), 2);
+  EXPECT_NE(out_.str().find("the memory budget (1 MB) ran out"), std::string::npos) << out_.str();
 }
 
 // Was: std::bad_alloc (exit 134) reading a directory as a file.

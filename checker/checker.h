@@ -52,6 +52,10 @@ struct LinearizableOptions {
   std::string model = "register";
   std::string initial;  // canonical JSON of the initial register value; empty = model default
   Budget budget;
+  // register: a key whose writes (cas included) all write distinct values, none the initial
+  // one, is decided by the unique-value check in near-linear time instead of the search.
+  // false: always search (for tests and benchmarks that compare the two).
+  bool unique_values = true;
 };
 // Errors (not verdicts): unknown model, an operation the model does not know, a malformed value
 // (the message names the line).
@@ -60,7 +64,10 @@ struct LinearizableOptions {
 //   "state": text, "prefix": [OP...] (the longest linearizable order found, in order),
 //   "prefix_length", "concurrent": [OP...] (ops overlapping the failing one)}}; OP is
 //   History::OpJson ({"index","process","f","key","value","output","type","invoke_line",...}).
-// Unknown: "explanation" says which budget ran out and on which key.
+// "unique_value_keys": keys decided by the unique-value check (no search, no configurations).
+// "budget": {"timeout_s", "max_memory_bytes"} (0: none), the budget the check ran with.
+// Unknown: "explanation" says which budget ran out (and how large it was) and on which key; a
+// history with no operations is unknown too ("no operations: ... proves nothing"), never valid.
 Result<CheckResult> CheckLinearizable(const History& history, const LinearizableOptions& options);
 
 // ---- set (Jepsen set-full) ----------------------------------------------------------------

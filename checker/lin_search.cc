@@ -59,6 +59,7 @@ class Memo {
     entries_.push_back({arena_.size(), base_len});
     arena_.insert(arena_.end(), base, base + base_len);
     arena_.insert(arena_.end(), counts, counts + count_words_);
+    max_words_ = std::max<size_t>(max_words_, base_len + count_words_);
     if (entries_.size() * 2 > slots_.size()) Grow();
     return true;
   }
@@ -66,6 +67,22 @@ class Memo {
   int64_t Bytes() const {
     return static_cast<int64_t>(arena_.capacity() * 8 + entries_.capacity() * sizeof(Entry) +
                                 slots_.capacity() * sizeof(Slot));
+  }
+  // What `inserts` more insertions may allocate on top of Bytes(): each array doubles when full
+  // (the old one is freed only after the copy), so a budget checked only now and then must see
+  // a doubling before it happens, not after (issue 20: a 1.5 GB budget peaked at 2.5 GB).
+  int64_t GrowthWithin(size_t inserts) const {
+    int64_t g = 0;
+    if (arena_.size() + inserts * max_words_ > arena_.capacity()) {
+      g += static_cast<int64_t>(std::max<size_t>(arena_.capacity(), 1024) * 2 * 8);
+    }
+    if (entries_.size() + inserts > entries_.capacity()) {
+      g += static_cast<int64_t>(std::max<size_t>(entries_.capacity(), 1024) * 2 * sizeof(Entry));
+    }
+    if ((entries_.size() + inserts) * 2 > slots_.size()) {
+      g += static_cast<int64_t>(slots_.size() * 2 * sizeof(Slot));
+    }
+    return g;
   }
 
  private:
@@ -89,6 +106,7 @@ class Memo {
     }
   }
   uint32_t count_words_;
+  size_t max_words_ = 1;  // the most words one configuration took
   std::vector<uint64_t> arena_;
   std::vector<Entry> entries_;
   std::vector<Slot> slots_;
@@ -220,7 +238,8 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
     uint32_t old_state;
     int32_t old_hi;
     bool old_flag;
-    bool forced;  // the only child its node needed to try
+    bool forced;   // the only child its node needed to try
+    bool restart;  // tried out of list order: its siblings are scanned from the start
   };
   std::vector<Frame> stack;
   // The search tree's path, for the explanation: node k = (parent, op).
@@ -246,7 +265,10 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
       total = limits.memory_used->fetch_add(bytes - reported_bytes) + bytes - reported_bytes;
     }
     reported_bytes = bytes;
-    if (limits.max_memory > 0 && total > limits.max_memory) return SearchVerdict::kMemory;
+    // At most two configurations are memoized per iteration, 4096 iterations between checks.
+    if (limits.max_memory > 0 && total + memo.GrowthWithin(2 * 4096) > limits.max_memory) {
+      return SearchVerdict::kMemory;
+    }
     if (limits.has_deadline && std::chrono::steady_clock::now() > limits.deadline) {
       return SearchVerdict::kTimeout;
     }
@@ -277,6 +299,74 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
     }
   }
   auto linearized = [&](int32_t i) { return (lin[i >> 6] >> (i & 63) & 1) != 0; };
+
+  // Register (Model::kValuesAreStates): leaving the state y is refused while an ok read of y (or
+  // an ok cas expecting y) not yet linearized could no longer find y again: no op not yet
+  // linearized that writes y is invoked before that read returns. Per value: its ok reads and
+  // cas by return, its writers (ok or info) by call, each with the first not yet linearized.
+  std::vector<uint8_t> used;  // per op: linearized (ok) or used (info)
+  std::vector<std::vector<int32_t>> needers, writers;
+  std::vector<uint32_t> needer_lo, writer_lo;
+  if constexpr (Model::kValuesAreStates) {
+    uint32_t values = model.Init() + 1;
+    for (const LinOp& op : ops) {
+      for (uint32_t v : {op.a, op.b, op.out}) {
+        if (v != kNoValue) values = std::max(values, v + 1);
+      }
+    }
+    used.assign(n, 0);
+    needers.resize(values);
+    writers.resize(values);
+    needer_lo.assign(values, 0);
+    writer_lo.assign(values, 0);
+    for (int32_t i = 0; i < n; ++i) {  // ops are in call order
+      const uint32_t w = Model::WrittenValue(ops[i]);
+      if (w != kNoValue) writers[w].push_back(i);
+      const uint32_t need = Model::NeededValue(ops[i]);
+      if (ops[i].required && need != kNoValue) needers[need].push_back(i);
+    }
+    for (auto& list : needers) {
+      std::sort(list.begin(), list.end(),
+                [&](int32_t x, int32_t y) { return ops[x].ret < ops[y].ret; });
+    }
+  }
+  auto mark_used = [&](int32_t i, bool on) {
+    if constexpr (Model::kValuesAreStates) {
+      used[i] = on;
+      if (on) return;
+      const LinOp& op = ops[i];
+      const uint32_t w = Model::WrittenValue(op);
+      if (w != kNoValue) writer_lo[w] = 0;  // rescanned lazily
+      const uint32_t need = Model::NeededValue(op);
+      if (op.required && need != kNoValue) needer_lo[need] = 0;
+    }
+    (void)i;
+    (void)on;
+  };
+  // The ok op that needs value y and would be stranded if the state left y now, or -1.
+  auto stranded_by_leaving = [&](uint32_t y, int32_t leaving) -> int32_t {
+    if constexpr (Model::kValuesAreStates) {
+      if (y >= needers.size()) return -1;
+      const auto& nl = needers[y];
+      uint32_t& lo = needer_lo[y];
+      while (lo < nl.size() && used[nl[lo]]) ++lo;
+      // The op leaving y may be the one that needs it (a cas expecting y): the next one counts.
+      uint32_t k = lo;
+      while (k < nl.size() && (used[nl[k]] || nl[k] == leaving)) ++k;
+      if (k >= nl.size()) return -1;
+      const int32_t r = nl[k];
+      const auto& wl = writers[y];
+      uint32_t& wlo = writer_lo[y];
+      while (wlo < wl.size() && used[wl[wlo]]) ++wlo;
+      for (uint32_t j = wlo; j < wl.size() && ops[wl[j]].call < ops[r].ret; ++j) {
+        if (!used[wl[j]]) return -1;
+      }
+      return r;
+    }
+    (void)y;
+    (void)leaving;
+    return -1;
+  };
 
   // Grow-only models (kv): until a reset (put), a pending get must see an extension of the
   // state. resets: the ok resets in call order; the earliest info reset bounds them all.
@@ -326,11 +416,26 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
 
   // Linearizes op i next if the model allows and the configuration is new: 1 pushed,
   // 2 already visited (or dominated), 0 not allowed.
-  auto try_push = [&](int32_t i, bool forced) -> int {
+  auto try_push = [&](int32_t i, bool forced, bool restart = false) -> int {
     const LinOp& op = ops[i];
     const bool info = !op.required;
     uint32_t ns;
     if (!model.Step(state, op, &ns) || (info && ns == state)) return 0;
+    if (ns != state) {
+      const int32_t r = stranded_by_leaving(state, i);
+      if (r >= 0) {
+        // Explained as if op i were placed and r then found no way to its value.
+        const int32_t depth = required - remaining + (info ? 0 : 1);
+        if (!flag && depth > best_depth) {
+          best_depth = depth;
+          path.push_back({cur_node, static_cast<uint32_t>(i)});
+          best_node = static_cast<uint32_t>(path.size() - 1);
+          best_state = ns;
+          best_blocking = r;
+        }
+        return 0;
+      }
+    }
     if constexpr (Model::kGrowOnly) {
       if (!Model::ReadOnly(op) && !viable(ns)) return 0;
     }
@@ -346,12 +451,13 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
     build_key(ns, nflag);
     if (memo.Insert(key.data(), static_cast<uint32_t>(key.size()), counts.data(), group_next,
                     groups)) {
-      stack.push_back({i, state, old_hi, flag, forced});
+      stack.push_back({i, state, old_hi, flag, forced, restart});
       path.push_back({cur_node, static_cast<uint32_t>(i)});
       cur_node = static_cast<uint32_t>(path.size() - 1);
       remove(call_entry[i]);
       if (ret_entry[i] >= 0) remove(ret_entry[i]);
       if (!info) --remaining;
+      mark_used(i, true);
       state = ns;
       flag = nflag;
       entry = next[head];
@@ -393,6 +499,18 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
         int r = try_push(forced_op, true);
         if (r == 1) continue;
         backtrack = true;
+      } else if (!flag) {
+        // Earliest deadline first (issue 20): the legal ok candidate that returns first is tried
+        // before the others, which are then scanned in call order (the memo skips it there).
+        int32_t edf = -1;
+        for (int32_t e = next[head]; e != tail && is_call[e]; e = next[e]) {
+          const int32_t i = entry_op[e];
+          const LinOp& op = ops[i];
+          uint32_t ns;
+          if (!op.required || (edf >= 0 && op.ret >= ops[edf].ret)) continue;
+          if (model.Step(state, op, &ns) && !dominated_by_twin(i)) edf = i;
+        }
+        if (edf >= 0 && try_push(edf, false, true) == 1) continue;
       }
     }
     if (backtrack) {
@@ -441,12 +559,13 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
         } else {
           group_next[group[i]]--;
         }
+        mark_used(i, false);
         hi = f.old_hi;
         state = f.old_state;
         flag = f.old_flag;
         cur_node = path[cur_node].first;
         if (!f.forced) {
-          entry = next[call_entry[i]];
+          entry = f.restart ? next[head] : next[call_entry[i]];
           break;
         }
       }

@@ -6,7 +6,10 @@
 //    uses them in call order, and a configuration that has used fewer of each kind dominates one
 //    that has used more (an info operation need never be linearized);
 //  - an info operation is only linearized when it changes the state, and (register) only when
-//    the next operation observes its value.
+//    the next operation observes its value;
+//  - (register) the state never leaves a value that an ok read not yet linearized still needs
+//    when no op left that writes it is invoked before that read returns (it would be stranded);
+//  - the legal ok candidate that returns first is tried first (earliest deadline first).
 // Internal to checker/. One call per key; calls on different keys may run in parallel.
 #pragma once
 
@@ -40,6 +43,10 @@ struct SearchOutcome {
   int64_t blocking = -1;
   std::string state_text;
   std::string needed_text;
+  // Set when the unique-value check (unique_values.h) decided instead of the search: why the
+  // blocking operation cannot be placed, in words (then `prefix` is empty).
+  std::string reason;
+  bool unique_values = false;
 };
 
 template <class Model>

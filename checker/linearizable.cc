@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,6 +13,7 @@
 #include "checker/checker.h"
 #include "checker/lin_search.h"
 #include "checker/models.h"
+#include "checker/unique_values.h"
 #include "records/json_text.h"
 
 namespace splitbrain::checker {
@@ -53,6 +55,8 @@ const char* ValidityName(Validity v) {
 namespace {
 
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+// How long the search may try to explain what the unique-value check found invalid.
+constexpr std::chrono::seconds kExplainFor{2};
 
 // Local value ids: canonical JSON texts, from the History's interned ids or from parsing.
 class Values {
@@ -149,11 +153,19 @@ struct ModelKind {
   std::function<SearchOutcome(const ValueTable&, uint32_t initial, std::vector<LinOp>&,
                               const SearchLimits&)>
       search;
+  // A decision without the search when the key's operations allow one (register: unique
+  // values), else std::nullopt; empty for models that have none.
+  std::function<std::optional<SearchOutcome>(const ValueTable&, uint32_t initial,
+                                             const std::vector<LinOp>&)>
+      fast = nullptr;
 };
 
 const std::vector<ModelKind>& Models() {
   static const std::vector<ModelKind> kModels = {
-      {"register", {"read", "write", "cas"}, true, true,
+      {"register",
+       {"read", "write", "cas"},
+       true,
+       true,
        [](Values& values, const History& h, const Operation& op, LinOp& lo, bool* is_read,
           CasArgs& cas_args) -> Status {
          if (lo.kind == RegisterModel::kRead) {
@@ -176,8 +188,12 @@ const std::vector<ModelKind>& Models() {
           const SearchLimits& limits) {
          RegisterModel m(&table, initial);
          return internal::SearchKey(m, ops, limits);
-       }},
-      {"kv", {"get", "put", "append"}, false, false,
+       },
+       internal::CheckUniqueValues},
+      {"kv",
+       {"get", "put", "append"},
+       false,
+       false,
        [](Values& values, const History& h, const Operation& op, LinOp& lo, bool* is_read,
           CasArgs&) -> Status {
          if (lo.kind == KvModel::kGet) {
@@ -198,7 +214,10 @@ const std::vector<ModelKind>& Models() {
          KvModel m(&table);
          return internal::SearchKey(m, ops, limits);
        }},
-      {"mutex", {"acquire", "release"}, false, false,
+      {"mutex",
+       {"acquire", "release"},
+       false,
+       false,
        [](Values&, const History&, const Operation&, LinOp&, bool*, CasArgs&) -> Status {
          return Status::Ok();
        },
@@ -206,7 +225,10 @@ const std::vector<ModelKind>& Models() {
          MutexModel m;
          return internal::SearchKey(m, ops, limits);
        }},
-      {"set", {"add", "read"}, false, false,
+      {"set",
+       {"add", "read"},
+       false,
+       false,
        [](Values& values, const History& h, const Operation& op, LinOp& lo, bool* is_read,
           CasArgs&) -> Status {
          if (lo.kind == SetModel::kAdd) {
@@ -349,7 +371,27 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
         continue;
       }
       auto t0 = std::chrono::steady_clock::now();
-      w.outcome = mk.search(table, initial, w.ops, limits);
+      std::optional<SearchOutcome> fast;
+      if (o.unique_values && mk.fast) {
+        // In call order, as the search keeps them: a fast verdict's op indices stay valid.
+        std::sort(w.ops.begin(), w.ops.end(),
+                  [](const LinOp& a, const LinOp& b) { return a.call < b.call; });
+        fast = mk.fast(table, initial, w.ops);
+      }
+      if (fast && fast->verdict == SearchVerdict::kInvalid) {
+        // The verdict stands; the search, given a few seconds, explains it better (the longest
+        // linearizable prefix, for the report). If it cannot, the fast path's words do.
+        SearchLimits explain = limits;
+        const auto soon = std::chrono::steady_clock::now() + kExplainFor;
+        explain.deadline = limits.has_deadline ? std::min(limits.deadline, soon) : soon;
+        explain.has_deadline = true;
+        SearchOutcome searched = mk.search(table, initial, w.ops, explain);
+        if (searched.verdict == SearchVerdict::kInvalid) {
+          searched.unique_values = true;
+          fast = std::move(searched);
+        }
+      }
+      w.outcome = fast ? std::move(*fast) : mk.search(table, initial, w.ops, limits);
       w.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       // An invalid key decides the verdict; so does an exhausted budget (unknown at best).
       if (w.outcome.verdict != SearchVerdict::kValid) stop.store(true);
@@ -369,11 +411,13 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   CheckResult r;
   uint64_t configurations = 0;
   int64_t peak = 0;
+  int64_t unique_value_keys = 0;
   const KeyWork* invalid = nullptr;
   const KeyWork* exhausted = nullptr;
   for (size_t k : order) {
     const KeyWork& w = work[k];
     configurations += w.outcome.configurations;
+    unique_value_keys += w.outcome.unique_values;
     peak = std::max(peak, w.outcome.peak_bytes);
     if (w.outcome.verdict == SearchVerdict::kInvalid && !invalid) invalid = &w;
     if ((w.outcome.verdict == SearchVerdict::kTimeout ||
@@ -393,7 +437,10 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   j["checked_ops"] = checked_ops;
   j["dropped_ops"] = dropped_total;
   j["configurations"] = configurations;
+  j["unique_value_keys"] = unique_value_keys;
   j["peak_search_bytes"] = peak;
+  j["budget"] = {{"timeout_s", o.budget.timeout_s},
+                 {"max_memory_bytes", o.budget.max_memory_bytes}};
   auto key_text = [&](uint32_t key) {
     return key == History::kNoKey ? std::string("(no key)") : h.Str(key);
   };
@@ -434,23 +481,37 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
       if (bop.result == Outcome::kOk) desc += " -> " + h.Str(bop.output);
       desc += ", lines " + std::to_string(bop.invoke_line) + "-" +
               std::to_string(bop.complete_line) + ")";
-      text += "The longest linearizable order found places " + std::to_string(so.prefix.size()) +
-              " operation(s) and leaves the state " + so.state_text + "; " + desc +
-              " cannot be placed next: it needs " + so.needed_text +
-              ", and no operation still open can produce that before it returns.";
+      if (!so.reason.empty()) {
+        text += desc + " cannot be placed: " + so.reason + ".";
+      } else {
+        text += "The longest linearizable order found places " + std::to_string(so.prefix.size()) +
+                " operation(s) and leaves the state " + so.state_text + "; " + desc +
+                " cannot be placed next: it needs " + so.needed_text +
+                ", and no operation still open can produce that before it returns.";
+      }
     } else {
       text += "No order of the operations is accepted by the " + model + " model.";
     }
     j["explanation"] = text;
     j["details"] = d;
+  } else if (h.ops.empty()) {
+    // Nothing was observed, so nothing was shown to hold: never a pass (issue 20).
+    r.valid = Validity::kUnknown;
+    j["valid"] = ValidityJson(r.valid);
+    j["explanation"] = "unknown: no operations: a history with no operations proves nothing";
   } else if (r.valid == Validity::kUnknown) {
     std::string why = "the budget ran out";
+    char budget_text[64];
+    if (exhausted && exhausted->outcome.verdict == SearchVerdict::kTimeout) {
+      snprintf(budget_text, sizeof budget_text, "the time budget (%g s) ran out",
+               o.budget.timeout_s);
+    } else {
+      snprintf(budget_text, sizeof budget_text, "the memory budget (%.0f MB) ran out",
+               o.budget.max_memory_bytes / 1048576.0);
+    }
     if (exhausted) {
-      why = std::string(exhausted->outcome.verdict == SearchVerdict::kTimeout
-                            ? "the time budget ran out"
-                            : "the memory budget ran out") +
-            " on key " + key_text(exhausted->key) + " (" + std::to_string(exhausted->ops.size()) +
-            " operations)";
+      why = std::string(budget_text) + " on key " + key_text(exhausted->key) + " (" +
+            std::to_string(exhausted->ops.size()) + " operations)";
     }
     j["explanation"] = "unknown: " + why + "; no anomaly was found before that";
   }

@@ -35,8 +35,7 @@ Validity Check(const History& h, const std::string& model = "register",
 TEST(CorpusTest, AgreesWithEveryVerdictInTheManifest) {
   const std::filesystem::path dir = SPLITBRAIN_CORPUS_DIR;
   const auto manifest_path = dir / "manifest.json";
-  ASSERT_TRUE(std::filesystem::exists(manifest_path))
-      << "the corpus is missing: " << manifest_path;
+  ASSERT_TRUE(std::filesystem::exists(manifest_path)) << "the corpus is missing: " << manifest_path;
   std::ifstream in(manifest_path);
   nlohmann::json manifest = nlohmann::json::parse(in);
   ASSERT_GE(manifest["files"].size(), 100u);
@@ -138,6 +137,70 @@ TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
   EXPECT_GT(invalid, 2000);
   EXPECT_GT(with_info, 2000);
   EXPECT_GT(multi_key, 2000);
+}
+
+// Wider value domains, where values are rarely written twice: the search's refusal to leave a
+// value a read still needs (lin_search.cc) fires often here. Any disagreement fails.
+TEST(DifferentialTest, AgreesWithBruteForceOnWideValueDomains) {
+  int valid = 0, invalid = 0;
+  for (uint64_t seed = 1; seed <= 4000; ++seed) {
+    Rng rng(seed * 15485863);
+    GenOptions g;
+    g.seed = seed;
+    g.processes = static_cast<int>(rng.Range(2, 5));
+    g.keys = 1;
+    g.ops = rng.Range(4, 11);
+    g.values = static_cast<int>(rng.Range(4, 12));
+    g.read_share = 0.45;
+    g.write_share = 0.35;
+    g.info_share = rng.Chance(0.5) ? 0.25 : 0;
+    g.fail_share = 0.05;
+    g.max_duration = rng.Range(1, 60);
+    History h = GenerateRegisterHistory(g);
+    if (rng.Chance(0.5)) {
+      std::vector<size_t> reads;
+      for (size_t i = 0; i < h.ops.size(); ++i) {
+        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
+      }
+      if (!reads.empty()) {
+        int64_t v = rng.Range(-1, g.values);
+        h.ops[reads[rng.Uniform(reads.size())]].output =
+            h.Intern(v < 0 ? "null" : std::to_string(v));
+      }
+    }
+    const bool expected = BruteForceLinearizable(h);
+    LinearizableOptions o;
+    o.unique_values = false;  // the search itself
+    o.budget.threads = 1;
+    auto r = CheckLinearizable(h, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->valid, expected ? Validity::kValid : Validity::kInvalid) << "seed " << seed << "\n"
+                                                                          << HistoryToJsonl(h);
+    (expected ? valid : invalid)++;
+  }
+  EXPECT_GT(valid, 800);
+  EXPECT_GT(invalid, 800);
+}
+
+// Was: unknown (out of a 1.5 GB budget after 30 s, 8.9M configurations). 50 processes on
+// one key, values from a wide domain that repeat (so the unique-value check does not apply): the
+// search must decide it within a small memory budget, with no time limit.
+TEST(LinearizableTest, FiftyProcessesOnOneKeyWithRepeatingWideValuesAreDecided) {
+  for (int values : {1000}) {
+    GenOptions g;
+    g.seed = 5;
+    g.processes = 50;
+    g.ops = 5000;
+    g.values = values;
+    History h = GenerateRegisterHistory(g);
+    LinearizableOptions o;
+    o.budget.threads = 1;
+    o.budget.max_memory_bytes = int64_t{256} << 20;
+    auto r = CheckLinearizable(h, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->json["unique_value_keys"], 0);
+    EXPECT_EQ(r->valid, Validity::kValid) << "values " << values << " " << r->json.dump();
+  }
 }
 
 // The kv model (and its grow-only pruning) against brute force.
@@ -354,6 +417,21 @@ TEST(LinearizableTest, ExplanationNamesTheOperationAndState) {
 
 // A hard history: many processes on one key, values that repeat. Tight budgets must give
 // unknown, never valid or invalid.
+// Was: valid. A history with no operations proves nothing: unknown, saying so, for a run too.
+TEST(LinearizableTest, EmptyHistoryIsUnknownNeverValid) {
+  for (const char* model : {"register", "kv", "mutex", "set"}) {
+    History h = Parse("");
+    LinearizableOptions o;
+    o.model = model;
+    auto r = CheckLinearizable(h, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->valid, Validity::kUnknown) << model;
+    EXPECT_EQ(r->json["valid"], "unknown") << model;
+    EXPECT_NE(r->json.value("explanation", "").find("no operations"), std::string::npos)
+        << r->json.dump();
+  }
+}
+
 TEST(LinearizableTest, BudgetsGiveUnknownNeverValid) {
   GenOptions g;
   g.seed = 7;
@@ -377,6 +455,27 @@ TEST(LinearizableTest, BudgetsGiveUnknownNeverValid) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->valid, Validity::kUnknown) << r->json.dump();
   EXPECT_NE(r->json["explanation"].get<std::string>().find("time"), std::string::npos);
+}
+
+// Was: a 1.5 GB budget peaked at 2.5 GB — the memo's arrays double between two checks of the
+// budget. The search's memory must stay within its budget.
+TEST(LinearizableTest, TheSearchStaysWithinItsMemoryBudget) {
+  GenOptions g;
+  g.seed = 5;
+  g.processes = 100;
+  g.ops = 5000;
+  g.values = 100;
+  g.info_share = 0.1;
+  History h = GenerateRegisterHistory(g);
+  for (int64_t mb : {24, 48}) {
+    LinearizableOptions o;
+    o.budget.threads = 1;
+    o.budget.max_memory_bytes = mb << 20;
+    auto r = CheckLinearizable(h, o);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->valid, Validity::kUnknown) << r->json.dump();
+    EXPECT_LE(r->json["peak_search_bytes"].get<int64_t>(), mb << 20) << r->json.dump();
+  }
 }
 
 }  // namespace

@@ -44,6 +44,15 @@ class RegisterModel {
   enum Kind : uint8_t { kRead, kWrite, kCas };
   static constexpr bool kInfoMustBeObserved = true;
   static constexpr bool kGrowOnly = false;
+  // States are values, which an op writes (write, cas) or needs (read, cas): lin_search keeps
+  // the state from leaving a value that a read still needs and nothing left could write again.
+  static constexpr bool kValuesAreStates = true;
+  static uint32_t WrittenValue(const LinOp& op) {
+    return op.kind == kWrite ? op.a : op.kind == kCas ? op.b : kNoValue;
+  }
+  static uint32_t NeededValue(const LinOp& op) {
+    return op.kind == kRead ? op.out : op.kind == kCas ? op.a : kNoValue;
+  }
   static bool Resets(const LinOp&) { return false; }
   bool MayStillObserve(uint32_t, const LinOp&) const { return true; }
   RegisterModel(const ValueTable* values, uint32_t initial) : values_(values), init_(initial) {}
@@ -138,6 +147,9 @@ class KvModel {
   static constexpr bool kInfoMustBeObserved = false;
   // Appends only extend the string: until a put, every later get sees an extension of it.
   static constexpr bool kGrowOnly = true;
+  static constexpr bool kValuesAreStates = false;
+  static uint32_t WrittenValue(const LinOp&) { return kNoValue; }
+  static uint32_t NeededValue(const LinOp&) { return kNoValue; }
   static bool Resets(const LinOp& op) { return op.kind == kPut; }
   // False when the get can certainly not return an extension of state s (exact: the hashes of
   // s and of the get's prefix of the same length differ, so the strings differ).
@@ -290,6 +302,9 @@ class MutexModel {
   enum Kind : uint8_t { kAcquire, kRelease };
   static constexpr bool kInfoMustBeObserved = false;
   static constexpr bool kGrowOnly = false;
+  static constexpr bool kValuesAreStates = false;
+  static uint32_t WrittenValue(const LinOp&) { return kNoValue; }
+  static uint32_t NeededValue(const LinOp&) { return kNoValue; }
   static bool Resets(const LinOp&) { return false; }
   bool MayStillObserve(uint32_t, const LinOp&) const { return true; }
   uint32_t Init() const { return 0; }
@@ -315,6 +330,9 @@ class SetModel {
   enum Kind : uint8_t { kAdd, kRead };
   static constexpr bool kInfoMustBeObserved = false;
   static constexpr bool kGrowOnly = false;
+  static constexpr bool kValuesAreStates = false;
+  static uint32_t WrittenValue(const LinOp&) { return kNoValue; }
+  static uint32_t NeededValue(const LinOp&) { return kNoValue; }
   static bool Resets(const LinOp&) { return false; }
   bool MayStillObserve(uint32_t, const LinOp&) const { return true; }
   explicit SetModel(const ValueTable* values) : values_(values) { Intern({}); }

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "checker/checker.h"
+#include "checker/memory_budget.h"
 #include "common/log.h"
 #include "harness/run_clock.h"
 #include "records/history_file.h"
@@ -24,6 +25,8 @@ json RunOne(const std::string& name, const CheckRunInputs& inputs,
   in.bank_total = inputs.bank_total;
   in.budget.timeout_s = inputs.budget_s;
   in.budget.threads = 2;
+  // Never eat the machine: a hard history ends unknown, with the budget it ran out of.
+  in.budget.max_memory_bytes = checker::DefaultMemoryBudgetBytes();
   in.availability.recovery_bound_ns = inputs.recovery_ns;
   in.term_churn.window_ns = inputs.term_churn_window_ns;
   in.term_churn.max_terms = inputs.term_churn_bound;

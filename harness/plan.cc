@@ -147,9 +147,9 @@ const std::vector<std::string> kTestKeys = {
     "name",     "system", "nodes",  "time-limit", "seed",       "workload", "nemesis",
     "checkers", "node",   "expect", "recovery",   "term-churn", "include",  "tests"};
 const std::vector<std::string> kWorkloadKeys = {
-    "name",      "keys",      "concurrency",   "rate",        "limit",
-    "accounts",  "balance",   "read-fraction", "timeout",     "lock-ttl",
-    "lock-hold", "placement", "burst",         "burst-window"};
+    "name",      "keys",      "concurrency",   "rate",         "limit",
+    "accounts",  "balance",   "read-fraction", "timeout",      "lock-ttl",
+    "lock-hold", "placement", "burst",         "burst-window", "values"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
 const std::vector<std::string> kScheduleKeys = {
@@ -187,6 +187,10 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   if (n["read-fraction"]) {
     SB_SET_OR_RETURN(w->read_fraction,
                      r.Double(n["read-fraction"], "workload.read-fraction", 0, 1));
+  }
+  if (n["values"]) {
+    SB_ASSIGN_OR_RETURN(auto v, r.Int(n["values"], "workload.values", 0, 1'000'000'000));
+    w->values = static_cast<int>(v);
   }
   if (n["accounts"]) {
     SB_ASSIGN_OR_RETURN(auto v, r.Int(n["accounts"], "workload.accounts", 2, 1000));
@@ -866,6 +870,7 @@ std::string PlanToYaml(const TestPlan& t) {
   e << YAML::Key << "rate" << YAML::Value << w.rate;
   e << YAML::Key << "limit" << YAML::Value << w.limit;
   e << YAML::Key << "read-fraction" << YAML::Value << w.read_fraction;
+  if (w.name == "register") e << YAML::Key << "values" << YAML::Value << w.values;
   e << YAML::Key << "accounts" << YAML::Value << w.accounts;
   e << YAML::Key << "balance" << YAML::Value << w.initial_balance;
   e << YAML::Key << "timeout" << YAML::Value << Dur(w.op_timeout_ns);

@@ -47,6 +47,9 @@ struct WorkloadSpec {
   int64_t op_timeout_ns = 1'000'000'000;  // per-operation client deadline
   int64_t lock_ttl_ns = 10'000'000'000;   // lock: the lock's TTL (etcd: its lease's TTL)
   int64_t lock_hold_ns = 0;               // lock: how long a holder keeps it before releasing
+  // register: writes and cas draw their values from [0, values); 0: each writes a value never
+  // written before (workloads::WorkloadConfig::values)
+  int values = 0;
   // Where each client's operations begin: home (its own node, round-robin over the nodes),
   // leader (where the last one ended) or random (workloads/placement.h).
   std::string placement = "home";

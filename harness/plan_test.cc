@@ -400,6 +400,36 @@ TEST(PlanTest, PlacementDefaultsToHomeParsesAndRoundTrips) {
       << bad.status().message();
 }
 
+// Issue 20: the register writes unique values unless the plan gives a small domain.
+TEST(PlanTest, ValuesDefaultToUniqueParseAndRoundTrip) {
+  auto d = ParsePlanText("workload: register\n", "p.yaml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ((*d)[0].workload.values, 0);
+  auto p = ParsePlanText("workload: {name: register, values: 5}\n", "p.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)[0].workload.values, 5);
+  auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].workload.values, 5);
+  auto bad = ParsePlanText("workload: {name: register, values: -1}\n", "p.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("workload.values"), std::string::npos) << bad.status();
+  // The bug plans keep the domain they were measured with.
+  const std::filesystem::path bugs = std::filesystem::path(SPLITBRAIN_PLANS_DIR) / "bugs";
+  int register_plans = 0;
+  for (const auto& f : std::filesystem::directory_iterator(bugs)) {
+    if (f.path().extension() != ".yaml") continue;
+    auto plan = ParsePlanFile(f.path().string());
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    for (const TestPlan& t : *plan) {
+      if (t.workload.name != "register") continue;
+      ++register_plans;
+      EXPECT_EQ(t.workload.values, 5) << f.path();
+    }
+  }
+  EXPECT_GT(register_plans, 10);
+}
+
 TEST(PlanTest, BurstIsOffByDefaultParsesRoundTripsAndNeedsARate) {
   auto d = ParsePlanText("workload: register\n", "p.yaml");
   ASSERT_TRUE(d.ok()) << d.status();

@@ -87,6 +87,7 @@ Status TestRun::Setup() {
   wc.name = plan_.workload.name;
   wc.keys = plan_.workload.keys;
   wc.read_fraction = plan_.workload.read_fraction;
+  wc.values = plan_.workload.values;
   wc.lock_ttl_ms = plan_.workload.lock_ttl_ns / 1'000'000;
   wc.lock_hold_ms = plan_.workload.lock_hold_ns / 1'000'000;
   wc.accounts = plan_.workload.accounts;

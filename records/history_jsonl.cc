@@ -6,6 +6,22 @@
 
 namespace splitbrain::records {
 
+namespace {
+
+constexpr const char* kEndsEarly = "the line ends before its object does (a truncated line?)";
+
+// What is wrong with a string that did not read: a line that ends inside it was cut short (a
+// torn write, a truncated file), which says more than "must be a string". Other faults keep
+// their words (`must_be`: the field's own prefix, "\"f\" must be a string: ", or none).
+std::string StringFault(const std::string& where, const std::string& must_be, const JsonCursor& c) {
+  if (c.error == "unterminated string") {
+    return "unterminated string in " + where + ": the line ends inside it (a truncated line?)";
+  }
+  return must_be + c.error;
+}
+
+}  // namespace
+
 Result<History> ParseJsonlHistory(std::string_view text, const std::string& source,
                                   const ReadOptions& options) {
   std::vector<std::string>* warnings = options.warnings;
@@ -28,98 +44,99 @@ Result<History> ParseJsonlHistory(std::string_view text, const std::string& sour
       return Status::InvalidArgument(source + ":" + std::to_string(line) + ": " + m);
     };
     Status s = [&]() -> Status {
-    if (*c.p != '{') return err("expected a JSON object");
-    ++c.p;
-    bool has_process = false, has_type = false, has_f = false, has_key = false;
-    int64_t process = 0, time = -1;
-    value.clear();
-    node.clear();
-    c.SkipWs();
-    if (c.p < c.end && *c.p == '}') {
+      if (*c.p != '{') return err("expected a JSON object");
       ++c.p;
-    } else {
-      while (true) {
-        c.SkipWs();
-        if (c.p >= c.end || *c.p != '"') return err("expected a field name");
-        if (!ReadJsonString(c, &name)) return err(c.error);
-        c.SkipWs();
-        if (c.p >= c.end || *c.p != ':') return err("expected ':' after \"" + name + "\"");
+      bool has_process = false, has_type = false, has_f = false, has_key = false;
+      int64_t process = 0, time = -1;
+      value.clear();
+      node.clear();
+      c.SkipWs();
+      if (c.p < c.end && *c.p == '}') {
         ++c.p;
-        c.SkipWs();
-        // Dispatch on the name's length first: most lines have only the usual fields.
-        const size_t nl = name.size();
-        if (nl == 7 && name == "process") {
-          if (!ReadJsonInt(c, &process)) return err("\"process\" must be an integer: " + c.error);
-          has_process = true;
-        } else if (nl == 4 && name == "type") {
-          if (c.p >= c.end || *c.p != '"' || !ReadJsonString(c, &type)) {
-            return err("\"type\" must be a string" + (c.error.empty() ? "" : ": " + c.error));
-          }
-          has_type = true;
-        } else if (nl == 1 && name[0] == 'f') {
-          if (c.p >= c.end || *c.p != '"' || !ReadJsonString(c, &f)) {
-            return err("\"f\" must be a string" + (c.error.empty() ? "" : ": " + c.error));
-          }
-          has_f = true;
-        } else if (nl == 3 && name == "key") {
-          if (c.p < c.end && *c.p == '"') {
-            if (!ReadJsonString(c, &key)) return err(c.error);
-          } else {
-            key.clear();
-            if (!ReadCanonicalJson(c, &key)) return err("bad \"key\": " + c.error);
-          }
-          has_key = true;
-        } else if (nl == 5 && name == "value") {
-          if (!ReadCanonicalJson(c, &value)) return err("bad \"value\": " + c.error);
-        } else if (nl == 4 && name == "time") {
-          if (c.p < c.end && *c.p == 'n') {
-            std::string ignored;
-            if (!ReadCanonicalJson(c, &ignored)) return err("bad \"time\"");
-          } else if (!ReadJsonInt(c, &time)) {
-            return err("\"time\" must be an integer (ns): " + c.error);
-          }
-        } else if (nl == 4 && name == "node") {
-          if (c.p < c.end && *c.p == '"') {
-            if (!ReadJsonString(c, &node)) return err(c.error);
-          } else {
-            std::string ignored;
-            if (!ReadCanonicalJson(c, &ignored)) return err("bad \"node\": " + c.error);
-          }
-        } else {
-          std::string ignored;
-          if (!ReadCanonicalJson(c, &ignored)) return err("bad \"" + name + "\": " + c.error);
-        }
-        c.SkipWs();
-        if (c.p < c.end && *c.p == ',') {
+      } else {
+        while (true) {
+          c.SkipWs();
+          if (c.p >= c.end) return err(kEndsEarly);
+          if (*c.p != '"') return err("expected a field name");
+          if (!ReadJsonString(c, &name)) return err(StringFault("a field name", "", c));
+          c.SkipWs();
+          if (c.p >= c.end || *c.p != ':') return err("expected ':' after \"" + name + "\"");
           ++c.p;
-          continue;
+          c.SkipWs();
+          // Dispatch on the name's length first: most lines have only the usual fields.
+          const size_t nl = name.size();
+          if (nl == 7 && name == "process") {
+            if (!ReadJsonInt(c, &process)) return err("\"process\" must be an integer: " + c.error);
+            has_process = true;
+          } else if (nl == 4 && name == "type") {
+            if (c.p >= c.end || *c.p != '"') return err("\"type\" must be a string");
+            if (!ReadJsonString(c, &type))
+              return err(StringFault("\"type\"", "\"type\" must be a string: ", c));
+            has_type = true;
+          } else if (nl == 1 && name[0] == 'f') {
+            if (c.p >= c.end || *c.p != '"') return err("\"f\" must be a string");
+            if (!ReadJsonString(c, &f))
+              return err(StringFault("\"f\"", "\"f\" must be a string: ", c));
+            has_f = true;
+          } else if (nl == 3 && name == "key") {
+            if (c.p < c.end && *c.p == '"') {
+              if (!ReadJsonString(c, &key)) return err(StringFault("\"key\"", "", c));
+            } else {
+              key.clear();
+              if (!ReadCanonicalJson(c, &key)) return err("bad \"key\": " + c.error);
+            }
+            has_key = true;
+          } else if (nl == 5 && name == "value") {
+            if (!ReadCanonicalJson(c, &value)) return err("bad \"value\": " + c.error);
+          } else if (nl == 4 && name == "time") {
+            if (c.p < c.end && *c.p == 'n') {
+              std::string ignored;
+              if (!ReadCanonicalJson(c, &ignored)) return err("bad \"time\"");
+            } else if (!ReadJsonInt(c, &time)) {
+              return err("\"time\" must be an integer (ns): " + c.error);
+            }
+          } else if (nl == 4 && name == "node") {
+            if (c.p < c.end && *c.p == '"') {
+              if (!ReadJsonString(c, &node)) return err(StringFault("\"node\"", "", c));
+            } else {
+              std::string ignored;
+              if (!ReadCanonicalJson(c, &ignored)) return err("bad \"node\": " + c.error);
+            }
+          } else {
+            std::string ignored;
+            if (!ReadCanonicalJson(c, &ignored)) return err("bad \"" + name + "\": " + c.error);
+          }
+          c.SkipWs();
+          if (c.p < c.end && *c.p == ',') {
+            ++c.p;
+            continue;
+          }
+          if (c.p < c.end && *c.p == '}') {
+            ++c.p;
+            break;
+          }
+          return err(c.p >= c.end ? kEndsEarly : "expected ',' or '}'");
         }
-        if (c.p < c.end && *c.p == '}') {
-          ++c.p;
-          break;
+      }
+      c.SkipWs();
+      if (c.p != c.end) return err("trailing characters after the object");
+      if (!has_process) return err("missing \"process\"");
+      if (!has_type) return err("missing \"type\"");
+      if (!has_f) return err("missing \"f\"");
+      if (type == "invoke") {
+        if (warnings && b.IsOpen(process)) {
+          // Forgiving: the open operation never completes; the new one starts.
+          warnings->push_back(source + " line " + std::to_string(line) + ": process " +
+                              std::to_string(process) + " invoked while an operation was open");
+          b.Abandon(process);
         }
-        return err("expected ',' or '}'");
+        return b.Invoke(process, f, has_key ? &key : nullptr, value, time, line);
       }
-    }
-    c.SkipWs();
-    if (c.p != c.end) return err("trailing characters after the object");
-    if (!has_process) return err("missing \"process\"");
-    if (!has_type) return err("missing \"type\"");
-    if (!has_f) return err("missing \"f\"");
-    if (type == "invoke") {
-      if (warnings && b.IsOpen(process)) {
-        // Forgiving: the open operation never completes; the new one starts.
-        warnings->push_back(source + " line " + std::to_string(line) + ": process " +
-                            std::to_string(process) + " invoked while an operation was open");
-        b.Abandon(process);
+      Outcome r;
+      if (!ParseHistoryType(type, &r)) {
+        return err("unknown \"type\" \"" + type + "\" (invoke, ok, fail or info)");
       }
-      return b.Invoke(process, f, has_key ? &key : nullptr, value, time, line);
-    }
-    Outcome r;
-    if (!ParseHistoryType(type, &r)) {
-      return err("unknown \"type\" \"" + type + "\" (invoke, ok, fail or info)");
-    }
-    return b.Complete(process, r, f, value, time, line, node);
+      return b.Complete(process, r, f, value, time, line, node);
     }();
     if (s.ok()) continue;
     if (!warnings) return s;

@@ -119,6 +119,33 @@ TEST(HistoryJsonlTest, StrictReadingStopsAtTheFirstBadLine) {
       << h.status();
 }
 
+// Was: a line cut inside "type"'s string said `"type" must be a string`; the fault is the cut.
+TEST(HistoryJsonlTest, ATruncatedLineIsNamedAsTruncated) {
+  const std::string first = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}\n";
+  struct Case {
+    std::string second, want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"{\"process\":0,\"type\":\"o",
+            "h.jsonl:2: unterminated string in \"type\": the line "
+            "ends inside it (a truncated line?)"},
+           {"{\"process\":0,\"type\":\"ok\",\"f\":\"rea",
+            "h.jsonl:2: unterminated string in \"f\""},
+           {"{\"process\":0,\"ty", "h.jsonl:2: unterminated string in a field name"},
+           {"{\"process\":0,", "h.jsonl:2: the line ends before its object does"},
+           {"{\"process\":0", "h.jsonl:2: the line ends before its object does"},
+           {"{\"process\":0,\"type\":7}", "h.jsonl:2: \"type\" must be a string"},
+       }) {
+    auto h = ParseJsonlHistory(first + c.second, "h.jsonl");
+    ASSERT_FALSE(h.ok()) << c.second;
+    EXPECT_NE(h.status().message().find(c.want), std::string::npos)
+        << c.second << " -> " << h.status();
+    if (c.want.find("must be a string") == std::string::npos) {
+      EXPECT_EQ(h.status().message().find("must be a string"), std::string::npos) << h.status();
+    }
+  }
+}
+
 // The report reads a broken run's history too: bad lines become warnings, the rest is kept.
 TEST(HistoryJsonlTest, ForgivingReadingKeepsWhatItCanAndSaysWhatItSkipped) {
   std::vector<std::string> warnings;

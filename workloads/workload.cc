@@ -15,18 +15,42 @@ class RegisterWorkload : public Workload {
   GenPtr MakeGenerator(Rng rng) const override {
     const int keys = config_.keys;
     const double reads = config_.read_fraction;
+    const int values = config_.values;
+    // Unique values: the next fresh value, and each key's latest values (what a cas expects).
+    struct Fresh {
+      int64_t next = 0;
+      std::vector<std::vector<int64_t>> latest;
+    };
+    auto fresh = std::make_shared<Fresh>();
+    fresh->latest.resize(keys);
     return FromFn(
-        [keys, reads](Rng& r, const Context&) {
+        [keys, reads, values, fresh](Rng& r, const Context&) {
           Op op;
-          op.key = KeyName("r", r.Uniform(keys));
+          const uint64_t k = r.Uniform(keys);
+          op.key = KeyName("r", k);
           if (r.Chance(reads)) {
             op.f = "read";
-          } else if (r.Chance(0.5)) {
-            op.f = "write";
-            op.value = r.Uniform(5);
+          } else if (values > 0) {
+            if (r.Chance(0.5)) {
+              op.f = "write";
+              op.value = r.Uniform(values);
+            } else {
+              op.f = "cas";
+              op.value = json::array({r.Uniform(values), r.Uniform(values)});
+            }
           } else {
-            op.f = "cas";
-            op.value = json::array({r.Uniform(5), r.Uniform(5)});
+            std::vector<int64_t>& latest = fresh->latest[k];
+            const bool cas = r.Chance(0.5) && !latest.empty();
+            const int64_t v = fresh->next++;
+            if (cas) {
+              op.f = "cas";
+              op.value = json::array({latest[latest.size() - 1 - r.Uniform(latest.size())], v});
+            } else {
+              op.f = "write";
+              op.value = v;
+            }
+            latest.push_back(v);
+            if (latest.size() > 3) latest.erase(latest.begin());
           }
           return op;
         },

@@ -22,6 +22,10 @@ struct WorkloadConfig {
   std::string name = "register";
   int keys = 4;
   double read_fraction = 0.5;
+  // register: writes and cas draw their values from [0, values); 0 (the default): every write
+  // and cas writes a value never written before, and a cas expects one of its key's latest
+  // values — the write each read saw is then known (the checker's unique-value check).
+  int values = 0;
   int accounts = 5;
   int64_t initial_balance = 100;
   int64_t lock_ttl_ms = 10'000;  // lock: how long a lock lasts without its holder (lease TTL)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 namespace splitbrain::workloads {
@@ -21,6 +22,52 @@ TEST(WorkloadTest, RegisterCommandsMatchTheNodeLanguage) {
   std::set<std::string> fs;
   for (int i = 0; i < 200; ++i) fs.insert(g->Next({}).op.f);
   EXPECT_EQ(fs, (std::set<std::string>{"read", "write", "cas"}));
+}
+
+// Issue 20: by default every write and cas writes a value never written before (the checker
+// then knows which write each read saw), and a cas expects one of its key's latest values;
+// `values: N` keeps the small domain [0, N) that value collisions need.
+TEST(WorkloadTest, RegisterWritesUniqueValuesUnlessGivenADomain) {
+  auto w = MakeWorkload({.name = "register", .keys = 3});
+  ASSERT_TRUE(w.ok());
+  auto g = (*w)->MakeGenerator(Rng(5));
+  std::set<int64_t> written;
+  std::map<std::string, std::vector<int64_t>> per_key;
+  int cas = 0, writes = 0, cas_on_recent = 0;
+  for (int i = 0; i < 3000; ++i) {
+    Op op = g->Next({}).op;
+    if (op.f == "read") continue;
+    const int64_t v = op.f == "write" ? op.value.get<int64_t>() : op.value[1].get<int64_t>();
+    EXPECT_TRUE(written.insert(v).second) << "value " << v << " written twice";
+    auto& mine = per_key[*op.key];
+    if (op.f == "cas") {
+      ++cas;
+      const int64_t expected = op.value[0].get<int64_t>();
+      // One of the key's three latest values: a cas can succeed.
+      for (size_t back = 1; back <= 3 && back <= mine.size(); ++back) {
+        if (mine[mine.size() - back] == expected) ++cas_on_recent;
+      }
+    } else {
+      ++writes;
+    }
+    mine.push_back(v);
+  }
+  EXPECT_GT(cas, 300);
+  EXPECT_GT(writes, 300);
+  EXPECT_EQ(cas_on_recent, cas);
+  auto small = MakeWorkload({.name = "register", .keys = 3, .values = 5});
+  ASSERT_TRUE(small.ok());
+  auto gs = (*small)->MakeGenerator(Rng(5));
+  std::set<int64_t> domain;
+  for (int i = 0; i < 1000; ++i) {
+    Op op = gs->Next({}).op;
+    if (op.f == "write") domain.insert(op.value.get<int64_t>());
+    if (op.f == "cas") {
+      domain.insert(op.value[0].get<int64_t>());
+      domain.insert(op.value[1].get<int64_t>());
+    }
+  }
+  EXPECT_EQ(domain, (std::set<int64_t>{0, 1, 2, 3, 4}));
 }
 
 TEST(WorkloadTest, SetAddsAreUnique) {
