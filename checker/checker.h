@@ -155,8 +155,9 @@ CheckResult CheckPerf(std::vector<int64_t> ok_latencies_ns, int64_t duration_ns)
 struct CheckerKind {
   std::string name;
   std::string reads;  // "history", "history, nemesis.jsonl", "events.jsonl", ...
-  // The histories it can judge, by model (workloads::WorkloadKind::model); empty: any workload's
-  // (it reads no operation's meaning: stats, perf, availability, the event-log checkers).
+  // The histories it can judge, by model (the workload registry names each workload's model);
+  // empty: any workload's (it reads no operation's meaning: stats, perf, availability, the
+  // event-log checkers).
   std::vector<std::string> models;
 };
 const std::vector<CheckerKind>& CheckerKinds();
