@@ -39,7 +39,7 @@ bool PlanHasDiskFaults(const TestPlan& plan) {
     if (disk(f)) return true;
   }
   for (const auto& s : plan.nemesis.schedule) {
-    if (disk(s.fault)) return true;
+    if (disk(s.kind)) return true;
   }
   return false;
 }

@@ -251,7 +251,7 @@ Status ParseScheduled(const Reader& r, const YAML::Node& n, const std::string& f
   if (!n["fault"])
     return r.Error(n, field, "missing 'fault' (one of: " + JoinNames(FaultNames()) + ")");
   SB_SET_OR_RETURN(f->at_ns, r.Duration(n["at"], field + ".at"));
-  SB_SET_OR_RETURN(f->fault, r.OneOf(n["fault"], field + ".fault", FaultNames()));
+  SB_SET_OR_RETURN(f->kind, r.OneOf(n["fault"], field + ".fault", FaultNames()));
   for (const char* k : {"targets", "target"}) {
     if (n[k]) {
       SB_SET_OR_RETURN(f->targets, r.Strings(n[k], field + "." + k));
@@ -266,7 +266,7 @@ Status ParseScheduled(const Reader& r, const YAML::Node& n, const std::string& f
     SB_SET_OR_RETURN(f->to, r.Strings(n["to"], field + ".to"));
     SB_RETURN_IF_ERROR(CheckTargets(r, n["to"], field + ".to", f->to));
   }
-  if ((f->fault == "partition-one-way" || f->fault == "partition" || f->fault == "delay") &&
+  if ((f->kind == "partition-one-way" || f->kind == "partition" || f->kind == "delay") &&
       (f->from.empty() != f->to.empty())) {
     return r.Error(n, field, "'from' and 'to' go together: give both or neither");
   }
@@ -275,18 +275,18 @@ Status ParseScheduled(const Reader& r, const YAML::Node& n, const std::string& f
   if (n["loss"]) SB_SET_OR_RETURN(f->loss, r.Double(n["loss"], field + ".loss", 0, 1));
   for (const char* k : {"mean", "jitter"}) {
     if (!n[k]) continue;
-    if (f->fault != "delay") return r.Error(n[k], field + "." + k, "only for fault: delay");
+    if (f->kind != "delay") return r.Error(n[k], field + "." + k, "only for fault: delay");
     SB_ASSIGN_OR_RETURN(int64_t d, r.Duration(n[k], field + "." + k));
     if (d > kMaxDelayNs) return r.Error(n[k], field + "." + k, "at most 60s");
     (std::string(k) == "mean" ? f->mean_ns : f->jitter_ns) = d;
   }
   if (n["cpu"]) {
-    if (f->fault != "slow-node")
+    if (f->kind != "slow-node")
       return r.Error(n["cpu"], field + ".cpu", "only for fault: slow-node");
     SB_SET_OR_RETURN(f->cpu, r.Double(n["cpu"], field + ".cpu", 0.01, 1));
   }
   auto only_for = [&](const char* key, const char* fault) -> Status {
-    if (f->fault == fault) return Status::Ok();
+    if (f->kind == fault) return Status::Ok();
     return r.Error(n[key], field + "." + key, std::string("only for fault: ") + fault);
   };
   if (n["torn"]) {
@@ -569,7 +569,7 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     YAML::Mark m;
     m.line = f.line - 1;
     m.column = 0;
-    SB_RETURN_IF_ERROR(refuse(m, "nemesis.schedule", "fault", f.fault));
+    SB_RETURN_IF_ERROR(refuse(m, "nemesis.schedule", "fault", f.kind));
   }
   const YAML::Node checkers = at({"checkers"});
   for (size_t i = 0; i < t.checkers.size(); ++i) {
@@ -895,31 +895,30 @@ std::string PlanToYaml(const TestPlan& t) {
     for (const auto& f : n.schedule) {
       e << YAML::Flow << YAML::BeginMap;
       e << YAML::Key << "at" << YAML::Value << Dur(f.at_ns);
-      e << YAML::Key << "fault" << YAML::Value << f.fault;
+      e << YAML::Key << "fault" << YAML::Value << f.kind;
       if (!f.targets.empty()) e << YAML::Key << "targets" << YAML::Value << f.targets;
       if (!f.from.empty()) e << YAML::Key << "from" << YAML::Value << f.from;
       if (!f.to.empty()) e << YAML::Key << "to" << YAML::Value << f.to;
       if (f.duration_ns) e << YAML::Key << "duration" << YAML::Value << Dur(f.duration_ns);
-      if (f.fault == "loss") e << YAML::Key << "loss" << YAML::Value << f.loss;
-      if (f.fault == "delay") {
+      if (f.kind == "loss") e << YAML::Key << "loss" << YAML::Value << f.loss;
+      if (f.kind == "delay") {
         e << YAML::Key << "mean" << YAML::Value << Dur(f.mean_ns);
         e << YAML::Key << "jitter" << YAML::Value << Dur(f.jitter_ns);
       }
-      if (f.fault == "slow-node") e << YAML::Key << "cpu" << YAML::Value << f.cpu;
-      if (f.fault == "lose-unsynced") e << YAML::Key << "torn" << YAML::Value << f.torn;
-      if (f.fault == "disk-error") {
+      if (f.kind == "slow-node") e << YAML::Key << "cpu" << YAML::Value << f.cpu;
+      if (f.kind == "lose-unsynced") e << YAML::Key << "torn" << YAML::Value << f.torn;
+      if (f.kind == "disk-error") {
         std::vector<std::string> ops;
         std::stringstream in(f.ops);
         for (std::string op; std::getline(in, op, ',');) ops.push_back(op);
         e << YAML::Key << "ops" << YAML::Value << YAML::Flow << ops;
         e << YAML::Key << "share" << YAML::Value << f.share;
       }
-      if (f.fault == "slow-disk") {
+      if (f.kind == "slow-disk") {
         e << YAML::Key << "delay" << YAML::Value << Dur(f.disk_delay_ns);
         e << YAML::Key << "write-delay" << YAML::Value << Dur(f.write_delay_ns);
       }
-      if (f.fault == "corrupt" && !f.file.empty())
-        e << YAML::Key << "file" << YAML::Value << f.file;
+      if (f.kind == "corrupt" && !f.file.empty()) e << YAML::Key << "file" << YAML::Value << f.file;
       if (f.skew_ns) {
         e << YAML::Key << "skew" << YAML::Value
           << (f.skew_ns < 0 ? "-" + Dur(-f.skew_ns) : Dur(f.skew_ns));

@@ -9,30 +9,17 @@
 #include <vector>
 
 #include "common/status.h"
+#include "nemesis/fault.h"
 
 namespace splitbrain::harness {
 
 // One entry of an explicit nemesis timeline: `{at: 10s, fault: partition-one-way, from: [n1],
-// ...}`.
-struct ScheduledFault {
-  int64_t at_ns = 0;  // since the run began
-  std::string fault;  // a name from nemesis::FaultNames()
-  std::vector<std::string>
-      targets;  // node ids or roles (leader, follower, minority, ...); empty: the fault's default
-  std::vector<std::string> from, to;     // for partition-one-way / partition: node ids or roles
-  int64_t duration_ns = 0;               // 0: lasts until the next heal or the end of the run
-  double loss = 0.2;                     // loss: probability a packet is dropped
-  int64_t skew_ns = 0;                   // clock-skew: offset; 0 means a random one
-  int64_t mean_ns = 100'000'000;         // delay: added one-way latency per packet
-  int64_t jitter_ns = 0;                 // delay: each packet's delay uniform in mean ± jitter
-  double cpu = 0.1;                      // slow-node: share of one CPU the targets keep
-  bool torn = false;                     // lose-unsynced: keep a random prefix of unsynced tails
-  std::string ops = "read,write,fsync";  // disk-error: the calls that fail
-  double share = 1.0;                    // disk-error: the share of those calls that fail
-  int64_t disk_delay_ns = 100'000'000;   // slow-disk: added to each fsync
-  int64_t write_delay_ns = 0;            // slow-disk: added to each write
-  std::string file;                      // corrupt: a substring of the file's path; "" any
-  int line = 0;                          // where it was written, for messages (1-based)
+// ...}`: the nemesis's request (`kind` is the `fault:` name; every option a fault takes, with the
+// same defaults) and when it starts, how long it lasts, where it was written.
+struct ScheduledFault : nemesis::FaultRequest {
+  int64_t at_ns = 0;        // since the run began
+  int64_t duration_ns = 0;  // 0: lasts until the next heal or the end of the run
+  int line = 0;             // where it was written, for messages (1-based)
 };
 
 struct WorkloadSpec {

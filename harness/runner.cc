@@ -179,9 +179,7 @@ std::vector<nemesis::TimelineStep> TestRun::Timeline(Rng& timeline_rng) const {
       nemesis::ScheduleEntry e;
       e.at_ns = s.at_ns;
       e.duration_ns = s.duration_ns;
-      e.request = {s.fault,         s.targets,        s.from, s.to,   s.loss, s.skew_ns,
-                   s.mean_ns,       s.jitter_ns,      s.cpu,  s.torn, s.ops,  s.share,
-                   s.disk_delay_ns, s.write_delay_ns, s.file};
+      e.request = s;  // the request part of the entry
       entries.push_back(e);
     }
     return nemesis::ExplicitTimeline(entries);

@@ -47,7 +47,7 @@ constexpr int kClientPort = 8000;
 bool HasClockFault(const TestPlan& plan) {
   auto clock = [](const std::string& f) { return f == "clock-skew"; };
   bool any = std::any_of(plan.nemesis.faults.begin(), plan.nemesis.faults.end(), clock);
-  for (const auto& s : plan.nemesis.schedule) any |= clock(s.fault);
+  for (const auto& s : plan.nemesis.schedule) any |= clock(s.kind);
   return any;
 }
 
