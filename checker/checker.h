@@ -161,6 +161,7 @@ struct CheckerKind {
   std::vector<std::string> models;
 };
 const std::vector<CheckerKind>& CheckerKinds();
+const CheckerKind* FindCheckerKind(const std::string& name);  // null: no such checker
 const std::vector<std::string>& CheckerNames();
 
 // ---- by name, for the harness -------------------------------------------------------------

@@ -22,6 +22,13 @@ const std::vector<CheckerKind>& CheckerKinds() {
   return kKinds;
 }
 
+const CheckerKind* FindCheckerKind(const std::string& name) {
+  for (const auto& k : CheckerKinds()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
 const std::vector<std::string>& CheckerNames() {
   static const std::vector<std::string> kNames = [] {
     std::vector<std::string> names;

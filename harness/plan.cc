@@ -579,10 +579,7 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
   // cannot judge a counter's, and would fail only after the whole run.
   if (const workloads::WorkloadKind* w = workloads::FindWorkloadKind(t.workload.name)) {
     for (size_t i = 0; i < t.checkers.size(); ++i) {
-      const checker::CheckerKind* c = nullptr;
-      for (const auto& k : checker::CheckerKinds()) {
-        if (k.name == t.checkers[i]) c = &k;
-      }
+      const checker::CheckerKind* c = checker::FindCheckerKind(t.checkers[i]);
       if (!c || c->models.empty() || Contains(c->models, w->model)) continue;
       auto join = [](const std::vector<std::string>& v) {
         std::string out;

@@ -114,6 +114,28 @@ print(yaml.safe_dump(plan, sort_keys=False))
 PY
 }
 
+# Both readers of results.json below: a run's verdict and the time into the run (s) of its first
+# anomalous operation — the linearizable counterexample's invoke time, term-churn's
+# first_anomaly_s, raft-invariants' first_violation_s — or "-".
+read_results_py='
+def verdict_and_first_anomaly(r):
+    v = r.get("valid")
+    verdict = "invalid" if v is False else "valid" if v is True else "unknown"
+    times = []
+    for name, c in r.get("checkers", {}).items():
+        if c.get("valid") is not False:
+            continue
+        d = c.get("details") or {}
+        if name == "linearizable" and isinstance(d.get("op"), dict) and "invoke_time" in d["op"]:
+            times.append(d["op"]["invoke_time"] / 1e9)
+        for k in ("first_anomaly_s", "first_violation_s"):
+            if k in c:
+                times.append(c[k])
+            elif k in d:
+                times.append(d[k])
+    return verdict, (f"{min(times):.2f}" if times else "-")
+'
+
 # One --generic run: appends "label kind seed verdict first_anomaly_s exit" to runs.tsv, where
 # label is bug/workload/<N>n.
 run_one() {
@@ -124,7 +146,7 @@ run_one() {
   generic_plan "$workload" "$n" "$bug" "$kind" > "$plan"
   store="$work/store/$bug-$workload-$n-$kind-$seed"
   "$sb" run "$plan" --seed "$seed" --store "$store" > "$store.log" 2>&1 || code=$?
-  python3 - "$store/latest/results.json" "$label" "$kind" "$seed" "$code" >> "$runs" <<'PY'
+  { printf '%s\n' "$read_results_py"; cat; } <<'PY' |
 import json, sys
 path, bug, kind, seed, code = sys.argv[1:]
 try:
@@ -132,23 +154,10 @@ try:
 except Exception:
     print(f"{bug}\t{kind}\t{seed}\tharness-failed\t-\t{code}")
     sys.exit(0)
-v = r.get("valid")
-verdict = "invalid" if v is False else "valid" if v is True else "unknown"
-times = []
-for name, c in r.get("checkers", {}).items():
-    if c.get("valid") is not False:
-        continue
-    d = c.get("details") or {}
-    if name == "linearizable" and isinstance(d.get("op"), dict) and "invoke_time" in d["op"]:
-        times.append(d["op"]["invoke_time"] / 1e9)
-    for k in ("first_anomaly_s", "first_violation_s"):
-        if k in c:
-            times.append(c[k])
-        elif k in d:
-            times.append(d[k])
-t = f"{min(times):.2f}" if times else "-"
+verdict, t = verdict_and_first_anomaly(r)
 print(f"{bug}\t{kind}\t{seed}\t{verdict}\t{t}\t{code}")
 PY
+    python3 - "$store/latest/results.json" "$label" "$kind" "$seed" "$code" >> "$runs"
   tail -n 1 "$runs" | sed 's/^/  /' >&2
 }
 
@@ -176,32 +185,19 @@ else
     done
   done
   # One row per run: the plan file names the bug (plans/bugs/<bug>[-correct].yaml).
-  python3 - "$work/store" >> "$runs" <<'PY'
+  { printf '%s\n' "$read_results_py"; cat; } <<'PY' |
 import glob, json, os, sys
 for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "*", "results.json"))):
     r = json.load(open(path))
     stem = os.path.basename(r.get("plan_file", "")).removesuffix(".yaml")
     kind = "twin" if stem.endswith("-correct") else "bug"
     bug = stem.removesuffix("-correct")
-    v = r.get("valid")
-    verdict = "invalid" if v is False else "valid" if v is True else "unknown"
-    times = []
-    for name, c in r.get("checkers", {}).items():
-        if c.get("valid") is not False:
-            continue
-        d = c.get("details") or {}
-        if name == "linearizable" and isinstance(d.get("op"), dict) and "invoke_time" in d["op"]:
-            times.append(d["op"]["invoke_time"] / 1e9)
-        for k in ("first_anomaly_s", "first_violation_s"):
-            if k in c:
-                times.append(c[k])
-            elif k in d:
-                times.append(d[k])
-    t = f"{min(times):.2f}" if times else "-"
+    verdict, t = verdict_and_first_anomaly(r)
     expected_invalid = r.get("expected") == "invalid"
     code = 2 if verdict == "unknown" else 0 if (verdict == "invalid") == expected_invalid else 1
     print(f"{bug}\t{kind}\t{r.get('seed')}\t{verdict}\t{t}\t{code}")
 PY
+    python3 - "$work/store" >> "$runs"
   sed 's/^/  /' "$runs" >&2
   [[ -n "$keep" ]] && echo "matrix.sh: the same matrix, and every run: $work/store/index.html" >&2
 fi
