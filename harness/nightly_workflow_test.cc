@@ -3,7 +3,8 @@
 // output or job that exists where it is used, `needs` naming real jobs, and the structure the
 // sharding rests on — a matrix `shard: [1..N]` whose N is the N of `--shard ${{ matrix.shard }}/N`,
 // the shards' artifact names matched by the merge job's download pattern, and a merge job that
-// runs whatever the shards did (`if: always()`), runs `splitbrain merge` and exits with its code.
+// runs whatever the shards did (`if: always()`), runs `splitbrain merge` and exits with its code;
+// and a job that runs the simulator's tests at several times the suite's seeds (RAFT_SIM_SCALE).
 // actionlint is not packaged by Debian and a JSON-schema check would only see key shapes (and
 // need the schema committed); these are the mistakes that would silently run half the nightly.
 #include <fnmatch.h>
@@ -110,6 +111,7 @@ std::vector<std::string> Lint(const std::string& text) {
   // Per job: keys, needs, steps, expressions.
   std::string shard_job, merge_job;
   int shard_n = 0;
+  bool sim_soak = false;                  // a step runs raft_sim_test with RAFT_SIM_SCALE=F, F > 1
   std::vector<std::string> upload_names;  // the shard job's artifact names, per shard value
   for (const auto& job_kv : jobs) {
     const std::string job = job_kv.first.Scalar();
@@ -208,6 +210,10 @@ std::vector<std::string> Lint(const std::string& text) {
         if (words[w] == "--into") merge_into = words[w + 1];
       }
       if (run.find("exit $code") != std::string::npos) exits_with_code = true;
+      if (const size_t at = run.find("RAFT_SIM_SCALE=");
+          at != std::string::npos && run.find("raft_sim_test", at) != std::string::npos &&
+          std::atof(run.c_str() + at + 15) > 1)
+        sim_soak = true;
       if (uses.rfind("actions/upload-artifact@", 0) == 0 && s["with"] && s["with"]["name"] &&
           !matrix.empty()) {
         // One name per shard: the matrix expression replaced by each of its values.
@@ -257,6 +263,9 @@ std::vector<std::string> Lint(const std::string& text) {
   }
   if (shard_job.empty()) problem("no job runs splitbrain run --shard");
   if (merge_job.empty()) problem("no job runs splitbrain merge");
+  // The suite runs the simulator's safety tests at a fraction of their seeds (suite time): the
+  // nightly owes the rest.
+  if (!sim_soak) problem("no job runs the simulation soak (RAFT_SIM_SCALE=F raft_sim_test, F > 1)");
   if (shard_n <= 0 || shard_n != static_cast<int>(upload_names.size()))
     problem("--shard K/" + std::to_string(shard_n) + " but the matrix has " +
             std::to_string(upload_names.size()) + " shards");
@@ -298,6 +307,8 @@ TEST(NightlyWorkflow, LintCatchesTheMistakesThatWouldSplitTheNightlyWrongly) {
        "      - nmae: Download every shard's store\n", "unknown key nmae"},
       {"uses: actions/checkout@v4", "uses: actions/checkout", "names no version"},
       {"jobs:\n", "jobs: [\n", "not YAML"},
+      {"RAFT_SIM_SCALE=10 ", "", "no job runs the simulation soak"},
+      {"RAFT_SIM_SCALE=10 ", "RAFT_SIM_SCALE=1 ", "no job runs the simulation soak"},
   };
   for (const auto& c : cases) {
     const size_t at = text.find(c.from);

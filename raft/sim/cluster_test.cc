@@ -14,13 +14,19 @@
 namespace splitbrain::raft::sim {
 namespace {
 
-// RAFT_SIM_SEED=N replays one seed; RAFT_SIM_SEEDS=K overrides how many seeds a test runs.
+// RAFT_SIM_SEED=N replays one seed; RAFT_SIM_SEEDS=K overrides how many seeds a test runs;
+// RAFT_SIM_SCALE=F multiplies every test's own count (the nightly soak runs F=10 of what the
+// suite runs: .github/workflows/nightly.yml).
 struct SeedRange {
   uint64_t first, count;
 };
 SeedRange Seeds(uint64_t count) {
   if (const char* one = std::getenv("RAFT_SIM_SEED")) return {std::strtoull(one, nullptr, 10), 1};
-  if (const char* n = std::getenv("RAFT_SIM_SEEDS")) count = std::strtoull(n, nullptr, 10);
+  if (const char* n = std::getenv("RAFT_SIM_SEEDS")) return {1, std::strtoull(n, nullptr, 10)};
+  if (const char* f = std::getenv("RAFT_SIM_SCALE")) {
+    const double scale = std::strtod(f, nullptr);
+    if (scale > 0) count = std::max<uint64_t>(1, static_cast<uint64_t>(count * scale));
+  }
   return {1, count};
 }
 
@@ -64,7 +70,7 @@ std::string RunSeed(const Options& opt, int fault_units, int liveness_units,
 }
 
 struct Totals {
-  uint64_t commits = 0, elections = 0, reads = 0, conf_changes = 0, snapshots = 0;
+  uint64_t seeds = 0, commits = 0, elections = 0, reads = 0, conf_changes = 0, snapshots = 0;
   int worst_recovery = 0;  // units from the end of faults to a committed, applied proposal
 };
 
@@ -73,6 +79,7 @@ Totals RunSeeds(uint64_t count, const std::function<Options(uint64_t)>& make, in
                 int liveness_units) {
   Totals t;
   auto [first, n] = Seeds(count);
+  t.seeds = n;
   for (uint64_t s = first; s < first + n; ++s) {
     Cluster* c = nullptr;
     int recovery = 0;
@@ -105,7 +112,7 @@ Totals RunSeeds(uint64_t count, const std::function<Options(uint64_t)>& make, in
 
 TEST(Sim, ThreeNodesCrashesPartitionsSnapshots) {
   Totals t = RunSeeds(
-      3000,
+      1000,
       [](uint64_t s) {
         Options o;
         o.seed = s;
@@ -114,17 +121,17 @@ TEST(Sim, ThreeNodesCrashesPartitionsSnapshots) {
       3000, kLivenessUnits);
   // The runs must have exercised what they claim to (unless replaying one seed).
   if (!std::getenv("RAFT_SIM_SEED")) {
-    EXPECT_GT(t.commits, 3000u * 20);
-    EXPECT_GT(t.elections, 3000u * 2);
-    EXPECT_GT(t.reads, 3000u * 10);
-    EXPECT_GT(t.snapshots, 300u);
+    EXPECT_GT(t.commits, t.seeds * 20);
+    EXPECT_GT(t.elections, t.seeds * 2);
+    EXPECT_GT(t.reads, t.seeds * 10);
+    EXPECT_GT(t.snapshots, t.seeds / 10);
   }
 }
 
 TEST(Sim, MembershipChangesTransfersPausesWithSpares) {
   // §4 single-server changes with learners, §3.10 transfers, and pauses, on 3 voters + 2 spares.
   Totals t = RunSeeds(
-      1500,
+      500,
       [](uint64_t s) {
         Options o;
         o.seed = s;
@@ -138,15 +145,15 @@ TEST(Sim, MembershipChangesTransfersPausesWithSpares) {
       },
       3000, kLivenessUnits);
   if (!std::getenv("RAFT_SIM_SEED")) {
-    EXPECT_GT(t.conf_changes, 1500u);
-    EXPECT_GT(t.snapshots, 150u);
+    EXPECT_GT(t.conf_changes, t.seeds);
+    EXPECT_GT(t.snapshots, t.seeds / 10);
   }
 }
 
 TEST(Sim, FiveVotersLossyNetwork) {
   // 10% loss and 10% duplication, faults every ~60 units, pauses and transfers.
   RunSeeds(
-      1000,
+      400,
       [](uint64_t s) {
         Options o;
         o.seed = s;
@@ -165,7 +172,7 @@ TEST(Sim, TinyBatchesAndWindowUnderLeaderChurn) {
   // One entry per message and one message in flight: the settings that expose commit_old_term
   // below must be safe without the bug. Only safety is judged (catching up one entry per round
   // trip is slow by design).
-  auto [first, n] = Seeds(800);
+  auto [first, n] = Seeds(300);
   for (uint64_t s = first; s < first + n; ++s) {
     Options o;
     o.seed = s;
@@ -185,7 +192,7 @@ TEST(Sim, TinyBatchesAndWindowUnderLeaderChurn) {
 TEST(Sim, LeaseReadsAreSafeWhenTicksAgree) {
   // Optional lease reads (§6.4.1) with CheckQuorum: safe as long as no process is paused.
   Totals t = RunSeeds(
-      600,
+      250,
       [](uint64_t s) {
         Options o;
         o.seed = s;
@@ -195,14 +202,14 @@ TEST(Sim, LeaseReadsAreSafeWhenTicksAgree) {
       },
       3000, kLivenessUnits);
   if (!std::getenv("RAFT_SIM_SEED")) {
-    EXPECT_GT(t.reads, 600u * 50);
+    EXPECT_GT(t.reads, t.seeds * 50);
   }
 }
 
 TEST(Sim, PlainRaftWithoutPreVoteOrCheckQuorumIsSafe) {
   // The paper's Raft without the extensions: less available under partitions, never unsafe.
   RunSeeds(
-      500,
+      200,
       [](uint64_t s) {
         Options o;
         o.seed = s;
@@ -218,7 +225,7 @@ TEST(Sim, PlainRaftWithoutPreVoteOrCheckQuorumIsSafe) {
 TEST(Sim, LongRunsWithEverything) {
   // Fewer seeds, 20x longer: logs long enough for many compactions and membership rounds.
   RunSeeds(
-      25,
+      10,
       [](uint64_t s) {
         Options o;
         o.seed = 1000000 + s;
@@ -411,7 +418,7 @@ TEST(SimBugs, LeaseReadsOfAnyLengthBreakWhenALeaderIsPaused) {
 TEST(SimBugs, ReadIndexIsSafeWithPauses) {
   // The control for the two tests above: the same pauses, reads through ReadIndex.
   RunSeeds(
-      300,
+      120,
       [](uint64_t s) {
         Options o;
         o.seed = s;
