@@ -341,8 +341,10 @@ constexpr char kIndexJs[] = R"js(
     });
   });
   search.addEventListener('input', apply);
-  // #invalid, or #verdict=invalid&seed=3&system=etcd&plan=...&shard=2/4: the filters to start
-  // with (a link can point at one slice of a sweep).
+  // #invalid, or #verdict=invalid&seed=3&system=etcd&plan=...&shard=2/4: the filters (a link
+  // can point at one slice of a sweep). Read at load and whenever the hash changes (back and
+  // forward, a link within the page, an edited address); filters the hash does not name are
+  // reset, so the page shows what the address says.
   function button(name) {
     var found = null;
     Array.prototype.forEach.call(document.querySelectorAll('.bar button'), function (b) {
@@ -350,19 +352,25 @@ constexpr char kIndexJs[] = R"js(
     });
     return found;
   }
-  var initial = null;
-  window.location.hash.slice(1).split('&').forEach(function (part) {
-    var eq = part.indexOf('=');
-    var key = eq < 0 ? 'verdict' : decodeURIComponent(part.slice(0, eq));
-    var value = decodeURIComponent(eq < 0 ? part : part.slice(eq + 1));
-    if (key === 'verdict') {
-      initial = button(value) || initial;
-      return;
-    }
-    var select = document.getElementById('f-' + key);
-    if (select) select.value = value;
-  });
-  if (initial) initial.click(); else apply();
+  function fromHash() {
+    var chosen = button('all');
+    selects.forEach(function (s) { s.value = ''; });
+    window.location.hash.slice(1).split('&').forEach(function (part) {
+      if (!part) return;
+      var eq = part.indexOf('=');
+      var key = eq < 0 ? 'verdict' : decodeURIComponent(part.slice(0, eq));
+      var value = decodeURIComponent(eq < 0 ? part : part.slice(eq + 1));
+      if (key === 'verdict') {
+        chosen = button(value) || chosen;
+        return;
+      }
+      var select = document.getElementById('f-' + key);
+      if (select) select.value = value;
+    });
+    chosen.click();
+  }
+  window.addEventListener('hashchange', fromHash);
+  fromHash();
 })();
 )js";
 

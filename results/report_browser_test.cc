@@ -190,29 +190,13 @@ TEST_F(BrowserTest, ReportRendersTimelinePlotsAndCounterexample) {
   EXPECT_EQ(probed.dom.find("id=\"sb-range\">showing 0.000 s"), std::string::npos);
   EXPECT_NE(probed.dom.find("id=\"sb-range\">showing "), std::string::npos);
 
-  ASSERT_TRUE(WriteIndex(store).ok());
-  BrowserRun index = RunChromium(store / "index.html", {"--dump-dom"});
-  EXPECT_TRUE(ConsoleMessages(index.log).empty()) << index.log;
-  EXPECT_NE(index.dom.find("1 of 1 runs"), std::string::npos);
-  // Filtering by verdict: the only run is invalid.
-  TempDir work;
-  std::string url_base = "file://" + fs::absolute(store / "index.html").string();
-  for (auto [filter, shown] :
-       {std::pair{"invalid", "1 of 1 runs"}, std::pair{"valid", "0 of 1 runs"}}) {
-    std::string command = "timeout 60 " + Quote(FindChromium()) +
-                          " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
-                          " --disable-background-networking --disable-component-update"
-                          " --disable-sync --user-data-dir=" +
-                          Quote((work.path() / filter).string()) + " --dump-dom " +
-                          Quote(url_base + "#" + filter) + " >" +
-                          Quote((work.path() / "dom").string()) + " 2>/dev/null";
-    ASSERT_EQ(std::system(command.c_str()), 0);
-    EXPECT_NE(ReadFile(work.path() / "dom").find(shown), std::string::npos) << filter;
-  }
+  // The index of runs and its filters: IndexFiltersByPlanSystemSeedAndVerdict.
 }
 
-// The index's filters in a real browser: a link's #seed=...&system=... shows only those runs,
-// with no console message; the detection matrix is drawn.
+// The index's filters in a real browser, in one launch: a link's #seed=...&system=... shows only
+// those runs when the page loads, and every later change of the hash (back, forward, an edited
+// address) re-filters from the hash alone — filters it does not name are reset. No console
+// message; the detection matrix is drawn.
 TEST_F(BrowserTest, IndexFiltersByPlanSystemSeedAndVerdict) {
   TempDir store;
   struct Run {
@@ -244,38 +228,82 @@ TEST_F(BrowserTest, IndexFiltersByPlanSystemSeedAndVerdict) {
     std::ofstream(path) << results.dump(2);
   }
   ASSERT_TRUE(WriteIndex(store.path()).ok());
-  const std::string url = "file://" + fs::absolute(store.path() / "index.html").string();
-  TempDir work;
-  const std::pair<std::string, std::string> cases[] = {
-      {"", "4 of 4 runs"},
-      {"#seed=9", "3 of 4 runs"},
-      {"#seed=9&system=etcd", "1 of 4 runs"},
-      {"#system=splitbrain&verdict=invalid", "1 of 4 runs"},
-      {"#plan=plans%2Fnightly.yaml", "2 of 4 runs"},
-      {"#plan=plans%2Fnightly.yaml&seed=9&verdict=invalid", "0 of 4 runs"},
+  // The first hash is the one the page is opened with; each later one is set by a probe script
+  // appended to a copy of the page, which records what the page shows after each hashchange.
+  struct Case {
+    std::string hash, shown, visible;  // visible: the systems of the rows shown, in order
   };
-  for (const auto& [hash, shown] : cases) {
-    const std::string profile = (work.path() / std::to_string(&hash - &cases[0].first)).string();
-    std::string command = "timeout 60 " + Quote(FindChromium()) +
-                          " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
-                          " --disable-background-networking --disable-component-update"
-                          " --disable-sync --enable-logging=stderr --v=0 --user-data-dir=" +
-                          Quote(profile) + " --dump-dom " + Quote(url + hash) + " >" +
-                          Quote((work.path() / "dom").string()) + " 2>" +
-                          Quote((work.path() / "err").string());
-    ASSERT_EQ(std::system(command.c_str()), 0) << hash;
-    const std::string dom = ReadFile(work.path() / "dom");
-    EXPECT_NE(dom.find(">" + shown + "<"), std::string::npos)
-        << hash << ": " << testing::Between(dom, "id=\"count\"", "</span>");
-    EXPECT_TRUE(ConsoleMessages(ReadFile(work.path() / "err")).empty())
-        << hash << ReadFile(work.path() / "err");
-    if (hash == "#seed=9&system=etcd") {
-      // The one row shown is etcd's; the others are hidden.
-      EXPECT_EQ(Count(dom, "style=\"display: none;\""), 3) << dom;
-      const std::string etcd_row = testing::Between(dom, "data-system=\"etcd\"", ">");
-      EXPECT_EQ(etcd_row.find("display: none"), std::string::npos) << etcd_row;
+  const Case cases[] = {
+      {"#seed=9&system=etcd", "1 of 4 runs", "etcd"},
+      {"#seed=9", "3 of 4 runs", ""},
+      {"#system=splitbrain&verdict=invalid", "1 of 4 runs", "splitbrain"},
+      {"#plan=plans%2Fnightly.yaml", "2 of 4 runs", "splitbrain,splitbrain"},
+      {"#plan=plans%2Fnightly.yaml&seed=9&verdict=invalid", "0 of 4 runs", ""},
+      {"#invalid", "1 of 4 runs", "splitbrain"},  // the short form: a verdict alone
+      {"#seed=10", "1 of 4 runs", "splitbrain"},  // verdict=invalid above is reset
+      {"", "4 of 4 runs", ""},
+  };
+  std::string later;
+  for (size_t i = 1; i < std::size(cases); ++i) later += "'" + cases[i].hash + "',";
+  std::string html = ReadFile(store.path() / "index.html");
+  const std::string probe = R"(<script>
+(function () {
+  var hashes = [)" + later + R"(], out = [];
+  function record() {
+    var visible = [];
+    document.querySelectorAll('#runs tbody tr').forEach(function (r) {
+      if (r.style.display !== 'none') visible.push(r.getAttribute('data-system'));
+    });
+    out.push(document.getElementById('count').textContent + ':' + visible.join(','));
+  }
+  record();
+  var i = 0;
+  (function next() {
+    if (i === hashes.length) { document.body.setAttribute('data-probe', out.join('|')); return; }
+    window.addEventListener('hashchange', function once() {
+      window.removeEventListener('hashchange', once);
+      record();
+      next();
+    });
+    window.location.hash = hashes[i++];
+  })();
+})();
+</script></body>)";
+  html.replace(html.rfind("</body>"), 7, probe);
+  std::ofstream(store.path() / "probe.html") << html;
+  const std::string url =
+      "file://" + fs::absolute(store.path() / "probe.html").string() + cases[0].hash;
+  TempDir work;
+  std::string command = "timeout 60 " + Quote(FindChromium()) +
+                        " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+                        " --disable-background-networking --disable-component-update"
+                        " --disable-sync --enable-logging=stderr --v=0 --user-data-dir=" +
+                        Quote((work.path() / "profile").string()) +
+                        " --virtual-time-budget=500 --dump-dom " + Quote(url) + " >" +
+                        Quote((work.path() / "dom").string()) + " 2>" +
+                        Quote((work.path() / "err").string());
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const std::string dom = ReadFile(work.path() / "dom");
+  const std::string log = ReadFile(work.path() / "err");
+  EXPECT_TRUE(ConsoleMessages(log).empty()) << log;
+  EXPECT_NE(dom.find("<tr data-bug-plan=\"stale-read\">"), std::string::npos);
+  const std::string seen = testing::Between(dom, "data-probe=\"", "\"");
+  ASSERT_FALSE(seen.empty()) << "the probe did not finish\n" << log;
+  std::vector<std::string> states;
+  for (size_t from = 0;;) {
+    const size_t bar = seen.find('|', from);
+    states.push_back(seen.substr(from, bar - from));
+    if (bar == std::string::npos) break;
+    from = bar + 1;
+  }
+  ASSERT_EQ(states.size(), std::size(cases)) << seen;
+  for (size_t i = 0; i < states.size(); ++i) {
+    const std::string& state = states[i];
+    const size_t colon = state.find(':');
+    EXPECT_EQ(state.substr(0, colon), cases[i].shown) << "hash '" << cases[i].hash << "'";
+    if (!cases[i].visible.empty()) {
+      EXPECT_EQ(state.substr(colon + 1), cases[i].visible) << "hash '" << cases[i].hash << "'";
     }
-    EXPECT_NE(dom.find("<tr data-bug-plan=\"stale-read\">"), std::string::npos);
   }
 }
 
