@@ -212,6 +212,27 @@ TEST_F(RaftInvariantsTest, DifferentEntriesAppliedAtOneIndex) {
   EXPECT_DOUBLE_EQ(r->json["details"]["violations"][0]["t_s"].get<double>(), 3e-9);
 }
 
+// A divergence exists from the later of its two events, whichever file is read first: n2's
+// events come earlier in time than n1's but are read after them.
+TEST_F(RaftInvariantsTest, AViolationIsDatedByTheLaterOfItsTwoEvents) {
+  Write("n1", R"({"t":10,"node":"n1","event":"role","role":"leader","term":2,"leader":"n1"}
+{"t":40,"node":"n1","event":"apply","index":1,"term":2,"hash":"00000000000000aa"}
+)");
+  Write("n2", R"({"t":5,"node":"n2","event":"role","role":"leader","term":2,"leader":"n2"}
+{"t":20,"node":"n2","event":"apply","index":1,"term":2,"hash":"00000000000000bb"}
+)");
+  auto r = CheckRaftInvariantsDir(dir_.string(), 1);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->valid, Validity::kInvalid);
+  const auto& v = r->json["details"]["violations"];
+  ASSERT_EQ(v.size(), 2u) << r->json.dump();
+  EXPECT_EQ(v[0]["kind"], "two-leaders");
+  EXPECT_DOUBLE_EQ(v[0]["t_s"].get<double>(), 9e-9);  // n1's election, not n2's at 5
+  EXPECT_EQ(v[1]["kind"], "apply-mismatch");
+  EXPECT_DOUBLE_EQ(v[1]["t_s"].get<double>(), 39e-9);  // n1's apply, not n2's at 20
+  EXPECT_DOUBLE_EQ(r->json["first_violation_s"].get<double>(), 9e-9);
+}
+
 TEST_F(RaftInvariantsTest, CommitIndexDecreases) {
   Write("n1", std::string(kN1) + R"({"t":5,"node":"n1","event":"commit","index":0,"term":2})");
   EXPECT_EQ(Check(), Validity::kInvalid);

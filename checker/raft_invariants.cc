@@ -14,9 +14,11 @@ namespace splitbrain::checker {
 Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths,
                                         int64_t wall_origin_ns) {
   std::map<int64_t, std::set<std::string>> leaders;  // term → nodes that led it
+  std::map<int64_t, int64_t> leader_t;               // term → when it first had a leader
   struct Applied {
     int64_t term;
     std::string hash, node;
+    int64_t t;  // when it was applied: a divergence exists from the later of two applies
   };
   std::map<int64_t, Applied> applied;  // index → first (term, hash) seen
   // Snapshots taken and restored, and the log's configurations, judged once every file is read.
@@ -80,6 +82,10 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths,
               ++elections;
               auto& set = leaders[term];
               set.insert(node);
+              // Two leaders exist from the later of the two elections (the files are read one
+              // by one, so the one read second may be the earlier).
+              auto [seen, fresh_term] = leader_t.emplace(term, e.t);
+              if (!fresh_term) event_t = std::max(e.t, seen->second);
               if (set.size() == 2) {
                 violate("two-leaders",
                         "term " + std::to_string(term) + " has two leaders: " + *set.begin() +
@@ -130,8 +136,9 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths,
                       {{"node", node}, {"index", index}, {"after", was}, {"at", where}});
             }
             applied_to = std::max(applied_to, index);
-            auto [it, fresh] = applied.emplace(index, Applied{term, hash, node});
+            auto [it, fresh] = applied.emplace(index, Applied{term, hash, node, e.t});
             if (!fresh && (it->second.term != term || it->second.hash != hash)) {
+              event_t = std::max(e.t, it->second.t);
               violate("apply-mismatch",
                       "index " + std::to_string(index) + ": " + it->second.node +
                           " applied (term " + std::to_string(it->second.term) + ", " +
@@ -156,6 +163,7 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths,
     event_t = sn.t;
     auto it = applied.find(sn.index);
     if (it != applied.end() && sn.term >= 0 && it->second.term != sn.term) {
+      event_t = std::max(sn.t, it->second.t);
       violate("snapshot-term-mismatch",
               sn.node + "'s " + sn.event + " at index " + std::to_string(sn.index) + " says term " +
                   std::to_string(sn.term) + " but " + it->second.node + " applied term " +
@@ -170,6 +178,7 @@ Result<CheckResult> CheckRaftInvariants(const std::vector<std::string>& paths,
     auto [first, fresh] = state_at.emplace(sn.index, &sn);
     const Snap& f = *first->second;
     if (!fresh && f.state_hash != sn.state_hash) {
+      event_t = std::max(sn.t, f.t);
       auto name = [](const Snap& x) {
         return x.node + "'s " + x.event + (x.source.empty() ? "" : " (from " + x.source + ")");
       };
