@@ -123,7 +123,18 @@ Result<std::unique_ptr<SshHosts>> SshHosts::Connect(const TestPlan& plan,
     out->ids_.push_back(h.id);
     out->hosts_.push_back(std::move(h));
   }
-  for (auto& h : out->hosts_) SB_RETURN_IF_ERROR(out->Open(h, plan, log_dir));
+  // The masters from this thread: each dies with it (--pdeathsig follows the thread that
+  // started it). Then all hosts at once (each is a dozen ssh round trips).
+  for (auto& h : out->hosts_) SB_RETURN_IF_ERROR(out->StartMaster(h, log_dir));
+  std::vector<Status> opened(out->hosts_.size());
+  {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < out->hosts_.size(); ++i) {
+      threads.emplace_back([&, i] { opened[i] = out->Open(out->hosts_[i], plan, log_dir); });
+    }
+    for (auto& t : threads) t.join();
+  }
+  for (const Status& s : opened) SB_RETURN_IF_ERROR(s);
   const int64_t seconds = (plan.dead_man_ns + 999'999'999) / 1'000'000'000;
   for (auto& h : out->hosts_) {
     auto r = out->Agent(h.id, {"watchdog", std::to_string(seconds)});
@@ -137,8 +148,7 @@ Result<std::unique_ptr<SshHosts>> SshHosts::Connect(const TestPlan& plan,
   return out;
 }
 
-Status SshHosts::Open(Host& h, const TestPlan& plan, const std::string& log_dir) {
-  const std::string who = Describe(h.spec, h.id);
+Status SshHosts::StartMaster(Host& h, const std::string& log_dir) {
   const std::string log = log_dir + "/ssh-" + h.id + ".log";
   // The master connection; it dies with this process even by SIGKILL (--pdeathsig).
   std::vector<std::string> argv = {"setpriv", "--pdeathsig", "KILL", "--"};
@@ -147,6 +157,12 @@ Status SshHosts::Open(Host& h, const TestPlan& plan, const std::string& log_dir)
                                  "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3"});
   h.master = std::make_unique<ManagedProcess>();
   SB_RETURN_IF_ERROR(h.master->Start(argv, log));
+  return Status::Ok();
+}
+
+Status SshHosts::Open(Host& h, const TestPlan& plan, const std::string& log_dir) {
+  const std::string who = Describe(h.spec, h.id);
+  const std::string log = log_dir + "/ssh-" + h.id + ".log";
   std::vector<std::string> check = BaseArgv(h.spec, h.control);
   check.insert(check.begin() + 1, {"-O", "check"});
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -75,6 +75,9 @@ class SshHosts : public NodeHosts {
     std::unique_ptr<ManagedProcess> master;
   };
   SshHosts() = default;
+  // Starts the host's master connection (on the thread the run lives on: see Connect).
+  Status StartMaster(Host& h, const std::string& log_dir);
+  // Waits for the master, installs the agent, checks, resets, finds the member program.
   Status Open(Host& h, const TestPlan& plan, const std::string& log_dir);
   const Host* Find(const std::string& id) const;
   void HeartbeatLoop();
