@@ -212,6 +212,30 @@ TEST_F(SshHostsTest, ShortRunWithKillsAndPartitionsOverSshIsValid) {
   }
 }
 
+// As in the lab (run_test.cc's SameRunWithStaleReadBugIsInvalid): a node with --bug stale-read
+// serves reads from an isolated leader, and the run over SSH catches it.
+TEST_F(SshHostsTest, StaleReadBugIsCaughtOverSsh) {
+  StartHosts(3);
+  if (HasFatalFailure()) return;
+  auto plan =
+      Write("plan.yaml",
+            "name: ssh-stale\nnodes: 3\ntime-limit: 5s\nseed: 7\n"
+            "workload: {name: register, keys: 2, concurrency: 8, rate: 300, "
+            "read-fraction: 0.6}\n"
+            "nemesis: {start: 1s, interval: 1s, duration: 2500ms, faults: [isolate-leader]}\n"
+            "node: {args: [--bug, stale-read]}\nexpect: invalid\n"
+            "checkers: [linearizable, stats]\n");
+  const std::string store = (dir_ / "store").string();
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store, "--hosts",
+                       (dir_ / "hosts.yaml").string()},
+                      "", seconds(60));
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto res = Results(store);
+  EXPECT_EQ(res["valid"], false) << res.dump(2);
+  EXPECT_EQ(res["checkers"]["linearizable"]["valid"], false);
+  EXPECT_EQ(r->exit_code, 0) << r->output;  // expect: invalid, and it was
+}
+
 TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
   StartHosts(3);
   if (HasFatalFailure()) return;
