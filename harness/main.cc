@@ -1,12 +1,13 @@
 // splitbrain: the controller's command line (DESIGN.md "Commands and exit codes").
 //   splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N] [--jobs J]
-//                  [--time-limit DURATION] [--node-binary PATH]
+//                  [--time-limit DURATION] [--node-binary PATH] [--hosts FILE]
 //   splitbrain check ...            (checker/check_command.h)
 //   splitbrain report STORE         (results/report.h)
 //   splitbrain merge STORE... --into DIR   (results/merge.h)
 // `run` validates the whole plan, then re-executes itself inside a private lab (lab.h) and runs
 // each test; the process the user started stays outside, forwards stop signals to it and exits
-// with its code. Exit: 0 every test as expected, 1 some not, 2 unknown (a stopped run
+// with its code. A plan with `hosts:` (or --hosts FILE) runs here instead, against real machines
+// over SSH (ssh_hosts.h). Exit: 0 every test as expected, 1 some not, 2 unknown (a stopped run
 // included), 255 the harness failed (a bad plan or command line, a harness killed).
 #include <signal.h>
 #include <sys/prctl.h>
