@@ -151,10 +151,23 @@ Result<std::unique_ptr<SshHosts>> SshHosts::Connect(const TestPlan& plan,
 Status SshHosts::StartMaster(Host& h, const std::string& log_dir) {
   const std::string log = log_dir + "/ssh-" + h.id + ".log";
   // The master connection; it dies with this process even by SIGKILL (--pdeathsig).
-  std::vector<std::string> argv = {"setpriv", "--pdeathsig", "KILL", "--"};
-  for (auto& a : BaseArgv(h.spec, h.control)) argv.push_back(std::move(a));
-  argv.insert(argv.begin() + 5, {"-M", "-N", "-o", "ControlMaster=yes", "-o", "ControlPersist=no",
-                                 "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3"});
+  std::vector<std::string> ssh = BaseArgv(h.spec, h.control);  // "ssh" first
+  std::vector<std::string> argv = {"setpriv",
+                                   "--pdeathsig",
+                                   "KILL",
+                                   "--",
+                                   "ssh",
+                                   "-M",
+                                   "-N",
+                                   "-o",
+                                   "ControlMaster=yes",
+                                   "-o",
+                                   "ControlPersist=no",
+                                   "-o",
+                                   "ServerAliveInterval=2",
+                                   "-o",
+                                   "ServerAliveCountMax=3"};
+  argv.insert(argv.end(), ssh.begin() + 1, ssh.end());
   h.master = std::make_unique<ManagedProcess>();
   SB_RETURN_IF_ERROR(h.master->Start(argv, log));
   return Status::Ok();

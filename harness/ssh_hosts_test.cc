@@ -51,6 +51,19 @@ bool Alive(const std::string& pid) {
   return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
+// The pids of this lab's processes whose command line mentions `text`.
+std::vector<std::string> ProcessesMentioning(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos || !Alive(pid)) continue;
+    std::string cmdline = ReadFile(e.path() / "cmdline");
+    for (char& c : cmdline) c = c == '\0' ? ' ' : c;
+    if (cmdline.find(text) != std::string::npos) out.push_back(pid);
+  }
+  return out;
+}
+
 class SshHostsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -261,6 +274,7 @@ TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
   std::vector<std::string> pids;
   for (const auto& id : lab_->ids()) pids.push_back(MemberPid(id));
   for (const auto& pid : pids) ASSERT_TRUE(Alive(pid)) << "member pid '" << pid << "'";
+  ASSERT_FALSE(ProcessesMentioning("ControlMaster=yes").empty()) << "no ssh master while running";
   ASSERT_TRUE(harness.Kill().ok());
   // The harness is gone and nothing healed the hosts: the table is still there a second later.
   std::this_thread::sleep_for(seconds(1));
@@ -284,6 +298,8 @@ TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
         << id;
   }
   for (const auto& pid : pids) EXPECT_FALSE(Alive(pid)) << "member " << pid << " survived";
+  // The harness's master connections died with it (--pdeathsig).
+  EXPECT_TRUE(ProcessesMentioning("ControlMaster=yes").empty());
 }
 
 TEST_F(SshHostsTest, HostWithoutNetAdminIsRefusedNamingWhatIsMissing) {
