@@ -144,7 +144,9 @@ Result<std::unique_ptr<SshHosts>> SshHosts::Connect(const TestPlan& plan,
     }
   }
   SshHosts* self = out.get();
-  out->heartbeat_ = std::thread([self] { self->HeartbeatLoop(); });
+  for (size_t i = 0; i < out->hosts_.size(); ++i) {
+    out->heartbeats_.emplace_back([self, i] { self->HeartbeatLoop(i); });
+  }
   return out;
 }
 
@@ -238,16 +240,24 @@ SshHosts::~SshHosts() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (heartbeat_.joinable()) heartbeat_.join();
+  for (auto& t : heartbeats_) t.join();
+  // Every host at once: no watchdog, member or table left (the watchdog would clear a host
+  // this cannot reach).
+  std::vector<std::thread> threads;
   for (auto& h : hosts_) {
     if (!h.master) continue;
-    auto r = Agent(h.id, {"finish"}, "", std::chrono::seconds(15));
-    if (!r.ok() || r->exit_code != 0) {
-      SB_LOG(kWarn, "ssh") << Describe(h.spec, h.id)
-                           << ": finishing: " << (r.ok() ? r->output : r.status().ToString())
-                           << " (its watchdog clears it)";
-    }
-    (void)h.master->Terminate(milliseconds(1000));
+    threads.emplace_back([this, &h] {
+      auto r = Agent(h.id, {"finish"}, "", std::chrono::seconds(15));
+      if (!r.ok() || r->exit_code != 0) {
+        SB_LOG(kWarn, "ssh") << Describe(h.spec, h.id)
+                             << ": finishing: " << (r.ok() ? r->output : r.status().ToString())
+                             << " (its watchdog clears it)";
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& h : hosts_) {
+    if (h.master) (void)h.master->Terminate(milliseconds(1000));
   }
   std::error_code ec;
   if (!control_dir_.empty()) fs::remove_all(control_dir_, ec);
@@ -315,22 +325,25 @@ Status SshHosts::Collect(const std::string& id, const std::string& local_dir) {
   return Status::Ok();
 }
 
-void SshHosts::HeartbeatLoop() {
-  std::vector<bool> warned(hosts_.size(), false);
+void SshHosts::HeartbeatLoop(size_t i) {
+  const Host& h = hosts_[i];
+  bool warned = false;
+  auto next = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    for (size_t i = 0; i < hosts_.size(); ++i) {
-      auto r = Agent(hosts_[i].id, {"beat"}, "", std::chrono::seconds(3));
-      const bool ok = r.ok() && r->exit_code == 0;
-      if (!ok && !warned[i]) {
-        SB_LOG(kWarn, "ssh") << Describe(hosts_[i].spec, hosts_[i].id) << ": heartbeat failed: "
-                             << (r.ok() ? r->output : r.status().ToString());
-      }
-      warned[i] = !ok;
+    next += std::chrono::seconds(1);
+    auto r = Agent(h.id, {"beat"}, "", std::chrono::seconds(3));
+    const bool ok = r.ok() && r->exit_code == 0;
+    if (!ok && !warned) {
+      SB_LOG(kWarn, "ssh") << Describe(h.spec, h.id) << ": heartbeat failed: "
+                           << (r.ok() ? r->output : r.status().ToString());
     }
+    warned = !ok;
     lock.lock();
-    wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+    // A beat that took longer than a second is followed by the next at once.
+    if (std::chrono::steady_clock::now() > next) next = std::chrono::steady_clock::now();
+    wake_.wait_until(lock, next, [this] { return stopping_; });
   }
 }
 

@@ -4,7 +4,8 @@
 // connection per host (ControlMaster, its socket in a temp dir of this process). A heartbeat
 // thread touches each host's heartbeat file every second; the host's watchdog removes splitbrain's
 // table and kills the member when it has heard nothing for the plan's `dead-man` time, so a
-// harness killed mid-run leaves no partition behind. Thread-safe: the runner, the nemesis, the
+// harness killed mid-run leaves no partition behind (one heartbeat thread per host, so a slow
+// host delays no other's). Thread-safe: the runner, the nemesis, the
 // workers and the heartbeat call it at once; each call is its own ssh command.
 #pragma once
 
@@ -80,7 +81,8 @@ class SshHosts : public NodeHosts {
   // Waits for the master, installs the agent, checks, resets, finds the member program.
   Status Open(Host& h, const TestPlan& plan, const std::string& log_dir);
   const Host* Find(const std::string& id) const;
-  void HeartbeatLoop();
+  // Beats host `i` every second (from the start of one beat to the next), until stopping_.
+  void HeartbeatLoop(size_t i);
 
   std::vector<std::string> ids_;
   std::vector<Host> hosts_;
@@ -88,8 +90,8 @@ class SshHosts : public NodeHosts {
   std::string control_dir_;    // mkdtemp'd under /tmp (a socket path must be short)
   std::mutex mu_;
   std::condition_variable wake_;
-  bool stopping_ = false;  // GUARDED_BY(mu_)
-  std::thread heartbeat_;
+  bool stopping_ = false;                // GUARDED_BY(mu_)
+  std::vector<std::thread> heartbeats_;  // one per host: a slow host delays no other's beat
 };
 
 }  // namespace splitbrain::harness

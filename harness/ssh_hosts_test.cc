@@ -253,7 +253,7 @@ TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
   StartHosts(3);
   if (HasFatalFailure()) return;
   auto plan = Write("plan.yaml",
-                    "name: ssh-dead-man\nnodes: 3\ntime-limit: 60s\nseed: 4\ndead-man: 3s\n"
+                    "name: ssh-dead-man\nnodes: 3\ntime-limit: 60s\nseed: 4\ndead-man: 4s\n"
                     "workload: {name: register, concurrency: 2, rate: 50}\n"
                     "nemesis:\n  schedule:\n"
                     "    - {at: 1s, fault: partition-halves, duration: 50s}\n");
@@ -283,9 +283,9 @@ TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
     still_cut |= Tables(id).find("splitbrain") != std::string::npos;
   }
   EXPECT_TRUE(still_cut) << "the table went before the dead-man time";
-  // Within dead-man (3 s) + 3 s: no table on any host, every member stopped.
+  // Within dead-man (4 s) + 4 s: no table on any host, every member stopped.
   bool healed = false;
-  for (int i = 0; i < 60 && !healed; ++i) {
+  for (int i = 0; i < 70 && !healed; ++i) {
     healed = true;
     for (const auto& id : lab_->ids()) healed &= Tables(id).find("splitbrain") == std::string::npos;
     for (const auto& pid : pids) healed &= !Alive(pid);
@@ -293,7 +293,7 @@ TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
   }
   for (const auto& id : lab_->ids()) {
     EXPECT_EQ(Tables(id).find("splitbrain"), std::string::npos) << id << ": " << Tables(id);
-    EXPECT_NE(ReadFile(dir_ / "hosts" / id / "watchdog.log").find("no heartbeat for 3 s"),
+    EXPECT_NE(ReadFile(dir_ / "hosts" / id / "watchdog.log").find("no heartbeat for 4 s"),
               std::string::npos)
         << id;
   }

@@ -264,8 +264,9 @@ Status ProcessCluster::Recover() {
 Status ProcessCluster::StopAll(milliseconds grace) {
   auto statuses = Statuses(milliseconds(300));
   std::lock_guard<std::mutex> lock(mu_);
-  Status first;
-  for (auto& m : members_) {
+  // One member's stop; it touches only that member and its files.
+  auto stop = [&](Member& m) {
+    Status first;
     std::ofstream(m.dir + "/status.json") << statuses[m.id].dump(2) << "\n";
     const bool gone = !m.removed && !m.process->Running();  // exited on its own, not stopped here
     Status s = m.process->Terminate(grace);
@@ -291,8 +292,23 @@ Status ProcessCluster::StopAll(milliseconds grace) {
       s = m.disk->Unmount();
       if (!s.ok() && first.ok()) first = s;
     }
+    return first;
+  };
+  std::vector<Status> stopped(members_.size());
+  if (ctx_.hosts->Local()) {
+    for (size_t i = 0; i < members_.size(); ++i) stopped[i] = stop(members_[i]);
+  } else {
+    // Members on other machines stop at once: each stop is several ssh round trips.
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < members_.size(); ++i) {
+      threads.emplace_back([&, i] { stopped[i] = stop(members_[i]); });
+    }
+    for (auto& t : threads) t.join();
   }
-  return first;
+  for (const Status& s : stopped) {
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 }  // namespace splitbrain::harness
