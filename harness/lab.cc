@@ -364,23 +364,21 @@ std::vector<std::string> Lab::NamespaceIds() const {
   return out;
 }
 
-std::string Lab::RulesFor(const std::string& id, const std::vector<nemesis::NetRule>& rules) const {
-  // Drops follow Jepsen: the receiver discards the sender's packets (input). One-way cuts are
-  // the sender's own packets on connections it opened (conntrack's original direction), so
-  // the same peer's connections into this node keep working in both directions.
+std::string NftRulesFor(const std::string& id, const std::vector<nemesis::NetRule>& rules,
+                        const std::function<std::string(const std::string&)>& ip) {
   std::ostringstream in, out;
   for (const auto& r : rules) {
     switch (r.mode) {
       case nemesis::NetMode::kDrop:
-        if (r.to == id) in << "    ip saddr " << Ip(r.from) << " drop\n";
+        if (r.to == id) in << "    ip saddr " << ip(r.from) << " drop\n";
         break;
       case nemesis::NetMode::kOneWay:
-        if (r.from == id) out << "    ip daddr " << Ip(r.to) << " ct direction original drop\n";
+        if (r.from == id) out << "    ip daddr " << ip(r.to) << " ct direction original drop\n";
         break;
       case nemesis::NetMode::kLoss:
         if (r.to == id) {
           int per_mille = static_cast<int>(r.probability * 1000 + 0.5);
-          in << "    ip saddr " << Ip(r.from) << " numgen random mod 1000 < " << per_mille
+          in << "    ip saddr " << ip(r.from) << " numgen random mod 1000 < " << per_mille
              << " drop\n";
         }
         break;
@@ -395,6 +393,44 @@ std::string Lab::RulesFor(const std::string& id, const std::vector<nemesis::NetR
     << "  chain output {\n    type filter hook output priority 0; policy accept;\n"
     << out.str() << "  }\n}\n";
   return s.str();
+}
+
+std::string Lab::RulesFor(const std::string& id, const std::vector<nemesis::NetRule>& rules) const {
+  return NftRulesFor(id, rules, [this](const std::string& n) { return Ip(n); });
+}
+
+namespace {
+
+// A member in its node's namespace: a ManagedProcess behind the lab's nsenter and setpriv.
+class LabMember : public MemberProcess {
+ public:
+  LabMember(std::vector<std::string> in_node, std::string dir)
+      : in_node_(std::move(in_node)), dir_(std::move(dir)) {}
+  Status Start(const std::vector<std::string>& argv,
+               const std::map<std::string, std::string>& env) override {
+    std::filesystem::create_directories(dir_ + "/data");
+    std::vector<std::string> cmd = in_node_;
+    for (auto& a : UnprivilegedMember(dir_)) cmd.push_back(std::move(a));  // no capabilities
+    cmd.insert(cmd.end(), argv.begin(), argv.end());
+    return process_.Start(cmd, dir_ + "/node.log", env);
+  }
+  Status Signal(int sig) override { return process_.Signal(sig); }
+  Status Kill() override { return process_.Kill(); }
+  Status Terminate(std::chrono::milliseconds grace) override { return process_.Terminate(grace); }
+  bool Running() override { return process_.Running(); }
+  int exit_code() const override { return process_.exit_code(); }
+  pid_t local_pid() const override { return process_.pid(); }
+
+ private:
+  std::vector<std::string> in_node_;
+  std::string dir_;
+  ManagedProcess process_;
+};
+
+}  // namespace
+
+std::unique_ptr<MemberProcess> Lab::NewMember(const std::string& id, const std::string& local_dir) {
+  return std::make_unique<LabMember>(InNode(id), local_dir);
 }
 
 Status Lab::SetRules(const std::vector<nemesis::NetRule>& rules) {

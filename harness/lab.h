@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "harness/node_hosts.h"
 #include "harness/subprocess.h"
 #include "nemesis/fault.h"
 
@@ -44,19 +45,19 @@ inline constexpr unsigned kMemberGid = 65534;
 // the member keeps the lab's uid — the user who started the harness — without capabilities.
 std::vector<std::string> UnprivilegedMember(const std::string& dir);
 
-class Lab {
+class Lab : public NodeHosts {
  public:
   // Builds the bridge and one namespace per node (ids n1..nN). Must run InsideLab().
   static Result<std::unique_ptr<Lab>> Create(int nodes, const std::string& log_dir);
-  ~Lab();  // kills the namespace holders (their namespaces vanish with them)
+  ~Lab() override;  // kills the namespace holders (their namespaces vanish with them)
 
-  const std::vector<std::string>& ids() const { return ids_; }
-  std::string Ip(const std::string& id) const;           // "10.77.0.11" for n1
+  const std::vector<std::string>& ids() const override { return ids_; }
+  std::string Ip(const std::string& id) const override;  // "10.77.0.11" for n1
   static std::string BridgeIp() { return "10.77.0.1"; }  // the clients' address
   // Prefix that runs a command inside the node's network namespace.
   std::vector<std::string> InNode(const std::string& id) const;
   // Replaces every node's rules with `rules` (empty: no rules). Atomic per node.
-  Status SetRules(const std::vector<nemesis::NetRule>& rules);
+  Status SetRules(const std::vector<nemesis::NetRule>& rules) override;
   // The nftables script a node gets for `rules` (exposed for tests).
   std::string RulesFor(const std::string& id, const std::vector<nemesis::NetRule>& rules) const;
   // Replaces every node's delays with `rules` (empty: none): for each node with delayed links,
@@ -65,7 +66,16 @@ class Lab {
   // the packets to it. A node whose rules are unchanged is left alone; one whose rules change
   // loses its rules first, then its delayers (which release what they hold). kUnsupported when
   // the delayer or iptables-nft is missing or the kernel refuses the queue.
-  Status SetDelays(const std::vector<nemesis::DelayRule>& rules);
+  Status SetDelays(const std::vector<nemesis::DelayRule>& rules) override;
+  // NodeHosts: a member is a child of this process in its node's namespace, without
+  // capabilities (UnprivilegedMember), its files in the run store itself.
+  std::string MemberDir(const std::string&, const std::string& local_dir) const override {
+    return local_dir;
+  }
+  std::unique_ptr<MemberProcess> NewMember(const std::string& id,
+                                           const std::string& local_dir) override;
+  Status Collect(const std::string&, const std::string&) override { return Status::Ok(); }
+  bool Local() const override { return true; }
   // How SetDelays delays packets, as nemesis.jsonl records it: "nfqueue" (no tc netem here).
   static std::string DelayMechanism() { return "nfqueue"; }
   // The `splitbrain-delay` program: next to this one, in ../nemesis/delayer/ (a build tree), or

@@ -1,12 +1,13 @@
 // splitbrain: the controller's command line (DESIGN.md "Commands and exit codes").
 //   splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N] [--jobs J]
-//                  [--time-limit DURATION] [--node-binary PATH]
+//                  [--time-limit DURATION] [--node-binary PATH] [--hosts FILE]
 //   splitbrain check ...            (checker/check_command.h)
 //   splitbrain report STORE         (results/report.h)
 //   splitbrain merge STORE... --into DIR   (results/merge.h)
 // `run` validates the whole plan, then re-executes itself inside a private lab (lab.h) and runs
 // each test; the process the user started stays outside, forwards stop signals to it and exits
-// with its code. Exit: 0 every test as expected, 1 some not, 2 unknown (a stopped run
+// with its code. A plan with `hosts:` (or --hosts FILE) runs here instead, against real machines
+// over SSH (ssh_hosts.h). Exit: 0 every test as expected, 1 some not, 2 unknown (a stopped run
 // included), 255 the harness failed (a bad plan or command line, a harness killed).
 #include <signal.h>
 #include <sys/prctl.h>
@@ -47,6 +48,7 @@ void OnSignal(int sig) {
 constexpr char kUsage[] =
     "usage: splitbrain run PLAN.yaml [--store DIR] [--seed N | --seeds A..B] [--shard K/N]\n"
     "                      [--jobs J] [--time-limit DURATION] [--node-binary PATH]\n"
+    "                      [--hosts FILE]\n"
     "                      [--log-level debug|info|warn|error]\n"
     "       splitbrain check [--model MODEL] HISTORY... [--json] [--timeout SECONDS] ...\n"
     "       splitbrain report STORE\n"
@@ -102,6 +104,8 @@ constexpr char kRunHelp[] =
     "  --time-limit DURATION\n"
     "                       override every test's time-limit (30s, 500ms, 2m, 1h; a bare\n"
     "                       number is seconds)\n"
+    "  --hosts FILE         run every test on real hosts over SSH (a YAML list as the plan's\n"
+    "                       hosts:, one host per node; plans/README.md \"Real clusters\")\n"
     "  --node-binary PATH   the splitbrain-node to run (default: next to this program)\n"
     "  --log-level LEVEL    debug, info, warn or error (default: info)\n"
     "  -h, --help           this text\n"
@@ -137,6 +141,7 @@ struct RunArgs {
   std::string outcome_file;
   std::optional<int64_t> time_limit_ns;
   std::string node_binary;
+  std::string hosts_file;  // --hosts FILE: every test runs on these hosts over SSH
   bool help = false;
 };
 
@@ -190,6 +195,8 @@ Result<RunArgs> ParseRunArgs(const std::vector<std::string>& a) {
       r.time_limit_ns = *d;
     } else if (a[i] == "--node-binary") {
       SB_ASSIGN_OR_RETURN(r.node_binary, value("--node-binary"));
+    } else if (a[i] == "--hosts") {
+      SB_ASSIGN_OR_RETURN(r.hosts_file, value("--hosts"));
     } else if (a[i] == "--log-level") {
       SB_ASSIGN_OR_RETURN(auto v, value("--log-level"));
       LogLevel l;
@@ -363,6 +370,28 @@ int Run(int argc, char** argv) {
     if (ra->seed) p.seed = ra->seed;
     if (ra->time_limit_ns) p.time_limit_ns = *ra->time_limit_ns;
   }
+  if (!ra->hosts_file.empty()) {
+    auto hosts = ParseHostsFile(ra->hosts_file);
+    Status s = hosts.ok() ? ApplyHosts(*hosts, ra->hosts_file, &*plans) : hosts.status();
+    if (!s.ok()) {
+      std::cerr << "splitbrain: " << s.message() << "\n";
+      return 255;
+    }
+  }
+  // Real hosts over SSH (hosts:) or the lab: one or the other for the whole run.
+  size_t over_ssh = 0;
+  for (const auto& p : *plans) over_ssh += p.hosts.empty() ? 0 : 1;
+  if (over_ssh != 0 && over_ssh != plans->size()) {
+    std::cerr << "splitbrain: " << ra->plan << ": " << over_ssh << " of " << plans->size()
+              << " tests have hosts: and the others run in the lab; give every test hosts: "
+                 "(or --hosts FILE) or none\n";
+    return 255;
+  }
+  if (over_ssh != 0 && ra->jobs > 1) {
+    std::cerr << "splitbrain: --jobs runs tests in labs of their own; tests on hosts: run one at "
+                 "a time\n";
+    return 255;
+  }
   // The (test, seed) pairs this machine runs (shard.h): every test once (or once per seed of
   // --seeds), of which --shard keeps one slice. Computed the same way inside the lab.
   std::vector<TestPlan> runs;
@@ -415,7 +444,14 @@ int Run(int argc, char** argv) {
     for (const auto& o : outcomes) all.push_back(OutcomeToJson(o));
     WriteJsonFile(ra->outcome_file, all);
   };
-  if (!InsideLab()) {
+  if (over_ssh != 0 && !InsideLab()) {
+    // Over SSH the harness runs here, on this machine's network: no lab. A stop signal heals
+    // the hosts as in the lab; a SIGKILL leaves each host to its dead-man watchdog.
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+  } else if (!InsideLab()) {
     // A --jobs child dies with its parent, and its lab with it (as the lab dies with us).
     if (ra->pair && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)) return 255;
     Status s = ProbeLabSupport();

@@ -2,7 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -144,8 +147,10 @@ class Reader {
 
 // `include` and `tests` stay last: a `tests:` entry may use every key but those two.
 const std::vector<std::string> kTestKeys = {
-    "name",     "system", "nodes",  "time-limit", "seed",       "workload", "nemesis",
-    "checkers", "node",   "expect", "recovery",   "term-churn", "include",  "tests"};
+    "name", "system", "nodes",    "time-limit", "seed",  "workload", "nemesis", "checkers",
+    "node", "expect", "recovery", "term-churn", "hosts", "dead-man", "include", "tests"};
+const std::vector<std::string> kHostKeys = {"address", "ip",          "user", "port",
+                                            "key",     "ssh-options", "dir"};
 const std::vector<std::string> kWorkloadKeys = {
     "name",      "keys",      "concurrency",   "rate",         "limit",
     "accounts",  "balance",   "read-fraction", "timeout",      "lock-ttl",
@@ -408,6 +413,86 @@ Status ParseTermChurn(const Reader& r, const YAML::Node& n, TestPlan* t) {
   return Status::Ok();
 }
 
+// One `hosts:` entry: `{address: 10.0.0.5, user: root, port: 22, key: ~/.ssh/id, ...}`, or the
+// address alone.
+Status ParseHost(const Reader& r, const YAML::Node& n, const std::string& field, HostSpec* h) {
+  h->line = n.Mark().line + 1;
+  h->column = n.Mark().column + 1;
+  if (n.IsScalar()) {
+    h->address = n.Scalar();
+  } else {
+    SB_RETURN_IF_ERROR(r.OnlyKeys(n, field, kHostKeys));
+    if (!n["address"]) return r.Error(n, field + ".address", "missing: every host needs one");
+    SB_SET_OR_RETURN(h->address, r.String(n["address"], field + ".address"));
+    if (n["ip"]) SB_SET_OR_RETURN(h->ip, r.String(n["ip"], field + ".ip"));
+    if (n["user"]) SB_SET_OR_RETURN(h->user, r.String(n["user"], field + ".user"));
+    if (n["port"]) {
+      SB_ASSIGN_OR_RETURN(auto v, r.Int(n["port"], field + ".port", 1, 65535));
+      h->port = static_cast<int>(v);
+    }
+    if (n["key"]) SB_SET_OR_RETURN(h->key, r.String(n["key"], field + ".key"));
+    if (n["ssh-options"]) {
+      SB_SET_OR_RETURN(h->ssh_options, r.Strings(n["ssh-options"], field + ".ssh-options"));
+    }
+    if (n["dir"]) {
+      SB_SET_OR_RETURN(h->dir, r.String(n["dir"], field + ".dir"));
+      if (h->dir.empty() || h->dir[0] != '/' || h->dir == "/") {
+        return r.Error(
+            n["dir"], field + ".dir",
+            "expected an absolute directory of splitbrain's own (not /), got '" + h->dir + "'");
+      }
+    }
+  }
+  // What reaches ssh's command line or the agent's must not be read as an option or split.
+  auto plain = [&](const std::string& v, const std::string& what) -> Status {
+    if (v.empty()) return r.Error(n, field + "." + what, "must not be empty");
+    if (v[0] == '-') return r.Error(n, field + "." + what, "must not start with '-': '" + v + "'");
+    for (char c : v) {
+      if (std::isspace(static_cast<unsigned char>(c)) || c == '\'' || c == '"' || c == '@') {
+        return r.Error(n, field + "." + what, "must not hold blanks, quotes or '@': '" + v + "'");
+      }
+    }
+    return Status::Ok();
+  };
+  SB_RETURN_IF_ERROR(plain(h->address, "address"));
+  if (!h->user.empty()) SB_RETURN_IF_ERROR(plain(h->user, "user"));
+  if (h->ip.empty()) {
+    in_addr a{};
+    if (inet_pton(AF_INET, h->address.c_str(), &a) != 1) {
+      return r.Error(n, field + ".ip",
+                     "missing: address '" + h->address +
+                         "' is not an IPv4 address, so give the address the members listen on "
+                         "(ip: 192.0.2.10)");
+    }
+    h->ip = h->address;
+  } else {
+    in_addr a{};
+    if (inet_pton(AF_INET, h->ip.c_str(), &a) != 1) {
+      return r.Error(n["ip"], field + ".ip", "expected an IPv4 address, got '" + h->ip + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseHosts(const Reader& r, const YAML::Node& n, std::vector<HostSpec>* hosts) {
+  if (!n.IsSequence() || n.size() == 0) {
+    return r.Error(n, "hosts",
+                   "expected a list of hosts, one per node ({address, user, port, key})");
+  }
+  hosts->clear();
+  std::set<std::string> seen;
+  for (size_t i = 0; i < n.size(); ++i) {
+    HostSpec h;
+    const std::string field = "hosts[" + std::to_string(i) + "]";
+    SB_RETURN_IF_ERROR(ParseHost(r, n[i], field, &h));
+    if (!seen.insert(h.ip).second) {
+      return r.Error(n[i], field, "ip " + h.ip + " is given twice: one member per host");
+    }
+    hosts->push_back(std::move(h));
+  }
+  return Status::Ok();
+}
+
 // Applies the fields present in `n` onto *t (so a `tests:` entry overrides the defaults).
 Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
   if (n["name"]) SB_SET_OR_RETURN(t->name, r.String(n["name"], "name"));
@@ -467,6 +552,47 @@ Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
   }
   if (n["expect"])
     SB_SET_OR_RETURN(t->expect, r.OneOf(n["expect"], "expect", {"valid", "invalid"}));
+  if (n["hosts"]) SB_RETURN_IF_ERROR(ParseHosts(r, n["hosts"], &t->hosts));
+  if (n["dead-man"]) {
+    SB_SET_OR_RETURN(t->dead_man_ns, r.Duration(n["dead-man"], "dead-man"));
+    if (t->dead_man_ns < 2'000'000'000 || t->dead_man_ns > 3'600'000'000'000) {
+      return r.Error(n["dead-man"], "dead-man", "expected from 2s to 1h");
+    }
+  }
+  return Status::Ok();
+}
+
+// A test over SSH: one host per node, and only the faults that work there.
+Status ValidateHosts(const Reader& r, const YAML::Node& where, const TestPlan& t,
+                     const YAML::Mark& hosts_mark) {
+  if (t.hosts.empty()) return Status::Ok();
+  if (static_cast<int>(t.hosts.size()) != t.nodes) {
+    return r.Error(hosts_mark, "hosts",
+                   std::to_string(t.hosts.size()) + " hosts for " + std::to_string(t.nodes) +
+                       " nodes: give one host per node (test '" + t.name + "')");
+  }
+  auto refuse = [&](const YAML::Mark& m, const std::string& field,
+                    const std::string& fault) -> Status {
+    const std::string why = UnsupportedOverSsh(fault);
+    if (why.empty()) return Status::Ok();
+    return r.Error(m, field, "fault '" + fault + "' over SSH (hosts:): " + why);
+  };
+  const YAML::Node faults =
+      where.IsMap() && where["nemesis"] && where["nemesis"].IsSequence() ? where["nemesis"]
+      : where.IsMap() && where["nemesis"] && where["nemesis"].IsMap() && where["nemesis"]["faults"]
+          ? where["nemesis"]["faults"]
+          : where;
+  for (size_t i = 0; i < t.nemesis.faults.size(); ++i) {
+    const YAML::Mark m =
+        faults.IsSequence() && i < faults.size() ? faults[i].Mark() : faults.Mark();
+    SB_RETURN_IF_ERROR(refuse(m, "nemesis.faults", t.nemesis.faults[i]));
+  }
+  for (const auto& f : t.nemesis.schedule) {
+    YAML::Mark m;
+    m.line = f.line - 1;
+    m.column = 0;
+    SB_RETURN_IF_ERROR(refuse(m, "nemesis.schedule", f.kind));
+  }
   return Status::Ok();
 }
 
@@ -591,6 +717,10 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
                          " history (it judges " + join(c->models) + "); the " + w->name +
                          " workload's checkers: " + join(w->default_checkers));
     }
+  }
+  {
+    const YAML::Node hosts = at({"hosts"});
+    SB_RETURN_IF_ERROR(ValidateHosts(r, where, t, hosts.Mark()));
   }
   for (size_t i = 0; i < t.nemesis.faults.size(); ++i) {
     const std::string& f = t.nemesis.faults[i];
@@ -936,8 +1066,80 @@ std::string PlanToYaml(const TestPlan& t) {
   }
   e << YAML::EndMap;
   e << YAML::Key << "expect" << YAML::Value << t.expect;
+  if (!t.hosts.empty()) {
+    e << YAML::Key << "hosts" << YAML::Value << YAML::BeginSeq;
+    for (const auto& h : t.hosts) {
+      e << YAML::Flow << YAML::BeginMap;
+      e << YAML::Key << "address" << YAML::Value << h.address;
+      e << YAML::Key << "ip" << YAML::Value << h.ip;
+      if (!h.user.empty()) e << YAML::Key << "user" << YAML::Value << h.user;
+      if (h.port) e << YAML::Key << "port" << YAML::Value << h.port;
+      if (!h.key.empty()) e << YAML::Key << "key" << YAML::Value << h.key;
+      if (!h.ssh_options.empty()) {
+        e << YAML::Key << "ssh-options" << YAML::Value << YAML::Flow << h.ssh_options;
+      }
+      e << YAML::Key << "dir" << YAML::Value << h.dir;
+      e << YAML::EndMap;
+    }
+    e << YAML::EndSeq;
+    e << YAML::Key << "dead-man" << YAML::Value << Dur(t.dead_man_ns);
+  }
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
+}
+
+std::string UnsupportedOverSsh(const std::string& fault) {
+  if (fault == "delay") return "the NFQUEUE delayer runs only in the lab";
+  if (fault == "slow-node") return "CPU throttling of a host's member is not built";
+  if (fault == "clock-skew") return "libfaketime offsets are files the harness writes locally";
+  if (fault == "membership") return "a member rejoining empty is not built over SSH";
+  const nemesis::FaultKind* k = nemesis::FindFaultKind(fault);
+  if (k && (k->family == nemesis::FaultFamily::kDiskCrash ||
+            k->family == nemesis::FaultFamily::kDiskMode)) {
+    return "splitbrain-fs is mounted only in the lab";
+  }
+  return "";
+}
+
+Result<std::vector<HostSpec>> ParseHostsFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument(path + ": cannot open the hosts file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Reader r(path);
+  YAML::Node root;
+  try {
+    root = YAML::Load(ss.str());
+  } catch (const YAML::Exception& e) {
+    return r.Error(e.mark, "", "not valid YAML: " + e.msg);
+  }
+  SB_RETURN_IF_ERROR(RejectDuplicateKeys(r, root, "hosts"));
+  std::vector<HostSpec> hosts;
+  SB_RETURN_IF_ERROR(ParseHosts(r, root, &hosts));
+  return hosts;
+}
+
+Status ApplyHosts(const std::vector<HostSpec>& hosts, const std::string& file,
+                  std::vector<TestPlan>* plans) {
+  for (auto& t : *plans) {
+    if (static_cast<int>(hosts.size()) != t.nodes) {
+      return Status::InvalidArgument(file + ":1:1: hosts: " + std::to_string(hosts.size()) +
+                                     " hosts for test '" + t.name + "' with " +
+                                     std::to_string(t.nodes) + " nodes: give one host per node");
+    }
+    std::vector<std::string> faults = t.nemesis.faults;
+    for (const auto& f : t.nemesis.schedule) faults.push_back(f.kind);
+    for (const auto& f : faults) {
+      const std::string why = UnsupportedOverSsh(f);
+      if (!why.empty()) {
+        return Status::InvalidArgument(t.source_file + ":" + std::to_string(t.line) +
+                                       ":1: nemesis: fault '" + f + "' of test '" + t.name +
+                                       "' over SSH (--hosts " + file + "): " + why);
+      }
+    }
+    t.hosts = hosts;
+  }
+  return Status::Ok();
 }
 
 }  // namespace splitbrain::harness

@@ -65,6 +65,20 @@ struct NodeSpec {
   std::optional<int64_t> snapshot_entries;
 };
 
+// One machine of a real cluster reached over SSH (plan `hosts:`, or `splitbrain run --hosts
+// FILE`; harness/ssh_hosts.h): one member per host, in the order of the nodes (n1 on the first).
+struct HostSpec {
+  std::string address;  // what ssh connects to: an IP address or a name ssh resolves
+  std::string ip;       // where the members listen and nftables matches; empty: address (numeric)
+  std::string user;     // empty: ssh's choice (~/.ssh/config, else the local user name)
+  int port = 0;         // 0: ssh's choice (~/.ssh/config, else 22)
+  std::string key;      // an identity file (ssh -i); empty: the agent and ~/.ssh/config
+  std::vector<std::string> ssh_options;  // each passed as `ssh -o OPTION`
+  std::string dir = "/tmp/splitbrain";   // splitbrain's data directory on the host
+  int line = 0;                          // where the entry was written (1-based), for messages
+  int column = 0;
+};
+
 struct TestPlan {
   std::string name;
   std::string system = "splitbrain";  // a name from SystemNames() (harness/systems/catalog.h)
@@ -82,6 +96,11 @@ struct TestPlan {
   // term_churn_window_ns (plan field `term-churn: {window, bound}`).
   int64_t term_churn_window_ns = 5'000'000'000;
   int term_churn_bound = 10;
+  // A real cluster instead of the lab: one host per node (empty: the lab). `dead-man`: how long
+  // a host's watchdog waits without the harness's heartbeat before it removes splitbrain's
+  // nftables table and kills the members.
+  std::vector<HostSpec> hosts;
+  int64_t dead_man_ns = 10'000'000'000;
   std::string source_file;
   int line = 0;  // where the test starts in the file (1-based)
 };
@@ -98,6 +117,16 @@ Result<int64_t> ParseDuration(const std::string& text);
 // are defaults every test inherits). Errors are "FILE:LINE:COLUMN: FIELD: what was expected".
 Result<std::vector<TestPlan>> ParsePlanFile(const std::string& path);
 Result<std::vector<TestPlan>> ParsePlanText(const std::string& text, const std::string& file_name);
+
+// Reads a hosts file (`--hosts FILE`): a YAML list of hosts, each as in a plan's `hosts:`.
+// Errors are "FILE:LINE:COLUMN: hosts[i].FIELD: what was expected".
+Result<std::vector<HostSpec>> ParseHostsFile(const std::string& path);
+// Gives every test `hosts` (from `file`), checking each test can use them: one host per node and
+// only faults that work over SSH. An error names the file and the test.
+Status ApplyHosts(const std::vector<HostSpec>& hosts, const std::string& file,
+                  std::vector<TestPlan>* plans);
+// The faults a run over SSH cannot inject yet (harness/ssh_hosts.h says why), each with why.
+std::string UnsupportedOverSsh(const std::string& fault);
 
 // The test as run, as YAML (seed filled in), for store/<test>/<ts>/plan.yaml.
 std::string PlanToYaml(const TestPlan& plan);

@@ -15,6 +15,7 @@
 #include "harness/lab.h"
 #include "harness/run_clock.h"
 #include "harness/run_dir.h"
+#include "harness/ssh_hosts.h"
 #include "harness/systems/registry.h"
 #include "harness/workers.h"
 #include "nemesis/nemesis.h"
@@ -62,7 +63,7 @@ class TestRun {
   RunClock clock_;
   std::string run_dir_;
   uint64_t seed_ = 0;
-  std::unique_ptr<Lab> lab_;
+  std::unique_ptr<NodeHosts> hosts_;  // the lab, or the plan's hosts over SSH
   std::unique_ptr<System> system_;
   std::unique_ptr<workloads::Workload> workload_;
   std::unique_ptr<records::HistoryWriter> history_;
@@ -74,11 +75,15 @@ class TestRun {
 };
 
 Status TestRun::Setup() {
-  lab_ = nullptr;
-  SB_ASSIGN_OR_RETURN(lab_, Lab::Create(plan_.nodes, run_dir_));
+  hosts_ = nullptr;
+  if (plan_.hosts.empty()) {
+    SB_ASSIGN_OR_RETURN(hosts_, Lab::Create(plan_.nodes, run_dir_));
+  } else {
+    SB_ASSIGN_OR_RETURN(hosts_, SshHosts::Connect(plan_, run_dir_));
+  }
   const SystemAdapter* adapter = FindSystem(plan_.system);
   if (!adapter) return Status::Internal("no adapter for system '" + plan_.system + "'");
-  system_ = adapter->make(SystemContext{lab_.get(), plan_, run_dir_});
+  system_ = adapter->make(SystemContext{hosts_.get(), plan_, run_dir_});
   SB_RETURN_IF_ERROR(system_->StartAll());
   auto leader = system_->WaitForLeader(milliseconds(20'000));
   if (!leader.ok()) return leader.status().WithContext("the cluster never elected a leader");

@@ -4,7 +4,7 @@
 #   install-deps.sh          what building and running splitbrain needs
 #   install-deps.sh --test   that, plus what the test suite needs (a real browser for the report;
 #                            clang and its runtimes for the libFuzzer targets of fuzz/; lld, the
-#                            faster linker for the sanitized test build)
+#                            faster linker for the sanitized test build; sshd for the SSH tests)
 set -euo pipefail
 
 packages=(
@@ -25,9 +25,13 @@ packages=(
   # systems under test besides splitbrain-node (plans with `system: etcd`); etcdctl to inspect
   # a run's etcd data afterwards
   etcd-server etcd-client
+  # real clusters over SSH (a plan's hosts:, --hosts FILE): OpenSSH's own client
+  openssh-client
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium clang libclang-rt-14-dev lld)
+  # harness_ssh_test starts sshd inside the lab's node namespaces (never on the host)
+  packages+=(openssh-server)
 fi
 
 missing=()
@@ -64,4 +68,11 @@ if printf '%s\n' "${missing[@]}" | grep -qx etcd-server && command -v systemctl 
   [ -d /run/systemd/system ]; then
   echo "install-deps: stopping and disabling the packaged etcd service (the lab runs its own)"
   "${SUDO[@]}" systemctl disable --now etcd >/dev/null 2>&1 || true
+fi
+# Likewise Debian starts sshd on port 22 when it installs openssh-server; the SSH tests start
+# their own inside the lab. Stopped and disabled only when this run installed it.
+if printf '%s\n' "${missing[@]}" | grep -qx openssh-server && command -v systemctl >/dev/null 2>&1 &&
+  [ -d /run/systemd/system ]; then
+  echo "install-deps: stopping and disabling the packaged ssh service (the SSH tests run their own)"
+  "${SUDO[@]}" systemctl disable --now ssh >/dev/null 2>&1 || true
 fi

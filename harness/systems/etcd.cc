@@ -120,7 +120,7 @@ class EtcdCluster : public ProcessCluster {
 
   std::map<std::string, json> Statuses(milliseconds per_node) override {
     std::map<std::string, json> out;
-    for (const auto& id : ctx_.lab->ids()) {
+    for (const auto& id : ctx_.hosts->ids()) {
       node::Client c(ClientAddress(id));
       node::Reply r = c.Call("POST", "/v3/maintenance/status", json::object(), per_node);
       json st;
@@ -140,7 +140,7 @@ class EtcdCluster : public ProcessCluster {
   Status StopAll(milliseconds grace) override {
     Status s = ProcessCluster::StopAll(grace);
     std::map<std::string, std::string> logs;
-    for (const auto& id : ctx_.lab->ids()) {
+    for (const auto& id : ctx_.hosts->ids()) {
       std::ifstream in(ctx_.run_dir + "/nodes/" + id + "/node.log");
       std::stringstream text;
       text << in.rdbuf();
@@ -161,7 +161,7 @@ class EtcdCluster : public ProcessCluster {
 
   std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
     std::vector<workloads::NodeAddress> members;
-    for (const auto& id : ctx_.lab->ids()) members.push_back({id, ClientAddress(id)});
+    for (const auto& id : ctx_.hosts->ids()) members.push_back({id, ClientAddress(id)});
     return clients::NewEtcdClient(std::move(members), slot, PlanPlacement(ctx_.plan),
                                   ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)));
   }
@@ -169,14 +169,15 @@ class EtcdCluster : public ProcessCluster {
  protected:
   std::vector<std::string> MemberArgs(const Member& m, Start how) const override {
     std::string cluster;
-    for (const auto& id : ctx_.lab->ids()) {
+    for (const auto& id : ctx_.hosts->ids()) {
       cluster += (cluster.empty() ? "" : ",") + id + "=" + PeerUrl(id);
     }
     std::vector<std::string> a = {
-        ctx_.plan.node.binary, "--name", m.id, "--data-dir", m.dir + "/data", "--listen-peer-urls",
-        PeerUrl(m.id), "--initial-advertise-peer-urls", PeerUrl(m.id), "--listen-client-urls",
-        "http://" + ClientAddress(m.id), "--advertise-client-urls", "http://" + ClientAddress(m.id),
-        "--initial-cluster", cluster, "--initial-cluster-token", "splitbrain",
+        ctx_.plan.node.binary, "--name", m.id, "--data-dir", m.work_dir + "/data",
+        "--listen-peer-urls", PeerUrl(m.id), "--initial-advertise-peer-urls", PeerUrl(m.id),
+        "--listen-client-urls", "http://" + ClientAddress(m.id), "--advertise-client-urls",
+        "http://" + ClientAddress(m.id), "--initial-cluster", cluster, "--initial-cluster-token",
+        "splitbrain",
         // A killed member comes back on its data as a known member.
         "--initial-cluster-state", how == Start::kFirst ? "new" : "existing", "--logger", "zap",
         "--log-outputs", "stderr"};
@@ -191,10 +192,10 @@ class EtcdCluster : public ProcessCluster {
 
  private:
   std::string ClientAddress(const std::string& id) const {
-    return ctx_.lab->Ip(id) + ":" + std::to_string(kClientPort);
+    return ctx_.hosts->Ip(id) + ":" + std::to_string(kClientPort);
   }
   std::string PeerUrl(const std::string& id) const {
-    return "http://" + ctx_.lab->Ip(id) + ":" + std::to_string(kPeerPort);
+    return "http://" + ctx_.hosts->Ip(id) + ":" + std::to_string(kPeerPort);
   }
   std::atomic<uint64_t> clients_made_{0};
 };

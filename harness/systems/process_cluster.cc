@@ -25,11 +25,12 @@ std::optional<int64_t> LeaderTerm(const nlohmann::json& status) {
 
 ProcessCluster::ProcessCluster(SystemContext context) : ctx_(std::move(context)) {
   cgroup_tag_ = "splitbrain-" + std::to_string(std::random_device{}());
-  for (const auto& id : ctx_.lab->ids()) {
+  for (const auto& id : ctx_.hosts->ids()) {
     Member m;
     m.id = id;
-    m.process = std::make_unique<ManagedProcess>();
     m.dir = ctx_.run_dir + "/nodes/" + id;
+    m.process = ctx_.hosts->NewMember(id, m.dir);
+    m.work_dir = ctx_.hosts->MemberDir(id, m.dir);
     members_.push_back(std::move(m));
   }
 }
@@ -54,10 +55,8 @@ ProcessCluster::Member* ProcessCluster::Find(const std::string& id) {
 
 Status ProcessCluster::StartMember(Member& m, Start how) {
   fs::create_directories(m.dir + "/data");
-  std::vector<std::string> argv = ctx_.lab->InNode(m.id);
-  for (auto& a : UnprivilegedMember(m.dir)) argv.push_back(std::move(a));  // §6: no capabilities
-  for (auto& a : MemberArgs(m, how)) argv.push_back(std::move(a));
-  SB_RETURN_IF_ERROR(m.process->Start(argv, m.dir + "/node.log", MemberEnv(m)));
+  // §6: no capabilities — the lab's members through setpriv, SSH hosts' as the ssh user.
+  SB_RETURN_IF_ERROR(m.process->Start(MemberArgs(m, how), MemberEnv(m)));
   ++m.starts;
   m.killed = false;
   m.paused = false;
@@ -67,6 +66,9 @@ Status ProcessCluster::StartMember(Member& m, Start how) {
 Status ProcessCluster::StartAll() {
   std::lock_guard<std::mutex> lock(mu_);
   if (PlanHasDiskFaults(ctx_.plan)) {
+    if (!ctx_.hosts->Local()) {
+      return Status::Unsupported("disk faults need splitbrain-fs, mounted only in the lab");
+    }
     // Disk faults never run without their file system: a mount that fails stops the test
     // (kUnsupported: exit 2, naming why).
     for (auto& m : members_) {
@@ -126,7 +128,7 @@ Result<std::string> ProcessCluster::WaitForLeader(milliseconds deadline) {
 
 nemesis::ClusterView ProcessCluster::View() {
   nemesis::ClusterView v;
-  v.nodes = ctx_.lab->ids();
+  v.nodes = ctx_.hosts->ids();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& m : members_) {
@@ -184,11 +186,11 @@ Status ProcessCluster::Resume(const std::string& id) {
 }
 
 Status ProcessCluster::SetNetwork(const std::vector<nemesis::NetRule>& rules) {
-  return ctx_.lab->SetRules(rules);
+  return ctx_.hosts->SetRules(rules);
 }
 
 Status ProcessCluster::SetDelays(const std::vector<nemesis::DelayRule>& rules) {
-  return ctx_.lab->SetDelays(rules);
+  return ctx_.hosts->SetDelays(rules);
 }
 
 Status ProcessCluster::Throttle(const std::string& id, double share) {
@@ -198,8 +200,11 @@ Status ProcessCluster::Throttle(const std::string& id, double share) {
   if (m->throttle) SB_RETURN_IF_ERROR(m->throttle->Stop());
   m->throttle.reset();
   if (!m->process->Running()) return Status::Unavailable(id + " is not running");
+  if (m->process->local_pid() < 0) {
+    return Status::Unsupported("slow-node throttles local processes only (not over SSH)");
+  }
   SB_ASSIGN_OR_RETURN(m->throttle,
-                      CpuThrottle::Start(m->process->pid(), share, cgroup_tag_ + "-" + id));
+                      CpuThrottle::Start(m->process->local_pid(), share, cgroup_tag_ + "-" + id));
   return Status::Ok();
 }
 
@@ -259,11 +264,14 @@ Status ProcessCluster::Recover() {
 Status ProcessCluster::StopAll(milliseconds grace) {
   auto statuses = Statuses(milliseconds(300));
   std::lock_guard<std::mutex> lock(mu_);
-  Status first;
-  for (auto& m : members_) {
+  // One member's stop; it touches only that member and its files.
+  auto stop = [&](Member& m) {
+    Status first;
     std::ofstream(m.dir + "/status.json") << statuses[m.id].dump(2) << "\n";
     const bool gone = !m.removed && !m.process->Running();  // exited on its own, not stopped here
     Status s = m.process->Terminate(grace);
+    if (!s.ok() && first.ok()) first = s;
+    s = ctx_.hosts->Collect(m.id, m.dir);  // over SSH: node.log and events.jsonl come home
     if (!s.ok() && first.ok()) first = s;
     nlohmann::json exit = {{"exit_code", m.process->exit_code()}};
     if (gone && m.process->exit_code() > 0) {
@@ -284,8 +292,23 @@ Status ProcessCluster::StopAll(milliseconds grace) {
       s = m.disk->Unmount();
       if (!s.ok() && first.ok()) first = s;
     }
+    return first;
+  };
+  std::vector<Status> stopped(members_.size());
+  if (ctx_.hosts->Local()) {
+    for (size_t i = 0; i < members_.size(); ++i) stopped[i] = stop(members_[i]);
+  } else {
+    // Members on other machines stop at once: each stop is several ssh round trips.
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < members_.size(); ++i) {
+      threads.emplace_back([&, i] { stopped[i] = stop(members_[i]); });
+    }
+    for (auto& t : threads) t.join();
   }
-  return first;
+  for (const Status& s : stopped) {
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 }  // namespace splitbrain::harness

@@ -1,9 +1,9 @@
-// ProcessCluster: what every adapter whose members are one process per lab node shares — the
-// processes (each in its node's network namespace and its own process group, output appended to
-// nodes/<id>/node.log, data in nodes/<id>/data), kill, pause, resume, restart, network rules,
-// waiting for a leader, Recover and StopAll. An adapter supplies a member's command line and its
-// status query (whose `role` and `term` say who leads). Thread-safe: one mutex around the members'
-// state; status queries run outside it.
+// ProcessCluster: what every adapter whose members are one process per node shares — the
+// processes (each on its node's host: a lab namespace or a machine over SSH, NodeHosts; in its
+// own process group, output appended to node.log, data in data/ of the member's directory), kill,
+// pause, resume, restart, network rules, waiting for a leader, Recover and StopAll. An adapter
+// supplies a member's command line and its status query (whose `role` and `term` say who leads).
+// Thread-safe: one mutex around the members' state; status queries run outside it.
 #pragma once
 
 #include <chrono>
@@ -61,17 +61,19 @@ class ProcessCluster : public System {
   enum class Start { kFirst, kRestart, kJoin };  // first boot; again on its data; joining empty
   struct Member {
     std::string id;
-    std::unique_ptr<ManagedProcess> process;
+    std::unique_ptr<MemberProcess> process;  // made by ctx_.hosts
     int starts = 0;  // how many times it was started so far (MemberArgs sees the count before
                      // this start)
     bool paused = false;
     bool killed = false;
     bool removed = false;
-    std::string dir;                        // <run>/nodes/<id>
+    std::string dir;       // <run>/nodes/<id>, in the run store here
+    std::string work_dir;  // the member's own directory on its machine (the lab: `dir`): what
+                           // MemberArgs names (data/, events.jsonl)
     std::unique_ptr<CpuThrottle> throttle;  // while a slow-node fault holds it; null otherwise
     std::unique_ptr<DiskFs> disk;  // splitbrain-fs under data/ (plans with disk faults); or null
   };
-  // The member's program and flags (the lab's namespace prefix is added by StartMember).
+  // The member's program and flags (NodeHosts adds what places it on its host).
   virtual std::vector<std::string> MemberArgs(const Member& m, Start how) const = 0;
   virtual std::map<std::string, std::string> MemberEnv(const Member& m) const;
 

@@ -75,7 +75,7 @@ class SplitbrainCluster : public ProcessCluster {
 
   std::map<std::string, nlohmann::json> Statuses(milliseconds per_node) override {
     std::map<std::string, nlohmann::json> out;
-    for (const auto& id : ctx_.lab->ids()) {
+    for (const auto& id : ctx_.hosts->ids()) {
       node::Client c(ClientAddress(id));
       node::Reply r = c.Status(per_node);
       out[id] = r.ok() ? r.body : nlohmann::json();
@@ -85,7 +85,7 @@ class SplitbrainCluster : public ProcessCluster {
 
   std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
     std::vector<workloads::NodeAddress> nodes;
-    for (const auto& id : ctx_.lab->ids()) nodes.push_back({id, ClientAddress(id)});
+    for (const auto& id : ctx_.hosts->ids()) nodes.push_back({id, ClientAddress(id)});
     return std::make_unique<clients::SplitbrainClient>(
         std::move(nodes), slot, PlanPlacement(ctx_.plan),
         ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)));
@@ -172,14 +172,14 @@ class SplitbrainCluster : public ProcessCluster {
                                   "--id",
                                   m.id,
                                   "--data-dir",
-                                  m.dir + "/data",
+                                  m.work_dir + "/data",
                                   "--events",
-                                  m.dir + "/events.jsonl",
+                                  m.work_dir + "/events.jsonl",
                                   "--tick-ms",
                                   std::to_string(node.tick_ms),
                                   "--election-ticks",
                                   std::to_string(node.election_ticks)};
-    for (const auto& id : ctx_.lab->ids()) {
+    for (const auto& id : ctx_.hosts->ids()) {
       if (join && id == m.id) continue;
       a.insert(a.end(), {"--member", id + "=" + PeerAddress(id) + "/" + ClientAddress(id)});
     }
@@ -190,7 +190,7 @@ class SplitbrainCluster : public ProcessCluster {
     // The run's seed reaches the node, unless the plan gives one itself.
     if (ctx_.plan.seed &&
         std::find(node.args.begin(), node.args.end(), "--seed") == node.args.end()) {
-      const auto& ids = ctx_.lab->ids();
+      const auto& ids = ctx_.hosts->ids();
       const int index = static_cast<int>(std::find(ids.begin(), ids.end(), m.id) - ids.begin());
       a.insert(a.end(), {"--seed", std::to_string(NodeSeed(*ctx_.plan.seed, index, m.starts))});
     }
@@ -217,10 +217,10 @@ class SplitbrainCluster : public ProcessCluster {
 
  private:
   std::string ClientAddress(const std::string& id) const {
-    return ctx_.lab->Ip(id) + ":" + std::to_string(kClientPort);
+    return ctx_.hosts->Ip(id) + ":" + std::to_string(kClientPort);
   }
   std::string PeerAddress(const std::string& id) const {
-    return ctx_.lab->Ip(id) + ":" + std::to_string(kPeerPort);
+    return ctx_.hosts->Ip(id) + ":" + std::to_string(kPeerPort);
   }
 
   // Sends an admin call to the leader, following redirects, until ok or the deadline.

@@ -1,7 +1,7 @@
 // System: the system under test, as the harness drives it. One adapter per system (splitbrain-node,
-// etcd, ...) says how to start, stop, kill, pause and restart a member in the lab, how to tell who
-// leads, how a client talks to it, and what it cannot do. The runner, the nemesis, the workloads
-// and the checkers only ever see this interface: adding a system is one new adapter
+// etcd, ...) says how to start, stop, kill, pause and restart a member on its host (NodeHosts), how
+// to tell who leads, how a client talks to it, and what it cannot do. The runner, the nemesis, the
+// workloads and the checkers only ever see this interface: adding a system is one new adapter
 // (harness/systems/README.md), one line in Systems() (registry.cc) and its entry in catalog.cc.
 // A System is thread-safe: the nemesis,
 // the workers and the status loop call it at once.
@@ -18,6 +18,7 @@
 
 #include "common/status.h"
 #include "harness/lab.h"
+#include "harness/node_hosts.h"
 #include "harness/plan.h"
 #include "harness/systems/catalog.h"
 #include "nemesis/nemesis.h"
@@ -48,9 +49,9 @@ class System : public nemesis::FaultInjector {
 
 // What an adapter gets to build a System for one test.
 struct SystemContext {
-  Lab* lab = nullptr;
-  TestPlan plan;        // plan.node.binary is the resolved program (FindBinary)
-  std::string run_dir;  // store/<test>/<timestamp>
+  NodeHosts* hosts = nullptr;  // the lab, or the plan's hosts over SSH
+  TestPlan plan;               // plan.node.binary is the resolved program (FindBinary)
+  std::string run_dir;         // store/<test>/<timestamp>
 };
 
 struct SystemAdapter {

@@ -1,0 +1,67 @@
+// NodeHosts: where a test's members live and how their network is cut — the lab's namespaces on
+// this machine (lab.h) or real machines over SSH (ssh_hosts.h). ProcessCluster (systems/) starts,
+// signals and stops members and sets network rules only through it. The runner owns one per
+// test. A MemberProcess is used under its cluster's mutex (one caller at a time); NodeHosts
+// itself is thread-safe as its implementations say.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "nemesis/fault.h"
+
+namespace splitbrain::harness {
+
+// One member's process on its machine: its own process group (signals reach all it spawns),
+// output appended to node.log in its directory.
+class MemberProcess {
+ public:
+  virtual ~MemberProcess() = default;
+  // Starts `argv` with `env` added to the environment.
+  virtual Status Start(const std::vector<std::string>& argv,
+                       const std::map<std::string, std::string>& env) = 0;
+  virtual Status Signal(int sig) = 0;  // the whole process group
+  virtual Status Kill() = 0;           // SIGKILL, and wait until it is gone
+  // SIGCONT + SIGTERM, then SIGKILL when it has not exited within `grace`.
+  virtual Status Terminate(std::chrono::milliseconds grace) = 0;
+  virtual bool Running() = 0;
+  virtual int exit_code() const = 0;    // after it ended; -1: killed by a signal or not known
+  virtual pid_t local_pid() const = 0;  // -1 when it is not a process of this machine
+};
+
+class NodeHosts {
+ public:
+  virtual ~NodeHosts() = default;
+  virtual const std::vector<std::string>& ids() const = 0;  // n1..nN
+  // The address a node's members listen on and the clients reach (10.77.0.11 for n1 in the lab).
+  virtual std::string Ip(const std::string& id) const = 0;
+  // The member's own directory on its machine (data/, events.jsonl, node.log), for a member
+  // whose directory in the run store is `local_dir` (nodes/<id>): the lab uses `local_dir`.
+  virtual std::string MemberDir(const std::string& id, const std::string& local_dir) const = 0;
+  virtual std::unique_ptr<MemberProcess> NewMember(const std::string& id,
+                                                   const std::string& local_dir) = 0;
+  // Replaces every node's network rules with `rules` (empty: none).
+  virtual Status SetRules(const std::vector<nemesis::NetRule>& rules) = 0;
+  virtual Status SetDelays(const std::vector<nemesis::DelayRule>& rules) = 0;
+  // After the member stopped: copies what it wrote on its machine (node.log, events.jsonl)
+  // into `local_dir`. The lab: nothing to copy.
+  virtual Status Collect(const std::string& id, const std::string& local_dir) = 0;
+  // True when members are processes of this machine (CPU throttle, splitbrain-fs, clock files).
+  virtual bool Local() const = 0;
+};
+
+// The nftables script that replaces table `inet splitbrain` on node `id` for `rules`; `ip` maps
+// a node id to its address. Drops follow Jepsen: the receiver discards the sender's packets
+// (input); one-way cuts are the sender's own packets on connections it opened (conntrack's
+// original direction). Only that table is ever named.
+std::string NftRulesFor(const std::string& id, const std::vector<nemesis::NetRule>& rules,
+                        const std::function<std::string(const std::string&)>& ip);
+
+}  // namespace splitbrain::harness
