@@ -1,0 +1,190 @@
+#include "harness/systems/exec.h"
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "clients/exec_client.h"
+#include "harness/exec_template.h"
+#include "harness/subprocess.h"
+#include "harness/systems/process_cluster.h"
+#include "harness/systems/splitbrain.h"
+#include "node/client.h"
+
+namespace splitbrain::harness {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+// Without a status the harness cannot see an election: it waits this long after starting the
+// members (every one still running) and goes on (docs/exec-protocol.md, "No status").
+constexpr milliseconds kSettle{3000};
+
+bool UsesBinary(const MembersSpec& m) {
+  for (const auto* words : {&m.start, &m.restart, &m.join, &m.status_command}) {
+    for (const auto& w : *words) {
+      if (w.find("{binary}") != std::string::npos) return true;
+    }
+  }
+  return false;
+}
+
+// "http://HOST:PORT/PATH" → {"HOST:PORT", "/PATH"}.
+std::pair<std::string, std::string> SplitUrl(const std::string& url) {
+  std::string rest = url.substr(std::string("http://").size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string::npos) return {rest, "/"};
+  return {rest.substr(0, slash), rest.substr(slash)};
+}
+
+class ExecCluster : public ProcessCluster {
+ public:
+  explicit ExecCluster(SystemContext context)
+      : ProcessCluster(std::move(context)), spec_(*ctx_.plan.members) {
+    run_seed_ = ctx_.plan.seed ? *ctx_.plan.seed : std::random_device{}();
+  }
+
+  std::map<std::string, json> Statuses(milliseconds per_node) override {
+    std::map<std::string, json> out;
+    for (const auto& id : ctx_.lab->ids()) {
+      json st;
+      if (!spec_.status_url.empty()) {
+        const auto [host, path] = SplitUrl(FillText(spec_.status_url, Values(id, 0)));
+        node::Client c(host);
+        node::Reply r = c.Call("GET", path, json(), per_node);
+        if (r.http_status == 200 && r.body.is_object()) st = r.body;
+      } else if (!spec_.status_command.empty()) {
+        auto r = RunCommand(FillWords(spec_.status_command, Values(id, 0)), "", per_node);
+        if (r.ok() && r->exit_code == 0) {
+          // The last line of its output that is a JSON object.
+          std::string text = r->output;
+          while (!text.empty() && text.back() == '\n') text.pop_back();
+          const std::string last = text.substr(text.find_last_of('\n') + 1);
+          json j = json::parse(last, nullptr, false);
+          if (!j.is_discarded() && j.is_object()) st = j;
+        }
+      }
+      out[id] = st;
+    }
+    return out;
+  }
+
+  Result<std::string> WaitForLeader(milliseconds deadline) override {
+    if (!spec_.status_url.empty() || !spec_.status_command.empty()) {
+      return ProcessCluster::WaitForLeader(deadline);
+    }
+    // The fallback: no way to see a leader; give the members kSettle, and say so.
+    std::this_thread::sleep_for(std::min(kSettle, deadline));
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& m : members_) {
+      if (!m.process->Running()) {
+        return Status::Unavailable(m.id + " exited within " + std::to_string(kSettle.count()) +
+                                   " ms of its start; see " + m.dir + "/node.log");
+      }
+    }
+    return std::string("(unknown: members: has no status)");
+  }
+
+  std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
+    const auto& ids = ctx_.lab->ids();
+    std::vector<workloads::NodeAddress> members;
+    std::string nodes;
+    for (const auto& id : ids) {
+      members.push_back({id, Address(id)});
+      nodes += (nodes.empty() ? "" : ",") + id + "=" + Address(id);
+    }
+    const std::string& home = ids[slot % ids.size()];
+    clients::ExecClientOptions o;
+    o.argv = FillWords(spec_.client, {{"node", Address(home)},
+                                      {"id", home},
+                                      {"ip", ctx_.lab->Ip(home)},
+                                      {"port", std::to_string(spec_.port)},
+                                      {"nodes", nodes}});
+    const uint64_t made = clients_made_.fetch_add(1);
+    std::error_code ec;
+    fs::create_directories(ctx_.run_dir + "/clients", ec);
+    // One log per client program, so a replaced one's last words stay.
+    o.log_path =
+        ctx_.run_dir + "/clients/p" + std::to_string(slot) + "-" + std::to_string(made) + ".log";
+    o.members = std::move(members);
+    o.slot = slot;
+    o.placement = PlanPlacement(ctx_.plan);
+    o.seed = ClientSeed(ctx_.plan, slot, made);
+    return clients::NewExecClient(std::move(o));
+  }
+
+ protected:
+  std::vector<std::string> MemberArgs(const Member& m, Start how) const override {
+    const std::vector<std::string>& words = how == Start::kFirst    ? spec_.start
+                                            : how == Start::kJoin   ? spec_.join
+                                            : spec_.restart.empty() ? spec_.start
+                                                                    : spec_.restart;
+    std::vector<std::string> a = FillWords(words, Values(m.id, m.starts), Lists());
+    a.insert(a.end(), ctx_.plan.node.args.begin(), ctx_.plan.node.args.end());
+    return a;
+  }
+
+ private:
+  std::string Address(const std::string& id) const {
+    return ctx_.lab->Ip(id) + ":" + std::to_string(spec_.port);
+  }
+  int Index(const std::string& id) const {
+    const auto& ids = ctx_.lab->ids();
+    return static_cast<int>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+  }
+  std::string Peer(const std::string& id) const {
+    return FillText(spec_.peer,
+                    {{"id", id}, {"ip", ctx_.lab->Ip(id)}, {"port", std::to_string(spec_.port)}});
+  }
+  std::map<std::string, std::string> Values(const std::string& id, int starts) const {
+    std::string members;
+    for (const auto& other : ctx_.lab->ids()) members += (members.empty() ? "" : ",") + Peer(other);
+    const std::string dir = ctx_.run_dir + "/nodes/" + id;
+    return {{"id", id},
+            {"ip", ctx_.lab->Ip(id)},
+            {"port", std::to_string(spec_.port)},
+            {"data", dir + "/data"},
+            {"dir", dir},
+            {"binary", ctx_.plan.node.binary},
+            {"members", members},
+            {"index", std::to_string(Index(id) + 1)},
+            {"seed", std::to_string(NodeSeed(run_seed_, Index(id), starts))}};
+  }
+  // With peer-flag, a word `{members}` is the flag before each member's entry.
+  std::map<std::string, std::vector<std::string>> Lists() const {
+    if (spec_.peer_flag.empty()) return {};
+    std::vector<std::string> words;
+    for (const auto& id : ctx_.lab->ids()) words.insert(words.end(), {spec_.peer_flag, Peer(id)});
+    return {{"members", words}};
+  }
+
+  MembersSpec spec_;
+  uint64_t run_seed_ = 0;
+  std::atomic<uint64_t> clients_made_{0};
+};
+
+}  // namespace
+
+SystemAdapter ExecAdapter() {
+  SystemAdapter a;
+  a.name = "exec";
+  a.find_binary = [](const TestPlan& plan, const std::string& flag) -> Result<std::string> {
+    // {binary}: --node-binary, else node.binary, else splitbrain-node where the splitbrain
+    // adapter finds it (so the example plans run from a build tree as they are).
+    if (!plan.members || !UsesBinary(*plan.members)) return plan.node.binary;
+    std::string path = !flag.empty() ? flag : plan.node.binary;
+    if (path.empty()) path = FindNodeBinary();
+    return ExecutableOr(path,
+                        "members: uses {binary} and no program was found: give node.binary or "
+                        "--node-binary PATH");
+  };
+  a.make = [](SystemContext c) -> std::unique_ptr<System> {
+    return std::make_unique<ExecCluster>(std::move(c));
+  };
+  return a;
+}
+
+}  // namespace splitbrain::harness
