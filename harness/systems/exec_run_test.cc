@@ -61,11 +61,12 @@ class ExecRunTest : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(dir_);
   }
   // Runs `plan_text` into dir_/store; the results.json of each test by name.
-  std::map<std::string, json> Run(const std::string& plan_text, int want_exit) {
+  std::map<std::string, json> Run(const std::string& plan_text, int want_exit,
+                                  const std::string& jobs = "1") {
     const fs::path plan = dir_ / "plan.yaml";
     std::ofstream(plan) << plan_text;
     const std::string store = (dir_ / "store").string();
-    auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store}, "",
+    auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store, "--jobs", jobs}, "",
                         std::chrono::seconds(120));
     EXPECT_TRUE(r.ok()) << r.status();
     if (!r.ok()) return {};
@@ -84,7 +85,7 @@ class ExecRunTest : public ::testing::Test {
 };
 
 TEST_F(ExecRunTest, TheSamePlanThroughExecAndTheBuiltInAdapterAgrees) {
-  const std::string test = R"(    time-limit: 5s
+  const std::string test = R"(    time-limit: 4s
     recovery: 10s
     seed: 5
     workload: {name: register, keys: 2, concurrency: 4, rate: 100}
@@ -93,7 +94,7 @@ TEST_F(ExecRunTest, TheSamePlanThroughExecAndTheBuiltInAdapterAgrees) {
 )";
   auto res = Run("tests:\n  - name: builtin\n    system: splitbrain\n" + test +
                      "  - name: exec\n    system: exec\n" + test + Members("    "),
-                 0);
+                 0, /*jobs=*/"2");  // two labs at once: the suite's time is short
   ASSERT_EQ(res.size(), 2u);
   const json& builtin = res["builtin"];
   const json& exec = res["exec"];
@@ -119,7 +120,7 @@ system: exec
 seed: 3
 time-limit: 6s
 workload: {name: register, values: 5, keys: 2, concurrency: 8, rate: 300, read-fraction: 0.6}
-nemesis: {schedule: [{at: 1s, fault: isolate-leader, duration: 4s}]}
+nemesis: {schedule: [{at: 2s, fault: isolate-leader, duration: 3500ms}]}
 checkers: [linearizable, availability, stats]
 node: {args: [--bug, stale-read]}
 expect: invalid
