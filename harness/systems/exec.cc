@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -22,6 +23,8 @@ namespace {
 // Without a status the harness cannot see an election: it waits this long after starting the
 // members (every one still running) and goes on (docs/exec-protocol.md, "No status").
 constexpr milliseconds kSettle{3000};
+// The least time a status command gets (the callers' budgets are for an HTTP round trip).
+constexpr milliseconds kCommandBudget{3000};
 
 bool UsesBinary(const MembersSpec& m) {
   for (const auto* words : {&m.start, &m.restart, &m.join, &m.status_command}) {
@@ -49,23 +52,26 @@ class ExecCluster : public ProcessCluster {
 
   std::map<std::string, json> Statuses(milliseconds per_node) override {
     std::map<std::string, json> out;
-    for (const auto& id : ctx_.lab->ids()) {
+    const auto& ids = ctx_.lab->ids();
+    if (!spec_.status_command.empty()) {
+      // Commands start a program (an interpreter, maybe behind a shim) each time: all members'
+      // at once, each with at least kCommandBudget.
+      std::vector<std::future<json>> answers;
+      for (const auto& id : ids) {
+        answers.push_back(std::async(std::launch::async, [this, id, per_node] {
+          return CommandStatus(id, std::max(per_node, kCommandBudget));
+        }));
+      }
+      for (size_t i = 0; i < ids.size(); ++i) out[ids[i]] = answers[i].get();
+      return out;
+    }
+    for (const auto& id : ids) {
       json st;
       if (!spec_.status_url.empty()) {
         const auto [host, path] = SplitUrl(FillText(spec_.status_url, Values(id, 0)));
         node::Client c(host);
         node::Reply r = c.Call("GET", path, json(), per_node);
         if (r.http_status == 200 && r.body.is_object()) st = r.body;
-      } else if (!spec_.status_command.empty()) {
-        auto r = RunCommand(FillWords(spec_.status_command, Values(id, 0)), "", per_node);
-        if (r.ok() && r->exit_code == 0) {
-          // The last line of its output that is a JSON object.
-          std::string text = r->output;
-          while (!text.empty() && text.back() == '\n') text.pop_back();
-          const std::string last = text.substr(text.find_last_of('\n') + 1);
-          json j = json::parse(last, nullptr, false);
-          if (!j.is_discarded() && j.is_object()) st = j;
-        }
       }
       out[id] = st;
     }
@@ -159,6 +165,16 @@ class ExecCluster : public ProcessCluster {
     std::vector<std::string> words;
     for (const auto& id : ctx_.lab->ids()) words.insert(words.end(), {spec_.peer_flag, Peer(id)});
     return {{"members", words}};
+  }
+
+  // The last line of the status command's output that is a JSON object; null otherwise.
+  json CommandStatus(const std::string& id, milliseconds deadline) const {
+    auto r = RunCommand(FillWords(spec_.status_command, Values(id, 0)), "", deadline);
+    if (!r.ok() || r->exit_code != 0) return json();
+    std::string text = r->output;
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    json j = json::parse(text.substr(text.find_last_of('\n') + 1), nullptr, false);
+    return !j.is_discarded() && j.is_object() ? j : json();
   }
 
   MembersSpec spec_;
