@@ -5,8 +5,18 @@
 namespace splitbrain::harness {
 
 const std::vector<std::string>& MemberPlaceholders() {
-  static const std::vector<std::string> kNames = {"id",     "ip",      "port",     "data",  "dir",
-                                                  "binary", "members", "plan-dir", "index", "seed"};
+  static const std::vector<std::string> kNames = {"id",       "ip",     "port",    "data",
+                                                  "dir",      "binary", "members", "others",
+                                                  "plan-dir", "index",  "seed"};
+  return kNames;
+}
+
+const std::vector<std::string>& AdminPlaceholders() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names = MemberPlaceholders();
+    names.insert(names.end(), {"leader", "nodes"});
+    return names;
+  }();
   return kNames;
 }
 

@@ -16,6 +16,9 @@ namespace splitbrain::harness {
 // client's (members.client).
 const std::vector<std::string>& MemberPlaceholders();
 const std::vector<std::string>& ClientPlaceholders();
+// members.remove and members.add: a member's, and {leader} (the leader's {ip}:{port}) and
+// {nodes} (every member as id={ip}:{port}).
+const std::vector<std::string>& AdminPlaceholders();
 
 // "a b  c" → {a, b, c}: words split on spaces and tabs; no quoting.
 std::vector<std::string> SplitWords(const std::string& text);

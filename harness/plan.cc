@@ -160,8 +160,9 @@ const std::vector<std::string> kScheduleKeys = {
 const std::vector<std::string> kDiskOps = {"read", "write", "fsync"};
 // A delay longer than this is a partition, not a slow link (and would hold a delayer's queue).
 constexpr int64_t kMaxDelayNs = 60'000'000'000;
-const std::vector<std::string> kMembersKeys = {"start", "restart", "join",      "status", "client",
-                                               "port",  "peer",    "peer-flag", "events"};
+const std::vector<std::string> kMembersKeys = {"start", "restart",   "join",   "remove",
+                                               "add",   "status",    "client", "port",
+                                               "peer",  "peer-flag", "events"};
 const std::vector<std::string> kTermChurnKeys = {"window", "bound"};
 const std::vector<std::string> kNodeKeys = {"args", "binary", "tick-ms", "election-ticks",
                                             "snapshot-entries"};
@@ -441,6 +442,13 @@ Status ParseMembers(const Reader& r, const YAML::Node& n, const std::string& pla
     SB_SET_OR_RETURN(m->restart, ParseCommand(r, n["restart"], "members.restart", member));
   }
   if (n["join"]) SB_SET_OR_RETURN(m->join, ParseCommand(r, n["join"], "members.join", member));
+  if (n["remove"]) {
+    SB_SET_OR_RETURN(m->remove,
+                     ParseCommand(r, n["remove"], "members.remove", AdminPlaceholders()));
+  }
+  if (n["add"]) {
+    SB_SET_OR_RETURN(m->add, ParseCommand(r, n["add"], "members.add", AdminPlaceholders()));
+  }
   if (n["client"]) {
     SB_SET_OR_RETURN(m->client,
                      ParseCommand(r, n["client"], "members.client", ClientPlaceholders()));
@@ -497,7 +505,8 @@ Status ParseMembers(const Reader& r, const YAML::Node& n, const std::string& pla
   if (m->port == 0) return r.Error(n, "members", "missing 'port' (the members' client port)");
   // {plan-dir} is filled now: the plan the run stores (plan.yaml) names the real folder.
   const std::map<std::string, std::string> dir = {{"plan-dir", m->plan_dir}};
-  for (auto* words : {&m->start, &m->restart, &m->join, &m->status_command, &m->client}) {
+  for (auto* words :
+       {&m->start, &m->restart, &m->join, &m->remove, &m->add, &m->status_command, &m->client}) {
     *words = FillWords(*words, dir);
   }
   m->status_url = FillText(m->status_url, dir);
@@ -751,6 +760,11 @@ std::string PlanUnsupportedReason(const TestPlan& t, const std::string& what) {
         !(uses(m.start, "data") && (m.restart.empty() || uses(m.restart, "data")))) {
       return "acts on the member's data directory, and members.start/restart do not keep the "
              "data in {data} (where splitbrain-fs is mounted)";
+    }
+    if (kind && kind->needs == "membership-api" &&
+        (m.join.empty() || m.remove.empty() || m.add.empty())) {
+      return "needs members.remove, members.add and members.join (how the harness removes a "
+             "member, adds it back, and starts it empty to join)";
     }
   }
   return "";
@@ -1090,6 +1104,8 @@ std::string PlanToYaml(const TestPlan& t) {
     e << YAML::Key << "start" << YAML::Value << YAML::Flow << m->start;
     if (!m->restart.empty()) e << YAML::Key << "restart" << YAML::Value << YAML::Flow << m->restart;
     if (!m->join.empty()) e << YAML::Key << "join" << YAML::Value << YAML::Flow << m->join;
+    if (!m->remove.empty()) e << YAML::Key << "remove" << YAML::Value << YAML::Flow << m->remove;
+    if (!m->add.empty()) e << YAML::Key << "add" << YAML::Value << YAML::Flow << m->add;
     if (!m->status_url.empty() || !m->status_command.empty()) {
       e << YAML::Key << "status" << YAML::Value << YAML::BeginMap;
       if (!m->status_url.empty()) e << YAML::Key << "url" << YAML::Value << m->status_url;

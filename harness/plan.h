@@ -70,7 +70,10 @@ struct NodeSpec {
 struct MembersSpec {
   std::vector<std::string> start;    // a member's first start; required
   std::vector<std::string> restart;  // again on its data after a kill; empty: `start`
-  std::vector<std::string> join;     // a new, empty member that joins; empty: none (no membership)
+  std::vector<std::string> join;     // a new, empty member that joins; with remove and add:
+                                     // membership faults (without: refused)
+  std::vector<std::string> remove;   // run by the harness to remove member {id} (exit 0: done)
+  std::vector<std::string> add;      // run by the harness to add member {id} back, before `join`
   std::string status_url;            // GET answering JSON with `role` and `term`; or
   std::vector<std::string> status_command;  // whose stdout's last line is that JSON; neither:
                                             // the harness cannot tell who leads (the fallback)

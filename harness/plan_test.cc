@@ -753,6 +753,21 @@ TEST(ExecPlanTest, WhatTheDescriptionCannotSupportIsRefusedWithTheReason) {
     const std::string e = ExecError(std::string("nemesis: [") + f + "]\n");
     EXPECT_NE(e.find(std::string("fault '") + f + "' with system exec: "), std::string::npos) << e;
   }
+  EXPECT_NE(ExecError("nemesis: [membership]\n",
+                      std::string(kExecMembers) + "  join: \"prog --join {others}\"\n")
+                .find("needs members.remove, members.add and members.join"),
+            std::string::npos);
+  auto membership =
+      Exec("nemesis: [membership]\n", std::string(kExecMembers) +
+                                          "  join: \"prog --join {others}\"\n"
+                                          "  remove: \"admin {leader} remove {id}\"\n"
+                                          "  add: \"admin {leader} add {id} {ip}:{port}\"\n");
+  ASSERT_TRUE(membership.ok()) << membership.status();
+  EXPECT_EQ((*membership)[0].members->add,
+            (std::vector<std::string>{"admin", "{leader}", "add", "{id}", "{ip}:{port}"}));
+  EXPECT_NE(ExecError("", std::string(kExecMembers) + "  remove: \"admin {client}\"\n")
+                .find("members.remove: unknown placeholder {client}"),
+            std::string::npos);
   auto events = Exec("", std::string(kExecMembers) + "  events: true\n");
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_EQ(

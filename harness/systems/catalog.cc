@@ -29,7 +29,8 @@ SystemInfo Etcd() {
 }
 
 // What `system: exec` cannot do whatever its members: says; what depends on the plan's
-// description (no status, no event log, data elsewhere) is PlanUnsupportedReason (harness/plan.h).
+// description (no status, no event log, data elsewhere, no remove/add/join) is
+// PlanUnsupportedReason (harness/plan.h).
 SystemInfo Exec() {
   SystemInfo s;
   s.name = "exec";
@@ -37,9 +38,6 @@ SystemInfo Exec() {
       {"needs:libc-clock",
        "is not built for exec: the harness does not know whether libfaketime reaches your "
        "program's clock (a Go or JVM program reads it without libc); use pause faults"},
-      {"needs:membership-api",
-       "is not built for exec yet: removing and re-adding a member needs the system's own "
-       "membership calls, which members: has no field for"},
       {"needs:snapshot-api",
        "is not built for exec: members: has no command that makes a member snapshot now"},
   };

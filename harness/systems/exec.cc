@@ -25,6 +25,8 @@ namespace {
 constexpr milliseconds kSettle{3000};
 // The least time a status command gets (the callers' budgets are for an HTTP round trip).
 constexpr milliseconds kCommandBudget{3000};
+// How long members.remove and members.add are tried (as the built-in adapter's admin calls).
+constexpr milliseconds kAdminDeadline{8000};
 
 bool UsesBinary(const MembersSpec& m) {
   for (const auto* words : {&m.start, &m.restart, &m.join, &m.status_command}) {
@@ -94,6 +96,37 @@ class ExecCluster : public ProcessCluster {
     return std::string("(unknown: members: has no status)");
   }
 
+  // members.remove, then the member stopped, as an operator would.
+  Status RemoveMember(const std::string& id) override {
+    SB_RETURN_IF_ERROR(Admin(spec_.remove, id, "removing"));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Member* m = Find(id)) {
+      SB_RETURN_IF_ERROR(m->process->Kill());
+      m->removed = true;
+    }
+    return Status::Ok();
+  }
+
+  // members.add, then the member started empty with members.join (some systems, etcd among
+  // them, want the member added before it first starts).
+  Status AddMember(const std::string& id) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (Member* m = Find(id)) {
+        (void)m->process->Kill();
+        std::error_code ec;
+        fs::remove_all(m->dir + "/data", ec);
+      }
+    }
+    Status s = Admin(spec_.add, id, "re-adding");
+    std::lock_guard<std::mutex> lock(mu_);
+    Member* m = Find(id);
+    if (!m) return Status::NotFound(id);
+    m->removed = !s.ok();
+    SB_RETURN_IF_ERROR(s);
+    return StartMember(*m, Start::kJoin);
+  }
+
   std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
     const auto& ids = ctx_.lab->ids();
     std::vector<workloads::NodeAddress> members;
@@ -128,7 +161,7 @@ class ExecCluster : public ProcessCluster {
                                             : how == Start::kJoin   ? spec_.join
                                             : spec_.restart.empty() ? spec_.start
                                                                     : spec_.restart;
-    std::vector<std::string> a = FillWords(words, Values(m.id, m.starts), Lists());
+    std::vector<std::string> a = FillWords(words, Values(m.id, m.starts), Lists(m.id));
     a.insert(a.end(), ctx_.plan.node.args.begin(), ctx_.plan.node.args.end());
     return a;
   }
@@ -146,8 +179,11 @@ class ExecCluster : public ProcessCluster {
                     {{"id", id}, {"ip", ctx_.lab->Ip(id)}, {"port", std::to_string(spec_.port)}});
   }
   std::map<std::string, std::string> Values(const std::string& id, int starts) const {
-    std::string members;
-    for (const auto& other : ctx_.lab->ids()) members += (members.empty() ? "" : ",") + Peer(other);
+    std::string members, others;
+    for (const auto& other : ctx_.lab->ids()) {
+      members += (members.empty() ? "" : ",") + Peer(other);
+      if (other != id) others += (others.empty() ? "" : ",") + Peer(other);
+    }
     const std::string dir = ctx_.run_dir + "/nodes/" + id;
     return {{"id", id},
             {"ip", ctx_.lab->Ip(id)},
@@ -156,15 +192,51 @@ class ExecCluster : public ProcessCluster {
             {"dir", dir},
             {"binary", ctx_.plan.node.binary},
             {"members", members},
+            {"others", others},
             {"index", std::to_string(Index(id) + 1)},
             {"seed", std::to_string(NodeSeed(run_seed_, Index(id), starts))}};
   }
-  // With peer-flag, a word `{members}` is the flag before each member's entry.
-  std::map<std::string, std::vector<std::string>> Lists() const {
+  // With peer-flag, a word `{members}` (`{others}`: all but `self`) is the flag before each
+  // member's entry.
+  std::map<std::string, std::vector<std::string>> Lists(const std::string& self) const {
     if (spec_.peer_flag.empty()) return {};
-    std::vector<std::string> words;
-    for (const auto& id : ctx_.lab->ids()) words.insert(words.end(), {spec_.peer_flag, Peer(id)});
-    return {{"members", words}};
+    std::vector<std::string> members, others;
+    for (const auto& id : ctx_.lab->ids()) {
+      members.insert(members.end(), {spec_.peer_flag, Peer(id)});
+      if (id != self) others.insert(others.end(), {spec_.peer_flag, Peer(id)});
+    }
+    return {{"members", members}, {"others", others}};
+  }
+
+  // Runs members.remove or members.add for `id` until it exits 0 or kAdminDeadline passes: with
+  // {leader} it waits for a leader, and tries again after a failure (a leader that changed).
+  Status Admin(const std::vector<std::string>& words, const std::string& id, const char* what) {
+    const auto end = std::chrono::steady_clock::now() + kAdminDeadline;
+    bool wants_leader = false;
+    for (const auto& w : words) wants_leader |= w.find("{leader}") != std::string::npos;
+    std::string last = "no leader was known";
+    while (std::chrono::steady_clock::now() < end) {
+      auto values = Values(id, 0);
+      std::string nodes;
+      for (const auto& other : ctx_.lab->ids()) {
+        nodes += (nodes.empty() ? "" : ",") + other + "=" + Address(other);
+      }
+      values["nodes"] = nodes;
+      if (wants_leader) {
+        auto view = View();
+        if (!view.leader) {
+          std::this_thread::sleep_for(milliseconds(100));
+          continue;
+        }
+        values["leader"] = Address(*view.leader);
+      }
+      auto r = RunCommand(FillWords(words, values), "", milliseconds(5000));
+      if (r.ok() && r->exit_code == 0) return Status::Ok();
+      last =
+          r.ok() ? "exit " + std::to_string(r->exit_code) + ": " + r->output : r.status().message();
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+    return Status::Unavailable(std::string(what) + " " + id + " failed: " + last);
   }
 
   // The last line of the status command's output that is a JSON object; null otherwise.
