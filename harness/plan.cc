@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "checker/checker.h"
+#include "harness/exec_template.h"
 #include "harness/systems/catalog.h"
 #include "nemesis/fault.h"
 #include "workloads/placement.h"
@@ -147,8 +148,9 @@ class Reader {
 
 // `include` and `tests` stay last: a `tests:` entry may use every key but those two.
 const std::vector<std::string> kTestKeys = {
-    "name", "system", "nodes",    "time-limit", "seed",  "workload", "nemesis", "checkers",
-    "node", "expect", "recovery", "term-churn", "hosts", "dead-man", "include", "tests"};
+    "name",    "system",   "nodes",   "time-limit", "seed",     "workload",
+    "nemesis", "checkers", "node",    "expect",     "recovery", "term-churn",
+    "hosts",   "dead-man", "members", "include",    "tests"};
 const std::vector<std::string> kHostKeys = {"address", "ip",          "user", "port",
                                             "key",     "ssh-options", "dir"};
 const std::vector<std::string> kWorkloadKeys = {
@@ -164,6 +166,9 @@ const std::vector<std::string> kScheduleKeys = {
 const std::vector<std::string> kDiskOps = {"read", "write", "fsync"};
 // A delay longer than this is a partition, not a slow link (and would hold a delayer's queue).
 constexpr int64_t kMaxDelayNs = 60'000'000'000;
+const std::vector<std::string> kMembersKeys = {"start", "restart",   "join",   "remove",
+                                               "add",   "status",    "client", "port",
+                                               "peer",  "peer-flag", "events"};
 const std::vector<std::string> kTermChurnKeys = {"window", "bound"};
 const std::vector<std::string> kNodeKeys = {"args", "binary", "tick-ms", "election-ticks",
                                             "snapshot-entries"};
@@ -493,6 +498,107 @@ Status ParseHosts(const Reader& r, const YAML::Node& n, std::vector<HostSpec>* h
   return Status::Ok();
 }
 
+// A command line: one string split into words, or a list of words taken as they are; its
+// placeholders from `allowed`.
+Result<std::vector<std::string>> ParseCommand(const Reader& r, const YAML::Node& n,
+                                              const std::string& field,
+                                              const std::vector<std::string>& allowed) {
+  std::vector<std::string> words;
+  if (n.IsScalar()) {
+    words = SplitWords(n.Scalar());
+  } else {
+    SB_ASSIGN_OR_RETURN(words, r.Strings(n, field));
+  }
+  if (words.empty()) return r.Error(n, field, "expected a command line, got nothing");
+  Status s = CheckPlaceholders(words, allowed);
+  if (!s.ok()) return r.Error(n, field, s.message());
+  return words;
+}
+
+// members: how `system: exec` starts, restarts, joins and asks each member, and its client.
+Status ParseMembers(const Reader& r, const YAML::Node& n, const std::string& plan_file,
+                    MembersSpec* m) {
+  SB_RETURN_IF_ERROR(r.OnlyKeys(n, "members", kMembersKeys));
+  m->line = n.Mark().line + 1;
+  std::error_code ec;
+  m->plan_dir = std::filesystem::absolute(std::filesystem::path(plan_file).parent_path(), ec);
+  const auto& member = MemberPlaceholders();
+  if (n["start"]) SB_SET_OR_RETURN(m->start, ParseCommand(r, n["start"], "members.start", member));
+  if (n["restart"]) {
+    SB_SET_OR_RETURN(m->restart, ParseCommand(r, n["restart"], "members.restart", member));
+  }
+  if (n["join"]) SB_SET_OR_RETURN(m->join, ParseCommand(r, n["join"], "members.join", member));
+  if (n["remove"]) {
+    SB_SET_OR_RETURN(m->remove,
+                     ParseCommand(r, n["remove"], "members.remove", AdminPlaceholders()));
+  }
+  if (n["add"]) {
+    SB_SET_OR_RETURN(m->add, ParseCommand(r, n["add"], "members.add", AdminPlaceholders()));
+  }
+  if (n["client"]) {
+    SB_SET_OR_RETURN(m->client,
+                     ParseCommand(r, n["client"], "members.client", ClientPlaceholders()));
+  }
+  if (n["port"]) {
+    SB_ASSIGN_OR_RETURN(auto v, r.Int(n["port"], "members.port", 1, 65535));
+    m->port = static_cast<int>(v);
+  }
+  if (n["peer"]) {
+    SB_SET_OR_RETURN(m->peer, r.String(n["peer"], "members.peer"));
+    std::vector<std::string> allowed = {"id", "ip", "port"};
+    Status s = CheckPlaceholders({m->peer}, allowed);
+    if (!s.ok()) return r.Error(n["peer"], "members.peer", s.message());
+  }
+  if (n["peer-flag"]) SB_SET_OR_RETURN(m->peer_flag, r.String(n["peer-flag"], "members.peer-flag"));
+  if (n["events"]) {
+    const YAML::Node& e = n["events"];
+    if (!e.IsScalar() || (e.Scalar() != "true" && e.Scalar() != "false")) {
+      return r.Error(e, "members.events", "expected true or false");
+    }
+    m->events = e.Scalar() == "true";
+  }
+  if (n["status"]) {
+    const YAML::Node& st = n["status"];
+    const char* expected =
+        "expected {url: http://{ip}:PORT/PATH} or {command: ...} answering JSON with role and "
+        "term";
+    if (!st.IsMap() || st.size() != 1 || !(st["url"] || st["command"])) {
+      return r.Error(st, "members.status", expected);
+    }
+    if (st["url"]) {
+      SB_SET_OR_RETURN(m->status_url, r.String(st["url"], "members.status.url"));
+      if (m->status_url.rfind("http://", 0) != 0) {
+        return r.Error(
+            st["url"], "members.status.url",
+            "expected an http:// URL (plain HTTP to the member), got '" + m->status_url + "'");
+      }
+      Status s = CheckPlaceholders({m->status_url}, member);
+      if (!s.ok()) return r.Error(st["url"], "members.status.url", s.message());
+    } else {
+      SB_SET_OR_RETURN(m->status_command,
+                       ParseCommand(r, st["command"], "members.status.command", member));
+    }
+  }
+  if (m->start.empty()) {
+    return r.Error(n, "members",
+                   "missing 'start' (the command line that starts a member for the first time)");
+  }
+  if (m->client.empty()) {
+    return r.Error(n, "members",
+                   "missing 'client' (the client program, e.g. python3 client.py {node}; "
+                   "docs/exec-protocol.md)");
+  }
+  if (m->port == 0) return r.Error(n, "members", "missing 'port' (the members' client port)");
+  // {plan-dir} is filled now: the plan the run stores (plan.yaml) names the real folder.
+  const std::map<std::string, std::string> dir = {{"plan-dir", m->plan_dir}};
+  for (auto* words :
+       {&m->start, &m->restart, &m->join, &m->remove, &m->add, &m->status_command, &m->client}) {
+    *words = FillWords(*words, dir);
+  }
+  m->status_url = FillText(m->status_url, dir);
+  return Status::Ok();
+}
+
 // Applies the fields present in `n` onto *t (so a `tests:` entry overrides the defaults).
 Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
   if (n["name"]) SB_SET_OR_RETURN(t->name, r.String(n["name"], "name"));
@@ -549,6 +655,11 @@ Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
           t->node.snapshot_entries,
           r.Int(nd["snapshot-entries"], "node.snapshot-entries", 1, kMaxSnapshotEntries));
     }
+  }
+  if (n["members"]) {
+    MembersSpec m;
+    SB_RETURN_IF_ERROR(ParseMembers(r, n["members"], t->source_file, &m));
+    t->members = std::move(m);
   }
   if (n["expect"])
     SB_SET_OR_RETURN(t->expect, r.OneOf(n["expect"], "expect", {"valid", "invalid"}));
@@ -660,6 +771,13 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
       }
     }
   }
+  if (t.system == "exec" && !t.members) {
+    const YAML::Node& at = where.IsMap() && where["system"] ? where["system"] : where;
+    return r.Error(at, "system",
+                   "system exec needs a `members:` section (how to start a member, its client; "
+                   "docs/exec-protocol.md)");
+  }
+
   // What the system under test cannot do, refused here rather than discovered mid-run.
   auto at = [&](std::initializer_list<const char*> path) {
     YAML::Node n;
@@ -672,10 +790,14 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
   };
   auto refuse = [&](const YAML::Mark& mark, const std::string& field, const std::string& kind,
                     const std::string& name) -> Status {
-    const std::string why = UnsupportedReason(t.system, kind + ":" + name);
+    const std::string why = PlanUnsupportedReason(t, kind + ":" + name);
     if (why.empty()) return Status::Ok();
     return r.Error(mark, field, kind + " '" + name + "' with system " + t.system + ": " + why);
   };
+  if (t.system != "exec" && t.members) {
+    return r.Error(at({"members"}), "members",
+                   "only for system: exec (this test's system is " + t.system + ")");
+  }
   SB_RETURN_IF_ERROR(refuse(at({"workload"}).Mark(), "workload", "workload", t.workload.name));
   // The list element itself when this test's own text has the list.
   auto element = [](const YAML::Node& list, size_t i) {
@@ -696,6 +818,10 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     m.line = f.line - 1;
     m.column = 0;
     SB_RETURN_IF_ERROR(refuse(m, "nemesis.schedule", "fault", f.kind));
+    for (const auto* list : {&f.targets, &f.from, &f.to}) {
+      for (const auto& target : *list)
+        SB_RETURN_IF_ERROR(refuse(m, "nemesis.schedule", "target", target));
+    }
   }
   const YAML::Node checkers = at({"checkers"});
   for (size_t i = 0; i < t.checkers.size(); ++i) {
@@ -735,6 +861,45 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
 }
 
 }  // namespace
+
+std::string PlanUnsupportedReason(const TestPlan& t, const std::string& what) {
+  std::string why = UnsupportedReason(t.system, what);
+  if (!why.empty() || t.system != "exec" || !t.members) return why;
+  const MembersSpec& m = *t.members;
+  const bool no_status = m.status_url.empty() && m.status_command.empty();
+  auto uses = [](const std::vector<std::string>& words, const std::string& name) {
+    for (const auto& w : words) {
+      if (w.find("{" + name + "}") != std::string::npos) return true;
+    }
+    return false;
+  };
+  if (no_status && what.rfind("fault:", 0) == 0 && what.find("leader") != std::string::npos) {
+    return "needs the leader, and members: has no status (a url or command answering role and "
+           "term) to tell who leads";
+  }
+  if (no_status &&
+      (what == "target:leader" || what == "target:follower" || what == "target:followers")) {
+    return "needs the leader, and members: has no status to tell who leads";
+  }
+  if (!m.events && (what == "checker:raft-invariants" || what == "checker:term-churn")) {
+    return "reads the members' event logs, and members: does not say they write one (events: "
+           "true, at {dir}/events.jsonl)";
+  }
+  if (what.rfind("fault:", 0) == 0) {
+    const nemesis::FaultKind* kind = nemesis::FindFaultKind(what.substr(6));
+    if (kind && kind->needs == "data-dir" &&
+        !(uses(m.start, "data") && (m.restart.empty() || uses(m.restart, "data")))) {
+      return "acts on the member's data directory, and members.start/restart do not keep the "
+             "data in {data} (where splitbrain-fs is mounted)";
+    }
+    if (kind && kind->needs == "membership-api" &&
+        (m.join.empty() || m.remove.empty() || m.add.empty())) {
+      return "needs members.remove, members.add and members.join (how the harness removes a "
+             "member, adds it back, and starts it empty to join)";
+    }
+  }
+  return "";
+}
 
 std::vector<std::string> DefaultCheckers(const std::string& workload) {
   const workloads::WorkloadKind* kind = workloads::FindWorkloadKind(workload);
@@ -937,7 +1102,7 @@ Result<std::vector<TestPlan>> ParsePlanAt(const std::string& text, const std::st
     if (t.checkers.empty()) {
       // The workload's defaults, less what the system cannot give (etcd writes no event logs).
       for (const auto& c : DefaultCheckers(t.workload.name)) {
-        if (UnsupportedReason(t.system, "checker:" + c).empty()) t.checkers.push_back(c);
+        if (PlanUnsupportedReason(t, "checker:" + c).empty()) t.checkers.push_back(c);
       }
     }
     if (t.nemesis.duration_ns == 0) t.nemesis.duration_ns = t.nemesis.interval_ns;
@@ -1065,6 +1230,28 @@ std::string PlanToYaml(const TestPlan& t) {
     e << YAML::Key << "snapshot-entries" << YAML::Value << *t.node.snapshot_entries;
   }
   e << YAML::EndMap;
+  if (const auto& m = t.members) {
+    e << YAML::Key << "members" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "start" << YAML::Value << YAML::Flow << m->start;
+    if (!m->restart.empty()) e << YAML::Key << "restart" << YAML::Value << YAML::Flow << m->restart;
+    if (!m->join.empty()) e << YAML::Key << "join" << YAML::Value << YAML::Flow << m->join;
+    if (!m->remove.empty()) e << YAML::Key << "remove" << YAML::Value << YAML::Flow << m->remove;
+    if (!m->add.empty()) e << YAML::Key << "add" << YAML::Value << YAML::Flow << m->add;
+    if (!m->status_url.empty() || !m->status_command.empty()) {
+      e << YAML::Key << "status" << YAML::Value << YAML::BeginMap;
+      if (!m->status_url.empty()) e << YAML::Key << "url" << YAML::Value << m->status_url;
+      if (!m->status_command.empty()) {
+        e << YAML::Key << "command" << YAML::Value << YAML::Flow << m->status_command;
+      }
+      e << YAML::EndMap;
+    }
+    e << YAML::Key << "client" << YAML::Value << YAML::Flow << m->client;
+    e << YAML::Key << "port" << YAML::Value << m->port;
+    e << YAML::Key << "peer" << YAML::Value << m->peer;
+    if (!m->peer_flag.empty()) e << YAML::Key << "peer-flag" << YAML::Value << m->peer_flag;
+    e << YAML::Key << "events" << YAML::Value << m->events;
+    e << YAML::EndMap;
+  }
   e << YAML::Key << "expect" << YAML::Value << t.expect;
   if (!t.hosts.empty()) {
     e << YAML::Key << "hosts" << YAML::Value << YAML::BeginSeq;

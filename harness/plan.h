@@ -79,6 +79,28 @@ struct HostSpec {
   int column = 0;
 };
 
+// `system: exec`: the user's own program as the members and a client program in any language
+// (docs/exec-protocol.md). Command lines are words with placeholders (harness/exec_template.h).
+struct MembersSpec {
+  std::vector<std::string> start;    // a member's first start; required
+  std::vector<std::string> restart;  // again on its data after a kill; empty: `start`
+  std::vector<std::string> join;     // a new, empty member that joins; with remove and add:
+                                     // membership faults (without: refused)
+  std::vector<std::string> remove;   // run by the harness to remove member {id} (exit 0: done)
+  std::vector<std::string> add;      // run by the harness to add member {id} back, before `join`
+  std::string status_url;            // GET answering JSON with `role` and `term`; or
+  std::vector<std::string> status_command;  // whose stdout's last line is that JSON; neither:
+                                            // the harness cannot tell who leads (the fallback)
+  std::vector<std::string> client;          // one client process per logical client; required
+  int port = 0;                             // the member's client port: {port}, clients' {node}
+  std::string peer = "{id}={ip}:{port}";    // one member's entry in {members}
+  std::string peer_flag;  // set: a word `{members}` becomes `FLAG entry FLAG entry ...`; empty:
+                          // one word, the entries joined by commas
+  bool events = false;    // members write splitbrain-node's event log at {dir}/events.jsonl
+  std::string plan_dir;   // the plan file's folder, absolute: {plan-dir}
+  int line = 0;           // where `members:` was written (1-based)
+};
+
 struct TestPlan {
   std::string name;
   std::string system = "splitbrain";  // a name from SystemNames() (harness/systems/catalog.h)
@@ -89,7 +111,8 @@ struct TestPlan {
   NemesisSpec nemesis;
   std::vector<std::string> checkers;  // empty: the workload's defaults
   NodeSpec node;
-  std::string expect = "valid";  // valid | invalid
+  std::optional<MembersSpec> members;  // system: exec only
+  std::string expect = "valid";        // valid | invalid
   int64_t recovery_ns =
       10'000'000'000;  // after healing: wait at most this for a leader before final reads
   // term-churn's judgement: invalid when more than term_churn_bound new terms begin within
@@ -109,6 +132,12 @@ struct TestPlan {
 // workloads::WorkloadNames(), checker::CheckerNames(), SystemNames() (systems/catalog.h).
 // Checkers a workload gets when the plan names none (its workloads::WorkloadKind).
 std::vector<std::string> DefaultCheckers(const std::string& workload);
+
+// Why this test's system cannot do `what` ("fault:kill-leader", "checker:raft-invariants"): the
+// catalog's reason (UnsupportedReason), and for `system: exec` what its `members:` leaves out
+// (no status: nothing that needs the leader; no events: no event-log checkers; no {data}: no
+// disk faults). Empty when it can.
+std::string PlanUnsupportedReason(const TestPlan& plan, const std::string& what);
 
 // Parses "30s", "500ms", "2m", "1h", or a bare number of seconds into nanoseconds.
 Result<int64_t> ParseDuration(const std::string& text);

@@ -248,7 +248,7 @@ TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
   const fs::path plans = SPLITBRAIN_PLANS_DIR;
   int bug_plans = 0;
   for (const fs::path& dir :
-       {plans, plans / "bugs", plans / "etcd", plans / "bench", plans / "disk"}) {
+       {plans, plans / "bugs", plans / "etcd", plans / "bench", plans / "disk", plans / "exec"}) {
     for (const auto& f : fs::directory_iterator(dir)) {
       if (f.path().extension() != ".yaml") continue;
       auto p = ParsePlanFile(f.path().string());
@@ -654,6 +654,124 @@ TEST(PlanTest, DiskFaultFields) {
     EXPECT_NE(bad.status().message().find(c.want), std::string::npos)
         << "got: " << bad.status().message() << "\nwant: " << c.want;
   }
+}
+
+// ---- system: exec (issue 22) -------------------------------------------------------------
+
+const char* kExecMembers = R"(members:
+  start: "prog --id {id} --data {data} {members}"
+  port: 9000
+  status: {url: "http://{ip}:{port}/status"}
+  client: python3 {plan-dir}/client.py {node}
+)";
+
+Result<std::vector<TestPlan>> Exec(const std::string& rest,
+                                   const std::string& members = kExecMembers) {
+  return ParsePlanText("system: exec\nworkload: register\n" + rest + members, "/p/x.yaml");
+}
+
+std::string ExecError(const std::string& rest, const std::string& members = kExecMembers) {
+  auto p = Exec(rest, members);
+  return p.ok() ? "(parsed)" : p.status().message();
+}
+
+TEST(ExecPlanTest, MembersParseIntoWordsWithThePlanFolderFilled) {
+  auto p = Exec("");
+  ASSERT_TRUE(p.ok()) << p.status();
+  const TestPlan& t = (*p)[0];
+  ASSERT_TRUE(t.members);
+  EXPECT_EQ(t.members->start,
+            (std::vector<std::string>{"prog", "--id", "{id}", "--data", "{data}", "{members}"}));
+  EXPECT_EQ(t.members->client, (std::vector<std::string>{"python3", "/p/client.py", "{node}"}));
+  EXPECT_EQ(t.members->port, 9000);
+  EXPECT_EQ(t.members->status_url, "http://{ip}:{port}/status");
+  // No event log: the workload's defaults lose the checkers that read one.
+  EXPECT_EQ(std::count(t.checkers.begin(), t.checkers.end(), "raft-invariants"), 0);
+  EXPECT_EQ(std::count(t.checkers.begin(), t.checkers.end(), "linearizable"), 1);
+  // What the run stores reads back the same.
+  auto again = ParsePlanText(PlanToYaml(t), "/q/plan.yaml");
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << PlanToYaml(t);
+  EXPECT_EQ((*again)[0].members->client, t.members->client);
+  EXPECT_EQ((*again)[0].members->status_url, t.members->status_url);
+}
+
+TEST(ExecPlanTest, MistakesNameFileLineColumnAndWhatIsMissing) {
+  EXPECT_EQ(ExecError("", "members: {port: 1, client: c}\n"),
+            "/p/x.yaml:3:10: members: missing 'start' (the command line that starts a member for "
+            "the first time)");
+  EXPECT_NE(ExecError("", "members: {start: s, port: 1}\n").find("missing 'client'"),
+            std::string::npos);
+  EXPECT_NE(ExecError("", "members: {start: s, client: c}\n").find("missing 'port'"),
+            std::string::npos);
+  const std::string bad_placeholder =
+      ExecError("", "members: {start: \"prog {datadir}\", port: 1, client: c}\n");
+  EXPECT_EQ(
+      bad_placeholder.rfind("/p/x.yaml:3:18: members.start: unknown placeholder {datadir}", 0), 0u)
+      << bad_placeholder;
+  EXPECT_NE(ExecError("", "members: {start: s, port: 1, client: \"c {data}\"}\n")
+                .find("members.client: unknown placeholder {data}"),
+            std::string::npos);
+  EXPECT_NE(ExecError("", "members: {start: s, port: 1, client: c, status: {http: x}}\n")
+                .find("members.status: expected {url: "),
+            std::string::npos);
+  EXPECT_NE(ExecError("", "members: {start: s, port: 1, client: c, status: {url: \"x:1/s\"}}\n")
+                .find("members.status.url: expected an http:// URL"),
+            std::string::npos);
+  EXPECT_NE(ExecError("", "members: {start: s, port: 1, client: c, stop: x}\n")
+                .find("members.stop: unknown field"),
+            std::string::npos);
+  EXPECT_EQ(ParsePlanText("system: exec\nworkload: register\n", "e.yaml").status().message(),
+            "e.yaml:1:9: system: system exec needs a `members:` section (how to start a member, "
+            "its client; docs/exec-protocol.md)");
+  auto other = ParsePlanText(std::string("workload: register\n") + kExecMembers, "o.yaml");
+  EXPECT_EQ(other.status().message(),
+            "o.yaml:3:3: members: only for system: exec (this test's system is splitbrain)");
+}
+
+TEST(ExecPlanTest, WhatTheDescriptionCannotSupportIsRefusedWithTheReason) {
+  const std::string no_status = "members: {start: \"p {data}\", port: 1, client: c}\n";
+  EXPECT_NE(ExecError("nemesis: [kill, kill-leader]\n", no_status)
+                .find("x.yaml:3:17: nemesis.faults: fault 'kill-leader' with system exec: needs "
+                      "the leader, and members: has no status"),
+            std::string::npos)
+      << ExecError("nemesis: [kill, kill-leader]\n", no_status);
+  EXPECT_TRUE(Exec("nemesis: [kill, pause, partition-halves]\n", no_status).ok());
+  EXPECT_NE(
+      ExecError("nemesis: {schedule: [{at: 1s, fault: pause, targets: [leader]}]}\n", no_status)
+          .find("target 'leader' with system exec: needs the leader"),
+      std::string::npos);
+  EXPECT_TRUE(Exec("nemesis: [kill-leader]\n").ok());  // with a status it can
+  EXPECT_NE(ExecError("checkers: [linearizable, raft-invariants]\n")
+                .find("checker 'raft-invariants' with system exec: reads the members' event logs"),
+            std::string::npos);
+  EXPECT_NE(ExecError("nemesis: [lose-unsynced]\n",
+                      "members: {start: p, port: 1, client: c, status: {command: s}}\n")
+                .find("with system exec: acts on the member's data directory"),
+            std::string::npos);
+  EXPECT_TRUE(Exec("nemesis: [lose-unsynced]\n").ok());
+  for (const char* f : {"membership", "clock-skew", "snapshot"}) {
+    const std::string e = ExecError(std::string("nemesis: [") + f + "]\n");
+    EXPECT_NE(e.find(std::string("fault '") + f + "' with system exec: "), std::string::npos) << e;
+  }
+  EXPECT_NE(ExecError("nemesis: [membership]\n",
+                      std::string(kExecMembers) + "  join: \"prog --join {others}\"\n")
+                .find("needs members.remove, members.add and members.join"),
+            std::string::npos);
+  auto membership =
+      Exec("nemesis: [membership]\n", std::string(kExecMembers) +
+                                          "  join: \"prog --join {others}\"\n"
+                                          "  remove: \"admin {leader} remove {id}\"\n"
+                                          "  add: \"admin {leader} add {id} {ip}:{port}\"\n");
+  ASSERT_TRUE(membership.ok()) << membership.status();
+  EXPECT_EQ((*membership)[0].members->add,
+            (std::vector<std::string>{"admin", "{leader}", "add", "{id}", "{ip}:{port}"}));
+  EXPECT_NE(ExecError("", std::string(kExecMembers) + "  remove: \"admin {client}\"\n")
+                .find("members.remove: unknown placeholder {client}"),
+            std::string::npos);
+  auto events = Exec("", std::string(kExecMembers) + "  events: true\n");
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(
+      std::count((*events)[0].checkers.begin(), (*events)[0].checkers.end(), "raft-invariants"), 1);
 }
 
 }  // namespace

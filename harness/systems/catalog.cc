@@ -28,10 +28,26 @@ SystemInfo Etcd() {
   return s;
 }
 
+// What `system: exec` cannot do whatever its members: says; what depends on the plan's
+// description (no status, no event log, data elsewhere, no remove/add/join) is
+// PlanUnsupportedReason (harness/plan.h).
+SystemInfo Exec() {
+  SystemInfo s;
+  s.name = "exec";
+  s.unsupported = {
+      {"needs:libc-clock",
+       "is not built for exec: the harness does not know whether libfaketime reaches your "
+       "program's clock (a Go or JVM program reads it without libc); use pause faults"},
+      {"needs:snapshot-api",
+       "is not built for exec: members: has no command that makes a member snapshot now"},
+  };
+  return s;
+}
+
 }  // namespace
 
 const std::vector<SystemInfo>& SystemCatalog() {
-  static const std::vector<SystemInfo> kSystems = {{"splitbrain", {}}, Etcd()};
+  static const std::vector<SystemInfo> kSystems = {{"splitbrain", {}}, Etcd(), Exec()};
   return kSystems;
 }
 

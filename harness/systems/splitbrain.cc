@@ -250,7 +250,8 @@ class SplitbrainCluster : public ProcessCluster {
   std::atomic<uint64_t> clients_made_{0};
 };
 
-// splitbrain-node: next to this program, in ../node/ (a build tree), or in PATH.
+}  // namespace
+
 std::string FindNodeBinary() {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
@@ -262,8 +263,6 @@ std::string FindNodeBinary() {
   }
   return FindInPath("splitbrain-node");
 }
-
-}  // namespace
 
 SystemAdapter SplitbrainAdapter() {
   SystemAdapter a;

@@ -19,6 +19,10 @@ SystemAdapter SplitbrainAdapter();
 // starts share a sequence.
 uint64_t NodeSeed(uint64_t run_seed, int member_index, int start);
 
+// splitbrain-node: next to this program, in ../node/ (a build tree), or in PATH; empty when
+// none is found.
+std::string FindNodeBinary();
+
 // The faketime library, or empty when libfaketime is not installed.
 std::string FindFaketime();
 
