@@ -32,6 +32,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(chromium clang libclang-rt-14-dev lld)
   # harness_ssh_test starts sshd inside the lab's node namespaces (never on the host)
   packages+=(openssh-server)
+  # harness_exec_run_test runs the example clients of system: exec (clients/exec/*.py)
+  packages+=(python3)
 fi
 
 missing=()
