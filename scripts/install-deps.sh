@@ -4,7 +4,8 @@
 #   install-deps.sh          what building and running splitbrain needs
 #   install-deps.sh --test   that, plus what the test suite needs (a real browser for the report;
 #                            clang and its runtimes for the libFuzzer targets of fuzz/; lld, the
-#                            faster linker for the sanitized test build; sshd for the SSH tests)
+#                            faster linker for the sanitized test build; sshd for the SSH tests;
+#                            python3 for the exec example clients)
 set -euo pipefail
 
 packages=(
