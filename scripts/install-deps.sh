@@ -18,6 +18,8 @@ packages=(
   libnetfilter-queue-dev
   # the disk faults' file system (splitbrain-fs): libfuse3 to build it
   libfuse3-dev
+  # the NATS client library (libnats, with JetStream) the nats system's clients are built on
+  libnats-dev
   # the lab: namespaces, bridge and veth, packet filters, clock faults
   nftables iptables iproute2 util-linux libfaketime procps
   # disk faults: fuse3 (the FUSE runtime: fusermount3, /dev/fuse's permissions) under splitbrain-fs
@@ -25,6 +27,8 @@ packages=(
   # systems under test besides splitbrain-node (plans with `system: etcd`); etcdctl to inspect
   # a run's etcd data afterwards
   etcd-server etcd-client
+  # ... and `system: nats` (JetStream)
+  nats-server
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium clang libclang-rt-14-dev lld)
@@ -57,11 +61,16 @@ echo "install-deps: installing ${missing[*]}"
 "${SUDO[@]}" apt-get "${apt_opts[@]}" update -qq
 "${SUDO[@]}" apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}"
 
-# Debian starts a packaged etcd on 127.0.0.1:2379 at install. splitbrain runs its own members
+# Debian starts a packaged etcd on 127.0.0.1:2379 (and nats-server on 4222) at install. splitbrain runs its own members
 # inside the lab and needs none: stop and disable the service, but only when this run installed
 # it (an etcd someone set up on purpose is left alone).
 if printf '%s\n' "${missing[@]}" | grep -qx etcd-server && command -v systemctl >/dev/null 2>&1 &&
   [ -d /run/systemd/system ]; then
   echo "install-deps: stopping and disabling the packaged etcd service (the lab runs its own)"
   "${SUDO[@]}" systemctl disable --now etcd >/dev/null 2>&1 || true
+fi
+if printf '%s\n' "${missing[@]}" | grep -qx nats-server && command -v systemctl >/dev/null 2>&1 &&
+  [ -d /run/systemd/system ]; then
+  echo "install-deps: stopping and disabling the packaged nats-server service (the lab runs its own)"
+  "${SUDO[@]}" systemctl disable --now nats-server >/dev/null 2>&1 || true
 fi

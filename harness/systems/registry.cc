@@ -1,6 +1,7 @@
 #include "harness/systems/registry.h"
 
 #include "harness/systems/etcd.h"
+#include "harness/systems/nats.h"
 #include "harness/systems/splitbrain.h"
 
 namespace splitbrain::harness {
@@ -8,7 +9,8 @@ namespace splitbrain::harness {
 const std::vector<SystemAdapter>& Systems() {
   // A new system: its adapter file in this folder, one line here and its entry in catalog.cc
   // (README.md, "Adding a system").
-  static const std::vector<SystemAdapter> kSystems = {SplitbrainAdapter(), EtcdAdapter()};
+  static const std::vector<SystemAdapter> kSystems = {SplitbrainAdapter(), EtcdAdapter(),
+                                                      NatsAdapter()};
   return kSystems;
 }
 
