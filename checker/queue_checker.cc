@@ -96,7 +96,7 @@ CheckResult CheckQueue(const History& h) {
   std::sort(reads.begin(), reads.end(),
             [](const Read& a, const Read& b) { return a.invoke < b.invoke; });
 
-  std::vector<std::string> lost, unexpected, never_read;
+  std::vector<std::string> lost, unexpected, never_read, stale;
   std::set<std::string> unexpected_seen;
   for (const Read& r : reads) {
     for (const auto& [e, pos] : r.at) {
@@ -125,6 +125,11 @@ CheckResult CheckQueue(const History& h) {
     }
     if (!last->at.count(value)) {
       lost.push_back(value);
+      if (missing_at >= 0) first_missing = std::min(first_missing, missing_at);
+    } else if (missing_at != INT64_MAX) {
+      // Missing from a read that began after it was acknowledged or read, back in a later one:
+      // the log went back and forth.
+      stale.push_back(value);
       if (missing_at >= 0) first_missing = std::min(first_missing, missing_at);
     }
   }
@@ -157,8 +162,8 @@ CheckResult CheckQueue(const History& h) {
   }
 
   CheckResult r;
-  const bool invalid =
-      !lost.empty() || !unexpected.empty() || !order_violation.is_null() || !bad_ops.empty();
+  const bool invalid = !lost.empty() || !unexpected.empty() || !stale.empty() ||
+                       !order_violation.is_null() || !bad_ops.empty();
   r.valid = invalid ? Validity::kInvalid : reads.empty() ? Validity::kUnknown : Validity::kValid;
   auto& j = r.json;
   j["valid"] = ValidityJson(r.valid);
@@ -170,6 +175,8 @@ CheckResult CheckQueue(const History& h) {
   j["unexpected_count"] = unexpected.size();
   j["duplicated_count"] = duplicates;
   j["never_read_count"] = never_read.size();
+  j["stale_count"] = stale.size();
+  j["stale"] = Capped(stale);
   j["lost"] = Capped(lost);
   j["lost_ranges"] = Ranges(lost);
   j["unexpected"] = Capped(unexpected);
@@ -184,6 +191,12 @@ CheckResult CheckQueue(const History& h) {
       text += std::to_string(unexpected.size()) + " message(s) read that were never sent (e.g. " +
               unexpected[0] + "); ";
     }
+    if (!stale.empty()) {
+      text += std::to_string(stale.size()) +
+              " message(s) missing from a read that began after they were acknowledged or read, "
+              "then read again (e.g. " +
+              stale[0] + "); ";
+    }
     if (!order_violation.is_null()) {
       text += "two reads disagree on the log's order: " + order_violation["first"].dump() +
               " before " + order_violation["second"].dump() + " in one, after it in the other; ";
@@ -191,11 +204,9 @@ CheckResult CheckQueue(const History& h) {
     if (!bad_ops.empty()) text += "a read returned something other than a list; ";
     text.resize(text.size() - 2);
     j["explanation"] = text;
-    j["details"] = {{"lost", j["lost"]},
-                    {"lost_ranges", j["lost_ranges"]},
-                    {"unexpected", j["unexpected"]},
-                    {"order", order_violation},
-                    {"malformed_reads", bad_ops}};
+    j["details"] = {
+        {"lost", j["lost"]},   {"lost_ranges", j["lost_ranges"]}, {"unexpected", j["unexpected"]},
+        {"stale", j["stale"]}, {"order", order_violation},        {"malformed_reads", bad_ops}};
     if (first_missing != INT64_MAX) {
       j["first_anomaly_s"] = static_cast<double>(first_missing) / 1e9;
     }
