@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include "clients/retry.h"
 
@@ -70,9 +71,9 @@ class NatsClient : public workloads::Client {
     const auto deadline = SteadyClock::now() + timeout;
     const std::string op = command.value("op", "");
     current_ = picker_.Start(current_) % members_.size();
-    if (op == "queue-read" && command.contains("reader") &&
-        command["reader"].is_number_unsigned()) {
-      current_ = command["reader"].get<size_t>() % members_.size();
+    if (op == "queue-read" && command.contains("reader") && command["reader"].is_number_integer() &&
+        command["reader"].get<int64_t>() >= 0) {
+      current_ = static_cast<size_t>(command["reader"].get<int64_t>()) % members_.size();
     }
     if (op == "enqueue") {
       const std::string data = command.value("value", json()).dump();
@@ -194,7 +195,7 @@ class NatsClient : public workloads::Client {
 
   // The whole stream in order, through an ephemeral pull consumer that acknowledges nothing.
   // Reads change nothing: any failure is a fail (the retry policy tries the next member). A
-  // stream JetStream says does not exist reads as empty.
+  // stream JetStream keeps saying does not exist reads as empty.
   records::Reply Read(milliseconds left) {
     const auto deadline = SteadyClock::now() + left;
     auto fail = [&](const std::string& what, natsStatus s, jsErrCode jerr) {
@@ -210,15 +211,27 @@ class NatsClient : public workloads::Client {
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_GetStreamInfo(&info, js_, kStream, &jo, &jerr);
     if (s != NATS_OK && jerr == JSStreamNotFoundErr) {
-      // JetStream's own answer: there is no such stream (it was created before the workload
-      // began, so it has been lost — a power loss took its files). The log holds nothing.
-      records::Reply gone;
-      gone.outcome = Outcome::kOk;
-      gone.value = json::array();
-      return gone;
+      // JetStream's own answer: no such stream. It was created before the first publish, so
+      // either it was lost (a power loss took its files) or a meta leader just elected has not
+      // yet restored it (seen: "not found" ~1.5 s after every member was killed and restarted,
+      // the stream back with all its messages a moment later). Only an answer that holds for
+      // nats::kStreamGoneAfter reads as an empty log; until then the read fails (it is retried).
+      const auto now = SteadyClock::now();
+      if (!not_found_since_) not_found_since_ = now;
+      if (now - *not_found_since_ >= nats::kStreamGoneAfter) {
+        records::Reply gone;
+        gone.outcome = Outcome::kOk;
+        gone.value = json::array();
+        return gone;
+      }
+      return fail("stream info (not found for less than " +
+                      std::to_string(nats::kStreamGoneAfter.count()) + " s yet)",
+                  s, jerr);
     }
+    not_found_since_.reset();
     if (s != NATS_OK) return fail("stream info", s, jerr);
     const uint64_t msgs = info->State.Msgs;
+    const uint64_t last_seq = info->State.LastSeq;
     jsStreamInfo_Destroy(info);
     records::Reply r;
     r.outcome = Outcome::kOk;
@@ -233,6 +246,7 @@ class NatsClient : public workloads::Client {
     s = js_PullSubscribe(&sub, js_, kSubject, nullptr, &jo, &so, &jerr);
     if (s != NATS_OK) return fail("pull subscribe", s, jerr);
     bool done = false;
+    uint64_t last_read = 0;  // the stream sequence of the last message read
     while (!done) {
       const int64_t wait = TimeLeft(deadline).count();
       if (wait <= 0) {
@@ -254,7 +268,11 @@ class NatsClient : public workloads::Client {
         r.value.push_back(v.is_discarded() ? json(data) : v);
         jsMsgMetaData* meta = nullptr;
         if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-          if (meta->NumPending == 0) done = true;
+          // Done when the consumer has nothing more for us and we are past the last sequence the
+          // stream reported before the read began: a consumer that says "nothing pending" short
+          // of that is not believed (the fetch then runs out of time and the read fails).
+          last_read = meta->Sequence.Stream;
+          if (meta->NumPending == 0 && last_read >= last_seq) done = true;
           jsMsgMetaData_Destroy(meta);
         }
       }
@@ -271,6 +289,9 @@ class NatsClient : public workloads::Client {
   natsConnection* conn_ = nullptr;  // null: not connected
   jsCtx* js_ = nullptr;             // null exactly when conn_ is
   size_t connected_to_ = 0;         // the member conn_ is to
+  // When this client's reads began to find no stream, without another answer since; empty:
+  // the last read found it (or none asked yet).
+  std::optional<SteadyClock::time_point> not_found_since_;
 };
 
 }  // namespace

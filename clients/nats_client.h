@@ -3,12 +3,14 @@
 // the replicated stream "queue" (file storage, R=3, R=5 on five or more members),
 // `enqueue` is a JetStream publish with an acknowledgement and a message id (the value, for the
 // server's de-duplication), `queue-read` reads the whole stream in order through an ephemeral
-// pull consumer (a stream JetStream answers "not found" for reads as empty: it was created
-// before the workload began, so it was lost). One connection per client, reconnection off: a
-// connection that is gone is certainly not carrying a publish, so the client connects anew (to the
-// next member) itself. Not thread-safe: one client per worker; the pure translation below is.
+// pull consumer (a stream JetStream answers "not found" for kStreamGoneAfter reads as empty: it
+// was created before the workload began, so it was lost). One connection per client, reconnection
+// off: a connection that is gone is certainly not carrying a publish, so the client connects anew
+// (to the next member) itself. Not thread-safe: one client per worker; the pure translation below
+// is.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,6 +33,11 @@ std::unique_ptr<workloads::Client> NewNatsClient(std::vector<workloads::NodeAddr
                                                  uint64_t seed);
 
 namespace nats {
+
+// How long one client's reads must find no stream (JetStream's "stream not found", with no
+// other answer between) before a read says the log is empty: a meta leader elected a moment ago
+// answers "not found" for a stream it has not restored yet.
+inline constexpr std::chrono::seconds kStreamGoneAfter{10};
 
 // The stream's replication factor on `members` members: 5 on five or more, else up to 3.
 int64_t Replicas(size_t members);
