@@ -1,13 +1,8 @@
-// The NATS JetStream client (issue 16): how the queue workload's commands reach nats-server
-// members through the real C client, libnats (Debian's libnats-dev 3.4.1): `queue-create` adds
-// the replicated stream "queue" (file storage, R=3, R=5 on five or more members),
-// `enqueue` is a JetStream publish with an acknowledgement and a message id (the value, for the
-// server's de-duplication), `queue-read` reads the whole stream in order through an ephemeral
-// pull consumer (a stream JetStream answers "not found" for kStreamGoneAfter reads as empty: it
-// was created before the workload began, so it was lost). One connection per client, reconnection
-// off: a connection that is gone is certainly not carrying a publish, so the client connects anew
-// (to the next member) itself. Not thread-safe: one client per worker; the pure translation below
-// is.
+// The NATS JetStream client (issue 16): the queue workload's commands to nats-server members
+// through the real C client, libnats (Debian's libnats-dev 3.4.1) — a replicated stream, publishes
+// with acks and message ids, whole-stream reads. One connection per client, libnats's
+// reconnection off (it would send a buffered publish later, behind the operation's back). Not
+// thread-safe: one client per worker; the pure translation in nats:: is.
 #pragma once
 
 #include <chrono>
@@ -25,9 +20,15 @@
 namespace splitbrain::clients {
 
 // A client of the nats-server members `members` (id and client address "10.77.0.11:4222"; not
-// empty). Each operation begins where the placement says (the home member by default; a
-// `queue-read` with "reader" i at member i mod the count) and moves to the next member only
-// after a refusal that certainly changed nothing. `slot` and `seed` as for SplitbrainClient.
+// empty). `queue-create` adds the stream "queue" (file storage, R = Replicas(members));
+// `enqueue` publishes its value with the value as message id (JetStream drops a second copy
+// within its window); `queue-read` reads the whole stream in order through an ephemeral pull
+// consumer, and reads a stream JetStream keeps calling "not found" for kStreamGoneAfter as
+// empty (it was created before the workload began, so it was lost). A lost connection is
+// certainly not carrying a publish: the client connects anew, to the next member. Each operation
+// begins where the placement says (the home member by default; a `queue-read` with "reader" i at
+// member i mod the count) and moves to the next member only after a refusal that certainly changed
+// nothing. `slot` and `seed` as for SplitbrainClient.
 std::unique_ptr<workloads::Client> NewNatsClient(std::vector<workloads::NodeAddress> members,
                                                  size_t slot, workloads::Placement placement,
                                                  uint64_t seed);
