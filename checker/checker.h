@@ -81,6 +81,20 @@ Result<CheckResult> CheckLinearizable(const History& history, const Linearizable
 // first read that lacked a lost or stale element, when the history has times).
 CheckResult CheckSet(const History& history);
 
+// ---- queue (a replicated log read whole; issue 16) -------------------------------------------
+// enqueue(v) ok/info/fail and read() ok → [elements in the log's order]. As the set: an element
+// is known from its ok enqueue or the first read that lists it, lost when the last read that
+// began after it was known lacks it, stale when such a read lacks it but a later one has it
+// again (the log went back and forth), unexpected when read but never sent (or only by a failed
+// enqueue). Duplicates (an element listed twice in one read) are counted, not wrong: the log
+// promises at-least-once. Order: any two reads (the first 16) list the elements they share in
+// the same order, or the history is invalid. Figures: "ok_enqueues", "reads", "read_lengths",
+// "lost", "lost_ranges" ([first, last] runs of consecutive integers), "unexpected",
+// "duplicated", "stale", their counts, "never_read_count", and when invalid "first_anomaly_s" and
+// "details": {"lost", "lost_ranges", "unexpected", "order": {"first", "second", "read_a",
+// "read_b"} or null, "malformed_reads"}. No ok read: unknown.
+CheckResult CheckQueue(const History& history);
+
 // ---- counter ------------------------------------------------------------------------------
 // add(n) (n may be negative) and read() → value. Each ok read must lie within
 // [sum of ok adds completed before it began (plus any info/concurrent adds that lower it),

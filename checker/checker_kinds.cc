@@ -13,6 +13,7 @@ const std::vector<CheckerKind>& CheckerKinds() {
       {"availability", "history, nemesis.jsonl"},
       {"perf", "ok operations' latencies"},
       {"set", "history", {"set"}},
+      {"queue", "history", {"queue"}},
       {"counter", "history", {"counter"}},
       {"bank", "history", {"bank"}},
       {"lock", "history", {"mutex"}},

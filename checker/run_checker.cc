@@ -35,6 +35,10 @@ Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& in)
     SB_RETURN_IF_ERROR(need_history());
     return CheckSet(*in.history);
   }
+  if (name == "queue") {
+    SB_RETURN_IF_ERROR(need_history());
+    return CheckQueue(*in.history);
+  }
   if (name == "counter") {
     SB_RETURN_IF_ERROR(need_history());
     return CheckCounter(*in.history);

@@ -156,6 +156,8 @@ Status ApplyHosts(const std::vector<HostSpec>& hosts, const std::string& file,
                   std::vector<TestPlan>* plans);
 // The faults a run over SSH cannot inject yet (harness/ssh_hosts.h says why), each with why.
 std::string UnsupportedOverSsh(const std::string& fault);
+// Why `system` cannot run over SSH (hosts:, --hosts); empty: it can.
+std::string SystemUnsupportedOverSsh(const std::string& system);
 
 // The test as run, as YAML (seed filled in), for store/<test>/<ts>/plan.yaml.
 std::string PlanToYaml(const TestPlan& plan);

@@ -19,6 +19,8 @@ packages=(
   libnetfilter-queue-dev
   # the disk faults' file system (splitbrain-fs): libfuse3 to build it
   libfuse3-dev
+  # the NATS client library (libnats, with JetStream) the nats system's clients are built on
+  libnats-dev
   # the lab: namespaces, bridge and veth, packet filters, clock faults
   nftables iptables iproute2 util-linux libfaketime procps
   # disk faults: fuse3 (the FUSE runtime: fusermount3, /dev/fuse's permissions) under splitbrain-fs
@@ -28,6 +30,8 @@ packages=(
   etcd-server etcd-client
   # real clusters over SSH (a plan's hosts:, --hosts FILE): OpenSSH's own client
   openssh-client
+  # ... and `system: nats` (JetStream)
+  nats-server
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium clang libclang-rt-14-dev lld)
@@ -64,7 +68,7 @@ echo "install-deps: installing ${missing[*]}"
 "${SUDO[@]}" apt-get "${apt_opts[@]}" update -qq
 "${SUDO[@]}" apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}"
 
-# Debian starts a packaged etcd on 127.0.0.1:2379 at install. splitbrain runs its own members
+# Debian starts a packaged etcd on 127.0.0.1:2379 (and nats-server on 4222) at install. splitbrain runs its own members
 # inside the lab and needs none: stop and disable the service, but only when this run installed
 # it (an etcd someone set up on purpose is left alone).
 if printf '%s\n' "${missing[@]}" | grep -qx etcd-server && command -v systemctl >/dev/null 2>&1 &&
@@ -78,4 +82,9 @@ if printf '%s\n' "${missing[@]}" | grep -qx openssh-server && command -v systemc
   [ -d /run/systemd/system ]; then
   echo "install-deps: stopping and disabling the packaged ssh service (the SSH tests run their own)"
   "${SUDO[@]}" systemctl disable --now ssh >/dev/null 2>&1 || true
+fi
+if printf '%s\n' "${missing[@]}" | grep -qx nats-server && command -v systemctl >/dev/null 2>&1 &&
+  [ -d /run/systemd/system ]; then
+  echo "install-deps: stopping and disabling the packaged nats-server service (the lab runs its own)"
+  "${SUDO[@]}" systemctl disable --now nats-server >/dev/null 2>&1 || true
 fi

@@ -142,6 +142,35 @@ class SetWorkload : public Workload {
   std::shared_ptr<std::atomic<int64_t>> added_ = std::make_shared<std::atomic<int64_t>>(0);
 };
 
+// A replicated log (issue 16): every operation appends a value never sent before to one log
+// ("queue"); the final reads read the whole log, each beginning at another member ("reader" i
+// begins at member i mod the member count), so that the checker compares the order members give.
+class QueueWorkload : public Workload {
+ public:
+  static constexpr int kReaders = 3;
+  using Workload::Workload;
+  GenPtr MakeGenerator(Rng rng) const override {
+    auto counter = std::make_shared<int64_t>(0);
+    return FromFn(
+        [counter](Rng&, const Context&) {
+          return Op{"enqueue", std::nullopt, json(++*counter)};
+        },
+        rng);
+  }
+  std::vector<json> SetupCommands() const override {
+    return {{{"op", "queue-create"}, {"key", "queue"}}};
+  }
+  std::vector<Op> FinalReads() const override {
+    std::vector<Op> out;
+    for (int i = 0; i < kReaders; ++i) out.push_back({"read", std::nullopt, json(i)});
+    return out;
+  }
+  json ToCommand(const Op& op, const ProcessState&) const override {
+    if (op.f == "read") return {{"op", "queue-read"}, {"key", "queue"}, {"reader", op.value}};
+    return {{"op", "enqueue"}, {"key", "queue"}, {"value", op.value}};
+  }
+};
+
 class CounterWorkload : public Workload {
  public:
   using Workload::Workload;
@@ -290,6 +319,7 @@ const std::vector<WorkloadKind>& WorkloadKinds() {
       {"kv", "kv", Judged("linearizable"), &Make<KvWorkload>},
       {"set", "set", Judged("set"), &Make<SetWorkload>},
       {"counter", "counter", Judged("counter"), &Make<CounterWorkload>},
+      {"queue", "queue", Judged("queue"), &Make<QueueWorkload>},
       {"bank", "bank", Judged("bank"), &Make<BankWorkload>, &ValidateBank},
       {"lock", "mutex", Judged("lock"), &Make<LockWorkload>},
   };

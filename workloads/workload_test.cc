@@ -87,6 +87,31 @@ TEST(WorkloadTest, SetAddsAreUnique) {
   EXPECT_EQ((*w)->FinalReads().size(), static_cast<size_t>((seen.size() - 1) / 500 + 1));
 }
 
+// Issue 16: the queue sends each value once, creates its log first, and reads it whole from
+// several readers at the end.
+TEST(WorkloadTest, QueueEnqueuesUniqueValuesAndReadsFromEveryReader) {
+  auto w = MakeWorkload({.name = "queue"});
+  ASSERT_TRUE(w.ok());
+  auto g = (*w)->MakeGenerator(Rng(4));
+  std::set<int64_t> seen;
+  for (int i = 0; i < 300; ++i) {
+    auto op = g->Next({}).op;
+    ASSERT_EQ(op.f, "enqueue");
+    EXPECT_TRUE(seen.insert(op.value.get<int64_t>()).second);
+  }
+  EXPECT_EQ((*w)->ToCommand({"enqueue", std::nullopt, 7}, {}),
+            nlohmann::json::parse(R"({"op":"enqueue","key":"queue","value":7})"));
+  ASSERT_EQ((*w)->SetupCommands().size(), 1u);
+  EXPECT_EQ((*w)->SetupCommands()[0]["op"], "queue-create");
+  const auto reads = (*w)->FinalReads();
+  ASSERT_EQ(reads.size(), 3u);
+  for (size_t i = 0; i < reads.size(); ++i) {
+    EXPECT_EQ((*w)->ToCommand(reads[i], {}),
+              (nlohmann::json{{"op", "queue-read"}, {"key", "queue"}, {"reader", i}}));
+  }
+  EXPECT_EQ(FindWorkloadKind("queue")->default_checkers[0], "queue");
+}
+
 TEST(WorkloadTest, BankConservesItsTotalAndNeverTransfersToSelf) {
   auto w = MakeWorkload({.name = "bank", .accounts = 4, .initial_balance = 10});
   ASSERT_TRUE(w.ok());
@@ -142,7 +167,7 @@ TEST(WorkloadTest, LockHolderHoldsThenReleasesAtTheEnd) {
   EXPECT_EQ((*reg)->HoldAfterNs(acquire, records::Outcome::kOk), 0);
 }
 
-TEST(WorkloadTest, UnknownWorkloadIsAnError) { EXPECT_FALSE(MakeWorkload({.name = "queue"}).ok()); }
+TEST(WorkloadTest, UnknownWorkloadIsAnError) { EXPECT_FALSE(MakeWorkload({.name = "stack"}).ok()); }
 
 }  // namespace
 }  // namespace splitbrain::workloads

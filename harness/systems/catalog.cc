@@ -21,7 +21,7 @@ SystemInfo Etcd() {
        "needs every member's applied entries (nodes/<id>/events.jsonl); etcd logs only its role "
        "changes, which is what term-churn and the report's Raft view use"},
   };
-  for (const char* w : {"kv", "set", "counter", "bank"}) {
+  for (const char* w : {"kv", "set", "counter", "bank", "queue"}) {
     s.unsupported[std::string("workload:") + w] =
         "is not translated to etcd yet (the etcd adapter speaks register and lock)";
   }
@@ -44,10 +44,46 @@ SystemInfo Exec() {
   return s;
 }
 
+SystemInfo Nats() {
+  SystemInfo s;
+  s.name = "nats";
+  s.unsupported = {
+      {"needs:libc-clock",
+       "has no effect on nats-server: libfaketime cannot reach a Go program's clock (the Go "
+       "runtime reads time through the vDSO, not libc); use pause faults to stall a member's "
+       "timers"},
+      {"needs:membership-api",
+       "is not built for NATS (JetStream's peer-remove and a fresh server joining)"},
+      {"needs:snapshot-api",
+       "has no NATS call to take: JetStream snapshots its Raft groups by itself (the stream "
+       "snapshot API is a backup, not a compaction)"},
+      {"checker:raft-invariants",
+       "needs every member's applied entries (nodes/<id>/events.jsonl); nats-server logs none"},
+      {"checker:term-churn",
+       "needs terms: nats-server 2.9.10 reports no Raft term (neither /jsz nor its log), so no "
+       "new term can be counted"},
+  };
+  for (const char* w : {"register", "kv", "set", "counter", "bank", "lock"}) {
+    s.unsupported[std::string("workload:") + w] =
+        "is not translated to NATS yet (the nats adapter speaks the queue workload: a JetStream "
+        "stream)";
+  }
+  return s;
+}
+
+SystemInfo Splitbrain() {
+  SystemInfo s;
+  s.name = "splitbrain";
+  s.unsupported = {{"workload:queue",
+                    "is not translated to splitbrain-node (the queue workload is a JetStream "
+                    "stream: system nats)"}};
+  return s;
+}
+
 }  // namespace
 
 const std::vector<SystemInfo>& SystemCatalog() {
-  static const std::vector<SystemInfo> kSystems = {{"splitbrain", {}}, Etcd(), Exec()};
+  static const std::vector<SystemInfo> kSystems = {Splitbrain(), Etcd(), Exec(), Nats()};
   return kSystems;
 }
 

@@ -2,6 +2,7 @@
 
 #include "harness/systems/etcd.h"
 #include "harness/systems/exec.h"
+#include "harness/systems/nats.h"
 #include "harness/systems/splitbrain.h"
 
 namespace splitbrain::harness {
@@ -10,7 +11,7 @@ const std::vector<SystemAdapter>& Systems() {
   // A new system: its adapter file in this folder, one line here and its entry in catalog.cc
   // (README.md, "Adding a system").
   static const std::vector<SystemAdapter> kSystems = {SplitbrainAdapter(), EtcdAdapter(),
-                                                      ExecAdapter()};
+                                                      ExecAdapter(), NatsAdapter()};
   return kSystems;
 }
 

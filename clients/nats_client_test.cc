@@ -1,0 +1,71 @@
+// The NATS client's outcomes (issue 16): an ack is ok, a publish JetStream refused or nobody
+// took is fail, a timeout is unknown, and a publish to a member that cannot be reached is never
+// sent (fail) — against a real closed port on 127.0.0.1.
+#include "clients/nats_client.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace splitbrain::clients {
+namespace {
+
+using records::Outcome;
+using records::Refusal;
+
+TEST(NatsClientTest, ReplicasAreThreeOrFive) {
+  EXPECT_EQ(nats::Replicas(1), 1);
+  EXPECT_EQ(nats::Replicas(3), 3);
+  EXPECT_EQ(nats::Replicas(4), 3);
+  EXPECT_EQ(nats::Replicas(5), 5);
+  EXPECT_EQ(nats::Replicas(7), 5);
+}
+
+TEST(NatsClientTest, PublishOutcomes) {
+  const jsErrCode none = static_cast<jsErrCode>(0);
+  EXPECT_EQ(nats::PublishReply(NATS_OK, none, true, "").outcome, Outcome::kOk);
+  // An ack-less timeout or a connection lost while waiting may have stored the message.
+  records::Reply timeout = nats::PublishReply(NATS_TIMEOUT, none, false, "");
+  EXPECT_EQ(timeout.outcome, Outcome::kUnknown);
+  EXPECT_EQ(timeout.refusal, Refusal::kNone);
+  EXPECT_EQ(nats::PublishReply(NATS_CONNECTION_CLOSED, none, false, "").outcome, Outcome::kUnknown);
+  // Nobody took it, or JetStream itself refused it: certainly not stored.
+  records::Reply none_there = nats::PublishReply(NATS_NO_RESPONDERS, none, false, "");
+  EXPECT_EQ(none_there.outcome, Outcome::kFail);
+  EXPECT_EQ(none_there.refusal, Refusal::kMember);
+  records::Reply refused = nats::PublishReply(NATS_ERR, JSStreamNotFoundErr, false, "x");
+  EXPECT_EQ(refused.outcome, Outcome::kFail);
+  EXPECT_NE(refused.error.find("10059"), std::string::npos) << refused.error;
+}
+
+// A port on 127.0.0.1 that nobody listens on (bound, then closed).
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+TEST(NatsClientTest, UnreachableMembersRefuseBeforeSending) {
+  const std::string addr = "127.0.0.1:" + std::to_string(ClosedPort());
+  auto c = NewNatsClient({{"n1", addr}, {"n2", addr}}, 0, workloads::Placement::kHome, 1);
+  records::Reply r =
+      c->Send({{"op", "enqueue"}, {"key", "queue"}, {"value", 1}}, std::chrono::milliseconds(300));
+  EXPECT_EQ(r.outcome, Outcome::kFail) << r.error;
+  EXPECT_EQ(r.refusal, Refusal::kMember);
+  EXPECT_NE(r.error.find("connect"), std::string::npos) << r.error;
+  records::Reply bad =
+      c->Send({{"op", "write"}, {"key", "r"}, {"value", 1}}, std::chrono::milliseconds(300));
+  EXPECT_EQ(bad.outcome, Outcome::kFail);
+  EXPECT_EQ(bad.refusal, Refusal::kInvalid);
+}
+
+}  // namespace
+}  // namespace splitbrain::clients
