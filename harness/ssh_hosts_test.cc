@@ -22,6 +22,7 @@
 #include "harness/ssh_agent.h"
 #include "harness/ssh_hosts.h"
 #include "harness/subprocess.h"
+#include "harness/testing/run_files.h"
 
 namespace splitbrain::harness {
 namespace {
@@ -32,16 +33,8 @@ using std::chrono::seconds;
 
 std::string g_skip_reason;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Splitbrain() {
-  return (fs::read_symlink("/proc/self/exe").parent_path() / "splitbrain").string();
-}
+using testing::ReadFile;
+std::string Splitbrain() { return testing::SplitbrainBinary(); }
 
 // True while `pid` exists and is not a zombie (this lab's PID 1, the test, reaps no orphans).
 bool Alive(const std::string& pid) {

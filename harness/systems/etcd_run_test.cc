@@ -13,22 +13,15 @@
 
 #include "harness/lab.h"
 #include "harness/subprocess.h"
+#include "harness/testing/run_files.h"
 
 namespace splitbrain::harness {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Splitbrain() {
-  return (fs::read_symlink("/proc/self/exe").parent_path() / "splitbrain").string();
-}
+using testing::ReadFile;
+std::string Splitbrain() { return testing::SplitbrainBinary(); }
 
 class EtcdRunTest : public ::testing::Test {
  protected:

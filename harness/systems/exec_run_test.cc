@@ -13,6 +13,7 @@
 
 #include "harness/lab.h"
 #include "harness/subprocess.h"
+#include "harness/testing/run_files.h"
 
 namespace splitbrain::harness {
 namespace {
@@ -20,16 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string Splitbrain() {
-  return (fs::read_symlink("/proc/self/exe").parent_path() / "splitbrain").string();
-}
+using testing::ReadFile;
+std::string Splitbrain() { return testing::SplitbrainBinary(); }
 
 // Debian's python3 itself when it is there: a shim in PATH (pyenv's) takes seconds to start on
 // a loaded machine, and every replaced client starts it again.
