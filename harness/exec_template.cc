@@ -5,9 +5,9 @@
 namespace splitbrain::harness {
 
 const std::vector<std::string>& MemberPlaceholders() {
-  static const std::vector<std::string> kNames = {"id",       "ip",     "port",    "data",
-                                                  "dir",      "binary", "members", "others",
-                                                  "plan-dir", "index",  "seed"};
+  static const std::vector<std::string> kNames = {
+      "id",     "ip",       "port",  "data", "dir",     "binary",         "members",
+      "others", "plan-dir", "index", "seed", "tick-ms", "election-ticks", "snapshot-entries"};
   return kNames;
 }
 

@@ -801,6 +801,39 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     return r.Error(at({"members"}), "members",
                    "only for system: exec (this test's system is " + t.system + ")");
   }
+  if (t.system == "exec" && t.members) {
+    // splitbrain-node's own settings reach an exec member only through its command line: a
+    // setting the description does not pass would be silently ignored.
+    auto passes = [&](const std::string& name) {
+      for (const auto* words : {&t.members->start, &t.members->restart, &t.members->join}) {
+        for (const auto& w : *words) {
+          if (w.find("{" + name + "}") != std::string::npos) return true;
+        }
+      }
+      return false;
+    };
+    const NodeSpec defaults;
+    if (t.node.tick_ms != defaults.tick_ms && !passes("tick-ms")) {
+      return r.Error(at({"node", "tick-ms"}), "node.tick-ms",
+                     "set, but members.start does not pass it: put {tick-ms} in its command line "
+                     "(or leave node.tick-ms out)");
+    }
+    if (t.node.election_ticks != defaults.election_ticks && !passes("election-ticks")) {
+      return r.Error(at({"node", "election-ticks"}), "node.election-ticks",
+                     "set, but members.start does not pass it: put {election-ticks} in its "
+                     "command line (or leave node.election-ticks out)");
+    }
+    if (t.node.snapshot_entries && !passes("snapshot-entries")) {
+      return r.Error(at({"node", "snapshot-entries"}), "node.snapshot-entries",
+                     "set, but members.start does not pass it: put {snapshot-entries} in its "
+                     "command line (or leave node.snapshot-entries out)");
+    }
+    if (!t.node.snapshot_entries && passes("snapshot-entries")) {
+      return r.Error(at({"members"}), "members",
+                     "a command line uses {snapshot-entries}, but node.snapshot-entries is not "
+                     "set");
+    }
+  }
   SB_RETURN_IF_ERROR(refuse(at({"workload"}).Mark(), "workload", "workload", t.workload.name));
   // The list element itself when this test's own text has the list.
   auto element = [](const YAML::Node& list, size_t i) {

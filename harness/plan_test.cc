@@ -728,6 +728,28 @@ TEST(ExecPlanTest, MistakesNameFileLineColumnAndWhatIsMissing) {
             "o.yaml:3:3: members: only for system: exec (this test's system is splitbrain)");
 }
 
+// splitbrain-node's settings in node: reach an exec member only through its placeholders; a
+// setting the command lines do not pass is refused, never dropped.
+TEST(ExecPlanTest, NodeSettingsThatNoCommandLinePassesAreRefused) {
+  EXPECT_EQ(ExecError("node: {tick-ms: 50}\n"),
+            "/p/x.yaml:3:17: node.tick-ms: set, but members.start does not pass it: put {tick-ms} "
+            "in its command line (or leave node.tick-ms out)");
+  EXPECT_NE(ExecError("node: {election-ticks: 20}\n").find("node.election-ticks: set, but"),
+            std::string::npos);
+  EXPECT_NE(ExecError("node: {snapshot-entries: 200}\n").find("node.snapshot-entries: set, but"),
+            std::string::npos);
+  const std::string passes =
+      "members:\n  start: \"prog {data} --tick {tick-ms} --et {election-ticks} --snap "
+      "{snapshot-entries}\"\n  port: 1\n  client: c\n";
+  EXPECT_TRUE(Exec("node: {tick-ms: 50, election-ticks: 20, snapshot-entries: 200}\n", passes).ok())
+      << ExecError("node: {tick-ms: 50, election-ticks: 20, snapshot-entries: 200}\n", passes);
+  EXPECT_NE(ExecError("node: {tick-ms: 50}\n", passes)
+                .find("members: a command line uses {snapshot-entries}, but node.snapshot-entries "
+                      "is not set"),
+            std::string::npos);
+  EXPECT_TRUE(Exec("node: {args: [--snapshot-entries, \"200\"]}\n").ok());  // args pass as written
+}
+
 TEST(ExecPlanTest, WhatTheDescriptionCannotSupportIsRefusedWithTheReason) {
   const std::string no_status = "members: {start: \"p {data}\", port: 1, client: c}\n";
   EXPECT_NE(ExecError("nemesis: [kill, kill-leader]\n", no_status)

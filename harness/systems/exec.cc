@@ -195,7 +195,12 @@ class ExecCluster : public ProcessCluster {
             {"members", members},
             {"others", others},
             {"index", std::to_string(Index(id) + 1)},
-            {"seed", std::to_string(NodeSeed(run_seed_, Index(id), starts))}};
+            {"seed", std::to_string(NodeSeed(run_seed_, Index(id), starts))},
+            {"tick-ms", std::to_string(ctx_.plan.node.tick_ms)},
+            {"election-ticks", std::to_string(ctx_.plan.node.election_ticks)},
+            {"snapshot-entries", ctx_.plan.node.snapshot_entries
+                                     ? std::to_string(*ctx_.plan.node.snapshot_entries)
+                                     : std::string()}};
   }
   // With peer-flag, a word `{members}` (`{others}`: all but `self`) is the flag before each
   // member's entry.
