@@ -35,9 +35,10 @@ namespace splitbrain::clients {
 // storage, R = Replicas(members), history 1), bound (or made) at a client's first register
 // command: `read` is kvStore_Get (null when the key has no value), `write` kvStore_Put, and
 // `cas` a kvStore_Get and then kvStore_Update with the revision read as the expected last
-// revision — the leader refuses it unless the key is still at that revision, so the value it
-// replaces is the one compared; a value that is not the expected one is a fail that changed
-// nothing. `kv_reads` says how gets are served (nats::KvReads).
+// revision — JetStream promises to refuse it unless the key is still at that revision, so the
+// value it replaces is the one compared (2.9.10 breaks that promise when updates are in flight
+// together: harness/systems/README.md); a value that is not the expected one is a fail that
+// changed nothing. `kv_reads` says how gets are served (nats::KvReads).
 namespace nats {
 // How a KV get reaches the bucket (plan `workload.kv-reads`). kDirect: libnats 3.4.1's own
 // choice — js_CreateKeyValue always sets the stream's allow_direct, and kvStore_Get then sends
