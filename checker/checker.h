@@ -101,6 +101,19 @@ CheckResult CheckQueue(const History& history);
 //  sum of ok/info adds invoked before it completed (plus those that raise it)].
 CheckResult CheckCounter(const History& history);
 
+// ---- monotonic-reads (register) ----------------------------------------------------------
+// The session guarantee a store claims when reads may be served by any replica (NATS KV with
+// direct gets): no process reads a key's value older than one it has read before. read / write
+// / cas over unique values (workload register, values: 0). Value a is older than b when a's
+// write (or cas) was acknowledged before b's was invoked — the leader orders them so — and the
+// initial null is older than every written value; pairs of concurrent or unacknowledged writes
+// are not ordered, so what it finds is certain and what it misses is not claimed. A read of a
+// value never written is invalid too. Figures: "reads", "went_back", "never_written",
+// "read_your_writes_misses" (a read older than the process's own earlier write: counted, not
+// judged), and when invalid "explanation", "details": {"reads": [OP + "anomaly",
+// "earlier_read"]}, "first_anomaly_s" (the first bad read's invocation).
+CheckResult CheckMonotonicReads(const History& history);
+
 // ---- bank ---------------------------------------------------------------------------------
 // transfer {"from","to","amount"} and read → {account: balance}. Every ok read must sum to
 // `total` (when total < 0: the first ok read's sum), have no negative balance and list the same

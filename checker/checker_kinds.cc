@@ -15,6 +15,7 @@ const std::vector<CheckerKind>& CheckerKinds() {
       {"set", "history", {"set"}},
       {"queue", "history", {"queue"}},
       {"counter", "history", {"counter"}},
+      {"monotonic-reads", "history", {"register"}},
       {"bank", "history", {"bank"}},
       {"lock", "history", {"mutex"}},
       {"stats", "history"},

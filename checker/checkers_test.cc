@@ -536,3 +536,51 @@ TEST(CheckerRegistryTest, EveryRegisteredCheckerRunsByName) {
 
 }  // namespace
 }  // namespace splitbrain::checker
+
+namespace splitbrain::checker {
+namespace {
+
+// monotonic-reads: a process that read 2 (written after 1 was acknowledged) and then reads 1
+// went back; another process's old read, concurrent writes, and a process's own write read
+// stale (read-your-writes, counted only) are not judged.
+TEST(MonotonicReadsTest, WentBackIsInvalidOthersAreNot) {
+  const std::string writes =
+      Op(0, "write", "1", "ok", "null", "r0") + Op(0, "write", "2", "ok", "null", "r0");
+  CheckResult ok = CheckMonotonicReads(Parse(
+      writes + Op(1, "read", "null", "ok", "1", "r0") + Op(2, "read", "null", "ok", "2", "r0") +
+      Op(1, "read", "null", "ok", "2", "r0") + Op(2, "read", "null", "ok", "2", "r0")));
+  EXPECT_EQ(ok.valid, Validity::kValid) << ok.json.dump();
+  EXPECT_EQ(ok.json["reads"], 4);
+  CheckResult back = CheckMonotonicReads(Parse(writes + Op(1, "read", "null", "ok", "2", "r0") +
+                                               Op(1, "read", "null", "ok", "1", "r0")));
+  EXPECT_EQ(back.valid, Validity::kInvalid) << back.json.dump();
+  EXPECT_EQ(back.json["went_back"], 1);
+  // Back to the initial value is back too; on another key it is not.
+  CheckResult to_null = CheckMonotonicReads(Parse(writes + Op(1, "read", "null", "ok", "1", "r0") +
+                                                  Op(1, "read", "null", "ok", "null", "r1") +
+                                                  Op(1, "read", "null", "ok", "null", "r0")));
+  EXPECT_EQ(to_null.json["went_back"], 1) << to_null.json.dump();
+  // A cas writes its second element.
+  CheckResult cas = CheckMonotonicReads(Parse(writes + Op(0, "cas", "[2,3]", "ok", "null", "r0") +
+                                              Op(1, "read", "null", "ok", "3", "r0") +
+                                              Op(1, "read", "null", "ok", "2", "r0")));
+  EXPECT_EQ(cas.json["went_back"], 1) << cas.json.dump();
+  // Its own write read stale: read-your-writes, counted, not judged.
+  CheckResult ryw = CheckMonotonicReads(Parse(Op(1, "write", "1", "ok", "null", "r0") +
+                                              Op(0, "write", "2", "ok", "null", "r0") +
+                                              Op(0, "read", "null", "ok", "1", "r0")));
+  EXPECT_EQ(ryw.valid, Validity::kValid) << ryw.json.dump();
+  EXPECT_EQ(ryw.json["read_your_writes_misses"], 1);
+  // A value nobody wrote.
+  EXPECT_EQ(CheckMonotonicReads(Parse(writes + Op(1, "read", "null", "ok", "9", "r0"))).valid,
+            Validity::kInvalid);
+  // An unacknowledged write is ordered after nothing: reading it and then 2 is not back.
+  CheckResult info = CheckMonotonicReads(
+      Parse(Op(0, "write", "1", "info", "null", "r0") + Op(1, "write", "2", "ok", "null", "r0") +
+            Op(2, "read", "null", "ok", "2", "r0") + Op(2, "read", "null", "ok", "1", "r0")));
+  EXPECT_EQ(info.valid, Validity::kValid) << info.json.dump();
+  EXPECT_EQ(CheckMonotonicReads(Parse(writes)).valid, Validity::kUnknown);
+}
+
+}  // namespace
+}  // namespace splitbrain::checker

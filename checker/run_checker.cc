@@ -43,6 +43,10 @@ Result<CheckResult> RunChecker(const std::string& name, const CheckerInputs& in)
     SB_RETURN_IF_ERROR(need_history());
     return CheckCounter(*in.history);
   }
+  if (name == "monotonic-reads") {
+    SB_RETURN_IF_ERROR(need_history());
+    return CheckMonotonicReads(*in.history);
+  }
   if (name == "bank") {
     SB_RETURN_IF_ERROR(need_history());
     return CheckBank(*in.history, in.bank_total);

@@ -37,12 +37,41 @@ records::Reply PublishReply(natsStatus status, jsErrCode js_error, bool acked,
   return r;
 }
 
+const char* KvReadsName(KvReads reads) { return reads == KvReads::kLeader ? "leader" : "direct"; }
+
+std::optional<KvReads> KvReadsFromName(const std::string& name) {
+  if (name == "direct") return KvReads::kDirect;
+  if (name == "leader") return KvReads::kLeader;
+  return std::nullopt;
+}
+
+records::Reply KvWriteReply(natsStatus status, const std::string& text) {
+  records::Reply r;
+  if (status == NATS_OK) {
+    r.outcome = Outcome::kOk;
+    return r;
+  }
+  const std::string why =
+      std::string(natsStatus_GetText(status)) + (text.empty() ? "" : ": " + text);
+  if (status == NATS_ERR) {
+    // JetStream's answer: nothing stored. 10071 is the only refusal that is the compare's.
+    if (text.find("wrong last sequence") != std::string::npos)
+      return records::Reply::Refused(Refusal::kState, "compare failed (" + why + ")");
+    return records::Reply::Refused(Refusal::kMember, why);
+  }
+  if (status == NATS_NO_RESPONDERS) return records::Reply::Refused(Refusal::kMember, why);
+  r.outcome = Outcome::kUnknown;
+  r.error = why;
+  return r;
+}
+
 }  // namespace nats
 
 namespace {
 
 constexpr char kStream[] = "queue";
 constexpr char kSubject[] = "queue";
+using nats::kBucket;
 
 // libnats's process-wide state (its threads, its timers) opens once; nats_Close would end it
 // for every client at once, so it is left to process exit.
@@ -59,10 +88,11 @@ std::string LastErrorText() {
 class NatsClient : public workloads::Client {
  public:
   NatsClient(std::vector<workloads::NodeAddress> members, size_t slot,
-             workloads::Placement placement, uint64_t seed)
+             workloads::Placement placement, uint64_t seed, nats::KvReads kv_reads)
       : members_(std::move(members)),
         picker_(placement, members_.size(), slot, seed),
-        current_(picker_.home()) {
+        current_(picker_.home()),
+        kv_reads_(kv_reads) {
     OpenLibrary();
   }
   ~NatsClient() override { Disconnect(); }
@@ -83,6 +113,21 @@ class NatsClient : public workloads::Client {
       return Retrying(deadline, [&](milliseconds left) { return Create(left); });
     if (op == "queue-read")
       return Retrying(deadline, [&](milliseconds left) { return Read(left); });
+    if (op == "read" || op == "write" || op == "cas") {
+      if (!command.contains("key") || !command["key"].is_string()) {
+        return records::Reply::Refused(Refusal::kInvalid,
+                                       "command " + command.dump() + " has no string key");
+      }
+      const std::string key = command["key"].get<std::string>();
+      if (op == "read")
+        return Retrying(deadline, [&](milliseconds left) { return KvRead(key, left); });
+      const std::string data = command.value("value", json()).dump();
+      if (op == "write")
+        return Retrying(deadline, [&](milliseconds left) { return KvWrite(key, data, left); });
+      const json expected = command.value("expected", json());
+      return Retrying(deadline,
+                      [&](milliseconds left) { return KvCas(key, expected, data, left); });
+    }
     return records::Reply::Refused(Refusal::kInvalid,
                                    "the nats adapter has no translation for op '" + op + "'");
   }
@@ -130,7 +175,11 @@ class NatsClient : public workloads::Client {
       conn_ = nullptr;
       return Status::Unavailable("connect to " + url + ": " + natsStatus_GetText(s));
     }
-    s = natsConnection_JetStream(&js_, conn_, nullptr);
+    // The KV calls take no per-call options: they wait the context's Wait, this operation's time.
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = std::max<int64_t>(1, left.count());
+    s = natsConnection_JetStream(&js_, conn_, &jo);
     if (s != NATS_OK) {
       Disconnect();
       return Status::Internal(std::string("JetStream context: ") + natsStatus_GetText(s));
@@ -140,6 +189,8 @@ class NatsClient : public workloads::Client {
   }
 
   void Disconnect() {
+    if (kv_) kvStore_Destroy(kv_);
+    kv_ = nullptr;
     if (js_) jsCtx_Destroy(js_);
     js_ = nullptr;
     if (conn_) natsConnection_Destroy(conn_);
@@ -283,11 +334,132 @@ class NatsClient : public workloads::Client {
     return r;
   }
 
+  // kv_ bound to the bucket on this connection: made on the first register command (the same
+  // bucket again is no change), else looked up. A fail when neither can be done.
+  Status BindKv() {
+    if (kv_) return Status::Ok();
+    natsStatus s = NATS_OK;
+    const std::string what =
+        std::string("KV bucket '") + kBucket + "' (" + nats::KvReadsName(kv_reads_) + " gets): ";
+    if (kv_reads_ == nats::KvReads::kDirect) {
+      kvConfig kc;
+      kvConfig_Init(&kc);
+      kc.Bucket = kBucket;
+      kc.History = 1;
+      kc.StorageType = js_FileStorage;
+      kc.Replicas = static_cast<int>(nats::Replicas(members_.size()));
+      s = js_CreateKeyValue(&kv_, js_, &kc);  // allow_direct on: libnats 3.4.1 always sets it
+    } else {
+      // js_CreateKeyValue's stream, allow_direct off: js_KeyValue then gets from the leader.
+      const std::string stream = nats::kKvStream;
+      const std::string subject = std::string("$KV.") + kBucket + ".>";
+      const char* subjects[] = {subject.c_str()};
+      jsStreamConfig sc;
+      jsStreamConfig_Init(&sc);
+      sc.Name = stream.c_str();
+      sc.Subjects = subjects;
+      sc.SubjectsLen = 1;
+      sc.MaxMsgsPerSubject = 1;
+      sc.Storage = js_FileStorage;
+      sc.Replicas = nats::Replicas(members_.size());
+      sc.AllowRollup = true;
+      sc.DenyDelete = true;
+      sc.Discard = js_DiscardNew;
+      sc.AllowDirect = false;
+      jsStreamInfo* info = nullptr;
+      jsErrCode jerr = static_cast<jsErrCode>(0);
+      s = js_AddStream(&info, js_, &sc, nullptr, &jerr);
+      if (info) jsStreamInfo_Destroy(info);
+      if (s == NATS_OK || jerr == JSStreamNameExistErr) s = js_KeyValue(&kv_, js_, kBucket);
+    }
+    if (s != NATS_OK) {
+      kv_ = nullptr;
+      return Status::Unavailable(what + natsStatus_GetText(s) + ": " + LastErrorText());
+    }
+    return Status::Ok();
+  }
+
+  // The key's value and revision (null and 0 when it has none), or a fail (a get changes nothing).
+  struct Entry {
+    json value;
+    uint64_t revision = 0;
+  };
+  Result<Entry> KvGet(const std::string& key) {
+    SB_RETURN_IF_ERROR(BindKv());
+    kvEntry* e = nullptr;
+    natsStatus s = kvStore_Get(&e, kv_, key.c_str());
+    if (s == NATS_NOT_FOUND) return Entry{};
+    if (s != NATS_OK) {
+      return Status::Unavailable(std::string("get ") + key + ": " + natsStatus_GetText(s) + ": " +
+                                 LastErrorText());
+    }
+    const std::string data(static_cast<const char*>(kvEntry_Value(e)),
+                           static_cast<size_t>(kvEntry_ValueLen(e)));
+    Entry out;
+    out.revision = kvEntry_Revision(e);
+    kvEntry_Destroy(e);
+    out.value = json::parse(data, nullptr, false);
+    // Not a value the workload wrote: kept as its text, which no write matches.
+    if (out.value.is_discarded()) out.value = data;
+    return out;
+  }
+
+  records::Reply KvRead(const std::string& key, milliseconds left) {
+    (void)left;  // the context's Wait (Connect) bounds the get
+    Result<Entry> e = KvGet(key);
+    if (!e.ok()) {
+      Disconnect();
+      return records::Reply::Refused(Refusal::kMember, e.status().message());
+    }
+    records::Reply r;
+    r.outcome = Outcome::kOk;
+    r.value = e->value;
+    return r;
+  }
+
+  records::Reply KvWrite(const std::string& key, const std::string& data, milliseconds) {
+    if (Status b = BindKv(); !b.ok()) {
+      Disconnect();
+      return records::Reply::Refused(Refusal::kMember, b.message());
+    }
+    uint64_t rev = 0;
+    natsStatus s = kvStore_Put(&rev, kv_, key.c_str(), data.data(), static_cast<int>(data.size()));
+    records::Reply r = nats::KvWriteReply(s, s == NATS_OK ? "" : LastErrorText());
+    if (r.ok()) r.value = nullptr;
+    if (r.outcome == Outcome::kUnknown) Disconnect();
+    return r;
+  }
+
+  // Compare-and-set: the value at the revision read is the one the update replaces, or the
+  // update is refused (JetStream's expected last subject sequence).
+  records::Reply KvCas(const std::string& key, const json& expected, const std::string& data,
+                       milliseconds) {
+    Result<Entry> e = KvGet(key);
+    if (!e.ok()) {
+      Disconnect();
+      return records::Reply::Refused(Refusal::kMember, e.status().message());
+    }
+    if (e->value != expected) {
+      return records::Reply::Refused(Refusal::kState, "compare failed: the key holds " +
+                                                          e->value.dump() + " (revision " +
+                                                          std::to_string(e->revision) + ")");
+    }
+    uint64_t rev = 0;
+    natsStatus s = kvStore_Update(&rev, kv_, key.c_str(), data.data(),
+                                  static_cast<int>(data.size()), e->revision);
+    records::Reply r = nats::KvWriteReply(s, s == NATS_OK ? "" : LastErrorText());
+    if (r.ok()) r.value = nullptr;
+    if (r.outcome == Outcome::kUnknown) Disconnect();
+    return r;
+  }
+
   std::vector<workloads::NodeAddress> members_;
   workloads::NodePicker picker_;
   size_t current_;
+  nats::KvReads kv_reads_;
   natsConnection* conn_ = nullptr;  // null: not connected
   jsCtx* js_ = nullptr;             // null exactly when conn_ is
+  kvStore* kv_ = nullptr;           // the bucket on conn_; null: not bound yet
   size_t connected_to_ = 0;         // the member conn_ is to
   // When this client's reads began to find no stream, without another answer since; empty:
   // the last read found it (or none asked yet).
@@ -298,8 +470,8 @@ class NatsClient : public workloads::Client {
 
 std::unique_ptr<workloads::Client> NewNatsClient(std::vector<workloads::NodeAddress> members,
                                                  size_t slot, workloads::Placement placement,
-                                                 uint64_t seed) {
-  return std::make_unique<NatsClient>(std::move(members), slot, placement, seed);
+                                                 uint64_t seed, nats::KvReads kv_reads) {
+  return std::make_unique<NatsClient>(std::move(members), slot, placement, seed, kv_reads);
 }
 
 }  // namespace splitbrain::clients

@@ -40,6 +40,29 @@ TEST(NatsClientTest, PublishOutcomes) {
   EXPECT_NE(refused.error.find("10059"), std::string::npos) << refused.error;
 }
 
+TEST(NatsClientTest, KvWriteOutcomes) {
+  EXPECT_EQ(nats::KvWriteReply(NATS_OK, "").outcome, Outcome::kOk);
+  // JetStream's "wrong last sequence": the key moved past the revision the cas read.
+  records::Reply moved = nats::KvWriteReply(NATS_ERR, "wrong last sequence: 7");
+  EXPECT_EQ(moved.outcome, Outcome::kFail);
+  EXPECT_EQ(moved.refusal, Refusal::kState);
+  // Another answer from JetStream refusing the message: the member's refusal (retried).
+  records::Reply refused = nats::KvWriteReply(NATS_ERR, "stream not found");
+  EXPECT_EQ(refused.outcome, Outcome::kFail);
+  EXPECT_EQ(refused.refusal, Refusal::kMember);
+  EXPECT_EQ(nats::KvWriteReply(NATS_NO_RESPONDERS, "").outcome, Outcome::kFail);
+  // No answer: the put may be stored.
+  EXPECT_EQ(nats::KvWriteReply(NATS_TIMEOUT, "").outcome, Outcome::kUnknown);
+  EXPECT_EQ(nats::KvWriteReply(NATS_CONNECTION_CLOSED, "").outcome, Outcome::kUnknown);
+}
+
+TEST(NatsClientTest, KvReadsNames) {
+  EXPECT_EQ(nats::KvReadsFromName("direct"), nats::KvReads::kDirect);
+  EXPECT_EQ(nats::KvReadsFromName("leader"), nats::KvReads::kLeader);
+  EXPECT_FALSE(nats::KvReadsFromName("follower"));
+  EXPECT_STREQ(nats::KvReadsName(nats::KvReads::kLeader), "leader");
+}
+
 // A port on 127.0.0.1 that nobody listens on (bound, then closed).
 int ClosedPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -61,10 +84,18 @@ TEST(NatsClientTest, UnreachableMembersRefuseBeforeSending) {
   EXPECT_EQ(r.outcome, Outcome::kFail) << r.error;
   EXPECT_EQ(r.refusal, Refusal::kMember);
   EXPECT_NE(r.error.find("connect"), std::string::npos) << r.error;
+  // A register write to no reachable member is never sent either.
+  records::Reply write =
+      c->Send({{"op", "write"}, {"key", "r0"}, {"value", 1}}, std::chrono::milliseconds(300));
+  EXPECT_EQ(write.outcome, Outcome::kFail) << write.error;
+  EXPECT_EQ(write.refusal, Refusal::kMember);
   records::Reply bad =
-      c->Send({{"op", "write"}, {"key", "r"}, {"value", 1}}, std::chrono::milliseconds(300));
+      c->Send({{"op", "add"}, {"key", "s"}, {"value", 1}}, std::chrono::milliseconds(300));
   EXPECT_EQ(bad.outcome, Outcome::kFail);
   EXPECT_EQ(bad.refusal, Refusal::kInvalid);
+  records::Reply keyless = c->Send({{"op", "read"}}, std::chrono::milliseconds(300));
+  EXPECT_EQ(keyless.outcome, Outcome::kFail);
+  EXPECT_EQ(keyless.refusal, Refusal::kInvalid);
 }
 
 }  // namespace

@@ -154,9 +154,9 @@ const std::vector<std::string> kTestKeys = {
 const std::vector<std::string> kHostKeys = {"address", "ip",          "user", "port",
                                             "key",     "ssh-options", "dir"};
 const std::vector<std::string> kWorkloadKeys = {
-    "name",      "keys",      "concurrency",   "rate",         "limit",
-    "accounts",  "balance",   "read-fraction", "timeout",      "lock-ttl",
-    "lock-hold", "placement", "burst",         "burst-window", "values"};
+    "name",    "keys",          "concurrency", "rate",     "limit",     "accounts",
+    "balance", "read-fraction", "timeout",     "lock-ttl", "lock-hold", "placement",
+    "burst",   "burst-window",  "values",      "kv-reads"};
 const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults", "schedule",
                                                "start"};
 const std::vector<std::string> kScheduleKeys = {
@@ -221,6 +221,10 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   if (n["placement"]) {
     SB_SET_OR_RETURN(w->placement,
                      r.OneOf(n["placement"], "workload.placement", workloads::PlacementNames()));
+  }
+  if (n["kv-reads"]) {
+    SB_SET_OR_RETURN(w->kv_reads,
+                     r.OneOf(n["kv-reads"], "workload.kv-reads", {"direct", "leader"}));
   }
   if (n["burst"]) SB_SET_OR_RETURN(w->burst, r.Double(n["burst"], "workload.burst", 1, 100));
   if (n["burst-window"]) {
@@ -797,6 +801,12 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     if (why.empty()) return Status::Ok();
     return r.Error(mark, field, kind + " '" + name + "' with system " + t.system + ": " + why);
   };
+  if (!t.workload.kv_reads.empty() && (t.system != "nats" || t.workload.name != "register")) {
+    return r.Error(at({"workload", "kv-reads"}), "workload.kv-reads",
+                   "only for system: nats with workload register (it says how a JetStream KV get "
+                   "is served); this test is system " +
+                       t.system + " with workload " + t.workload.name);
+  }
   if (t.system != "exec" && t.members) {
     return r.Error(at({"members"}), "members",
                    "only for system: exec (this test's system is " + t.system + ")");
@@ -1203,6 +1213,7 @@ std::string PlanToYaml(const TestPlan& t) {
   e << YAML::Key << "balance" << YAML::Value << w.initial_balance;
   e << YAML::Key << "timeout" << YAML::Value << Dur(w.op_timeout_ns);
   e << YAML::Key << "placement" << YAML::Value << w.placement;
+  if (!w.kv_reads.empty()) e << YAML::Key << "kv-reads" << YAML::Value << w.kv_reads;
   if (w.burst > 1) {
     e << YAML::Key << "burst" << YAML::Value << w.burst;
     e << YAML::Key << "burst-window" << YAML::Value << Dur(w.burst_window_ns);

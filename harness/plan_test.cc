@@ -247,8 +247,8 @@ TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
   namespace fs = std::filesystem;
   const fs::path plans = SPLITBRAIN_PLANS_DIR;
   int bug_plans = 0;
-  for (const fs::path& dir :
-       {plans, plans / "bugs", plans / "etcd", plans / "bench", plans / "disk", plans / "exec"}) {
+  for (const fs::path& dir : {plans, plans / "bugs", plans / "etcd", plans / "bench",
+                              plans / "disk", plans / "exec", plans / "nats"}) {
     for (const auto& f : fs::directory_iterator(dir)) {
       if (f.path().extension() != ".yaml") continue;
       auto p = ParsePlanFile(f.path().string());
@@ -373,6 +373,33 @@ TEST(PlanSystemTest, LockTtlAndHoldParseAndRoundTrip) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("l.yaml:1:34: workload.lock-ttl"), std::string::npos)
       << bad.status().message();
+}
+
+// Issue 16: how a NATS KV get is served. Parsed and kept through the plan as run; refused at its
+// line for any other system or workload (nothing else has KV gets to route).
+TEST(PlanSystemTest, NatsKvReadsParseRoundTripAndAreRefusedElsewhere) {
+  auto p = ParsePlanText("system: nats\nworkload: {name: register, kv-reads: leader}\n", "n.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)[0].workload.kv_reads, "leader");
+  auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].workload.kv_reads, "leader");
+  auto unset = ParsePlanText("system: nats\nworkload: register\n", "n.yaml");
+  ASSERT_TRUE(unset.ok()) << unset.status();
+  EXPECT_EQ((*unset)[0].workload.kv_reads, "");
+  const char* refused[][2] = {
+      {"system: etcd\nworkload: {name: register, kv-reads: direct}\n",
+       "n.yaml:2:38: workload.kv-reads: only for system: nats with workload register"},
+      {"system: nats\nworkload: {name: queue, kv-reads: direct}\n",
+       "workload.kv-reads: only for system: nats with workload register"},
+      {"system: nats\nworkload: {name: register, kv-reads: follower}\n",
+       "n.yaml:2:38: workload.kv-reads: unknown value 'follower'"},
+  };
+  for (const auto& c : refused) {
+    auto bad = ParsePlanText(c[0], "n.yaml");
+    ASSERT_FALSE(bad.ok()) << c[0];
+    EXPECT_NE(bad.status().message().find(c[1]), std::string::npos) << bad.status().message();
+  }
 }
 
 // Issue 25: where clients' operations begin. Home is the default; each value round-trips

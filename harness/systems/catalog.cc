@@ -63,10 +63,10 @@ SystemInfo Nats() {
        "needs terms: nats-server 2.9.10 reports no Raft term (neither /jsz nor its log), so no "
        "new term can be counted"},
   };
-  for (const char* w : {"register", "kv", "set", "counter", "bank", "lock"}) {
+  for (const char* w : {"kv", "set", "counter", "bank", "lock"}) {
     s.unsupported[std::string("workload:") + w] =
-        "is not translated to NATS yet (the nats adapter speaks the queue workload: a JetStream "
-        "stream)";
+        "is not translated to NATS yet (the nats adapter speaks the queue workload, a JetStream "
+        "stream, and register, a JetStream KV bucket)";
   }
   return s;
 }

@@ -80,10 +80,13 @@ class NatsCluster : public ProcessCluster {
 
   std::map<std::string, json> Statuses(milliseconds per_node) override {
     std::map<std::string, json> out;
+    // The leader the leader faults aim at: the workload's stream's (the KV bucket's for register).
+    const std::string stream =
+        ctx_.plan.workload.name == "register" ? clients::nats::kKvStream : "queue";
     for (const auto& id : ctx_.hosts->ids()) {
       node::Client c(ctx_.hosts->Ip(id) + ":" + std::to_string(nats::kMonitorPort));
       node::Reply r = c.Call("GET", "/jsz?accounts=true&streams=true", nullptr, per_node);
-      out[id] = r.http_status == 200 ? nats::StatusFromJsz(id, r.body, "queue") : json();
+      out[id] = r.http_status == 200 ? nats::StatusFromJsz(id, r.body, stream) : json();
     }
     return out;
   }
@@ -93,8 +96,11 @@ class NatsCluster : public ProcessCluster {
     for (const auto& id : ctx_.hosts->ids()) {
       members.push_back({id, ctx_.hosts->Ip(id) + ":" + std::to_string(nats::kClientPort)});
     }
+    // Validation took only "direct", "leader" or nothing (libnats's own choice, direct).
+    const auto reads = clients::nats::KvReadsFromName(ctx_.plan.workload.kv_reads);
     return clients::NewNatsClient(std::move(members), slot, PlanPlacement(ctx_.plan),
-                                  ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)));
+                                  ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)),
+                                  reads.value_or(clients::nats::KvReads::kDirect));
   }
 
  protected:

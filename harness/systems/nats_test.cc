@@ -64,7 +64,9 @@ TEST(NatsSystemTest, WhatNatsCannotDoIsRefusedAtValidationWithTheReason) {
   std::string clock = refused("system: nats\nworkload: queue\nnemesis: [clock-skew]\n");
   EXPECT_NE(clock.find("libfaketime"), std::string::npos) << clock;
   EXPECT_NE(clock.find("x.yaml:3:"), std::string::npos) << clock;
-  EXPECT_NE(refused("system: nats\nworkload: register\n").find("not translated to NATS"),
+  // The register is a KV bucket now; the kv workload is not translated.
+  EXPECT_EQ(refused("system: nats\nworkload: register\nnemesis: [kill, one-way-to-leader]\n"), "");
+  EXPECT_NE(refused("system: nats\nworkload: kv\n").find("not translated to NATS"),
             std::string::npos);
   EXPECT_NE(refused("system: nats\nworkload: queue\ncheckers: [queue, term-churn]\n")
                 .find("no Raft term"),
