@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -157,7 +158,9 @@ class SshHostsTest : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!g_skip_reason.empty() || g_hosts) return;
     g_hosts = new Hosts;
-    g_hosts->dir = fs::temp_directory_path() / ("ssh_test_" + std::to_string(getpid()));
+    // Not the pid: inside the lab this process is always PID 1.
+    g_hosts->dir =
+        fs::temp_directory_path() / ("ssh_test_" + std::to_string(std::random_device{}()));
     fs::create_directories(g_hosts->dir);
     const auto t0 = std::chrono::steady_clock::now();
     g_hosts->error = StartHosts(*g_hosts);
@@ -170,7 +173,11 @@ class SshHostsTest : public ::testing::Test {
     if (!g_hosts) return;
     for (auto& s : g_hosts->sshd) (void)s->Kill();
     g_hosts->lab.reset();
-    if (g_hosts->error.empty()) fs::remove_all(g_hosts->dir);
+    // Kept when something failed, with the failed tests' runs and the sshds' logs.
+    const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    if (g_hosts->error.empty() && suite && suite->failed_test_count() == 0) {
+      fs::remove_all(g_hosts->dir);
+    }
     delete g_hosts;
     g_hosts = nullptr;
   }
@@ -206,7 +213,9 @@ class SshHostsTest : public ::testing::Test {
     }
     return file.string();
   }
-  // `splitbrain run PLAN --hosts` on the lab's `nodes`; its output and exit code.
+  // `splitbrain run PLAN --hosts` on the lab's `nodes`; its output and exit code. With
+  // SSH_TEST_DEBUG set, the run logs at debug level (each agent call's time) and its output is
+  // printed.
   CommandResult Run(const std::string& plan_text, const std::vector<std::string>& nodes,
                     const std::string& store_name = "store") {
     const fs::path plan = Write(store_name + ".yaml", plan_text);
