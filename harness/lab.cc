@@ -364,6 +364,31 @@ std::vector<std::string> Lab::NamespaceIds() const {
   return out;
 }
 
+std::string FindFaketime() {
+  for (const char* p : kFaketimePaths) {
+    if (std::filesystem::exists(p)) return p;
+  }
+  return "";
+}
+
+Status Lab::WriteMemberFile(const std::string&, const std::string& local_dir,
+                            const std::string& name, const std::string& bytes) {
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+    return Status::InvalidArgument("a member file's name must be one plain name: '" + name + "'");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(local_dir, ec);
+  const std::string file = local_dir + "/" + name;
+  {
+    std::ofstream out(file + ".tmp", std::ios::trunc);
+    out << bytes;
+    if (!out.flush()) return Status::IoError("writing " + file + ".tmp");
+  }
+  std::filesystem::rename(file + ".tmp", file, ec);  // atomic: never half a file
+  if (ec) return Status::IoError("writing " + file + ": " + ec.message());
+  return Status::Ok();
+}
+
 std::string NftRulesFor(const std::string& id, const std::vector<nemesis::NetRule>& rules,
                         const std::function<std::string(const std::string&)>& ip) {
   std::ostringstream in, out;

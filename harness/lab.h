@@ -75,6 +75,10 @@ class Lab : public NodeHosts {
   std::unique_ptr<MemberProcess> NewMember(const std::string& id,
                                            const std::string& local_dir) override;
   Status Collect(const std::string&, const std::string&) override { return Status::Ok(); }
+  // `local_dir/name`, through a temporary file renamed over it.
+  Status WriteMemberFile(const std::string& id, const std::string& local_dir,
+                         const std::string& name, const std::string& bytes) override;
+  std::string FaketimeLibrary(const std::string&) const override { return FindFaketime(); }
   bool Local() const override { return true; }
   // How SetDelays delays packets, as nemesis.jsonl records it: "nfqueue" (no tc netem here).
   static std::string DelayMechanism() { return "nfqueue"; }

@@ -53,9 +53,28 @@ class NodeHosts {
   // After the member stopped: copies what it wrote on its machine (node.log, events.jsonl)
   // into `local_dir`. The lab: nothing to copy.
   virtual Status Collect(const std::string& id, const std::string& local_dir) = 0;
-  // True when members are processes of this machine (CPU throttle, splitbrain-fs, clock files).
+  // Writes `bytes` as file `name` (one plain name, no '/') of the member's directory on its
+  // machine (MemberDir), replaced whole: a reader there never sees half of it. The lab writes
+  // `local_dir/name`; an SSH host's agent `put`s it. For what a member reads while it runs (a
+  // config file, libfaketime's offset).
+  virtual Status WriteMemberFile(const std::string& id, const std::string& local_dir,
+                                 const std::string& name, const std::string& bytes) = 0;
+  // The libfaketime library on node `id`'s machine, as a member there preloads it; empty when
+  // it has none (the lab: FindFaketime(); an SSH host: found by its agent when the plan has
+  // clock faults, and the run refused without it).
+  virtual std::string FaketimeLibrary(const std::string& id) const = 0;
+  // True when members are processes of this machine (CPU throttle, splitbrain-fs).
   virtual bool Local() const = 0;
 };
+
+// The libfaketime library on this machine (the first of kFaketimePaths that exists), or empty.
+std::string FindFaketime();
+// Where Debian and a source install put libfaketime, in the order looked at (here and by an SSH
+// host's agent).
+inline constexpr const char* kFaketimePaths[] = {
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/faketime/libfaketime.so.1",
+    "/usr/local/lib/faketime/libfaketime.so.1"};
 
 // The nftables script that replaces table `inet splitbrain` on node `id` for `rules`; `ip` maps
 // a node id to its address. Drops follow Jepsen: the receiver discards the sender's packets

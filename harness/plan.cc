@@ -686,9 +686,6 @@ Status ValidateHosts(const Reader& r, const YAML::Node& where, const TestPlan& t
                    std::to_string(t.hosts.size()) + " hosts for " + std::to_string(t.nodes) +
                        " nodes: give one host per node (test '" + t.name + "')");
   }
-  if (const std::string why = SystemUnsupportedOverSsh(t.system); !why.empty()) {
-    return r.Error(hosts_mark, "hosts", "system " + t.system + " over SSH: " + why);
-  }
   auto refuse = [&](const YAML::Mark& m, const std::string& field,
                     const std::string& fault) -> Status {
     const std::string why = UnsupportedOverSsh(fault);
@@ -1322,18 +1319,19 @@ std::string PlanToYaml(const TestPlan& t) {
   return std::string(e.c_str()) + "\n";
 }
 
-std::string SystemUnsupportedOverSsh(const std::string& system) {
-  if (system == "nats") {
-    return "not built: the adapter writes each member's nats.conf on this machine, where a "
-           "remote member cannot read it";
+bool PlanHasFault(const TestPlan& plan, const std::string& fault) {
+  for (const auto& f : plan.nemesis.faults) {
+    if (f == fault) return true;
   }
-  return "";
+  for (const auto& s : plan.nemesis.schedule) {
+    if (s.kind == fault) return true;
+  }
+  return false;
 }
 
 std::string UnsupportedOverSsh(const std::string& fault) {
   if (fault == "delay") return "the NFQUEUE delayer runs only in the lab";
   if (fault == "slow-node") return "CPU throttling of a host's member is not built";
-  if (fault == "clock-skew") return "libfaketime offsets are files the harness writes locally";
   if (fault == "membership") return "a member rejoining empty is not built over SSH";
   const nemesis::FaultKind* k = nemesis::FindFaultKind(fault);
   if (k && (k->family == nemesis::FaultFamily::kDiskCrash ||
@@ -1368,10 +1366,6 @@ Status ApplyHosts(const std::vector<HostSpec>& hosts, const std::string& file,
       return Status::InvalidArgument(file + ":1:1: hosts: " + std::to_string(hosts.size()) +
                                      " hosts for test '" + t.name + "' with " +
                                      std::to_string(t.nodes) + " nodes: give one host per node");
-    }
-    if (const std::string why = SystemUnsupportedOverSsh(t.system); !why.empty()) {
-      return Status::InvalidArgument(t.source_file + ":" + std::to_string(t.line) + ":1: system: " +
-                                     t.system + " over SSH (--hosts " + file + "): " + why);
     }
     std::vector<std::string> faults = t.nemesis.faults;
     for (const auto& f : t.nemesis.schedule) faults.push_back(f.kind);

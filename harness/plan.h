@@ -143,6 +143,9 @@ std::vector<std::string> DefaultCheckers(const std::string& workload);
 // disk faults). Empty when it can.
 std::string PlanUnsupportedReason(const TestPlan& plan, const std::string& what);
 
+// True when the test's nemesis (its fault list or schedule) has `fault`.
+bool PlanHasFault(const TestPlan& plan, const std::string& fault);
+
 // Parses "30s", "500ms", "2m", "1h", or a bare number of seconds into nanoseconds.
 Result<int64_t> ParseDuration(const std::string& text);
 
@@ -160,8 +163,6 @@ Status ApplyHosts(const std::vector<HostSpec>& hosts, const std::string& file,
                   std::vector<TestPlan>* plans);
 // The faults a run over SSH cannot inject yet (harness/ssh_hosts.h says why), each with why.
 std::string UnsupportedOverSsh(const std::string& fault);
-// Why `system` cannot run over SSH (hosts:, --hosts); empty: it can.
-std::string SystemUnsupportedOverSsh(const std::string& system);
 
 // The test as run, as YAML (seed filled in), for store/<test>/<ts>/plan.yaml.
 std::string PlanToYaml(const TestPlan& plan);

@@ -78,6 +78,21 @@ case "$cmd" in
   has)
     [ -x "$1" ]
     ;;
+  faketime)
+    # faketime LIBRARY...: the first of these that exists here, else what is missing.
+    for l in "$@"; do
+      if [ -f "$l" ] && [ -r "$l" ]; then echo "$l"; exit 0; fi
+    done
+    echo "clock-skew needs libfaketime (Debian package libfaketime), found at none of: $*"
+    exit 1
+    ;;
+  put)
+    # put NAME: stdin becomes member/NAME, replaced whole (a file the member reads).
+    case "$1" in
+      ''|.|..|*/*) echo "not a plain file name: '$1'"; exit 64 ;;
+    esac
+    mkdir -p member && cat >"member/$1.tmp" && mv "member/$1.tmp" "member/$1"
+    ;;
   install)
     # install NAME: the member program from stdin into HOME/bin/NAME.
     mkdir -p bin && cat >"bin/$1.tmp" && chmod 755 "bin/$1.tmp" && mv "bin/$1.tmp" "bin/$1"

@@ -209,6 +209,16 @@ Status SshHosts::Open(Host& h, const TestPlan& plan, const std::string& log_dir)
   if (checked.exit_code != 0) {
     return Status::Unsupported(who + " cannot run the test: " + Trim(checked.output));
   }
+  if (PlanHasFault(plan, "clock-skew")) {
+    // The members start under libfaketime, which must be there (the lab's own search order).
+    std::vector<std::string> find = {"faketime"};
+    for (const char* p : kFaketimePaths) find.push_back(p);
+    SB_ASSIGN_OR_RETURN(auto lib, Agent(h.id, find));
+    if (lib.exit_code != 0) {
+      return Status::Unsupported(who + " cannot run the test: " + Trim(lib.output));
+    }
+    h.faketime = Trim(lib.output);
+  }
   SB_ASSIGN_OR_RETURN(auto reset, Agent(h.id, {"reset"}, "", std::chrono::seconds(20)));
   if (reset.exit_code != 0) {
     return Status::IoError(who + ": clearing an earlier run: " + Trim(reset.output));
@@ -295,19 +305,53 @@ Result<CommandResult> SshHosts::Agent(const std::string& id, const std::vector<s
   if (!h) return Status::NotFound("no host for " + id);
   std::vector<std::string> words = {"sh", h->home + "/agent.sh", h->home};
   words.insert(words.end(), args.begin(), args.end());
-  return RunCommand(SshArgv(h->spec, h->control, ShellJoin(words)), input, deadline);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = RunCommand(SshArgv(h->spec, h->control, ShellJoin(words)), input, deadline);
+  SB_LOG(kDebug, "ssh")
+      << id << ": " << (args.empty() ? "" : args[0]) << " took "
+      << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count()
+      << " ms";
+  return r;
 }
 
 Status SshHosts::SetRules(const std::vector<nemesis::NetRule>& rules) {
-  for (const auto& h : hosts_) {
-    const std::string script =
-        NftRulesFor(h.id, rules, [this](const std::string& n) { return Ip(n); });
-    SB_ASSIGN_OR_RETURN(auto r, Agent(h.id, {"rules"}, script));
-    if (r.exit_code != 0) {
-      return Status::IoError("nft on " + Describe(h.spec, h.id) + ": " + Trim(r.output));
-    }
+  // Every host at once: each is an ssh round trip, and a partition should begin (and heal) on
+  // all of them as nearly together as it does in the lab.
+  std::vector<Status> done(hosts_.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    threads.emplace_back([&, i] {
+      const Host& h = hosts_[i];
+      const std::string script =
+          NftRulesFor(h.id, rules, [this](const std::string& n) { return Ip(n); });
+      auto r = Agent(h.id, {"rules"}, script);
+      if (!r.ok()) {
+        done[i] = r.status();
+      } else if (r->exit_code != 0) {
+        done[i] = Status::IoError("nft on " + Describe(h.spec, h.id) + ": " + Trim(r->output));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const Status& st : done) SB_RETURN_IF_ERROR(st);
+  return Status::Ok();
+}
+
+Status SshHosts::WriteMemberFile(const std::string& id, const std::string&, const std::string& name,
+                                 const std::string& bytes) {
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+    return Status::InvalidArgument("a member file's name must be one plain name: '" + name + "'");
+  }
+  SB_ASSIGN_OR_RETURN(auto r, Agent(id, {"put", name}, bytes));
+  if (r.exit_code != 0) {
+    return Status::IoError("writing " + name + " on " + id + "'s host: " + Trim(r.output));
   }
   return Status::Ok();
+}
+
+std::string SshHosts::FaketimeLibrary(const std::string& id) const {
+  const Host* h = Find(id);
+  return h ? h->faketime : "";
 }
 
 Status SshHosts::SetDelays(const std::vector<nemesis::DelayRule>& rules) {

@@ -29,10 +29,10 @@ class SshHosts : public NodeHosts {
  public:
   // For each host of `plan.hosts` (node n<i> on the i-th): opens the master connection, copies
   // the agent to <dir>/n<i>/agent.sh, checks the privileges a run needs (kUnsupported naming
-  // the host and each missing one: nft, its own processes, its directory), clears what an
-  // earlier run left there, finds the member program (plan.node.binary at the same path, else
-  // copied to <dir>/n<i>/bin/), and starts the watchdog and the heartbeat. ssh's own messages
-  // go to <log_dir>/ssh-n<i>.log.
+  // the host and each missing one: nft, its own processes, its directory; libfaketime when the
+  // plan has clock-skew), clears what an earlier run left there, finds the member program
+  // (plan.node.binary at the same path, else copied to <dir>/n<i>/bin/), and starts the watchdog
+  // and the heartbeat. ssh's own messages go to <log_dir>/ssh-n<i>.log.
   static Result<std::unique_ptr<SshHosts>> Connect(const TestPlan& plan,
                                                    const std::string& log_dir);
   // Stops the heartbeat, has every host's agent `finish` (no watchdog, member or table left),
@@ -51,6 +51,11 @@ class SshHosts : public NodeHosts {
   Status SetDelays(const std::vector<nemesis::DelayRule>& rules) override;
   // node.log and events.jsonl from the host into `local_dir`.
   Status Collect(const std::string& id, const std::string& local_dir) override;
+  // The agent's `put NAME`: <host dir>/<id>/member/NAME, replaced whole.
+  Status WriteMemberFile(const std::string& id, const std::string& local_dir,
+                         const std::string& name, const std::string& bytes) override;
+  // Found on the host at Connect when the plan has clock-skew (empty otherwise).
+  std::string FaketimeLibrary(const std::string& id) const override;
   bool Local() const override { return false; }
 
   // Runs the agent's `args` on node `id`'s host, `input` on its stdin.
@@ -70,9 +75,10 @@ class SshHosts : public NodeHosts {
   struct Host {
     HostSpec spec;
     std::string id;
-    std::string home;     // <dir>/<id> on the host
-    std::string control;  // the master's socket here
-    std::string program;  // the member program as the host runs it
+    std::string home;      // <dir>/<id> on the host
+    std::string control;   // the master's socket here
+    std::string program;   // the member program as the host runs it
+    std::string faketime;  // libfaketime there (plans with clock-skew only); empty: not looked
     std::unique_ptr<ManagedProcess> master;
   };
   SshHosts() = default;

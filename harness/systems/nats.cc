@@ -1,7 +1,6 @@
 #include "harness/systems/nats.h"
 
 #include <atomic>
-#include <fstream>
 
 #include "clients/nats_client.h"
 #include "harness/subprocess.h"
@@ -104,13 +103,15 @@ class NatsCluster : public ProcessCluster {
   }
 
  protected:
-  // The same file for every start: a restarted member finds its JetStream store in data/.
-  std::vector<std::string> MemberArgs(const Member& m, Start) const override {
+  // The same file for every start, written on the member's machine (over SSH too): a
+  // restarted member finds its JetStream store in data/.
+  std::map<std::string, std::string> MemberFiles(const Member& m, Start) const override {
     std::vector<std::string> ips;
     for (const auto& id : ctx_.hosts->ids()) ips.push_back(ctx_.hosts->Ip(id));
-    const std::string conf = m.dir + "/nats.conf";
-    std::ofstream(conf) << nats::ConfigFor(m.id, ctx_.hosts->Ip(m.id), m.dir + "/data", ips);
-    std::vector<std::string> a = {ctx_.plan.node.binary, "-c", conf};
+    return {{"nats.conf", nats::ConfigFor(m.id, ctx_.hosts->Ip(m.id), m.work_dir + "/data", ips)}};
+  }
+  std::vector<std::string> MemberArgs(const Member& m, Start) const override {
+    std::vector<std::string> a = {ctx_.plan.node.binary, "-c", m.work_dir + "/nats.conf"};
     a.insert(a.end(), ctx_.plan.node.args.begin(), ctx_.plan.node.args.end());
     return a;
   }

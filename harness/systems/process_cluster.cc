@@ -46,6 +46,10 @@ ProcessCluster::~ProcessCluster() {
 
 std::map<std::string, std::string> ProcessCluster::MemberEnv(const Member&) const { return {}; }
 
+std::map<std::string, std::string> ProcessCluster::MemberFiles(const Member&, Start) const {
+  return {};
+}
+
 ProcessCluster::Member* ProcessCluster::Find(const std::string& id) {
   for (auto& m : members_) {
     if (m.id == id) return &m;
@@ -55,6 +59,9 @@ ProcessCluster::Member* ProcessCluster::Find(const std::string& id) {
 
 Status ProcessCluster::StartMember(Member& m, Start how) {
   fs::create_directories(m.dir + "/data");
+  for (const auto& [name, bytes] : MemberFiles(m, how)) {
+    SB_RETURN_IF_ERROR(ctx_.hosts->WriteMemberFile(m.id, m.dir, name, bytes));
+  }
   // §6: no capabilities — the lab's members through setpriv, SSH hosts' as the ssh user.
   SB_RETURN_IF_ERROR(m.process->Start(MemberArgs(m, how), MemberEnv(m)));
   ++m.starts;
@@ -239,18 +246,28 @@ Status ProcessCluster::Recover() {
   Status first;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& m : members_) {
-      Status s;
-      if (m.removed) {
-        removed.push_back(m.id);
-        continue;
-      }
+    // Each member on its own: touches only that member (mu_ held here for all of them).
+    auto recover = [this](Member& m) -> Status {
       if (m.process->Running()) {
-        s = m.process->Signal(SIGCONT);
         m.paused = false;
-      } else {
-        s = StartMember(m, Start::kRestart);
+        return m.process->Signal(SIGCONT);
       }
+      return StartMember(m, Start::kRestart);
+    };
+    std::vector<Status> done(members_.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < members_.size(); ++i) {
+      if (members_[i].removed) {
+        removed.push_back(members_[i].id);
+      } else if (ctx_.hosts->Local()) {
+        done[i] = recover(members_[i]);
+      } else {
+        // Over SSH every member at once: each check and signal is an ssh round trip.
+        threads.emplace_back([&, i] { done[i] = recover(members_[i]); });
+      }
+    }
+    for (auto& t : threads) t.join();
+    for (const Status& s : done) {
       if (!s.ok() && first.ok()) first = s;
     }
   }

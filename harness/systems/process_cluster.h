@@ -76,6 +76,9 @@ class ProcessCluster : public System {
   // The member's program and flags (NodeHosts adds what places it on its host).
   virtual std::vector<std::string> MemberArgs(const Member& m, Start how) const = 0;
   virtual std::map<std::string, std::string> MemberEnv(const Member& m) const;
+  // Files (name -> contents) written in the member's directory on its machine before this
+  // start (NodeHosts::WriteMemberFile): what it reads there, a config file. Default: none.
+  virtual std::map<std::string, std::string> MemberFiles(const Member& m, Start how) const;
 
   Status StartMember(Member& m, Start how);  // REQUIRES(mu_)
   Member* Find(const std::string& id);       // REQUIRES(mu_); nullptr when unknown

@@ -21,16 +21,6 @@ namespace splitbrain::harness {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-std::string FindFaketime() {
-  for (const char* p :
-       {"/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-        "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1"}) {
-    if (fs::exists(p)) return p;
-  }
-  return "";
-}
-
 uint64_t NodeSeed(uint64_t run_seed, int member_index, int start) {
   Rng r(run_seed);
   for (int i = 0; i <= member_index; ++i) r.Fork();
@@ -43,13 +33,6 @@ namespace {
 
 constexpr int kPeerPort = 7000;
 constexpr int kClientPort = 8000;
-
-bool HasClockFault(const TestPlan& plan) {
-  auto clock = [](const std::string& f) { return f == "clock-skew"; };
-  bool any = std::any_of(plan.nemesis.faults.begin(), plan.nemesis.faults.end(), clock);
-  for (const auto& s : plan.nemesis.schedule) any |= clock(s.kind);
-  return any;
-}
 
 // The token a node started with the plan's `--admin-token-file FILE` (node.args) wants on
 // /admin/*, read as the node reads it (the first line, trailing blanks cut); empty without one.
@@ -69,8 +52,7 @@ class SplitbrainCluster : public ProcessCluster {
  public:
   explicit SplitbrainCluster(SystemContext context)
       : ProcessCluster(std::move(context)),
-        clock_faults_(HasClockFault(ctx_.plan)),
-        faketime_lib_(FindFaketime()),
+        clock_faults_(PlanHasFault(ctx_.plan, "clock-skew")),
         admin_token_(AdminToken(ctx_.plan)) {}
 
   std::map<std::string, nlohmann::json> Statuses(milliseconds per_node) override {
@@ -93,18 +75,13 @@ class SplitbrainCluster : public ProcessCluster {
 
   Status SetClockOffset(const std::string& id, int64_t offset_ns) override {
     if (!clock_faults_) return Status::Unsupported("nodes were not started under libfaketime");
-    if (faketime_lib_.empty()) {
+    if (ctx_.hosts->FaketimeLibrary(id).empty()) {
       return Status::Unsupported("libfaketime is not installed (apt install libfaketime)");
     }
     char text[64];
     snprintf(text, sizeof text, "%+.3f\n", static_cast<double>(offset_ns) / 1e9);
-    const std::string file = ctx_.run_dir + "/nodes/" + id + "/faketime";
-    const std::string tmp = file + ".tmp";
-    std::ofstream(tmp) << text;
-    std::error_code ec;
-    fs::rename(tmp, file, ec);  // atomic: the node never reads half a line
-    if (ec) return Status::IoError("writing " + file + ": " + ec.message());
-    return Status::Ok();
+    // On the member's machine, replaced whole: the node never reads half a line.
+    return ctx_.hosts->WriteMemberFile(id, ctx_.run_dir + "/nodes/" + id, "faketime", text);
   }
 
   Status RemoveMember(const std::string& id) override {
@@ -201,13 +178,18 @@ class SplitbrainCluster : public ProcessCluster {
     return a;
   }
 
+  // The clock's offset file starts at +0 on the first start; a restart keeps the skew it had.
+  std::map<std::string, std::string> MemberFiles(const Member& m, Start) const override {
+    if (!clock_faults_ || m.starts > 0 || ctx_.hosts->FaketimeLibrary(m.id).empty()) return {};
+    return {{"faketime", "+0\n"}};
+  }
+
   std::map<std::string, std::string> MemberEnv(const Member& m) const override {
     std::map<std::string, std::string> env;
-    if (clock_faults_ && !faketime_lib_.empty()) {
-      const std::string file = m.dir + "/faketime";
-      if (!fs::exists(file)) std::ofstream(file) << "+0\n";
-      env["LD_PRELOAD"] = faketime_lib_;
-      env["FAKETIME_TIMESTAMP_FILE"] = file;
+    const std::string lib = clock_faults_ ? ctx_.hosts->FaketimeLibrary(m.id) : "";
+    if (!lib.empty()) {
+      env["LD_PRELOAD"] = lib;
+      env["FAKETIME_TIMESTAMP_FILE"] = m.work_dir + "/faketime";
       env["FAKETIME_NO_CACHE"] = "1";
       // An AddressSanitizer build refuses to start when another library is preloaded first.
       env["ASAN_OPTIONS"] = "verify_asan_link_order=0";
@@ -245,7 +227,6 @@ class SplitbrainCluster : public ProcessCluster {
   }
 
   bool clock_faults_;
-  std::string faketime_lib_;
   std::string admin_token_;  // what /admin/* calls send; empty: the nodes require none
   std::atomic<uint64_t> clients_made_{0};
 };

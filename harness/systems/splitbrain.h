@@ -23,7 +23,4 @@ uint64_t NodeSeed(uint64_t run_seed, int member_index, int start);
 // none is found.
 std::string FindNodeBinary();
 
-// The faketime library, or empty when libfaketime is not installed.
-std::string FindFaketime();
-
 }  // namespace splitbrain::harness
