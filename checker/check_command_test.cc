@@ -53,7 +53,7 @@ TEST_F(CheckCommandTest, ExitCodes) {
   // Bad input and bad usage: 255, as for `run` (2 is reserved for an unknown verdict).
   EXPECT_EQ(Run({"--model", "register", broken}), 255);
   EXPECT_NE(err_.str().find("broken.jsonl:5"), std::string::npos) << err_.str();
-  EXPECT_EQ(Run({"--model", "queue", valid}), 255);
+  EXPECT_EQ(Run({"--model", "priority-queue", valid}), 255);
   EXPECT_EQ(Run({"--model", "register", "/nonexistent/h.jsonl"}), 255);
   EXPECT_NE(err_.str().find("/nonexistent/h.jsonl: no such file"), std::string::npos) << err_.str();
   EXPECT_EQ(Run({"--model", "register"}), 255);

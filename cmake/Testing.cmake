@@ -1,5 +1,15 @@
-# splitbrain_test(NAME LABEL SOURCES... [LIBS ...]): one GoogleTest binary, its tests discovered
-# and labelled `unit`, `sim` or `integration` (the tiers of STYLE.md), so `ctest -L unit` works.
+# splitbrain_test(NAME LABEL SOURCES... [LIBS ...] [TIMEOUT s] [PROCESSORS n]): one GoogleTest
+# binary, its tests discovered and labelled `unit`, `sim` or `integration` (the tiers of STYLE.md),
+# so `ctest -L unit` works.
+#
+# PROCESSORS is what a test holds of `ctest -j4` on the 2-core machine the suite is sized for, so
+# one slot is half a core. A `unit` or `sim` test keeps a core busy and takes 2 (the default for
+# them); an `integration` test mostly waits on real time — a run of real nodes through faults —
+# and takes 1 (user+sys CPU from `/usr/bin/time ctest -R ^NAME$`, over the wall time of the same
+# test in a full suite run: RunTest.TwentySecondRunAgainstTheCorrectNodeIsValid 16.4 s over 24.1,
+# its stale-read twin 17.3 over 25.4, EtcdRunTest 12.0 over 22.1, the snapshot catch-up run 10.8
+# over 19.2), so four run at once where two did. Integration binaries that are CPU-bound themselves (sshd and ssh crypto,
+# Chromium) say PROCESSORS 2.
 include(GoogleTest)
 
 # splitbrain_test_pch(): one precompiled header for every test file — GoogleTest, GoogleMock and
@@ -15,25 +25,29 @@ function(splitbrain_test_pch)
   target_precompile_headers(splitbrain_test_pch PRIVATE <gtest/gtest.h> <gmock/gmock.h>
                             <nlohmann/json.hpp>)
   if(SPLITBRAIN_SANITIZE)
-    target_compile_options(splitbrain_test_pch PRIVATE -O0 -g0 -fno-sanitize=undefined)
+    target_compile_options(splitbrain_test_pch PRIVATE -O0 -g0 -fno-sanitize=undefined,address)
   endif()
 endfunction()
 
 function(splitbrain_test name label)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;PROCESSORS" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   splitbrain_warnings(${name})
   if(SPLITBRAIN_SANITIZE)
-    # The test files themselves — assertions and fixtures, never shipped — are built with ASan
-    # at -O0, without UBSan and without debug information: 2.3x faster to compile
-    # (checker/linearizable_test.cc: 17.6 s with the full flags, 7.5 s without UBSan), and -g0
-    # saves another 16% (harness/run_test.cc, the least of three runs: 7.76 s at -g1, 6.51 s).
-    # A failed assertion still names its file and line; a sanitizer's stack trace names the
-    # test's functions, and gives lines for everything the tests call. Everything they test —
+    # The test files themselves — assertions and fixtures, never shipped — are built at -O0
+    # without sanitizers and without debug information: 2.3x faster to compile without UBSan
+    # (checker/linearizable_test.cc: 17.6 s with the full flags, 7.5 s without), -g0 saves
+    # another 16% (harness/run_test.cc, the least of three runs: 7.76 s at -g1, 6.51 s), and
+    # without ASan too (and its precompiled header built the same way) user+sys CPU, the least of
+    # two compiles each, falls 10.4 → 7.7 s (records/records_test.cc), 6.0 → 5.2
+    # (checker/linearizable_test.cc) and 14.4 → 9.4 (harness/run_test.cc). The binaries still
+    # link the sanitizer runtimes, and every access the tested code makes is checked. A failed
+    # assertion still names its file and line; a sanitizer's stack trace names the test's
+    # functions, and gives lines for everything the tests call. Everything they test —
     # every library, the node, the harness, the testing libraries (history_gen, local_cluster,
     # the simulator) — keeps ASan+UBSan and line tables (Sanitizers.cmake: -O0, hot code -O1).
     set_source_files_properties(${ARG_SOURCES} TARGET_DIRECTORY ${name}
-                                PROPERTIES COMPILE_OPTIONS "-O0;-g0;-fno-sanitize=undefined")
+                                PROPERTIES COMPILE_OPTIONS "-O0;-g0;-fno-sanitize=undefined,address")
   endif()
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main
                                         nlohmann_json::nlohmann_json)
@@ -41,8 +55,15 @@ function(splitbrain_test name label)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  if(NOT ARG_PROCESSORS)
+    if(label STREQUAL "integration")
+      set(ARG_PROCESSORS 1)
+    else()
+      set(ARG_PROCESSORS 2)
+    endif()
+  endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT}
+    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${ARG_PROCESSORS}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
@@ -82,3 +103,14 @@ function(splitbrain_library_pch)
     endforeach()
   endwhile()
 endfunction()
+
+# ctest starts the tests it knows to be long first, from the wall times it keeps in
+# Testing/Temporary/CTestCostData.txt; a fresh build directory — every CI run — has none, so the
+# suite ran in declaration order and the longest runs (harness/, the last directory) could end it
+# alone on a core. cmake/ctest-cost-seed.txt gives such a directory the tests over 3 s, with their
+# seconds from a full suite run; ctest rewrites the file after each run, so a build directory that
+# has run the suite keeps its own figures. A test missing from the seed only starts later.
+if(NOT EXISTS ${CMAKE_BINARY_DIR}/Testing/Temporary/CTestCostData.txt)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/ctest-cost-seed.txt
+                 ${CMAKE_BINARY_DIR}/Testing/Temporary/CTestCostData.txt COPYONLY)
+endif()

@@ -74,7 +74,7 @@ TEST(PlanDocsTest, EveryWorkloadsModelAndCheckersAreRegisteredCheckers) {
       EXPECT_NE(std::find(checkers.begin(), checkers.end(), c), checkers.end()) << c;
     }
   }
-  auto unknown = checker::CheckLinearizable(records::History{}, {.model = "queue"});
+  auto unknown = checker::CheckLinearizable(records::History{}, {.model = "priority-queue"});
   ASSERT_FALSE(unknown.ok());
   for (const auto& m : models) {
     EXPECT_NE(unknown.status().message().find(m + " ("), std::string::npos) << unknown.status();

@@ -1,7 +1,8 @@
 // splitbrain-standin: a stand-in process for the lab's own tests (never used by a real run).
 //   standin serve PORT          TCP + UDP on PORT; logs "tcp from IP" / "udp from IP" lines
-//   standin probe tcp|udp IP PORT   connect (1 s) and exchange a line / send a datagram;
-//                                   exit 0 when the TCP peer answered (UDP: when sent)
+//   standin probe tcp|udp IP PORT [COUNT]   connect (1 s) and exchange a line / send COUNT
+//                                   datagrams (1 by default, 1 ms apart); exit 0 when the TCP
+//                                   peer answered (UDP: when all were sent)
 //   standin tick FILE           writes an increasing counter to FILE every 5 ms
 //   standin spin FILE           busy loop; writes how many steps it made to FILE every 2^18 steps
 //                               (by rename: a reader sees the old count or the new one)
@@ -70,14 +71,18 @@ int Serve(int port) {
   }
 }
 
-int Probe(const std::string& proto, const std::string& ip, int port) {
+int Probe(const std::string& proto, const std::string& ip, int port, int count) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
   inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
   if (proto == "udp") {
     int s = socket(AF_INET, SOCK_DGRAM, 0);
-    return sendto(s, "x", 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) == 1 ? 0 : 1;
+    for (int i = 0; i < count; ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (sendto(s, "x", 1, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) != 1) return 1;
+    }
+    return 0;
   }
   int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
@@ -102,7 +107,9 @@ int Probe(const std::string& proto, const std::string& ip, int port) {
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "serve" && argc == 3) return Serve(atoi(argv[2]));
-  if (mode == "probe" && argc == 5) return Probe(argv[2], argv[3], atoi(argv[4]));
+  if (mode == "probe" && (argc == 5 || argc == 6)) {
+    return Probe(argv[2], argv[3], atoi(argv[4]), argc == 6 ? atoi(argv[5]) : 1);
+  }
   if (mode == "tick" && argc == 3) {
     for (long i = 0;; ++i) {
       std::ofstream(argv[2], std::ios::trunc) << i << "\n";
