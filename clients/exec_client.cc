@@ -283,6 +283,12 @@ records::Reply ExecClient::Send(const json& command, milliseconds timeout) {
   }
 }
 
+bool ExecClient::Renew() {
+  if (fd_ < 0 || pid_ <= 0 || !broken_.empty()) return false;
+  current_ = picker_.home();  // as a new client would
+  return true;
+}
+
 std::unique_ptr<workloads::Client> NewExecClient(ExecClientOptions options) {
   return std::make_unique<ExecClient>(std::move(options));
 }

@@ -1,9 +1,9 @@
 // ExecClient: a workloads::Client that is a program in any language (`system: exec`,
 // docs/exec-protocol.md). It starts the program once, writes one JSON command per line on its
 // stdin and reads one JSON reply per line on its stdout; a program that dies, hangs past the
-// deadline or answers what is not the protocol makes that operation unknown, and every later one
-// too (the harness replaces a client after an unknown). Owns its process (killed, with its
-// process group, when the client goes). Not thread-safe: one per worker thread.
+// deadline or answers what is not the protocol makes that operation unknown and is replaced; one
+// that answered `unknown` itself serves the next logical process (Renew). Owns its process
+// (killed, with its process group, when the client goes). Not thread-safe: one per worker thread.
 #pragma once
 
 #include <sys/types.h>
@@ -56,6 +56,10 @@ class ExecClient : public workloads::Client {
   ExecClient& operator=(const ExecClient&) = delete;
 
   records::Reply Send(const nlohmann::json& command, std::chrono::milliseconds timeout) override;
+  // True while the program is running and kept the protocol (it answered the unknown itself):
+  // it then serves a fresh logical process, beginning at the slot's home again. False when it
+  // died, hung or broke the protocol: the worker makes a new client (a new program).
+  bool Renew() override;
 
   pid_t pid() const { return pid_; }
 
