@@ -35,6 +35,10 @@ struct ExecClientOptions {
   // How much longer the first command after a start may take: the program's own start (an
   // interpreter, a shim such as pyenv's) is not the operation's latency.
   std::chrono::milliseconds startup{5000};
+  // A program that has not yet read its first command is still starting (an interpreter on a
+  // loaded machine can take seconds): it is waited for up to this long from its start before it
+  // counts as hung. Killing it earlier only starts the next one from nothing.
+  std::chrono::milliseconds startup_limit{30000};
 };
 
 // One line the program wrote, read as the answer to command `id`.
@@ -77,7 +81,8 @@ class ExecClient : public workloads::Client {
   std::string buffer_;  // read and not yet a whole line
   std::string broken_;  // set once the program broke the protocol or died: every Send is unknown
   int64_t next_id_ = 1;
-  bool answered_ = false;  // the program answered since it started
+  bool answered_ = false;                          // the program answered since it started
+  std::chrono::steady_clock::time_point started_;  // when the program was started
 };
 
 // The factory the exec system uses.

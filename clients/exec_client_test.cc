@@ -171,6 +171,30 @@ TEST(ExecClientTest, AClientThatNeverAnswersGetsItsStartupAllowanceOnce) {
   EXPECT_LT(took, milliseconds(3000));
 }
 
+// Ten Python clients starting at once at load 20 took longer than the startup allowance to read
+// their first command; each was killed and its replacement started from nothing again (38
+// programs for 10 slots, 37 operations of 5–7 s in commit-old-term through exec). A program that
+// has not read its command yet is still starting: it is waited for.
+TEST(ExecClientTest, AProgramStillStartingIsWaitedForNotReplaced) {
+  ExecClientOptions o;
+  o.argv = {Python(), "-c",
+            "import json, sys, time\n"
+            "time.sleep(1.5)\n"  // a slow start: nothing read from stdin yet
+            "for line in sys.stdin:\n"
+            "    c = json.loads(line)\n"
+            "    sys.stdout.write(json.dumps({'id': c['id'], 'type': 'ok'}) + '\\n')\n"
+            "    sys.stdout.flush()\n"};
+  o.members = kMembers;
+  o.grace = milliseconds(100);
+  o.startup = milliseconds(300);  // far below the program's start
+  ExecClient c(o);
+  const pid_t pid = c.pid();
+  records::Reply r = c.Send({{"op", "read"}}, milliseconds(200));
+  EXPECT_EQ(r.outcome, records::Outcome::kOk) << r.error;
+  EXPECT_EQ(c.pid(), pid);
+  EXPECT_TRUE(Alive(pid));
+}
+
 TEST(ExecClientTest, ALateAnswerToAnEarlierCommandIsSkipped) {
   // Answers each command twice: first as if to the command before it, then to it.
   ExecClient c(
