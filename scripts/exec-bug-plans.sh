@@ -15,6 +15,10 @@ shift $(($# > 0 ? 1 : 0))
 [ "${1:-}" = "--" ] && shift
 splitbrain=$build/harness/splitbrain
 [ -x "$splitbrain" ] || { echo "exec-bug-plans: no $splitbrain (build it first)" >&2; exit 2; }
+# The delay fault (no-prevote-slow) needs the NFQUEUE delayer; without it that fault fails and
+# the plan cannot find its bug, through exec or built in.
+[ -x "$build/nemesis/delayer/splitbrain-delay" ] ||
+  echo "exec-bug-plans: warning: no $build/nemesis/delayer/splitbrain-delay: the delay fault will fail (build target splitbrain-delay)" >&2
 
 work=$(mktemp -d /tmp/exec-bug-plans-XXXXXX)
 trap 'rm -rf "$work/plans"' EXIT
