@@ -1,9 +1,11 @@
 #include "clients/exec_client.h"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,6 +115,7 @@ void ExecClient::Start() {
   buffer_.clear();
   broken_.clear();
   answered_ = false;
+  started_ = Clock::now();
   if (opts_.argv.empty()) {
     broken_ = "no client command line";
     return;
@@ -253,7 +256,13 @@ records::Reply ExecClient::Send(const json& command, milliseconds timeout) {
       Stop();
       return Unknown(broken_);
     }
-    const auto left = std::chrono::duration_cast<milliseconds>(hung_at - Clock::now());
+    auto left = std::chrono::duration_cast<milliseconds>(hung_at - Clock::now());
+    if (left.count() <= 0 && !answered_ && Clock::now() < started_ + opts_.startup_limit) {
+      // Bytes of ours the program has not read yet: it has not reached its loop (still
+      // starting), so it is waited for, not replaced by one that must start from nothing.
+      int unread = 0;
+      if (ioctl(fd_, SIOCOUTQ, &unread) == 0 && unread > 0) left = milliseconds(50);
+    }
     if (left.count() <= 0) {
       broken_ =
           "the client did not answer within the deadline (" + std::to_string(timeout.count()) +
@@ -281,6 +290,12 @@ records::Reply ExecClient::Send(const json& command, milliseconds timeout) {
     }
     buffer_.append(chunk, static_cast<size_t>(n));
   }
+}
+
+bool ExecClient::Renew() {
+  if (fd_ < 0 || pid_ <= 0 || !broken_.empty()) return false;
+  current_ = picker_.home();  // as a new client would
+  return true;
 }
 
 std::unique_ptr<workloads::Client> NewExecClient(ExecClientOptions options) {

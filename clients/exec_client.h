@@ -1,9 +1,9 @@
 // ExecClient: a workloads::Client that is a program in any language (`system: exec`,
 // docs/exec-protocol.md). It starts the program once, writes one JSON command per line on its
 // stdin and reads one JSON reply per line on its stdout; a program that dies, hangs past the
-// deadline or answers what is not the protocol makes that operation unknown, and every later one
-// too (the harness replaces a client after an unknown). Owns its process (killed, with its
-// process group, when the client goes). Not thread-safe: one per worker thread.
+// deadline or answers what is not the protocol makes that operation unknown and is replaced; one
+// that answered `unknown` itself serves the next logical process (Renew). Owns its process
+// (killed, with its process group, when the client goes). Not thread-safe: one per worker thread.
 #pragma once
 
 #include <sys/types.h>
@@ -35,6 +35,10 @@ struct ExecClientOptions {
   // How much longer the first command after a start may take: the program's own start (an
   // interpreter, a shim such as pyenv's) is not the operation's latency.
   std::chrono::milliseconds startup{5000};
+  // A program that has not yet read its first command is still starting (an interpreter on a
+  // loaded machine can take seconds): it is waited for up to this long from its start before it
+  // counts as hung. Killing it earlier only starts the next one from nothing.
+  std::chrono::milliseconds startup_limit{30000};
 };
 
 // One line the program wrote, read as the answer to command `id`.
@@ -56,6 +60,10 @@ class ExecClient : public workloads::Client {
   ExecClient& operator=(const ExecClient&) = delete;
 
   records::Reply Send(const nlohmann::json& command, std::chrono::milliseconds timeout) override;
+  // True while the program is running and kept the protocol (it answered the unknown itself):
+  // it then serves a fresh logical process, beginning at the slot's home again. False when it
+  // died, hung or broke the protocol: the worker makes a new client (a new program).
+  bool Renew() override;
 
   pid_t pid() const { return pid_; }
 
@@ -73,7 +81,8 @@ class ExecClient : public workloads::Client {
   std::string buffer_;  // read and not yet a whole line
   std::string broken_;  // set once the program broke the protocol or died: every Send is unknown
   int64_t next_id_ = 1;
-  bool answered_ = false;  // the program answered since it started
+  bool answered_ = false;                          // the program answered since it started
+  std::chrono::steady_clock::time_point started_;  // when the program was started
 };
 
 // The factory the exec system uses.

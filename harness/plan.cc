@@ -166,9 +166,9 @@ const std::vector<std::string> kScheduleKeys = {
 const std::vector<std::string> kDiskOps = {"read", "write", "fsync"};
 // A delay longer than this is a partition, not a slow link (and would hold a delayer's queue).
 constexpr int64_t kMaxDelayNs = 60'000'000'000;
-const std::vector<std::string> kMembersKeys = {"start", "restart",   "join",   "remove",
-                                               "add",   "status",    "client", "port",
-                                               "peer",  "peer-flag", "events"};
+const std::vector<std::string> kMembersKeys = {"start", "restart", "join",      "remove",
+                                               "add",   "status",  "snapshot",  "client",
+                                               "port",  "peer",    "peer-flag", "events"};
 const std::vector<std::string> kTermChurnKeys = {"window", "bound"};
 const std::vector<std::string> kNodeKeys = {"args", "binary", "tick-ms", "election-ticks",
                                             "snapshot-entries"};
@@ -519,6 +519,29 @@ Result<std::vector<std::string>> ParseCommand(const Reader& r, const YAML::Node&
   return words;
 }
 
+// members.status and members.snapshot: `{url: http://...}` or `{command: ...}`, with a
+// member's placeholders; `what` says what the answer must do, for the error.
+Status ParseUrlOrCommand(const Reader& r, const YAML::Node& n, const std::string& field,
+                         const std::string& what, std::string* url,
+                         std::vector<std::string>* command) {
+  if (!n.IsMap() || n.size() != 1 || !(n["url"] || n["command"])) {
+    return r.Error(n, field, "expected {url: http://{ip}:PORT/PATH} or {command: ...} " + what);
+  }
+  if (n["url"]) {
+    SB_SET_OR_RETURN(*url, r.String(n["url"], field + ".url"));
+    if (url->rfind("http://", 0) != 0) {
+      return r.Error(n["url"], field + ".url",
+                     "expected an http:// URL (plain HTTP to the member), got '" + *url + "'");
+    }
+    Status s = CheckPlaceholders({*url}, MemberPlaceholders());
+    if (!s.ok()) return r.Error(n["url"], field + ".url", s.message());
+    return Status::Ok();
+  }
+  SB_SET_OR_RETURN(*command,
+                   ParseCommand(r, n["command"], field + ".command", MemberPlaceholders()));
+  return Status::Ok();
+}
+
 // members: how `system: exec` starts, restarts, joins and asks each member, and its client.
 Status ParseMembers(const Reader& r, const YAML::Node& n, const std::string& plan_file,
                     MembersSpec* m) {
@@ -562,26 +585,14 @@ Status ParseMembers(const Reader& r, const YAML::Node& n, const std::string& pla
     m->events = e.Scalar() == "true";
   }
   if (n["status"]) {
-    const YAML::Node& st = n["status"];
-    const char* expected =
-        "expected {url: http://{ip}:PORT/PATH} or {command: ...} answering JSON with role and "
-        "term";
-    if (!st.IsMap() || st.size() != 1 || !(st["url"] || st["command"])) {
-      return r.Error(st, "members.status", expected);
-    }
-    if (st["url"]) {
-      SB_SET_OR_RETURN(m->status_url, r.String(st["url"], "members.status.url"));
-      if (m->status_url.rfind("http://", 0) != 0) {
-        return r.Error(
-            st["url"], "members.status.url",
-            "expected an http:// URL (plain HTTP to the member), got '" + m->status_url + "'");
-      }
-      Status s = CheckPlaceholders({m->status_url}, member);
-      if (!s.ok()) return r.Error(st["url"], "members.status.url", s.message());
-    } else {
-      SB_SET_OR_RETURN(m->status_command,
-                       ParseCommand(r, st["command"], "members.status.command", member));
-    }
+    SB_RETURN_IF_ERROR(ParseUrlOrCommand(r, n["status"], "members.status",
+                                         "answering JSON with role and term", &m->status_url,
+                                         &m->status_command));
+  }
+  if (n["snapshot"]) {
+    SB_RETURN_IF_ERROR(ParseUrlOrCommand(r, n["snapshot"], "members.snapshot",
+                                         "that makes member {id} snapshot and compact its log now",
+                                         &m->snapshot_url, &m->snapshot_command));
   }
   if (m->start.empty()) {
     return r.Error(n, "members",
@@ -595,11 +606,12 @@ Status ParseMembers(const Reader& r, const YAML::Node& n, const std::string& pla
   if (m->port == 0) return r.Error(n, "members", "missing 'port' (the members' client port)");
   // {plan-dir} is filled now: the plan the run stores (plan.yaml) names the real folder.
   const std::map<std::string, std::string> dir = {{"plan-dir", m->plan_dir}};
-  for (auto* words :
-       {&m->start, &m->restart, &m->join, &m->remove, &m->add, &m->status_command, &m->client}) {
+  for (auto* words : {&m->start, &m->restart, &m->join, &m->remove, &m->add, &m->status_command,
+                      &m->snapshot_command, &m->client}) {
     *words = FillWords(*words, dir);
   }
   m->status_url = FillText(m->status_url, dir);
+  m->snapshot_url = FillText(m->snapshot_url, dir);
   return Status::Ok();
 }
 
@@ -934,6 +946,11 @@ std::string PlanUnsupportedReason(const TestPlan& t, const std::string& what) {
         !(uses(m.start, "data") && (m.restart.empty() || uses(m.restart, "data")))) {
       return "acts on the member's data directory, and members.start/restart do not keep the "
              "data in {data} (where splitbrain-fs is mounted)";
+    }
+    if (kind && kind->needs == "snapshot-api" && m.snapshot_url.empty() &&
+        m.snapshot_command.empty()) {
+      return "needs members.snapshot (a url POSTed to, or a command run, that makes member {id} "
+             "snapshot and compact its log now)";
     }
     if (kind && kind->needs == "membership-api" &&
         (m.join.empty() || m.remove.empty() || m.add.empty())) {
@@ -1286,6 +1303,14 @@ std::string PlanToYaml(const TestPlan& t) {
       if (!m->status_url.empty()) e << YAML::Key << "url" << YAML::Value << m->status_url;
       if (!m->status_command.empty()) {
         e << YAML::Key << "command" << YAML::Value << YAML::Flow << m->status_command;
+      }
+      e << YAML::EndMap;
+    }
+    if (!m->snapshot_url.empty() || !m->snapshot_command.empty()) {
+      e << YAML::Key << "snapshot" << YAML::Value << YAML::BeginMap;
+      if (!m->snapshot_url.empty()) e << YAML::Key << "url" << YAML::Value << m->snapshot_url;
+      if (!m->snapshot_command.empty()) {
+        e << YAML::Key << "command" << YAML::Value << YAML::Flow << m->snapshot_command;
       }
       e << YAML::EndMap;
     }

@@ -95,9 +95,13 @@ struct MembersSpec {
   std::string status_url;            // GET answering JSON with `role` and `term`; or
   std::vector<std::string> status_command;  // whose stdout's last line is that JSON; neither:
                                             // the harness cannot tell who leads (the fallback)
-  std::vector<std::string> client;          // one client process per logical client; required
-  int port = 0;                             // the member's client port: {port}, clients' {node}
-  std::string peer = "{id}={ip}:{port}";    // one member's entry in {members}
+  // `snapshot`: makes member {id} snapshot and compact its log now (the snapshot fault); a URL
+  // POSTed to, or a command run; neither: the snapshot fault is refused at validation.
+  std::string snapshot_url;
+  std::vector<std::string> snapshot_command;
+  std::vector<std::string> client;        // one client process per logical client; required
+  int port = 0;                           // the member's client port: {port}, clients' {node}
+  std::string peer = "{id}={ip}:{port}";  // one member's entry in {members}
   std::string peer_flag;  // set: a word `{members}` becomes `FLAG entry FLAG entry ...`; empty:
                           // one word, the entries joined by commas
   bool events = false;    // members write splitbrain-node's event log at {dir}/events.jsonl

@@ -823,5 +823,56 @@ TEST(ExecPlanTest, WhatTheDescriptionCannotSupportIsRefusedWithTheReason) {
       std::count((*events)[0].checkers.begin(), (*events)[0].checkers.end(), "raft-invariants"), 1);
 }
 
+// The snapshot fault through exec (issue 22): members.snapshot, a url or a command, filled per
+// member; without it the fault is refused where it is written, with the reason.
+TEST(ExecPlanTest, SnapshotIsAUrlOrACommandAndWithoutItTheFaultIsRefused) {
+  EXPECT_EQ(ExecError("nemesis: [kill, snapshot]\n"),
+            "/p/x.yaml:3:17: nemesis.faults: fault 'snapshot' with system exec: needs "
+            "members.snapshot (a url POSTed to, or a command run, that makes member {id} snapshot "
+            "and compact its log now)");
+  EXPECT_EQ(
+      ExecError("nemesis: {schedule: [{at: 1s, fault: snapshot}]}\n").rfind("/p/x.yaml:3:", 0), 0u)
+      << ExecError("nemesis: {schedule: [{at: 1s, fault: snapshot}]}\n");
+  EXPECT_NE(ExecError("nemesis: {schedule: [{at: 1s, fault: snapshot}]}\n")
+                .find("with system exec: needs members.snapshot"),
+            std::string::npos);
+
+  auto url = Exec("nemesis: [kill, snapshot]\n",
+                  std::string(kExecMembers) + "  snapshot: {url: \"http://{ip}:{port}/snap\"}\n");
+  ASSERT_TRUE(url.ok()) << url.status();
+  EXPECT_EQ((*url)[0].members->snapshot_url, "http://{ip}:{port}/snap");
+  EXPECT_TRUE((*url)[0].members->snapshot_command.empty());
+  auto again = ParsePlanText(PlanToYaml((*url)[0]), "/q/plan.yaml");
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << PlanToYaml((*url)[0]);
+  EXPECT_EQ((*again)[0].members->snapshot_url, "http://{ip}:{port}/snap");
+
+  auto command = Exec("nemesis: [snapshot]\n",
+                      std::string(kExecMembers) +
+                          "  snapshot: {command: \"python3 {plan-dir}/admin.py {ip}:{port} "
+                          "snapshot {id}\"}\n");
+  ASSERT_TRUE(command.ok()) << command.status();
+  EXPECT_EQ(
+      (*command)[0].members->snapshot_command,
+      (std::vector<std::string>{"python3", "/p/admin.py", "{ip}:{port}", "snapshot", "{id}"}));
+  again = ParsePlanText(PlanToYaml((*command)[0]), "/q/plan.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].members->snapshot_command, (*command)[0].members->snapshot_command);
+
+  // Mistakes: FILE:LINE:COLUMN, the field, what was expected.
+  EXPECT_EQ(ExecError("", std::string(kExecMembers) + "  snapshot: {http: x}\n"),
+            "/p/x.yaml:8:13: members.snapshot: expected {url: http://{ip}:PORT/PATH} or "
+            "{command: ...} that makes member {id} snapshot and compact its log now");
+  EXPECT_EQ(ExecError("", std::string(kExecMembers) + "  snapshot: {url: \"x:1/s\"}\n"),
+            "/p/x.yaml:8:19: members.snapshot.url: expected an http:// URL (plain HTTP to the "
+            "member), got 'x:1/s'");
+  EXPECT_EQ(ExecError("", std::string(kExecMembers) + "  snapshot: {command: \"adm {leader}\"}\n")
+                .rfind("/p/x.yaml:8:23: members.snapshot.command: unknown placeholder {leader}", 0),
+            0u)
+      << ExecError("", std::string(kExecMembers) + "  snapshot: {command: \"adm {leader}\"}\n");
+  EXPECT_EQ(ExecError("", std::string(kExecMembers) + "  snapshot: \"adm\"\n")
+                .rfind("/p/x.yaml:8:13: members.snapshot: expected {url:", 0),
+            0u);
+}
+
 }  // namespace
 }  // namespace splitbrain::harness

@@ -190,7 +190,7 @@ Result<int> Nemesis::ApplyInstantaneous(Fault f) {
   for (const auto& t : f.targets) {
     Result<int64_t> r = injector_->Snapshot(t);
     if (r.ok()) {
-      index[t] = *r;
+      index[t] = *r >= 0 ? nlohmann::json(*r) : nlohmann::json();  // -1: the system did not say
       continue;
     }
     errors[t] = r.status().message();

@@ -40,7 +40,8 @@ class FaultInjector {
   virtual Status SetClockOffset(const NodeId& node, int64_t offset_ns) = 0;
   virtual Status RemoveMember(const NodeId& node) = 0;  // remove from the configuration and stop it
   virtual Status AddMember(const NodeId& node) = 0;     // start it empty and add it back
-  // Asks the node to snapshot (and compact its log) now; the index its latest snapshot is at.
+  // Asks the node to snapshot (and compact its log) now; the index its latest snapshot is at,
+  // or -1 when the system does not say (recorded as null).
   virtual Result<int64_t> Snapshot(const NodeId& node) = 0;
   // Sends a command to the file system under the node's data (splitbrain-fs, its control
   // protocol: nemesis/diskfs/control.h); its reply. kUnsupported where there is none.

@@ -2,7 +2,8 @@
 # Runs every planted-bug plan (plans/bugs/*.yaml, their correct twins included) through
 # `system: exec` instead of the built-in adapter: the same file with `system: exec` and the
 # `members:` of plans/exec/splitbrain.yaml (splitbrain-node started from its command line, the
-# Python client of clients/exec/), then one line per test — verdict against what the plan
+# Python client of clients/exec/; `--snapshot-entries {snapshot-entries}` added to its command
+# lines for a plan that sets node.snapshot-entries), then one line per test — verdict against what the plan
 # expects. A plan exec cannot run (a fault exec has no command for) is refused at validation and
 # listed with its reason. Issue 22: the bug plans must still be caught through exec.
 #   scripts/exec-bug-plans.sh [BUILD_DIR] [-- extra splitbrain run flags, e.g. --seed 3]
@@ -14,6 +15,10 @@ shift $(($# > 0 ? 1 : 0))
 [ "${1:-}" = "--" ] && shift
 splitbrain=$build/harness/splitbrain
 [ -x "$splitbrain" ] || { echo "exec-bug-plans: no $splitbrain (build it first)" >&2; exit 2; }
+# The delay fault (no-prevote-slow) needs the NFQUEUE delayer; without it that fault fails and
+# the plan cannot find its bug, through exec or built in.
+[ -x "$build/nemesis/delayer/splitbrain-delay" ] ||
+  echo "exec-bug-plans: warning: no $build/nemesis/delayer/splitbrain-delay: the delay fault will fail (build target splitbrain-delay)" >&2
 
 work=$(mktemp -d /tmp/exec-bug-plans-XXXXXX)
 trap 'rm -rf "$work/plans"' EXIT
@@ -27,7 +32,13 @@ run_one() {
   local plan=$1 name out log code line
   name=$(basename "$plan" .yaml)
   out=$work/plans/$name.yaml
-  { cat "$plan"; echo "system: exec"; echo "$members"; } >"$out"
+  local m=$members
+  # node.snapshot-entries reaches an exec member only through {snapshot-entries} (exec refuses a
+  # setting no command line passes, and a placeholder no plan sets): pass it where it is set.
+  if grep -q '^ *snapshot-entries:' "$plan"; then
+    m=$(sed 's/--election-ticks {election-ticks}/& --snapshot-entries {snapshot-entries}/' <<<"$m")
+  fi
+  { cat "$plan"; echo "system: exec"; echo "$m"; } >"$out"
   log=$work/$name.log
   "$splitbrain" run "$out" --store "$work/store" "${extra[@]}" >"$log" 2>&1
   code=$?

@@ -39,6 +39,10 @@ class Client {
   // an answer that stands or the deadline `timeout` from now. The reply's `node` is the member that
   // gave the answer (empty when none did).
   virtual records::Reply Send(const nlohmann::json& command, std::chrono::milliseconds timeout) = 0;
+  // After an unknown the worker starts a fresh logical process (a new process id: Jepsen's
+  // rule). True when this client serves it as it is, having kept nothing of the unknown
+  // operation; false (the default) when the worker must ask the system for a new client.
+  virtual bool Renew() { return false; }
   // Runs a workload op: command, answer, completion (and updates the process's state).
   Completion Execute(const Workload& w, const Op& op, ProcessState& st,
                      std::chrono::milliseconds timeout);

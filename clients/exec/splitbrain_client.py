@@ -7,11 +7,15 @@ Reads one JSON command per line on stdin, answers one JSON line on stdout. Each 
 the member the harness names (`node`/`address`), as POST /command; a member's refusal (421 not
 leader, 503, a refused connection) moves it to the leader the answer names, else the next member,
 until the deadline. ok: 200. fail: certainly not applied (409 the operation's own refusal, 400
-invalid, or every member refused until the deadline). unknown: sent and no answer (timeout,
-connection lost after sending, 504).
+invalid, or every member refused until the deadline; a request not wholly sent counts as a
+refusal, as built in). unknown: sent and no answer (timeout, connection lost after sending, 504).
+Connections are kept open between commands, and one the member closed meanwhile is not reused.
+After an unknown the program goes on (the harness gives it the slot's next logical process):
+it keeps nothing of that command (its connection is dropped).
 """
 import http.client
 import json
+import select
 import sys
 import time
 
@@ -38,9 +42,28 @@ def drop(address):
         conn.close()
 
 
+def looks_alive(conn):
+    """As the built-in client: a kept connection the member has closed (a restart, an idle
+    timeout), or one holding bytes nobody asked for, is not reused: readable before a request
+    means one of those."""
+    if conn.sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([conn.sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
 def post(address, body, timeout):
-    """(status, answer) or raises: ConnectionRefusedError before sending; others after."""
+    """(status, answer) or raises. Whatever is raised while `address` is no longer in CONNS
+    happened before the request was wholly sent (connect() failed, or sending it did: a member
+    cannot act on part of a request), so the command certainly did not happen there; anything
+    raised with the connection still in CONNS came after it was sent."""
     conn = CONNS.get(address)
+    if conn is not None and not looks_alive(conn):
+        drop(address)
+        conn = None
     if conn is None:
         host, port = address.rsplit(":", 1)
         conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
@@ -49,7 +72,11 @@ def post(address, body, timeout):
     conn.timeout = timeout
     if conn.sock is not None:
         conn.sock.settimeout(timeout)
-    conn.request("POST", "/command", body=body, headers={"Content-Type": "application/json"})
+    try:
+        conn.request("POST", "/command", body=body, headers={"Content-Type": "application/json"})
+    except OSError:
+        drop(address)  # not wholly sent: nothing happened
+        raise
     resp = conn.getresponse()
     data = resp.read()
     return resp.status, json.loads(data) if data else {}
@@ -66,8 +93,9 @@ def run(cmd):
             return {"type": "fail", "error": last}
         try:
             status, answer = post(address, body, left)
-        except (ConnectionRefusedError, OSError) as e:
-            # connect() failed (refused, unreachable, timed out): nothing was sent.
+        except OSError as e:
+            # connect() failed (refused, unreachable, timed out) or the request was not wholly
+            # sent: nothing happened; this member refused.
             if address not in CONNS:
                 last = "%s: %s" % (address, e)
                 address = next_member(address)

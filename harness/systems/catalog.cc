@@ -29,7 +29,7 @@ SystemInfo Etcd() {
 }
 
 // What `system: exec` cannot do whatever its members: says; what depends on the plan's
-// description (no status, no event log, data elsewhere, no remove/add/join) is
+// description (no status, no event log, data elsewhere, no remove/add/join, no snapshot) is
 // PlanUnsupportedReason (harness/plan.h).
 SystemInfo Exec() {
   SystemInfo s;
@@ -38,8 +38,6 @@ SystemInfo Exec() {
       {"needs:libc-clock",
        "is not built for exec: the harness does not know whether libfaketime reaches your "
        "program's clock (a Go or JVM program reads it without libc); use pause faults"},
-      {"needs:snapshot-api",
-       "is not built for exec: members: has no command that makes a member snapshot now"},
   };
   return s;
 }

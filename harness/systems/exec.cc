@@ -27,9 +27,12 @@ constexpr milliseconds kSettle{3000};
 constexpr milliseconds kCommandBudget{3000};
 // How long members.remove and members.add are tried (as the built-in adapter's admin calls).
 constexpr milliseconds kAdminDeadline{8000};
+// How long one member's members.snapshot may take (as the built-in adapter's snapshot call).
+constexpr milliseconds kSnapshotDeadline{5000};
 
 bool UsesBinary(const MembersSpec& m) {
-  for (const auto* words : {&m.start, &m.restart, &m.join, &m.status_command}) {
+  for (const auto* words :
+       {&m.start, &m.restart, &m.join, &m.status_command, &m.snapshot_command}) {
     for (const auto& w : *words) {
       if (w.find("{binary}") != std::string::npos) return true;
     }
@@ -43,6 +46,24 @@ std::pair<std::string, std::string> SplitUrl(const std::string& url) {
   const size_t slash = rest.find('/');
   if (slash == std::string::npos) return {rest, "/"};
   return {rest.substr(0, slash), rest.substr(slash)};
+}
+
+// The snapshot's index in members.snapshot's answer: a JSON object's integer `index`, or a
+// bare integer; -1 when the answer gives none (the nemesis records null).
+int64_t SnapshotIndex(const json& answer) {
+  if (answer.is_number_integer()) return answer.get<int64_t>();
+  if (answer.is_object()) {
+    const json index = answer.value("index", json());
+    if (index.is_number_integer()) return index.get<int64_t>();
+  }
+  return -1;
+}
+
+// The last line of a command's output, parsed as JSON (null when it is not JSON).
+json LastLineJson(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  json j = json::parse(text.substr(text.find_last_of('\n') + 1), nullptr, false);
+  return j.is_discarded() ? json() : j;
 }
 
 class ExecCluster : public ProcessCluster {
@@ -125,6 +146,39 @@ class ExecCluster : public ProcessCluster {
     m->removed = !s.ok();
     SB_RETURN_IF_ERROR(s);
     return StartMember(*m, Start::kJoin);
+  }
+
+  // members.snapshot for one member: its url POSTed to (any 2xx is done), or its command run in
+  // the harness's namespace (exit 0 is done); either within kSnapshotDeadline. The index comes
+  // from the answer (SnapshotIndex).
+  Result<int64_t> Snapshot(const std::string& id) override {
+    if (spec_.snapshot_url.empty() && spec_.snapshot_command.empty()) {
+      return ProcessCluster::Snapshot(id);  // refused at validation; unsupported here too
+    }
+    const auto values = Values(id, 0);
+    if (!spec_.snapshot_url.empty()) {
+      const std::string url = FillText(spec_.snapshot_url, values);
+      const auto [host, path] = SplitUrl(url);
+      node::Client c(host);
+      node::Reply r = c.Call("POST", path, json::object(), kSnapshotDeadline);
+      if (r.http_status < 200 || r.http_status > 299) {
+        return Status::Unavailable(
+            "snapshot at " + id + ": POST " + url + ": " +
+            (r.http_status ? "HTTP " + std::to_string(r.http_status) + " " : std::string()) +
+            (r.error.empty() ? r.body.dump() : r.error));
+      }
+      return SnapshotIndex(r.body);
+    }
+    auto r = RunCommand(FillWords(spec_.snapshot_command, values), "", kSnapshotDeadline);
+    if (!r.ok()) return Status::Unavailable("snapshot at " + id + ": " + r.status().message());
+    if (r->exit_code != 0) {
+      std::string out = r->output;
+      while (!out.empty() && out.back() == '\n') out.pop_back();
+      return Status::Unavailable("snapshot at " + id + ": members.snapshot exited " +
+                                 std::to_string(r->exit_code) + ": " +
+                                 out.substr(out.find_last_of('\n') + 1));
+    }
+    return SnapshotIndex(LastLineJson(r->output));
   }
 
   std::unique_ptr<workloads::Client> NewClient(size_t slot) override {

@@ -35,7 +35,8 @@ std::string Members(const std::string& indent) {
          "--seed {seed}\"\n" +
          indent + "  peer: \"{id}={ip}:7000/{ip}:{port}\"\n" + indent + "  peer-flag: --member\n" +
          indent + "  port: 8000\n" + indent + "  status: {url: \"http://{ip}:{port}/status\"}\n" +
-         indent + "  events: true\n" + indent + "  client: " + Python() +
+         indent + "  snapshot: {url: \"http://{ip}:{port}/admin/snapshot\"}\n" + indent +
+         "  events: true\n" + indent + "  client: " + Python() +
          " " SPLITBRAIN_SOURCE_DIR "/clients/exec/splitbrain_client.py {nodes}\n";
 }
 
@@ -82,7 +83,7 @@ TEST_F(ExecRunTest, TheSamePlanThroughExecAndTheBuiltInAdapterAgrees) {
     recovery: 10s
     seed: 5
     workload: {name: register, keys: 2, concurrency: 4, rate: 100}
-    nemesis: {schedule: [{at: 1s, fault: kill-leader, duration: 2s}]}
+    nemesis: {schedule: [{at: 1s, fault: kill-leader, duration: 2s}, {at: 2s, fault: snapshot}]}
     checkers: [linearizable, raft-invariants, availability, stats]
 )";
   auto res = Run("tests:\n  - name: builtin\n    system: splitbrain\n" + test +
@@ -99,7 +100,26 @@ TEST_F(ExecRunTest, TheSamePlanThroughExecAndTheBuiltInAdapterAgrees) {
   }
   // The exec run really ran through the Python client: operations answered, the leader killed.
   EXPECT_GT(exec["stats"]["ok"].get<int>(), 100) << exec["stats"].dump();
-  EXPECT_EQ(exec["stats"]["faults"], 1);
+  EXPECT_EQ(exec["stats"]["faults"], 2);
+  // The snapshot fault through members.snapshot: every member up snapshotted, each answer's
+  // index recorded, and raft-invariants saw the snapshots in their event logs.
+  int snapshots_recorded = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_ / "store" / "exec")) {
+    if (e.path().filename() != "nemesis.jsonl") continue;
+    std::istringstream lines(ReadFile(e.path()));
+    for (std::string line; std::getline(lines, line);) {
+      const json j = json::parse(line);
+      if (j["fault"] != "snapshot" || j["phase"] != "end") continue;
+      EXPECT_FALSE(j["detail"].contains("error")) << line;
+      for (const auto& [node, index] : j["detail"]["index"].items()) {
+        EXPECT_TRUE(index.is_number_integer()) << line;
+        ++snapshots_recorded;
+      }
+    }
+  }
+  EXPECT_GE(snapshots_recorded, 2);  // every member up: two while the leader is down
+  EXPECT_GE(exec["checkers"]["raft-invariants"]["snapshots"].get<int>(), 2)
+      << exec["checkers"]["raft-invariants"].dump();
   bool client_logs = false;
   for (const auto& e : fs::recursive_directory_iterator(dir_ / "store" / "exec")) {
     client_logs |= e.path().parent_path().filename() == "clients";
