@@ -33,10 +33,9 @@ foreach(t ${SPLITBRAIN_FUZZ_TARGETS})
   add_test(NAME fuzz_${t}
     COMMAND ${PROJECT_SOURCE_DIR}/fuzz/run_target.sh ${fuzz_bin}/${t}_fuzz
             ${PROJECT_SOURCE_DIR}/fuzz/corpus/${t} ${fuzz_bin}/run/${t} ${SPLITBRAIN_FUZZ_SECONDS})
-  # PROCESSORS 2: a fuzz target keeps a core busy (cmake/Testing.cmake says what a slot is).
-  set_tests_properties(fuzz_${t} PROPERTIES LABELS fuzz TIMEOUT 120 PROCESSORS 2)
+  set_tests_properties(fuzz_${t} PROPERTIES LABELS fuzz TIMEOUT 120)
 endforeach()
 add_test(NAME fuzz_runner_detects_crash
   COMMAND ${PROJECT_SOURCE_DIR}/fuzz/run_target.sh ${fuzz_bin}/canary_fuzz
           ${PROJECT_SOURCE_DIR}/fuzz/corpus/canary ${fuzz_bin}/run/canary 1 --expect-crash)
-set_tests_properties(fuzz_runner_detects_crash PROPERTIES LABELS fuzz TIMEOUT 60 PROCESSORS 2)
+set_tests_properties(fuzz_runner_detects_crash PROPERTIES LABELS fuzz TIMEOUT 60)

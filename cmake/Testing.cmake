@@ -1,15 +1,6 @@
-# splitbrain_test(NAME LABEL SOURCES... [LIBS ...] [TIMEOUT s] [PROCESSORS n]): one GoogleTest
-# binary, its tests discovered and labelled `unit`, `sim` or `integration` (the tiers of STYLE.md),
-# so `ctest -L unit` works.
-#
-# PROCESSORS is what a test holds of `ctest -j4` on the 2-core machine the suite is sized for, so
-# one slot is half a core. A `unit` or `sim` test keeps a core busy and takes 2 (the default for
-# them); an `integration` test mostly waits on real time — a run of real nodes through faults —
-# and takes 1 (user+sys CPU from `/usr/bin/time ctest -R ^NAME$`, over the wall time of the same
-# test in a full suite run: RunTest.TwentySecondRunAgainstTheCorrectNodeIsValid 16.4 s over 24.1,
-# its stale-read twin 17.3 over 25.4, EtcdRunTest 12.0 over 22.1, the snapshot catch-up run 10.8
-# over 19.2), so four run at once where two did. Integration binaries that are CPU-bound themselves (sshd and ssh crypto,
-# Chromium) say PROCESSORS 2.
+# splitbrain_test(NAME LABEL SOURCES... [LIBS ...] [TIMEOUT s]): one GoogleTest binary, its tests
+# discovered and labelled `unit`, `sim` or `integration` (the tiers of STYLE.md), so
+# `ctest -L unit` works.
 include(GoogleTest)
 
 # splitbrain_test_pch(): one precompiled header for every test file — GoogleTest, GoogleMock and
@@ -30,7 +21,7 @@ function(splitbrain_test_pch)
 endfunction()
 
 function(splitbrain_test name label)
-  cmake_parse_arguments(ARG "" "TIMEOUT;PROCESSORS" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   splitbrain_warnings(${name})
   if(SPLITBRAIN_SANITIZE)
@@ -55,15 +46,8 @@ function(splitbrain_test name label)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  if(NOT ARG_PROCESSORS)
-    if(label STREQUAL "integration")
-      set(ARG_PROCESSORS 1)
-    else()
-      set(ARG_PROCESSORS 2)
-    endif()
-  endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT} PROCESSORS ${ARG_PROCESSORS}
+    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
