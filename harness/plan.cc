@@ -1298,22 +1298,17 @@ std::string PlanToYaml(const TestPlan& t) {
     if (!m->join.empty()) e << YAML::Key << "join" << YAML::Value << YAML::Flow << m->join;
     if (!m->remove.empty()) e << YAML::Key << "remove" << YAML::Value << YAML::Flow << m->remove;
     if (!m->add.empty()) e << YAML::Key << "add" << YAML::Value << YAML::Flow << m->add;
-    if (!m->status_url.empty() || !m->status_command.empty()) {
-      e << YAML::Key << "status" << YAML::Value << YAML::BeginMap;
-      if (!m->status_url.empty()) e << YAML::Key << "url" << YAML::Value << m->status_url;
-      if (!m->status_command.empty()) {
-        e << YAML::Key << "command" << YAML::Value << YAML::Flow << m->status_command;
-      }
+    // status and snapshot: a url or a command, written back as they were given.
+    auto url_or_command = [&](const char* key, const std::string& url,
+                              const std::vector<std::string>& command) {
+      if (url.empty() && command.empty()) return;
+      e << YAML::Key << key << YAML::Value << YAML::BeginMap;
+      if (!url.empty()) e << YAML::Key << "url" << YAML::Value << url;
+      if (!command.empty()) e << YAML::Key << "command" << YAML::Value << YAML::Flow << command;
       e << YAML::EndMap;
-    }
-    if (!m->snapshot_url.empty() || !m->snapshot_command.empty()) {
-      e << YAML::Key << "snapshot" << YAML::Value << YAML::BeginMap;
-      if (!m->snapshot_url.empty()) e << YAML::Key << "url" << YAML::Value << m->snapshot_url;
-      if (!m->snapshot_command.empty()) {
-        e << YAML::Key << "command" << YAML::Value << YAML::Flow << m->snapshot_command;
-      }
-      e << YAML::EndMap;
-    }
+    };
+    url_or_command("status", m->status_url, m->status_command);
+    url_or_command("snapshot", m->snapshot_url, m->snapshot_command);
     e << YAML::Key << "client" << YAML::Value << YAML::Flow << m->client;
     e << YAML::Key << "port" << YAML::Value << m->port;
     e << YAML::Key << "peer" << YAML::Value << m->peer;

@@ -303,10 +303,8 @@ class ExecCluster : public ProcessCluster {
   json CommandStatus(const std::string& id, milliseconds deadline) const {
     auto r = RunCommand(FillWords(spec_.status_command, Values(id, 0)), "", deadline);
     if (!r.ok() || r->exit_code != 0) return json();
-    std::string text = r->output;
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    json j = json::parse(text.substr(text.find_last_of('\n') + 1), nullptr, false);
-    return !j.is_discarded() && j.is_object() ? j : json();
+    json j = LastLineJson(r->output);
+    return j.is_object() ? j : json();
   }
 
   MembersSpec spec_;
