@@ -1,6 +1,7 @@
 #include "harness/subprocess.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,9 +66,28 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
     std::vector<std::string> args(argv.begin() + 1, argv.end());
     bp::child c(Resolve(argv[0]), bp::args(args), bp::std_in<in, bp::std_out> out,
                 bp::std_err > out);
-    in << input;
-    in.flush();
-    in.pipe().close();
+    {
+      // A child may exit without reading its input (a refusal): the write then meets a closed
+      // pipe. SIGPIPE is held for this thread while writing (the child, already started, does
+      // not inherit the mask), the failed write only sets the stream's badbit, and a SIGPIPE
+      // the write raised is taken back before the mask is restored.
+      sigset_t pipe_only, old;
+      sigemptyset(&pipe_only);
+      sigaddset(&pipe_only, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+      sigset_t pending_before;
+      sigpending(&pending_before);
+      in << input;
+      in.flush();
+      in.pipe().close();
+      sigset_t pending;
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) && !sigismember(&pending_before, SIGPIPE)) {
+        const timespec now{0, 0};
+        sigtimedwait(&pipe_only, nullptr, &now);
+      }
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
     const auto end = SteadyClock::now() + deadline;
     while (c.running()) {
       if (SteadyClock::now() > end) {

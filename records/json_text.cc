@@ -310,6 +310,11 @@ bool ReadCanonicalJson(JsonCursor& c, std::string* out, int depth) {
           (digits.size() > 1 && digits[0] == '0')) {
         return c.Fail("bad number");
       }
+      // An integer past what a double holds (309 digits and more) is no JSON number any reader
+      // keeps (nlohmann refuses it as an overflow): refused, as the non-finite float below.
+      if (digits.size() > 308 && !std::isfinite(strtod(std::string(text).c_str(), nullptr))) {
+        return c.Fail("bad number");
+      }
       if (text == "-0") {
         out->push_back('0');
       } else {
