@@ -4,16 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "checker/checker.h"
+#include "checker/test_history.h"
 #include "records/history_jsonl.h"
 
 namespace splitbrain::checker {
 namespace {
 
-History Parse(const std::string& jsonl) {
-  auto h = records::ParseJsonlHistory(jsonl, "test.jsonl");
-  EXPECT_TRUE(h.ok()) << h.status();
-  return std::move(h).value();
-}
+using testing::Parse;
 
 // One op per call: invoke then complete, sequential unless interleaved by hand.
 std::string Op(int p, const std::string& f, const std::string& value, const std::string& type,

@@ -179,7 +179,8 @@ TEST(EdnTest, IndependentKeysAsTuples) {
 // Found by fuzz/edn_fuzz: a map key that is not UTF-8 made the reader's own dump() throw, which
 // ended `splitbrain check` with std::terminate.
 TEST(EdnTest, InvalidUtf8IsRefusedNamingTheLine) {
-  auto h = records::ParseEdnHistory("{:type :invoke, :f :read, :process 0}\n{:\xe9yp :x [1] 2}\n", "h.edn");
+  auto h = records::ParseEdnHistory("{:type :invoke, :f :read, :process 0}\n{:\xe9yp :x [1] 2}\n",
+                                    "h.edn");
   ASSERT_FALSE(h.ok());
   EXPECT_NE(h.status().message().find("h.edn:2: invalid UTF-8"), std::string::npos) << h.status();
   auto s = records::ParseEdnHistory("{:type :invoke, :f :r\xc3, :process 0}\n", "h.edn");

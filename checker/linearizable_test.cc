@@ -7,6 +7,7 @@
 #include "checker/brute_force.h"
 #include "checker/checker.h"
 #include "checker/history_gen.h"
+#include "checker/test_history.h"
 #include "records/history_edn.h"
 #include "records/history_file.h"
 #include "records/history_jsonl.h"
@@ -15,11 +16,7 @@
 namespace splitbrain::checker {
 namespace {
 
-History Parse(const std::string& jsonl) {
-  auto h = records::ParseJsonlHistory(jsonl, "test.jsonl");
-  EXPECT_TRUE(h.ok()) << h.status();
-  return std::move(h).value();
-}
+using testing::Parse;
 
 Validity Check(const History& h, const std::string& model = "register",
                const std::string& initial = "", int threads = 0) {

@@ -10,6 +10,7 @@
 #include "checker/brute_force.h"
 #include "checker/checker.h"
 #include "checker/history_gen.h"
+#include "checker/test_history.h"
 #include "records/history_file.h"
 #include "records/history_jsonl.h"
 
@@ -34,14 +35,10 @@ Verdict Check(const History& h, bool unique_values, double timeout_s = 0) {
   return {r->valid, r->json.value("unique_value_keys", int64_t{0}), r->json};
 }
 
-History Parse(const std::string& jsonl) {
-  auto h = records::ParseJsonlHistory(jsonl, "test.jsonl");
-  EXPECT_TRUE(h.ok()) << h.status();
-  return std::move(h).value();
-}
+using testing::Parse;
 
-std::string Op(int p, const std::string& f, const std::string& value, const std::string& type,
-               const std::string& out) {
+std::string RegisterOp(int p, const std::string& f, const std::string& value,
+                       const std::string& type, const std::string& out) {
   std::string inv = "{\"process\":" + std::to_string(p) + ",\"type\":\"invoke\",\"f\":\"" + f +
                     "\",\"value\":" + value + "}\n";
   if (type.empty()) return inv;
@@ -152,17 +149,20 @@ TEST(UniqueValuesTest, AgreesWithTheSearchOnLongerConcurrentHistories) {
 
 TEST(UniqueValuesTest, RepeatedValuesFallBackToTheSearch) {
   // 1 is written twice: the fast path does not apply, the search decides.
-  History h = Parse(Op(0, "write", "1", "ok", "1") + Op(1, "write", "1", "ok", "1") +
-                    Op(0, "read", "null", "ok", "1"));
+  History h =
+      Parse(RegisterOp(0, "write", "1", "ok", "1") + RegisterOp(1, "write", "1", "ok", "1") +
+            RegisterOp(0, "read", "null", "ok", "1"));
   Verdict v = Check(h, true);
   EXPECT_EQ(v.valid, Validity::kValid);
   EXPECT_EQ(v.unique_value_keys, 0);
   // Writing the initial value is a repeat too.
-  History w = Parse(Op(0, "write", "null", "ok", "null") + Op(0, "read", "null", "ok", "null"));
+  History w = Parse(RegisterOp(0, "write", "null", "ok", "null") +
+                    RegisterOp(0, "read", "null", "ok", "null"));
   EXPECT_EQ(Check(w, true).unique_value_keys, 0);
   // A failed write does not count: it did not happen.
-  History f = Parse(Op(0, "write", "1", "ok", "1") + Op(1, "write", "1", "fail", "1") +
-                    Op(0, "read", "null", "ok", "1"));
+  History f =
+      Parse(RegisterOp(0, "write", "1", "ok", "1") + RegisterOp(1, "write", "1", "fail", "1") +
+            RegisterOp(0, "read", "null", "ok", "1"));
   EXPECT_EQ(Check(f, true).unique_value_keys, 1);
 }
 
@@ -232,8 +232,9 @@ TEST(UniqueValuesTest, ExplainsWhatCannotBePlaced) {
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->verdict, internal::SearchVerdict::kValid);
   // Through CheckLinearizable: the verdict is the check's, the explanation the search's.
-  History h = Parse(Op(0, "write", "1", "ok", "1") + Op(0, "write", "2", "ok", "2") +
-                    Op(1, "read", "null", "ok", "1"));
+  History h =
+      Parse(RegisterOp(0, "write", "1", "ok", "1") + RegisterOp(0, "write", "2", "ok", "2") +
+            RegisterOp(1, "read", "null", "ok", "1"));
   Verdict v = Check(h, true);
   EXPECT_EQ(v.valid, Validity::kInvalid);
   EXPECT_EQ(v.unique_value_keys, 1);

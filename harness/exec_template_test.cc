@@ -5,24 +5,24 @@
 namespace splitbrain::harness {
 namespace {
 
-using Words = std::vector<std::string>;
+using WordList = std::vector<std::string>;
 
 TEST(ExecTemplateTest, SplitsOnBlanksWithoutAShell) {
   EXPECT_EQ(SplitWords("  etcd --name {id}\t--x  'a b' "),
-            (Words{"etcd", "--name", "{id}", "--x", "'a", "b'"}));
+            (WordList{"etcd", "--name", "{id}", "--x", "'a", "b'"}));
   EXPECT_TRUE(SplitWords("   ").empty());
 }
 
 TEST(ExecTemplateTest, FillsEveryPlaceholderInAWord) {
   EXPECT_EQ(FillWords({"--peer", "{id}=http://{ip}:{port}", "{data}/x", "{nope}"},
                       {{"id", "n1"}, {"ip", "10.77.0.11"}, {"port", "2380"}, {"data", "/d"}}),
-            (Words{"--peer", "n1=http://10.77.0.11:2380", "/d/x", "{nope}"}));
+            (WordList{"--peer", "n1=http://10.77.0.11:2380", "/d/x", "{nope}"}));
 }
 
 TEST(ExecTemplateTest, AWholeWordListBecomesManyWords) {
   EXPECT_EQ(FillWords({"node", "{members}", "--x", "a{members}"}, {{"members", "A,B"}},
                       {{"members", {"--member", "A", "--member", "B"}}}),
-            (Words{"node", "--member", "A", "--member", "B", "--x", "aA,B"}));
+            (WordList{"node", "--member", "A", "--member", "B", "--x", "aA,B"}));
 }
 
 TEST(ExecTemplateTest, UnknownPlaceholderIsNamedWithWhatIsAllowed) {
@@ -38,7 +38,7 @@ TEST(ExecTemplateTest, UnknownPlaceholderIsNamedWithWhatIsAllowed) {
 TEST(ExecTemplateTest, UnbalancedBracesAreRefused) {
   EXPECT_FALSE(PlaceholdersIn("{id").ok());
   EXPECT_FALSE(PlaceholdersIn("id}").ok());
-  EXPECT_EQ(*PlaceholdersIn("{id}={ip}"), (Words{"id", "ip"}));
+  EXPECT_EQ(*PlaceholdersIn("{id}={ip}"), (WordList{"id", "ip"}));
 }
 
 }  // namespace

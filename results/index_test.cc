@@ -138,11 +138,7 @@ void IndexRun(const std::filesystem::path& store, const std::string& test, const
   std::ofstream(path) << results.dump(2);
 }
 
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+using testing::Count;
 
 TEST(WriteIndex, RowsCarryPlanSystemSeedAndShardForTheFilters) {
   TempDir store;

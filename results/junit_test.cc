@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "results/test_util.h"
+
 namespace splitbrain::results {
 namespace {
 
@@ -93,11 +95,7 @@ json Results(json valid, const std::string& expected) {
             {"raft-invariants", {{"valid", true}}}}}};
 }
 
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+using testing::Count;
 
 TEST(RenderJunit, ValidRunHasOnePassingCasePerTestAndChecker) {
   std::string xml = RenderJunit(Results(true, "valid"), "x");

@@ -17,11 +17,7 @@ using nlohmann::json;
 using testing::ReadFile;
 using testing::TempDir;
 
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+using testing::Count;
 
 // A run at STORE/<test>/<stamp> whose results.json is then changed by `edit`.
 void MakeRun(const fs::path& store, const std::string& test, const std::string& stamp,

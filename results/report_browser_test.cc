@@ -76,11 +76,7 @@ std::vector<std::string> ConsoleMessages(const std::string& log) {
   return found;
 }
 
-int Count(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
+using testing::Count;
 
 class BrowserTest : public ::testing::Test {
  protected:

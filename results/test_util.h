@@ -37,6 +37,13 @@ inline std::string ReadFile(const std::filesystem::path& path) {
   return buffer.str();
 }
 
+// How many times `what` occurs in `text` (overlapping occurrences counted).
+inline int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 // The JSON embedded in a report's <script id="sb-data">; discarded when absent or malformed.
 inline nlohmann::json EmbeddedData(const std::string& html) {
   const std::string open = "<script type=\"application/json\" id=\"sb-data\">";
