@@ -1353,11 +1353,6 @@ std::string UnsupportedOverSsh(const std::string& fault) {
   if (fault == "delay") return "the NFQUEUE delayer runs only in the lab";
   if (fault == "slow-node") return "CPU throttling of a host's member is not built";
   if (fault == "membership") return "a member rejoining empty is not built over SSH";
-  const nemesis::FaultKind* k = nemesis::FindFaultKind(fault);
-  if (k && (k->family == nemesis::FaultFamily::kDiskCrash ||
-            k->family == nemesis::FaultFamily::kDiskMode)) {
-    return "splitbrain-fs is mounted only in the lab";
-  }
   return "";
 }
 

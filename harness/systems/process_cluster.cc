@@ -73,14 +73,11 @@ Status ProcessCluster::StartMember(Member& m, Start how) {
 Status ProcessCluster::StartAll() {
   std::lock_guard<std::mutex> lock(mu_);
   if (PlanHasDiskFaults(ctx_.plan)) {
-    if (!ctx_.hosts->Local()) {
-      return Status::Unsupported("disk faults need splitbrain-fs, mounted only in the lab");
-    }
     // Disk faults never run without their file system: a mount that fails stops the test
-    // (kUnsupported: exit 2, naming why).
+    // (kUnsupported: exit 2, naming why). In the lab under nodes/<id>/data, on an SSH host under
+    // the member's data there.
     for (auto& m : members_) {
-      SB_ASSIGN_OR_RETURN(m.disk, DiskFs::Mount(m.dir + "/data", m.dir + "/splitbrain-fs.log",
-                                                cgroup_tag_ + "-fs-" + m.id));
+      SB_ASSIGN_OR_RETURN(m.disk, ctx_.hosts->MountDisk(m.id, m.dir, cgroup_tag_ + "-fs-" + m.id));
     }
   }
   for (auto& m : members_) SB_RETURN_IF_ERROR(StartMember(m, Start::kFirst));
@@ -89,7 +86,7 @@ Status ProcessCluster::StartAll() {
 
 Result<nlohmann::json> ProcessCluster::DiskCommand(const std::string& id,
                                                    const std::string& command) {
-  DiskFs* disk = nullptr;
+  MemberDisk* disk = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
     Member* m = Find(id);
