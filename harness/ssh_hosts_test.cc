@@ -15,8 +15,10 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -310,6 +312,19 @@ class SshHostsTest : public ::testing::Test {
 
 const std::vector<std::string> kPlain = {"n1", "n2", "n3"};
 
+// Commit index -> the wall clock (ns, CLOCK_REALTIME as the node read it: its "t") a node
+// stamped its commit event with, from its events.jsonl.
+std::map<int64_t, int64_t> CommitTimes(const std::string& events) {
+  std::map<int64_t, int64_t> out;
+  std::istringstream in(events);
+  for (std::string line; std::getline(in, line);) {
+    auto e = nlohmann::json::parse(line, nullptr, false);
+    if (!e.is_object() || e.value("event", "") != "commit") continue;
+    out.emplace(e["index"].get<int64_t>(), e["t"].get<int64_t>());
+  }
+  return out;
+}
+
 // Kills, halves, a clock skew and a power loss on splitbrain-node: valid; the skew reached n1
 // through its faketime file on the host; n3's data was splitbrain-fs on its host, which rolled
 // it back (issue 24: disk faults over SSH).
@@ -318,9 +333,9 @@ TEST_F(SshHostsTest, ShortRunWithKillsPartitionsClockSkewAndPowerLossOverSshIsVa
       Run("name: ssh-quick\nnodes: 3\ntime-limit: 4s\nseed: 3\n"
           "workload: {name: register, keys: 2, concurrency: 4, rate: 100}\n"
           "nemesis:\n  schedule:\n"
-          "    - {at: 200ms, fault: lose-unsynced, targets: [n3], duration: 800ms}\n"
-          "    - {at: 300ms, fault: partition-halves, duration: 1s}\n"
-          "    - {at: 400ms, fault: clock-skew, targets: [n1], skew: 3s, duration: 2s}\n"
+          "    - {at: 200ms, fault: clock-skew, targets: [n1], skew: 3s, duration: 2s}\n"
+          "    - {at: 300ms, fault: lose-unsynced, targets: [n3], duration: 800ms}\n"
+          "    - {at: 400ms, fault: partition-halves, duration: 1s}\n"
           "    - {at: 1500ms, fault: kill, targets: [n2], duration: 1s}\n"
           "checkers: [linearizable, raft-invariants, stats]\n",
           kPlain);
@@ -363,6 +378,27 @@ TEST_F(SshHostsTest, ShortRunWithKillsPartitionsClockSkewAndPowerLossOverSshIsVa
   }
   // n1 ran under libfaketime reading the offset file the agent put on its host; healed to 0.
   EXPECT_EQ(ReadFile(HostDir() / "n1" / "member" / "faketime"), "+0.000\n");
+  // Its clock really moved: the entries n1 committed under the skew it stamped ~3 s later than
+  // the first of n2 and n3 to commit them (a commit reaches the majority within milliseconds);
+  // before and after, within a fraction of a second.
+  const fs::path nodes = fs::path(Store()) / "latest" / "nodes";
+  const auto n1 = CommitTimes(ReadFile(nodes / "n1" / "events.jsonl"));
+  const auto n2 = CommitTimes(ReadFile(nodes / "n2" / "events.jsonl"));
+  const auto n3 = CommitTimes(ReadFile(nodes / "n3" / "events.jsonl"));
+  int skewed = 0, agreed = 0;
+  std::string offsets;
+  for (const auto& [index, t] : n1) {
+    int64_t first = INT64_MAX;
+    if (auto it = n2.find(index); it != n2.end()) first = std::min(first, it->second);
+    if (auto it = n3.find(index); it != n3.end()) first = std::min(first, it->second);
+    if (first == INT64_MAX) continue;
+    const int64_t offset = t - first;
+    offsets += std::to_string(index) + ":" + std::to_string(offset / 1'000'000) + "ms ";
+    if (offset >= 2'500'000'000 && offset <= 3'500'000'000) ++skewed;
+    if (offset > -500'000'000 && offset < 500'000'000) ++agreed;
+  }
+  EXPECT_GE(skewed, 3) << "n1's commit stamps against the others' (index:offset): " << offsets;
+  EXPECT_GE(agreed, 1) << offsets;
   // The members' event logs came home (raft-invariants read them).
   for (const auto& id : kPlain) {
     EXPECT_FALSE(ReadFile(fs::path(Store()) / "latest" / "nodes" / id / "events.jsonl").empty())
