@@ -18,6 +18,7 @@
 #include <climits>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -296,6 +297,17 @@ class SshHostsTest : public ::testing::Test {
                         "", seconds(20));
     return r.ok() ? r->output : r.status().ToString();
   }
+  // Each of `nodes`' mount tables (/proc/self/mountinfo through its sshd), read at once.
+  std::vector<std::string> MountTables(const std::vector<std::string>& nodes) {
+    std::vector<std::future<std::string>> reads;
+    for (const auto& n : nodes) {
+      reads.push_back(std::async(std::launch::async,
+                                 [this, n] { return OnHost(n, "cat /proc/self/mountinfo"); }));
+    }
+    std::vector<std::string> out;
+    for (auto& r : reads) out.push_back(r.get());
+    return out;
+  }
   // After a run on `nodes`: nothing left on them — no table, no member, no watchdog.
   void ExpectHostsClean(const std::vector<std::string>& nodes,
                         const std::string& store_name = "store") {
@@ -522,12 +534,12 @@ TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
   const std::string fs_copy = (dir_ / "hosts" / "n3" / "bin" / "splitbrain-fs").string();
   EXPECT_EQ(ProcessesRunning(fs_copy).size(), 1u) << ReadFile(dir_ / "harness.log");
   EXPECT_EQ(ProcessesRunning(FsBinary()).size(), 2u) << "n1 and n2 run the build's own";
+  const std::vector<std::string> mounts = MountTables(nodes);
   for (size_t i = 0; i < nodes.size(); ++i) {
     const std::string data =
         (dir_ / "hosts" / ("n" + std::to_string(i + 1)) / "member" / "data").string();
-    EXPECT_NE(OnHost(nodes[i], "cat /proc/self/mountinfo").find(" " + data + " "),
-              std::string::npos)
-        << nodes[i] << ": nothing mounted on " << data;
+    EXPECT_NE(mounts[i].find(" " + data + " "), std::string::npos)
+        << nodes[i] << ": nothing mounted on " << data << ": " << mounts[i];
   }
   ASSERT_TRUE(harness.Kill().ok());
   // The harness is gone and nothing healed the hosts: the table is still there just after.
@@ -558,10 +570,10 @@ TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
   }
   EXPECT_TRUE(ProcessesRunning(fs_copy).empty());
   EXPECT_TRUE(ProcessesRunning(FsBinary()).empty());
+  const std::vector<std::string> after = MountTables(nodes);
   for (size_t i = 0; i < nodes.size(); ++i) {
     const std::string id = "n" + std::to_string(i + 1);
-    EXPECT_EQ(OnHost(nodes[i], "cat /proc/self/mountinfo").find("splitbrain-fs"), std::string::npos)
-        << nodes[i];
+    EXPECT_EQ(after[i].find("splitbrain-fs"), std::string::npos) << nodes[i] << ": " << after[i];
     EXPECT_NE(ReadFile(dir_ / "hosts" / id / "watchdog.log").find("unmounting its splitbrain-fs"),
               std::string::npos)
         << nodes[i];
