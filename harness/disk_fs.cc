@@ -2,9 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -13,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "nemesis/diskfs/control_client.h"
 #include "nemesis/fault_kind.h"
 
 namespace splitbrain::harness {
@@ -112,35 +110,22 @@ Status DiskFs::Unmount() {
 }
 
 Result<nlohmann::json> DiskFs::Command(const std::string& line) const {
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return Status::IoError(std::string("socket: ") + strerror(errno));
-  // A rollback of a large tree takes a while; a hung file system must not hang the nemesis.
-  timeval tv{30, 0};
-  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path + 1, control_.data(), control_.size());
-  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + control_.size());
-  if (connect(s, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
-    const int e = errno;
-    close(s);
-    return Status::IoError("splitbrain-fs of " + data_ + " (@" + control_ + "): " + strerror(e));
+  auto reply = nemesis::diskfs::SendControl(control_, line);
+  if (!reply.ok()) {
+    return Status::IoError("splitbrain-fs of " + data_ + ": " + reply.status().message());
   }
-  const std::string msg = line + "\n";
-  std::string reply;
-  if (write(s, msg.data(), msg.size()) == static_cast<ssize_t>(msg.size())) {
-    char buf[4096];
-    for (ssize_t n; (n = read(s, buf, sizeof buf)) > 0;) reply.append(buf, static_cast<size_t>(n));
-  }
-  close(s);
+  return ParseDiskReply(*reply, "splitbrain-fs of " + data_, line);
+}
+
+Result<nlohmann::json> ParseDiskReply(const std::string& reply, const std::string& who,
+                                      const std::string& line) {
   auto j = nlohmann::json::parse(reply, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    return Status::IoError("splitbrain-fs of " + data_ + " gave no answer to '" + line + "'");
+    return Status::IoError(who + " gave no answer to '" + line + "'" +
+                           (reply.empty() ? "" : ": " + reply.substr(0, 500)));
   }
   if (j.value("ok", false) != true) {
-    return Status::IoError("splitbrain-fs of " + data_ + " refused '" + line +
-                           "': " + j.value("error", std::string("?")));
+    return Status::IoError(who + " refused '" + line + "': " + j.value("error", std::string("?")));
   }
   return j;
 }

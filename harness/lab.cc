@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "common/signal_name.h"
+#include "harness/disk_fs.h"
 
 namespace splitbrain::harness {
 namespace {
@@ -369,6 +370,13 @@ std::string FindFaketime() {
     if (std::filesystem::exists(p)) return p;
   }
   return "";
+}
+
+Result<std::unique_ptr<MemberDisk>> Lab::MountDisk(const std::string&, const std::string& local_dir,
+                                                   const std::string& control) {
+  SB_ASSIGN_OR_RETURN(
+      auto disk, DiskFs::Mount(local_dir + "/data", local_dir + "/splitbrain-fs.log", control));
+  return std::unique_ptr<MemberDisk>(std::move(disk));
 }
 
 Status Lab::WriteMemberFile(const std::string&, const std::string& local_dir,

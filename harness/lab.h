@@ -79,6 +79,10 @@ class Lab : public NodeHosts {
   Status WriteMemberFile(const std::string& id, const std::string& local_dir,
                          const std::string& name, const std::string& bytes) override;
   std::string FaketimeLibrary(const std::string&) const override { return FindFaketime(); }
+  // DiskFs::Mount over `local_dir`/data, its log `local_dir`/splitbrain-fs.log: this process
+  // mounts it in the lab's mount namespace, which the members share.
+  Result<std::unique_ptr<MemberDisk>> MountDisk(const std::string& id, const std::string& local_dir,
+                                                const std::string& control) override;
   bool Local() const override { return true; }
   // How SetDelays delays packets, as nemesis.jsonl records it: "nfqueue" (no tc netem here).
   static std::string DelayMechanism() { return "nfqueue"; }

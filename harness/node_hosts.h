@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/status.h"
 #include "nemesis/fault.h"
 
@@ -34,6 +36,19 @@ class MemberProcess {
   virtual bool Running() = 0;
   virtual int exit_code() const = 0;    // after it ended; -1: killed by a signal or not known
   virtual pid_t local_pid() const = 0;  // -1 when it is not a process of this machine
+};
+
+// A member's splitbrain-fs (nemesis/diskfs/), the disk faults' file system, mounted over its
+// data directory on its machine (a run whose plan has disk faults): in the lab DiskFs, on an SSH
+// host the agent's mount. Thread-safe: Command from the nemesis while the runner unmounts.
+class MemberDisk {
+ public:
+  virtual ~MemberDisk() = default;
+  // One control command (nemesis/diskfs/control.h) and its reply; an error when splitbrain-fs
+  // cannot be reached or answers {"ok": false}.
+  virtual Result<nlohmann::json> Command(const std::string& line) const = 0;
+  // splitbrain-fs unmounts and exits; the data stays where it was.
+  virtual Status Unmount() = 0;
 };
 
 class NodeHosts {
@@ -63,7 +78,13 @@ class NodeHosts {
   // it has none (the lab: FindFaketime(); an SSH host: found by its agent when the plan has
   // clock faults, and the run refused without it).
   virtual std::string FaketimeLibrary(const std::string& id) const = 0;
-  // True when members are processes of this machine (CPU throttle, splitbrain-fs).
+  // Mounts splitbrain-fs over the data directory of member `id` (its data/ in MemberDir), its
+  // control socket the abstract name `control` on that machine, its log splitbrain-fs.log in
+  // the member's directory. kUnsupported, naming why, when it cannot (no FUSE there).
+  virtual Result<std::unique_ptr<MemberDisk>> MountDisk(const std::string& id,
+                                                        const std::string& local_dir,
+                                                        const std::string& control) = 0;
+  // True when members are processes of this machine (CPU throttle).
   virtual bool Local() const = 0;
 };
 

@@ -720,6 +720,14 @@ Status ValidateHosts(const Reader& r, const YAML::Node& where, const TestPlan& t
     m.column = 0;
     SB_RETURN_IF_ERROR(refuse(m, "nemesis.schedule", f.kind));
   }
+  if (t.members) {
+    if (const std::string why = ExecCommandsUnsoundOverSsh(*t.members); !why.empty()) {
+      YAML::Mark m;
+      m.line = t.members->line - 1;
+      m.column = 0;
+      return r.Error(m, "", why + " (hosts:)");
+    }
+  }
   return Status::Ok();
 }
 
@@ -1353,12 +1361,31 @@ std::string UnsupportedOverSsh(const std::string& fault) {
   if (fault == "delay") return "the NFQUEUE delayer runs only in the lab";
   if (fault == "slow-node") return "CPU throttling of a host's member is not built";
   if (fault == "membership") return "a member rejoining empty is not built over SSH";
-  const nemesis::FaultKind* k = nemesis::FindFaultKind(fault);
-  if (k && (k->family == nemesis::FaultFamily::kDiskCrash ||
-            k->family == nemesis::FaultFamily::kDiskMode)) {
-    return "splitbrain-fs is mounted only in the lab";
-  }
   return "";
+}
+
+std::string ExecCommandsUnsoundOverSsh(const MembersSpec& members) {
+  const std::pair<const char*, const std::vector<std::string>*> commands[] = {
+      {"members.status", &members.status_command},
+      {"members.snapshot", &members.snapshot_command},
+      {"members.remove", &members.remove},
+      {"members.add", &members.add}};
+  auto names_host_path = [](const std::string& text) {
+    return text.find("{dir}") != std::string::npos || text.find("{data}") != std::string::npos;
+  };
+  std::string field;
+  for (const auto& [name, words] : commands) {
+    for (const auto& w : *words) {
+      if (field.empty() && names_host_path(w)) field = name;
+    }
+  }
+  if (field.empty() && names_host_path(members.status_url)) field = "members.status";
+  if (field.empty() && names_host_path(members.snapshot_url)) field = "members.snapshot";
+  if (field.empty()) return "";
+  return field +
+         ": names {dir} or {data}, a path on the member's host, but over SSH the harness runs it "
+         "on this machine (as the clients: it reaches the member at {ip}:{port}); ask the member "
+         "over the network instead";
 }
 
 Result<std::vector<HostSpec>> ParseHostsFile(const std::string& path) {
@@ -1395,6 +1422,13 @@ Status ApplyHosts(const std::vector<HostSpec>& hosts, const std::string& file,
         return Status::InvalidArgument(t.source_file + ":" + std::to_string(t.line) +
                                        ":1: nemesis: fault '" + f + "' of test '" + t.name +
                                        "' over SSH (--hosts " + file + "): " + why);
+      }
+    }
+    if (t.members) {
+      if (const std::string why = ExecCommandsUnsoundOverSsh(*t.members); !why.empty()) {
+        return Status::InvalidArgument(t.source_file + ":" + std::to_string(t.members->line) +
+                                       ":1: " + why + " (test '" + t.name + "', --hosts " + file +
+                                       ")");
       }
     }
     t.hosts = hosts;

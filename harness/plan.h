@@ -167,6 +167,11 @@ Status ApplyHosts(const std::vector<HostSpec>& hosts, const std::string& file,
                   std::vector<TestPlan>* plans);
 // The faults a run over SSH cannot inject yet (harness/ssh_hosts.h says why), each with why.
 std::string UnsupportedOverSsh(const std::string& fault);
+// For `system: exec` over SSH: "members.status: why" when a command the harness runs on this
+// machine (status, snapshot, remove, add — clients of the cluster, as the workload's client
+// programs are, reaching members at {ip}:{port}) names {dir} or {data}, which are paths on the
+// member's host; empty when every one can run here.
+std::string ExecCommandsUnsoundOverSsh(const MembersSpec& members);
 
 // The test as run, as YAML (seed filled in), for store/<test>/<ts>/plan.yaml.
 std::string PlanToYaml(const TestPlan& plan);

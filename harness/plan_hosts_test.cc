@@ -105,8 +105,8 @@ TEST(PlanHostsTest, HostsFileIsCheckedAgainstEveryTest) {
   s = ApplyHosts(*hosts, file, &*plans);
   EXPECT_NE(s.message().find("fault 'slow-node' of test 't' over SSH"), std::string::npos)
       << s.message();
-  // Every system runs over SSH (nats.conf is written on the host), and so does clock-skew
-  // (the offset file too); disk faults do not yet.
+  // Every system runs over SSH (nats.conf is written on the host), and so do clock-skew (the
+  // offset file too) and the disk faults (splitbrain-fs mounted by the host's agent).
   plans = ParsePlanText("name: t\nsystem: nats\nnodes: 2\nworkload: queue\n", "p.yaml");
   ASSERT_TRUE(plans.ok()) << plans.status();
   EXPECT_TRUE(ApplyHosts(*hosts, file, &*plans).ok());
@@ -116,14 +116,62 @@ TEST(PlanHostsTest, HostsFileIsCheckedAgainstEveryTest) {
   plans = ParsePlanText("name: t\nnodes: 2\nworkload: register\nnemesis: [clock-skew]\n", "p.yaml");
   ASSERT_TRUE(plans.ok()) << plans.status();
   EXPECT_TRUE(ApplyHosts(*hosts, file, &*plans).ok());
-  plans = ParsePlanText("name: t\nnodes: 2\nworkload: register\nnemesis: [disk-full]\n", "p.yaml");
-  ASSERT_TRUE(plans.ok()) << plans.status();
-  s = ApplyHosts(*hosts, file, &*plans);
-  EXPECT_NE(s.message().find("fault 'disk-full' of test 't' over SSH"), std::string::npos)
-      << s.message();
+  for (const char* disk : {"lose-unsynced", "disk-error", "disk-full", "slow-disk", "corrupt"}) {
+    plans = ParsePlanText(
+        std::string("name: t\nnodes: 2\nworkload: register\nnemesis: [") + disk + "]\n", "p.yaml");
+    ASSERT_TRUE(plans.ok()) << plans.status();
+    s = ApplyHosts(*hosts, file, &*plans);
+    EXPECT_TRUE(s.ok()) << disk << ": " << s.message();
+  }
   plans = ParsePlanText("name: t\nnodes: 2\nworkload: register\n", "p.yaml");
   ASSERT_TRUE(ApplyHosts(*hosts, file, &*plans).ok());
   EXPECT_EQ((*plans)[0].hosts.size(), 2u);
+  std::filesystem::remove_all(dir);
+}
+
+// system: exec over SSH: the members start on their hosts, but the harness runs members.status
+// (and snapshot, remove, add) here, as it runs the clients: a command naming {dir} or {data}, a
+// path on the member's host, is refused — in a plan's hosts: and with --hosts; one that asks the
+// member over the network runs.
+TEST(PlanHostsTest, ExecCommandsNamingAHostsPathAreRefusedOverSsh) {
+  const std::string exec =
+      "name: e\nsystem: exec\nnodes: 2\nworkload: register\n"
+      "members:\n  start: \"prog --id {id} --data {data}\"\n  port: 9000\n"
+      "  client: \"prog-client {node}\"\n";
+  EXPECT_EQ(ErrorOf(exec + "  status: {command: \"cat {dir}/status.json\"}\n"
+                           "hosts: [192.0.2.1, 192.0.2.2]\n"),
+            "h.yaml:6:1: members.status: names {dir} or {data}, a path on the member's host, but "
+            "over SSH the harness runs it on this machine (as the clients: it reaches the member "
+            "at {ip}:{port}); ask the member over the network instead (hosts:)");
+  EXPECT_NE(ErrorOf(exec + "  snapshot: {command: \"prog-snap {data}\"}\n"
+                           "hosts: [192.0.2.1, 192.0.2.2]\n")
+                .find("h.yaml:6:1: members.snapshot: names {dir} or {data}"),
+            std::string::npos);
+  // Without hosts the same plan is fine (the lab's members share this machine's files).
+  EXPECT_EQ(ErrorOf(exec + "  status: {command: \"cat {dir}/status.json\"}\n"), "");
+  EXPECT_EQ(ErrorOf(exec + "  status: {command: \"prog-status {ip}:{port}\"}\n"
+                           "hosts: [192.0.2.1, 192.0.2.2]\n"),
+            "");
+
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("plan_hosts_exec_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "hosts.yaml").string();
+  std::ofstream(file) << "- 192.0.2.1\n- 192.0.2.2\n";
+  auto hosts = ParseHostsFile(file);
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  auto plans = ParsePlanText(exec + "  status: {command: \"cat {dir}/status.json\"}\n", "p.yaml");
+  ASSERT_TRUE(plans.ok()) << plans.status();
+  Status s = ApplyHosts(*hosts, file, &*plans);
+  EXPECT_EQ(s.message(),
+            "p.yaml:6:1: members.status: names {dir} or {data}, a path on the member's host, but "
+            "over SSH the harness runs it on this machine (as the clients: it reaches the member "
+            "at {ip}:{port}); ask the member over the network instead (test 'e', --hosts " +
+                file + ")");
+  EXPECT_TRUE((*plans)[0].hosts.empty()) << "a refused plan keeps no hosts";
+  plans = ParsePlanText(exec + "  status: {command: \"prog-status {ip}:{port}\"}\n", "p.yaml");
+  ASSERT_TRUE(plans.ok()) << plans.status();
+  EXPECT_TRUE(ApplyHosts(*hosts, file, &*plans).ok());
   std::filesystem::remove_all(dir);
 }
 

@@ -6,7 +6,8 @@ const std::string& AgentScript() {
   static const std::string kScript = R"AGENT(#!/bin/sh
 # splitbrain's agent on a host (harness/ssh_agent.h): `sh agent.sh HOME COMMAND ARGS...`, run
 # over ssh. It touches nothing but HOME (splitbrain's directory for this node on the host),
-# the nftables table `inet splitbrain` and the processes it started itself (pid files in HOME).
+# the nftables table `inet splitbrain`, the processes it started itself (pid files in HOME) and
+# the splitbrain-fs mount it made over HOME/member/data (plans with disk faults).
 set -u
 home=$1
 cmd=$2
@@ -33,6 +34,25 @@ kill_member() {
 clear_rules() {
   if nft list table inet splitbrain >/dev/null 2>&1; then nft delete table inet splitbrain; fi
 }
+# mounted: a file system is mounted on member/data in this mount namespace.
+mounted() { grep -qF " $home/member/data " /proc/self/mountinfo; }
+# unmount_fs: splitbrain-fs (fs.pid) asked to unmount and exit (SIGTERM), SIGKILLed after 5 s;
+# a mount left behind (a SIGKILLed or hung file system) is detached with fusermount3 -u -z.
+unmount_fs() {
+  f=$(cat fs.pid 2>/dev/null)
+  if alive "$f"; then
+    kill -s TERM "$f" 2>/dev/null
+    i=0
+    while alive "$f" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    alive "$f" && kill -s KILL "$f" 2>/dev/null
+  fi
+  if mounted; then
+    fusermount3 -u -z "$home/member/data" 2>/dev/null || umount -l "$home/member/data" 2>/dev/null
+  fi
+  if mounted; then echo "splitbrain-fs is still mounted on $home/member/data"; return 1; fi
+  rm -f fs.pid
+  return 0
+}
 stop_watchdog() {
   w=$(cat watchdog.pid 2>/dev/null)
   rm -f watchdog.pid
@@ -42,9 +62,25 @@ stop_watchdog() {
 
 case "$cmd" in
   check)
-    # What a run needs here; each missing privilege named.
+    # check [fuse]: what a run needs here (with `fuse`: its disk faults too); each missing
+    # privilege or program named.
     missing=""
-    for t in nft setsid sed cut kill sleep; do
+    if [ "${1:-}" = fuse ]; then
+      if ! [ -e /dev/fuse ]; then
+        missing="$missing; disk faults need FUSE: there is no /dev/fuse (load the fuse module; a container needs --device /dev/fuse)"
+      elif ! [ -c /dev/fuse ]; then
+        missing="$missing; disk faults need FUSE: /dev/fuse is not a character device"
+      elif ! [ -r /dev/fuse ] || ! [ -w /dev/fuse ]; then
+        missing="$missing; disk faults need FUSE: $(id -un 2>/dev/null || id -u) cannot open /dev/fuse for reading and writing"
+      fi
+      for t in tail wc; do
+        command -v "$t" >/dev/null 2>&1 || missing="$missing; the program '$t' is not installed"
+      done
+      if ! command -v fusermount3 >/dev/null 2>&1; then
+        missing="$missing; disk faults need fusermount3 (Debian package fuse3), which is not installed"
+      fi
+    fi
+    for t in nft setsid sed cut kill sleep grep; do
       command -v "$t" >/dev/null 2>&1 || missing="$missing; the program '$t' is not installed"
     done
     if ! (: >"$home/.probe" && rm -f "$home/.probe") 2>/dev/null; then
@@ -71,8 +107,9 @@ case "$cmd" in
     # A new test: whatever an earlier run left here goes (its watchdog, member, rules, data).
     stop_watchdog
     kill_member || exit 1
+    unmount_fs || exit 1
     clear_rules || exit 1
-    rm -rf member member.pid member.exit heartbeat
+    rm -rf member member.pid member.exit heartbeat fs.pid
     mkdir -p member/data
     ;;
   has)
@@ -106,6 +143,40 @@ case "$cmd" in
     setsid sh -c 'cd "$1/member" || exit 70; shift; "$@"; echo $? >"$0"' \
       "$home/member.exit" "$home" env "$@" >>member/node.log 2>&1 </dev/null &
     echo $! >member.pid
+    ;;
+  fs-mount)
+    # fs-mount PROGRAM CONTROL: splitbrain-fs (PROGRAM) over member/data, its graveyard beside
+    # it, its control socket @CONTROL, its output appended to member/splitbrain-fs.log; waits
+    # (10 s) for its "ready", else prints why it did not mount.
+    if alive "$(cat fs.pid 2>/dev/null)" || mounted; then
+      echo "a file system is mounted on $home/member/data already"
+      exit 1
+    fi
+    mkdir -p member/data member/data.graveyard
+    : >>member/splitbrain-fs.log
+    skip=$(($(wc -l <member/splitbrain-fs.log) + 1))
+    setsid "$1" --backing "$home/member/data" --mount "$home/member/data" \
+      --graveyard "$home/member/data.graveyard" --control "$2" \
+      >>member/splitbrain-fs.log 2>&1 </dev/null &
+    f=$!
+    echo $f >fs.pid
+    i=0
+    while [ $i -lt 100 ]; do
+      tail -n "+$skip" member/splitbrain-fs.log | grep -qx ready && exit 0
+      alive "$f" || break
+      sleep 0.1
+      i=$((i + 1))
+    done
+    echo "splitbrain-fs could not mount $home/member/data: $(tail -n "+$skip" member/splitbrain-fs.log)"
+    unmount_fs >/dev/null
+    exit 1
+    ;;
+  fs)
+    # fs PROGRAM CONTROL LINE: one control command to the member's splitbrain-fs; its reply.
+    "$1" --send "$2" "$3"
+    ;;
+  fs-unmount)
+    unmount_fs
     ;;
   signal)
     p=$(member_pid)
@@ -153,7 +224,8 @@ case "$cmd" in
     ;;
   watch)
     # Every second: a heartbeat since the last look resets the count; SECONDS without one
-    # removes the table and kills the member. Ends when watchdog.pid no longer names it.
+    # removes the table, kills the member and unmounts its splitbrain-fs. Ends when
+    # watchdog.pid no longer names it.
     limit=$1
     missed=0
     while :; do
@@ -166,18 +238,20 @@ case "$cmd" in
         missed=$((missed + 1))
       fi
       if [ "$missed" -ge "$limit" ]; then
-        echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) no heartbeat for $limit s: removing table inet splitbrain, stopping the member"
+        echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) no heartbeat for $limit s: removing table inet splitbrain, stopping the member, unmounting its splitbrain-fs"
         clear_rules
         kill_member
+        unmount_fs
         rm -f watchdog.pid
         exit 0
       fi
     done
     ;;
   finish)
-    # The run ended: no watchdog, no member, no rules.
+    # The run ended: no watchdog, no member, no mount, no rules.
     stop_watchdog
     kill_member
+    unmount_fs
     clear_rules
     ;;
   *)

@@ -1,7 +1,8 @@
 // The remote agent: the POSIX shell script splitbrain copies to `<host dir>/<node>/agent.sh` on
 // each SSH host and runs there (`sh agent.sh HOME COMMAND ARGS...`): start / signal / kill the
-// member (pid files in HOME only), replace or clear the nftables table `inet splitbrain`, and
-// the dead-man watchdog. Pure data and string helpers; thread-safe.
+// member (pid files in HOME only), replace or clear the nftables table `inet splitbrain`, mount
+// splitbrain-fs over the member's data and pass it the disk faults, and the dead-man watchdog.
+// Pure data and string helpers; thread-safe.
 #pragma once
 
 #include <string>

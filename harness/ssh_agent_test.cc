@@ -1,7 +1,8 @@
 // Unit tests of the SSH agent script (ssh_agent.h) run here with `sh`, on commands that touch
 // nothing but a temp directory standing in for splitbrain's directory on a host (never nft,
-// never a member): its syntax, `faketime` (the clock-skew refusal naming what is missing) and
-// `put` (a member's file replaced whole, names with a path refused).
+// never a member): its syntax, `faketime` (the clock-skew refusal naming what is missing),
+// `put` (a member's file replaced whole, names with a path refused) and `fs-mount` of a
+// splitbrain-fs that cannot start (why, and nothing left mounted or running).
 #include "harness/ssh_agent.h"
 
 #include <unistd.h>
@@ -70,6 +71,22 @@ TEST_F(SshAgentTest, PutReplacesAMemberFileWholeAndRefusesPaths) {
     EXPECT_NE(r.output.find("not a plain file name"), std::string::npos) << r.output;
   }
   EXPECT_NE(ReadFile(home_ / "agent.sh"), "overwritten\n");
+}
+
+TEST_F(SshAgentTest, FsMountThatCannotStartSaysWhyAndLeavesNothing) {
+  auto r = Agent({"fs-mount", "/nonexistent/splitbrain-fs", "sb-agent-test"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(
+      r.output.find("splitbrain-fs could not mount " + (home_ / "member" / "data").string() + ": "),
+      std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("/nonexistent/splitbrain-fs"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(home_ / "fs.pid")) << "a pid file of nothing";
+  EXPECT_TRUE(fs::is_directory(home_ / "member" / "data.graveyard"));
+  // Nothing mounted: unmounting is a no-op that succeeds.
+  r = Agent({"fs-unmount"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "harness/disk_fs.h"
 #include "harness/ssh_agent.h"
 
 namespace splitbrain::harness {
@@ -91,6 +92,33 @@ class SshMember : public MemberProcess {
   SshHosts* hosts_;
   std::string id_;
   int exit_code_ = -1;
+};
+
+// A member's splitbrain-fs on an SSH host: each call is one agent command there.
+class SshDisk : public MemberDisk {
+ public:
+  SshDisk(SshHosts* hosts, std::string id, std::string program, std::string control)
+      : hosts_(hosts),
+        id_(std::move(id)),
+        program_(std::move(program)),
+        control_(std::move(control)) {}
+  Result<nlohmann::json> Command(const std::string& line) const override {
+    // A rollback of a large tree takes a while (splitbrain-fs --send waits 30 s).
+    SB_ASSIGN_OR_RETURN(
+        auto r, hosts_->Agent(id_, {"fs", program_, control_, line}, "", std::chrono::seconds(40)));
+    const std::string who = "splitbrain-fs of " + id_ + "'s host";
+    if (r.exit_code != 0) return Status::IoError(who + ": " + Trim(r.output));
+    return ParseDiskReply(Trim(r.output), who, line);
+  }
+  Status Unmount() override {
+    SB_ASSIGN_OR_RETURN(auto r, hosts_->Agent(id_, {"fs-unmount"}, "", std::chrono::seconds(20)));
+    if (r.exit_code == 0) return Status::Ok();
+    return Status::IoError("unmounting splitbrain-fs on " + id_ + "'s host: " + Trim(r.output));
+  }
+
+ private:
+  SshHosts* hosts_;
+  std::string id_, program_, control_;
 };
 
 }  // namespace
@@ -205,7 +233,10 @@ Status SshHosts::Open(Host& h, const TestPlan& plan, const std::string& log_dir)
     return Status::Unsupported(who + ": cannot write splitbrain's directory " + h.home + ": " +
                                Trim(r->output));
   }
-  SB_ASSIGN_OR_RETURN(auto checked, Agent(h.id, {"check"}, "", std::chrono::seconds(20)));
+  const bool disk = PlanHasDiskFaults(plan);
+  std::vector<std::string> needs = {"check"};
+  if (disk) needs.push_back("fuse");
+  SB_ASSIGN_OR_RETURN(auto checked, Agent(h.id, needs, "", std::chrono::seconds(20)));
   if (checked.exit_code != 0) {
     return Status::Unsupported(who + " cannot run the test: " + Trim(checked.output));
   }
@@ -224,24 +255,37 @@ Status SshHosts::Open(Host& h, const TestPlan& plan, const std::string& log_dir)
     return Status::IoError(who + ": clearing an earlier run: " + Trim(reset.output));
   }
   // The member program: the same path there, else a copy of ours.
-  const std::string& local = plan.node.binary;
-  h.program = local;
-  if (!local.empty()) {
-    SB_ASSIGN_OR_RETURN(auto has, Agent(h.id, {"has", local}));
-    if (has.exit_code != 0) {
-      const std::string name = fs::path(local).filename().string();
-      const std::string bytes = ReadFile(local);
-      if (bytes.empty()) return Status::IoError("cannot read " + local);
-      SB_ASSIGN_OR_RETURN(auto put, Agent(h.id, {"install", name}, bytes, std::chrono::minutes(2)));
-      if (put.exit_code != 0) {
-        return Status::IoError(who + ": copying " + local + ": " + Trim(put.output));
-      }
-      h.program = h.home + "/bin/" + name;
-      SB_LOG(kInfo, "ssh") << who << ": " << local << " copied to " << h.program;
+  h.program = plan.node.binary;
+  if (!h.program.empty()) {
+    SB_ASSIGN_OR_RETURN(h.program, Place(h, plan.node.binary));
+  }
+  if (disk) {
+    // splitbrain-fs too (it links libfuse3, which the host must have: its mount says so if not).
+    const std::string fs_local = DiskFs::BinaryPath();
+    if (fs_local.empty()) {
+      return Status::Unsupported(
+          "disk faults need splitbrain-fs, which is not built or installed here (cmake --build "
+          "build --target splitbrain-fs; it needs libfuse3-dev)");
     }
+    SB_ASSIGN_OR_RETURN(h.fs_program, Place(h, fs_local));
   }
   SB_LOG(kInfo, "ssh") << who << ": connected, " << Trim(checked.output);
   return Status::Ok();
+}
+
+Result<std::string> SshHosts::Place(const Host& h, const std::string& local) {
+  SB_ASSIGN_OR_RETURN(auto has, Agent(h.id, {"has", local}));
+  if (has.exit_code == 0) return local;
+  const std::string who = Describe(h.spec, h.id);
+  const std::string name = fs::path(local).filename().string();
+  const std::string bytes = ReadFile(local);
+  if (bytes.empty()) return Status::IoError("cannot read " + local);
+  SB_ASSIGN_OR_RETURN(auto put, Agent(h.id, {"install", name}, bytes, std::chrono::minutes(2)));
+  if (put.exit_code != 0) {
+    return Status::IoError(who + ": copying " + local + ": " + Trim(put.output));
+  }
+  SB_LOG(kInfo, "ssh") << who << ": " << local << " copied to " << h.home << "/bin/" << name;
+  return h.home + "/bin/" + name;
 }
 
 SshHosts::~SshHosts() {
@@ -354,6 +398,21 @@ std::string SshHosts::FaketimeLibrary(const std::string& id) const {
   return h ? h->faketime : "";
 }
 
+Result<std::unique_ptr<MemberDisk>> SshHosts::MountDisk(const std::string& id, const std::string&,
+                                                        const std::string& control) {
+  const Host* h = Find(id);
+  if (!h) return Status::NotFound("no host for " + id);
+  if (h->fs_program.empty()) {
+    return Status::Unsupported(id + "'s host was not prepared for disk faults (the plan had none)");
+  }
+  SB_ASSIGN_OR_RETURN(
+      auto r, Agent(id, {"fs-mount", h->fs_program, control}, "", std::chrono::seconds(20)));
+  if (r.exit_code != 0) {
+    return Status::Unsupported(Describe(h->spec, id) + ": " + Trim(r.output));
+  }
+  return std::unique_ptr<MemberDisk>(std::make_unique<SshDisk>(this, id, h->fs_program, control));
+}
+
 Status SshHosts::SetDelays(const std::vector<nemesis::DelayRule>& rules) {
   if (rules.empty()) return Status::Ok();
   return Status::Unsupported("delayed links run only in the lab (splitbrain-delay)");
@@ -361,7 +420,10 @@ Status SshHosts::SetDelays(const std::vector<nemesis::DelayRule>& rules) {
 
 Status SshHosts::Collect(const std::string& id, const std::string& local_dir) {
   fs::create_directories(local_dir);
-  for (const char* file : {"node.log", "events.jsonl"}) {
+  const Host* h = Find(id);
+  std::vector<const char*> files = {"node.log", "events.jsonl"};
+  if (h && !h->fs_program.empty()) files.push_back("splitbrain-fs.log");
+  for (const char* file : files) {
     SB_ASSIGN_OR_RETURN(auto r, Agent(id, {"cat", file}, "", std::chrono::minutes(2)));
     if (r.exit_code != 0) return Status::IoError("fetching " + std::string(file) + " from " + id);
     std::ofstream(local_dir + "/" + file, std::ios::trunc) << r.output;

@@ -5,7 +5,8 @@
 // thread touches each host's heartbeat file every second; the host's watchdog removes splitbrain's
 // table and kills the member when it has heard nothing for the plan's `dead-man` time, so a
 // harness killed mid-run leaves no partition behind (one heartbeat thread per host, so a slow
-// host delays no other's). Thread-safe: the runner, the nemesis, the
+// host delays no other's); it also stops the member's splitbrain-fs and unmounts it (plans with
+// disk faults). Thread-safe: the runner, the nemesis, the
 // workers and the heartbeat call it at once; each call is its own ssh command.
 #pragma once
 
@@ -29,10 +30,11 @@ class SshHosts : public NodeHosts {
  public:
   // For each host of `plan.hosts` (node n<i> on the i-th): opens the master connection, copies
   // the agent to <dir>/n<i>/agent.sh, checks the privileges a run needs (kUnsupported naming
-  // the host and each missing one: nft, its own processes, its directory; libfaketime when the
-  // plan has clock-skew), clears what an earlier run left there, finds the member program
-  // (plan.node.binary at the same path, else copied to <dir>/n<i>/bin/), and starts the watchdog
-  // and the heartbeat. ssh's own messages go to <log_dir>/ssh-n<i>.log.
+  // the host and each missing one: nft, its own processes, its directory; a usable /dev/fuse
+  // and fusermount3 when the plan has disk faults; libfaketime when it has clock-skew), clears
+  // what an earlier run left there, finds the member program (plan.node.binary at the same path,
+  // else copied to <dir>/n<i>/bin/) and, for disk faults, splitbrain-fs the same way, and starts
+  // the watchdog and the heartbeat. ssh's own messages go to <log_dir>/ssh-n<i>.log.
   static Result<std::unique_ptr<SshHosts>> Connect(const TestPlan& plan,
                                                    const std::string& log_dir);
   // Stops the heartbeat, has every host's agent `finish` (no watchdog, member or table left),
@@ -49,13 +51,20 @@ class SshHosts : public NodeHosts {
   Status SetRules(const std::vector<nemesis::NetRule>& rules) override;
   // kUnsupported unless `rules` is empty: the delayer runs only in the lab.
   Status SetDelays(const std::vector<nemesis::DelayRule>& rules) override;
-  // node.log and events.jsonl from the host into `local_dir`.
+  // node.log, events.jsonl and (with disk faults) splitbrain-fs.log from the host into
+  // `local_dir`.
   Status Collect(const std::string& id, const std::string& local_dir) override;
   // The agent's `put NAME`: <host dir>/<id>/member/NAME, replaced whole.
   Status WriteMemberFile(const std::string& id, const std::string& local_dir,
                          const std::string& name, const std::string& bytes) override;
   // Found on the host at Connect when the plan has clock-skew (empty otherwise).
   std::string FaketimeLibrary(const std::string& id) const override;
+  // The agent's `fs-mount`: splitbrain-fs (found or copied at Connect) over <host dir>/<id>/
+  // member/data there, in the mount namespace of the host's ssh sessions; the disk faults go
+  // through the agent's `fs` (splitbrain-fs --send on the host: its control socket is abstract,
+  // of the host's network namespace). kUnsupported when the plan had no disk faults at Connect.
+  Result<std::unique_ptr<MemberDisk>> MountDisk(const std::string& id, const std::string& local_dir,
+                                                const std::string& control) override;
   bool Local() const override { return false; }
 
   // Runs the agent's `args` on node `id`'s host, `input` on its stdin.
@@ -75,10 +84,11 @@ class SshHosts : public NodeHosts {
   struct Host {
     HostSpec spec;
     std::string id;
-    std::string home;      // <dir>/<id> on the host
-    std::string control;   // the master's socket here
-    std::string program;   // the member program as the host runs it
-    std::string faketime;  // libfaketime there (plans with clock-skew only); empty: not looked
+    std::string home;        // <dir>/<id> on the host
+    std::string control;     // the master's socket here
+    std::string program;     // the member program as the host runs it
+    std::string faketime;    // libfaketime there (plans with clock-skew only); empty: not looked
+    std::string fs_program;  // splitbrain-fs as the host runs it (disk faults only); or empty
     std::unique_ptr<ManagedProcess> master;
   };
   SshHosts() = default;
@@ -86,6 +96,9 @@ class SshHosts : public NodeHosts {
   Status StartMaster(Host& h, const std::string& log_dir);
   // Waits for the master, installs the agent, checks, resets, finds the member program.
   Status Open(Host& h, const TestPlan& plan, const std::string& log_dir);
+  // The program `local` of this machine as host `h` runs it: the same path when it is there,
+  // else copied to <home>/bin/ (by the agent's `install`).
+  Result<std::string> Place(const Host& h, const std::string& local);
   const Host* Find(const std::string& id) const;
   // Beats host `i` every second (from the start of one beat to the next), until stopping_.
   void HeartbeatLoop(size_t i);

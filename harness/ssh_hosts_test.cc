@@ -4,8 +4,9 @@
 // of its own gives it a /run/sshd and a passwd whose privilege-separation user the lab maps), and
 // runs `splitbrain run --hosts FILE` against 10.77.0.11.. as if they were remote hosts. One lab
 // and its seven sshds serve every test (SetUpTestSuite): n1-n3, n5 and n6 are plain hosts; n4 is
-// a bare host (neither the build's splitbrain-node nor libfaketime at their paths: its sshd's
-// mount namespace hides them), so it gets the binary copied; n7's sshd lacks CAP_NET_ADMIN. Each
+// a bare host (neither the build's splitbrain-node and splitbrain-fs nor libfaketime at their
+// paths: its sshd's mount namespace hides them), so it gets the binaries copied; n7's sshd lacks
+// CAP_NET_ADMIN, and FUSE (an empty file over /dev/fuse and over fusermount3). Each
 // run has its own hosts file and splitbrain directory on the hosts, so two runs on disjoint
 // hosts go at once. Where the kernel refuses the lab, every test
 // is skipped with the reason.
@@ -14,8 +15,11 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -76,6 +80,12 @@ std::vector<std::string> ProcessesMentioning(const std::string& text) {
 std::string NodeBinary() {
   return (fs::path(Splitbrain()).parent_path().parent_path() / "node" / "splitbrain-node").string();
 }
+// The build's splitbrain-fs, which `splitbrain` finds in ../nemesis/diskfs/.
+std::string FsBinary() {
+  return (fs::path(Splitbrain()).parent_path().parent_path() / "nemesis" / "diskfs" /
+          "splitbrain-fs")
+      .string();
+}
 
 // The lab and its sshds, shared by every test of the suite.
 struct Hosts {
@@ -116,19 +126,31 @@ std::string StartHosts(Hosts& h) {
       << "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nMaxSessions 64\n"
       << "MaxStartups 64\nLogLevel INFO\n";
   if (!fs::exists(NodeBinary())) return "no splitbrain-node at " + NodeBinary();
-  // n4, the bare host: an empty tmpfs over the build's node/ and over libfaketime's directory.
+  if (!fs::exists(FsBinary())) return "no splitbrain-fs at " + FsBinary();
+  // n4, the bare host: an empty tmpfs over the build's node/ and nemesis/diskfs/ and over
+  // libfaketime's directory.
   std::string hide;
   for (const std::string& p :
-       {NodeBinary(), std::string(kFaketimePaths[0]), std::string(kFaketimePaths[1]),
+       {NodeBinary(), FsBinary(), std::string(kFaketimePaths[0]), std::string(kFaketimePaths[1]),
         std::string(kFaketimePaths[2]), std::string(kFaketimePaths[3])}) {
     const std::string parent = fs::path(p).parent_path().string();
     if (fs::exists(p)) hide += "mount -t tmpfs splitbrain-bare " + ShellQuote(parent) + " && ";
   }
+  // n7 without FUSE: an empty file (no device, not executable) over /dev/fuse and fusermount3.
+  std::ofstream(d + "/nofuse").close();
+  fs::permissions(d + "/nofuse", fs::perms::owner_read | fs::perms::owner_write |
+                                     fs::perms::group_read | fs::perms::others_read);
+  const std::string fusermount = FindInPath("fusermount3");
+  if (fusermount.empty()) return "fusermount3 is not installed (install-deps.sh installs fuse3)";
+  const std::string no_fuse =
+      "mount --bind \"$1/nofuse\" /dev/fuse && mount --bind \"$1/nofuse\" " +
+      ShellQuote(fusermount) + " && ";
   for (const auto& id : h.lab->ids()) {
     const std::string script =
         "mount -t tmpfs splitbrain-sshd /run && mkdir -m 755 /run/sshd && "
         "mount --bind \"$1/passwd\" /etc/passwd && " +
-        (id == "n4" ? hide : std::string()) + "exec /usr/sbin/sshd -D -e -f \"$1/sshd_config\"";
+        (id == "n4" ? hide : std::string()) + (id == "n7" ? no_fuse : std::string()) +
+        "exec /usr/sbin/sshd -D -e -f \"$1/sshd_config\"";
     std::vector<std::string> cmd = h.lab->InNode(id);
     if (id == "n7") {
       cmd.insert(cmd.end(),
@@ -265,6 +287,27 @@ class SshHostsTest : public ::testing::Test {
     }
     return "";
   }
+  // `command` run on lab node `node` through its sshd, as root with the test's key (so in the
+  // mount namespace the run's members and file systems live in): its output.
+  std::string OnHost(const std::string& node, const std::string& command) {
+    const std::string d = g_hosts->dir.string();
+    auto r = RunCommand({"ssh", "-o", "BatchMode=yes", "-i", d + "/id", "-o",
+                         "UserKnownHostsFile=" + d + "/known_hosts", "-o",
+                         "StrictHostKeyChecking=yes", "root@" + lab().Ip(node), command},
+                        "", seconds(20));
+    return r.ok() ? r->output : r.status().ToString();
+  }
+  // Each of `nodes`' mount tables (/proc/self/mountinfo through its sshd), read at once.
+  std::vector<std::string> MountTables(const std::vector<std::string>& nodes) {
+    std::vector<std::future<std::string>> reads;
+    for (const auto& n : nodes) {
+      reads.push_back(std::async(std::launch::async,
+                                 [this, n] { return OnHost(n, "cat /proc/self/mountinfo"); }));
+    }
+    std::vector<std::string> out;
+    for (auto& r : reads) out.push_back(r.get());
+    return out;
+  }
   // After a run on `nodes`: nothing left on them — no table, no member, no watchdog.
   void ExpectHostsClean(const std::vector<std::string>& nodes,
                         const std::string& store_name = "store") {
@@ -281,15 +324,30 @@ class SshHostsTest : public ::testing::Test {
 
 const std::vector<std::string> kPlain = {"n1", "n2", "n3"};
 
-// Kills, halves and a clock skew on splitbrain-node: valid; the skew reached n1 through its
-// faketime file on the host.
-TEST_F(SshHostsTest, ShortRunWithKillsPartitionsAndClockSkewOverSshIsValid) {
+// Commit index -> the wall clock (ns, CLOCK_REALTIME as the node read it: its "t") a node
+// stamped its commit event with, from its events.jsonl.
+std::map<int64_t, int64_t> CommitTimes(const std::string& events) {
+  std::map<int64_t, int64_t> out;
+  std::istringstream in(events);
+  for (std::string line; std::getline(in, line);) {
+    auto e = nlohmann::json::parse(line, nullptr, false);
+    if (!e.is_object() || e.value("event", "") != "commit") continue;
+    out.emplace(e["index"].get<int64_t>(), e["t"].get<int64_t>());
+  }
+  return out;
+}
+
+// Kills, halves, a clock skew and a power loss on splitbrain-node: valid; the skew reached n1
+// through its faketime file on the host; n3's data was splitbrain-fs on its host, which rolled
+// it back (issue 24: disk faults over SSH).
+TEST_F(SshHostsTest, ShortRunWithKillsPartitionsClockSkewAndPowerLossOverSshIsValid) {
   auto r =
       Run("name: ssh-quick\nnodes: 3\ntime-limit: 4s\nseed: 3\n"
           "workload: {name: register, keys: 2, concurrency: 4, rate: 100}\n"
           "nemesis:\n  schedule:\n"
-          "    - {at: 300ms, fault: partition-halves, duration: 1s}\n"
-          "    - {at: 400ms, fault: clock-skew, targets: [n1], skew: 3s, duration: 2s}\n"
+          "    - {at: 200ms, fault: clock-skew, targets: [n1], skew: 3s, duration: 2s}\n"
+          "    - {at: 300ms, fault: lose-unsynced, targets: [n3], duration: 800ms}\n"
+          "    - {at: 400ms, fault: partition-halves, duration: 1s}\n"
           "    - {at: 1500ms, fault: kill, targets: [n2], duration: 1s}\n"
           "checkers: [linearizable, raft-invariants, stats]\n",
           kPlain);
@@ -303,8 +361,56 @@ TEST_F(SshHostsTest, ShortRunWithKillsPartitionsAndClockSkewOverSshIsValid) {
   EXPECT_NE(nemesis.find("\"clock-skew\""), std::string::npos) << nemesis;
   EXPECT_EQ(nemesis.find("unsupported"), std::string::npos) << nemesis;
   EXPECT_EQ(nemesis.find("\"error\""), std::string::npos) << nemesis;
+  // The power loss: n3 killed, its splitbrain-fs on the host rolled back (the end line says
+  // what it dropped), n3 restarted; the other members' disks were mounted too, never rolled back.
+  bool lost = false;
+  std::istringstream lines(nemesis);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || j.value("fault", "") != "lose-unsynced") continue;
+    EXPECT_EQ(j["detail"]["mechanism"], "splitbrain-fs") << line;
+    EXPECT_EQ(j["detail"]["disk_command"], "lose") << line;
+    if (j["phase"] == "end") {
+      lost = true;
+      EXPECT_TRUE(j["detail"]["disk"]["n3"]["files"].is_array()) << line;
+    }
+  }
+  EXPECT_TRUE(lost) << nemesis;
+  for (const auto& id : kPlain) {
+    // Its log and last counters came home: every member's writes and fsyncs went through
+    // splitbrain-fs on its host; the data stays there after the unmount.
+    const fs::path node = fs::path(Store()) / "latest" / "nodes" / id;
+    EXPECT_NE(ReadFile(node / "splitbrain-fs.log").find("ready"), std::string::npos) << id;
+    auto counters = nlohmann::json::parse(ReadFile(node / "splitbrain-fs.json"), nullptr, false);
+    ASSERT_TRUE(counters.is_object()) << id;
+    EXPECT_GT(counters["counts"]["writes"].get<int64_t>(), 0) << counters.dump();
+    EXPECT_GT(counters["counts"]["fsyncs"].get<int64_t>(), 0) << counters.dump();
+    EXPECT_TRUE(fs::exists(HostDir() / id / "member" / "data" / "wal")) << id;
+    EXPECT_FALSE(fs::exists(HostDir() / id / "fs.pid")) << id << ": still mounted";
+  }
   // n1 ran under libfaketime reading the offset file the agent put on its host; healed to 0.
   EXPECT_EQ(ReadFile(HostDir() / "n1" / "member" / "faketime"), "+0.000\n");
+  // Its clock really moved: the entries n1 committed under the skew it stamped ~3 s later than
+  // the first of n2 and n3 to commit them (a commit reaches the majority within milliseconds);
+  // before and after, within a fraction of a second.
+  const fs::path nodes = fs::path(Store()) / "latest" / "nodes";
+  const auto n1 = CommitTimes(ReadFile(nodes / "n1" / "events.jsonl"));
+  const auto n2 = CommitTimes(ReadFile(nodes / "n2" / "events.jsonl"));
+  const auto n3 = CommitTimes(ReadFile(nodes / "n3" / "events.jsonl"));
+  int skewed = 0, agreed = 0;
+  std::string offsets;
+  for (const auto& [index, t] : n1) {
+    int64_t first = INT64_MAX;
+    if (auto it = n2.find(index); it != n2.end()) first = std::min(first, it->second);
+    if (auto it = n3.find(index); it != n3.end()) first = std::min(first, it->second);
+    if (first == INT64_MAX) continue;
+    const int64_t offset = t - first;
+    offsets += std::to_string(index) + ":" + std::to_string(offset / 1'000'000) + "ms ";
+    if (offset >= 2'500'000'000 && offset <= 3'500'000'000) ++skewed;
+    if (offset > -500'000'000 && offset < 500'000'000) ++agreed;
+  }
+  EXPECT_GE(skewed, 3) << "n1's commit stamps against the others' (index:offset): " << offsets;
+  EXPECT_GE(agreed, 1) << offsets;
   // The members' event logs came home (raft-invariants read them).
   for (const auto& id : kPlain) {
     EXPECT_FALSE(ReadFile(fs::path(Store()) / "latest" / "nodes" / id / "events.jsonl").empty())
@@ -386,16 +492,18 @@ TEST_F(SshHostsTest, EtcdAndNatsOverSshAreValid) {
   ExpectHostsClean(nats_hosts, "nats");
 }
 
-// The harness SIGKILLed mid-partition: the table stays until the dead-man timer removes it and
-// the members. Its third host is n4, which has no splitbrain-node at the build's path: the
-// member there runs from the copy in splitbrain's own directory on it.
+// The harness SIGKILLed mid-partition: the table stays until the dead-man timer removes it,
+// stops the members and unmounts their splitbrain-fs (the plan has a slow disk). Its third
+// host is n4, which has neither splitbrain-node nor splitbrain-fs at the build's paths: the
+// member and its file system there run from copies in splitbrain's own directory on it.
 TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
   const std::vector<std::string> nodes = {"n1", "n2", "n4"};
   auto plan = Write("plan.yaml",
                     "name: ssh-dead-man\nnodes: 3\ntime-limit: 60s\nseed: 4\ndead-man: 3s\n"
                     "workload: {name: register, concurrency: 2, rate: 50}\n"
                     "nemesis:\n  schedule:\n"
-                    "    - {at: 1s, fault: partition-halves, duration: 50s}\n");
+                    "    - {at: 1s, fault: partition-halves, duration: 50s}\n"
+                    "    - {at: 1s, fault: slow-disk, targets: [n3], delay: 1ms, duration: 50s}\n");
   ManagedProcess harness;
   ASSERT_TRUE(harness
                   .Start({Splitbrain(), "run", plan.string(), "--store", Store(), "--hosts",
@@ -422,6 +530,17 @@ TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
             std::string::npos);
   EXPECT_EQ(ProcessesRunning(NodeBinary()).size(), 2u) << "n1 and n2 run the build's own";
   EXPECT_FALSE(fs::exists(dir_ / "hosts" / "n1" / "bin")) << "n1 has the binary: nothing copied";
+  // Each member's data is splitbrain-fs on its host: n3's from the copy.
+  const std::string fs_copy = (dir_ / "hosts" / "n3" / "bin" / "splitbrain-fs").string();
+  EXPECT_EQ(ProcessesRunning(fs_copy).size(), 1u) << ReadFile(dir_ / "harness.log");
+  EXPECT_EQ(ProcessesRunning(FsBinary()).size(), 2u) << "n1 and n2 run the build's own";
+  const std::vector<std::string> mounts = MountTables(nodes);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string data =
+        (dir_ / "hosts" / ("n" + std::to_string(i + 1)) / "member" / "data").string();
+    EXPECT_NE(mounts[i].find(" " + data + " "), std::string::npos)
+        << nodes[i] << ": nothing mounted on " << data << ": " << mounts[i];
+  }
   ASSERT_TRUE(harness.Kill().ok());
   // The harness is gone and nothing healed the hosts: the table is still there just after.
   std::this_thread::sleep_for(milliseconds(500));
@@ -444,19 +563,36 @@ TEST_F(SshHostsTest, HarnessKilledMidPartitionIsHealedByTheDeadManTimer) {
         << nodes[i];
   }
   for (const auto& pid : pids) EXPECT_FALSE(Alive(pid)) << "member " << pid << " survived";
+  // Their file systems stopped and unmounted (the data stays on the host).
+  for (int i = 0; i < 50; ++i) {
+    if (ProcessesRunning(fs_copy).empty() && ProcessesRunning(FsBinary()).empty()) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_TRUE(ProcessesRunning(fs_copy).empty());
+  EXPECT_TRUE(ProcessesRunning(FsBinary()).empty());
+  const std::vector<std::string> after = MountTables(nodes);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string id = "n" + std::to_string(i + 1);
+    EXPECT_EQ(after[i].find("splitbrain-fs"), std::string::npos) << nodes[i] << ": " << after[i];
+    EXPECT_NE(ReadFile(dir_ / "hosts" / id / "watchdog.log").find("unmounting its splitbrain-fs"),
+              std::string::npos)
+        << nodes[i];
+    EXPECT_TRUE(fs::exists(dir_ / "hosts" / id / "member" / "data" / "wal")) << nodes[i];
+  }
   // The harness's master connections died with it (--pdeathsig).
   EXPECT_TRUE(ProcessesMentioning("ControlMaster=yes").empty());
 }
 
 // A host lacking what the run needs is refused before anything starts, exit 2, naming the host
-// and what is missing: n7 cannot change nftables; n4 has no libfaketime for a clock-skew plan.
+// and what is missing: n7 cannot change nftables and has no FUSE for a plan with disk faults;
+// n4 has no libfaketime for a clock-skew plan.
 TEST_F(SshHostsTest, HostsLackingWhatTheRunNeedsAreRefusedNamingIt) {
   // Both at once, on disjoint hosts (each run's check adds and deletes the table on its own).
   CommandResult net_admin;
   std::thread first([&] {
     net_admin =
         Run("name: ssh-refused\nnodes: 3\ntime-limit: 5s\n"
-            "workload: {name: register}\nnemesis: [partition-halves]\n",
+            "workload: {name: register}\nnemesis: [partition-halves, disk-full]\n",
             {"n5", "n7", "n6"}, "net-admin");
   });
   auto r =
@@ -469,6 +605,13 @@ TEST_F(SshHostsTest, HostsLackingWhatTheRunNeedsAreRefusedNamingIt) {
             std::string::npos)
       << net_admin.output;
   EXPECT_NE(net_admin.output.find("needs root or CAP_NET_ADMIN"), std::string::npos)
+      << net_admin.output;
+  EXPECT_NE(net_admin.output.find("disk faults need FUSE: /dev/fuse is not a character device"),
+            std::string::npos)
+      << net_admin.output;
+  EXPECT_NE(net_admin.output.find(
+                "disk faults need fusermount3 (Debian package fuse3), which is not installed"),
+            std::string::npos)
       << net_admin.output;
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("host root@10.77.0.14 (n3) cannot run the test: clock-skew needs "

@@ -52,8 +52,8 @@ class ProcessCluster : public System {
   Status RemoveMember(const std::string& id) override;
   Status AddMember(const std::string& id) override;
   Result<int64_t> Snapshot(const std::string& id) override;
-  // The member's splitbrain-fs, mounted over nodes/<id>/data by StartAll when the plan has disk
-  // faults; kUnsupported otherwise.
+  // The member's splitbrain-fs, mounted over its data directory on its machine
+  // (NodeHosts::MountDisk) by StartAll when the plan has disk faults; kUnsupported otherwise.
   Result<nlohmann::json> DiskCommand(const std::string& id, const std::string& command) override;
   std::string DiskMechanism() override { return "splitbrain-fs"; }
 
@@ -71,7 +71,8 @@ class ProcessCluster : public System {
     std::string work_dir;  // the member's own directory on its machine (the lab: `dir`): what
                            // MemberArgs names (data/, events.jsonl)
     std::unique_ptr<CpuThrottle> throttle;  // while a slow-node fault holds it; null otherwise
-    std::unique_ptr<DiskFs> disk;  // splitbrain-fs under data/ (plans with disk faults); or null
+    std::unique_ptr<MemberDisk>
+        disk;  // splitbrain-fs under data/ (plans with disk faults); or null
   };
   // The member's program and flags (NodeHosts adds what places it on its host).
   virtual std::vector<std::string> MemberArgs(const Member& m, Start how) const = 0;

@@ -6,6 +6,11 @@
 //   splitbrain-fs --backing DIR --mount DIR --graveyard DIR --control NAME
 // The mount point may be the backing directory itself: the backing is opened before mounting.
 // Prints "ready" on stdout once mounted. SIGTERM, SIGINT or SIGHUP: unmount and exit 0.
+// `allow_other` only when it runs as root (the lab): a user's mount through fusermount3 may not
+// ask for it, and that user's members are then its only readers anyway (an SSH host).
+//   splitbrain-fs --send NAME LINE
+// The client: sends LINE to the splitbrain-fs whose control socket is @NAME, prints its reply
+// (exit 0) or why there is none (exit 1). An SSH host's agent drives the disk faults with it.
 // Threads: libfuse's workers and one control thread; one mutex (Fs::mu) orders every operation.
 #define FUSE_USE_VERSION 312
 #include <dirent.h>
@@ -31,6 +36,7 @@
 
 #include "common/rng.h"
 #include "nemesis/diskfs/control.h"
+#include "nemesis/diskfs/control_client.h"
 #include "nemesis/diskfs/undo_log.h"
 
 namespace {
@@ -471,7 +477,7 @@ void ServeControl(int listener) {
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(stderr,
                "splitbrain-fs: %s\nusage: splitbrain-fs --backing DIR --mount DIR --graveyard DIR "
-               "--control NAME\n",
+               "--control NAME\n       splitbrain-fs --send NAME LINE\n",
                why.c_str());
   std::exit(255);
 }
@@ -479,6 +485,16 @@ void ServeControl(int listener) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--send") {
+    if (argc != 4) Usage("--send takes the control socket's name and one command line");
+    auto reply = SendControl(argv[2], argv[3]);
+    if (!reply.ok()) {
+      std::fprintf(stderr, "splitbrain-fs: %s\n", reply.status().message().c_str());
+      return 1;
+    }
+    std::printf("%s\n", reply->c_str());
+    return 0;
+  }
   std::string backing, mountpoint, graveyard, control;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -560,7 +576,8 @@ int main(int argc, char** argv) {
   ops.fallocate = Fallocate;
 
   std::string self = argv[0];
-  std::string opts = "allow_other,default_permissions,fsname=splitbrain-fs,subtype=splitbrain-fs";
+  std::string opts = std::string(geteuid() == 0 ? "allow_other," : "") +
+                     "default_permissions,fsname=splitbrain-fs,subtype=splitbrain-fs";
   char* fargv[] = {self.data(), const_cast<char*>("-o"), opts.data(), nullptr};
   fuse_args args = FUSE_ARGS_INIT(3, fargv);
   fuse* f = fuse_new(&args, &ops, sizeof ops, nullptr);
