@@ -29,6 +29,7 @@
 #include "harness/run_dir.h"
 #include "harness/runner.h"
 #include "harness/shard.h"
+#include "harness/sim/sim_command.h"
 #include "harness/subprocess.h"
 #include "harness/systems/registry.h"
 #include "results/merge.h"
@@ -51,6 +52,7 @@ constexpr char kUsage[] =
     "                      [--hosts FILE]\n"
     "                      [--log-level debug|info|warn|error]\n"
     "       splitbrain check [--model MODEL] HISTORY... [--json] [--timeout SECONDS] ...\n"
+    "       splitbrain sim PLAN.yaml [--seed S | --seeds A..B] [--store DIR] [--keep-all]\n"
     "       splitbrain report STORE\n"
     "       splitbrain merge STORE... --into DIR\n"
     "       splitbrain COMMAND --help   (every flag of a command)\n";
@@ -508,6 +510,10 @@ int main(int argc, char** argv) {
     std::cout.flush();
     std::cerr.flush();
     std::_Exit(code);
+  }
+  if (cmd == "sim") {
+    return harness::sim::RunSimCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+                                       std::cerr);
   }
   if (cmd == "check") {
     return checker::RunCheckCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,

@@ -7,7 +7,12 @@ namespace splitbrain::records {
 HistoryWriter::HistoryWriter(const std::string& path, int64_t origin_ns)
     : out_(path, std::ios::trunc), origin_ns_(origin_ns) {}
 
-int64_t HistoryWriter::Now() const { return SystemClock::Get().MonotonicNanos() - origin_ns_; }
+HistoryWriter::HistoryWriter(const std::string& path, std::function<int64_t()> now)
+    : out_(path, std::ios::trunc), origin_ns_(0), now_(std::move(now)) {}
+
+int64_t HistoryWriter::Now() const {
+  return now_ ? now_() : SystemClock::Get().MonotonicNanos() - origin_ns_;
+}
 
 void HistoryWriter::Write(nlohmann::json& line) {
   // Caller holds mu_.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +24,8 @@ class HistoryWriter {
  public:
   // `origin_ns`: the monotonic time the run began; "time" is measured from it.
   HistoryWriter(const std::string& path, int64_t origin_ns);
+  // `now` gives the run's time instead of the monotonic clock (the simulator's: harness/sim/).
+  HistoryWriter(const std::string& path, std::function<int64_t()> now);
   bool ok() const { return out_.good(); }
   // Returns the event's time (ns since the run began). `key`: absent when the operation has none.
   int64_t Invoke(int64_t process, const std::string& f, const std::optional<std::string>& key,
@@ -37,6 +40,7 @@ class HistoryWriter {
   void Write(nlohmann::json& line);
   std::ofstream out_;
   int64_t origin_ns_;
+  std::function<int64_t()> now_;  // empty: the monotonic clock since origin_ns_
   mutable std::mutex mu_;
   HistoryCounts counts_;  // GUARDED_BY(mu_)
 };

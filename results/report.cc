@@ -482,6 +482,12 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
   const std::string system = Field(results, "system");
   out << "\n<div class=\"meta\">";
   if (!system.empty()) out << "system <b id=\"system\">" << HtmlEscape(system) << "</b> &middot; ";
+  const bool simulated = results.is_object() && results.value("simulated", false) == true;
+  if (simulated) {
+    // splitbrain sim (harness/sim/): simulated time, not the lab's processes.
+    out << "<b id=\"simulated\">simulated</b> (deterministic: the seed replays it byte for "
+           "byte) &middot; ";
+  }
   out << "seed <b id=\"seed\">" << HtmlEscape(seed.empty() ? "?" : seed)
       << "</b> &middot; started <b>" << HtmlEscape(started.empty() ? "?" : started)
       << "</b> &middot; duration <b>" << Duration(results) << "</b> &middot; <b>" << run.ops.size()
@@ -489,8 +495,8 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
       << counts[2] + counts[3] << " info) &middot; <b>" << run.faults.size()
       << "</b> faults &middot; <b>" << run.nodes.size() << "</b> nodes</div>\n";
   if (!seed.empty()) {
-    out << "<div class=\"meta\">reproduce: <code>splitbrain run plan.yaml --seed "
-        << HtmlEscape(seed) << "</code> (in this run's folder)</div>\n";
+    out << "<div class=\"meta\">reproduce: <code>splitbrain " << (simulated ? "sim" : "run")
+        << " plan.yaml --seed " << HtmlEscape(seed) << "</code> (in this run's folder)</div>\n";
   }
   std::string anchor = FirstErrorAnchor(results);
   if (!anchor.empty()) {

@@ -4,8 +4,12 @@ namespace splitbrain::workloads {
 
 Completion Client::Execute(const Workload& w, const Op& op, ProcessState& st,
                            std::chrono::milliseconds timeout) {
+  return CompletionFor(w, op, Send(w.ToCommand(op, st), timeout), st);
+}
+
+Completion CompletionFor(const Workload& w, const Op& op, const records::Reply& r,
+                         ProcessState& st) {
   Completion c;
-  records::Reply r = Send(w.ToCommand(op, st), timeout);
   c.node = r.node;
   c.outcome = r.outcome;
   if (r.outcome == records::Outcome::kOk) {

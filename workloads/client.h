@@ -32,6 +32,11 @@ struct Completion {
   std::string error;  // why, for fail/info
 };
 
+// The completion of `op` given the system's `reply`, as Client::Execute makes it (updating the
+// process's state); for interpreters that send commands their own way (harness/sim/).
+Completion CompletionFor(const Workload& w, const Op& op, const records::Reply& reply,
+                         ProcessState& st);
+
 class Client {
  public:
   virtual ~Client() = default;

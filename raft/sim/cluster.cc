@@ -12,20 +12,31 @@ namespace splitbrain::raft::sim {
 namespace {
 
 constexpr uint64_t kInitialHash = 0xcbf29ce484222325ULL;
+constexpr size_t kPadding = 40;
 
 // The simulated state machine's snapshot: applied index and state hash, padded so that
 // InstallSnapshot takes several chunks.
 std::string EncodeState(uint64_t applied, uint64_t hash) {
-  std::string s = "S" + std::to_string(applied) + ":" + std::to_string(hash) + ":";
-  s.resize(s.size() + 40, '.');
+  // Appended piece by piece: g++ 12 at -O3 warns falsely (-Wrestrict) on "S" + std::string.
+  std::string s = "S";
+  s += std::to_string(applied);
+  s += ':';
+  s += std::to_string(hash);
+  s += ':';
+  s.resize(s.size() + kPadding, '.');
   return s;
 }
-bool DecodeState(const std::string& s, uint64_t* applied, uint64_t* hash) {
+// The application's image follows the padding (empty without an application).
+bool DecodeState(const std::string& s, uint64_t* applied, uint64_t* hash,
+                 std::string* image = nullptr) {
   if (s.empty() || s[0] != 'S') return false;
   size_t colon = s.find(':');
   if (colon == std::string::npos) return false;
+  size_t second = s.find(':', colon + 1);
+  if (second == std::string::npos || second + 1 + kPadding > s.size()) return false;
   *applied = std::strtoull(s.c_str() + 1, nullptr, 10);
   *hash = std::strtoull(s.c_str() + colon + 1, nullptr, 10);
+  if (image) *image = s.substr(second + 1 + kPadding);
   return true;
 }
 
@@ -77,12 +88,15 @@ void Cluster::Boot(SimNode& n, bool first_start) {
   n.reads.clear();
   n.applied = 0;
   n.state_hash = kInitialHash;
+  if (opt_.app) opt_.app->Started(n.id);
   if (!n.durable.snapshot.empty()) {
     uint64_t applied, hash;
-    if (!DecodeState(n.durable.snapshot.data, &applied, &hash)) std::abort();
+    std::string image;
+    if (!DecodeState(n.durable.snapshot.data, &applied, &hash, &image)) std::abort();
     n.applied = applied;
     n.state_hash = hash;
     inv_.OnRestore(n.id, applied, hash);
+    if (opt_.app) opt_.app->Restored(n.id, applied, image);
   }
   inv_.OnCommit(*n.raft);
 }
@@ -92,9 +106,44 @@ bool Cluster::up(NodeId id) const { return at(id).raft != nullptr; }
 
 void Cluster::Crash(NodeId id) {
   SimNode& n = at(id);
+  if (!n.raft) return;
   n.raft.reset();  // everything not in n.durable is lost
   n.paused = false;
   n.reads.clear();
+  if (opt_.app) opt_.app->Crashed(id);
+}
+
+void Cluster::SetLoss(NodeId from, NodeId to, double probability) {
+  if (probability <= 0) {
+    loss_.erase({from, to});
+  } else {
+    loss_[{from, to}] = probability;
+  }
+}
+
+Err Cluster::SnapshotNow(NodeId id, uint64_t* index) {
+  SimNode& n = at(id);
+  if (!n.raft || n.paused) return Err::kUnavailable;
+  Err err = n.applied > n.raft->log().snapshot_index() ? TakeSnapshot(n) : Err::kOk;
+  if (index) *index = n.raft->log().snapshot_index();
+  return err;
+}
+
+Err Cluster::TakeSnapshot(SimNode& n) {
+  Raft& r = *n.raft;
+  std::string data = EncodeState(n.applied, n.state_hash);
+  if (opt_.app) data += opt_.app->Image(n.id);
+  Err err = r.CreateSnapshot(n.applied, std::move(data));
+  if (err == Err::kOk) {
+    // The application persists the snapshot and drops the stored entries it covers.
+    n.durable.snapshot = r.snapshot();
+    auto& d = n.durable.entries;
+    auto keep = std::find_if(d.begin(), d.end(), [&](const Entry& e) {
+      return e.index > n.durable.snapshot.meta.index;
+    });
+    d.erase(d.begin(), keep);
+  }
+  return err;
 }
 
 void Cluster::Restart(NodeId id) {
@@ -135,7 +184,8 @@ bool Cluster::Propose(const std::string& data) {
 void Cluster::ReadAt(NodeId id) {
   SimNode& n = at(id);
   if (!n.raft || n.paused) return;
-  std::string ctx = "r" + std::to_string(++reads_);
+  std::string ctx = "r";
+  ctx += std::to_string(++reads_);
   uint64_t required = inv_.max_commit();
   if (n.raft->ReadIndex(ctx) == Err::kOk) n.reads[ctx] = required;
 }
@@ -182,11 +232,13 @@ void Cluster::ProcessReady(SimNode& n) {
     // 3. Apply.
     if (rd.snapshot) {
       uint64_t applied, hash;
-      if (!DecodeState(rd.snapshot->data, &applied, &hash)) std::abort();
+      std::string image;
+      if (!DecodeState(rd.snapshot->data, &applied, &hash, &image)) std::abort();
       if (applied != rd.snapshot->meta.index) std::abort();
       n.applied = applied;
       n.state_hash = hash;
       inv_.OnRestore(n.id, applied, hash);
+      if (opt_.app) opt_.app->Restored(n.id, applied, image);
       ++snapshots_installed_;
     }
     for (const Entry& e : rd.committed_entries) {
@@ -195,6 +247,7 @@ void Cluster::ProcessReady(SimNode& n) {
       n.state_hash = Fnv1a64(e.data, n.state_hash);
       n.applied = e.index;
       inv_.OnApply(n.id, e, n.state_hash);
+      if (opt_.app) opt_.app->Applied(n.id, e);
       if (e.type == EntryType::kConfig && e.index > max_conf_index_ && e.index > 1) {
         max_conf_index_ = e.index;
         ++conf_changes_;
@@ -202,7 +255,10 @@ void Cluster::ProcessReady(SimNode& n) {
     }
     for (const ReadState& rs : rd.read_states) {
       auto it = n.reads.find(rs.context);
-      if (it == n.reads.end()) continue;  // asked before a restart
+      if (it == n.reads.end()) {
+        if (opt_.app) opt_.app->ReadReady(n.id, rs);
+        continue;  // else: asked before a restart
+      }
       inv_.OnRead(n.id, rs.index, it->second, rs.context);
       ++reads_served_;
       n.reads.erase(it);
@@ -217,6 +273,10 @@ void Cluster::Deliver(const Message& m) {
   SimNode& n = at(m.to);
   if (!n.raft) return;
   if (faults_on_ && blocked_.count({m.from, m.to})) return;
+  if (!loss_.empty()) {
+    auto it = loss_.find({m.from, m.to});
+    if (it != loss_.end() && rng_.Chance(it->second)) return;
+  }
   n.raft->Step(m);
 }
 
@@ -250,7 +310,9 @@ void Cluster::Unit() {
 
 void Cluster::ClientOps() {
   if (load_on_ && rng_.Chance(opt_.propose_rate)) {
-    Propose("p" + std::to_string(++proposals_));
+    std::string data = "p";
+    data += std::to_string(++proposals_);
+    Propose(data);
   }
   if (rng_.Chance(opt_.read_rate)) {
     ReadAt(static_cast<NodeId>(rng_.Uniform(nodes_.size()) + 1));
@@ -260,16 +322,7 @@ void Cluster::ClientOps() {
       continue;
     Raft& r = *n.raft;
     if (n.applied <= r.log().snapshot_index()) continue;
-    std::string data = EncodeState(n.applied, n.state_hash);
-    if (r.CreateSnapshot(n.applied, std::move(data)) == Err::kOk) {
-      // The application persists the snapshot and drops the stored entries it covers.
-      n.durable.snapshot = r.snapshot();
-      auto& d = n.durable.entries;
-      auto keep = std::find_if(d.begin(), d.end(), [&](const Entry& e) {
-        return e.index > n.durable.snapshot.meta.index;
-      });
-      d.erase(d.begin(), keep);
-    }
+    TakeSnapshot(n);
   }
 }
 

@@ -5,6 +5,9 @@
 // changes membership and asks for snapshots and leadership transfers. After every unit the
 // invariants (raft/sim/invariants.h) are checked. Every random choice comes from Options::seed,
 // so a seed replays exactly. Not thread-safe.
+// An Application (optional) is the state machine on each node instead of the built-in hash: it
+// sees every boot, crash, applied entry, restored snapshot and ReadState, and its image travels
+// in the snapshots (harness/sim/ runs splitbrain-node's state machine through it).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,25 @@
 #include "raft/sim/invariants.h"
 
 namespace splitbrain::raft::sim {
+
+// The application on every node of a Cluster (Options::app). Called from inside Run(), in the
+// order the node would act; must not call back into the Cluster.
+class Application {
+ public:
+  virtual ~Application() = default;
+  // The node started: its state machine is empty (a restart then gets Restored, if it had a
+  // snapshot, and the committed entries after it again).
+  virtual void Started(NodeId id) = 0;
+  // The node's process died: every request it held is lost.
+  virtual void Crashed(NodeId id) = 0;
+  // The state machine is replaced by `image` (from Image()), taken at `index`.
+  virtual void Restored(NodeId id, uint64_t index, const std::string& image) = 0;
+  virtual void Applied(NodeId id, const Entry& entry) = 0;
+  // A ReadIndex the application asked for (Raft::ReadIndex) is confirmed at rs.index.
+  virtual void ReadReady(NodeId id, const ReadState& rs) = 0;
+  // The state machine's image, for a snapshot at the node's applied index.
+  virtual std::string Image(NodeId id) = 0;
+};
 
 struct Options {
   uint64_t seed = 1;
@@ -52,6 +74,8 @@ struct Options {
   bool transfers = false;
   double target_leader = 0.3;    // chance a crash or isolation hits the current leader
   double snapshot_rate = 0.002;  // per node per unit
+  // The state machine on each node (not owned; must outlive the Cluster); null: only the hash.
+  Application* app = nullptr;
 };
 
 class Cluster {
@@ -80,6 +104,16 @@ class Cluster {
   void Block(NodeId from, NodeId to) { blocked_.insert({from, to}); }
   void Unblock(NodeId from, NodeId to) { blocked_.erase({from, to}); }
   void HealLinks() { blocked_.clear(); }
+  // Messages from `from` to `to` are lost with `probability` (0 removes the rule); on top of
+  // Options::drop, and whether or not faults are on.
+  void SetLoss(NodeId from, NodeId to, double probability);
+  void ClearLoss() { loss_.clear(); }
+  bool paused(NodeId id) const { return at(id).paused; }
+  uint64_t applied(NodeId id) const { return at(id).applied; }
+  int size() const { return static_cast<int>(nodes_.size()); }
+  // The application's snapshot of node `id` now (what a node does every N entries or on
+  // request): kUnavailable when it is down or paused; *index is the latest snapshot's index.
+  Err SnapshotNow(NodeId id, uint64_t* index);
   // Proposes at whichever node is leader; false if none accepted.
   bool Propose(const std::string& data);
   void ReadAt(NodeId id);
@@ -128,6 +162,8 @@ class Cluster {
   void Nemesis();
   void ClientOps();
   void Check(SimNode& n);
+  // Takes the snapshot of `n` at its applied index and persists it (ClientOps, Snapshot).
+  Err TakeSnapshot(SimNode& n);
   SimNode& at(NodeId id) { return nodes_[id - 1]; }
   const SimNode& at(NodeId id) const { return nodes_[id - 1]; }
 
@@ -139,6 +175,7 @@ class Cluster {
   uint64_t seq_ = 0;
   uint64_t now_ = 0;
   std::set<std::pair<NodeId, NodeId>> blocked_;
+  std::map<std::pair<NodeId, NodeId>, double> loss_;  // (from, to) -> probability
   bool faults_on_ = true;
   bool load_on_ = true;
   std::map<NodeId, uint64_t> restart_at_, resume_at_;

@@ -1,0 +1,266 @@
+#include "harness/sim/sim_node.h"
+
+#include <utility>
+
+namespace splitbrain::harness::sim {
+using nlohmann::json;
+using raft::NodeId;
+
+namespace {
+
+std::string Name(NodeId id) { return "n" + std::to_string(id); }
+
+records::Outcome OutcomeOf(node::OpResult::Kind kind) {
+  switch (kind) {
+    case node::OpResult::Kind::kOk:
+      return records::Outcome::kOk;
+    case node::OpResult::Kind::kFail:
+      return records::Outcome::kFail;
+    case node::OpResult::Kind::kUnknown:
+      break;
+  }
+  return records::Outcome::kUnknown;
+}
+
+}  // namespace
+
+SimNodes::SimNodes(SimNodeOptions options, Answer answer)
+    : opt_(options), answer_(std::move(answer)), nodes_(static_cast<size_t>(options.nodes)) {}
+
+void SimNodes::Reply(uint64_t request, const node::OpResult& r, NodeId leader) {
+  node::Reply out;
+  out.outcome = OutcomeOf(r.kind);
+  out.http_status = r.http;
+  out.value = r.value;
+  out.error = r.error;
+  if (leader != raft::kNoNode) {
+    out.leader = Name(leader);
+    out.leader_client = "sim:" + Name(leader);
+  }
+  answer_(request, out);
+}
+
+void SimNodes::NotLeader(NodeId id, uint64_t request) {
+  // node.cc RespondNotLeader: 421 naming the leader, or 503 when none is known.
+  const NodeId leader = cluster_->node(id)->leader();
+  if (leader == raft::kNoNode || leader == id) {
+    Reply(request, {node::OpResult::Kind::kFail, 503, nullptr, "no leader"}, raft::kNoNode);
+  } else {
+    Reply(request, {node::OpResult::Kind::kFail, 421, nullptr, "not leader"}, leader);
+  }
+}
+
+void SimNodes::Receive(NodeId id, uint64_t request, const json& command, int64_t now_ms) {
+  if (!cluster_->up(id)) {
+    node::Reply refused;
+    refused.outcome = records::Outcome::kFail;  // the connection was refused: nothing was sent
+    refused.error = "connecting to " + Name(id) + ": connection refused (down)";
+    answer_(request, refused);
+    return;
+  }
+  if (cluster_->paused(id)) {
+    at(id).held.push_back({request, command});
+    return;
+  }
+  Handle(id, {request, command}, now_ms);
+}
+
+void SimNodes::Handle(NodeId id, const Request& req, int64_t now_ms) {
+  NodeState& n = at(id);
+  raft::Raft& raft = *cluster_->node(id);
+  NoteRoleChange(id);
+  if (Status v = node::StateMachine::Validate(req.command); !v.ok()) {
+    Reply(req.id, node::OpResult::BadRequest(v.message()), raft::kNoNode);
+    return;
+  }
+  const std::string op = req.command["op"].get<std::string>();
+  if (node::StateMachine::IsRead(op)) {
+    // Reads are served by the leader (ReadIndex); with stale-read every node answers.
+    if (raft.role() != raft::Role::kLeader && !opt_.stale_read) {
+      NotLeader(id, req.id);
+      return;
+    }
+    n.read_queue.push_back(req);
+    return;
+  }
+  if (raft.role() != raft::Role::kLeader) {
+    NotLeader(id, req.id);
+    return;
+  }
+  json cmd = req.command;
+  cmd["t"] = now_ms;  // the log's own time: the leader's clock, here the simulated one
+  uint64_t index = 0;
+  raft::Err err = raft.Propose(cmd.dump(), &index);
+  if (err != raft::Err::kOk) {
+    Reply(req.id,
+          {node::OpResult::Kind::kFail, err == raft::Err::kNotLeader ? 421 : 503, nullptr,
+           std::string("proposal refused: ") + raft::ErrName(err)},
+          raft::kNoNode);
+    return;
+  }
+  n.pending[index] = {raft.term(), req.id, now_ms + opt_.request_timeout_ms};
+}
+
+void SimNodes::NoteRoleChange(NodeId id) {
+  NodeState& n = at(id);
+  raft::Raft& raft = *cluster_->node(id);
+  const bool was_leader = n.role_known && n.last_role == raft::Role::kLeader;
+  const bool changed = !n.role_known || raft.role() != n.last_role || raft.term() != n.last_term;
+  n.role_known = true;
+  n.last_role = raft.role();
+  n.last_term = raft.term();
+  if (!changed || !was_leader) return;
+  // node.cc: a deposed leader's writes may still commit under the next leader: unknown.
+  for (auto& [index, p] : n.pending) {
+    Reply(p.request, {node::OpResult::Kind::kUnknown, 504, nullptr, "leadership lost"},
+          raft::kNoNode);
+  }
+  n.pending.clear();
+  if (opt_.stale_read) return;
+  // Reads not yet confirmed will not be by us; a confirmed one stays (its index was
+  // confirmed while we led).
+  for (auto it = n.reads.begin(); it != n.reads.end();) {
+    if (it->second.confirmed) {
+      ++it;
+      continue;
+    }
+    for (const Request& r : it->second.reads) {
+      Reply(r.id, {node::OpResult::Kind::kFail, 503, nullptr, "leadership lost before the read"},
+            raft::kNoNode);
+    }
+    it = n.reads.erase(it);
+  }
+}
+
+void SimNodes::ServeReads(NodeId id) {
+  NodeState& n = at(id);
+  for (auto it = n.reads.begin(); it != n.reads.end();) {
+    ReadBatch& b = it->second;
+    if (b.confirmed && n.applied >= b.index) {
+      for (const Request& r : b.reads) Reply(r.id, n.sm.Query(r.command), raft::kNoNode);
+      it = n.reads.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void SimNodes::AfterUnit(int64_t now_ms) {
+  for (NodeId id = 1; id <= nodes_.size(); ++id) {
+    NodeState& n = at(id);
+    if (!cluster_->up(id) || cluster_->paused(id)) continue;
+    NoteRoleChange(id);
+    while (!n.held.empty()) {
+      Request r = std::move(n.held.front());
+      n.held.pop_front();
+      Handle(id, r, now_ms);
+    }
+    if (!n.read_queue.empty()) {
+      // One ReadIndex confirms every read that arrived meanwhile.
+      const std::string ctx = Name(id) + "-r" + std::to_string(++n.next_read);
+      ReadBatch batch;
+      batch.reads = std::move(n.read_queue);
+      n.read_queue.clear();
+      batch.deadline_ms = now_ms + opt_.request_timeout_ms;
+      raft::Err err = cluster_->node(id)->ReadIndex(ctx);
+      if (err != raft::Err::kOk) {
+        for (const Request& r : batch.reads) {
+          Reply(r.id,
+                {node::OpResult::Kind::kFail, 503, nullptr,
+                 std::string("read refused: ") + raft::ErrName(err)},
+                raft::kNoNode);
+        }
+      } else {
+        n.reads[ctx] = std::move(batch);
+      }
+    }
+    ServeReads(id);
+    // Deadlines (node.cc ExpireRequests): a write not committed in time is unknown, a read
+    // not confirmed in time changed nothing.
+    for (auto it = n.pending.begin(); it != n.pending.end();) {
+      if (it->second.deadline_ms <= now_ms) {
+        Reply(it->second.request,
+              {node::OpResult::Kind::kUnknown, 504, nullptr, "not committed in time"},
+              raft::kNoNode);
+        it = n.pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = n.reads.begin(); it != n.reads.end();) {
+      if (it->second.deadline_ms <= now_ms) {
+        for (const Request& r : it->second.reads) {
+          Reply(
+              r.id,
+              {node::OpResult::Kind::kFail, 503, nullptr, "read not confirmed by a quorum in time"},
+              raft::kNoNode);
+        }
+        it = n.reads.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (opt_.snapshot_entries > 0) {
+      const raft::Raft& raft = *cluster_->node(id);
+      if (n.applied >= raft.log().snapshot_index() + static_cast<uint64_t>(opt_.snapshot_entries)) {
+        uint64_t index = 0;
+        (void)cluster_->SnapshotNow(id, &index);
+      }
+    }
+  }
+}
+
+void SimNodes::Started(NodeId id) { at(id) = NodeState(); }
+
+void SimNodes::Crashed(NodeId id) {
+  NodeState& n = at(id);
+  // Every request the process held ends with the connection: unknown for a write (it may be
+  // in the log), and a read's client cannot tell either.
+  node::OpResult lost{node::OpResult::Kind::kUnknown, 0, nullptr, "connection lost: node killed"};
+  for (auto& [index, p] : n.pending) Reply(p.request, lost, raft::kNoNode);
+  for (auto& [ctx, b] : n.reads) {
+    for (const Request& r : b.reads) Reply(r.id, lost, raft::kNoNode);
+  }
+  for (const Request& r : n.read_queue) Reply(r.id, lost, raft::kNoNode);
+  for (const Request& r : n.held) Reply(r.id, lost, raft::kNoNode);
+  n = NodeState();
+}
+
+void SimNodes::Restored(NodeId id, uint64_t index, const std::string& image) {
+  NodeState& n = at(id);
+  Status st = n.sm.Restore(image);
+  if (!st.ok()) std::abort();  // our own image: a broken invariant of the simulator
+  n.applied = index;
+}
+
+void SimNodes::Applied(NodeId id, const raft::Entry& entry) {
+  NodeState& n = at(id);
+  n.applied = entry.index;
+  if (entry.type != raft::EntryType::kNormal || entry.data.empty()) return;
+  node::OpResult result = n.sm.ApplyData(entry.data);
+  auto it = n.pending.find(entry.index);
+  if (it == n.pending.end()) return;
+  const Pending p = it->second;
+  n.pending.erase(it);
+  if (p.term == entry.term) {
+    Reply(p.request, result, raft::kNoNode);
+  } else {
+    // Another leader's entry took this index: ours can never be committed.
+    Reply(p.request,
+          {node::OpResult::Kind::kFail, 503, nullptr,
+           "proposal superseded by another leader's entry"},
+          raft::kNoNode);
+  }
+}
+
+void SimNodes::ReadReady(NodeId id, const raft::ReadState& rs) {
+  NodeState& n = at(id);
+  auto it = n.reads.find(rs.context);
+  if (it == n.reads.end()) return;
+  it->second.confirmed = true;
+  it->second.index = rs.index;
+}
+
+std::string SimNodes::Image(NodeId id) { return at(id).sm.Serialize(); }
+
+}  // namespace splitbrain::harness::sim

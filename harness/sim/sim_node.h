@@ -1,0 +1,100 @@
+// SimNodes: splitbrain-node's request handling (node/node.cc: HandleCommand, ProposeCommand,
+// ServeReads, the leadership-loss rule, snapshots every N entries) over the simulator's raft
+// cores (raft/sim/cluster.h), with the node's own node::StateMachine applied through
+// raft::sim::Application. Requests come in by id and their answers go out through a callback, as
+// node::Reply values the real client's mapping (clients::ReplyFromNode) reads. Owned by one
+// simulated run; not thread-safe (the simulation has one thread).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "node/client.h"
+#include "node/state_machine.h"
+#include "raft/sim/cluster.h"
+
+namespace splitbrain::harness::sim {
+
+struct SimNodeOptions {
+  int nodes = 3;
+  bool stale_read = false;            // --bug stale-read: every node answers reads (node.cc)
+  int64_t snapshot_entries = 0;       // snapshot once this many entries follow the last; 0: never
+  int64_t request_timeout_ms = 5000;  // the node's own deadline for a write or a read
+};
+
+class SimNodes : public raft::sim::Application {
+ public:
+  // `answer(request, reply)` delivers a node's answer to request `request` (ids are the
+  // caller's). Called from Receive, AfterUnit and the Application callbacks.
+  using Answer = std::function<void(uint64_t request, const node::Reply& reply)>;
+  SimNodes(SimNodeOptions options, Answer answer);
+
+  // The cluster whose cores these nodes drive; set before the first Receive.
+  void Attach(raft::sim::Cluster* cluster) { cluster_ = cluster; }
+
+  // A client's request reached node `id` (1-based) at `now_ms`. A down node refuses the
+  // connection (a fail: nothing was sent); a paused one holds it until it runs again.
+  void Receive(raft::NodeId id, uint64_t request, const nlohmann::json& command, int64_t now_ms);
+  // Once per unit, after the cluster ran: held requests of resumed nodes, the reads' ReadIndex
+  // (one per node per unit, as the node batches them), lost leadership, reads now servable,
+  // deadlines, snapshots every N entries.
+  void AfterUnit(int64_t now_ms);
+
+  // raft::sim::Application.
+  void Started(raft::NodeId id) override;
+  void Crashed(raft::NodeId id) override;
+  void Restored(raft::NodeId id, uint64_t index, const std::string& image) override;
+  void Applied(raft::NodeId id, const raft::Entry& entry) override;
+  void ReadReady(raft::NodeId id, const raft::ReadState& rs) override;
+  std::string Image(raft::NodeId id) override;
+
+ private:
+  struct Request {
+    uint64_t id = 0;
+    nlohmann::json command;
+  };
+  struct Pending {
+    uint64_t term = 0;
+    uint64_t request = 0;
+    int64_t deadline_ms = 0;
+  };
+  struct ReadBatch {
+    std::vector<Request> reads;
+    uint64_t index = 0;
+    bool confirmed = false;
+    int64_t deadline_ms = 0;
+  };
+  struct NodeState {
+    node::StateMachine sm;
+    uint64_t applied = 0;
+    std::map<uint64_t, Pending> pending;  // log index -> the write waiting for it
+    std::vector<Request> read_queue;      // reads not yet given a ReadIndex
+    std::map<std::string, ReadBatch> reads;
+    std::deque<Request> held;  // arrived while the node was paused
+    bool role_known = false;
+    raft::Role last_role = raft::Role::kFollower;
+    uint64_t last_term = 0;
+    uint64_t next_read = 0;
+  };
+
+  NodeState& at(raft::NodeId id) { return nodes_[id - 1]; }
+  void Handle(raft::NodeId id, const Request& req, int64_t now_ms);
+  void NotLeader(raft::NodeId id, uint64_t request);
+  void Reply(uint64_t request, const node::OpResult& r, raft::NodeId leader);
+  void NoteRoleChange(raft::NodeId id);
+  void ServeReads(raft::NodeId id);
+
+  SimNodeOptions opt_;
+  Answer answer_;
+  raft::sim::Cluster* cluster_ = nullptr;
+  std::vector<NodeState> nodes_;
+};
+
+}  // namespace splitbrain::harness::sim

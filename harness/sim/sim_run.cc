@@ -1,0 +1,704 @@
+#include "harness/sim/sim_run.h"
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "checker/checker.h"
+#include "clients/splitbrain_client.h"
+#include "common/clock.h"
+#include "common/rng.h"
+#include "harness/check_run.h"
+#include "harness/run_clock.h"
+#include "harness/run_dir.h"
+#include "harness/sim/sim_node.h"
+#include "nemesis/fault_kind.h"
+#include "nemesis/nemesis.h"
+#include "nemesis/timeline.h"
+#include "node/node.h"
+#include "raft/sim/cluster.h"
+#include "records/history_writer.h"
+#include "results/report.h"
+#include "workloads/client.h"
+#include "workloads/placement.h"
+#include "workloads/workload.h"
+
+namespace splitbrain::harness::sim {
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kMs = 1'000'000;  // one unit of simulated time is one millisecond
+
+// The faults the simulator carries out (the rest are refused at validation).
+const std::set<std::string>& SimulatedFaults() {
+  static const std::set<std::string> faults = {"kill",
+                                               "kill-leader",
+                                               "pause",
+                                               "pause-leader",
+                                               "partition-halves",
+                                               "partition-one",
+                                               "isolate-leader",
+                                               "partition-ring",
+                                               "bridge",
+                                               "partition-one-way",
+                                               "one-way-from-leader",
+                                               "one-way-to-leader",
+                                               "partition",
+                                               "loss",
+                                               "snapshot",
+                                               "heal"};
+  return faults;
+}
+
+// splitbrain-node's --bug names the raft core has (raft::Config::Bugs).
+bool SetBug(const std::string& name, raft::Config::Bugs* bugs) {
+  if (name == "commit-old-term") return bugs->commit_old_term = true;
+  if (name == "no-prevote") return bugs->no_prevote = true;
+  if (name == "lease-read") return bugs->lease_read = true;
+  if (name == "stale-read") return bugs->stale_read = true;
+  if (name == "snapshot-drops-config") return bugs->snapshot_drops_config = true;
+  return false;
+}
+
+// node.args as the simulator reads them: only `--bug X` / `--bug=X`.
+Result<std::vector<std::string>> NodeBugs(const std::vector<std::string>& args) {
+  std::vector<std::string> bugs;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string bug;
+    if (args[i] == "--bug" && i + 1 < args.size()) {
+      bug = args[++i];
+    } else if (args[i].rfind("--bug=", 0) == 0) {
+      bug = args[i].substr(6);
+    } else {
+      return Status::Unsupported("node.args: '" + args[i] +
+                                 "' is not simulated yet (the simulator reads only --bug X)");
+    }
+    const auto& known = node::KnownBugs();
+    if (std::find(known.begin(), known.end(), bug) == known.end()) {
+      return Status::InvalidArgument("node.args: unknown --bug '" + bug + "'");
+    }
+    raft::Config::Bugs probe;
+    if (!SetBug(bug, &probe)) {
+      return Status::Unsupported("node.args: --bug " + bug +
+                                 " is not simulated yet: it lives in the node's disk or apply "
+                                 "path, not in the raft core (raft::Config::Bugs)");
+    }
+    bugs.push_back(bug);
+  }
+  return bugs;
+}
+
+std::vector<std::string> CheckersOf(const TestPlan& plan) {
+  return plan.checkers.empty() ? DefaultCheckers(plan.workload.name) : plan.checkers;
+}
+
+std::string Name(raft::NodeId id) { return "n" + std::to_string(id); }
+
+// The nemesis's hands in the simulation.
+class SimInjector : public nemesis::FaultInjector {
+ public:
+  explicit SimInjector(raft::sim::Cluster& c) : c_(c) {}
+  nemesis::ClusterView View() override {
+    nemesis::ClusterView v;
+    for (int i = 1; i <= c_.size(); ++i) {
+      const auto id = static_cast<raft::NodeId>(i);
+      v.nodes.push_back(Name(id));
+      if (!c_.up(id) || c_.paused(id)) v.unavailable.insert(Name(id));
+    }
+    const raft::NodeId leader = c_.Leader();
+    if (leader != raft::kNoNode) v.leader = Name(leader);
+    return v;
+  }
+  Status Kill(const nemesis::NodeId& n) override {
+    return Do(n, [&](auto id) { c_.Crash(id); });
+  }
+  Status Restart(const nemesis::NodeId& n) override {
+    return Do(n, [&](auto id) { c_.Restart(id); });
+  }
+  Status Pause(const nemesis::NodeId& n) override {
+    return Do(n, [&](auto id) { c_.Pause(id); });
+  }
+  Status Resume(const nemesis::NodeId& n) override {
+    return Do(n, [&](auto id) { c_.Resume(id); });
+  }
+  Status SetNetwork(const std::vector<nemesis::NetRule>& rules) override {
+    c_.HealLinks();
+    c_.ClearLoss();
+    for (const auto& r : rules) {
+      const raft::NodeId from = node::NodeIdFromName(r.from), to = node::NodeIdFromName(r.to);
+      if (from == 0 || to == 0) return Status::InvalidArgument("no node " + r.from + "/" + r.to);
+      // A one-way rule drops `from`'s packets on the connections it opened: its messages to
+      // `to` (each node sends its own messages on its own connections); `to`'s still arrive.
+      if (r.mode == nemesis::NetMode::kLoss) {
+        c_.SetLoss(from, to, r.probability);
+      } else {
+        c_.Block(from, to);
+      }
+    }
+    return Status::Ok();
+  }
+  Status SetDelays(const std::vector<nemesis::DelayRule>& rules) override {
+    return rules.empty() ? Status::Ok() : Status::Unsupported("delay is not simulated yet");
+  }
+  std::string DelayMechanism() override { return "none (simulated)"; }
+  Status Throttle(const nemesis::NodeId&, double) override {
+    return Status::Unsupported("slow-node is not simulated yet");
+  }
+  Status Unthrottle(const nemesis::NodeId&) override { return Status::Ok(); }
+  std::string ThrottleMechanism() override { return "none (simulated)"; }
+  Status SetClockOffset(const nemesis::NodeId&, int64_t offset_ns) override {
+    return offset_ns == 0 ? Status::Ok() : Status::Unsupported("clock-skew is not simulated yet");
+  }
+  Status RemoveMember(const nemesis::NodeId&) override {
+    return Status::Unsupported("membership is not simulated yet");
+  }
+  Status AddMember(const nemesis::NodeId&) override {
+    return Status::Unsupported("membership is not simulated yet");
+  }
+  Result<int64_t> Snapshot(const nemesis::NodeId& n) override {
+    const raft::NodeId id = node::NodeIdFromName(n);
+    if (id == 0 || static_cast<int>(id) > c_.size()) return Status::InvalidArgument("no node " + n);
+    uint64_t index = 0;
+    if (c_.SnapshotNow(id, &index) != raft::Err::kOk) {
+      return Status::Unavailable(n + " is down or paused");
+    }
+    return static_cast<int64_t>(index);
+  }
+
+ private:
+  template <typename F>
+  Status Do(const nemesis::NodeId& n, F f) {
+    const raft::NodeId id = node::NodeIdFromName(n);
+    if (id == 0 || static_cast<int>(id) > c_.size()) return Status::InvalidArgument("no node " + n);
+    f(id);
+    return Status::Ok();
+  }
+  raft::sim::Cluster& c_;
+};
+
+// One logical client slot (harness/workers.cc's Worker, as a state machine in simulated time).
+struct Slot {
+  size_t index = 0;
+  workloads::ProcessState st;
+  std::unique_ptr<workloads::NodePicker> picker;
+  size_t current = 0;      // the node the next try goes to (0-based)
+  bool exhausted = false;  // the generator has no more for it
+  bool active = false;     // an operation is invoked and not completed
+  workloads::Op op;
+  json command;
+  int64_t invoke_ns = 0;
+  int64_t deadline_ms = 0;
+  uint64_t request = 0;  // the try in flight (0: none, pausing between tries)
+  size_t request_node = 0;
+  int64_t next_ms = 0;  // idle: when to ask again; pausing: when to try again
+  records::Reply last;  // the last refusal (pausing)
+  // The final reads: the ops still to read, retried until ok (empty for a workload slot).
+  bool final = false;
+  std::deque<workloads::Op> final_ops;
+};
+
+class SimRun {
+ public:
+  SimRun(const TestPlan& plan, const SimOptions& options) : plan_(plan), opt_(options) {}
+  SimOutcome Run();
+
+ private:
+  int64_t NowMs() const { return static_cast<int64_t>(cluster_->now()); }
+  // The run's time for records: the unit, then a count within it, so line order and time order
+  // agree (records/history_writer.h).
+  int64_t Stamp() {
+    if (NowMs() != stamp_ms_) {
+      stamp_ms_ = NowMs();
+      stamp_sub_ = 0;
+    }
+    return stamp_ms_ * kMs + stamp_sub_++;
+  }
+  void Setup();
+  void Unit();
+  void StepSlot(Slot& s);
+  void Begin(Slot& s, workloads::Op op);
+  void Try(Slot& s);
+  void OnReply(uint64_t request, const node::Reply& reply);
+  void Complete(Slot& s, const records::Reply& r);
+  void Abandon(const std::string& why);
+  json Check();
+
+  TestPlan plan_;
+  SimOptions opt_;
+  uint64_t seed_ = 0;
+  std::string run_dir_;
+  std::unique_ptr<workloads::Workload> workload_;
+  std::unique_ptr<SimNodes> nodes_;
+  std::unique_ptr<raft::sim::Cluster> cluster_;
+  std::unique_ptr<SimInjector> injector_;
+  std::ofstream nemesis_log_;
+  std::unique_ptr<nemesis::Nemesis> nemesis_;
+  std::unique_ptr<records::HistoryWriter> history_;
+  workloads::GenPtr gen_;
+  std::vector<nemesis::TimelineStep> steps_;
+  size_t next_step_ = 0;
+  std::map<int, int> slot_to_id_;
+  std::vector<Slot> slots_;
+  int in_flight_ = 0;
+  int64_t next_process_ = 0;
+  uint64_t next_request_ = 0;
+  std::map<uint64_t, size_t> request_slot_;  // tries in flight -> their slot
+  struct ToNode {
+    int64_t at_ms;
+    raft::NodeId node;
+    uint64_t request;
+    json command;
+  };
+  struct ToClient {
+    int64_t at_ms;
+    uint64_t request;
+    node::Reply reply;
+  };
+  std::deque<ToNode> to_nodes_;  // each one unit on the way, so in time order
+  std::deque<ToClient> to_clients_;
+  std::vector<int64_t> latencies_ns_;
+  int64_t stamp_ms_ = -1;
+  int64_t stamp_sub_ = 0;
+  bool main_phase_ = true;
+};
+
+void SimRun::Setup() {
+  Rng root(seed_);
+  Rng gen_rng = root.Fork();
+  Rng stagger_rng = root.Fork();
+  Rng nemesis_rng = root.Fork();
+  Rng timeline_rng = root.Fork();
+  Rng cluster_rng = root.Fork();
+  Rng placement_rng = root.Fork();
+
+  workloads::WorkloadConfig wc;
+  wc.name = plan_.workload.name;
+  wc.keys = plan_.workload.keys;
+  wc.read_fraction = plan_.workload.read_fraction;
+  wc.values = plan_.workload.values;
+  wc.lock_ttl_ms = plan_.workload.lock_ttl_ns / kMs;
+  wc.lock_hold_ms = plan_.workload.lock_hold_ns / kMs;
+  wc.accounts = plan_.workload.accounts;
+  wc.initial_balance = plan_.workload.initial_balance;
+  auto w = workloads::MakeWorkload(wc);
+  if (!w.ok()) throw std::runtime_error(w.status().ToString());
+  workload_ = std::move(*w);
+
+  raft::Config::Bugs bugs;
+  const auto bug_names = NodeBugs(plan_.node.args);  // validated: ok
+  for (const auto& b : *bug_names) SetBug(b, &bugs);
+  SimNodeOptions no;
+  no.nodes = plan_.nodes;
+  no.stale_read = bugs.stale_read;
+  no.snapshot_entries = plan_.node.snapshot_entries.value_or(10000);
+  nodes_ = std::make_unique<SimNodes>(no, [this](uint64_t request, const node::Reply& r) {
+    to_clients_.push_back({NowMs() + 1, request, r});
+  });
+  raft::sim::Options o;
+  o.seed = cluster_rng.Next();
+  o.voters = plan_.nodes;
+  o.election_ticks = plan_.node.election_ticks;
+  o.heartbeat_ticks = 1;
+  o.tick_units = plan_.node.tick_ms;
+  o.min_delay = 1;  // ms on the wire between two nodes
+  o.max_delay = 2;
+  o.drop = 0;  // the lab's peers speak TCP: nothing is lost but by a fault
+  o.duplicate = 0;
+  o.max_entries_per_msg = 256;  // splitbrain-node's defaults
+  o.max_inflight = 256;
+  o.snapshot_chunk_bytes = 64 * 1024;
+  o.bugs = bugs;
+  o.propose_rate = 0;  // the plan's clients, not the simulator's own load and nemesis
+  o.read_rate = 0;
+  o.fault_every = 0;
+  o.snapshot_rate = 0;
+  o.app = nodes_.get();
+  cluster_ = std::make_unique<raft::sim::Cluster>(o);
+  nodes_->Attach(cluster_.get());
+  injector_ = std::make_unique<SimInjector>(*cluster_);
+
+  history_ = std::make_unique<records::HistoryWriter>(run_dir_ + "/history.jsonl",
+                                                      [this] { return Stamp(); });
+  nemesis_log_.open(run_dir_ + "/nemesis.jsonl", std::ios::trunc);
+  nemesis_ = std::make_unique<nemesis::Nemesis>(
+      injector_.get(), [this] { return Stamp(); }, &nemesis_log_, nemesis_rng);
+
+  if (!plan_.nemesis.schedule.empty()) {
+    std::vector<nemesis::ScheduleEntry> entries;
+    for (const auto& s : plan_.nemesis.schedule) entries.push_back({s.at_ns, s.duration_ns, s});
+    steps_ = nemesis::ExplicitTimeline(entries);
+  } else {
+    nemesis::MixSpec mix{plan_.nemesis.start_ns, plan_.nemesis.interval_ns,
+                         plan_.nemesis.duration_ns, plan_.nemesis.faults};
+    steps_ = nemesis::RandomTimeline(mix, plan_.time_limit_ns, timeline_rng);
+  }
+  const auto& wl = plan_.workload;
+  workloads::GenPtr g = workload_->MakeGenerator(gen_rng);
+  if (wl.rate > 0) {
+    std::vector<workloads::Window> bursts;
+    for (const auto& s : steps_) bursts.push_back({s.at_ns, s.at_ns + wl.burst_window_ns});
+    g = workloads::Stagger(static_cast<int64_t>(1e9 / wl.rate), std::move(g), stagger_rng, bursts,
+                           wl.burst);
+  }
+  if (wl.limit > 0) g = workloads::Limit(wl.limit, std::move(g));
+  gen_ = workloads::TimeLimit(plan_.time_limit_ns, std::move(g));
+
+  const auto placement =
+      workloads::ParsePlacement(wl.placement).value_or(workloads::Placement::kHome);
+  for (int i = 0; i < wl.concurrency; ++i) {
+    Slot s;
+    s.index = static_cast<size_t>(i);
+    s.st.process = i;
+    s.picker = std::make_unique<workloads::NodePicker>(placement, static_cast<size_t>(plan_.nodes),
+                                                       s.index, placement_rng.Next());
+    s.current = s.picker->home();
+    slots_.push_back(std::move(s));
+  }
+  next_process_ = wl.concurrency;
+}
+
+void SimRun::Begin(Slot& s, workloads::Op op) {
+  if (!s.final) workload_->Prepare(op, s.st);
+  s.op = std::move(op);
+  s.active = true;
+  ++in_flight_;
+  s.invoke_ns = history_->Invoke(s.st.process, s.op.f, s.op.key, s.op.value);
+  s.command = workload_->ToCommand(s.op, s.st);
+  s.deadline_ms = NowMs() + (s.final ? 2000 : plan_.workload.op_timeout_ns / kMs);
+  if (!s.final) s.current = s.picker->Start(s.current) % static_cast<size_t>(plan_.nodes);
+  Try(s);
+}
+
+void SimRun::Try(Slot& s) {
+  s.request = ++next_request_;
+  s.request_node = s.current;
+  request_slot_[s.request] = s.index;
+  to_nodes_.push_back(
+      {NowMs() + 1, static_cast<raft::NodeId>(s.current + 1), s.request, s.command});
+}
+
+void SimRun::OnReply(uint64_t request, const node::Reply& reply) {
+  auto it = request_slot_.find(request);
+  if (it == request_slot_.end()) return;  // its client gave up on it
+  Slot& s = slots_[it->second];
+  request_slot_.erase(it);
+  s.request = 0;
+  records::Reply r = clients::ReplyFromNode(reply, Name(s.request_node + 1));
+  if (r.outcome == records::Outcome::kFail && r.refusal == records::Refusal::kMember) {
+    // clients/retry.h: the leader the refusal names, else the next node, after a pause.
+    const raft::NodeId leader = node::NodeIdFromName(r.leader);
+    s.current = leader != 0 && static_cast<int>(leader) <= plan_.nodes
+                    ? static_cast<size_t>(leader - 1)
+                    : (s.current + 1) % static_cast<size_t>(plan_.nodes);
+    s.last = r;
+    const int64_t left = s.deadline_ms - NowMs();
+    if (left <= 0) {
+      Complete(s, r);
+      return;
+    }
+    s.next_ms = NowMs() + std::min<int64_t>(left, 10);
+    return;
+  }
+  Complete(s, r);
+}
+
+void SimRun::Complete(Slot& s, const records::Reply& r) {
+  if (s.request) request_slot_.erase(s.request);
+  s.request = 0;
+  workloads::Completion c = workloads::CompletionFor(*workload_, s.op, r, s.st);
+  const int64_t t1 = history_->Complete(s.st.process, s.op.f, s.op.key, c.outcome, c.value, c.node);
+  if (c.outcome == records::Outcome::kOk && !s.final) latencies_ns_.push_back(t1 - s.invoke_ns);
+  s.active = false;
+  --in_flight_;
+  s.next_ms = NowMs();
+  if (s.final) {
+    if (c.outcome == records::Outcome::kOk) {
+      s.final_ops.pop_front();
+    } else {
+      s.next_ms = NowMs() + 100;  // harness/workers.cc FinalReads: 100 ms between tries
+    }
+  } else if (const int64_t hold = workload_->HoldAfterNs(s.op, c.outcome); hold > 0) {
+    s.next_ms = NowMs() + (hold + kMs - 1) / kMs;
+  }
+  if (c.outcome == records::Outcome::kUnknown) {
+    // Jepsen: the process never invokes again; a fresh one takes its slot.
+    s.st = workloads::ProcessState();
+    s.st.process = next_process_++;
+  }
+}
+
+void SimRun::StepSlot(Slot& s) {
+  const int64_t now = NowMs();
+  if (s.active) {
+    if (s.request != 0) {
+      if (now >= s.deadline_ms) {
+        records::Reply timeout;  // the answer never came: it may have happened
+        timeout.outcome = records::Outcome::kUnknown;
+        timeout.error = "awaiting answer from " + Name(s.request_node + 1) + ": timed out";
+        timeout.node = Name(s.request_node + 1);
+        Complete(s, timeout);
+      }
+    } else if (now >= s.next_ms) {
+      if (now >= s.deadline_ms) {
+        Complete(s, s.last);
+      } else {
+        Try(s);
+      }
+    }
+    return;
+  }
+  if (s.final) {
+    if (!s.final_ops.empty() && now >= s.next_ms) Begin(s, s.final_ops.front());
+    return;
+  }
+  if (s.exhausted || now < s.next_ms || !main_phase_) return;
+  workloads::Context ctx{now * kMs, s.st.process, in_flight_};
+  workloads::GenResult g = gen_->Next(ctx);
+  if (g.kind == workloads::GenResult::kExhausted) {
+    s.exhausted = true;
+  } else if (g.kind == workloads::GenResult::kPending) {
+    const int64_t wake = std::min(g.wake_ns, ctx.time_ns + 50 * kMs);
+    s.next_ms = std::max(now + 1, (wake + kMs - 1) / kMs);
+  } else {
+    Begin(s, std::move(g.op));
+  }
+}
+
+void SimRun::Unit() {
+  cluster_->Run(1);
+  const int64_t now = NowMs();
+  nodes_->AfterUnit(now);
+  while (main_phase_ && next_step_ < steps_.size() && steps_[next_step_].at_ns <= now * kMs) {
+    const nemesis::TimelineStep& s = steps_[next_step_++];
+    if (s.at_ns >= plan_.time_limit_ns) {
+      next_step_ = steps_.size();
+      break;
+    }
+    switch (s.kind) {
+      case nemesis::TimelineStep::kStart: {
+        auto id = nemesis_->Start(s.request);
+        if (id.ok()) slot_to_id_[s.slot] = *id;
+        break;
+      }
+      case nemesis::TimelineStep::kEnd:
+        if (slot_to_id_.count(s.slot)) (void)nemesis_->End(slot_to_id_[s.slot]);
+        break;
+      case nemesis::TimelineStep::kHeal:
+        (void)nemesis_->HealAll();
+        break;
+    }
+  }
+  while (!to_nodes_.empty() && to_nodes_.front().at_ms <= now) {
+    ToNode m = std::move(to_nodes_.front());
+    to_nodes_.pop_front();
+    nodes_->Receive(m.node, m.request, m.command, now);
+  }
+  while (!to_clients_.empty() && to_clients_.front().at_ms <= now) {
+    ToClient m = std::move(to_clients_.front());
+    to_clients_.pop_front();
+    OnReply(m.request, m.reply);
+  }
+  for (Slot& s : slots_) StepSlot(s);
+}
+
+void SimRun::Abandon(const std::string& why) {
+  for (Slot& s : slots_) {
+    if (!s.active) continue;
+    records::Reply r;
+    r.outcome = records::Outcome::kUnknown;
+    r.error = why;
+    Complete(s, r);
+  }
+}
+
+json SimRun::Check() {
+  CheckRunInputs in;
+  in.test = plan_.name;
+  in.run_dir = run_dir_;
+  in.model = workloads::FindWorkloadKind(plan_.workload.name)->model;
+  in.bank_total = workload_->BankTotal();
+  in.recovery_ns = plan_.recovery_ns;
+  in.time_limit_ns = plan_.time_limit_ns;
+  in.latencies_ns = latencies_ns_;
+  const std::vector<std::string> names = CheckersOf(plan_);
+  for (const auto& n : names) {
+    if (n != "raft-invariants") in.checkers.push_back(n);
+  }
+  json ran = RunCheckers(in);
+  json out = json::object();
+  for (const auto& n : names) {
+    if (n != "raft-invariants") {
+      out[n] = ran[n];
+      continue;
+    }
+    const auto& inv = cluster_->invariants();
+    json r = {{"valid", inv.ok()},
+              {"simulated", true},
+              {"leaders_elected", inv.leaders_elected()},
+              {"max_commit", inv.max_commit()},
+              {"explanation",
+               inv.ok() ? "Raft's safety invariants held after every simulated millisecond "
+                          "(raft/sim/invariants.h: election safety, log matching, leader "
+                          "completeness, state machine safety)"
+                        : "violated: " + inv.violation()}};
+    if (!inv.ok()) r["violation"] = inv.violation();
+    out[n] = r;
+  }
+  return out;
+}
+
+SimOutcome SimRun::Run() {
+  SimOutcome res;
+  TestOutcome& out = res.outcome;
+  out.name = plan_.name;
+  out.expect = plan_.expect;
+  out.system = plan_.system;
+  const int64_t wall_start = SystemClock::Get().WallNanos();
+  const int64_t mono_start = MonoNow();
+  seed_ = plan_.seed.value_or(1);
+  plan_.seed = seed_;
+  out.seed = seed_;
+  if (std::string why = SimUnsupportedReason(plan_); !why.empty()) {
+    out.valid = "unknown";
+    out.why = why;
+    out.exit_code = 2;
+    return res;
+  }
+  try {
+    run_dir_ = MakeRunDir(opt_.store, plan_.name);
+  } catch (const std::exception& e) {
+    out.exit_code = 255;
+    out.valid = "unknown";
+    out.why = std::string("cannot create the run directory: ") + e.what();
+    return res;
+  }
+  out.run_dir = run_dir_;
+  std::ofstream(run_dir_ + "/plan.yaml") << PlanToYaml(plan_);
+  std::string why_unknown;
+  try {
+    Setup();
+    // The workload and the nemesis to the time limit; every slot then ends within its timeout.
+    const int64_t end_ms = plan_.time_limit_ns / kMs;
+    const int64_t hard_end_ms =
+        end_ms + plan_.workload.op_timeout_ns / kMs + 2 * plan_.recovery_ns / kMs + 10'000;
+    auto busy = [&] {
+      for (const Slot& s : slots_) {
+        if (s.active || (s.final && !s.final_ops.empty())) return true;
+        if (!s.final && !s.exhausted) return true;
+      }
+      return false;
+    };
+    while (cluster_->ok() && busy() && NowMs() < hard_end_ms) Unit();
+    main_phase_ = false;
+    if (cluster_->ok()) {
+      // Heal everything, then the final reads, retried until ok for 2 × recovery.
+      (void)nemesis_->HealAll();
+      const auto ops = workload_->FinalReads();
+      if (!ops.empty()) {
+        Slot f;
+        f.index = slots_.size();
+        f.final = true;
+        f.st.process = next_process_++;
+        f.final_ops.assign(ops.begin(), ops.end());
+        slots_.push_back(std::move(f));
+        const int64_t final_end = NowMs() + 2 * plan_.recovery_ns / kMs;
+        while (cluster_->ok() && busy() && NowMs() < final_end) Unit();
+      }
+    }
+    if (!cluster_->ok()) {
+      res.violation = cluster_->violation();
+      Abandon("the simulation stopped at a Raft invariant violation");
+    } else {
+      Abandon("the run's time ran out");
+    }
+    (void)nemesis_->HealAll();
+  } catch (const std::exception& e) {
+    why_unknown = std::string("simulator failure: ") + e.what();
+  }
+  nemesis_log_.close();
+  if (history_) history_->Flush();
+  res.sim_wall_s = (MonoNow() - mono_start) / 1e9;
+  res.simulated_s = cluster_ ? NowMs() / 1e3 : 0;
+
+  json checkers = json::object();
+  json valid = "unknown";
+  if (why_unknown.empty()) {
+    checkers = Check();
+    valid = true;
+    for (auto& [name, r] : checkers.items()) valid = CombineVerdicts(valid, r["valid"]);
+    if (valid == "unknown") {
+      for (auto& [name, r] : checkers.items()) {
+        if (r["valid"] == "unknown")
+          why_unknown += name + ": " + r.value("explanation", std::string("unknown")) + "; ";
+      }
+    }
+  }
+  if (!why_unknown.empty() && valid != false) valid = "unknown";
+  records::HistoryCounts counts = history_ ? history_->counts() : records::HistoryCounts{};
+  out.stats = {{"ops", counts.invokes},
+               {"ok", counts.ok},
+               {"fail", counts.fail},
+               {"info", counts.info},
+               {"ops_per_s", counts.invokes / std::max(1e-9, plan_.time_limit_ns / 1e9)},
+               {"faults", nemesis_ ? nemesis_->started() : 0}};
+  out.valid = valid;
+  out.why = why_unknown;
+  out.exit_code = ExitCodeFor(valid, plan_.expect);
+  if (checkers.contains("perf")) out.perf = checkers["perf"];
+  res.wall_s = (MonoNow() - mono_start) / 1e9;
+  out.duration_s = res.wall_s;
+  json results = ResultsJson(plan_, seed_, UtcStamp(wall_start, false), out, checkers);
+  results["simulated"] = true;
+  results["simulation"] = {{"simulated_s", res.simulated_s},
+                           {"wall_s", res.wall_s},
+                           {"simulation_wall_s", res.sim_wall_s},
+                           {"speed", res.simulated_s / std::max(1e-9, res.wall_s)},
+                           {"violation", res.violation}};
+  WriteJsonFile(run_dir_ + "/results.json", results);
+  if (opt_.write_report) (void)results::WriteReport(run_dir_);
+  return res;
+}
+
+}  // namespace
+
+std::string SimUnsupportedReason(const TestPlan& plan) {
+  const std::string where = plan.source_file + ":" + std::to_string(plan.line) + ": ";
+  if (plan.system != "splitbrain") {
+    return where + "system: system " + plan.system +
+           " cannot be simulated: it is not splitbrain's own code";
+  }
+  if (!plan.hosts.empty()) return where + "hosts: a simulated run has no hosts";
+  if (plan.workload.name != "register") {
+    return where + "workload.name: '" + plan.workload.name +
+           "' is not simulated yet (the simulator runs the register workload)";
+  }
+  std::vector<std::string> faults = plan.nemesis.faults;
+  for (const auto& s : plan.nemesis.schedule) faults.push_back(s.kind);
+  for (const auto& f : faults) {
+    if (!SimulatedFaults().count(f)) {
+      return where + "nemesis: fault " + f + " is not simulated yet";
+    }
+  }
+  if (auto bugs = NodeBugs(plan.node.args); !bugs.ok()) return where + bugs.status().message();
+  for (const auto& c : CheckersOf(plan)) {
+    const checker::CheckerKind* k = checker::FindCheckerKind(c);
+    if (c != "raft-invariants" && k && k->reads.find("events.jsonl") != std::string::npos) {
+      return where + "checkers: " + c +
+             " is not simulated yet: it reads the nodes' event logs, which a simulated run "
+             "does not write";
+    }
+  }
+  return "";
+}
+
+SimOutcome SimulateTest(const TestPlan& plan, const SimOptions& options) {
+  SimRun run(plan, options);
+  return run.Run();
+}
+
+}  // namespace splitbrain::harness::sim

@@ -1,0 +1,168 @@
+// harness_sim_test: `splitbrain sim` — a simulated run is a pure function of (plan, seed), the
+// planted stale-read bug is caught where the correct node is not, the store is an ordinary one
+// that says it was simulated, and what cannot be simulated is refused naming why.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "harness/plan.h"
+#include "harness/sim/sim_command.h"
+#include "harness/sim/sim_run.h"
+#include "harness/testing/run_files.h"
+
+namespace splitbrain::harness::sim {
+namespace {
+namespace fs = std::filesystem;
+using testing::ReadFile;
+
+// A small plan: 3 nodes, 4 s, a register under kills, halves and an isolated leader.
+constexpr char kPlan[] = R"(name: sim-small
+nodes: 3
+time-limit: 4s
+workload:
+  name: register
+  keys: 2
+  concurrency: 4
+  rate: 100
+nemesis:
+  start: 500ms
+  interval: 500ms
+  duration: 800ms
+  faults: [kill, kill-leader, partition-halves, isolate-leader, one-way-from-leader, pause, snapshot]
+checkers: [linearizable, raft-invariants, availability, stats]
+node:
+  snapshot-entries: 50
+)";
+
+TestPlan Plan(const std::string& extra = "") {
+  auto p = ParsePlanText(std::string(kPlan) + extra, "sim-small.yaml");
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p->at(0);
+}
+
+class SimTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sim-test-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  SimOutcome Run(TestPlan plan, uint64_t seed, const std::string& store) {
+    plan.seed = seed;
+    SimOptions o;
+    o.store = (dir_ / store).string();
+    return SimulateTest(plan, o);
+  }
+  fs::path dir_;
+};
+
+TEST_F(SimTest, SameSeedSameHistoryByteForByteAnotherSeedAnother) {
+  const TestPlan plan = Plan();
+  SimOutcome a = Run(plan, 7, "a");
+  SimOutcome b = Run(plan, 7, "b");
+  SimOutcome c = Run(plan, 8, "c");
+  ASSERT_FALSE(a.outcome.run_dir.empty()) << a.outcome.why;
+  const std::string ha = ReadFile(fs::path(a.outcome.run_dir) / "history.jsonl");
+  const std::string na = ReadFile(fs::path(a.outcome.run_dir) / "nemesis.jsonl");
+  // A run that did nothing would be trivially deterministic: it must have worked and faulted.
+  EXPECT_GT(a.outcome.stats["ok"].get<int64_t>(), 100) << a.outcome.stats.dump();
+  EXPECT_GT(a.outcome.stats["faults"].get<int64_t>(), 2) << a.outcome.stats.dump();
+  // Compared as booleans: a failure should not print two histories.
+  const std::string hb = ReadFile(fs::path(b.outcome.run_dir) / "history.jsonl");
+  EXPECT_TRUE(ha == hb) << "seed 7 twice: histories of " << ha.size() << " and " << hb.size()
+                        << " bytes differ";
+  EXPECT_TRUE(na == ReadFile(fs::path(b.outcome.run_dir) / "nemesis.jsonl"))
+      << "seed 7 twice: fault logs differ";
+  EXPECT_FALSE(ha == ReadFile(fs::path(c.outcome.run_dir) / "history.jsonl"))
+      << "seeds 7 and 8 wrote the same history";
+  EXPECT_EQ(a.outcome.valid, true) << a.outcome.why;
+  EXPECT_EQ(c.outcome.valid, true) << c.outcome.why;
+  EXPECT_GE(a.simulated_s, 4.0);
+  std::cout << "seed 7: " << a.outcome.stats.dump() << ", " << a.simulated_s << " simulated s in "
+            << a.wall_s << " s wall\n";
+
+  // The store is an ordinary one and says it was simulated.
+  const std::string results = ReadFile(fs::path(a.outcome.run_dir) / "results.json");
+  auto j = nlohmann::json::parse(results);
+  EXPECT_EQ(j["simulated"], true);
+  EXPECT_EQ(j["seed"], 7);
+  EXPECT_EQ(j["checkers"]["raft-invariants"]["simulated"], true);
+  EXPECT_TRUE(j["checkers"].contains("linearizable"));
+  const std::string html = ReadFile(fs::path(a.outcome.run_dir) / "report.html");
+  EXPECT_NE(html.find("id=\"simulated\""), std::string::npos);
+  EXPECT_TRUE(fs::exists(fs::path(a.outcome.run_dir) / "junit.xml"));
+}
+
+// The planted stale-read bug (raft::Config::Bugs::stale_read: any node answers from its own
+// commit index) is caught on some seed of a small sweep; the correct node, on the same seeds,
+// never is.
+TEST_F(SimTest, StaleReadBugCaughtOnSomeSeedCorrectNodeOnNone) {
+  const TestPlan good = Plan();
+  const TestPlan bad = Plan("  args: [--bug, stale-read]\n");
+  int bad_invalid = 0, good_invalid = 0;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    SimOutcome g = Run(good, seed, "good");
+    SimOutcome b = Run(bad, seed, "bad");
+    EXPECT_NE(g.outcome.valid, "unknown") << g.outcome.why;
+    if (g.outcome.valid == false) ++good_invalid;
+    if (b.outcome.valid == false) ++bad_invalid;
+  }
+  std::cout << "stale-read caught in " << bad_invalid << " of 3 seeds\n";
+  EXPECT_EQ(good_invalid, 0);
+  EXPECT_GE(bad_invalid, 1);
+}
+
+TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
+  TestPlan etcd = Plan();
+  etcd.system = "etcd";
+  EXPECT_NE(SimUnsupportedReason(etcd).find(
+                "system etcd cannot be simulated: it is not splitbrain's own code"),
+            std::string::npos);
+  TestPlan delay = Plan();
+  delay.nemesis.faults.push_back("delay");
+  EXPECT_NE(SimUnsupportedReason(delay).find("fault delay is not simulated yet"),
+            std::string::npos);
+  TestPlan fsync = Plan("  args: [--bug, no-fsync]\n");
+  EXPECT_NE(SimUnsupportedReason(fsync).find("--bug no-fsync is not simulated yet"),
+            std::string::npos);
+  TestPlan bank = Plan();
+  bank.workload.name = "bank";
+  const std::string why = SimUnsupportedReason(bank);
+  EXPECT_NE(why.find("sim-small.yaml:1: workload.name: 'bank' is not simulated yet"),
+            std::string::npos)
+      << why;
+  EXPECT_EQ(SimUnsupportedReason(Plan()), "");
+}
+
+// The command: a sweep's summary and exit codes (0 as expected, 1 not, 2 refused).
+TEST_F(SimTest, SweepPrintsSummaryAndExitCodes) {
+  fs::create_directories(dir_);
+  const fs::path good = dir_ / "good.yaml", bad = dir_ / "bad.yaml", etcd = dir_ / "etcd.yaml";
+  std::ofstream(good) << kPlan;
+  std::ofstream(bad) << kPlan << "  args: [--bug, stale-read]\nexpect: valid\n";
+  std::ofstream(etcd) << "name: e\nsystem: etcd\nworkload: register\nnemesis: [kill]\n";
+  auto run = [&](const fs::path& plan, std::string* out) {
+    std::ostringstream o, e;
+    int code =
+        RunSimCommand({plan.string(), "--seeds", "1..2", "--store", (dir_ / "s").string()}, o, e);
+    *out = o.str() + e.str();
+    return code;
+  };
+  std::string out;
+  EXPECT_EQ(run(good, &out), 0) << out;
+  EXPECT_NE(out.find("sim-small: 2 seeds run, 0 invalid, 0 unknown (expected valid): as expected"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("simulated s per wall s"), std::string::npos) << out;
+  EXPECT_EQ(run(bad, &out), 1) << out;
+  EXPECT_NE(out.find("first failing seed"), std::string::npos) << out;
+  EXPECT_NE(out.find("--seed "), std::string::npos) << out;
+  EXPECT_EQ(run(etcd, &out), 2) << out;
+  EXPECT_NE(out.find("system etcd cannot be simulated"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace splitbrain::harness::sim
