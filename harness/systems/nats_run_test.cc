@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -68,19 +69,24 @@ nemesis:
     EXPECT_NE(faults.find(f), std::string::npos) << f;
   }
   // Every member answered at the end, the killed one too (restarted on its store), and one of
-  // them leads the stream; each kept its config and its JetStream store under its data dir.
+  // them leads the stream, named by a majority (a member just back from a cut may not have
+  // heard yet: seen once, n2 with "stream_leader": null some 4 s after the one-way cut ended); each
+  // kept its config and its JetStream store under its data dir.
   int leaders = 0;
+  std::map<std::string, int> named;
   for (const char* id : {"n1", "n2", "n3"}) {
     const fs::path node = fs::path(store) / "latest" / "nodes" / id;
     auto st = nlohmann::json::parse(ReadFile(node / "status.json"));
     ASSERT_TRUE(st.is_object()) << id << " did not answer at the end";
-    EXPECT_TRUE(st["stream_leader"].is_string()) << id << ": " << st.dump();
+    if (st["stream_leader"].is_string()) ++named[st["stream_leader"].get<std::string>()];
     leaders += st["role"] == "leader";
     EXPECT_NE(ReadFile(node / "nats.conf").find("store_dir"), std::string::npos) << id;
     EXPECT_TRUE(fs::exists(node / "data" / "jetstream")) << id;
     EXPECT_NE(ReadFile(node / "node.log").find("Version:  2.9"), std::string::npos) << id;
   }
   EXPECT_EQ(leaders, 1);
+  ASSERT_EQ(named.size(), 1u) << "the members name different stream leaders";
+  EXPECT_GE(named.begin()->second, 2);
   EXPECT_TRUE(fs::exists(store + "/latest/report.html"));
   if (!HasFailure()) fs::remove_all(dir);
 }
