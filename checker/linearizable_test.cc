@@ -94,7 +94,7 @@ TEST(CorpusTest, EdnVersionsAgreeWithTheManifest) {
   EXPECT_EQ(checked, 30);
 }
 
-constexpr uint64_t kDeadWriteHistories = 4000;
+constexpr uint64_t kDeadWriteHistories = 3000;
 
 // Any disagreement with the brute-force checker on small random histories fails the test.
 TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
