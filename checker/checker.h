@@ -56,6 +56,10 @@ struct LinearizableOptions {
   // one, is decided by the unique-value check in near-linear time instead of the search.
   // false: always search (for tests and benchmarks that compare the two).
   bool unique_values = true;
+  // register search: configurations memoized by the first try, before the search starts over
+  // with the dead-write rule (lin_search.h). -1: the default (2^20); 0: the rule from the
+  // start (for tests that exercise it); a huge number: never the rule.
+  int64_t first_try_configurations = -1;
 };
 // Errors (not verdicts): unknown model, an operation the model does not know, a malformed value
 // (the message names the line).

@@ -10,6 +10,9 @@
 //  - (register) the state never leaves a value that an ok read not yet linearized still needs
 //    when no op left that writes it is invoked before that read returns (it would be stranded);
 //  - the legal ok candidate that returns first is tried first (earliest deadline first).
+//  - (register) when that has memoized SearchLimits::first_try configurations without an answer,
+//    the search starts over with the dead-write rule: a write overwritten before anything
+//    observed it is only placed where it could not have been placed later (lin_search.cc).
 // Internal to checker/. One call per key; calls on different keys may run in parallel.
 #pragma once
 
@@ -29,9 +32,13 @@ struct SearchLimits {
   int64_t max_memory = 0;                       // bytes over all keys; 0 = none
   std::atomic<int64_t>* memory_used = nullptr;  // shared by all keys' searches
   std::atomic<bool>* stop = nullptr;            // set by another key's verdict: give up
+  // Register: configurations the first try may memoize before the search starts over with
+  // the dead-write rule; 0: the rule from the start.
+  uint64_t first_try = uint64_t{1} << 20;
 };
 
-enum class SearchVerdict { kValid, kInvalid, kTimeout, kMemory, kCancelled };
+// kGaveUp: internal to lin_search.cc (a first try that stopped early); SearchKey never returns it.
+enum class SearchVerdict { kValid, kInvalid, kTimeout, kMemory, kCancelled, kGaveUp };
 
 struct SearchOutcome {
   SearchVerdict verdict = SearchVerdict::kCancelled;

@@ -357,6 +357,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
         started + std::chrono::microseconds(static_cast<int64_t>(o.budget.timeout_s * 1e6));
   }
   limits.max_memory = o.budget.max_memory_bytes;
+  if (o.first_try_configurations >= 0) limits.first_try = o.first_try_configurations;
   limits.memory_used = &memory_used;
   limits.stop = &stop;
   const ValueTable& table = values.table();

@@ -91,6 +91,8 @@ TEST(CorpusTest, EdnVersionsAgreeWithTheManifest) {
   EXPECT_EQ(checked, 30);
 }
 
+constexpr uint64_t kDeadWriteHistories = 3000;
+
 // Any disagreement with the brute-force checker on small random histories fails the test.
 TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
   int valid = 0, invalid = 0, with_info = 0, multi_key = 0;
@@ -177,6 +179,55 @@ TEST(DifferentialTest, AgreesWithBruteForceOnWideValueDomains) {
   }
   EXPECT_GT(valid, 800);
   EXPECT_GT(invalid, 800);
+}
+
+// The dead-write rule (lin_search.cc) from the start, on write-heavy histories with many clients
+// and two or three values, where writes die unobserved all the time; crashed clients (info) and
+// corrupted reads too. Any disagreement with the brute force fails: a rule that refuses one
+// linearization too many turns a valid history invalid here (seen: with its debts never paid,
+// seed 4 failed).
+TEST(DifferentialTest, DeadWriteRuleAgreesWithBruteForce) {
+  int valid = 0, invalid = 0;
+  for (uint64_t seed = 1; seed <= kDeadWriteHistories; ++seed) {
+    Rng rng(seed * 104729);
+    GenOptions g;
+    g.seed = seed;
+    g.processes = static_cast<int>(rng.Range(3, 6));
+    g.keys = 1;
+    g.ops = rng.Range(6, 12);
+    g.values = static_cast<int>(rng.Range(2, 3));
+    g.read_share = 0.4;
+    g.write_share = 0.45;
+    g.info_share = rng.Chance(0.3) ? 0.2 : 0;
+    g.fail_share = 0.05;
+    g.max_duration = rng.Range(10, 80);
+    History h = GenerateRegisterHistory(g);
+    if (rng.Chance(0.5)) {
+      std::vector<size_t> reads;
+      for (size_t i = 0; i < h.ops.size(); ++i) {
+        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
+      }
+      if (!reads.empty()) {
+        int64_t v = rng.Range(-1, g.values);
+        h.ops[reads[rng.Uniform(reads.size())]].output =
+            h.Intern(v < 0 ? "null" : std::to_string(v));
+      }
+    }
+    const bool expected = BruteForceLinearizable(h);
+    LinearizableOptions o;
+    o.unique_values = false;
+    // The rule from the start; every third history after a first try of 20 configurations,
+    // so the start over (SearchKey) is exercised too.
+    o.first_try_configurations = seed % 3 == 0 ? 20 : 0;
+    o.budget.threads = 1;
+    auto r = CheckLinearizable(h, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->valid, expected ? Validity::kValid : Validity::kInvalid) << "seed " << seed << "\n"
+                                                                          << HistoryToJsonl(h);
+    (expected ? valid : invalid)++;
+  }
+  EXPECT_GT(valid, kDeadWriteHistories / 5);
+  EXPECT_GT(invalid, kDeadWriteHistories / 5);
 }
 
 // Was: unknown (out of a 1.5 GB budget after 30 s, 8.9M configurations). 50 processes on
