@@ -93,6 +93,18 @@ TEST(CorpusTest, EdnVersionsAgreeWithTheManifest) {
 
 constexpr uint64_t kDeadWriteHistories = 3000;
 
+// One ok read made to return another value of 0..values-1, or null: most such histories are
+// no longer linearizable.
+void CorruptOneRead(History& h, Rng& rng, int values) {
+  std::vector<size_t> reads;
+  for (size_t i = 0; i < h.ops.size(); ++i) {
+    if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
+  }
+  if (reads.empty()) return;
+  int64_t v = rng.Range(-1, values);
+  h.ops[reads[rng.Uniform(reads.size())]].output = h.Intern(v < 0 ? "null" : std::to_string(v));
+}
+
 // Any disagreement with the brute-force checker on small random histories fails the test.
 TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
   int valid = 0, invalid = 0, with_info = 0, multi_key = 0;
@@ -111,17 +123,7 @@ TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
     g.max_duration = rng.Range(1, 60);
     History h = GenerateRegisterHistory(g);
     // Half of them get a corrupted read result, so both verdicts are well represented.
-    if (rng.Chance(0.5)) {
-      std::vector<size_t> reads;
-      for (size_t i = 0; i < h.ops.size(); ++i) {
-        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
-      }
-      if (!reads.empty()) {
-        int64_t v = rng.Range(-1, g.values);
-        h.ops[reads[rng.Uniform(reads.size())]].output =
-            h.Intern(v < 0 ? "null" : std::to_string(v));
-      }
-    }
+    if (rng.Chance(0.5)) CorruptOneRead(h, rng, g.values);
     bool info = false;
     for (const auto& op : h.ops) info |= op.result == Outcome::kUnknown;
     with_info += info;
@@ -156,17 +158,7 @@ TEST(DifferentialTest, AgreesWithBruteForceOnWideValueDomains) {
     g.fail_share = 0.05;
     g.max_duration = rng.Range(1, 60);
     History h = GenerateRegisterHistory(g);
-    if (rng.Chance(0.5)) {
-      std::vector<size_t> reads;
-      for (size_t i = 0; i < h.ops.size(); ++i) {
-        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
-      }
-      if (!reads.empty()) {
-        int64_t v = rng.Range(-1, g.values);
-        h.ops[reads[rng.Uniform(reads.size())]].output =
-            h.Intern(v < 0 ? "null" : std::to_string(v));
-      }
-    }
+    if (rng.Chance(0.5)) CorruptOneRead(h, rng, g.values);
     const bool expected = BruteForceLinearizable(h);
     LinearizableOptions o;
     o.unique_values = false;  // the search itself
@@ -202,17 +194,7 @@ TEST(DifferentialTest, DeadWriteRuleAgreesWithBruteForce) {
     g.fail_share = 0.05;
     g.max_duration = rng.Range(10, 80);
     History h = GenerateRegisterHistory(g);
-    if (rng.Chance(0.5)) {
-      std::vector<size_t> reads;
-      for (size_t i = 0; i < h.ops.size(); ++i) {
-        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
-      }
-      if (!reads.empty()) {
-        int64_t v = rng.Range(-1, g.values);
-        h.ops[reads[rng.Uniform(reads.size())]].output =
-            h.Intern(v < 0 ? "null" : std::to_string(v));
-      }
-    }
+    if (rng.Chance(0.5)) CorruptOneRead(h, rng, g.values);
     const bool expected = BruteForceLinearizable(h);
     LinearizableOptions o;
     o.unique_values = false;

@@ -319,24 +319,13 @@ TestOutcome TestRun::Run() {
   }
   if (why_unknown_.empty()) {
     checkers = Check();
-    valid = true;
-    for (auto& [name, r] : checkers.items()) valid = CombineVerdicts(valid, r["valid"]);
-    if (valid == "unknown") {
-      for (auto& [name, r] : checkers.items()) {
-        if (r["valid"] == "unknown")
-          why_unknown_ += name + ": " + r.value("explanation", std::string("unknown")) + "; ";
-      }
-    }
+    valid = VerdictOfCheckers(checkers, &why_unknown_);
   }
   if (!why_unknown_.empty() && valid != false) valid = "unknown";
 
   out.duration_s = (MonoNow() - mono_start) / 1e9;
-  out.stats = {{"ops", counts.invokes},
-               {"ok", counts.ok},
-               {"fail", counts.fail},
-               {"info", counts.info},
-               {"ops_per_s", counts.invokes / std::max(1e-9, plan_.time_limit_ns / 1e9)},
-               {"faults", nemesis_ ? nemesis_->started() : 0}};
+  out.stats = RunStats(counts.invokes, counts.ok, counts.fail, counts.info, plan_.time_limit_ns,
+                       nemesis_ ? nemesis_->started() : 0);
   out.valid = valid;
   out.why = why_unknown_;
   out.system = plan_.system;

@@ -1,5 +1,7 @@
 #include "harness/summary.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -17,6 +19,28 @@ json CombineVerdicts(const json& a, const json& b) {
   if (a == false || b == false) return false;
   if (a == "unknown" || b == "unknown") return "unknown";
   return true;
+}
+
+json VerdictOfCheckers(const json& checkers, std::string* why_unknown) {
+  json valid = true;
+  for (const auto& [name, r] : checkers.items()) valid = CombineVerdicts(valid, r["valid"]);
+  if (valid == "unknown") {
+    for (const auto& [name, r] : checkers.items()) {
+      if (r["valid"] == "unknown")
+        *why_unknown += name + ": " + r.value("explanation", std::string("unknown")) + "; ";
+    }
+  }
+  return valid;
+}
+
+json RunStats(int64_t invokes, int64_t ok, int64_t fail, int64_t info, int64_t time_limit_ns,
+              int faults) {
+  return {{"ops", invokes},
+          {"ok", ok},
+          {"fail", fail},
+          {"info", info},
+          {"ops_per_s", invokes / std::max(1e-9, time_limit_ns / 1e9)},
+          {"faults", faults}};
 }
 
 int ExitCodeFor(const json& valid, const std::string& expect) {

@@ -37,6 +37,14 @@ TestOutcome OutcomeFromJson(const nlohmann::json& j);
 // false when either is false, else "unknown" when either is, else true.
 nlohmann::json CombineVerdicts(const nlohmann::json& a, const nlohmann::json& b);
 
+// The run's verdict from its checkers' results (CombineVerdicts over every "valid"); when it is
+// unknown, each unknown checker's "NAME: explanation; " is appended to *why_unknown.
+nlohmann::json VerdictOfCheckers(const nlohmann::json& checkers, std::string* why_unknown);
+
+// A test's "stats": operations invoked and completed, the rate over the time limit, and faults.
+nlohmann::json RunStats(int64_t invokes, int64_t ok, int64_t fail, int64_t info,
+                        int64_t time_limit_ns, int faults);
+
 // The verdict an exit code stands for, given what the plan expects.
 int ExitCodeFor(const nlohmann::json& valid, const std::string& expect);
 

@@ -16,6 +16,7 @@
 #include "harness/run_clock.h"
 #include "harness/run_dir.h"
 #include "harness/sim/sim_node.h"
+#include "harness/summary.h"
 #include "nemesis/fault_kind.h"
 #include "nemesis/nemesis.h"
 #include "nemesis/timeline.h"
@@ -629,23 +630,12 @@ SimOutcome SimRun::Run() {
   json valid = "unknown";
   if (why_unknown.empty()) {
     checkers = Check();
-    valid = true;
-    for (auto& [name, r] : checkers.items()) valid = CombineVerdicts(valid, r["valid"]);
-    if (valid == "unknown") {
-      for (auto& [name, r] : checkers.items()) {
-        if (r["valid"] == "unknown")
-          why_unknown += name + ": " + r.value("explanation", std::string("unknown")) + "; ";
-      }
-    }
+    valid = VerdictOfCheckers(checkers, &why_unknown);
   }
   if (!why_unknown.empty() && valid != false) valid = "unknown";
   records::HistoryCounts counts = history_ ? history_->counts() : records::HistoryCounts{};
-  out.stats = {{"ops", counts.invokes},
-               {"ok", counts.ok},
-               {"fail", counts.fail},
-               {"info", counts.info},
-               {"ops_per_s", counts.invokes / std::max(1e-9, plan_.time_limit_ns / 1e9)},
-               {"faults", nemesis_ ? nemesis_->started() : 0}};
+  out.stats = RunStats(counts.invokes, counts.ok, counts.fail, counts.info, plan_.time_limit_ns,
+                       nemesis_ ? nemesis_->started() : 0);
   out.valid = valid;
   out.why = why_unknown;
   out.exit_code = ExitCodeFor(valid, plan_.expect);
