@@ -66,11 +66,8 @@ CheckResult CheckBank(const History& h, int64_t total) {
       }
     }
   }
-  CheckResult r;
-  r.valid = bad_count ? Validity::kInvalid : reads == 0 ? Validity::kUnknown : Validity::kValid;
+  CheckResult r = ReadsResult(bad_count > 0, reads);
   auto& j = r.json;
-  j["valid"] = ValidityJson(r.valid);
-  j["reads"] = reads;
   j["ok_transfers"] = transfers;
   j["total"] = expected;
   j["bad_reads"] = bad_count;
@@ -78,8 +75,6 @@ CheckResult CheckBank(const History& h, int64_t total) {
     j["explanation"] =
         std::to_string(bad_count) + " inconsistent read(s); first at " + first_problem;
     j["details"] = {{"reads", bad}};
-  } else if (reads == 0) {
-    j["explanation"] = "no successful read: nothing to judge";
   }
   return r;
 }

@@ -36,6 +36,11 @@ struct CheckResult {
   nlohmann::json json;
 };
 
+// The head of a result that judges reads: invalid when `invalid`, else unknown when no read
+// succeeded (explanation "no successful read: nothing to judge"), else valid; json "valid" and
+// "reads" set. The checker adds its own figures, and its explanation when invalid.
+CheckResult ReadsResult(bool invalid, int64_t reads);
+
 struct Budget {
   double timeout_s = 0;          // wall-clock seconds for the whole check; 0 = no limit
   int64_t max_memory_bytes = 0;  // the search's own memory (memo, stacks); 0 = no limit

@@ -94,12 +94,9 @@ CheckResult CheckCounter(const History& h) {
       }
     }
   }
-  CheckResult res;
-  bool invalid = bad_count > 0 || !malformed.empty();
-  res.valid = invalid ? Validity::kInvalid : reads == 0 ? Validity::kUnknown : Validity::kValid;
+  const bool invalid = bad_count > 0 || !malformed.empty();
+  CheckResult res = ReadsResult(invalid, reads);
   auto& j = res.json;
-  j["valid"] = ValidityJson(res.valid);
-  j["reads"] = reads;
   j["adds"] = adds;
   j["bad_reads"] = bad_count;
   if (invalid) {
@@ -112,8 +109,6 @@ CheckResult CheckCounter(const History& h) {
     if (!malformed.empty()) text += "; " + std::to_string(malformed.size()) + " malformed op(s)";
     j["explanation"] = text;
     j["details"] = {{"reads", bad}, {"malformed", malformed}};
-  } else if (reads == 0) {
-    j["explanation"] = "no successful read: nothing to judge";
   }
   return res;
 }

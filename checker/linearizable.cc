@@ -28,6 +28,15 @@ using internal::SearchVerdict;
 using internal::SetModel;
 using internal::ValueTable;
 
+CheckResult ReadsResult(bool invalid, int64_t reads) {
+  CheckResult r;
+  r.valid = invalid ? Validity::kInvalid : reads == 0 ? Validity::kUnknown : Validity::kValid;
+  r.json["valid"] = ValidityJson(r.valid);
+  r.json["reads"] = reads;
+  if (r.valid == Validity::kUnknown) r.json["explanation"] = "no successful read: nothing to judge";
+  return r;
+}
+
 nlohmann::json ValidityJson(Validity v) {
   switch (v) {
     case Validity::kValid:

@@ -105,6 +105,21 @@ void CorruptOneRead(History& h, Rng& rng, int values) {
   h.ops[reads[rng.Uniform(reads.size())]].output = h.Intern(v < 0 ? "null" : std::to_string(v));
 }
 
+// The search alone (one thread, no unique-value check) on `h` against the brute force: agrees,
+// or fails naming the seed and the history. `expected` gets the brute force's verdict.
+::testing::AssertionResult SearchAgreesWithBruteForce(const History& h, LinearizableOptions o,
+                                                      uint64_t seed, bool& expected) {
+  expected = BruteForceLinearizable(h);
+  o.unique_values = false;
+  o.budget.threads = 1;
+  auto r = CheckLinearizable(h, o);
+  if (!r.ok()) return ::testing::AssertionFailure() << r.status();
+  if (r->valid != (expected ? Validity::kValid : Validity::kInvalid)) {
+    return ::testing::AssertionFailure() << "seed " << seed << "\n" << HistoryToJsonl(h);
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // Any disagreement with the brute-force checker on small random histories fails the test.
 TEST(DifferentialTest, AgreesWithBruteForceOnTenThousandSmallHistories) {
   int valid = 0, invalid = 0, with_info = 0, multi_key = 0;
@@ -159,14 +174,8 @@ TEST(DifferentialTest, AgreesWithBruteForceOnWideValueDomains) {
     g.max_duration = rng.Range(1, 60);
     History h = GenerateRegisterHistory(g);
     if (rng.Chance(0.5)) CorruptOneRead(h, rng, g.values);
-    const bool expected = BruteForceLinearizable(h);
-    LinearizableOptions o;
-    o.unique_values = false;  // the search itself
-    o.budget.threads = 1;
-    auto r = CheckLinearizable(h, o);
-    ASSERT_TRUE(r.ok()) << r.status();
-    ASSERT_EQ(r->valid, expected ? Validity::kValid : Validity::kInvalid) << "seed " << seed << "\n"
-                                                                          << HistoryToJsonl(h);
+    bool expected = false;
+    ASSERT_TRUE(SearchAgreesWithBruteForce(h, LinearizableOptions{}, seed, expected));
     (expected ? valid : invalid)++;
   }
   EXPECT_GT(valid, 800);
@@ -195,17 +204,12 @@ TEST(DifferentialTest, DeadWriteRuleAgreesWithBruteForce) {
     g.max_duration = rng.Range(10, 80);
     History h = GenerateRegisterHistory(g);
     if (rng.Chance(0.5)) CorruptOneRead(h, rng, g.values);
-    const bool expected = BruteForceLinearizable(h);
     LinearizableOptions o;
-    o.unique_values = false;
     // The rule from the start; every third history after a first try of 20 configurations,
     // so the start over (SearchKey) is exercised too.
     o.first_try_configurations = seed % 3 == 0 ? 20 : 0;
-    o.budget.threads = 1;
-    auto r = CheckLinearizable(h, o);
-    ASSERT_TRUE(r.ok()) << r.status();
-    ASSERT_EQ(r->valid, expected ? Validity::kValid : Validity::kInvalid) << "seed " << seed << "\n"
-                                                                          << HistoryToJsonl(h);
+    bool expected = false;
+    ASSERT_TRUE(SearchAgreesWithBruteForce(h, o, seed, expected));
     (expected ? valid : invalid)++;
   }
   EXPECT_GT(valid, kDeadWriteHistories / 5);

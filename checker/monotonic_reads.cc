@@ -118,12 +118,9 @@ CheckResult CheckMonotonicReads(const History& h) {
     }
     if (value != null_text) s.seen_any = std::max(s.seen_any, invoke);
   }
-  CheckResult res;
   const bool invalid = regressions > 0 || unexpected > 0 || !malformed.empty();
-  res.valid = invalid ? Validity::kInvalid : reads == 0 ? Validity::kUnknown : Validity::kValid;
+  CheckResult res = ReadsResult(invalid, reads);
   auto& j = res.json;
-  j["valid"] = ValidityJson(res.valid);
-  j["reads"] = reads;
   j["went_back"] = regressions;
   j["never_written"] = unexpected;
   j["read_your_writes_misses"] = ryw;
@@ -146,8 +143,6 @@ CheckResult CheckMonotonicReads(const History& h) {
     j["explanation"] = text;
     j["details"] = {{"reads", bad}, {"malformed", malformed}};
     if (first_s >= 0) j["first_anomaly_s"] = first_s;
-  } else if (reads == 0) {
-    j["explanation"] = "no successful read: nothing to judge";
   }
   return res;
 }

@@ -26,6 +26,15 @@ const std::vector<std::string>& KnownBugs() {
   return bugs;
 }
 
+bool SetRaftBug(const std::string& name, raft::Config::Bugs* bugs) {
+  if (name == "commit-old-term") return bugs->commit_old_term = true;
+  if (name == "no-prevote") return bugs->no_prevote = true;
+  if (name == "lease-read") return bugs->lease_read = true;
+  if (name == "stale-read") return bugs->stale_read = true;
+  if (name == "snapshot-drops-config") return bugs->snapshot_drops_config = true;
+  return false;
+}
+
 raft::NodeId NodeIdFromName(const std::string& name) {
   if (name.size() < 2 || name[0] != 'n' || name.size() > 20) return 0;
   raft::NodeId id = 0;
@@ -193,11 +202,7 @@ Status Node::Init() {
   cfg.heartbeat_ticks = options_.heartbeat_ticks;
   cfg.max_entries_per_msg = options_.max_entries_per_msg;
   cfg.max_inflight_msgs = options_.max_inflight_msgs;
-  cfg.bugs.commit_old_term = options_.bugs.count("commit-old-term") > 0;
-  cfg.bugs.no_prevote = options_.bugs.count("no-prevote") > 0;
-  cfg.bugs.lease_read = options_.bugs.count("lease-read") > 0;
-  cfg.bugs.stale_read = options_.bugs.count("stale-read") > 0;
-  cfg.bugs.snapshot_drops_config = options_.bugs.count("snapshot-drops-config") > 0;
+  for (const auto& bug : options_.bugs) SetRaftBug(bug, &cfg.bugs);
   cfg.rand = [this] { return rng_.Next(); };
   raft_ = std::make_unique<raft::Raft>(cfg);
 

@@ -43,6 +43,11 @@ namespace splitbrain::node {
 // Planted bugs (DESIGN.md) this node knows.
 const std::vector<std::string>& KnownBugs();
 
+// Turns on, in `bugs`, the planted bug `name` when it lives in the raft core; false for a bug
+// of the node's own (disk or apply path) or an unknown name. The node and the simulator
+// (harness/sim) both map names to the core's bugs through it.
+bool SetRaftBug(const std::string& name, raft::Config::Bugs* bugs);
+
 struct NodeOptions {
   std::string id;        // "n1": names are n<number>, the number being the raft id
   std::string data_dir;  // WAL, snapshot, default event log

@@ -56,16 +56,6 @@ const std::set<std::string>& SimulatedFaults() {
   return faults;
 }
 
-// splitbrain-node's --bug names the raft core has (raft::Config::Bugs).
-bool SetBug(const std::string& name, raft::Config::Bugs* bugs) {
-  if (name == "commit-old-term") return bugs->commit_old_term = true;
-  if (name == "no-prevote") return bugs->no_prevote = true;
-  if (name == "lease-read") return bugs->lease_read = true;
-  if (name == "stale-read") return bugs->stale_read = true;
-  if (name == "snapshot-drops-config") return bugs->snapshot_drops_config = true;
-  return false;
-}
-
 // node.args as the simulator reads them: only `--bug X` / `--bug=X`.
 Result<std::vector<std::string>> NodeBugs(const std::vector<std::string>& args) {
   std::vector<std::string> bugs;
@@ -84,7 +74,7 @@ Result<std::vector<std::string>> NodeBugs(const std::vector<std::string>& args) 
       return Status::InvalidArgument("node.args: unknown --bug '" + bug + "'");
     }
     raft::Config::Bugs probe;
-    if (!SetBug(bug, &probe)) {
+    if (!node::SetRaftBug(bug, &probe)) {
       return Status::Unsupported("node.args: --bug " + bug +
                                  " is not simulated yet: it lives in the node's disk or apply "
                                  "path, not in the raft core (raft::Config::Bugs)");
@@ -292,7 +282,7 @@ void SimRun::Setup() {
 
   raft::Config::Bugs bugs;
   const auto bug_names = NodeBugs(plan_.node.args);  // validated: ok
-  for (const auto& b : *bug_names) SetBug(b, &bugs);
+  for (const auto& b : *bug_names) node::SetRaftBug(b, &bugs);
   SimNodeOptions no;
   no.nodes = plan_.nodes;
   no.stale_read = bugs.stale_read;
