@@ -302,9 +302,9 @@ TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
   const Case cases[] = {
       {"system: etcd\nworkload: register\nnemesis: {faults: [kill, clock-skew]}\n",
        "p.yaml:3:26: nemesis.faults: fault 'clock-skew' with system etcd", "libfaketime"},
-      {"system: etcd\nworkload: register\nnemesis:\n  schedule:\n    - {at: 1s, fault: "
+      {"system: nats\nworkload: register\nnemesis:\n  schedule:\n    - {at: 1s, fault: "
        "membership}\n",
-       "p.yaml:5:1: nemesis.schedule: fault 'membership' with system etcd", "not built"},
+       "p.yaml:5:1: nemesis.schedule: fault 'membership' with system nats", "not built"},
       {"system: etcd\nworkload: register\ncheckers: [linearizable, raft-invariants]\n",
        "p.yaml:3:26: checkers: checker 'raft-invariants' with system etcd", "applied entries"},
       {"system: etcd\nworkload: register\nnemesis: [kill, snapshot]\n",

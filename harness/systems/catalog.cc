@@ -12,7 +12,6 @@ SystemInfo Etcd() {
       {"needs:libc-clock",
        "has no effect on etcd: libfaketime cannot reach a Go program's clock (the Go runtime "
        "reads time through the vDSO, not libc); use pause faults to stall a member's timers"},
-      {"needs:membership-api", "is not built for etcd yet (member remove/add through the gateway)"},
       {"needs:snapshot-api",
        "has no etcd call to take: etcd 3.4 snapshots only by its own count (its maintenance "
        "snapshot streams a backup and leaves the raft log alone); set node.snapshot-entries "

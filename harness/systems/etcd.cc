@@ -107,6 +107,44 @@ std::vector<records::NodeEvent> EventsFromLog(const std::string& node, const std
   return out;
 }
 
+Result<std::string> MemberId(const json& list, const std::string& name) {
+  for (const json& m : list.value("members", json::array())) {
+    if (m.is_object() && m.value("name", "") == name && m.contains("ID")) {
+      const json& id = m["ID"];
+      if (id.is_string()) return id.get<std::string>();
+      if (id.is_number_unsigned()) return std::to_string(id.get<uint64_t>());
+    }
+  }
+  return Status::NotFound("no etcd member named " + name + " in " + list.dump());
+}
+
+Result<std::string> JoinCluster(const json& list, const std::string& name,
+                                const std::string& peer_url) {
+  std::string cluster;
+  bool self = false;
+  for (const json& m : list.value("members", json::array())) {
+    const json urls = m.is_object() ? m.value("peerURLs", json::array()) : json::array();
+    if (!urls.is_array() || urls.empty() || !urls[0].is_string()) {
+      return Status::InvalidArgument("an etcd member without a peer URL: " + m.dump());
+    }
+    const std::string url = urls[0];
+    std::string member = m.value("name", "");
+    if (url == peer_url) {
+      self = true;
+      member = name;
+    }
+    if (member.empty()) {
+      return Status::InvalidArgument("an etcd member not started yet other than " + name + ": " +
+                                     m.dump());
+    }
+    cluster += (cluster.empty() ? "" : ",") + member + "=" + url;
+  }
+  if (!self) {
+    return Status::InvalidArgument(peer_url + " is not a member: " + list.dump());
+  }
+  return cluster;
+}
+
 }  // namespace etcd
 
 namespace {
@@ -159,6 +197,55 @@ class EtcdCluster : public ProcessCluster {
     return s;
   }
 
+  // The member removed through another running member's cluster API, then stopped (etcd stops
+  // a removed member by itself; a stop makes sure). A removal etcd refuses (strict
+  // reconfiguration: it would leave too few started members) or that times out fails the fault.
+  Status RemoveMember(const std::string& id) override {
+    SB_ASSIGN_OR_RETURN(json list, Cluster("/v3/cluster/member/list", json::object(), id));
+    SB_ASSIGN_OR_RETURN(std::string member_id, etcd::MemberId(list, id));
+    SB_RETURN_IF_ERROR(Cluster("/v3/cluster/member/remove", {{"ID", member_id}}, id).status());
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Member* m = Find(id)) {
+      SB_RETURN_IF_ERROR(m->process->Kill());
+      m->removed = true;
+    }
+    return Status::Ok();
+  }
+
+  // Added back by its peer URL (unless an earlier attempt already did), then started on an empty
+  // data directory with the cluster as the add answered it, joining the existing cluster. A
+  // member the cluster still lists by name was never removed (the removal failed, and the
+  // nemesis undoes what it half did): it keeps its data and is only started again if it stopped —
+  // wiping a member's data while it is one would be a lost disk, not a membership change.
+  Status AddMember(const std::string& id) override {
+    SB_ASSIGN_OR_RETURN(json list, Cluster("/v3/cluster/member/list", json::object(), id));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Member* m = Find(id);
+      if (!m) return Status::NotFound(id);
+      if (etcd::MemberId(list, id).ok()) {
+        m->removed = false;
+        if (m->process->Running()) return Status::Ok();
+        return StartMember(*m, Start::kRestart);
+      }
+      (void)m->process->Kill();
+      std::error_code ec;
+      fs::remove_all(m->dir + "/data", ec);
+    }
+    // Outside mu_ (the call may take seconds): while removed, no other fault picks the member
+    // (View lists it unavailable).
+    if (!etcd::JoinCluster(list, id, PeerUrl(id)).ok()) {
+      SB_ASSIGN_OR_RETURN(
+          list, Cluster("/v3/cluster/member/add", {{"peerURLs", json::array({PeerUrl(id)})}}, id));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    Member* m = Find(id);
+    SB_ASSIGN_OR_RETURN(join_cluster_[id], etcd::JoinCluster(list, id, PeerUrl(id)));
+    SB_RETURN_IF_ERROR(StartMember(*m, Start::kJoin));
+    m->removed = false;
+    return Status::Ok();
+  }
+
   std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
     std::vector<workloads::NodeAddress> members;
     for (const auto& id : ctx_.hosts->ids()) members.push_back({id, ClientAddress(id)});
@@ -172,13 +259,14 @@ class EtcdCluster : public ProcessCluster {
     for (const auto& id : ctx_.hosts->ids()) {
       cluster += (cluster.empty() ? "" : ",") + id + "=" + PeerUrl(id);
     }
+    if (how == Start::kJoin) cluster = join_cluster_.at(m.id);  // as AddMember was answered
     std::vector<std::string> a = {
         ctx_.plan.node.binary, "--name", m.id, "--data-dir", m.work_dir + "/data",
         "--listen-peer-urls", PeerUrl(m.id), "--initial-advertise-peer-urls", PeerUrl(m.id),
         "--listen-client-urls", "http://" + ClientAddress(m.id), "--advertise-client-urls",
         "http://" + ClientAddress(m.id), "--initial-cluster", cluster, "--initial-cluster-token",
         "splitbrain",
-        // A killed member comes back on its data as a known member.
+        // A killed member comes back on its data as a known member; a re-added one joins.
         "--initial-cluster-state", how == Start::kFirst ? "new" : "existing", "--logger", "zap",
         "--log-outputs", "stderr"};
     // etcd's own name for the plan's node.snapshot-entries: committed entries between two
@@ -197,7 +285,33 @@ class EtcdCluster : public ProcessCluster {
   std::string PeerUrl(const std::string& id) const {
     return "http://" + ctx_.hosts->Ip(id) + ":" + std::to_string(kPeerPort);
   }
+
+  // A cluster API call (the gateway's /v3/cluster/member/*) on the first running member other
+  // than `not_on` that answers it, each given up to 3 s; its answer, or why none answered.
+  Result<json> Cluster(const std::string& path, const json& body, const std::string& not_on) {
+    std::vector<std::string> ids;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& m : members_) {
+        if (m.id != not_on && !m.removed && !m.killed && !m.paused) ids.push_back(m.id);
+      }
+    }
+    std::string why;
+    for (const auto& id : ids) {
+      node::Client c(ClientAddress(id));
+      node::Reply r = c.Call("POST", path, body, milliseconds(3000));
+      if (r.http_status == 200 && r.body.is_object()) return r.body;
+      why += (why.empty() ? "" : "; ") + id + ": " +
+             (r.body.is_object() && r.body.contains("error") ? r.body["error"].dump()
+              : r.http_status ? "HTTP " + std::to_string(r.http_status)
+                              : node::OutcomeName(r.outcome) + (" " + r.error));
+    }
+    return Status::Unavailable(path + " answered by no running member but " + not_on +
+                               (why.empty() ? std::string(" (none runs)") : ": " + why));
+  }
+
   std::atomic<uint64_t> clients_made_{0};
+  std::map<std::string, std::string> join_cluster_;  // GUARDED_BY(mu_): id -> --initial-cluster
 };
 
 }  // namespace

@@ -5,8 +5,11 @@
 //
 // What etcd cannot do here: clock-skew (libfaketime cannot reach Go's clock — the runtime reads
 // time through the vDSO, not libc; measured: an etcd member under a +3600 s FAKETIME still logs
-// the true time), membership changes (not built), and raft-invariants (etcd logs no applied
-// entries). Role changes and terms are recovered from etcd's own log into nodes/<id>/events.jsonl
+// the true time) and raft-invariants (etcd logs no applied entries). Membership faults go
+// through etcd's cluster API (/v3/cluster/member/*, on any other running member): `membership`
+// removes the member and stops it, and at its end (or at recovery) adds it back by its peer URL
+// and starts it empty with `--initial-cluster-state existing`, as etcd's runtime
+// reconfiguration guide has an operator do. Role changes and terms are recovered from etcd's own log into nodes/<id>/events.jsonl
 // at the end of the run, for term-churn and the report. Workloads: register and lock.
 #pragma once
 
@@ -36,6 +39,16 @@ std::vector<records::NodeEvent> EventsFromLog(const std::string& node, const std
                                               const std::map<std::string, std::string>& names);
 // Hex member id → node id, from each member's "starting etcd server" line ("local-member-id").
 std::map<std::string, std::string> MemberNames(const std::map<std::string, std::string>& logs);
+
+// From a /v3/cluster/member/list (or member/add) answer: the member id (a uint64, as the gateway
+// writes it: a decimal string) of the member named `name`; kNotFound when none is.
+Result<std::string> MemberId(const nlohmann::json& list, const std::string& name);
+// The --initial-cluster a member joining by `peer_url` starts with: every member of the answer,
+// `name=peerURL`, the member not started yet (etcd lists it with no name) under `name`. Members
+// are written in the answer's order. kInvalidArgument when `peer_url` is not among them (it was
+// not added) or a member has no peer URL.
+Result<std::string> JoinCluster(const nlohmann::json& list, const std::string& name,
+                                const std::string& peer_url);
 
 }  // namespace etcd
 }  // namespace splitbrain::harness

@@ -1,6 +1,6 @@
-// The etcd adapter's recovery of role changes and terms from etcd's own log, without etcd. The
-// client's translation is tested in clients/etcd_client_test.cc; harness_etcd_run_test runs the
-// real thing.
+// The etcd adapter's pure parts, without etcd: role changes and terms from etcd's own log, and
+// what it reads from the cluster API's answers. The client's translation is tested in
+// clients/etcd_client_test.cc; harness_etcd_run_test runs the real thing.
 #include "harness/systems/etcd.h"
 
 #include <gtest/gtest.h>
@@ -45,6 +45,45 @@ panic: something that is not zap
   EXPECT_EQ(events[5]["role"], "follower");
   EXPECT_TRUE(events[5]["leader"].is_null());
   EXPECT_EQ(events[6]["event"], "start");
+}
+
+// Answers of etcd 3.4.23's gateway, copied from a real two-member session on loopback: the list
+// after /v3/cluster/member/add of 127.0.0.1:23801 (the new member listed, not started yet: no
+// name), and after it joined.
+const json kAdded = json::parse(R"({"header":{"cluster_id":"324952591200643719",
+  "member_id":"3319814642761637952","raft_term":"2"},
+  "member":{"ID":"10176536188373526710","peerURLs":["http://127.0.0.1:23801"]},
+  "members":[{"ID":"3319814642761637952","name":"n1","peerURLs":["http://127.0.0.1:23800"],
+              "clientURLs":["http://127.0.0.1:23790"]},
+             {"ID":"10176536188373526710","peerURLs":["http://127.0.0.1:23801"]}]})");
+const json kJoined = json::parse(R"({"members":[
+  {"ID":"3319814642761637952","name":"n1","peerURLs":["http://127.0.0.1:23800"],
+   "clientURLs":["http://127.0.0.1:23790"]},
+  {"ID":"10176536188373526710","name":"n2","peerURLs":["http://127.0.0.1:23801"],
+   "clientURLs":["http://127.0.0.1:23791"]}]})");
+
+TEST(EtcdMembership, MemberIdIsTheGatewaysDecimalTextOfTheNamedMember) {
+  EXPECT_EQ(*MemberId(kJoined, "n2"), "10176536188373526710");  // past int64: kept as text
+  EXPECT_EQ(*MemberId(kJoined, "n1"), "3319814642761637952");
+  EXPECT_EQ(MemberId(kJoined, "n3").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(MemberId(kAdded, "n2").status().code(), StatusCode::kNotFound);  // not started: unnamed
+  EXPECT_EQ(MemberId(json::object(), "n1").status().code(), StatusCode::kNotFound);
+}
+
+TEST(EtcdMembership, AJoiningMemberStartsWithEveryMemberAndItselfUnderItsName) {
+  EXPECT_EQ(*JoinCluster(kAdded, "n2", "http://127.0.0.1:23801"),
+            "n1=http://127.0.0.1:23800,n2=http://127.0.0.1:23801");
+  EXPECT_EQ(*JoinCluster(kJoined, "n2", "http://127.0.0.1:23801"),
+            "n1=http://127.0.0.1:23800,n2=http://127.0.0.1:23801");
+  // Not added (the add is still to do), or another member not started: refused, never guessed.
+  EXPECT_EQ(JoinCluster(kJoined, "n3", "http://127.0.0.1:23802").status().code(),
+            StatusCode::kInvalidArgument);
+  json two_unstarted = kAdded;
+  two_unstarted["members"].push_back({{"ID", "5"}, {"peerURLs", {"http://127.0.0.1:23802"}}});
+  EXPECT_FALSE(JoinCluster(two_unstarted, "n2", "http://127.0.0.1:23801").ok());
+  json no_url = kJoined;
+  no_url["members"][0].erase("peerURLs");
+  EXPECT_FALSE(JoinCluster(no_url, "n2", "http://127.0.0.1:23801").ok());
 }
 
 }  // namespace
