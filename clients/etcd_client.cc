@@ -21,6 +21,8 @@ namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+}  // namespace
+
 std::string ErrorText(const node::Reply& http) {
   if (http.body.is_object() && http.body.contains("error") && http.body["error"].is_string()) {
     return http.body["error"].get<std::string>();
@@ -28,8 +30,6 @@ std::string ErrorText(const node::Reply& http) {
   if (!http.error.empty()) return http.error;
   return "HTTP " + std::to_string(http.http_status);
 }
-
-}  // namespace
 
 Refusal RefusalFor(int http_status) {
   if (http_status == 400) return Refusal::kInvalid;
@@ -108,15 +108,119 @@ Result<std::string> Base64Decode(const std::string& text) {
   return out;
 }
 
+namespace {
+
+json RangeOf(const std::string& key) { return {{"key", Base64Encode(key)}}; }
+json PrefixRange(const std::string& prefix) {
+  return {{"key", Base64Encode(prefix)}, {"range_end", Base64Encode(PrefixEnd(prefix))}};
+}
+json PutOf(const std::string& key, const json& value) {
+  return {{"requestPut", {{"key", Base64Encode(key)}, {"value", Base64Encode(value.dump())}}}};
+}
+// A compare that holds while `key` was last written at `mod_revision` ("0": it does not exist).
+json UnchangedSince(const std::string& key, const std::string& mod_revision) {
+  return {{"key", Base64Encode(key)},
+          {"target", "MOD"},
+          {"result", "EQUAL"},
+          {"mod_revision", mod_revision}};
+}
+
+// A kv's value as the JSON text it was stored as.
+Result<json> KvValue(const json& kv) {
+  SB_ASSIGN_OR_RETURN(std::string bytes,
+                      Base64Decode(kv.is_object() ? kv.value("value", std::string()) : ""));
+  json v = json::parse(bytes, nullptr, false);
+  if (v.is_discarded())
+    return Status::InvalidArgument("etcd returned a value that is not JSON: " + bytes);
+  return v;
+}
+Result<std::string> KvKey(const json& kv) {
+  return Base64Decode(kv.is_object() ? kv.value("key", std::string()) : "");
+}
+
+bool IsRead(const std::string& op) {
+  return op == "read" || op == "get" || op == "set-read" || op == "counter-read" ||
+         op == "bank-read";
+}
+
+// A range answer's value for a read command.
+Result<json> ReadValue(const std::string& op, const json& body) {
+  const json kvs = body.is_object() ? body.value("kvs", json::array()) : json::array();
+  if (op == "set-read") {
+    std::vector<int64_t> elements;
+    for (const json& kv : kvs) {
+      SB_ASSIGN_OR_RETURN(json v, KvValue(kv));
+      if (!v.is_number_integer()) return Status::InvalidArgument("a set element " + v.dump());
+      elements.push_back(v.get<int64_t>());
+    }
+    std::sort(elements.begin(), elements.end());
+    return json(elements);
+  }
+  if (op == "bank-read") {
+    json accounts = json::object();
+    for (const json& kv : kvs) {
+      SB_ASSIGN_OR_RETURN(std::string key, KvKey(kv));
+      SB_ASSIGN_OR_RETURN(accounts[key.substr(std::string(kBankPrefix).size())], KvValue(kv));
+    }
+    return accounts;
+  }
+  if (kvs.empty()) {
+    if (op == "get") return json("");  // splitbrain-node's empty value
+    if (op == "counter-read") return json(0);
+    return json(nullptr);
+  }
+  return KvValue(kvs[0]);
+}
+
+}  // namespace
+
+std::string PrefixEnd(const std::string& prefix) {
+  std::string end = prefix;
+  while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff) end.pop_back();
+  if (end.empty()) return std::string(1, '\0');  // etcd: every key from `prefix` on
+  end.back() = static_cast<char>(static_cast<uint8_t>(end.back()) + 1);
+  return end;
+}
+
+std::string SetElementKey(const std::string& set, int64_t element) {
+  return set + "/" + std::to_string(element);
+}
+
 Result<Request> RequestFor(const json& command) {
   const std::string op = command.value("op", "");
+  if (op == "bank-read") return Request{"/v3/kv/range", PrefixRange(kBankPrefix)};
+  if (op == "bank-init") {
+    // Every account created at once, or none: a compare on each that it does not exist yet.
+    const json accounts = command.value("accounts", json::object());
+    if (!accounts.is_object() || accounts.empty()) {
+      return Status::InvalidArgument("command " + command.dump() + " has no accounts");
+    }
+    json compare = json::array(), puts = json::array();
+    for (const auto& [name, balance] : accounts.items()) {
+      compare.push_back(UnchangedSince(kBankPrefix + name, "0"));
+      puts.push_back(PutOf(kBankPrefix + name, balance));
+    }
+    return Request{"/v3/kv/txn", {{"compare", compare}, {"success", puts}}};
+  }
   if (!command.contains("key") || !command["key"].is_string()) {
     return Status::InvalidArgument("command " + command.dump() + " has no string key");
   }
-  const std::string key = Base64Encode(command["key"].get<std::string>());
-  if (op == "read") return Request{"/v3/kv/range", {{"key", key}}};
-  if (op == "write") {
+  const std::string raw_key = command["key"].get<std::string>();
+  const std::string key = Base64Encode(raw_key);
+  if (op == "read" || op == "get" || op == "counter-read") {
+    return Request{"/v3/kv/range", {{"key", key}}};
+  }
+  if (op == "set-read") return Request{"/v3/kv/range", PrefixRange(raw_key + "/")};
+  if (op == "write" || op == "put") {
     return Request{"/v3/kv/put", {{"key", key}, {"value", Base64Encode(command["value"].dump())}}};
+  }
+  if (op == "set-add") {
+    // One key per element under the set's prefix: an add is one put, a read one range.
+    if (!command.contains("value") || !command["value"].is_number_integer()) {
+      return Status::InvalidArgument("command " + command.dump() + " adds no integer");
+    }
+    const std::string element = SetElementKey(raw_key, command["value"].get<int64_t>());
+    return Request{"/v3/kv/put", PutOf(element, command["value"])["requestPut"]};
   }
   if (op == "cas") {
     json compare = {{"key", key},
@@ -130,8 +234,112 @@ Result<Request> RequestFor(const json& command) {
   return Status::InvalidArgument("the etcd adapter has no translation for op '" + op + "'");
 }
 
+std::vector<std::string> UpdateKeys(const json& command) {
+  const std::string op = command.value("op", "");
+  auto text = [&](const char* field) {
+    return command.contains(field) && command[field].is_string();
+  };
+  if (op == "transfer" && text("from") && text("to")) {
+    return {kBankPrefix + command["from"].get<std::string>(),
+            kBankPrefix + command["to"].get<std::string>()};
+  }
+  if ((op == "append" || op == "counter-add") && text("key")) {
+    return {command["key"].get<std::string>()};
+  }
+  return {};
+}
+
+Request ReadKeysRequest(const std::vector<std::string>& keys) {
+  json ranges = json::array();
+  for (const auto& k : keys) ranges.push_back({{"requestRange", RangeOf(k)}});
+  return Request{"/v3/kv/txn", {{"success", ranges}}};
+}
+
+Result<std::vector<KeyState>> ParseReadKeys(const json& body, size_t keys) {
+  const json responses = body.is_object() ? body.value("responses", json::array()) : json::array();
+  if (!responses.is_array() || responses.size() != keys) {
+    return Status::InvalidArgument("a read of " + std::to_string(keys) + " keys answered " +
+                                   body.dump());
+  }
+  std::vector<KeyState> out;
+  for (const json& r : responses) {
+    const json range = r.is_object() ? r.value("response_range", json::object()) : json::object();
+    const json kvs = range.is_object() ? range.value("kvs", json::array()) : json::array();
+    KeyState& st = out.emplace_back();
+    if (kvs.empty()) continue;  // absent: null, last written at revision 0
+    SB_ASSIGN_OR_RETURN(st.value, KvValue(kvs[0]));
+    st.mod_revision = std::to_string(Int64Field(kvs[0], "mod_revision"));
+  }
+  return out;
+}
+
+Result<Update> UpdateFor(const json& command, const std::vector<json>& current) {
+  const std::string op = command.value("op", "");
+  const json& v = command.contains("value") ? command["value"] : json();
+  Update u;
+  if (op == "append") {
+    if (!v.is_string()) return Status::InvalidArgument("append of a non-string " + v.dump());
+    const json& now = current.at(0);
+    if (!now.is_null() && !now.is_string()) {
+      return Status::Aborted("key holds a non-string value");
+    }
+    u.value = (now.is_null() ? std::string() : now.get<std::string>()) + v.get<std::string>();
+    u.puts = {{command.value("key", std::string()), u.value}};
+    return u;
+  }
+  if (op == "counter-add") {
+    if (!v.is_number_integer()) return Status::InvalidArgument("counter-add of " + v.dump());
+    const json& now = current.at(0);
+    if (!now.is_null() && !now.is_number_integer()) {
+      return Status::Aborted("counter holds " + now.dump());
+    }
+    const int64_t before = now.is_null() ? 0 : now.get<int64_t>();
+    int64_t after;
+    if (__builtin_add_overflow(before, v.get<int64_t>(), &after)) {
+      return Status::Aborted("counter would overflow");
+    }
+    u.value = after;
+    u.puts = {{command.value("key", std::string()), after}};
+    return u;
+  }
+  if (op == "transfer") {
+    const json amount = command.value("amount", json());
+    if (!amount.is_number_integer() || amount.get<int64_t>() < 0) {
+      return Status::InvalidArgument("transfer of " + amount.dump());
+    }
+    const json &from = current.at(0), &to = current.at(1);
+    if (!from.is_number_integer() || !to.is_number_integer()) {
+      return Status::Aborted("no such account");
+    }
+    const int64_t a = amount.get<int64_t>();
+    if (from.get<int64_t>() < a) {
+      return Status::Aborted("\"" + command.value("from", std::string()) + "\" would go negative");
+    }
+    int64_t to_after;
+    if (__builtin_add_overflow(to.get<int64_t>(), a, &to_after)) {
+      return Status::Aborted("\"" + command.value("to", std::string()) + "\" would overflow");
+    }
+    const int64_t from_after = from.get<int64_t>() - a;
+    const auto keys = UpdateKeys(command);
+    u.puts = {{keys[0], from_after}, {keys[1], to_after}};
+    u.value = {{"from", from_after}, {"to", to_after}};
+    return u;
+  }
+  return Status::InvalidArgument("op '" + op + "' is not a read-modify-write");
+}
+
+Request UpdateRequest(const std::vector<std::string>& keys, const std::vector<KeyState>& read,
+                      const Update& update) {
+  json compare = json::array(), puts = json::array();
+  for (size_t i = 0; i < keys.size(); ++i)
+    compare.push_back(UnchangedSince(keys[i], read[i].mod_revision));
+  for (const auto& [key, value] : update.puts) puts.push_back(PutOf(key, value));
+  return Request{"/v3/kv/txn", {{"compare", compare}, {"success", puts}}};
+}
+
 records::Reply ReplyFor(const json& command, const node::Reply& http, const std::string& member) {
-  const bool read = command.value("op", "") == "read";
+  const std::string op = command.value("op", "");
+  const bool read = IsRead(op);
   records::Reply r;
   r.node = member;
   r.error = ErrorText(http);
@@ -145,26 +353,22 @@ records::Reply ReplyFor(const json& command, const node::Reply& http, const std:
     r.error.clear();
     r.outcome = Outcome::kOk;
     if (read) {
-      const json& kvs = http.body.value("kvs", json::array());
-      if (kvs.empty()) {
-        r.value = nullptr;
-      } else {
-        auto bytes = Base64Decode(kvs[0].value("value", std::string()));
-        if (!bytes.ok()) {
-          r.outcome = Outcome::kFail;
-          r.refusal = Refusal::kMember;
-          r.error = "etcd returned a value that is not base64: " + bytes.status().message();
-          return r;
-        }
-        r.value = json::parse(*bytes, nullptr, false);
-        if (r.value.is_discarded()) {
-          r.outcome = Outcome::kFail;
-          r.refusal = Refusal::kMember;
-          r.error = "etcd returned a value that is not JSON: " + *bytes;
-          r.value = nullptr;
-        }
+      auto value = ReadValue(op, http.body);
+      if (!value.ok()) {
+        // Never an ok read of garbage.
+        r.outcome = Outcome::kFail;
+        r.refusal = Refusal::kMember;
+        r.error = value.status().message();
+        return r;
       }
-    } else if (command.value("op", "") == "cas" && !http.body.value("succeeded", false)) {
+      r.value = *value;
+    } else if (op == "bank-init" && !http.body.value("succeeded", false)) {
+      r.outcome = Outcome::kFail;
+      r.refusal = Refusal::kState;
+      r.error = "accounts already exist";
+    } else if (op == "bank-init") {
+      r.value = command["accounts"];
+    } else if (op == "cas" && !http.body.value("succeeded", false)) {
       // "succeeded": false is omitted: the comparison failed and nothing was written.
       r.outcome = Outcome::kFail;
       r.refusal = Refusal::kState;
@@ -203,6 +407,7 @@ class EtcdClient : public workloads::Client {
     const std::string op = command.value("op", "");
     if (op == "acquire") return Acquire(command, deadline);
     if (op == "release") return Release(command, deadline);
+    if (!etcd::UpdateKeys(command).empty()) return ReadModifyWrite(command, deadline);
     auto req = etcd::RequestFor(command);
     if (!req.ok()) return records::Reply::Refused(Refusal::kInvalid, req.status().message());
     return Retrying(deadline,
@@ -237,6 +442,49 @@ class EtcdClient : public workloads::Client {
         /*leader_of=*/nullptr, "deadline passed before any member answered");
     Connect();
     return r;
+  }
+
+  // append, counter-add, transfer: what etcd has no single call for. The keys are read in one
+  // transaction (one revision), the new values computed, and written in a transaction that
+  // holds only while none of the keys changed since; when one did, nothing was written and it
+  // starts over, until the deadline (then fail: certainly not applied). A refusal of the state
+  // (an account would go negative) stands; the write's failure maps as a put's does.
+  records::Reply ReadModifyWrite(const json& command, SteadyClock::time_point deadline) {
+    const std::vector<std::string> keys = etcd::UpdateKeys(command);
+    const etcd::Request read = etcd::ReadKeysRequest(keys);
+    return Retrying(deadline, [&] {
+      while (true) {
+        node::Reply h = Call(read.path, read.body, deadline);
+        if (h.http_status != 200) {
+          return records::Reply::Refused(
+              etcd::RefusalFor(h.http_status),
+              "reading " + command.value("op", "") + "'s keys: " + etcd::ErrorText(h));
+        }
+        auto state = etcd::ParseReadKeys(h.body, keys.size());
+        if (!state.ok()) return records::Reply::Refused(Refusal::kMember, state.status().message());
+        std::vector<json> values;
+        for (const auto& st : *state) values.push_back(st.value);
+        auto update = etcd::UpdateFor(command, values);
+        if (!update.ok()) {
+          return records::Reply::Refused(
+              update.status().code() == StatusCode::kAborted ? Refusal::kState : Refusal::kInvalid,
+              update.status().message());
+        }
+        const etcd::Request write = etcd::UpdateRequest(keys, *state, *update);
+        h = Call(write.path, write.body, deadline);
+        if (h.http_status != 200) return etcd::ReplyFor(command, h);
+        if (h.body.value("succeeded", false)) {
+          records::Reply ok;
+          ok.outcome = Outcome::kOk;
+          ok.value = update->value;
+          return ok;
+        }
+        if (TimeLeft(deadline) <= milliseconds(0)) {
+          return records::Reply::Refused(Refusal::kState,
+                                         "the keys kept changing between read and write");
+        }
+      }
+    });
   }
 
   records::Reply Acquire(const json& command, SteadyClock::time_point deadline) {

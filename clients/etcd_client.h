@@ -57,12 +57,48 @@ struct Request {
   std::string path;
   nlohmann::json body;
 };
-// The gateway call for a register command (read / write / cas). kInvalidArgument for any
-// other op.
+// Where the workloads' data lives in etcd: a register or kv key under its own name (its value
+// the JSON text of the value: "3", "\"1;2;\""), a set's elements one key each under
+// "<set>/<element>" (the value the element), the counter under its key, the bank's accounts
+// under "bank/<account>".
+inline constexpr char kBankPrefix[] = "bank/";
+std::string SetElementKey(const std::string& set, int64_t element);
+// The key just past every key that begins with `prefix` (a range's range_end).
+std::string PrefixEnd(const std::string& prefix);
+
+// The gateway call for a command etcd answers in one call: register read / write / cas, kv get /
+// put, set-add / set-read, counter-read, bank-read (a range over the accounts: one revision),
+// bank-init (a transaction creating every account, or none if one exists). kInvalidArgument for
+// any other op (the read-modify-writes below, the lock's).
 Result<Request> RequestFor(const nlohmann::json& command);
-// The command's reply from the gateway's answer (`http` as node::Client::Call returned it:
-// http_status 0 when no answer was read, its outcome then saying whether the request was
-// completely sent), answered by member `member`. Register values are stored as JSON text ("3").
+
+// The read-modify-writes: kv append, counter-add, transfer. Their keys (empty for any other
+// op, or one without its key or accounts), one transaction reading them all, and, from what it
+// answered, the update and the transaction that writes it only if no key changed since (compare on
+// each key's mod_revision; 0 for a key that does not exist).
+std::vector<std::string> UpdateKeys(const nlohmann::json& command);
+Request ReadKeysRequest(const std::vector<std::string>& keys);
+struct KeyState {
+  nlohmann::json value;            // null: absent
+  std::string mod_revision = "0";  // as the gateway writes revisions: decimal text
+};
+// kInvalidArgument when the answer does not have one range answer per key, or a value is not JSON.
+Result<std::vector<KeyState>> ParseReadKeys(const nlohmann::json& body, size_t keys);
+struct Update {
+  std::vector<std::pair<std::string, nlohmann::json>> puts;  // key, new value
+  nlohmann::json value;  // the reply's value, as splitbrain-node answers the op
+};
+// kAborted: the state refuses it (an account would go negative, a counter overflow);
+// kInvalidArgument: a malformed command.
+Result<Update> UpdateFor(const nlohmann::json& command, const std::vector<nlohmann::json>& current);
+Request UpdateRequest(const std::vector<std::string>& keys, const std::vector<KeyState>& read,
+                      const Update& update);
+
+// The text of a gateway's error answer ("etcdserver: request timed out"), else the transport's.
+std::string ErrorText(const node::Reply& http);
+// The reply to a RequestFor command from the gateway's answer (`http` as node::Client::Call
+// returned it: http_status 0 when no answer was read, its outcome then saying whether the request
+// was completely sent), answered by member `member`. Register values are stored as JSON text ("3").
 // A failed compare is the operation's own refusal (kState), a 400 too (kInvalid); any other
 // fail is the member's (kMember).
 records::Reply ReplyFor(const nlohmann::json& command, const node::Reply& http,

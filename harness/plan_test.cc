@@ -309,8 +309,8 @@ TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
        "p.yaml:3:26: checkers: checker 'raft-invariants' with system etcd", "applied entries"},
       {"system: etcd\nworkload: register\nnemesis: [kill, snapshot]\n",
        "p.yaml:3:17: nemesis.faults: fault 'snapshot' with system etcd", "--snapshot-count"},
-      {"system: etcd\nworkload: {name: bank}\n",
-       "p.yaml:2:11: workload: workload 'bank' with system etcd", "register and lock"},
+      {"system: etcd\nworkload: {name: queue}\n",
+       "p.yaml:2:11: workload: workload 'queue' with system etcd", "system nats"},
       {"system: zookeeper\nworkload: register\n",
        "p.yaml:1:9: system: unknown value 'zookeeper'; expected one of: splitbrain, etcd", ""},
   };

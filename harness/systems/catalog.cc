@@ -20,10 +20,8 @@ SystemInfo Etcd() {
        "needs every member's applied entries (nodes/<id>/events.jsonl); etcd logs only its role "
        "changes, which is what term-churn and the report's Raft view use"},
   };
-  for (const char* w : {"kv", "set", "counter", "bank", "queue"}) {
-    s.unsupported[std::string("workload:") + w] =
-        "is not translated to etcd yet (the etcd adapter speaks register and lock)";
-  }
+  s.unsupported["workload:queue"] =
+      "is not translated to etcd (the queue workload is a JetStream stream: system nats)";
   return s;
 }
 

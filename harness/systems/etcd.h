@@ -10,7 +10,7 @@
 // removes the member and stops it, and at its end (or at recovery) adds it back by its peer URL
 // and starts it empty with `--initial-cluster-state existing`, as etcd's runtime
 // reconfiguration guide has an operator do. Role changes and terms are recovered from etcd's own log into nodes/<id>/events.jsonl
-// at the end of the run, for term-churn and the report. Workloads: register and lock.
+// at the end of the run, for term-churn and the report. Workloads: every one but queue.
 #pragma once
 
 #include <cstdint>

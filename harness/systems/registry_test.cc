@@ -25,7 +25,8 @@ TEST(SystemRegistryTest, EveryCatalogEntryHasAnAdapterAndBack) {
   EXPECT_EQ(UnsupportedReason("splitbrain", "fault:clock-skew"), "");
   // Refused by what the fault kind needs, not by its name: every clock fault, every membership
   // fault, present and future.
-  EXPECT_EQ(UnsupportedReason("etcd", "fault:clock-skew"), UnsupportedReason("etcd", "needs:libc-clock"));
+  EXPECT_EQ(UnsupportedReason("etcd", "fault:clock-skew"),
+            UnsupportedReason("etcd", "needs:libc-clock"));
   EXPECT_NE(UnsupportedReason("nats", "fault:membership").find("peer-remove"), std::string::npos);
   EXPECT_EQ(UnsupportedReason("etcd", "fault:membership"), "");  // the cluster API
   EXPECT_EQ(UnsupportedReason("etcd", "fault:kill"), "");
