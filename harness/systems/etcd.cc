@@ -204,12 +204,7 @@ class EtcdCluster : public ProcessCluster {
     SB_ASSIGN_OR_RETURN(json list, Cluster("/v3/cluster/member/list", json::object(), id));
     SB_ASSIGN_OR_RETURN(std::string member_id, etcd::MemberId(list, id));
     SB_RETURN_IF_ERROR(Cluster("/v3/cluster/member/remove", {{"ID", member_id}}, id).status());
-    std::lock_guard<std::mutex> lock(mu_);
-    if (Member* m = Find(id)) {
-      SB_RETURN_IF_ERROR(m->process->Kill());
-      m->removed = true;
-    }
-    return Status::Ok();
+    return StopRemovedMember(id);
   }
 
   // Added back by its peer URL (unless an earlier attempt already did), then started on an empty

@@ -120,12 +120,7 @@ class ExecCluster : public ProcessCluster {
   // members.remove, then the member stopped, as an operator would.
   Status RemoveMember(const std::string& id) override {
     SB_RETURN_IF_ERROR(Admin(spec_.remove, id, "removing"));
-    std::lock_guard<std::mutex> lock(mu_);
-    if (Member* m = Find(id)) {
-      SB_RETURN_IF_ERROR(m->process->Kill());
-      m->removed = true;
-    }
-    return Status::Ok();
+    return StopRemovedMember(id);
   }
 
   // members.add, then the member started empty with members.join (some systems, etcd among

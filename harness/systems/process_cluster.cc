@@ -70,6 +70,15 @@ Status ProcessCluster::StartMember(Member& m, Start how) {
   return Status::Ok();
 }
 
+Status ProcessCluster::StopRemovedMember(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Member* m = Find(id);
+  if (!m) return Status::NotFound(id);
+  SB_RETURN_IF_ERROR(m->process->Kill());
+  m->removed = true;
+  return Status::Ok();
+}
+
 Status ProcessCluster::StartAll() {
   std::lock_guard<std::mutex> lock(mu_);
   if (PlanHasDiskFaults(ctx_.plan)) {

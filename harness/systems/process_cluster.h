@@ -82,6 +82,10 @@ class ProcessCluster : public System {
   virtual std::map<std::string, std::string> MemberFiles(const Member& m, Start how) const;
 
   Status StartMember(Member& m, Start how);  // REQUIRES(mu_)
+  // After the system removed member `id` from its configuration: the member stopped, as an
+  // operator would, so that it cannot disturb the new configuration, and marked removed (View
+  // lists it unavailable; Recover adds it back).
+  Status StopRemovedMember(const std::string& id);
   Member* Find(const std::string& id);       // REQUIRES(mu_); nullptr when unknown
 
   SystemContext ctx_;

@@ -90,13 +90,7 @@ class SplitbrainCluster : public ProcessCluster {
       return Status::Unavailable("removing " + id + " failed: " + node::OutcomeName(r.outcome) +
                                  " " + r.error);
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (Member* m = Find(id)) {
-      // Removed: stop it, as an operator would, so it cannot disturb the new configuration.
-      SB_RETURN_IF_ERROR(m->process->Kill());
-      m->removed = true;
-    }
-    return Status::Ok();
+    return StopRemovedMember(id);
   }
 
   // POST /admin/snapshot on the node itself (any member may snapshot; only its own log is
