@@ -696,3 +696,52 @@ TEST_F(RunTest, FollowerKilledAcrossSnapshotsCatchesUpByInstallSnapshot) {
 
 }  // namespace
 }  // namespace splitbrain::harness
+
+namespace splitbrain::harness {
+namespace {
+
+// A removal that fails is undone by adding the member back — which emptied its data and
+// restarted it as a joining member even though it had never left the configuration: an empty
+// voter, a lost disk the harness made. Here the leader and then the next leader are killed, and
+// the one member left is to be removed: with no leader the removal fails after its 5 s; the
+// nemesis's undo must find, once a leader is back, that the member still counts, and leave it
+// as it is (caught: the member restarted with --join, a second `start` in its events).
+TEST_F(RunTest, AFailedRemovalLeavesTheMemberItsData) {
+  NeedLab();
+  auto plan = Write("undo.yaml",
+                    "name: undo\nnodes: 3\ntime-limit: 13s\nseed: 2\n"
+                    "workload: {name: register, keys: 2, concurrency: 3, rate: 50}\n"
+                    "nemesis:\n  schedule:\n"
+                    "    - {at: 1s, fault: kill, targets: [leader], duration: 8500ms}\n"
+                    "    - {at: 3s, fault: kill, targets: [leader], duration: 6500ms}\n"
+                    "    - {at: 3500ms, fault: membership, duration: 1s}\n"
+                    "checkers: [linearizable, stats]\n");
+  const std::string store = (dir_ / "store").string();
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store}, "",
+                      std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  // Two leaders killed, then the membership fault on the last member up, ended with an error.
+  std::ifstream faults(store + "/latest/nemesis.jsonl");
+  int kills = 0;
+  std::string target;
+  for (std::string line; std::getline(faults, line);) {
+    auto f = nlohmann::json::parse(line);
+    kills += f["fault"] == "kill" && f["phase"] == "start";
+    if (f["fault"] != "membership" || f["phase"] != "end") continue;
+    EXPECT_TRUE(f["detail"].contains("error")) << line;
+    target = f["targets"][0];
+  }
+  ASSERT_EQ(kills, 2) << "a leader was not there to kill: the removal could have succeeded";
+  ASSERT_FALSE(target.empty());
+  std::ifstream events(store + "/latest/nodes/" + target + "/events.jsonl");
+  int starts = 0;
+  for (std::string line; std::getline(events, line);) {
+    auto e = nlohmann::json::parse(line, nullptr, false);
+    starts += e.is_object() && e.value("event", "") == "start";
+  }
+  EXPECT_EQ(starts, 1) << target << " was restarted";
+}
+
+}  // namespace
+}  // namespace splitbrain::harness

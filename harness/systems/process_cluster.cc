@@ -79,6 +79,25 @@ Status ProcessCluster::StopRemovedMember(const std::string& id) {
   return Status::Ok();
 }
 
+std::optional<nlohmann::json> ProcessCluster::LeaderStatus(const std::string& not_from,
+                                                           milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  do {
+    std::optional<nlohmann::json> best;
+    int64_t best_term = -1;
+    for (auto& [id, st] : Statuses(milliseconds(300))) {
+      if (id == not_from) continue;
+      if (auto term = LeaderTerm(st); term && *term > best_term) {
+        best_term = *term;
+        best = std::move(st);
+      }
+    }
+    if (best) return best;
+    std::this_thread::sleep_for(milliseconds(100));
+  } while (std::chrono::steady_clock::now() < end);
+  return std::nullopt;
+}
+
 Status ProcessCluster::StartAll() {
   std::lock_guard<std::mutex> lock(mu_);
   if (PlanHasDiskFaults(ctx_.plan)) {

@@ -86,6 +86,10 @@ class ProcessCluster : public System {
   // operator would, so that it cannot disturb the new configuration, and marked removed (View
   // lists it unavailable; Recover adds it back).
   Status StopRemovedMember(const std::string& id);
+  // The status of the member that leads now (the highest term's self-declared leader among the
+  // members but `not_from`), asked until `deadline`; nullopt when none led by then.
+  std::optional<nlohmann::json> LeaderStatus(const std::string& not_from,
+                                             std::chrono::milliseconds deadline);
   Member* Find(const std::string& id);       // REQUIRES(mu_); nullptr when unknown
 
   SystemContext ctx_;

@@ -114,7 +114,30 @@ class SplitbrainCluster : public ProcessCluster {
     return index.get<int64_t>();
   }
 
+  // A member the leader still counts was never removed (the removal failed — no leader, the
+  // answer lost before it was proposed — and the nemesis undoes what it half did): it keeps its
+  // data and is only started again if it stopped. Emptying a voter's disk would be a fault of its
+  // own (an empty voter may elect a leader missing committed entries: a lost write the harness
+  // made, not the system). With no leader to ask, nothing is done; recovery asks again.
   Status AddMember(const std::string& id) override {
+    const auto leader = LeaderStatus(id, milliseconds(8000));
+    if (!leader) {
+      return Status::Unavailable("re-adding " + id +
+                                 ": no leader answered, so whether it is still a member is not "
+                                 "known; left as it is");
+    }
+    bool member = false;
+    for (const auto& m : leader->value("members", nlohmann::json::array())) {
+      member |= m.is_object() && m.value("id", "") == id;
+    }
+    if (member) {
+      std::lock_guard<std::mutex> lock(mu_);
+      Member* m = Find(id);
+      if (!m) return Status::NotFound(id);
+      m->removed = false;
+      if (m->process->Running()) return Status::Ok();
+      return StartMember(*m, Start::kRestart);
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (Member* m = Find(id)) {
