@@ -32,6 +32,7 @@ class Shrinker {
     r.time_limit_before_ns = limit_;
     r.original = Try(cur_, limit_);
     r.reproduced = r.original.failed;
+    if (progress_) progress_({"the run's schedule made explicit", r.original});
     if (r.reproduced) {
       Faults();
       for (size_t i = 0; i < cur_.size(); ++i) {

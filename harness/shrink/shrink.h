@@ -43,7 +43,8 @@ struct ShrinkResult {
 };
 
 // `plan` is the run's plan (its seed set); `faults` what it executed. `progress` (may be
-// empty) hears each accepted step as it is taken.
+// empty) hears the original's verdict ("the run's schedule made explicit"), then each accepted
+// step as it is taken.
 ShrinkResult Shrink(const TestPlan& plan, const std::vector<ExplicitFault>& faults,
                     const Oracle& oracle,
                     const std::function<void(const ShrinkStep&)>& progress = nullptr);

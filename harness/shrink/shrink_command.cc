@@ -265,9 +265,6 @@ int RunShrinkCommand(const std::vector<std::string>& args, std::ostream& out, st
         << "\n";
     return 1;
   }
-  if (!simulated) {
-    out << "  the original schedule made explicit: " << Reproduced(r.original, true) << "\n";
-  }
 
   TestPlan minimal = r.minimal;
   minimal.name = plan.name + "-shrunk";
