@@ -376,6 +376,10 @@ int Run(int argc, char** argv) {
   for (auto& p : *plans) {
     if (ra->seed) p.seed = ra->seed;
     if (ra->time_limit_ns) p.time_limit_ns = *ra->time_limit_ns;
+    if (std::string why = SimulationOnlyReason(p); !why.empty()) {
+      std::cerr << "splitbrain: " << why << "\n";
+      return 255;
+    }
   }
   if (!ra->hosts_file.empty()) {
     auto hosts = ParseHostsFile(ra->hosts_file);

@@ -121,30 +121,28 @@ Result<std::vector<ExplicitFault>> ExplicitSchedule(const std::vector<records::F
       e.kind = kind;
       return e;
     };
-    if (k == "kill" || k == "kill-leader" || k == "pause" || k == "pause-leader") {
-      ScheduledFault e = entry(k.rfind("kill", 0) == 0 ? "kill" : "pause");
-      e.targets = s.targets;
-      f.entries.push_back(e);
-    } else if (k == "snapshot") {
-      ScheduledFault e = entry(k);
-      e.targets = s.targets;
-      e.duration_ns = 0;
-      f.instantaneous = true;
-      f.entries.push_back(e);
-    } else if (k == "loss") {
-      ScheduledFault e = entry(k);
+    // Faults on targets: the nodes hit, and the values the record keeps (each kind reads its own).
+    static const std::set<std::string> kOnTargets = {"kill", "kill-leader", "pause", "pause-leader",
+                                                     "snapshot", "loss", "clock-skew", "slow-node"};
+    if (kOnTargets.count(k)) {
+      ScheduledFault e = entry(k == "kill-leader" ? "kill" : k == "pause-leader" ? "pause" : k);
       e.targets = s.targets;
       e.loss = d.value("probability", e.loss);
-      f.entries.push_back(e);
-    } else if (k == "clock-skew") {
-      ScheduledFault e = entry(k);
-      e.targets = s.targets;
-      e.skew_ns = d.value("skew_ns", int64_t{0});
-      f.entries.push_back(e);
-    } else if (k == "slow-node") {
-      ScheduledFault e = entry(k);
-      e.targets = s.targets;
+      e.skew_ns = d.value("skew_ns", e.skew_ns);
       e.cpu = d.value("cpu", e.cpu);
+      if (k == "snapshot") {
+        e.duration_ns = 0;
+        f.instantaneous = true;
+      }
+      f.entries.push_back(e);
+    } else if (k == "drop-messages" || k == "delay-messages" || k == "reorder-messages") {
+      ScheduledFault e = entry(k);
+      e.message = d.value("message", "");
+      if (k != "drop-messages") e.mean_ns = d.value("hold_ns", e.mean_ns);
+      if (d.contains("from") && d.contains("to")) {
+        e.from = d["from"].get<std::vector<std::string>>();
+        e.to = d["to"].get<std::vector<std::string>>();
+      }
       f.entries.push_back(e);
     } else if (!s.links.empty() && (mode == "drop" || mode == "one-way")) {
       if (mode == "one-way") {
@@ -168,7 +166,7 @@ Result<std::vector<ExplicitFault>> ExplicitSchedule(const std::vector<records::F
       return Status::Unsupported(where +
                                  " cannot be replayed from its record yet (shrink makes kill, "
                                  "pause, partitions, loss, snapshot, clock-skew and slow-node "
-                                 "explicit)");
+                                 "explicit, and the simulator's message faults)");
     }
     out.push_back(std::move(f));
   }

@@ -152,6 +152,32 @@ TEST(ExplicitScheduleTest, RefusedFaultsAreLeftOutAndUnreplayableOnesNamed) {
       << r.status();
 }
 
+TEST(ExplicitScheduleTest, MessageFaultsKeepTheirKindHoldAndLinks) {
+  std::vector<records::FaultEvent> ev = {
+      Event(1 * kS, "start", 1, "delay-messages", {}, {},
+            {{"message", "append"}, {"mode", "delay"}, {"hold_ns", 150 * kMs}}),
+      Event(3 * kS, "start", 2, "drop-messages", {}, {},
+            {{"message", "append-response"},
+             {"mode", "drop"},
+             {"from", {"n2", "n3"}},
+             {"to", {"n1"}}}),
+      Event(4 * kS, "end", 2, "drop-messages"),
+  };
+  auto r = ExplicitSchedule(ev, 10 * kS, "nemesis.jsonl");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 2u);
+  const ScheduledFault& delay = (*r)[0].entries.at(0);
+  EXPECT_EQ(delay.kind, "delay-messages");
+  EXPECT_EQ(delay.message, "append");
+  EXPECT_EQ(delay.mean_ns, 150 * kMs);
+  EXPECT_EQ(delay.duration_ns, 0);
+  const ScheduledFault& drop = (*r)[1].entries.at(0);
+  EXPECT_EQ(drop.message, "append-response");
+  EXPECT_EQ(drop.from, (std::vector<std::string>{"n2", "n3"}));
+  EXPECT_EQ(drop.to, (std::vector<std::string>{"n1"}));
+  EXPECT_EQ(drop.duration_ns, 1 * kS);
+}
+
 // Six kills of 2 s; the fake run fails only when n2 is killed at 3 s for at least 700 ms and the
 // run lasts at least 4 s.
 std::vector<ExplicitFault> SixKills() {
