@@ -57,10 +57,10 @@ bool LinearizableInvalid(const std::string& run_dir) {
   return !r.is_discarded() && r["checkers"]["linearizable"]["valid"] == false;
 }
 
-// lease-read's schedule, shortened to 8 s and padded with faults the bug does not need.
+// lease-read's schedule, shortened to 6 s and padded with faults the bug does not need.
 constexpr char kLeaseRead[] = R"(name: bug-lease-read
 nodes: 3
-time-limit: 8s
+time-limit: 6s
 workload: {name: register, values: 5, keys: 4, concurrency: 8, rate: 300, read-fraction: 0.6, timeout: 300ms}
 nemesis:
   schedule:
@@ -68,8 +68,8 @@ nemesis:
     - {at: 1s, fault: snapshot}
     - {at: 2s, fault: isolate-leader, duration: 4s}
     - {at: 2s, fault: pause-leader, duration: 2s}
-    - {at: 6500ms, fault: partition-one, duration: 500ms}
-    - {at: 7s, fault: kill, targets: [random], duration: 300ms}
+    - {at: 4500ms, fault: partition-one, duration: 500ms}
+    - {at: 5200ms, fault: kill, targets: [random], duration: 300ms}
 checkers: [linearizable, raft-invariants, availability, stats]
 node: {args: [--bug, lease-read], tick-ms: 50}
 expect: invalid
@@ -96,7 +96,7 @@ TEST_F(ShrinkSimTest, LeaseReadShrinksToAPlanThatStillFails) {
   EXPECT_EQ(min.seed, std::optional<uint64_t>(1));
   EXPECT_TRUE(min.nemesis.faults.empty());
   EXPECT_LT(min.nemesis.schedule.size(), before) << ReadFile(out_file);
-  EXPECT_LE(min.time_limit_ns, 8'000'000'000);
+  EXPECT_LE(min.time_limit_ns, 6'000'000'000);
   sim::SimOptions o;
   o.store = (dir_ / "replay").string();
   o.write_report = false;
