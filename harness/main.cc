@@ -29,6 +29,7 @@
 #include "harness/run_dir.h"
 #include "harness/runner.h"
 #include "harness/shard.h"
+#include "harness/shrink/shrink_command.h"
 #include "harness/sim/sim_command.h"
 #include "harness/subprocess.h"
 #include "harness/systems/registry.h"
@@ -53,6 +54,7 @@ constexpr char kUsage[] =
     "                      [--log-level debug|info|warn|error]\n"
     "       splitbrain check [--model MODEL] HISTORY... [--json] [--timeout SECONDS] ...\n"
     "       splitbrain sim PLAN.yaml [--seed S | --seeds A..B] [--store DIR] [--keep-all]\n"
+    "       splitbrain shrink RUN_DIR [--runs N] [--out FILE] [--store DIR]\n"
     "       splitbrain report STORE\n"
     "       splitbrain merge STORE... --into DIR\n"
     "       splitbrain COMMAND --help   (every flag of a command)\n";
@@ -64,6 +66,9 @@ constexpr char kHelp[] =
     "  run PLAN.yaml    run every test of a plan in a private lab of namespaces: nodes, clients,\n"
     "                   nemesis, checkers; each run is written to STORE/<test>/<timestamp>/\n"
     "  check HISTORY    check a recorded history (JSONL or Jepsen EDN) for linearizability\n"
+    "  sim PLAN.yaml    run a plan in deterministic simulation (harness/sim/README.md)\n"
+    "  shrink RUN_DIR   search for a smaller fault schedule that still fails\n"
+    "                   (harness/shrink/README.md)\n"
     "  report STORE     regenerate every run's report.html and junit.xml, and STORE/index.html\n"
     "  merge STORE... --into DIR\n"
     "                   join the stores of several machines (CI shards) into DIR, with one\n"
@@ -371,6 +376,10 @@ int Run(int argc, char** argv) {
   for (auto& p : *plans) {
     if (ra->seed) p.seed = ra->seed;
     if (ra->time_limit_ns) p.time_limit_ns = *ra->time_limit_ns;
+    if (std::string why = SimulationOnlyReason(p); !why.empty()) {
+      std::cerr << "splitbrain: " << why << "\n";
+      return 255;
+    }
   }
   if (!ra->hosts_file.empty()) {
     auto hosts = ParseHostsFile(ra->hosts_file);
@@ -514,6 +523,10 @@ int main(int argc, char** argv) {
   if (cmd == "sim") {
     return harness::sim::RunSimCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,
                                        std::cerr);
+  }
+  if (cmd == "shrink") {
+    return harness::shrink::RunShrinkCommand(std::vector<std::string>(argv + 2, argv + argc),
+                                             std::cout, std::cerr);
   }
   if (cmd == "check") {
     return checker::RunCheckCommand(std::vector<std::string>(argv + 2, argv + argc), std::cout,

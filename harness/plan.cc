@@ -161,7 +161,8 @@ const std::vector<std::string> kNemesisKeys = {"interval", "duration", "faults",
                                                "start"};
 const std::vector<std::string> kScheduleKeys = {
     "at",   "fault",  "targets", "target", "from", "to",    "duration", "loss",        "skew",
-    "mean", "jitter", "cpu",     "torn",   "ops",  "share", "delay",    "write-delay", "file"};
+    "mean", "jitter", "cpu",     "torn",   "ops",  "share", "delay",    "write-delay", "file",
+    "message"};
 // disk-error's `ops`.
 const std::vector<std::string> kDiskOps = {"read", "write", "fsync"};
 // A delay longer than this is a partition, not a slow link (and would hold a delayer's queue).
@@ -280,15 +281,36 @@ Status ParseScheduled(const Reader& r, const YAML::Node& n, const std::string& f
     SB_SET_OR_RETURN(f->to, r.Strings(n["to"], field + ".to"));
     SB_RETURN_IF_ERROR(CheckTargets(r, n["to"], field + ".to", f->to));
   }
-  if ((f->kind == "partition-one-way" || f->kind == "partition" || f->kind == "delay") &&
+  const bool message_fault = f->kind == "drop-messages" || f->kind == "delay-messages" ||
+                             f->kind == "reorder-messages";
+  if ((f->kind == "partition-one-way" || f->kind == "partition" || f->kind == "delay" ||
+       message_fault) &&
       (f->from.empty() != f->to.empty())) {
     return r.Error(n, field, "'from' and 'to' go together: give both or neither");
   }
   if (n["duration"])
     SB_SET_OR_RETURN(f->duration_ns, r.Duration(n["duration"], field + ".duration"));
   if (n["loss"]) SB_SET_OR_RETURN(f->loss, r.Double(n["loss"], field + ".loss", 0, 1));
+  if (n["message"]) {
+    if (!message_fault) {
+      return r.Error(n["message"], field + ".message",
+                     "only for faults drop-messages, delay-messages, reorder-messages");
+    }
+    SB_SET_OR_RETURN(f->message,
+                     r.OneOf(n["message"], field + ".message", nemesis::MessageKindNames()));
+  } else if (message_fault) {
+    return r.Error(n, field,
+                   "missing 'message' (the Raft message kind: one of " +
+                       JoinNames(nemesis::MessageKindNames()) + ")");
+  }
   for (const char* k : {"mean", "jitter"}) {
     if (!n[k]) continue;
+    const bool holds = f->kind == "delay-messages" || f->kind == "reorder-messages";
+    if (holds && std::string(k) == "mean") {
+      SB_SET_OR_RETURN(f->mean_ns, r.Duration(n[k], field + ".mean"));
+      if (f->mean_ns <= 0) return r.Error(n[k], field + ".mean", "must be more than 0");
+      continue;
+    }
     if (f->kind != "delay") return r.Error(n[k], field + "." + k, "only for fault: delay");
     SB_ASSIGN_OR_RETURN(int64_t d, r.Duration(n[k], field + "." + k));
     if (d > kMaxDelayNs) return r.Error(n[k], field + "." + k, "at most 60s");
@@ -763,6 +785,15 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     const YAML::Node& at = where.IsMap() && where["time-limit"] ? where["time-limit"] : where;
     return r.Error(at, "time-limit", "must be more than 0");
   }
+  for (const auto& f : t.nemesis.faults) {
+    const nemesis::FaultKind* k = nemesis::FindFaultKind(f);
+    if (k && k->family == nemesis::FaultFamily::kMessage) {
+      const YAML::Node& nm = where.IsMap() && where["nemesis"] ? where["nemesis"] : where;
+      return r.Error(nm.IsMap() && nm["faults"] ? nm["faults"] : nm, "nemesis.faults",
+                     "fault " + f + " needs `message:` (which Raft messages): give it in "
+                     "nemesis.schedule");
+    }
+  }
   for (const auto& f : t.nemesis.schedule) {
     auto check_ids = [&](const std::vector<std::string>& ids) -> Status {
       for (const auto& id : ids) {
@@ -924,6 +955,18 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
 }
 
 }  // namespace
+
+std::string SimulationOnlyReason(const TestPlan& t) {
+  for (const auto& f : t.nemesis.schedule) {
+    const nemesis::FaultKind* k = nemesis::FindFaultKind(f.kind);
+    if (k && k->family == nemesis::FaultFamily::kMessage) {
+      return t.source_file + ":" + std::to_string(f.line) + ": nemesis.schedule: fault " + f.kind +
+             " exists only in simulation: a real network carries packets, not Raft messages "
+             "of one kind (run this plan with `splitbrain sim`)";
+    }
+  }
+  return "";
+}
 
 std::string PlanUnsupportedReason(const TestPlan& t, const std::string& what) {
   std::string why = UnsupportedReason(t.system, what);
@@ -1265,6 +1308,10 @@ std::string PlanToYaml(const TestPlan& t) {
       if (f.kind == "delay") {
         e << YAML::Key << "mean" << YAML::Value << Dur(f.mean_ns);
         e << YAML::Key << "jitter" << YAML::Value << Dur(f.jitter_ns);
+      }
+      if (!f.message.empty()) e << YAML::Key << "message" << YAML::Value << f.message;
+      if (f.kind == "delay-messages" || f.kind == "reorder-messages") {
+        e << YAML::Key << "mean" << YAML::Value << Dur(f.mean_ns);
       }
       if (f.kind == "slow-node") e << YAML::Key << "cpu" << YAML::Value << f.cpu;
       if (f.kind == "lose-unsynced") e << YAML::Key << "torn" << YAML::Value << f.torn;

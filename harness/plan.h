@@ -147,6 +147,12 @@ std::vector<std::string> DefaultCheckers(const std::string& workload);
 // disk faults). Empty when it can.
 std::string PlanUnsupportedReason(const TestPlan& plan, const std::string& what);
 
+// Why `splitbrain run` (the lab, or hosts) cannot run this test although the plan is valid:
+// "FILE:LINE: nemesis.schedule: fault drop-messages exists only in simulation: ..." for the
+// message-level faults (drop/delay/reorder-messages), which `splitbrain sim` alone carries
+// out. Empty when it can.
+std::string SimulationOnlyReason(const TestPlan& plan);
+
 // True when the test's nemesis (its fault list or schedule) has `fault`.
 bool PlanHasFault(const TestPlan& plan, const std::string& fault);
 

@@ -248,7 +248,7 @@ TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
   const fs::path plans = SPLITBRAIN_PLANS_DIR;
   int bug_plans = 0;
   for (const fs::path& dir : {plans, plans / "bugs", plans / "etcd", plans / "bench",
-                              plans / "disk", plans / "exec", plans / "nats"}) {
+                              plans / "disk", plans / "exec", plans / "nats", plans / "sim"}) {
     for (const auto& f : fs::directory_iterator(dir)) {
       if (f.path().extension() != ".yaml") continue;
       auto p = ParsePlanFile(f.path().string());

@@ -50,6 +50,20 @@ std::vector<DelayRule> Fault::DelayRules() const {
   return out;
 }
 
+std::vector<MessageRule> Fault::MessageRules() const {
+  if (message.empty()) return {};
+  const std::string mode = kind == "drop-messages"    ? "drop"
+                           : kind == "delay-messages" ? "delay"
+                                                      : "reorder";
+  std::vector<MessageRule> out;
+  if (messaged.empty()) {
+    out.push_back({message, mode, "", "", mean_ns});
+  } else {
+    for (const auto& [from, to] : Links(messaged)) out.push_back({message, mode, from, to, mean_ns});
+  }
+  return out;
+}
+
 records::FaultEvent Fault::ToEvent(int64_t time_ns, const std::string& phase) const {
   records::FaultEvent e;
   e.time = time_ns;
@@ -290,6 +304,29 @@ Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& 
           "slow " + std::to_string(req.disk_delay_ns) + " " + std::to_string(req.write_delay_ns);
       f.detail["delay_ns"] = req.disk_delay_ns;
       f.detail["write_delay_ns"] = req.write_delay_ns;
+    }
+  } else if (k == "drop-messages" || k == "delay-messages" || k == "reorder-messages") {
+    const auto& names = MessageKindNames();
+    if (std::find(names.begin(), names.end(), req.message) == names.end()) {
+      return Status::InvalidArgument(k + ": unknown message kind '" + req.message + "'");
+    }
+    if (k != "drop-messages" && req.mean_ns <= 0) {
+      return Status::InvalidArgument(k + ": mean must be more than 0");
+    }
+    f.message = req.message;
+    f.mean_ns = k == "drop-messages" ? 0 : req.mean_ns;
+    f.detail["message"] = req.message;
+    f.detail["mode"] = k == "drop-messages"    ? "drop"
+                       : k == "delay-messages" ? "delay"
+                                               : "reorder";
+    if (k != "drop-messages") f.detail["hold_ns"] = f.mean_ns;
+    if (!req.from.empty() || !req.to.empty()) {
+      SB_ASSIGN_OR_RETURN(auto from, ResolveTargets(req.from, view, rng));
+      SB_ASSIGN_OR_RETURN(auto to, ResolveTargets(req.to, view, rng));
+      f.messaged = Directed(from, to);
+      if (f.messaged.empty()) return Status::InvalidArgument(k + ": from and to name no link");
+      f.detail["from"] = from;
+      f.detail["to"] = to;
     }
   } else if (k == "heal") {
     // Nothing to build: the nemesis ends every active fault.

@@ -42,6 +42,7 @@ struct FaultRequest {
   int64_t disk_delay_ns = 100'000'000;   // slow-disk: added to each fsync
   int64_t write_delay_ns = 0;            // slow-disk: added to each write
   std::string file;                      // corrupt: a substring of the file's path; "" any
+  std::string message;  // drop/delay/reorder-messages: the Raft message kind (MessageKindNames)
 };
 
 enum class NetMode { kDrop, kOneWay, kLoss };
@@ -65,6 +66,17 @@ struct DelayRule {
   friend bool operator==(const DelayRule&, const DelayRule&) = default;
 };
 
+// A message-level fault's rule (simulation only): Raft messages of one kind on one directed
+// link ("" on either side: any node) dropped, held `hold_ns` longer, or held a uniform
+// 0..hold_ns longer (reorder).
+struct MessageRule {
+  std::string message;  // MessageKindNames()
+  std::string mode;     // "drop", "delay", "reorder"
+  NodeId from, to;      // "": any
+  int64_t hold_ns = 0;
+  friend bool operator==(const MessageRule&, const MessageRule&) = default;
+};
+
 struct Fault {
   int id = 0;
   std::string kind;
@@ -82,12 +94,17 @@ struct Fault {
   // Disk faults: the command each target's splitbrain-fs gets (nemesis/diskfs/control.h), e.g.
   // "lose torn 123", "error read,fsync 0.5 77", "full", "slow 100000000 0", "corrupt wal 9".
   std::string disk_command;
+  // drop/delay/reorder-messages: the message kind, and the links (empty: every link); the hold
+  // is mean_ns.
+  std::string message;
+  Grudge messaged;
   nlohmann::json detail = nlohmann::json::object();
 
   bool IsNetwork() const { return !grudge.empty(); }
   std::vector<Link> links() const { return Links(grudge); }
   std::vector<NetRule> Rules() const;
   std::vector<DelayRule> DelayRules() const;
+  std::vector<MessageRule> MessageRules() const;
   // The fault as a nemesis.jsonl event (records/fault_log.h), and that event's line.
   records::FaultEvent ToEvent(int64_t time_ns, const std::string& phase) const;
   nlohmann::json ToJson(int64_t time_ns, const std::string& phase) const;

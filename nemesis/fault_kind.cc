@@ -52,9 +52,27 @@ const std::vector<FaultKind>& FaultKinds() {
        "bitrot: kills the targets (default: a random node), flips one bit of fsynced data in a "
        "file whose path contains `file` (default: any), restarts them at the end; splitbrain-fs",
        "data-dir"},
+      {"drop-messages", F::kMessage, 1,
+       "simulation only: every Raft message of kind `message` (append, append-response, vote, "
+       "heartbeat, ...) is dropped, on `from`→`to` links or all; refused by `splitbrain run`"},
+      {"delay-messages", F::kMessage, 1,
+       "simulation only: every Raft message of kind `message` is held `mean` longer "
+       "(default 100ms)"},
+      {"reorder-messages", F::kMessage, 1,
+       "simulation only: each Raft message of kind `message` is held a uniform 0–`mean` longer, "
+       "so later ones overtake it"},
       {"heal", F::kHeal, 1, "ends every active fault"},
   };
   return kKinds;
+}
+
+const std::vector<std::string>& MessageKindNames() {
+  static const std::vector<std::string> kNames = {
+      "pre-vote",           "pre-vote-response", "vote",         "vote-response",
+      "append",             "append-response",   "heartbeat",    "heartbeat-response",
+      "snapshot",           "snapshot-response", "timeout-now",  "read-index",
+      "read-index-response", "transfer-leader"};
+  return kNames;
 }
 
 const FaultKind* FindFaultKind(std::string_view name) {

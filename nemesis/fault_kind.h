@@ -24,6 +24,7 @@ enum class FaultFamily {
   kDiskMode,    // the targets' file systems fail (EIO), fill (ENOSPC) or slow down; healed at end
   kDiskCrash,   // the targets killed and their disks changed under them (power loss, bitrot);
                 // restarted on what is left at the end
+  kMessage,     // Raft messages of one kind dropped, delayed or reordered: simulation only
   kHeal,        // ends every active fault; never started
 };
 
@@ -46,6 +47,9 @@ const std::vector<FaultKind>& FaultKinds();
 const FaultKind* FindFaultKind(std::string_view name);
 // Every fault name a plan may use, in registry order.
 const std::vector<std::string>& FaultNames();
+// The Raft message kinds a message-level fault (`message:`) may name: append,
+// append-response, vote, heartbeat, ... (raft/types.h MessageType, as the simulator maps them).
+const std::vector<std::string>& MessageKindNames();
 // Whether a fault of this family holds its targets down (kill, pause, membership): other
 // process faults skip those nodes while it lasts.
 bool HoldsTargetsDown(FaultFamily family);

@@ -35,6 +35,14 @@ std::vector<DelayRule> Nemesis::DelayRulesLocked() const {
   return rules;
 }
 
+std::vector<MessageRule> Nemesis::MessageRulesLocked() const {
+  std::vector<MessageRule> rules;
+  for (const auto& [id, f] : active_) {
+    for (auto& r : f.MessageRules()) rules.push_back(r);
+  }
+  return rules;
+}
+
 Status Nemesis::Apply(Fault& f) {
   const FaultKind* kind = FindFaultKind(f.kind);
   if (!kind) return Status::InvalidArgument("unknown fault '" + f.kind + "'");
@@ -50,6 +58,9 @@ Status Nemesis::Apply(Fault& f) {
       break;
     case FaultFamily::kDelay:
       SB_RETURN_IF_ERROR(injector_->SetDelays(DelayRulesLocked()));
+      break;
+    case FaultFamily::kMessage:
+      SB_RETURN_IF_ERROR(injector_->SetMessageFaults(MessageRulesLocked()));
       break;
     case FaultFamily::kSlow:
       for (const auto& t : f.targets) SB_RETURN_IF_ERROR(injector_->Throttle(t, f.cpu));
@@ -100,6 +111,9 @@ Status Nemesis::Undo(const Fault& f) {
       break;
     case FaultFamily::kDelay:
       keep(injector_->SetDelays(DelayRulesLocked()));
+      break;
+    case FaultFamily::kMessage:
+      keep(injector_->SetMessageFaults(MessageRulesLocked()));
       break;
     case FaultFamily::kSlow:
       for (const auto& t : f.targets) keep(injector_->Unthrottle(t));
@@ -240,6 +254,8 @@ Status Nemesis::HealAll() {
   Status s = injector_->SetNetwork({});
   if (!s.ok() && first.ok()) first = s;
   s = injector_->SetDelays({});
+  if (!s.ok() && first.ok()) first = s;
+  s = injector_->SetMessageFaults({});
   if (!s.ok() && first.ok()) first = s;
   return first;
 }

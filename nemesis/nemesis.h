@@ -50,6 +50,14 @@ class FaultInjector {
     (void)command;
     return Status::Unsupported("this system has no file system for disk faults");
   }
+  // Replaces every message-level fault rule (drop/delay/reorder-messages) with `rules`. Only a
+  // simulator has Raft messages to act on; elsewhere any rule is kUnsupported, and clearing
+  // (empty) is a no-op.
+  virtual Status SetMessageFaults(const std::vector<MessageRule>& rules) {
+    return rules.empty() ? Status::Ok()
+                         : Status::Unsupported(
+                               "message-level faults exist only in simulation (splitbrain sim)");
+  }
   // How disk faults are carried out here ("splitbrain-fs"), recorded with each disk fault.
   virtual std::string DiskMechanism() { return "none"; }
 };
@@ -79,6 +87,7 @@ class Nemesis {
   Status Undo(const Fault& f);
   std::vector<NetRule> NetworkRulesLocked() const;
   std::vector<DelayRule> DelayRulesLocked() const;
+  std::vector<MessageRule> MessageRulesLocked() const;
   void Record(const Fault& f, const std::string& phase, const nlohmann::json& extra = {});
 
   FaultInjector* injector_;

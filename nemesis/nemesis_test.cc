@@ -205,6 +205,35 @@ TEST(NemesisTest, UnsupportedFaultIsRecordedNotFaked) {
   EXPECT_TRUE(n.Active().empty());
 }
 
+// A message-level fault outside a simulator (the RecordingInjector, like the lab, does not
+// override SetMessageFaults) is recorded unsupported, never faked; its rule names the kind and
+// the directed links.
+TEST(NemesisTest, MessageFaultsOutsideASimulatorAreRecordedUnsupported) {
+  RecordingInjector inj;
+  std::ostringstream log;
+  Nemesis n(
+      &inj, [] { return 0; }, &log, Rng(1));
+  FaultRequest req{.kind = "drop-messages", .from = {"n1"}, .to = {"n2", "n3"}};
+  req.message = "append-response";
+  auto id = n.Start(req);
+  EXPECT_EQ(id.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(log.str().find("exist only in simulation"), std::string::npos) << log.str();
+  EXPECT_TRUE(n.Active().empty());
+  EXPECT_TRUE(n.HealAll().ok());  // clearing (no rules) is fine anywhere
+
+  ClusterView view{{"n1", "n2", "n3"}, "n2", {}};
+  Rng rng(1);
+  req.kind = "delay-messages";
+  req.mean_ns = 150'000'000;
+  auto f = BuildFault(req, view, rng);
+  ASSERT_TRUE(f.ok()) << f.status();
+  const std::vector<MessageRule> want = {{"append-response", "delay", "n1", "n2", 150'000'000},
+                                         {"append-response", "delay", "n1", "n3", 150'000'000}};
+  EXPECT_EQ(f->MessageRules(), want);
+  req.message = "gossip";
+  EXPECT_EQ(BuildFault(req, view, rng).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(NemesisTest, ProcessFaultsSkipNodesAlreadyDown) {
   RecordingInjector inj;
   Nemesis n(

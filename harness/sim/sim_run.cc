@@ -52,22 +52,47 @@ const std::set<std::string>& SimulatedFaults() {
                                                "partition",
                                                "loss",
                                                "snapshot",
+                                               "drop-messages",
+                                               "delay-messages",
+                                               "reorder-messages",
                                                "heal"};
   return faults;
 }
 
-// node.args as the simulator reads them: only `--bug X` / `--bug=X`.
-Result<std::vector<std::string>> NodeBugs(const std::vector<std::string>& args) {
+// node.args as the simulator reads them: `--bug X` / `--bug=X`, and the two replication
+// limits splitbrain-node passes to its raft core, `--max-entries-per-msg N` and
+// `--max-inflight-msgs N` (default 256 each, as the node's).
+struct NodeFlags {
   std::vector<std::string> bugs;
+  uint64_t max_entries_per_msg = 256;
+  uint64_t max_inflight = 256;
+};
+Result<NodeFlags> ReadNodeFlags(const std::vector<std::string>& args) {
+  NodeFlags flags;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string bug;
+    if ((args[i] == "--max-entries-per-msg" || args[i] == "--max-inflight-msgs") &&
+        i + 1 < args.size()) {
+      const std::string& v = args[i + 1];
+      uint64_t n = 0;
+      if (v.empty() || v.size() > 6 || !std::all_of(v.begin(), v.end(), ::isdigit) ||
+          (n = std::stoull(v)) == 0) {
+        return Status::InvalidArgument("node.args: " + args[i] +
+                                       " expects a whole number from 1 to 999999, got '" + v + "'");
+      }
+      (args[i] == "--max-entries-per-msg" ? flags.max_entries_per_msg : flags.max_inflight) = n;
+      ++i;
+      continue;
+    }
     if (args[i] == "--bug" && i + 1 < args.size()) {
       bug = args[++i];
     } else if (args[i].rfind("--bug=", 0) == 0) {
       bug = args[i].substr(6);
     } else {
-      return Status::Unsupported("node.args: '" + args[i] +
-                                 "' is not simulated yet (the simulator reads only --bug X)");
+      return Status::Unsupported(
+          "node.args: '" + args[i] +
+          "' is not simulated yet (the simulator reads only --bug X, --max-entries-per-msg N "
+          "and --max-inflight-msgs N)");
     }
     const auto& known = node::KnownBugs();
     if (std::find(known.begin(), known.end(), bug) == known.end()) {
@@ -79,9 +104,9 @@ Result<std::vector<std::string>> NodeBugs(const std::vector<std::string>& args) 
                                  " is not simulated yet: it lives in the node's disk or apply "
                                  "path, not in the raft core (raft::Config::Bugs)");
     }
-    bugs.push_back(bug);
+    flags.bugs.push_back(bug);
   }
-  return bugs;
+  return flags;
 }
 
 std::vector<std::string> CheckersOf(const TestPlan& plan) {
@@ -89,6 +114,30 @@ std::vector<std::string> CheckersOf(const TestPlan& plan) {
 }
 
 std::string Name(raft::NodeId id) { return "n" + std::to_string(id); }
+
+// A message-level fault's `message:` as the raft core's type (nemesis::MessageKindNames order).
+bool MessageTypeOf(const std::string& name, raft::MessageType* type) {
+  using T = raft::MessageType;
+  static const std::map<std::string, T> kTypes = {
+      {"pre-vote", T::kPreVote},
+      {"pre-vote-response", T::kPreVoteResp},
+      {"vote", T::kVote},
+      {"vote-response", T::kVoteResp},
+      {"append", T::kApp},
+      {"append-response", T::kAppResp},
+      {"heartbeat", T::kHeartbeat},
+      {"heartbeat-response", T::kHeartbeatResp},
+      {"snapshot", T::kSnap},
+      {"snapshot-response", T::kSnapResp},
+      {"timeout-now", T::kTimeoutNow},
+      {"read-index", T::kReadIndex},
+      {"read-index-response", T::kReadIndexResp},
+      {"transfer-leader", T::kTransferLeader}};
+  auto it = kTypes.find(name);
+  if (it == kTypes.end()) return false;
+  *type = it->second;
+  return true;
+}
 
 // The nemesis's hands in the simulation.
 class SimInjector : public nemesis::FaultInjector {
@@ -137,6 +186,24 @@ class SimInjector : public nemesis::FaultInjector {
     return rules.empty() ? Status::Ok() : Status::Unsupported("delay is not simulated yet");
   }
   std::string DelayMechanism() override { return "none (simulated)"; }
+  Status SetMessageFaults(const std::vector<nemesis::MessageRule>& rules) override {
+    std::vector<raft::sim::Cluster::MessageRule> out;
+    for (const auto& r : rules) {
+      raft::sim::Cluster::MessageRule m;
+      if (!MessageTypeOf(r.message, &m.type)) {
+        return Status::InvalidArgument("no Raft message kind '" + r.message + "'");
+      }
+      m.mode = r.mode == "drop"    ? raft::sim::Cluster::MessageRule::kDrop
+               : r.mode == "delay" ? raft::sim::Cluster::MessageRule::kDelay
+                                   : raft::sim::Cluster::MessageRule::kReorder;
+      m.from = r.from.empty() ? raft::kNoNode : node::NodeIdFromName(r.from);
+      m.to = r.to.empty() ? raft::kNoNode : node::NodeIdFromName(r.to);
+      m.hold = static_cast<uint64_t>((r.hold_ns + kMs - 1) / kMs);  // whole units, rounded up
+      out.push_back(m);
+    }
+    c_.SetMessageRules(std::move(out));
+    return Status::Ok();
+  }
   Status Throttle(const nemesis::NodeId&, double) override {
     return Status::Unsupported("slow-node is not simulated yet");
   }
@@ -281,8 +348,8 @@ void SimRun::Setup() {
   workload_ = std::move(*w);
 
   raft::Config::Bugs bugs;
-  const auto bug_names = NodeBugs(plan_.node.args);  // validated: ok
-  for (const auto& b : *bug_names) node::SetRaftBug(b, &bugs);
+  const auto flags = ReadNodeFlags(plan_.node.args);  // validated: ok
+  for (const auto& b : flags->bugs) node::SetRaftBug(b, &bugs);
   SimNodeOptions no;
   no.nodes = plan_.nodes;
   no.stale_read = bugs.stale_read;
@@ -300,8 +367,8 @@ void SimRun::Setup() {
   o.max_delay = 2;
   o.drop = 0;  // the lab's peers speak TCP: nothing is lost but by a fault
   o.duplicate = 0;
-  o.max_entries_per_msg = 256;  // splitbrain-node's defaults
-  o.max_inflight = 256;
+  o.max_entries_per_msg = flags->max_entries_per_msg;  // splitbrain-node's, 256 by default
+  o.max_inflight = flags->max_inflight;
   o.snapshot_chunk_bytes = 64 * 1024;
   o.bugs = bugs;
   o.propose_rate = 0;  // the plan's clients, not the simulator's own load and nemesis
@@ -664,7 +731,9 @@ std::string SimUnsupportedReason(const TestPlan& plan) {
       return where + "nemesis: fault " + f + " is not simulated yet";
     }
   }
-  if (auto bugs = NodeBugs(plan.node.args); !bugs.ok()) return where + bugs.status().message();
+  if (auto flags = ReadNodeFlags(plan.node.args); !flags.ok()) {
+    return where + flags.status().message();
+  }
   for (const auto& c : CheckersOf(plan)) {
     const checker::CheckerKind* k = checker::FindCheckerKind(c);
     if (c != "raft-invariants" && k && k->reads.find("events.jsonl") != std::string::npos) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "harness/plan.h"
@@ -135,6 +136,90 @@ TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
             std::string::npos)
       << why;
   EXPECT_EQ(SimUnsupportedReason(Plan()), "");
+}
+
+// Message-level faults (simulation only): with every AppendEntries dropped from 1 s on, no
+// write invoked after that is acknowledged, while before it writes were; with every
+// AppendEntries response held 300 ms, no write is acknowledged faster than that. The lab's
+// `splitbrain run` refuses them, naming the line; the random mix cannot carry `message:`.
+TEST_F(SimTest, MessageFaultsActOnOneKindOfRaftMessage) {
+  constexpr char kMessages[] = R"(name: sim-messages
+nodes: 3
+time-limit: 2500ms
+workload: {name: register, keys: 2, concurrency: 4, rate: 100, read-fraction: 0.2}
+nemesis:
+  schedule:
+    - {at: 1s, fault: FAULT, message: MESSAGE, MEAN}
+checkers: [linearizable, raft-invariants]
+)";
+  auto plan = [&](const std::string& fault, const std::string& message, const std::string& mean) {
+    std::string text = kMessages;
+    text.replace(text.find("FAULT"), 5, fault);
+    text.replace(text.find("MESSAGE"), 7, message);
+    text.replace(text.find(", MEAN"), 6, mean.empty() ? "" : ", mean: " + mean);
+    auto p = ParsePlanText(text, "messages.yaml");
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? p->at(0) : TestPlan();
+  };
+  // Per write: invoke time (ms) -> completed ok with what latency (ms); -1 not ok.
+  auto writes = [&](const SimOutcome& r) {
+    std::vector<std::pair<int64_t, int64_t>> out;
+    std::map<int64_t, int64_t> open;
+    std::istringstream in(ReadFile(fs::path(r.outcome.run_dir) / "history.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j["f"] != "write") continue;
+      const int64_t p = j["process"], t = j["time"].get<int64_t>() / 1'000'000;
+      if (j["type"] == "invoke") {
+        open[p] = t;
+      } else if (open.count(p)) {
+        out.push_back({open[p], j["type"] == "ok" ? t - open[p] : -1});
+        open.erase(p);
+      }
+    }
+    return out;
+  };
+  const SimOutcome drop = Run(plan("drop-messages", "append", ""), 3, "drop");
+  ASSERT_FALSE(drop.outcome.run_dir.empty()) << drop.outcome.why;
+  int ok_before = 0, ok_after = 0;
+  for (const auto& [at, latency] : writes(drop)) {
+    if (latency < 0) continue;
+    (at < 1000 ? ok_before : at > 1010 ? ok_after : ok_before) += 1;
+  }
+  EXPECT_GT(ok_before, 5);
+  EXPECT_EQ(ok_after, 0);
+  EXPECT_NE(ReadFile(fs::path(drop.outcome.run_dir) / "nemesis.jsonl").find("\"message\":\"append\""),
+            std::string::npos);
+
+  const SimOutcome held = Run(plan("delay-messages", "append-response", "300ms"), 3, "held");
+  int fast_after = 0, ok_held = 0;
+  for (const auto& [at, latency] : writes(held)) {
+    if (at <= 1000 || latency < 0) continue;
+    ++ok_held;
+    if (latency < 300) ++fast_after;
+  }
+  EXPECT_GT(ok_held, 5);
+  EXPECT_EQ(fast_after, 0);
+  EXPECT_EQ(held.outcome.valid, true) << held.outcome.why;  // slower, still correct
+
+  const TestPlan reorder = plan("reorder-messages", "append", "50ms");
+  EXPECT_EQ(SimUnsupportedReason(reorder), "");
+  const std::string lab = SimulationOnlyReason(reorder);
+  EXPECT_NE(lab.find("messages.yaml:7: nemesis.schedule: fault reorder-messages exists only in "
+                     "simulation"),
+            std::string::npos)
+      << lab;
+  EXPECT_EQ(SimulationOnlyReason(Plan()), "");
+  std::string text = kPlan;
+  text.replace(text.find("faults: [kill,"), 14, "faults: [drop-messages, kill,");
+  auto bad = ParsePlanText(text, "mix.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("needs `message:`"), std::string::npos) << bad.status();
+  auto no_message = ParsePlanText(
+      "name: x\nnemesis:\n  schedule:\n    - {at: 1s, fault: drop-messages}\n", "x.yaml");
+  ASSERT_FALSE(no_message.ok());
+  EXPECT_NE(no_message.status().message().find("x.yaml:4"), std::string::npos)
+      << no_message.status();
 }
 
 // The command: a sweep's summary and exit codes (0 as expected, 1 not, 2 refused).

@@ -196,9 +196,22 @@ void Cluster::SendAll(std::vector<Message>& msgs) {
     Message wire;
     if (!DecodeMessage(EncodeMessage(m), &wire) || !(wire == m)) std::abort();
     if (faults_on_ && rng_.Chance(opt_.drop)) continue;
+    uint64_t extra = 0;
+    bool dropped = false;
+    for (const MessageRule& rule : message_rules_) {
+      if (rule.type != m.type || (rule.from != kNoNode && rule.from != m.from) ||
+          (rule.to != kNoNode && rule.to != m.to)) {
+        continue;
+      }
+      if (rule.mode == MessageRule::kDrop) dropped = true;
+      if (rule.mode == MessageRule::kDelay) extra = rule.hold;
+      if (rule.mode == MessageRule::kReorder) extra = rng_.Uniform(rule.hold + 1);
+      break;
+    }
+    if (dropped) continue;
     int copies = faults_on_ && rng_.Chance(opt_.duplicate) ? 2 : 1;
     for (int c = 0; c < copies; ++c) {
-      uint64_t delay = static_cast<uint64_t>(rng_.Range(opt_.min_delay, opt_.max_delay));
+      uint64_t delay = static_cast<uint64_t>(rng_.Range(opt_.min_delay, opt_.max_delay)) + extra;
       net_.push_back({now_ + delay, seq_++, c + 1 < copies ? m : std::move(m)});
       std::push_heap(net_.begin(), net_.end());
     }

@@ -108,6 +108,19 @@ class Cluster {
   // Options::drop, and whether or not faults are on.
   void SetLoss(NodeId from, NodeId to, double probability);
   void ClearLoss() { loss_.clear(); }
+  // Message-level faults, which only a simulator can make (a lab's network carries packets, not
+  // Raft messages): each message of `type` on a matching link (from/to kNoNode: any) is, as it
+  // is sent, dropped, held `hold` units longer (kDelay), or held a uniform 0..`hold` units
+  // longer (kReorder: later ones overtake it). The first matching rule applies. Replaces every
+  // rule; empty: none. Draws from the cluster's random source only for kReorder.
+  struct MessageRule {
+    enum Mode { kDrop, kDelay, kReorder };
+    MessageType type = MessageType::kApp;
+    Mode mode = kDrop;
+    NodeId from = kNoNode, to = kNoNode;
+    uint64_t hold = 0;  // units (kDelay, kReorder)
+  };
+  void SetMessageRules(std::vector<MessageRule> rules) { message_rules_ = std::move(rules); }
   bool paused(NodeId id) const { return at(id).paused; }
   uint64_t applied(NodeId id) const { return at(id).applied; }
   int size() const { return static_cast<int>(nodes_.size()); }
@@ -176,6 +189,7 @@ class Cluster {
   uint64_t now_ = 0;
   std::set<std::pair<NodeId, NodeId>> blocked_;
   std::map<std::pair<NodeId, NodeId>, double> loss_;  // (from, to) -> probability
+  std::vector<MessageRule> message_rules_;
   bool faults_on_ = true;
   bool load_on_ = true;
   std::map<NodeId, uint64_t> restart_at_, resume_at_;
