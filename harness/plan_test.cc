@@ -384,14 +384,28 @@ TEST(PlanSystemTest, NatsKvReadsParseRoundTripAndAreRefusedElsewhere) {
   auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ((*again)[0].workload.kv_reads, "leader");
+  auto zk = ParsePlanText("system: zookeeper\nworkload: {name: register, kv-reads: plain}\n",
+                          "z.yaml");
+  ASSERT_TRUE(zk.ok()) << zk.status();
+  EXPECT_EQ((*zk)[0].workload.kv_reads, "plain");
   auto unset = ParsePlanText("system: nats\nworkload: register\n", "n.yaml");
   ASSERT_TRUE(unset.ok()) << unset.status();
   EXPECT_EQ((*unset)[0].workload.kv_reads, "");
   const char* refused[][2] = {
       {"system: etcd\nworkload: {name: register, kv-reads: direct}\n",
-       "n.yaml:2:38: workload.kv-reads: only for system: nats with workload register"},
+       "n.yaml:2:38: workload.kv-reads: only for system: nats or zookeeper with workload "
+       "register"},
       {"system: nats\nworkload: {name: queue, kv-reads: direct}\n",
-       "workload.kv-reads: only for system: nats with workload register"},
+       "workload.kv-reads: only for system: nats or zookeeper with workload register"},
+      // Issue 17: each system has its own read modes.
+      {"system: nats\nworkload: {name: register, kv-reads: sync}\n",
+       "n.yaml:2:38: workload.kv-reads: 'sync' is not a read mode of system nats (it has direct "
+       "and leader)"},
+      {"system: zookeeper\nworkload: {name: register, kv-reads: leader}\n",
+       "n.yaml:2:38: workload.kv-reads: 'leader' is not a read mode of system zookeeper (it has "
+       "plain and sync)"},
+      {"system: zookeeper\nworkload: {name: lock, kv-reads: plain}\n",
+       "workload.kv-reads: only for system: nats or zookeeper with workload register"},
       {"system: nats\nworkload: {name: register, kv-reads: follower}\n",
        "n.yaml:2:38: workload.kv-reads: unknown value 'follower'"},
   };
