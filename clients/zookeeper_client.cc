@@ -211,7 +211,7 @@ class ZookeeperClient : public workloads::Client {
               r = Expired(r.error);
             }
           }
-          r.node = members_[member].id;
+          r.node = ensemble_ ? ConnectedMember() : members_[member].id;
           return r;
         },
         /*leader_of=*/nullptr, "deadline passed before any member took the session");
@@ -230,7 +230,13 @@ class ZookeeperClient : public workloads::Client {
   // zoo_set_servers (the same session) when it is at another member. kAborted when ZooKeeper
   // expired the session; kUnavailable when the member did not take it within kConnectWait.
   Status Ready(size_t member, SteadyClock::time_point deadline) {
-    const std::string& host = members_[member].client;
+    std::string host = members_[member].client;
+    if (ensemble_) {
+      // The lock's session: every member, so the library itself moves the session when its
+      // member goes quiet (as a client with the ensemble in its connection string does).
+      host.clear();
+      for (const auto& m : members_) host += (host.empty() ? "" : ",") + m.client;
+    }
     if (zh_ && zoo_state(zh_) == ZOO_EXPIRED_SESSION_STATE) {
       return Status::Aborted("the session " + SessionId() + " is expired");
     }
@@ -265,6 +271,17 @@ class ZookeeperClient : public workloads::Client {
     return Status::Unavailable(members_[member].id + " (" + host +
                                ") did not take the session within " +
                                std::to_string(kConnectWait.count()) + " ms");
+  }
+
+  // The id of the member the session is on now (the lock's session picks its own); empty when
+  // none.
+  std::string ConnectedMember() const {
+    const char* at = zh_ ? zoo_get_current_server(zh_) : nullptr;
+    if (!at) return "";
+    for (const auto& m : members_) {
+      if (m.client == at) return m.id;
+    }
+    return "";
   }
 
   std::string SessionId() const {
@@ -430,6 +447,7 @@ class ZookeeperClient : public workloads::Client {
     }
     const std::string dir = std::string(zookeeper::kLockRoot) + "/" + name;
     std::string mine;
+    ensemble_ = true;
     records::Reply r = Retrying(deadline, [&]() -> records::Reply {
       if (Status s = Parents(dir + "/lock-", deadline); !s.ok()) {
         return records::Reply::Refused(Refusal::kMember, s.message());
@@ -441,7 +459,6 @@ class ZookeeperClient : public workloads::Client {
     if (!r.ok()) return r;
     const std::string my_name = mine.substr(mine.rfind('/') + 1);
     const int64_t token = zookeeper::SequenceOf(my_name).value_or(-1);
-    r.node = members_[current_].id;
     while (SteadyClock::now() < deadline) {
       auto list = std::make_shared<Answer>();
       int rc = Result(zoo_aget_children(zh_, dir.c_str(), 0, OnStrings, Tag(list)), list, deadline);
@@ -466,6 +483,7 @@ class ZookeeperClient : public workloads::Client {
         held_path_ = mine;
         held_token_ = token;
         r.outcome = Outcome::kOk;
+        r.node = ConnectedMember();
         r.value = token;  // the fencing token: the sequence number, which only grows
         return r;
       }
@@ -493,7 +511,7 @@ class ZookeeperClient : public workloads::Client {
     }
     records::Reply out;
     out.outcome = Outcome::kUnknown;
-    out.node = members_[current_].id;
+    out.node = ConnectedMember();
     out.error = "waiting for " + dir + " ended without the lock, and " + mine +
                 " could not be deleted: " + (rc == zookeeper::kNoAnswer ? "no answer" : zerror(rc));
     return out;
@@ -524,7 +542,8 @@ class ZookeeperClient : public workloads::Client {
   zookeeper::Reads reads_;
   milliseconds session_timeout_ = zookeeper::kSessionTimeout;
   zhandle_t* zh_ = nullptr;         // null: no session yet
-  std::string host_;                // the member address zh_ is pointed at
+  std::string host_;                // the member address(es) zh_ is pointed at
+  bool ensemble_ = false;           // the lock workload: the session lists every member
   std::shared_ptr<Events> events_;  // zh_'s watcher context; outlives zh_
   std::set<std::string> made_;      // parents known to exist in this session
   bool held_ = false;

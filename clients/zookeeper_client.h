@@ -57,7 +57,8 @@ std::optional<int64_t> SequenceOf(const std::string& name);
 // `sync` with Reads::kSync; `write` setData (create when the znode does not exist yet); `cas`
 // getData then setData with the version read as the expected version — ZooKeeper refuses it
 // unless the znode is still at that version, so the value it replaces is the one compared.
-// Values are stored as JSON text. Lock (ZooKeeper's recipe): `acquire` creates an ephemeral
+// Values are stored as JSON text. Lock (ZooKeeper's recipe; its session lists every member, so
+// the library moves it when its member goes quiet, placement aside): `acquire` creates an ephemeral
 // sequential child of the lock's znode and waits until it is the lowest, watching the next
 // lower child; the fencing token is its sequence number; `release` deletes it. The session
 // timeout is the acquire's ttl_ms (else zookeeper::kSessionTimeout): when ZooKeeper expires the
