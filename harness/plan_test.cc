@@ -248,7 +248,8 @@ TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
   const fs::path plans = SPLITBRAIN_PLANS_DIR;
   int bug_plans = 0;
   for (const fs::path& dir : {plans, plans / "bugs", plans / "etcd", plans / "bench",
-                              plans / "disk", plans / "exec", plans / "nats"}) {
+                              plans / "disk", plans / "exec", plans / "nats",
+                              plans / "zookeeper"}) {
     for (const auto& f : fs::directory_iterator(dir)) {
       if (f.path().extension() != ".yaml") continue;
       auto p = ParsePlanFile(f.path().string());
@@ -311,8 +312,8 @@ TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
        "p.yaml:3:17: nemesis.faults: fault 'snapshot' with system etcd", "--snapshot-count"},
       {"system: etcd\nworkload: {name: bank}\n",
        "p.yaml:2:11: workload: workload 'bank' with system etcd", "register and lock"},
-      {"system: zookeeper\nworkload: register\n",
-       "p.yaml:1:9: system: unknown value 'zookeeper'; expected one of: splitbrain, etcd", ""},
+      {"system: consul\nworkload: register\n",
+       "p.yaml:1:9: system: unknown value 'consul'; expected one of: splitbrain, etcd", ""},
   };
   for (const auto& c : cases) {
     auto p = ParsePlanText(c.text, "p.yaml");

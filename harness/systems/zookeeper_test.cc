@@ -3,9 +3,15 @@
 // validation with the reason.
 #include "harness/systems/zookeeper.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "harness/plan.h"
+#include "harness/subprocess.h"
 #include "harness/systems/catalog.h"
 
 namespace splitbrain::harness {
@@ -44,11 +50,28 @@ TEST(ZookeeperSystemTest, CommandWritesMyidThenExecsJavaOnTheConfig) {
   ASSERT_NE(heap, a.end());
   EXPECT_LT(heap, extra);
   EXPECT_LT(extra, a.end() - 2);
-  // The shell script really writes myid and execs: run it with `true` for java.
   const auto cp = std::find(a.begin(), a.end(), "-cp");
   ASSERT_NE(cp, a.end());
   EXPECT_EQ(*(cp + 1), "/run/nodes/n3:/usr/share/java/zookeeper.jar:/usr/share/java/"
                        "slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar");
+  // The shell really writes myid and then runs the program with the JVM's arguments: run it
+  // with echo for java.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("zk_command_test_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  auto r = RunCommand(zookeeper::CommandFor("/bin/echo", dir.string(), (dir / "data").string(), 2,
+                                            {"-Dx=1"}),
+                      "", std::chrono::seconds(10));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_NE(r->output.find("-Dx=1 -cp " + dir.string() + ":"), std::string::npos) << r->output;
+  EXPECT_NE(r->output.find("QuorumPeerMain " + dir.string() + "/zoo.cfg"), std::string::npos)
+      << r->output;
+  std::ifstream myid(dir / "data" / "myid");
+  std::string id;
+  std::getline(myid, id);
+  EXPECT_EQ(id, "2");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ZookeeperSystemTest, StatusFromSrvrNamesTheRoleAndTheEpoch) {
