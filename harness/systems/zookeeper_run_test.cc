@@ -69,8 +69,8 @@ nodes: 3
 seed: 3
 time-limit: 8s
 recovery: 10s
-workload: {name: register, kv-reads: sync, keys: 2, concurrency: 6, rate: 150, timeout: 1500ms,
-           read-fraction: 0.7}
+workload: {name: register, kv-reads: sync, keys: 2, concurrency: 9, rate: 200, timeout: 1500ms,
+           read-fraction: 0.9}
 nemesis:
   schedule:
     - {at: 1s, fault: pause, targets: [follower], duration: 1s}
@@ -126,8 +126,8 @@ nodes: 3
 seed: 3
 time-limit: 7s
 recovery: 10s
-workload: {name: register, kv-reads: plain, keys: 2, concurrency: 6, rate: 150, timeout: 1500ms,
-           read-fraction: 0.7}
+workload: {name: register, kv-reads: plain, keys: 2, concurrency: 9, rate: 200, timeout: 1500ms,
+           read-fraction: 0.9}
 nemesis:
   schedule:
 )") + kCutFollower + R"(checkers: [linearizable, availability, stats]
