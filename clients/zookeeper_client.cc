@@ -85,10 +85,10 @@ void QuietLibrary() {
 struct Answer {
   std::mutex mu;
   std::condition_variable cv;
-  bool done = false;         // GUARDED_BY(mu)
-  int rc = 0;                // GUARDED_BY(mu)
+  bool done = false;                // GUARDED_BY(mu)
+  int rc = 0;                       // GUARDED_BY(mu)
   std::optional<std::string> data;  // getData's bytes; the created path          GUARDED_BY(mu)
-  int32_t version = -1;      // the znode's version (getData)                       GUARDED_BY(mu)
+  int32_t version = -1;  // the znode's version (getData)                       GUARDED_BY(mu)
   std::vector<std::string> children;  // getChildren's names                        GUARDED_BY(mu)
 };
 using AnswerPtr = std::shared_ptr<Answer>;
@@ -176,8 +176,8 @@ class ZookeeperClient : public workloads::Client {
     if (op == "acquire") return Acquire(command, deadline);
     if (op == "release") return Release(command, deadline);
     if (op != "read" && op != "write" && op != "cas") {
-      return records::Reply::Refused(Refusal::kInvalid,
-                                     "the zookeeper adapter has no translation for op '" + op + "'");
+      return records::Reply::Refused(
+          Refusal::kInvalid, "the zookeeper adapter has no translation for op '" + op + "'");
     }
     if (!command.contains("key") || !command["key"].is_string()) {
       return records::Reply::Refused(Refusal::kInvalid,

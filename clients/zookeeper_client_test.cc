@@ -34,8 +34,7 @@ TEST(ZookeeperClientTest, ReturnCodesMeanOkFailOrUnknown) {
   // Sent, and then the connection, the session or the deadline went: a write may have been
   // committed (unknown); a read changed nothing (fail, tried elsewhere).
   for (int rc : std::initializer_list<int>{ZCONNECTIONLOSS, ZOPERATIONTIMEOUT, ZSESSIONEXPIRED,
-                                          ZSESSIONMOVED, ZCLOSING,
-                 zookeeper::kNoAnswer}) {
+                                           ZSESSIONMOVED, ZCLOSING, zookeeper::kNoAnswer}) {
     records::Reply w = zookeeper::ReplyFor(rc, true, "set /k");
     EXPECT_EQ(w.outcome, Outcome::kUnknown) << rc;
     EXPECT_NE(w.error.find("set /k"), std::string::npos) << w.error;

@@ -108,7 +108,8 @@ SystemInfo Splitbrain() {
 }  // namespace
 
 const std::vector<SystemInfo>& SystemCatalog() {
-  static const std::vector<SystemInfo> kSystems = {Splitbrain(), Etcd(), Exec(), Nats(), Zookeeper()};
+  static const std::vector<SystemInfo> kSystems = {Splitbrain(), Etcd(), Exec(), Nats(),
+                                                   Zookeeper()};
   return kSystems;
 }
 

@@ -11,9 +11,8 @@ namespace splitbrain::harness {
 const std::vector<SystemAdapter>& Systems() {
   // A new system: its adapter file in this folder, one line here and its entry in catalog.cc
   // (README.md, "Adding a system").
-  static const std::vector<SystemAdapter> kSystems = {SplitbrainAdapter(), EtcdAdapter(),
-                                                      ExecAdapter(), NatsAdapter(),
-                                                      ZookeeperAdapter()};
+  static const std::vector<SystemAdapter> kSystems = {
+      SplitbrainAdapter(), EtcdAdapter(), ExecAdapter(), NatsAdapter(), ZookeeperAdapter()};
   return kSystems;
 }
 

@@ -32,7 +32,8 @@ std::string ConfigFor(const std::string& ip, const std::string& data_dir,
     << "syncLimit=" << kSyncLimitTicks << "\n"
     << "dataDir=" << data_dir << "\n"
     << "clientPort=" << kClientPort << "\n"
-    << "clientPortAddress=" << ip << "\n"
+    << "clientPortAddress=" << ip
+    << "\n"
     // Jetty would cost heap and start time, and its port 8080 is not ours to take.
     << "admin.enableServer=false\n"
     << "4lw.commands.whitelist=srvr,mntr\n"

@@ -11,8 +11,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "harness/lab.h"
 #include "harness/subprocess.h"
@@ -34,19 +34,26 @@ fs::path TestDir(const std::string& name) {
   return dir;
 }
 
-void RequireZookeeper() {
-  ASSERT_TRUE(fs::exists(std::string(zookeeper::kJarDir) + "/zookeeper.jar"))
-      << "ZooKeeper is not installed: ./scripts/install-deps.sh --test installs it";
-  ASSERT_FALSE(FindInPath("java").empty()) << "java is not installed (zookeeper pulls it)";
-}
+// Every test needs the lab (skipped where the kernel cannot build it) and ZooKeeper (a failure
+// when it is missing: the test command installs it).
+class ZookeeperRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Status lab = ProbeLabSupport();
+    if (!lab.ok()) GTEST_SKIP() << lab.message();
+    ASSERT_TRUE(fs::exists(std::string(zookeeper::kJarDir) + "/zookeeper.jar"))
+        << "ZooKeeper is not installed: ./scripts/install-deps.sh --test installs it";
+    ASSERT_FALSE(FindInPath("java").empty()) << "java is not installed (zookeeper pulls it)";
+  }
+};
 
 // Runs `plan` (YAML) with splitbrain from `dir`; the run's results.json.
 nlohmann::json RunPlan(const fs::path& dir, const std::string& plan, int want_exit) {
   std::ofstream(dir / "zk.yaml") << plan;
   const std::string store = (dir / "store").string();
-  auto r = RunCommand(
-      {testing::SplitbrainBinary(), "run", (dir / "zk.yaml").string(), "--store", store}, "",
-      std::chrono::seconds(100));
+  auto r =
+      RunCommand({testing::SplitbrainBinary(), "run", (dir / "zk.yaml").string(), "--store", store},
+                 "", std::chrono::seconds(100));
   EXPECT_TRUE(r.ok()) << r.status();
   if (!r.ok()) return nullptr;
   EXPECT_EQ(r->exit_code, want_exit) << r->output;
@@ -55,13 +62,11 @@ nlohmann::json RunPlan(const fs::path& dir, const std::string& plan, int want_ex
 
 // Both tests cut a follower off from the other members while the clients homed on it keep
 // reaching it (they live outside the members' namespaces).
-constexpr char kCutFollower[] = "    - {at: 2500ms, fault: partition-one, targets: [follower], "
-                                "duration: 2500ms}\n";
+constexpr char kCutFollower[] =
+    "    - {at: 2500ms, fault: partition-one, targets: [follower], "
+    "duration: 2500ms}\n";
 
-TEST(ZookeeperRunTest, SyncReadsUnderPauseCutKillAndOneWayAreLinearizable) {
-  Status lab = ProbeLabSupport();
-  if (!lab.ok()) GTEST_SKIP() << lab.message();
-  RequireZookeeper();
+TEST_F(ZookeeperRunTest, SyncReadsUnderPauseCutKillAndOneWayAreLinearizable) {
   const fs::path dir = TestDir("zk_run_test_sync");
   const nlohmann::json res = RunPlan(dir, std::string(R"(name: zk-ci-sync
 system: zookeeper
@@ -77,7 +82,8 @@ nemesis:
 )") + kCutFollower + R"(    - {at: 5500ms, fault: kill, targets: [follower], duration: 1s}
     - {at: 6500ms, fault: one-way-to-leader, duration: 1s}
 checkers: [linearizable, availability, stats]
-)", 0);
+)",
+                                     0);
   ASSERT_TRUE(res.is_object());
   EXPECT_EQ(res["valid"], true) << res.dump(2);
   EXPECT_EQ(res["system"], "zookeeper");
@@ -115,10 +121,7 @@ checkers: [linearizable, availability, stats]
 
 // The other side of ZooKeeper's claim: plain reads from the cut-off follower are stale until it
 // notices it lost the leader (syncLimit, 1 s) — documented, not a bug — and the harness sees it.
-TEST(ZookeeperRunTest, PlainReadsFromACutOffFollowerAreStale) {
-  Status lab = ProbeLabSupport();
-  if (!lab.ok()) GTEST_SKIP() << lab.message();
-  RequireZookeeper();
+TEST_F(ZookeeperRunTest, PlainReadsFromACutOffFollowerAreStale) {
   const fs::path dir = TestDir("zk_run_test_plain");
   const nlohmann::json res = RunPlan(dir, std::string(R"(name: zk-ci-plain
 system: zookeeper
@@ -132,7 +135,8 @@ nemesis:
   schedule:
 )") + kCutFollower + R"(checkers: [linearizable, availability, stats]
 expect: invalid
-)", 0);
+)",
+                                     0);
   ASSERT_TRUE(res.is_object());
   EXPECT_EQ(res["valid"], false) << res.dump(2);
   const auto& lin = res["checkers"]["linearizable"];
@@ -142,8 +146,8 @@ expect: invalid
   EXPECT_EQ(op["f"], "read") << lin["details"].dump();
   const fs::path run = fs::canonical(dir / "store" / "latest");
   const std::string cut = nlohmann::json::parse(
-      ReadFile(run / "nemesis.jsonl").substr(0, ReadFile(run / "nemesis.jsonl").find('\n')))
-                              ["targets"][0];
+      ReadFile(run / "nemesis.jsonl")
+          .substr(0, ReadFile(run / "nemesis.jsonl").find('\n')))["targets"][0];
   const std::string history = ReadFile(run / "history.jsonl");
   const size_t line = op["complete_line"].get<size_t>();
   size_t at = 0;

@@ -52,16 +52,17 @@ TEST(ZookeeperSystemTest, CommandWritesMyidThenExecsJavaOnTheConfig) {
   EXPECT_LT(extra, a.end() - 2);
   const auto cp = std::find(a.begin(), a.end(), "-cp");
   ASSERT_NE(cp, a.end());
-  EXPECT_EQ(*(cp + 1), "/run/nodes/n3:/usr/share/java/zookeeper.jar:/usr/share/java/"
-                       "slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar");
+  EXPECT_EQ(*(cp + 1),
+            "/run/nodes/n3:/usr/share/java/zookeeper.jar:/usr/share/java/"
+            "slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar");
   // The shell really writes myid and then runs the program with the JVM's arguments: run it
   // with echo for java.
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("zk_command_test_" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("zk_command_test_" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
-  auto r = RunCommand(zookeeper::CommandFor("/bin/echo", dir.string(), (dir / "data").string(), 2,
-                                            {"-Dx=1"}),
-                      "", std::chrono::seconds(10));
+  auto r = RunCommand(
+      zookeeper::CommandFor("/bin/echo", dir.string(), (dir / "data").string(), 2, {"-Dx=1"}), "",
+      std::chrono::seconds(10));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 0) << r->output;
   EXPECT_NE(r->output.find("-Dx=1 -cp " + dir.string() + ":"), std::string::npos) << r->output;
@@ -90,8 +91,9 @@ TEST(ZookeeperSystemTest, StatusFromSrvrNamesTheRoleAndTheEpoch) {
   std::string alone = leader;
   alone.replace(alone.find("Mode: leader"), 12, "Mode: standalone");
   EXPECT_EQ(zookeeper::StatusFromSrvr(alone)["role"], "leader");
-  json looking = zookeeper::StatusFromSrvr("This ZooKeeper instance is not currently serving "
-                                           "requests\n");
+  json looking = zookeeper::StatusFromSrvr(
+      "This ZooKeeper instance is not currently serving "
+      "requests\n");
   EXPECT_EQ(looking["role"], "looking");
   EXPECT_TRUE(zookeeper::StatusFromSrvr("").is_null());
   EXPECT_TRUE(zookeeper::StatusFromSrvr("Mode: leader\nZxid: zz\n").is_null());
