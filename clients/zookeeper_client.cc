@@ -93,8 +93,6 @@ struct Answer {
 };
 using AnswerPtr = std::shared_ptr<Answer>;
 
-// The completion's `data`: a heap copy of the shared pointer, freed by the completion.
-const void* Tag(const AnswerPtr& a) { return new AnswerPtr(a); }
 template <typename F>
 void Complete(const void* tag, int rc, F fill) {
   std::unique_ptr<AnswerPtr> a(static_cast<AnswerPtr*>(const_cast<void*>(tag)));
@@ -303,10 +301,18 @@ class ZookeeperClient : public workloads::Client {
     std::unique_lock<std::mutex> lock(a->mu);
     return a->cv.wait_until(lock, deadline, [&] { return a->done; });
   }
-  // The call's return code: the completion's, kNoAnswer past the deadline, or the code the
-  // library refused the call with (it then calls no completion).
-  static int Result(int issued, const AnswerPtr& a, SteadyClock::time_point deadline) {
-    if (issued != ZOK) return issued;
+  // Issues one asynchronous call — `issue(tag)`, the tag being the completion's `data`: a heap
+  // copy of `a`'s pointer that the completion frees — and returns its code: the completion's,
+  // kNoAnswer past the deadline, or the code the library refused the call with (it then calls
+  // no completion, so the tag is freed here).
+  template <typename Issue>
+  static int Call(const AnswerPtr& a, SteadyClock::time_point deadline, Issue issue) {
+    auto* tag = new AnswerPtr(a);
+    const int issued = issue(static_cast<const void*>(tag));
+    if (issued != ZOK) {
+      delete tag;
+      return issued;
+    }
     if (!Wait(a, deadline)) return zookeeper::kNoAnswer;
     std::lock_guard<std::mutex> lock(a->mu);
     return a->rc;
@@ -314,21 +320,24 @@ class ZookeeperClient : public workloads::Client {
 
   int GetData(const std::string& path, SteadyClock::time_point deadline, AnswerPtr* out) {
     *out = std::make_shared<Answer>();
-    return Result(zoo_aget(zh_, path.c_str(), 0, OnData, Tag(*out)), *out, deadline);
+    return Call(*out, deadline,
+                [&](const void* t) { return zoo_aget(zh_, path.c_str(), 0, OnData, t); });
   }
   int SetData(const std::string& path, const std::string& data, int version,
               SteadyClock::time_point deadline) {
     auto a = std::make_shared<Answer>();
-    return Result(zoo_aset(zh_, path.c_str(), data.data(), static_cast<int>(data.size()), version,
-                           OnStat, Tag(a)),
-                  a, deadline);
+    return Call(a, deadline, [&](const void* t) {
+      return zoo_aset(zh_, path.c_str(), data.data(), static_cast<int>(data.size()), version,
+                      OnStat, t);
+    });
   }
   int Create(const std::string& path, const std::string& data, int flags,
              SteadyClock::time_point deadline, std::string* created = nullptr) {
     auto a = std::make_shared<Answer>();
-    const int rc = Result(zoo_acreate(zh_, path.c_str(), data.data(), static_cast<int>(data.size()),
-                                      &ZOO_OPEN_ACL_UNSAFE, flags, OnString, Tag(a)),
-                          a, deadline);
+    const int rc = Call(a, deadline, [&](const void* t) {
+      return zoo_acreate(zh_, path.c_str(), data.data(), static_cast<int>(data.size()),
+                         &ZOO_OPEN_ACL_UNSAFE, flags, OnString, t);
+    });
     if (rc == ZOK && created) {
       std::lock_guard<std::mutex> lock(a->mu);
       *created = a->data.value_or("");
@@ -337,7 +346,8 @@ class ZookeeperClient : public workloads::Client {
   }
   int Delete(const std::string& path, SteadyClock::time_point deadline) {
     auto a = std::make_shared<Answer>();
-    return Result(zoo_adelete(zh_, path.c_str(), -1, OnVoid, Tag(a)), a, deadline);
+    return Call(a, deadline,
+                [&](const void* t) { return zoo_adelete(zh_, path.c_str(), -1, OnVoid, t); });
   }
 
   // The parents of `path` (persistent, empty), once per session. Creating them changes no
@@ -369,7 +379,8 @@ class ZookeeperClient : public workloads::Client {
       // The member catches up with the leader before answering the get that follows on this
       // session (ZooKeeper answers a session's requests in order).
       auto s = std::make_shared<Answer>();
-      const int rc = Result(zoo_async(zh_, path.c_str(), OnString, Tag(s)), s, deadline);
+      const int rc = Call(s, deadline,
+                          [&](const void* t) { return zoo_async(zh_, path.c_str(), OnString, t); });
       if (rc != ZOK) return zookeeper::ReplyFor(rc, /*write=*/false, "sync " + path);
     }
     AnswerPtr a;
@@ -461,7 +472,9 @@ class ZookeeperClient : public workloads::Client {
     const int64_t token = zookeeper::SequenceOf(my_name).value_or(-1);
     while (SteadyClock::now() < deadline) {
       auto list = std::make_shared<Answer>();
-      int rc = Result(zoo_aget_children(zh_, dir.c_str(), 0, OnStrings, Tag(list)), list, deadline);
+      int rc = Call(list, deadline, [&](const void* t) {
+        return zoo_aget_children(zh_, dir.c_str(), 0, OnStrings, t);
+      });
       if (rc != ZOK) break;
       std::vector<std::pair<int64_t, std::string>> waiting;
       {
@@ -496,7 +509,8 @@ class ZookeeperClient : public workloads::Client {
         seen = events_->count;
       }
       auto exists = std::make_shared<Answer>();
-      rc = Result(zoo_aexists(zh_, below.c_str(), 1, OnStat, Tag(exists)), exists, deadline);
+      rc = Call(exists, deadline,
+                [&](const void* t) { return zoo_aexists(zh_, below.c_str(), 1, OnStat, t); });
       if (rc == ZNONODE) continue;
       if (rc != ZOK) break;
       std::unique_lock<std::mutex> lock(events_->mu);
