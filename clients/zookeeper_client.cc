@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "clients/retry.h"
 
