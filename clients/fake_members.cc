@@ -1,6 +1,8 @@
 #include "clients/fake_members.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <utility>
 
@@ -118,6 +120,18 @@ void FakeMembers::Serve(size_t i, tcp::socket& s) {
     boost::asio::write(s, boost::asio::buffer(answer), ec);
     if (ec) return;
   }
+}
+
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
 }
 
 }  // namespace splitbrain::clients

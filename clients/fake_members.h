@@ -61,4 +61,8 @@ class FakeMembers {
   std::vector<Request> requests_;          // GUARDED_BY(mu_)
 };
 
+// A port on 127.0.0.1 that nobody listens on (bound, then closed): a member that refuses
+// every connection.
+int ClosedPort();
+
 }  // namespace splitbrain::clients

@@ -3,11 +3,9 @@
 // sent (fail) — against a real closed port on 127.0.0.1.
 #include "clients/nats_client.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+
+#include "clients/fake_members.h"
 
 namespace splitbrain::clients {
 namespace {
@@ -61,19 +59,6 @@ TEST(NatsClientTest, KvReadsNames) {
   EXPECT_EQ(nats::KvReadsFromName("leader"), nats::KvReads::kLeader);
   EXPECT_FALSE(nats::KvReadsFromName("follower"));
   EXPECT_STREQ(nats::KvReadsName(nats::KvReads::kLeader), "leader");
-}
-
-// A port on 127.0.0.1 that nobody listens on (bound, then closed).
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 TEST(NatsClientTest, UnreachableMembersRefuseBeforeSending) {

@@ -225,7 +225,7 @@ Status ParseWorkload(const Reader& r, const YAML::Node& n, WorkloadSpec* w) {
   }
   if (n["kv-reads"]) {
     SB_SET_OR_RETURN(w->kv_reads,
-                     r.OneOf(n["kv-reads"], "workload.kv-reads", {"direct", "leader"}));
+                     r.OneOf(n["kv-reads"], "workload.kv-reads", {"direct", "leader", "plain", "sync"}));
   }
   if (n["burst"]) SB_SET_OR_RETURN(w->burst, r.Double(n["burst"], "workload.burst", 1, 100));
   if (n["burst-window"]) {
@@ -849,11 +849,23 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
     if (why.empty()) return Status::Ok();
     return r.Error(mark, field, kind + " '" + name + "' with system " + t.system + ": " + why);
   };
-  if (!t.workload.kv_reads.empty() && (t.system != "nats" || t.workload.name != "register")) {
-    return r.Error(at({"workload", "kv-reads"}), "workload.kv-reads",
-                   "only for system: nats with workload register (it says how a JetStream KV get "
-                   "is served); this test is system " +
-                       t.system + " with workload " + t.workload.name);
+  if (!t.workload.kv_reads.empty()) {
+    // The same question — which member answers a read, and how — has each system's own answers.
+    const std::map<std::string, std::vector<std::string>> kReads = {
+        {"nats", {"direct", "leader"}}, {"zookeeper", {"plain", "sync"}}};
+    auto it = kReads.find(t.system);
+    if (it == kReads.end() || t.workload.name != "register") {
+      return r.Error(at({"workload", "kv-reads"}), "workload.kv-reads",
+                     "only for system: nats or zookeeper with workload register (it says how a "
+                     "read is served); this test is system " +
+                         t.system + " with workload " + t.workload.name);
+    }
+    const auto& ok = it->second;
+    if (std::find(ok.begin(), ok.end(), t.workload.kv_reads) == ok.end()) {
+      return r.Error(at({"workload", "kv-reads"}), "workload.kv-reads",
+                     "'" + t.workload.kv_reads + "' is not a read mode of system " + t.system +
+                         " (it has " + ok[0] + " and " + ok[1] + ")");
+    }
   }
   if (t.system != "exec" && t.members) {
     return r.Error(at({"members"}), "members",

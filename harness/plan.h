@@ -40,9 +40,11 @@ struct WorkloadSpec {
   // Where each client's operations begin: home (its own node, round-robin over the nodes),
   // leader (where the last one ended) or random (workloads/placement.h).
   std::string placement = "home";
-  // system nats, register: how a KV get is served — "direct" (any current replica answers from
-  // its own store: libnats's default) or "leader" (the bucket's stream leader);
-  // clients/nats_client.h. Empty: not set (nats then uses direct).
+  // register with system nats: how a KV get is served — "direct" (any current replica answers
+  // from its own store: libnats's default) or "leader" (the bucket's stream leader);
+  // clients/nats_client.h. With system zookeeper: "plain" (getData from the member the session
+  // is on) or "sync" (sync, then getData); clients/zookeeper_client.h. Empty: not set (nats then
+  // uses direct, zookeeper sync).
   std::string kv_reads;
   // Traffic where faults are: for burst_window_ns after each fault starts and ends, operations
   // come `burst` times as often (1: off; needs rate > 0).

@@ -248,7 +248,8 @@ TEST(ShippedPlansTest, ParseAndBugPlansHaveTwins) {
   const fs::path plans = SPLITBRAIN_PLANS_DIR;
   int bug_plans = 0;
   for (const fs::path& dir : {plans, plans / "bugs", plans / "etcd", plans / "bench",
-                              plans / "disk", plans / "exec", plans / "nats", plans / "sim"}) {
+                              plans / "disk", plans / "exec", plans / "nats", plans / "sim",
+                              plans / "zookeeper"}) {
     for (const auto& f : fs::directory_iterator(dir)) {
       if (f.path().extension() != ".yaml") continue;
       auto p = ParsePlanFile(f.path().string());
@@ -311,8 +312,8 @@ TEST(PlanSystemTest, WhatASystemCannotDoIsRefusedWithFileLineAndWhy) {
        "p.yaml:3:17: nemesis.faults: fault 'snapshot' with system etcd", "--snapshot-count"},
       {"system: etcd\nworkload: {name: queue}\n",
        "p.yaml:2:11: workload: workload 'queue' with system etcd", "system nats"},
-      {"system: zookeeper\nworkload: register\n",
-       "p.yaml:1:9: system: unknown value 'zookeeper'; expected one of: splitbrain, etcd", ""},
+      {"system: consul\nworkload: register\n",
+       "p.yaml:1:9: system: unknown value 'consul'; expected one of: splitbrain, etcd", ""},
   };
   for (const auto& c : cases) {
     auto p = ParsePlanText(c.text, "p.yaml");
@@ -384,14 +385,28 @@ TEST(PlanSystemTest, NatsKvReadsParseRoundTripAndAreRefusedElsewhere) {
   auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ((*again)[0].workload.kv_reads, "leader");
+  auto zk = ParsePlanText("system: zookeeper\nworkload: {name: register, kv-reads: plain}\n",
+                          "z.yaml");
+  ASSERT_TRUE(zk.ok()) << zk.status();
+  EXPECT_EQ((*zk)[0].workload.kv_reads, "plain");
   auto unset = ParsePlanText("system: nats\nworkload: register\n", "n.yaml");
   ASSERT_TRUE(unset.ok()) << unset.status();
   EXPECT_EQ((*unset)[0].workload.kv_reads, "");
   const char* refused[][2] = {
       {"system: etcd\nworkload: {name: register, kv-reads: direct}\n",
-       "n.yaml:2:38: workload.kv-reads: only for system: nats with workload register"},
+       "n.yaml:2:38: workload.kv-reads: only for system: nats or zookeeper with workload "
+       "register"},
       {"system: nats\nworkload: {name: queue, kv-reads: direct}\n",
-       "workload.kv-reads: only for system: nats with workload register"},
+       "workload.kv-reads: only for system: nats or zookeeper with workload register"},
+      // Issue 17: each system has its own read modes.
+      {"system: nats\nworkload: {name: register, kv-reads: sync}\n",
+       "n.yaml:2:38: workload.kv-reads: 'sync' is not a read mode of system nats (it has direct "
+       "and leader)"},
+      {"system: zookeeper\nworkload: {name: register, kv-reads: leader}\n",
+       "n.yaml:2:38: workload.kv-reads: 'leader' is not a read mode of system zookeeper (it has "
+       "plain and sync)"},
+      {"system: zookeeper\nworkload: {name: lock, kv-reads: plain}\n",
+       "workload.kv-reads: only for system: nats or zookeeper with workload register"},
       {"system: nats\nworkload: {name: register, kv-reads: follower}\n",
        "n.yaml:2:38: workload.kv-reads: unknown value 'follower'"},
   };

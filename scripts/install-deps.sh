@@ -21,6 +21,8 @@ packages=(
   libfuse3-dev
   # the NATS client library (libnats, with JetStream) the nats system's clients are built on
   libnats-dev
+  # ZooKeeper's C client (libzookeeper_mt) the zookeeper system's clients are built on
+  libzookeeper-mt-dev
   # the lab: namespaces, bridge and veth, packet filters, clock faults
   nftables iptables iproute2 util-linux libfaketime procps
   # disk faults: fuse3 (the FUSE runtime: fusermount3, /dev/fuse's permissions) under splitbrain-fs
@@ -32,6 +34,10 @@ packages=(
   openssh-client
   # ... and `system: nats` (JetStream)
   nats-server
+  # ... and `system: zookeeper`: the server's jars (3.8.0) and, through its dependencies, a JRE
+  # and the slf4j/log4j jars. Not zookeeperd: that package only adds a service that would start
+  # a ZooKeeper on the host's port 2181; the lab runs its own members with java directly.
+  zookeeper
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium clang libclang-rt-14-dev lld)

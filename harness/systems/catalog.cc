@@ -66,6 +66,33 @@ SystemInfo Nats() {
   return s;
 }
 
+SystemInfo Zookeeper() {
+  SystemInfo s;
+  s.name = "zookeeper";
+  s.unsupported = {
+      {"needs:libc-clock",
+       "is not built for ZooKeeper: the JVM reads the clock through the vDSO (as Go does), not "
+       "through libc's time functions libfaketime interposes; use pause faults to stall a "
+       "member's timers"},
+      {"needs:membership-api",
+       "is not built for ZooKeeper (its dynamic reconfiguration, reconfigEnabled, is off)"},
+      {"needs:snapshot-api",
+       "has no ZooKeeper call to take: a member snapshots by itself every snapCount "
+       "transactions"},
+      {"checker:raft-invariants",
+       "needs every member's applied entries (nodes/<id>/events.jsonl); ZooKeeper logs none"},
+      {"checker:term-churn",
+       "needs role changes in nodes/<id>/events.jsonl, which the zookeeper adapter does not "
+       "write yet (the epoch is in each member's status.json)"},
+  };
+  for (const char* w : {"kv", "set", "counter", "bank", "queue"}) {
+    s.unsupported[std::string("workload:") + w] =
+        "is not translated to ZooKeeper yet (the zookeeper adapter speaks register, on znodes, "
+        "and lock, ZooKeeper's lock recipe)";
+  }
+  return s;
+}
+
 SystemInfo Splitbrain() {
   SystemInfo s;
   s.name = "splitbrain";
@@ -78,7 +105,8 @@ SystemInfo Splitbrain() {
 }  // namespace
 
 const std::vector<SystemInfo>& SystemCatalog() {
-  static const std::vector<SystemInfo> kSystems = {Splitbrain(), Etcd(), Exec(), Nats()};
+  static const std::vector<SystemInfo> kSystems = {Splitbrain(), Etcd(), Exec(), Nats(),
+                                                   Zookeeper()};
   return kSystems;
 }
 

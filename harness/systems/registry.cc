@@ -4,14 +4,15 @@
 #include "harness/systems/exec.h"
 #include "harness/systems/nats.h"
 #include "harness/systems/splitbrain.h"
+#include "harness/systems/zookeeper.h"
 
 namespace splitbrain::harness {
 
 const std::vector<SystemAdapter>& Systems() {
   // A new system: its adapter file in this folder, one line here and its entry in catalog.cc
   // (README.md, "Adding a system").
-  static const std::vector<SystemAdapter> kSystems = {SplitbrainAdapter(), EtcdAdapter(),
-                                                      ExecAdapter(), NatsAdapter()};
+  static const std::vector<SystemAdapter> kSystems = {
+      SplitbrainAdapter(), EtcdAdapter(), ExecAdapter(), NatsAdapter(), ZookeeperAdapter()};
   return kSystems;
 }
 
