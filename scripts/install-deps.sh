@@ -21,6 +21,9 @@ packages=(
   libfuse3-dev
   # the NATS client library (libnats, with JetStream) the nats system's clients are built on
   libnats-dev
+  # gRPC C++ and protobuf: the etcd client talks etcd's v3 API over gRPC (clients/etcd/*.proto,
+  # compiled at build time by protoc and its gRPC plugin)
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # the lab: namespaces, bridge and veth, packet filters, clock faults
   nftables iptables iproute2 util-linux libfaketime procps
   # disk faults: fuse3 (the FUSE runtime: fusermount3, /dev/fuse's permissions) under splitbrain-fs
