@@ -249,8 +249,11 @@ class EtcdCluster : public ProcessCluster {
   std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
     std::vector<workloads::NodeAddress> members;
     for (const auto& id : ctx_.hosts->ids()) members.push_back({id, ClientAddress(id)});
+    // The plan's etcd.api (validated: grpc or gateway); gRPC unless it says gateway.
+    const auto api = clients::etcd::ParseApi(ctx_.plan.etcd_api.value_or("grpc"));
     return clients::NewEtcdClient(std::move(members), slot, PlanPlacement(ctx_.plan),
-                                  ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)));
+                                  ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)),
+                                  api.value_or(clients::etcd::Api::kGrpc));
   }
 
  protected:
