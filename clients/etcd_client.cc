@@ -436,8 +436,7 @@ class GatewayLeaseKeeper : public LeaseKeeper {
       }
       // Evidence for the reader of the run's output; the holder itself is told nothing, as
       // a client that does not watch its session would not be.
-      const auto since =
-          std::chrono::duration_cast<milliseconds>(SteadyClock::now() - last_answer);
+      const auto since = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - last_answer);
       SB_LOG(kInfo, "etcd") << "lease " << lease << " for lock " << name
                             << " is gone; the last keepalive was answered " << since.count()
                             << " ms ago";

@@ -33,8 +33,8 @@ namespace etcd {
 // How the client reaches etcd: its gRPC API, as etcd's own clients do (the default), or the JSON
 // gateway in front of it (one more hop, and gRPC's deadlines and stream keepalives hidden).
 enum class Api { kGrpc, kGateway };
-const char* ApiName(Api api);                              // "grpc", "gateway"
-std::optional<Api> ParseApi(const std::string& name);      // nullopt for any other name
+const char* ApiName(Api api);                          // "grpc", "gateway"
+std::optional<Api> ParseApi(const std::string& name);  // nullopt for any other name
 }  // namespace etcd
 
 // A client of the etcd members `members` (id and client address "10.77.0.11:2379"; not empty),

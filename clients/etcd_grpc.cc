@@ -84,7 +84,7 @@ namespace {
 std::chrono::system_clock::time_point SystemDeadline(SteadyClock::time_point deadline) {
   return std::chrono::system_clock::now() +
          std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline -
-                                                                          SteadyClock::now());
+                                                                         SteadyClock::now());
 }
 
 // A lease ID as the gateway writes it (decimal text); 0 (no lease) when it is not one.
@@ -207,10 +207,10 @@ class GrpcLeaseKeeper : public LeaseKeeper {
   const milliseconds period_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;                             // GUARDED_BY(mu_)
-  bool revoke_ = false;                           // GUARDED_BY(mu_)
-  grpc::ClientContext* context_ = nullptr;        // GUARDED_BY(mu_): the open stream's
-  std::thread thread_;                            // last: started once the rest exists
+  bool stop_ = false;                       // GUARDED_BY(mu_)
+  bool revoke_ = false;                     // GUARDED_BY(mu_)
+  grpc::ClientContext* context_ = nullptr;  // GUARDED_BY(mu_): the open stream's
+  std::thread thread_;                      // last: started once the rest exists
 };
 
 // Parses the gateway JSON `body` into `Req`, calls `call` and prints its answer back as JSON.

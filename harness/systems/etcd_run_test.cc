@@ -93,6 +93,7 @@ checkers: [linearizable, availability, stats, perf]
   EXPECT_TRUE(fs::exists(store + "/latest/report.html"));
   // The clients spoke gRPC, the default, and the plan as run says so.
   EXPECT_NE(ReadFile(store + "/latest/plan.yaml").find("api: grpc"), std::string::npos);
+  EXPECT_NE(r->output.find("clients reach etcd over grpc"), std::string::npos) << r->output;
 }
 
 // The JSON gateway stays covered: a short register run with `etcd: {api: gateway}`, a member
@@ -123,6 +124,7 @@ checkers: [linearizable, stats]
   EXPECT_EQ(res["checkers"]["linearizable"]["valid"], true);
   EXPECT_GT(res["stats"]["ok"].get<int>(), 200) << res["stats"].dump();
   EXPECT_NE(ReadFile(store + "/latest/plan.yaml").find("api: gateway"), std::string::npos);
+  EXPECT_NE(r->output.find("clients reach etcd over gateway"), std::string::npos) << r->output;
 }
 
 // Was refused at validation ("is not built for etcd yet"). The leader is removed through the
