@@ -1,8 +1,10 @@
-// The etcd client (issue #9): how a workload's commands reach etcd 3.4 members through etcd's
-// v3 JSON gateway (grpc-gateway on the client port): /v3/kv/range, /v3/kv/put, /v3/kv/txn for
-// compare-and-set, /v3/lease/* and /v3/lock/* for the lock workload. Keys and values are
-// base64; 64-bit numbers come as strings; fields with default values are omitted ("succeeded":
-// false is absent). Moved out of harness/systems/etcd.cc, which keeps the members' processes.
+// The etcd client (issue #9): how a workload's commands reach etcd 3.4 members, written as calls
+// of etcd's v3 JSON gateway (grpc-gateway on the client port): /v3/kv/range, /v3/kv/put,
+// /v3/kv/txn for compare-and-set, /v3/lease/* and /v3/lock/* for the lock workload. Keys and
+// values are base64; 64-bit numbers come as strings; fields with default values are omitted
+// ("succeeded": false is absent). Moved out of harness/systems/etcd.cc, which keeps the members'
+// processes. Since issue #21 those calls go over gRPC by default (etcd_grpc.cc: each made as
+// the gRPC call behind it), or to the gateway itself (Api::kGateway).
 //
 // Outcomes (STYLE.md): a write answered 503 (Unavailable: "request timed out", "leader changed")
 // or 504, or a deadline after sending, may still be applied: unknown. A refused connection, or a
