@@ -384,6 +384,100 @@ records::Reply ReplyFor(const json& command, const node::Reply& http, const std:
   return r;
 }
 
+const char* ApiName(Api api) { return api == Api::kGrpc ? "grpc" : "gateway"; }
+
+std::optional<Api> ParseApi(const std::string& name) {
+  if (name == "grpc") return Api::kGrpc;
+  if (name == "gateway") return Api::kGateway;
+  return std::nullopt;
+}
+
+namespace {
+
+// The gateway's keeper: one /v3/lease/keepalive call every TTL/3 through `member`.
+class GatewayLeaseKeeper : public LeaseKeeper {
+ public:
+  GatewayLeaseKeeper(std::string member, std::string lease, int64_t ttl_s, std::string name)
+      : thread_([this, member = std::move(member), lease = std::move(lease), ttl_s,
+                 name = std::move(name)] { Run(member, lease, ttl_s, name); }) {}
+  ~GatewayLeaseKeeper() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Stop(bool revoke) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      revoke_ = revoke;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void Run(const std::string& member, const std::string& lease, int64_t ttl_s,
+           const std::string& name) {
+    node::Client c(member);
+    const milliseconds period(std::max<int64_t>(100, ttl_s * 1000 / 3));
+    auto last_answer = SteadyClock::now();
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
+      lock.unlock();
+      node::Reply h = c.Call("POST", "/v3/lease/keepalive", {{"ID", lease}}, period);
+      lock.lock();
+      if (h.http_status != 200) continue;
+      const json& res = h.body.value("result", json::object());
+      if (res.contains("TTL") && res["TTL"] != "0") {
+        last_answer = SteadyClock::now();
+        continue;
+      }
+      // Evidence for the reader of the run's output; the holder itself is told nothing, as
+      // a client that does not watch its session would not be.
+      const auto since = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - last_answer);
+      SB_LOG(kInfo, "etcd") << "lease " << lease << " for lock " << name
+                            << " is gone; the last keepalive was answered " << since.count()
+                            << " ms ago";
+      return;
+    }
+    if (revoke_) {
+      lock.unlock();
+      (void)c.Call("POST", "/v3/lease/revoke", {{"ID", lease}}, milliseconds(500));
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;    // GUARDED_BY(mu_)
+  bool revoke_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;   // last: started once the rest exists
+};
+
+class GatewayTransport : public Transport {
+ public:
+  explicit GatewayTransport(const std::string& address) : client_(address) {}
+  const std::string& address() const override { return client_.address(); }
+  void SetAddress(const std::string& address) override { client_.SetAddress(address); }
+  node::Reply Call(const std::string& path, const json& body, milliseconds timeout) override {
+    return client_.Call("POST", path, body, timeout);
+  }
+  std::unique_ptr<LeaseKeeper> KeepAlive(const std::string& lease, int64_t ttl_s,
+                                         const std::string& name) override {
+    return std::make_unique<GatewayLeaseKeeper>(client_.address(), lease, ttl_s, name);
+  }
+
+ private:
+  node::Client client_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> NewGatewayTransport(const std::string& address) {
+  return std::make_unique<GatewayTransport>(address);
+}
+
 }  // namespace etcd
 
 namespace {
@@ -391,13 +485,14 @@ namespace {
 class EtcdClient : public workloads::Client {
  public:
   EtcdClient(std::vector<workloads::NodeAddress> members, size_t slot,
-             workloads::Placement placement, uint64_t seed)
+             workloads::Placement placement, uint64_t seed, etcd::Api api)
       : members_(std::move(members)),
         picker_(placement, members_.size(), slot, seed),
         current_(picker_.home()) {
-    client_ = std::make_unique<node::Client>(members_[current_].client);
+    transport_ = api == etcd::Api::kGrpc ? etcd::NewGrpcTransport(members_[current_].client)
+                                         : etcd::NewGatewayTransport(members_[current_].client);
   }
-  ~EtcdClient() override { Join(); }
+  ~EtcdClient() override { keeper_.reset(); }
 
   records::Reply Send(const json& command, milliseconds timeout) override {
     const auto deadline = SteadyClock::now() + timeout;
@@ -417,13 +512,13 @@ class EtcdClient : public workloads::Client {
  private:
   // Points the connection at members_[current_] (closing the one to another member).
   void Connect() {
-    if (client_->address() != members_[current_].client) {
-      client_->SetAddress(members_[current_].client);
+    if (transport_->address() != members_[current_].client) {
+      transport_->SetAddress(members_[current_].client);
     }
   }
 
   node::Reply Call(const std::string& path, const json& body, SteadyClock::time_point deadline) {
-    return client_->Call("POST", path, body, std::max(TimeLeft(deadline), milliseconds(1)));
+    return transport_->Call(path, body, std::max(TimeLeft(deadline), milliseconds(1)));
   }
 
   // Runs `attempt` on the current member by the one retry policy (clients/retry.h): after a
@@ -511,7 +606,8 @@ class EtcdClient : public workloads::Client {
     const std::string lease = r.value.get<std::string>();
     // The lease lives as long as this process does, as a concurrency.Session's: kept alive
     // while waiting for the lock too.
-    StartKeepalive(lease, ttl_s, members_[current_].client, name);
+    keeper_.reset();
+    keeper_ = transport_->KeepAlive(lease, ttl_s, name);
     // 2. The lock, waiting behind earlier holders until the deadline.
     node::Reply h =
         Call("/v3/lock/lock", {{"name", etcd::Base64Encode(name)}, {"lease", lease}}, deadline);
@@ -571,86 +667,28 @@ class EtcdClient : public workloads::Client {
     return r;
   }
 
-  // Keeps `lease` alive every TTL/3 through `member` on a thread of its own until LetGo.
-  void StartKeepalive(const std::string& lease, int64_t ttl_s, const std::string& member,
-                      const std::string& name) {
-    Join();
-    std::lock_guard<std::mutex> lock(ka_mu_);
-    ka_stop_ = false;
-    ka_revoke_ = false;
-    keeper_ = std::thread([this, lease, ttl_s, member, name] {
-      node::Client c(member);
-      const milliseconds period(std::max<int64_t>(100, ttl_s * 1000 / 3));
-      auto last_answer = SteadyClock::now();
-      std::unique_lock<std::mutex> lock(ka_mu_);
-      while (!ka_cv_.wait_for(lock, period, [this] { return ka_stop_; })) {
-        lock.unlock();
-        node::Reply h = c.Call("POST", "/v3/lease/keepalive", {{"ID", lease}}, period);
-        lock.lock();
-        if (h.http_status != 200) continue;
-        const json& res = h.body.value("result", json::object());
-        if (res.contains("TTL") && res["TTL"] != "0") {
-          last_answer = SteadyClock::now();
-          continue;
-        }
-        // Evidence for the reader of the run's output; the holder itself is told nothing, as
-        // a client that does not watch its session would not be.
-        const auto since =
-            std::chrono::duration_cast<milliseconds>(SteadyClock::now() - last_answer);
-        SB_LOG(kInfo, "etcd") << "lease " << lease << " for lock " << name
-                              << " is gone; the last keepalive was answered " << since.count()
-                              << " ms ago";
-        return;
-      }
-      if (ka_revoke_) {
-        lock.unlock();
-        (void)c.Call("POST", "/v3/lease/revoke", {{"ID", lease}}, milliseconds(500));
-      }
-    });
-  }
-
-  // Stops keeping the lease alive, without waiting; with `revoke` the keeper revokes it on its
-  // way out.
+  // Stops keeping the lease alive, without waiting; with `revoke` it is revoked too.
   void LetGo(bool revoke) {
-    {
-      std::lock_guard<std::mutex> lock(ka_mu_);
-      ka_stop_ = true;
-      ka_revoke_ = revoke;
-    }
-    ka_cv_.notify_all();
-  }
-
-  // Waits for the keeper to end (after LetGo, or at the end of this client).
-  void Join() {
-    {
-      std::lock_guard<std::mutex> lock(ka_mu_);
-      ka_stop_ = true;
-    }
-    ka_cv_.notify_all();
-    if (keeper_.joinable()) keeper_.join();
+    if (keeper_) keeper_->Stop(revoke);
   }
 
   std::vector<workloads::NodeAddress> members_;
   workloads::NodePicker picker_;
   size_t current_;
-  std::unique_ptr<node::Client> client_;  // pointed at members_[current_] before each call
+  std::unique_ptr<etcd::Transport> transport_;  // pointed at members_[current_] before each call
   bool held_ = false;
   std::string held_name_;
   std::string held_key_;  // the lock's key (base64), which unlock deletes
   json held_token_;
-  std::mutex ka_mu_;
-  std::condition_variable ka_cv_;
-  bool ka_stop_ = false;    // GUARDED_BY(ka_mu_)
-  bool ka_revoke_ = false;  // GUARDED_BY(ka_mu_)
-  std::thread keeper_;
+  std::unique_ptr<etcd::LeaseKeeper> keeper_;  // the held (or awaited) lock's lease
 };
 
 }  // namespace
 
 std::unique_ptr<workloads::Client> NewEtcdClient(std::vector<workloads::NodeAddress> members,
                                                  size_t slot, workloads::Placement placement,
-                                                 uint64_t seed) {
-  return std::make_unique<EtcdClient>(std::move(members), slot, placement, seed);
+                                                 uint64_t seed, etcd::Api api) {
+  return std::make_unique<EtcdClient>(std::move(members), slot, placement, seed, api);
 }
 
 }  // namespace splitbrain::clients

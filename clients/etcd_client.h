@@ -1,8 +1,10 @@
-// The etcd client (issue #9): how a workload's commands reach etcd 3.4 members through etcd's
-// v3 JSON gateway (grpc-gateway on the client port): /v3/kv/range, /v3/kv/put, /v3/kv/txn for
-// compare-and-set, /v3/lease/* and /v3/lock/* for the lock workload. Keys and values are
-// base64; 64-bit numbers come as strings; fields with default values are omitted ("succeeded":
-// false is absent). Moved out of harness/systems/etcd.cc, which keeps the members' processes.
+// The etcd client (issue #9): how a workload's commands reach etcd 3.4 members, written as calls
+// of etcd's v3 JSON gateway (grpc-gateway on the client port): /v3/kv/range, /v3/kv/put,
+// /v3/kv/txn for compare-and-set, /v3/lease/* and /v3/lock/* for the lock workload. Keys and
+// values are base64; 64-bit numbers come as strings; fields with default values are omitted
+// ("succeeded": false is absent). Moved out of harness/systems/etcd.cc, which keeps the members'
+// processes. Since issue #21 those calls go over gRPC by default (etcd_grpc.cc: each made as
+// the gRPC call behind it), or to the gateway itself (Api::kGateway).
 //
 // Outcomes (STYLE.md): a write answered 503 (Unavailable: "request timed out", "leader changed")
 // or 504, or a deadline after sending, may still be applied: unknown. A refused connection, or a
@@ -12,8 +14,10 @@
 // deadline, then fails. The pure translation below is thread-safe; a client is one per worker.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +31,16 @@
 
 namespace splitbrain::clients {
 
-// A client of the etcd members `members` (id and gateway address "10.77.0.11:2379"; not empty).
+namespace etcd {
+// How the client reaches etcd: its gRPC API, as etcd's own clients do (the default), or the JSON
+// gateway in front of it (one more hop, and gRPC's deadlines and stream keepalives hidden).
+enum class Api { kGrpc, kGateway };
+const char* ApiName(Api api);                          // "grpc", "gateway"
+std::optional<Api> ParseApi(const std::string& name);  // nullopt for any other name
+}  // namespace etcd
+
+// A client of the etcd members `members` (id and client address "10.77.0.11:2379"; not empty),
+// over `api`.
 // It sticks to one member, as a client with one endpoint does, beginning each operation where
 // the placement says, and moves to the next only after a member's refusal. For the lock
 // workload it holds a lease per lock and keeps it alive every TTL/3 from a background thread
@@ -35,7 +48,7 @@ namespace splitbrain::clients {
 // revision it was granted at. `slot` and `seed` as for SplitbrainClient.
 std::unique_ptr<workloads::Client> NewEtcdClient(std::vector<workloads::NodeAddress> members,
                                                  size_t slot, workloads::Placement placement,
-                                                 uint64_t seed);
+                                                 uint64_t seed, etcd::Api api = etcd::Api::kGrpc);
 
 namespace etcd {
 
@@ -103,6 +116,48 @@ std::string ErrorText(const node::Reply& http);
 // fail is the member's (kMember).
 records::Reply ReplyFor(const nlohmann::json& command, const node::Reply& http,
                         const std::string& member = "");
+
+// The transport under the client: one call of etcd's v3 API named by its gateway path
+// ("/v3/kv/range") with the gateway's JSON body, answered as the gateway answers it (a
+// node::Reply: http_status 0 when nothing was answered, its outcome then kFail when the request
+// certainly never reached the member). Over gRPC the JSON is protobuf's JSON mapping of etcd's
+// messages, which is what the gateway speaks, so the translation above serves both transports.
+// Not thread-safe except KeepAlive's keeper, which runs on a thread of its own.
+class LeaseKeeper {
+ public:
+  // Waits for the keeper's thread to end (Stop first, else it stops without revoking).
+  virtual ~LeaseKeeper() = default;
+  // Stops keeping the lease alive, without waiting; with `revoke` the keeper revokes it on its
+  // way out.
+  virtual void Stop(bool revoke) = 0;
+};
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual const std::string& address() const = 0;
+  // Points the transport at another member's client address.
+  virtual void SetAddress(const std::string& address) = 0;
+  virtual node::Reply Call(const std::string& path, const nlohmann::json& body,
+                           std::chrono::milliseconds timeout) = 0;
+  // Keeps lease `lease` (its ID as the gateway writes it: decimal text) of `ttl_s` seconds alive
+  // through the current member every TTL/3 from a thread of its own, as etcd's Go client does:
+  // the gateway by one /v3/lease/keepalive call each time, gRPC over one LeaseKeepAlive stream.
+  // A lease etcd says is gone is logged with `name` (the lock's) and no longer kept.
+  virtual std::unique_ptr<LeaseKeeper> KeepAlive(const std::string& lease, int64_t ttl_s,
+                                                 const std::string& name) = 0;
+};
+std::unique_ptr<Transport> NewGatewayTransport(const std::string& address);
+std::unique_ptr<Transport> NewGrpcTransport(const std::string& address);
+
+// gRPC's answer to a call as the gateway would have given it, for ReplyFor: `grpc_code` a
+// grpc::StatusCode, `message` its message (etcd's "etcdserver: request timed out"), `body` the
+// response's JSON (protobuf's JSON mapping, field names as etcd's .proto) when the code is OK.
+// `sent` false: the channel never reached the member, so the request certainly did nothing
+// (http_status 0, kFail). Otherwise the gateway's HTTP status for the code (UNAVAILABLE 503,
+// DEADLINE_EXCEEDED 504, INVALID_ARGUMENT 400, ...), except CANCELLED, which after sending may
+// still be applied (500, not the gateway's 408).
+node::Reply GatewayReplyFor(int grpc_code, const std::string& message, bool sent,
+                            nlohmann::json body = nullptr);
 
 }  // namespace etcd
 }  // namespace splitbrain::clients

@@ -284,7 +284,7 @@ TEST(EtcdClient, ARefusedReadMovesToTheNextMember) {
     return i == 0 ? kUnavailable
                   : FakeMembers::Answer{200, R"({"kvs":[{"key":"cjE=","value":"Mw=="}]})"};
   });
-  auto c = NewEtcdClient(g.members.addresses(), 0, workloads::Placement::kHome, 1);
+  auto c = NewEtcdClient(g.members.addresses(), 0, workloads::Placement::kHome, 1, Api::kGateway);
   records::Reply r = c->Send({{"op", "read"}, {"key", "r1"}}, 2s);
   EXPECT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(r.value, 3);
@@ -299,7 +299,7 @@ TEST(EtcdClient, UnknownWritesAndFailedComparesAreNotRetried) {
     return target == "/v3/kv/put" ? kUnavailable
                                   : FakeMembers::Answer{200, R"({"header":{"revision":"3"}})"};
   });
-  auto c = NewEtcdClient(g.members.addresses(), 1, workloads::Placement::kHome, 1);
+  auto c = NewEtcdClient(g.members.addresses(), 1, workloads::Placement::kHome, 1, Api::kGateway);
   records::Reply w = c->Send({{"op", "write"}, {"key", "r1"}, {"value", 1}}, 2s);
   EXPECT_EQ(w.outcome, Outcome::kUnknown);
   EXPECT_EQ(w.node, "n2");
@@ -339,7 +339,7 @@ TEST(EtcdClient, ReadModifyWriteStartsOverWhenAKeyChangedAndNeverResendsAnUnknow
     if (n == 3) return {200, R"({"succeeded":true})"};
     return kUnavailable;
   });
-  auto c = NewEtcdClient(g.members.addresses(), 0, workloads::Placement::kHome, 1);
+  auto c = NewEtcdClient(g.members.addresses(), 0, workloads::Placement::kHome, 1, Api::kGateway);
   const json transfer = {{"op", "transfer"}, {"from", "a0"}, {"to", "a1"}, {"amount", 4}};
   records::Reply ok = c->Send(transfer, 2s);
   EXPECT_EQ(ok.outcome, Outcome::kOk) << ok.error;
@@ -372,7 +372,7 @@ TEST(EtcdClient, LockTakesALeaseThenTheLockAndReleaseRevokesIt) {
     if (target == "/v3/lease/keepalive") return {200, R"({"result":{"ID":"7587","TTL":"2"}})"};
     return {404, R"({"error":"not found"})"};
   });
-  auto c = NewEtcdClient(g.members.addresses(), 0, workloads::Placement::kHome, 1);
+  auto c = NewEtcdClient(g.members.addresses(), 0, workloads::Placement::kHome, 1, Api::kGateway);
   const json acquire = {{"op", "acquire"}, {"key", "l0"}, {"owner", "p0"}, {"ttl_ms", 2000}};
   records::Reply got = c->Send(acquire, 2s);
   ASSERT_TRUE(got.ok()) << got.error;

@@ -150,7 +150,8 @@ class Reader {
 const std::vector<std::string> kTestKeys = {
     "name",    "system",   "nodes",   "time-limit", "seed",     "workload",
     "nemesis", "checkers", "node",    "expect",     "recovery", "term-churn",
-    "hosts",   "dead-man", "members", "include",    "tests"};
+    "hosts",   "dead-man", "members", "etcd",       "include",  "tests"};
+const std::vector<std::string> kEtcdKeys = {"api"};
 const std::vector<std::string> kHostKeys = {"address", "ip",          "user", "port",
                                             "key",     "ssh-options", "dir"};
 const std::vector<std::string> kWorkloadKeys = {
@@ -694,6 +695,11 @@ Status ParseTestFields(const Reader& r, const YAML::Node& n, TestPlan* t) {
           r.Int(nd["snapshot-entries"], "node.snapshot-entries", 1, kMaxSnapshotEntries));
     }
   }
+  if (n["etcd"]) {
+    const YAML::Node& e = n["etcd"];
+    SB_RETURN_IF_ERROR(r.OnlyKeys(e, "etcd", kEtcdKeys));
+    if (e["api"]) SB_SET_OR_RETURN(t->etcd_api, r.OneOf(e["api"], "etcd.api", {"grpc", "gateway"}));
+  }
   if (n["members"]) {
     MembersSpec m;
     SB_RETURN_IF_ERROR(ParseMembers(r, n["members"], t->source_file, &m));
@@ -866,6 +872,10 @@ Status Validate(const Reader& r, const YAML::Node& where, const TestPlan& t) {
                      "'" + t.workload.kv_reads + "' is not a read mode of system " + t.system +
                          " (it has " + ok[0] + " and " + ok[1] + ")");
     }
+  }
+  if (t.etcd_api && t.system != "etcd") {
+    return r.Error(at({"etcd", "api"}), "etcd.api",
+                   "only for system: etcd (this test's system is " + t.system + ")");
   }
   if (t.system != "exec" && t.members) {
     return r.Error(at({"members"}), "members",
@@ -1358,6 +1368,12 @@ std::string PlanToYaml(const TestPlan& t) {
     e << YAML::Key << "snapshot-entries" << YAML::Value << *t.node.snapshot_entries;
   }
   e << YAML::EndMap;
+  if (t.system == "etcd") {
+    // What the run used, the default too: a reader of plan.yaml need not know it.
+    e << YAML::Key << "etcd" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "api" << YAML::Value << t.etcd_api.value_or("grpc");
+    e << YAML::EndMap;
+  }
   if (const auto& m = t.members) {
     e << YAML::Key << "members" << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "start" << YAML::Value << YAML::Flow << m->start;

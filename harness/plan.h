@@ -122,7 +122,10 @@ struct TestPlan {
   std::vector<std::string> checkers;  // empty: the workload's defaults
   NodeSpec node;
   std::optional<MembersSpec> members;  // system: exec only
-  std::string expect = "valid";        // valid | invalid
+  // system etcd: how its clients reach it, "grpc" (etcd's own API) or "gateway" (the JSON
+  // gateway in front of it); clients/etcd_client.h. Absent: not given (grpc).
+  std::optional<std::string> etcd_api;
+  std::string expect = "valid";  // valid | invalid
   int64_t recovery_ns =
       10'000'000'000;  // after healing: wait at most this for a leader before final reads
   // term-churn's judgement: invalid when more than term_churn_bound new terms begin within

@@ -417,6 +417,39 @@ TEST(PlanSystemTest, NatsKvReadsParseRoundTripAndAreRefusedElsewhere) {
   }
 }
 
+// Issue 21: how etcd's clients reach it. gRPC unless the plan says gateway; the plan as run says
+// which, the default too; refused at its line for any other system, and for any other value.
+TEST(PlanSystemTest, EtcdApiDefaultsToGrpcRoundTripsAndIsRefusedElsewhere) {
+  auto unset = ParsePlanText("system: etcd\nworkload: register\n", "e.yaml");
+  ASSERT_TRUE(unset.ok()) << unset.status();
+  EXPECT_FALSE((*unset)[0].etcd_api.has_value());
+  auto as_run = ParsePlanText(PlanToYaml((*unset)[0]), "again.yaml");
+  ASSERT_TRUE(as_run.ok()) << as_run.status();
+  EXPECT_EQ((*as_run)[0].etcd_api, "grpc");
+  auto p = ParsePlanText("system: etcd\netcd: {api: gateway}\nworkload: register\n", "e.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ((*p)[0].etcd_api, "gateway");
+  auto again = ParsePlanText(PlanToYaml((*p)[0]), "again.yaml");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)[0].etcd_api, "gateway");
+  // Other systems' plans as run say nothing of etcd.
+  auto other = ParsePlanText("system: nats\nworkload: register\n", "n.yaml");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(PlanToYaml((*other)[0]).find("etcd"), std::string::npos);
+  const char* refused[][2] = {
+      {"system: nats\netcd: {api: grpc}\nworkload: register\n",
+       "e.yaml:2:13: etcd.api: only for system: etcd (this test's system is nats)"},
+      {"system: etcd\netcd: {api: http}\nworkload: register\n",
+       "e.yaml:2:13: etcd.api: unknown value 'http'"},
+      {"system: etcd\netcd: {apis: grpc}\nworkload: register\n", "apis"},
+  };
+  for (const auto& c : refused) {
+    auto bad = ParsePlanText(c[0], "e.yaml");
+    ASSERT_FALSE(bad.ok()) << c[0];
+    EXPECT_NE(bad.status().message().find(c[1]), std::string::npos) << bad.status().message();
+  }
+}
+
 // Issue 25: where clients' operations begin. Home is the default; each value round-trips
 // through the plan as run; a wrong one names file:line:column and the values allowed.
 TEST(PlanTest, PlacementDefaultsToHomeParsesAndRoundTrips) {

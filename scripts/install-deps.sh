@@ -23,6 +23,9 @@ packages=(
   libnats-dev
   # ZooKeeper's C client (libzookeeper_mt) the zookeeper system's clients are built on
   libzookeeper-mt-dev
+  # gRPC C++ and protobuf: the etcd client talks etcd's v3 API over gRPC (clients/etcd/*.proto,
+  # compiled at build time by protoc and its gRPC plugin)
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # the lab: namespaces, bridge and veth, packet filters, clock faults
   nftables iptables iproute2 util-linux libfaketime procps
   # disk faults: fuse3 (the FUSE runtime: fusermount3, /dev/fuse's permissions) under splitbrain-fs

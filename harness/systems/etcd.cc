@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "clients/etcd_client.h"
+#include "common/log.h"
 #include "harness/subprocess.h"
 #include "harness/systems/process_cluster.h"
 #include "node/client.h"
@@ -244,8 +245,16 @@ class EtcdCluster : public ProcessCluster {
   std::unique_ptr<workloads::Client> NewClient(size_t slot) override {
     std::vector<workloads::NodeAddress> members;
     for (const auto& id : ctx_.hosts->ids()) members.push_back({id, ClientAddress(id)});
+    // The plan's etcd.api (validated: grpc or gateway); gRPC unless it says gateway.
+    const auto api = clients::etcd::ParseApi(ctx_.plan.etcd_api.value_or("grpc"))
+                         .value_or(clients::etcd::Api::kGrpc);
+    const size_t made = clients_made_.fetch_add(1);
+    if (made == 0) {
+      // Said once per run, so that the run's output shows which transport its clients used.
+      SB_LOG(kInfo, "etcd") << "clients reach etcd over " << clients::etcd::ApiName(api);
+    }
     return clients::NewEtcdClient(std::move(members), slot, PlanPlacement(ctx_.plan),
-                                  ClientSeed(ctx_.plan, slot, clients_made_.fetch_add(1)));
+                                  ClientSeed(ctx_.plan, slot, made), api);
   }
 
  protected:

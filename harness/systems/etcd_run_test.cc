@@ -91,6 +91,40 @@ checkers: [linearizable, availability, stats, perf]
   // The killed leader's history: a write it could not answer is info, never ok or fail.
   EXPECT_GT(res["stats"]["info"].get<int>() + res["stats"]["fail"].get<int>(), 0);
   EXPECT_TRUE(fs::exists(store + "/latest/report.html"));
+  // The clients spoke gRPC, the default, and the plan as run says so.
+  EXPECT_NE(ReadFile(store + "/latest/plan.yaml").find("api: grpc"), std::string::npos);
+  EXPECT_NE(r->output.find("clients reach etcd over grpc"), std::string::npos) << r->output;
+}
+
+// The JSON gateway stays covered: a short register run with `etcd: {api: gateway}`, a member
+// killed and a leader paused, is linearizable, and the plan as run says gateway.
+TEST_F(EtcdRunTest, RegisterOverTheJsonGatewayIsLinearizable) {
+  const fs::path plan = dir_ / "etcd.yaml";
+  std::ofstream(plan) << R"(name: etcd-gateway
+system: etcd
+etcd: {api: gateway}
+nodes: 3
+seed: 12
+time-limit: 8s
+recovery: 20s
+workload: {name: register, keys: 3, concurrency: 4, rate: 100, timeout: 1500ms}
+nemesis:
+  schedule:
+    - {at: 2s, fault: kill-leader, duration: 2s}
+    - {at: 5s, fault: pause, targets: [n2], duration: 2s}
+checkers: [linearizable, stats]
+)";
+  const std::string store = (dir_ / "store").string();
+  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store}, "",
+                      std::chrono::seconds(120));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  auto res = nlohmann::json::parse(ReadFile(store + "/latest/results.json"));
+  EXPECT_EQ(res["valid"], true) << res.dump(2);
+  EXPECT_EQ(res["checkers"]["linearizable"]["valid"], true);
+  EXPECT_GT(res["stats"]["ok"].get<int>(), 200) << res["stats"].dump();
+  EXPECT_NE(ReadFile(store + "/latest/plan.yaml").find("api: gateway"), std::string::npos);
+  EXPECT_NE(r->output.find("clients reach etcd over gateway"), std::string::npos) << r->output;
 }
 
 // Was refused at validation ("is not built for etcd yet"). The leader is removed through the
