@@ -40,12 +40,23 @@ class EtcdRunTest : public ::testing::Test {
   void TearDown() override {
     if (!HasFailure()) fs::remove_all(dir_);
   }
+  std::string Store() const { return (dir_ / "store").string(); }
+  // Writes `text` as dir_/<file> and runs it into Store() (with `extra` flags): what it printed
+  // and its exit code.
+  Result<CommandResult> RunPlan(const std::string& file, const std::string& text,
+                                std::vector<std::string> extra = {}) {
+    const fs::path plan = dir_ / file;
+    std::ofstream(plan) << text;
+    std::vector<std::string> argv = {Splitbrain(), "run", plan.string(), "--store", Store()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv, "", std::chrono::seconds(240));
+  }
   fs::path dir_;
 };
 
 TEST_F(EtcdRunTest, RegisterUnderKillsPausesAndPartitionsIsLinearizable) {
-  const fs::path plan = dir_ / "etcd.yaml";
-  std::ofstream(plan) << R"(name: etcd-ci
+  const std::string store = Store();
+  auto r = RunPlan("etcd.yaml", R"(name: etcd-ci
 system: etcd
 nodes: 3
 seed: 11
@@ -59,10 +70,7 @@ nemesis:
     - {at: 9s, fault: partition-halves, duration: 2s}
     - {at: 12s, fault: partition-one-way, from: [n1], to: [n2, n3], duration: 2s}
 checkers: [linearizable, availability, stats, perf]
-)";
-  const std::string store = (dir_ / "store").string();
-  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store}, "",
-                      std::chrono::seconds(150));
+)");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 0) << r->output;
   auto res = nlohmann::json::parse(ReadFile(store + "/latest/results.json"));
@@ -99,8 +107,8 @@ checkers: [linearizable, availability, stats, perf]
 // The JSON gateway stays covered: a short register run with `etcd: {api: gateway}`, a member
 // killed and a leader paused, is linearizable, and the plan as run says gateway.
 TEST_F(EtcdRunTest, RegisterOverTheJsonGatewayIsLinearizable) {
-  const fs::path plan = dir_ / "etcd.yaml";
-  std::ofstream(plan) << R"(name: etcd-gateway
+  const std::string store = Store();
+  auto r = RunPlan("etcd.yaml", R"(name: etcd-gateway
 system: etcd
 etcd: {api: gateway}
 nodes: 3
@@ -113,10 +121,7 @@ nemesis:
     - {at: 2s, fault: kill-leader, duration: 2s}
     - {at: 5s, fault: pause, targets: [n2], duration: 2s}
 checkers: [linearizable, stats]
-)";
-  const std::string store = (dir_ / "store").string();
-  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store}, "",
-                      std::chrono::seconds(120));
+)");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 0) << r->output;
   auto res = nlohmann::json::parse(ReadFile(store + "/latest/results.json"));
@@ -134,8 +139,8 @@ checkers: [linearizable, stats]
 // it half did by adding the member back, and a member still in the cluster must keep its data
 // (caught: the first version emptied it and restarted it as a joining member).
 TEST_F(EtcdRunTest, MembersRemovedAndAddedBackEmptyKeepTheRegisterLinearizable) {
-  const fs::path plan = dir_ / "membership.yaml";
-  std::ofstream(plan) << R"(name: etcd-membership
+  const std::string store = Store();
+  auto r = RunPlan("membership.yaml", R"(name: etcd-membership
 system: etcd
 nodes: 3
 seed: 5
@@ -147,10 +152,7 @@ nemesis:
     - {at: 1500ms, fault: membership, targets: [follower], duration: 1s}
     - {at: 6s, fault: membership, targets: [leader], duration: 4s}
 checkers: [linearizable, stats]
-)";
-  const std::string store = (dir_ / "store").string();
-  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store}, "",
-                      std::chrono::seconds(150));
+)");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 0) << r->output;
   auto res = nlohmann::json::parse(ReadFile(store + "/latest/results.json"));
@@ -189,8 +191,8 @@ checkers: [linearizable, stats]
 // etcd (read-modify-writes as transactions comparing revisions; the bank's transfers on two keys
 // at once), a leader killed in each; every checker judged real operations and found them valid.
 TEST_F(EtcdRunTest, EveryWorkloadButQueueRunsOnEtcdAndIsJudged) {
-  const fs::path plan = dir_ / "workloads.yaml";
-  std::ofstream(plan) << R"(system: etcd
+  const std::string store = Store();
+  auto r = RunPlan("workloads.yaml", R"(system: etcd
 nodes: 3
 seed: 3
 time-limit: 5s
@@ -208,10 +210,8 @@ tests:
     workload: counter
   - name: etcd-bank
     workload: {name: bank, accounts: 4}
-)";
-  const std::string store = (dir_ / "store").string();
-  auto r = RunCommand({Splitbrain(), "run", plan.string(), "--store", store, "--jobs", "2"}, "",
-                      std::chrono::seconds(240));
+)",
+                   {"--jobs", "2"});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->exit_code, 0) << r->output;
   auto results = [&](const std::string& test) {
