@@ -59,7 +59,8 @@ std::vector<MessageRule> Fault::MessageRules() const {
   if (messaged.empty()) {
     out.push_back({message, mode, "", "", mean_ns});
   } else {
-    for (const auto& [from, to] : Links(messaged)) out.push_back({message, mode, from, to, mean_ns});
+    for (const auto& [from, to] : Links(messaged))
+      out.push_back({message, mode, from, to, mean_ns});
   }
   return out;
 }
@@ -109,8 +110,16 @@ Result<std::vector<NodeId>> ResolveTargets(const std::vector<std::string>& spec,
     } else if (t == "follower" || t == "followers" || t == "others") {
       std::vector<NodeId> f = view.leader ? Without(view.nodes, {*view.leader}) : view.nodes;
       if (t == "follower") {
+        // One that is up, if any is: a fault on "a follower" means a live one (a kill or a
+        // removal of a node already down is skipped). The same draw as before either way.
         f = Shuffled(f, rng);
-        if (!f.empty()) add(f.front());
+        auto up = std::find_if(f.begin(), f.end(),
+                               [&](const NodeId& x) { return !view.unavailable.count(x); });
+        if (up != f.end()) {
+          add(*up);
+        } else if (!f.empty()) {
+          add(f.front());
+        }
       } else {
         for (const auto& x : f) add(x);
       }
@@ -316,9 +325,7 @@ Result<Fault> BuildFault(const FaultRequest& req, const ClusterView& view, Rng& 
     f.message = req.message;
     f.mean_ns = k == "drop-messages" ? 0 : req.mean_ns;
     f.detail["message"] = req.message;
-    f.detail["mode"] = k == "drop-messages"    ? "drop"
-                       : k == "delay-messages" ? "delay"
-                                               : "reorder";
+    f.detail["mode"] = k == "drop-messages" ? "drop" : k == "delay-messages" ? "delay" : "reorder";
     if (k != "drop-messages") f.detail["hold_ns"] = f.mean_ns;
     if (!req.from.empty() || !req.to.empty()) {
       SB_ASSIGN_OR_RETURN(auto from, ResolveTargets(req.from, view, rng));

@@ -124,6 +124,30 @@ TEST(FaultTest, KillPicksAnAvailableNodeAndRolesResolve) {
   EXPECT_FALSE(ResolveTargets({"n9"}, Five(), rng).ok());
 }
 
+// "follower" is a live follower when one is: was any follower, so a schedule's `kill` or
+// `membership` on [follower] could draw one already down and be skipped ("n2 is already down").
+TEST(FaultTest, AFollowerIsOneThatIsUpWhenAnyIs) {
+  ClusterView v = Five("n1");
+  v.unavailable = {"n2", "n4", "n5"};
+  for (uint64_t s = 0; s < 40; ++s) {
+    Rng rng(s);
+    auto t = ResolveTargets({"follower"}, v, rng);
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ(*t, std::vector<NodeId>{"n3"}) << "seed " << s;
+    Rng again(s);
+    auto f = BuildFault({.kind = "membership", .targets = {"follower"}}, v, again);
+    ASSERT_TRUE(f.ok()) << f.status();
+    EXPECT_EQ(f->targets, std::vector<NodeId>{"n3"});
+  }
+  // Every follower down: still a follower (a partition may target one).
+  v.unavailable = {"n2", "n3", "n4", "n5"};
+  Rng rng(1);
+  auto t = ResolveTargets({"follower"}, v, rng);
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->size(), 1u);
+  EXPECT_NE(t->front(), "n1");
+}
+
 TEST(FaultTest, SameSeedSameFault) {
   for (const char* k : {"partition-halves", "partition-ring", "bridge", "kill", "clock-skew"}) {
     Rng a(77), b(77);
