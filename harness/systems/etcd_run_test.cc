@@ -177,7 +177,7 @@ tests:
     workload: {name: register, keys: 2, concurrency: 4, rate: 100, timeout: 1500ms}
     checkers: [linearizable, stats]
   - name: etcd-membership-lock
-    workload: {name: lock, keys: 1, concurrency: 3, rate: 20, timeout: 3s, lock-hold: 200ms}
+    workload: {name: lock, keys: 1, concurrency: 3, rate: 20, timeout: 1500ms, lock-hold: 200ms}
     checkers: [lock, stats]
 )",
                    {"--jobs", "2"});
