@@ -339,8 +339,7 @@ TEST(EtcdGrpc, MembershipAndStatusCallsCrossTheWireAsEtcdsMessages) {
   EXPECT_EQ(list.body["members"][0]["peerURLs"][0], "http://10.77.0.11:2380");
   EXPECT_FALSE(list.body["members"][1].contains("name"));
   EXPECT_EQ(list.body["members"][1]["ID"], "18446744073709551615");
-  node::Reply gone =
-      t->Call("/v3/cluster/member/remove", {{"ID", "18446744073709551615"}}, 2s);
+  node::Reply gone = t->Call("/v3/cluster/member/remove", {{"ID", "18446744073709551615"}}, 2s);
   EXPECT_EQ(gone.http_status, 200) << gone.error;
   EXPECT_EQ(m.cluster.removed, 18446744073709551615ull);
   node::Reply refused = t->Call("/v3/cluster/member/remove", {{"ID", "1"}}, 2s);
@@ -443,9 +442,9 @@ TEST(EtcdGrpc, AMemberThatStopsAnsweringIsLeftOnceTheKeepaliveNoticesIt) {
   FakeMember paused, other;
   other.kv.values["r1"] = "2";
   Relay relay(paused.port);
-  auto c = NewEtcdClient({{"n1", relay.address()}, {"n2", "127.0.0.1:" + std::to_string(other.port)}},
-                         0, workloads::Placement::kHome, 1, Api::kGrpc,
-                         GrpcKeepalive{300ms, 300ms});
+  auto c =
+      NewEtcdClient({{"n1", relay.address()}, {"n2", "127.0.0.1:" + std::to_string(other.port)}}, 0,
+                    workloads::Placement::kHome, 1, Api::kGrpc, GrpcKeepalive{300ms, 300ms});
   records::Reply r = c->Send({{"op", "write"}, {"key", "r1"}, {"value", 1}}, 2s);
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(r.node, "n1");

@@ -8,11 +8,11 @@
 // time through the vDSO, not libc; measured: an etcd member under a +3600 s FAKETIME still logs
 // the true time) and raft-invariants (etcd logs no applied entries). Membership faults go
 // through etcd's Cluster service (the gateway's /v3/cluster/member/*), on any other running
-// member: `membership`
-// removes the member and stops it, and at its end (or at recovery) adds it back by its peer URL
-// and starts it empty with `--initial-cluster-state existing`, as etcd's runtime
-// reconfiguration guide has an operator do. Role changes and terms are recovered from etcd's own log into nodes/<id>/events.jsonl
-// at the end of the run, for term-churn and the report. Workloads: every one but queue.
+// member: `membership` removes the member and stops it, and at its end (or at recovery) adds it
+// back by its peer URL and starts it empty with `--initial-cluster-state existing`, as etcd's
+// runtime reconfiguration guide has an operator do. Role changes and terms are recovered from
+// etcd's own log into nodes/<id>/events.jsonl at the end of the run, for term-churn and the
+// report. Workloads: every one but queue.
 #pragma once
 
 #include <cstdint>
