@@ -41,10 +41,10 @@ std::optional<Api> ParseApi(const std::string& name);  // nullopt for any other 
 // The gRPC channel's keepalive, as the Go client's DialKeepAliveTime / DialKeepAliveTimeout: while
 // calls are open, a ping after `time` without one; a ping not acknowledged within `timeout`
 // closes the connection (its calls end UNAVAILABLE) and the client moves to another member.
-// The defaults: 10 s, the least grpc-go (etcd's Go client) pings at whatever it is given, and
+// The defaults: 10 s, what grpc-go (under etcd's Go client) raises any shorter time to, and
 // above the 5 s etcd's server takes (--grpc-keepalive-min-time; pinging more often gets the
-// connection closed with ENHANCE_YOUR_CALM); 3 s for the answer, which etcd's transport gives in
-// microseconds whatever its disk or its leader is doing. Tests shorten both.
+// connection closed with ENHANCE_YOUR_CALM); 3 s for the answer, which etcd's HTTP/2 transport
+// gives at once whatever its disk or its leader is doing. Tests shorten both.
 struct GrpcKeepalive {
   std::chrono::milliseconds time{10'000};
   std::chrono::milliseconds timeout{3'000};
