@@ -478,6 +478,11 @@ std::unique_ptr<Transport> NewGatewayTransport(const std::string& address) {
   return std::make_unique<GatewayTransport>(address);
 }
 
+std::unique_ptr<Transport> NewTransport(Api api, const std::string& address,
+                                        GrpcKeepalive keepalive) {
+  return api == Api::kGrpc ? NewGrpcTransport(address, keepalive) : NewGatewayTransport(address);
+}
+
 }  // namespace etcd
 
 namespace {
@@ -485,13 +490,12 @@ namespace {
 class EtcdClient : public workloads::Client {
  public:
   EtcdClient(std::vector<workloads::NodeAddress> members, size_t slot,
-             workloads::Placement placement, uint64_t seed, etcd::Api api)
+             workloads::Placement placement, uint64_t seed, etcd::Api api,
+             etcd::GrpcKeepalive keepalive)
       : members_(std::move(members)),
         picker_(placement, members_.size(), slot, seed),
-        current_(picker_.home()) {
-    transport_ = api == etcd::Api::kGrpc ? etcd::NewGrpcTransport(members_[current_].client)
-                                         : etcd::NewGatewayTransport(members_[current_].client);
-  }
+        current_(picker_.home()),
+        transport_(etcd::NewTransport(api, members_[current_].client, keepalive)) {}
   ~EtcdClient() override { keeper_.reset(); }
 
   records::Reply Send(const json& command, milliseconds timeout) override {
@@ -687,8 +691,9 @@ class EtcdClient : public workloads::Client {
 
 std::unique_ptr<workloads::Client> NewEtcdClient(std::vector<workloads::NodeAddress> members,
                                                  size_t slot, workloads::Placement placement,
-                                                 uint64_t seed, etcd::Api api) {
-  return std::make_unique<EtcdClient>(std::move(members), slot, placement, seed, api);
+                                                 uint64_t seed, etcd::Api api,
+                                                 etcd::GrpcKeepalive keepalive) {
+  return std::make_unique<EtcdClient>(std::move(members), slot, placement, seed, api, keepalive);
 }
 
 }  // namespace splitbrain::clients

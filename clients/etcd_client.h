@@ -37,10 +37,22 @@ namespace etcd {
 enum class Api { kGrpc, kGateway };
 const char* ApiName(Api api);                          // "grpc", "gateway"
 std::optional<Api> ParseApi(const std::string& name);  // nullopt for any other name
+
+// The gRPC channel's keepalive, as the Go client's DialKeepAliveTime / DialKeepAliveTimeout: while
+// calls are open, a ping after `time` without one; a ping not acknowledged within `timeout`
+// closes the connection (its calls end UNAVAILABLE) and the client moves to another member.
+// The defaults: 10 s, what grpc-go (under etcd's Go client) raises any shorter time to, and
+// above the 5 s etcd's server takes (--grpc-keepalive-min-time; pinging more often gets the
+// connection closed with ENHANCE_YOUR_CALM); 3 s for the answer, which etcd's HTTP/2 transport
+// gives at once whatever its disk or its leader is doing. Tests shorten both.
+struct GrpcKeepalive {
+  std::chrono::milliseconds time{10'000};
+  std::chrono::milliseconds timeout{3'000};
+};
 }  // namespace etcd
 
 // A client of the etcd members `members` (id and client address "10.77.0.11:2379"; not empty),
-// over `api`.
+// over `api` (over gRPC with `keepalive`).
 // It sticks to one member, as a client with one endpoint does, beginning each operation where
 // the placement says, and moves to the next only after a member's refusal. For the lock
 // workload it holds a lease per lock and keeps it alive every TTL/3 from a background thread
@@ -48,7 +60,8 @@ std::optional<Api> ParseApi(const std::string& name);  // nullopt for any other 
 // revision it was granted at. `slot` and `seed` as for SplitbrainClient.
 std::unique_ptr<workloads::Client> NewEtcdClient(std::vector<workloads::NodeAddress> members,
                                                  size_t slot, workloads::Placement placement,
-                                                 uint64_t seed, etcd::Api api = etcd::Api::kGrpc);
+                                                 uint64_t seed, etcd::Api api = etcd::Api::kGrpc,
+                                                 etcd::GrpcKeepalive keepalive = {});
 
 namespace etcd {
 
@@ -147,7 +160,14 @@ class Transport {
                                                  const std::string& name) = 0;
 };
 std::unique_ptr<Transport> NewGatewayTransport(const std::string& address);
-std::unique_ptr<Transport> NewGrpcTransport(const std::string& address);
+// Over gRPC, every path above and the harness's: /v3/cluster/member/{list,add,remove} and
+// /v3/maintenance/status, as etcd's Cluster and Maintenance calls. A call is made only once the
+// member's channel is connected (not connected by the deadline: http_status 0, kFail).
+std::unique_ptr<Transport> NewGrpcTransport(const std::string& address,
+                                            GrpcKeepalive keepalive = {});
+// The transport for `api` (`keepalive` only for gRPC).
+std::unique_ptr<Transport> NewTransport(Api api, const std::string& address,
+                                        GrpcKeepalive keepalive = {});
 
 // gRPC's answer to a call as the gateway would have given it, for ReplyFor: `grpc_code` a
 // grpc::StatusCode, `message` its message (etcd's "etcdserver: request timed out"), `body` the

@@ -96,13 +96,25 @@ int64_t LeaseId(const std::string& text) {
   }
 }
 
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address, GrpcKeepalive keepalive) {
   grpc::ChannelArguments args;
   // A member that comes back is reached again within a second, not after gRPC's default
-  // backoff of up to two minutes.
+  // backoff of up to two minutes. (gRPC also takes the minimum as the least time a connection
+  // attempt is given: 100 ms, more as the backoff grows, so a member that takes the TCP
+  // connection but never answers it — a paused one — is given up within a second.)
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Keepalive as the Go client's DialKeepAliveTime / DialKeepAliveTimeout: a connection whose
+  // member stopped answering (paused, or cut off by a partition that drops its packets) is
+  // closed when a ping is not acknowledged in time, its calls end UNAVAILABLE, and the channel
+  // leaves READY, so the next operation moves on (Connected below) instead of waiting out its
+  // deadline on a member that is gone. Pings only while calls are open: etcd's server enforces
+  // its --grpc-keepalive-min-time (5 s) with PermitWithoutStream false, and answers pings on an
+  // idle connection, or more often than that, with GOAWAY ENHANCE_YOUR_CALM.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(keepalive.time.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(keepalive.timeout.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -241,18 +253,22 @@ node::Reply Unary(const json& body, Call call) {
 
 class GrpcTransport : public Transport {
  public:
-  explicit GrpcTransport(const std::string& address) { SetAddress(address); }
+  GrpcTransport(const std::string& address, GrpcKeepalive keepalive) : keepalive_(keepalive) {
+    SetAddress(address);
+  }
 
   const std::string& address() const override { return address_; }
   void SetAddress(const std::string& address) override {
     address_ = address;
     // One channel per member, kept: moving back to a member reuses its connection.
     std::shared_ptr<grpc::Channel>& c = channels_[address];
-    if (!c) c = NewChannel(address);
+    if (!c) c = NewChannel(address, keepalive_);
     channel_ = c;
     kv_ = etcdserverpb::KV::NewStub(channel_);
     lease_ = etcdserverpb::Lease::NewStub(channel_);
     lock_ = v3lockpb::Lock::NewStub(channel_);
+    cluster_ = etcdserverpb::Cluster::NewStub(channel_);
+    maintenance_ = etcdserverpb::Maintenance::NewStub(channel_);
   }
 
   node::Reply Call(const std::string& path, const json& body, milliseconds timeout) override {
@@ -295,6 +311,23 @@ class GrpcTransport : public Transport {
       return Unary<v3lockpb::UnlockRequest, v3lockpb::UnlockResponse>(
           body, [&](auto& q, auto* a) { return lock_->Unlock(&context, q, a); });
     }
+    // The harness's calls (harness/systems/etcd.cc): membership faults and the members' status.
+    if (path == "/v3/cluster/member/list") {
+      return Unary<MemberListRequest, MemberListResponse>(
+          body, [&](auto& q, auto* a) { return cluster_->MemberList(&context, q, a); });
+    }
+    if (path == "/v3/cluster/member/add") {
+      return Unary<MemberAddRequest, MemberAddResponse>(
+          body, [&](auto& q, auto* a) { return cluster_->MemberAdd(&context, q, a); });
+    }
+    if (path == "/v3/cluster/member/remove") {
+      return Unary<MemberRemoveRequest, MemberRemoveResponse>(
+          body, [&](auto& q, auto* a) { return cluster_->MemberRemove(&context, q, a); });
+    }
+    if (path == "/v3/maintenance/status") {
+      return Unary<StatusRequest, StatusResponse>(
+          body, [&](auto& q, auto* a) { return maintenance_->Status(&context, q, a); });
+    }
     // The client's own bug: refused as its own, never retried elsewhere.
     return GatewayReplyFor(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
                            "the etcd gRPC client has no call for " + path, /*sent=*/true);
@@ -319,18 +352,21 @@ class GrpcTransport : public Transport {
     return true;
   }
 
+  const GrpcKeepalive keepalive_;
   std::string address_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<etcdserverpb::KV::Stub> kv_;
   std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
   std::unique_ptr<v3lockpb::Lock::Stub> lock_;
+  std::unique_ptr<etcdserverpb::Cluster::Stub> cluster_;
+  std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance_;
 };
 
 }  // namespace
 
-std::unique_ptr<Transport> NewGrpcTransport(const std::string& address) {
-  return std::make_unique<GrpcTransport>(address);
+std::unique_ptr<Transport> NewGrpcTransport(const std::string& address, GrpcKeepalive keepalive) {
+  return std::make_unique<GrpcTransport>(address, keepalive);
 }
 
 }  // namespace splitbrain::clients::etcd

@@ -1,16 +1,18 @@
 // The etcd adapter (issue #9): real etcd members (Debian's etcd-server, etcd 3.4) in the lab, one
 // per node namespace, started, stopped and faulted as processes (ProcessCluster); each logical
-// client talks to them through etcd's v3 JSON gateway with clients::NewEtcdClient
-// (clients/etcd_client.h: the commands' translation and their outcomes).
+// client talks to them with clients::NewEtcdClient (clients/etcd_client.h: the commands'
+// translation and their outcomes) over the plan's etcd.api: gRPC (the default; the members then
+// run without their JSON gateway) or the gateway. The adapter's own calls take the same API.
 //
 // What etcd cannot do here: clock-skew (libfaketime cannot reach Go's clock — the runtime reads
 // time through the vDSO, not libc; measured: an etcd member under a +3600 s FAKETIME still logs
 // the true time) and raft-invariants (etcd logs no applied entries). Membership faults go
-// through etcd's cluster API (/v3/cluster/member/*, on any other running member): `membership`
-// removes the member and stops it, and at its end (or at recovery) adds it back by its peer URL
-// and starts it empty with `--initial-cluster-state existing`, as etcd's runtime
-// reconfiguration guide has an operator do. Role changes and terms are recovered from etcd's own log into nodes/<id>/events.jsonl
-// at the end of the run, for term-churn and the report. Workloads: every one but queue.
+// through etcd's Cluster service (the gateway's /v3/cluster/member/*), on any other running
+// member: `membership` removes the member and stops it, and at its end (or at recovery) adds it
+// back by its peer URL and starts it empty with `--initial-cluster-state existing`, as etcd's
+// runtime reconfiguration guide has an operator do. Role changes and terms are recovered from
+// etcd's own log into nodes/<id>/events.jsonl at the end of the run, for term-churn and the
+// report. Workloads: every one but queue.
 #pragma once
 
 #include <cstdint>
