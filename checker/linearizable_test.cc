@@ -105,12 +105,14 @@ void CorruptOneRead(History& h, Rng& rng, int values) {
   h.ops[reads[rng.Uniform(reads.size())]].output = h.Intern(v < 0 ? "null" : std::to_string(v));
 }
 
-// The search alone (one thread, no unique-value check) on `h` against the brute force: agrees,
-// or fails naming the seed and the history. `expected` gets the brute force's verdict.
+// The search alone (one thread, no unique-value check, values as recorded) on `h` against the
+// brute force: agrees, or fails naming the seed and the history. `expected` gets the brute
+// force's verdict.
 ::testing::AssertionResult SearchAgreesWithBruteForce(const History& h, LinearizableOptions o,
                                                       uint64_t seed, bool& expected) {
   expected = BruteForceLinearizable(h);
   o.unique_values = false;
+  o.split_values = false;
   o.budget.threads = 1;
   auto r = CheckLinearizable(h, o);
   if (!r.ok()) return ::testing::AssertionFailure() << r.status();
