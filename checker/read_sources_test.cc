@@ -142,7 +142,7 @@ TEST(ReadSourcesTest, TheCheckerRefutesAndSplits) {
 // the brute force on small histories whose values repeat (two to four of them, written over
 // and over by three to six clients), with crashed clients, cas, and a corrupted read in half.
 // Any disagreement fails (seen: with the reads of a value counted as overwriting it, seed 2
-// failed; with the info writes left out of the candidates, seed 13).
+// failed; with the info writes left out of the candidates, seed 12).
 TEST(DifferentialTest, ReadSourcesAgreeWithBruteForce) {
   int valid = 0, invalid = 0, split = 0, refuted = 0;
   for (uint64_t seed = 1; seed <= 4000; ++seed) {

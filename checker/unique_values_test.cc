@@ -23,9 +23,12 @@ struct Verdict {
   nlohmann::json json;
 };
 
+// Values as recorded (no split by sources, read_sources.h): these tests are about which path
+// decides, and a split can make repeated values unique or refute a read before either runs.
 Verdict Check(const History& h, bool unique_values, double timeout_s = 0) {
   LinearizableOptions o;
   o.unique_values = unique_values;
+  o.split_values = false;
   o.budget.threads = 1;
   o.budget.timeout_s = timeout_s;
   o.budget.max_memory_bytes = int64_t{512} << 20;
