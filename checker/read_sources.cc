@@ -84,9 +84,7 @@ class FirstBreaking {
     }
   }
   // Over positions k.. (k may be the end): the first to return whose tag is not v.
-  const Best& At(size_t k, uint32_t v) const {
-    return first_[k].tag != v ? first_[k] : second_[k];
-  }
+  const Best& At(size_t k, uint32_t v) const { return first_[k].tag != v ? first_[k] : second_[k]; }
 
  private:
   std::vector<Best> first_, second_;
@@ -221,14 +219,13 @@ ReadSources SplitBySource(const ValueTable& values, uint32_t initial, std::vecto
     // Candidates: (b) invoked before r returns: a prefix of each list by call.
     const std::vector<int32_t>& okw = ok_writers[v];
     const size_t ok_prefix = static_cast<size_t>(
-        std::partition_point(okw.begin(), okw.end(),
-                             [&](int32_t w) { return ops[w].call < ret; }) -
+        std::partition_point(okw.begin(), okw.end(), [&](int32_t w) { return ops[w].call < ret; }) -
         okw.begin());
     const std::vector<int32_t>& infow = info_writers[v];
-    const size_t info_prefix = static_cast<size_t>(
-        std::partition_point(infow.begin(), infow.end(),
-                             [&](int32_t w) { return ops[w].call < ret; }) -
-        infow.begin());
+    const size_t info_prefix =
+        static_cast<size_t>(std::partition_point(infow.begin(), infow.end(),
+                                                 [&](int32_t w) { return ops[w].call < ret; }) -
+                            infow.begin());
     found.clear();
     if (v == 0 && i0 == 0) found.push_back(kInitialNode);
     if (info_prefix > 0) {
@@ -262,9 +259,9 @@ ReadSources SplitBySource(const ValueTable& values, uint32_t initial, std::vecto
         // The op that overwrote it: invoked after the source returned, returned before r began.
         const size_t k =
             latest < 0 ? 0
-                       : static_cast<size_t>(std::upper_bound(ok_calls.begin(), ok_calls.end(),
-                                                              ops[latest].ret) -
-                                             ok_calls.begin());
+                       : static_cast<size_t>(
+                             std::upper_bound(ok_calls.begin(), ok_calls.end(), ops[latest].ret) -
+                             ok_calls.begin());
         const int32_t u = first_breaking.At(k, g).op;
         const std::string source =
             latest < 0 ? "the initial value"

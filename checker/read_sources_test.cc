@@ -8,6 +8,7 @@
 #include "checker/brute_force.h"
 #include "checker/checker.h"
 #include "checker/history_gen.h"
+#include "checker/test_history.h"
 
 namespace splitbrain::checker {
 namespace {
@@ -20,19 +21,7 @@ using internal::SplitBySource;
 constexpr int64_t kInfo = std::numeric_limits<int64_t>::max();
 constexpr uint8_t kR = RegisterModel::kRead, kW = RegisterModel::kWrite, kC = RegisterModel::kCas;
 
-LinOp Op(uint32_t id, uint8_t kind, uint32_t a, uint32_t b, uint32_t out, int64_t call,
-         int64_t ret) {
-  LinOp o;
-  o.id = id;
-  o.kind = kind;
-  o.a = a;
-  o.b = b;
-  o.out = out;
-  o.required = ret != kInfo;
-  o.call = call;
-  o.ret = ret;
-  return o;
-}
+using testing::MakeLinOp;
 
 internal::ValueTable Table() {
   internal::ValueTable t;
@@ -48,9 +37,9 @@ internal::ValueTable Table() {
 // write of 1 just before it, so the two writes of 1 get values of their own.
 TEST(ReadSourcesTest, WritesNoReadCanConfuseGetValuesOfTheirOwn) {
   const internal::ValueTable table = Table();
-  std::vector<LinOp> ops = {Op(0, kW, 1, 0, 0, 0, 1), Op(1, kR, 0, 0, 1, 2, 3),
-                            Op(2, kW, 2, 0, 0, 4, 5), Op(3, kW, 1, 0, 0, 6, 7),
-                            Op(4, kR, 0, 0, 1, 8, 9)};
+  std::vector<LinOp> ops = {MakeLinOp(0, kW, 1, 0, 0, 0, 1), MakeLinOp(1, kR, 0, 0, 1, 2, 3),
+                            MakeLinOp(2, kW, 2, 0, 0, 4, 5), MakeLinOp(3, kW, 1, 0, 0, 6, 7),
+                            MakeLinOp(4, kR, 0, 0, 1, 8, 9)};
   ReadSources s = SplitBySource(table, 0, ops);
   ASSERT_TRUE(s.split);
   EXPECT_EQ(s.refuted, -1);
@@ -68,8 +57,8 @@ TEST(ReadSourcesTest, WritesNoReadCanConfuseGetValuesOfTheirOwn) {
 // either write, so they stay one value. A cas expecting 1 after both joins them too.
 TEST(ReadSourcesTest, WritesAReadMayConfuseStayOneValue) {
   const internal::ValueTable table = Table();
-  std::vector<LinOp> ops = {Op(0, kW, 1, 0, 0, 0, 1), Op(1, kR, 0, 0, 1, 2, 9),
-                            Op(2, kW, 2, 0, 0, 3, 4), Op(3, kW, 1, 0, 0, 5, 6)};
+  std::vector<LinOp> ops = {MakeLinOp(0, kW, 1, 0, 0, 0, 1), MakeLinOp(1, kR, 0, 0, 1, 2, 9),
+                            MakeLinOp(2, kW, 2, 0, 0, 3, 4), MakeLinOp(3, kW, 1, 0, 0, 5, 6)};
   ReadSources s = SplitBySource(table, 0, ops);
   EXPECT_FALSE(s.split);
   EXPECT_EQ(s.refuted, -1);
@@ -81,8 +70,8 @@ TEST(ReadSourcesTest, WritesAReadMayConfuseStayOneValue) {
 // read, and stays one value with every write it may be confused with.
 TEST(ReadSourcesTest, AnInfoWriteMayServeAnyLaterRead) {
   const internal::ValueTable table = Table();
-  std::vector<LinOp> ops = {Op(0, kW, 1, 0, 0, 0, kInfo), Op(1, kW, 2, 0, 0, 1, 2),
-                            Op(2, kR, 0, 0, 1, 3, 4)};
+  std::vector<LinOp> ops = {MakeLinOp(0, kW, 1, 0, 0, 0, kInfo), MakeLinOp(1, kW, 2, 0, 0, 1, 2),
+                            MakeLinOp(2, kR, 0, 0, 1, 3, 4)};
   ReadSources s = SplitBySource(table, 0, ops);
   EXPECT_EQ(s.refuted, -1);
   EXPECT_FALSE(s.split);
@@ -98,13 +87,14 @@ TEST(ReadSourcesTest, AReadNoWriteCanHaveServedIsRefuted) {
     std::string words;
   };
   for (const Case& c : std::vector<Case>{
-           {{Op(0, kW, 1, 0, 0, 0, 1), Op(1, kW, 2, 0, 0, 2, 3), Op(2, kR, 0, 0, 1, 4, 5)},
+           {{MakeLinOp(0, kW, 1, 0, 0, 0, 1), MakeLinOp(1, kW, 2, 0, 0, 2, 3),
+             MakeLinOp(2, kR, 0, 0, 1, 4, 5)},
             2,
             "op 2 needs 1, but the write of it that returned last, op 0, was followed by op 1"},
-           {{Op(0, kW, 1, 0, 0, 0, 1), Op(1, kR, 0, 0, 0, 4, 5)},
+           {{MakeLinOp(0, kW, 1, 0, 0, 0, 1), MakeLinOp(1, kR, 0, 0, 0, 4, 5)},
             1,
             "op 1 needs null, but the initial value was followed by op 0"},
-           {{Op(0, kC, 1, 2, 0, 0, 1), Op(1, kW, 1, 0, 0, 2, 3)},
+           {{MakeLinOp(0, kC, 1, 2, 0, 0, 1), MakeLinOp(1, kW, 1, 0, 0, 2, 3)},
             0,
             "op 0 needs 1, and no operation writing 1 was invoked before it returned"},
        }) {
@@ -176,9 +166,8 @@ TEST(DifferentialTest, ReadSourcesAgreeWithBruteForce) {
     o.unique_values = seed % 2 == 0;
     auto r = CheckLinearizable(h, o);
     ASSERT_TRUE(r.ok()) << r.status();
-    ASSERT_EQ(r->valid, expected ? Validity::kValid : Validity::kInvalid)
-        << "seed " << seed << "\n"
-        << HistoryToJsonl(h);
+    ASSERT_EQ(r->valid, expected ? Validity::kValid : Validity::kInvalid) << "seed " << seed << "\n"
+                                                                          << HistoryToJsonl(h);
     (expected ? valid : invalid)++;
     split += r->json["split_keys"].get<int64_t>() > 0;
     refuted += r->json["refuted_keys"].get<int64_t>() > 0;

@@ -176,19 +176,7 @@ TEST(UniqueValuesTest, ExplainsWhatCannotBePlaced) {
   using internal::RegisterModel;
   internal::ValueTable table;
   for (const char* t : {"null", "1", "2", "3", "7"}) table.texts.push_back(t);
-  auto op = [](uint32_t id, uint8_t kind, uint32_t a, uint32_t b, uint32_t out, int64_t call,
-               int64_t ret) {
-    LinOp o;
-    o.id = id;
-    o.kind = kind;
-    o.a = a;
-    o.b = b;
-    o.out = out;
-    o.required = ret != std::numeric_limits<int64_t>::max();
-    o.call = call;
-    o.ret = ret;
-    return o;
-  };
+  const auto op = &testing::MakeLinOp;
   const auto kR = RegisterModel::kRead, kW = RegisterModel::kWrite, kC = RegisterModel::kCas;
   const int64_t kInfo = std::numeric_limits<int64_t>::max();
   struct Case {
