@@ -386,7 +386,8 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
       const ValueTable* key_table = &table;
       uint32_t key_initial = initial;
       int64_t refuted_id = -1;
-      if (o.split_values && mk.splits_by_source) {
+      if (o.split_values && mk.splits_by_source &&
+          static_cast<int64_t>(w.ops.size()) >= o.split_min_ops) {
         w.sources = internal::SplitBySource(table, initial, w.ops);
         if (w.sources.refuted >= 0) refuted_id = w.ops[w.sources.refuted].id;
         if (w.sources.split) {

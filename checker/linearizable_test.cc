@@ -246,6 +246,7 @@ TEST(DifferentialTest, OpenInfoOpsAgreeWithBruteForce) {
     ASSERT_TRUE(SearchAgreesWithBruteForce(h, o, seed, expected));
     // Split by their sources too (read_sources.h), the search alone after it.
     o.unique_values = false;
+    o.split_min_ops = 0;
     o.budget.threads = 1;
     auto split = CheckLinearizable(h, o);
     ASSERT_TRUE(split.ok()) << split.status();

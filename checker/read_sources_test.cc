@@ -116,6 +116,7 @@ TEST(ReadSourcesTest, TheCheckerRefutesAndSplits) {
   History h = GenerateRegisterHistory(g);
   LinearizableOptions o;
   o.budget.threads = 1;
+  o.split_min_ops = 0;
   auto valid = CheckLinearizable(h, o);
   ASSERT_TRUE(valid.ok()) << valid.status();
   EXPECT_EQ(valid->valid, Validity::kValid);
@@ -163,6 +164,7 @@ TEST(DifferentialTest, ReadSourcesAgreeWithBruteForce) {
     const bool expected = BruteForceLinearizable(h);
     LinearizableOptions o;
     o.budget.threads = 1;
+    o.split_min_ops = 0;
     o.unique_values = seed % 2 == 0;
     auto r = CheckLinearizable(h, o);
     ASSERT_TRUE(r.ok()) << r.status();
