@@ -55,16 +55,18 @@ inline uint64_t Mix(uint64_t h) {
   return h;
 }
 
-// Memo of visited configurations: a hash set of (base, counts) where `base` is the exact
-// encoding of (P, state, window bits) and `counts` how many info ops of each group are used.
-// A configuration is skipped when one with the same base and no larger counts was seen.
+// Memo of visited configurations: a hash set of (base, open) where `base` is the exact encoding
+// of (P, state, flag, window bits) and `open` the info ops still usable that matter, by index,
+// ascending (below). A configuration is skipped when one with the same base and a superset of
+// its open info ops was seen: more info ops left to use can only help (an info op need never
+// be linearized). The open list replaces a count per group of interchangeable info ops, which
+// every configuration carried: 250 groups made 500 bytes a configuration (issue 20).
 class Memo {
  public:
-  explicit Memo(uint32_t count_words) : count_words_(count_words), slots_(1024) {}
+  Memo() : slots_(1024) {}
 
   // True when the configuration is new (not dominated); it is then recorded.
-  bool Insert(const uint64_t* base, uint32_t base_len, const uint64_t* counts,
-              const uint16_t* counts16, uint32_t groups) {
+  bool Insert(const uint64_t* base, uint32_t base_len, const std::vector<uint32_t>& open) {
     uint64_t h = 0x9E3779B97F4A7C15ull * (base_len + 1);
     for (uint32_t i = 0; i < base_len; ++i) h = Mix(h ^ base[i]) + i;
     h |= 1;  // 0 marks an empty slot
@@ -76,22 +78,26 @@ class Memo {
       if (e.base_len != base_len) continue;
       const uint64_t* stored = arena_.data() + e.offset;
       if (memcmp(stored, base, base_len * sizeof(uint64_t)) != 0) continue;
-      if (groups == 0) return false;
-      const uint16_t* sc = reinterpret_cast<const uint16_t*>(stored + base_len);
-      bool dominated = true;
-      for (uint32_t g = 0; g < groups; ++g) {
-        if (sc[g] > counts16[g]) {
-          dominated = false;
+      // Dominated when every open op of the new one was open in the stored one.
+      const uint32_t* so = reinterpret_cast<const uint32_t*>(stored + base_len);
+      size_t k = 0;
+      for (uint32_t j = 0; j < e.open_len && k < open.size(); ++j) {
+        if (so[j] == open[k]) {
+          ++k;
+        } else if (so[j] > open[k]) {
           break;
         }
       }
-      if (dominated) return false;
+      if (k == open.size()) return false;
     }
     slots_[i] = {h, static_cast<uint32_t>(entries_.size())};
-    entries_.push_back({arena_.size(), base_len});
+    const uint32_t open_len = static_cast<uint32_t>(open.size());
+    entries_.push_back({arena_.size(), base_len, open_len});
     arena_.insert(arena_.end(), base, base + base_len);
-    arena_.insert(arena_.end(), counts, counts + count_words_);
-    max_words_ = std::max<size_t>(max_words_, base_len + count_words_);
+    for (uint32_t j = 0; j < open_len; j += 2) {
+      arena_.push_back(open[j] | (j + 1 < open_len ? uint64_t{open[j + 1]} << 32 : 0));
+    }
+    max_words_ = std::max<size_t>(max_words_, base_len + (open_len + 1) / 2);
     if (entries_.size() * 2 > slots_.size()) Grow();
     return true;
   }
@@ -123,8 +129,9 @@ class Memo {
     uint32_t entry = 0;
   };
   struct Entry {
-    uint64_t offset;  // into arena_: base words, then count words
+    uint64_t offset;  // into arena_: base words, then the open ops (two a word)
     uint32_t base_len;
+    uint32_t open_len;
   };
   void Grow() {
     std::vector<Slot> old(slots_.size() * 2);
@@ -137,7 +144,6 @@ class Memo {
       slots_[i] = s;
     }
   }
-  uint32_t count_words_;
   size_t max_words_ = 1;  // the most words one configuration took
   std::vector<uint64_t> arena_;
   std::vector<Entry> entries_;
@@ -173,23 +179,7 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       pos_in_group[i] = sizes[it->second]++;
     }
   }
-  const uint32_t count_words = (groups + 3) / 4;
-  std::vector<uint64_t> counts(count_words + 1, 0);
-  uint16_t* group_next = reinterpret_cast<uint16_t*>(counts.data());
-  if (groups > 0) {
-    // Counts are 16-bit: a history with more than 65,535 interchangeable info ops of one kind
-    // on one key is beyond this encoding. Treat such ops as distinct groups instead.
-    std::vector<int32_t> sizes(groups, 0);
-    for (int32_t i = 0; i < n; ++i) {
-      if (group[i] >= 0) sizes[group[i]]++;
-    }
-    for (int32_t s : sizes) {
-      if (s > 65535) {
-        out.verdict = SearchVerdict::kMemory;
-        return out;
-      }
-    }
-  }
+  std::vector<int32_t> group_next(groups, 0);  // per group: how many are used
 
   // The event list: entries 1..2n in time order, head 0, tail 2n+1.
   int32_t required = 0;
@@ -244,7 +234,8 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
   int32_t hi = -1;
   int32_t owed = -1, last_blind = -1;  // the dead-write rule's state (below)
 
-  Memo memo(count_words);
+  Memo memo;
+  std::vector<uint32_t> open;  // the memo key's open info ops (Memo)
   std::vector<uint64_t> key;
   key.reserve(64);
   auto build_key = [&](uint32_t state, bool flag) {
@@ -366,6 +357,10 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
   // linearized that writes y is invoked before that read returns. Per value: its ok reads and
   // cas by return, its writers (ok or info) by call, each with the first not yet linearized.
   std::vector<uint8_t> used;  // per op: linearized (ok) or used (info)
+  // Per value: the ops that need it (ok reads and cas, info cas) not yet linearized or used.
+  // An unused info op whose value none of them needs can never be used (it must be observed
+  // at once): it is left out of the memo's open list, as if used (Memo).
+  std::vector<int32_t> live_needers;
   std::vector<std::vector<int32_t>> needers, writers;
   std::vector<uint32_t> needer_lo, writer_lo;
   if constexpr (Model::kValuesAreStates) {
@@ -376,6 +371,7 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       }
     }
     used.assign(n, 0);
+    live_needers.assign(values, 0);
     needers.resize(values);
     writers.resize(values);
     needer_lo.assign(values, 0);
@@ -385,12 +381,37 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       if (w != kNoValue) writers[w].push_back(i);
       const uint32_t need = Model::NeededValue(ops[i]);
       if (ops[i].required && need != kNoValue) needers[need].push_back(i);
+      if (need != kNoValue) live_needers[need]++;
     }
     for (auto& list : needers) {
       std::sort(list.begin(), list.end(),
                 [&](int32_t x, int32_t y) { return ops[x].ret < ops[y].ret; });
     }
   }
+  auto count_needer = [&](int32_t i, int delta) {
+    if constexpr (Model::kValuesAreStates) {
+      const uint32_t need = Model::NeededValue(ops[i]);
+      if (need != kNoValue) live_needers[need] += delta;
+    }
+    (void)i;
+    (void)delta;
+  };
+  // The open info ops of the configuration reached by linearizing `pushed`: those in the event
+  // list before the first return of an ok op not yet linearized (the others are unused in every
+  // configuration with the same base), and (register) whose value something still needs.
+  auto build_open = [&](int32_t pushed) {
+    open.clear();
+    for (int32_t e = next[head]; e != tail; e = next[e]) {
+      const int32_t j = entry_op[e];
+      if (j == pushed) continue;
+      if (!is_call[e]) break;
+      if (ops[j].required) continue;
+      if constexpr (Model::kValuesAreStates) {
+        if (live_needers[Model::WrittenValue(ops[j])] == 0) continue;
+      }
+      open.push_back(static_cast<uint32_t>(j));
+    }
+  };
   auto mark_used = [&](int32_t i, bool on) {
     if constexpr (Model::kValuesAreStates) {
       used[i] = on;
@@ -527,8 +548,9 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       if (i > hi) hi = i;
     }
     build_key(ns, nflag);
-    if (memo.Insert(key.data(), static_cast<uint32_t>(key.size()), counts.data(), group_next,
-                    groups)) {
+    count_needer(i, -1);
+    build_open(i);
+    if (memo.Insert(key.data(), static_cast<uint32_t>(key.size()), open)) {
       stack.push_back({i, state, old_hi, flag, old_owed, old_last_blind, forced, restart});
       path.push_back({cur_node, static_cast<uint32_t>(i)});
       cur_node = static_cast<uint32_t>(path.size() - 1);
@@ -542,6 +564,7 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       fresh = true;
       return 1;
     }
+    count_needer(i, +1);
     if (info) {
       group_next[group[i]]--;
     } else {
@@ -643,6 +666,7 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
           group_next[group[i]]--;
         }
         mark_used(i, false);
+        count_needer(i, +1);
         hi = f.old_hi;
         state = f.old_state;
         flag = f.old_flag;

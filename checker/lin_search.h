@@ -3,8 +3,10 @@
 //  - a configuration is memoized as (P, the linearized ops after P, state), where P is the first
 //    ok operation not yet linearized: its size depends on concurrency, not on history length;
 //  - indeterminate (info) operations with the same effect are interchangeable: the search only
-//    uses them in call order, and a configuration that has used fewer of each kind dominates one
-//    that has used more (an info operation need never be linearized);
+//    uses them in call order, and a configuration that has left more of them open dominates one
+//    that has left fewer (an info operation need never be linearized). The memo keeps only the
+//    open ones that can still matter: invoked before the first pending return and (register)
+//    writing a value something not yet linearized needs — not a count per kind;
 //  - an info operation is only linearized when it changes the state, and (register) only when
 //    the next operation observes its value;
 //  - (register) the state never leaves a value that an ok read not yet linearized still needs

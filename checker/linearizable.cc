@@ -13,6 +13,7 @@
 #include "checker/checker.h"
 #include "checker/lin_search.h"
 #include "checker/models.h"
+#include "checker/read_sources.h"
 #include "checker/unique_values.h"
 #include "records/json_text.h"
 
@@ -108,6 +109,7 @@ struct KeyWork {
   uint32_t key = History::kNoKey;
   std::vector<LinOp> ops;
   int64_t dropped = 0;
+  internal::ReadSources sources;  // register: values split by their possible writers
   SearchOutcome outcome;
   double seconds = 0;
 };
@@ -167,6 +169,8 @@ struct ModelKind {
   std::function<std::optional<SearchOutcome>(const ValueTable&, uint32_t initial,
                                              const std::vector<LinOp>&)>
       fast = nullptr;
+  // Values are split by the writes that may have produced them (read_sources.h, register).
+  bool splits_by_source = false;
 };
 
 const std::vector<ModelKind>& Models() {
@@ -198,7 +202,8 @@ const std::vector<ModelKind>& Models() {
          RegisterModel m(&table, initial);
          return internal::SearchKey(m, ops, limits);
        },
-       internal::CheckUniqueValues},
+       internal::CheckUniqueValues,
+       true},
       {"kv",
        {"get", "put", "append"},
        false,
@@ -345,11 +350,8 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
       work[slot].ops.push_back(lo);
     }
   }
-  int64_t checked_ops = 0;
   for (KeyWork& w : work) {
     if (mk.drops_unobserved_info) DropUnobservedInfo(w);
-    dropped_total += w.dropped;
-    checked_ops += static_cast<int64_t>(w.ops.size());
   }
 
   // Largest keys first, spread over the worker threads.
@@ -381,12 +383,36 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
         continue;
       }
       auto t0 = std::chrono::steady_clock::now();
+      const ValueTable* key_table = &table;
+      uint32_t key_initial = initial;
+      int64_t refuted_id = -1;
+      if (o.split_values && mk.splits_by_source &&
+          static_cast<int64_t>(w.ops.size()) >= o.split_min_ops) {
+        w.sources = internal::SplitBySource(table, initial, w.ops);
+        if (w.sources.refuted >= 0) refuted_id = w.ops[w.sources.refuted].id;
+        if (w.sources.split) {
+          key_table = &w.sources.values;
+          key_initial = w.sources.initial;
+          // A write no read can have seen now has a value of its own: an info one goes.
+          DropUnobservedInfo(w);
+        }
+      }
+      // In call order, as the search keeps them: a fast verdict's op indices stay valid.
+      std::sort(w.ops.begin(), w.ops.end(),
+                [](const LinOp& a, const LinOp& b) { return a.call < b.call; });
       std::optional<SearchOutcome> fast;
-      if (o.unique_values && mk.fast) {
-        // In call order, as the search keeps them: a fast verdict's op indices stay valid.
-        std::sort(w.ops.begin(), w.ops.end(),
-                  [](const LinOp& a, const LinOp& b) { return a.call < b.call; });
-        fast = mk.fast(table, initial, w.ops);
+      if (refuted_id >= 0) {
+        // No write can have produced what this op needs (read_sources.h): invalid, no search.
+        fast.emplace();
+        fast->verdict = SearchVerdict::kInvalid;
+        for (size_t i = 0; i < w.ops.size(); ++i) {
+          if (w.ops[i].id == refuted_id) fast->blocking = static_cast<int64_t>(i);
+        }
+        const LinOp& b = w.ops[fast->blocking];
+        fast->needed_text = key_table->texts[RegisterModel::NeededValue(b)];
+        fast->reason = w.sources.reason;
+      } else if (o.unique_values && mk.fast) {
+        fast = mk.fast(*key_table, key_initial, w.ops);
       }
       if (fast && fast->verdict == SearchVerdict::kInvalid) {
         // The verdict stands; the search, given a few seconds, explains it better (the longest
@@ -395,13 +421,13 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
         const auto soon = std::chrono::steady_clock::now() + kExplainFor;
         explain.deadline = limits.has_deadline ? std::min(limits.deadline, soon) : soon;
         explain.has_deadline = true;
-        SearchOutcome searched = mk.search(table, initial, w.ops, explain);
+        SearchOutcome searched = mk.search(*key_table, key_initial, w.ops, explain);
         if (searched.verdict == SearchVerdict::kInvalid) {
-          searched.unique_values = true;
+          searched.unique_values = fast->unique_values;
           fast = std::move(searched);
         }
       }
-      w.outcome = fast ? std::move(*fast) : mk.search(table, initial, w.ops, limits);
+      w.outcome = fast ? std::move(*fast) : mk.search(*key_table, key_initial, w.ops, limits);
       w.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       // An invalid key decides the verdict; so does an exhausted budget (unknown at best).
       if (w.outcome.verdict != SearchVerdict::kValid) stop.store(true);
@@ -421,13 +447,17 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   CheckResult r;
   uint64_t configurations = 0;
   int64_t peak = 0;
-  int64_t unique_value_keys = 0;
+  int64_t unique_value_keys = 0, split_keys = 0, refuted_keys = 0, checked_ops = 0;
   const KeyWork* invalid = nullptr;
   const KeyWork* exhausted = nullptr;
   for (size_t k : order) {
     const KeyWork& w = work[k];
     configurations += w.outcome.configurations;
     unique_value_keys += w.outcome.unique_values;
+    split_keys += w.sources.split;
+    refuted_keys += w.sources.refuted >= 0;
+    dropped_total += w.dropped;
+    checked_ops += static_cast<int64_t>(w.ops.size());
     peak = std::max(peak, w.outcome.peak_bytes);
     if (w.outcome.verdict == SearchVerdict::kInvalid && !invalid) invalid = &w;
     if ((w.outcome.verdict == SearchVerdict::kTimeout ||
@@ -448,6 +478,8 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   j["dropped_ops"] = dropped_total;
   j["configurations"] = configurations;
   j["unique_value_keys"] = unique_value_keys;
+  j["split_keys"] = split_keys;
+  j["refuted_keys"] = refuted_keys;
   j["peak_search_bytes"] = peak;
   j["budget"] = {{"timeout_s", o.budget.timeout_s},
                  {"max_memory_bytes", o.budget.max_memory_bytes}};

@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 
+#include "checker/models.h"
 #include "records/history_jsonl.h"
 
 namespace splitbrain::checker::testing {
@@ -16,6 +19,22 @@ inline records::History Parse(const std::string& jsonl) {
   auto h = records::ParseJsonlHistory(jsonl, "test.jsonl");
   EXPECT_TRUE(h.ok()) << h.status();
   return std::move(h).value();
+}
+
+// One operation of a key, built by hand for the register's internals (unique_values.h,
+// read_sources.h): `ret` INT64_MAX makes it info (never returned), otherwise ok.
+inline internal::LinOp MakeLinOp(uint32_t id, uint8_t kind, uint32_t a, uint32_t b, uint32_t out,
+                                 int64_t call, int64_t ret) {
+  internal::LinOp o;
+  o.id = id;
+  o.kind = kind;
+  o.a = a;
+  o.b = b;
+  o.out = out;
+  o.required = ret != std::numeric_limits<int64_t>::max();
+  o.call = call;
+  o.ret = ret;
+  return o;
 }
 
 }  // namespace splitbrain::checker::testing

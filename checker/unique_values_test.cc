@@ -23,9 +23,12 @@ struct Verdict {
   nlohmann::json json;
 };
 
+// Values as recorded (no split by sources, read_sources.h): these tests are about which path
+// decides, and a split can make repeated values unique or refute a read before either runs.
 Verdict Check(const History& h, bool unique_values, double timeout_s = 0) {
   LinearizableOptions o;
   o.unique_values = unique_values;
+  o.split_values = false;
   o.budget.threads = 1;
   o.budget.timeout_s = timeout_s;
   o.budget.max_memory_bytes = int64_t{512} << 20;
@@ -173,19 +176,7 @@ TEST(UniqueValuesTest, ExplainsWhatCannotBePlaced) {
   using internal::RegisterModel;
   internal::ValueTable table;
   for (const char* t : {"null", "1", "2", "3", "7"}) table.texts.push_back(t);
-  auto op = [](uint32_t id, uint8_t kind, uint32_t a, uint32_t b, uint32_t out, int64_t call,
-               int64_t ret) {
-    LinOp o;
-    o.id = id;
-    o.kind = kind;
-    o.a = a;
-    o.b = b;
-    o.out = out;
-    o.required = ret != std::numeric_limits<int64_t>::max();
-    o.call = call;
-    o.ret = ret;
-    return o;
-  };
+  const auto op = &testing::MakeLinOp;
   const auto kR = RegisterModel::kRead, kW = RegisterModel::kWrite, kC = RegisterModel::kCas;
   const int64_t kInfo = std::numeric_limits<int64_t>::max();
   struct Case {

@@ -5,7 +5,7 @@
 // measured earlier on this machine, are printed apart at the end, labelled with their source.
 // Each case runs in a forked child so its peak RSS is its own.
 // Usage: checker_bench [--only SUBSTRING] [--write DIR] [--threads N] [--corpus DIR]
-//                      [--timeout S] [--max-memory MB] [--search-only]
+//                      [--timeout S] [--max-memory MB] [--search-only] [--no-split]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +36,7 @@ struct Args {
   double timeout_s = 60;
   int64_t max_memory = int64_t{2} << 30;  // a hard case ends unknown, it does not eat the machine
   bool unique_values = true;              // --search-only: the search on every key
+  bool split_values = true;               // --no-split: values as recorded (read_sources.h)
 } g_args;
 
 double Now() {
@@ -53,6 +54,7 @@ struct Measured {
   std::string verdict;
   int64_t peak_search = 0;
   int64_t unique_value_keys = 0, keys = 0;
+  int64_t refuted_keys = 0;  // decided by a read no write can have served (read_sources.h)
 };
 
 Measured CheckText(const std::string& text, const std::string& name, const std::string& model) {
@@ -70,6 +72,7 @@ Measured CheckText(const std::string& text, const std::string& name, const std::
   lo.budget.timeout_s = g_args.timeout_s;
   lo.budget.max_memory_bytes = g_args.max_memory;
   lo.unique_values = g_args.unique_values;
+  lo.split_values = g_args.split_values;
   auto r = CheckLinearizable(*h, lo);
   double t2 = Now();
   o.events = h->events;
@@ -79,12 +82,14 @@ Measured CheckText(const std::string& text, const std::string& name, const std::
   o.peak_search = r.ok() ? r->json.value("peak_search_bytes", int64_t{0}) : 0;
   o.unique_value_keys = r.ok() ? r->json.value("unique_value_keys", int64_t{0}) : 0;
   o.keys = r.ok() ? r->json.value("keys", int64_t{0}) : 0;
+  o.refuted_keys = r.ok() ? r->json.value("refuted_keys", int64_t{0}) : 0;
   return o;
 }
 
 void Report(const std::string& name, const Measured& o) {
   double total = o.parse_s + o.check_s;
   const std::string how = o.keys == 0                     ? ""
+                          : o.refuted_keys > 0            ? "  refuted by read sources"
                           : o.unique_value_keys == o.keys ? "  unique-value check"
                           : o.unique_value_keys == 0      ? "  search"
                                                           : "  both";
@@ -155,9 +160,12 @@ int main(int argc, char** argv) {
       g_args.max_memory = static_cast<int64_t>(std::atof(argv[++i]) * 1048576);
     } else if (a == "--search-only") {
       g_args.unique_values = false;
+    } else if (a == "--no-split") {
+      g_args.split_values = false;
     } else {
       std::cerr << "usage: checker_bench [--only NAME] [--write DIR] [--threads N] [--corpus DIR]\n"
-                   "                     [--timeout S] [--max-memory MB] [--search-only]\n";
+                   "                     [--timeout S] [--max-memory MB] [--search-only]\n"
+                   "                     [--no-split]\n";
       return 2;
     }
   }
