@@ -122,13 +122,28 @@ TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
   EXPECT_NE(SimUnsupportedReason(etcd).find(
                 "system etcd cannot be simulated: it is not splitbrain's own code"),
             std::string::npos);
-  TestPlan delay = Plan();
-  delay.nemesis.faults.push_back("delay");
-  EXPECT_NE(SimUnsupportedReason(delay).find("fault delay is not simulated yet"),
+  TestPlan disk = Plan();
+  disk.nemesis.faults.push_back("slow-disk");
+  EXPECT_NE(SimUnsupportedReason(disk).find("fault slow-disk is not simulated yet"),
             std::string::npos);
-  TestPlan fsync = Plan("  args: [--bug, no-fsync]\n");
-  EXPECT_NE(SimUnsupportedReason(fsync).find("--bug no-fsync is not simulated yet"),
+  TestPlan ack = Plan("  args: [--bug, ack-before-commit]\n");
+  EXPECT_NE(SimUnsupportedReason(ack).find("--bug ack-before-commit is not simulated yet"),
             std::string::npos);
+  for (const char* now_simulated : {"delay", "slow-node", "clock-skew", "membership",
+                                    "lose-unsynced"}) {
+    TestPlan p = Plan();
+    p.nemesis.faults.push_back(now_simulated);
+    EXPECT_EQ(SimUnsupportedReason(p), "") << now_simulated;
+  }
+  EXPECT_EQ(SimUnsupportedReason(Plan("  args: [--bug, no-fsync, --crash-loses-unsynced]\n")), "");
+  auto torn = ParsePlanText(
+      "name: t\nnemesis:\n  schedule:\n    - {at: 1s, fault: lose-unsynced, torn: true}\n",
+      "torn.yaml");
+  ASSERT_TRUE(torn.ok()) << torn.status();
+  EXPECT_NE(SimUnsupportedReason(torn->at(0)).find("torn.yaml:4: nemesis.schedule: lose-unsynced "
+                                                   "with torn: true is not simulated yet"),
+            std::string::npos)
+      << SimUnsupportedReason(torn->at(0));
   TestPlan bank = Plan();
   bank.workload.name = "bank";
   const std::string why = SimUnsupportedReason(bank);
@@ -259,8 +274,8 @@ time-limit: 3s
 workload: {name: register, keys: 2, concurrency: 4, rate: 100, read-fraction: 0.5}
 nemesis:
   schedule:
-    - {at: 2800ms, fault: snapshot}
     FAULT
+    - {at: 2800ms, fault: snapshot}
 checkers: [linearizable, raft-invariants]
 node:
   snapshot-entries: 1000
@@ -350,7 +365,7 @@ TEST_F(SimTest, MembershipRemovesAndReAddsThroughTheConfiguration) {
   std::string text = kFaulted;
   text.replace(text.find("nodes: 3"), 8, "nodes: 5");
   text.replace(text.find("FAULT"), 5,
-               "- {at: 500ms, fault: membership, targets: [n4], duration: 2400ms}\n"
+               "- {at: 500ms, fault: membership, targets: [n4], duration: 2000ms}\n"
                "    - {at: 1s, fault: membership, targets: [n5], duration: 1900ms}\n"
                "    - {at: 1500ms, fault: kill, targets: [n1], duration: 1400ms}");
   text.replace(text.find("ARGS"), 4, "");
