@@ -476,18 +476,25 @@ TEST(SimBugs, NoPrevoteLosesLivenessUnderOneWayPartitions) {
       deaf_stuck, cut_disturbed);
 }
 
+// A cluster with no built-in load, nemesis, snapshots, loss or duplicates: what happens is the
+// test's own doing (as in `splitbrain sim`).
+Options Quiet(uint64_t seed) {
+  Options o;
+  o.seed = seed;
+  o.propose_rate = 0;
+  o.read_rate = 0;
+  o.snapshot_rate = 0;
+  o.fault_every = 0;
+  o.drop = 0;
+  o.duplicate = 0;
+  return o;
+}
+
 // Skipping idle units (what `splitbrain sim` does for speed) is invisible: a cluster that jumps
 // to NextBusyUnit() ends in the same state, at the same unit, as one run unit by unit.
 TEST(SimSpeed, SkippingIdleUnitsChangesNothing) {
   for (uint64_t seed = 1; seed <= 5; ++seed) {
-    Options o;
-    o.seed = seed;
-    o.propose_rate = 0;
-    o.read_rate = 0;
-    o.snapshot_rate = 0;
-    o.fault_every = 0;
-    o.drop = 0;
-    o.duplicate = 0;
+    Options o = Quiet(seed);
     o.min_delay = 1;
     o.max_delay = 3;
     Cluster step(o), skip(o);
@@ -524,13 +531,7 @@ TEST(SimSpeed, SkippingIdleUnitsChangesNothing) {
 // heartbeats sixteen times too rarely and is deposed; at the true rate it leads on.
 TEST(SimFaults, ALeaderTickingASixteenthAsOftenIsDeposed) {
   for (const double rate : {1.0, 1.0 / 16}) {
-    Options o;
-    o.seed = 3;
-    o.propose_rate = 0;
-    o.read_rate = 0;
-    o.fault_every = 0;
-    o.drop = 0;
-    o.duplicate = 0;
+    Options o = Quiet(3);
     Cluster c(o);
     ASSERT_GE(c.AwaitProgress(2000), 0);
     const NodeId leader = c.Leader();
@@ -548,13 +549,7 @@ TEST(SimFaults, ALeaderTickingASixteenthAsOftenIsDeposed) {
 // A CPU share holds the node for the rest of each period: 0.2 of one CPU runs 20 of every 100
 // units; and a delayed link holds every message on it.
 TEST(SimFaults, CpuShareAndLinkDelayHoldTheNodeAndItsMessages) {
-  Options o;
-  o.seed = 4;
-  o.propose_rate = 0;
-  o.read_rate = 0;
-  o.fault_every = 0;
-  o.drop = 0;
-  o.duplicate = 0;
+  Options o = Quiet(4);
   Cluster c(o);
   ASSERT_GE(c.AwaitProgress(2000), 0);
   c.SetCpuShare(2, 0.2);
@@ -585,13 +580,7 @@ TEST(SimFaults, CpuShareAndLinkDelayHoldTheNodeAndItsMessages) {
 // last snapshot; with it, nothing.
 TEST(SimFaults, LoseUnsyncedLosesOnlyWhatWasNotSynced) {
   for (const bool sync : {true, false}) {
-    Options o;
-    o.seed = 5;
-    o.propose_rate = 0;
-    o.read_rate = 0;
-    o.fault_every = 0;
-    o.drop = 0;
-    o.duplicate = 0;
+    Options o = Quiet(5);
     o.sync = sync;
     Cluster c(o);
     ASSERT_GE(c.AwaitProgress(2000), 0);
@@ -614,14 +603,8 @@ TEST(SimFaults, LoseUnsyncedLosesOnlyWhatWasNotSynced) {
 // is caught by the invariants; the correct core's snapshot carries the configuration.
 TEST(SimBugs, SnapshotDropsConfigIsCaught) {
   for (const bool bug : {false, true}) {
-    Options o;
-    o.seed = 6;
+    Options o = Quiet(6);
     o.voters = 4;
-    o.propose_rate = 0;
-    o.read_rate = 0;
-    o.fault_every = 0;
-    o.drop = 0;
-    o.duplicate = 0;
     o.bugs.snapshot_drops_config = bug;
     Cluster c(o);
     ASSERT_GE(c.AwaitProgress(2000), 0);
