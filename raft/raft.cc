@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "raft/codec.h"
+#include "raft/conf_entry.h"
 
 namespace splitbrain::raft {
 
@@ -29,7 +30,8 @@ void EraseSorted(std::vector<NodeId>& v, NodeId id) {
   if (it != v.end() && *it == id) v.erase(it);
 }
 
-// The configuration after a kConfig entry; `ok` false when the entry is not a valid change.
+}  // namespace
+
 Membership ApplyConfEntry(const Membership& cur, const Entry& e, bool* ok) {
   *ok = true;
   Membership whole;
@@ -55,8 +57,6 @@ Membership ApplyConfEntry(const Membership& cur, const Entry& e, bool* ok) {
   }
   return next;
 }
-
-}  // namespace
 
 bool Membership::IsVoter(NodeId id) const {
   return std::binary_search(voters.begin(), voters.end(), id);

@@ -1,9 +1,12 @@
 #include "harness/sim/sim_command.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "harness/plan.h"
 #include "harness/run_clock.h"
@@ -18,9 +21,11 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: splitbrain sim PLAN.yaml [--seed S | --seeds A..B] [--store DIR] [--keep-all]\n"
+    "                     [--jobs J]\n"
     "  runs every test of the plan in deterministic simulation (harness/sim/README.md): the\n"
     "  same seed gives the same history byte for byte. One seed keeps its run; a sweep keeps\n"
     "  only the runs not valid (--keep-all: every run). Default seed: drawn and printed.\n"
+    "  --jobs J: J seeds at once, one thread each (default 1); each run is the same as alone.\n"
     "exit: 0 as expected (expect valid: no invalid seed; expect invalid: caught at least once),\n"
     "  1 not as expected, 2 a verdict unknown or the plan cannot be simulated, 255 bad usage\n";
 
@@ -30,6 +35,7 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
   std::string plan_file, store = "store";
   std::optional<SeedRange> seeds;
   bool keep_all = false;
+  int jobs = 1;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -57,6 +63,16 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
       store = *v;
     } else if (a == "--keep-all") {
       keep_all = true;
+    } else if (a == "--jobs") {
+      auto v = value();
+      if (!v || v->empty() || v->size() > 3 || !std::all_of(v->begin(), v->end(), ::isdigit) ||
+          std::stoi(*v) < 1) {
+        err << "splitbrain sim: --jobs expects a whole number from 1 to 999, got '"
+            << v.value_or("") << "'\n"
+            << kUsage;
+        return 255;
+      }
+      jobs = std::stoi(*v);
     } else if (a == "-h" || a == "--help") {
       out << kUsage;
       return 0;
@@ -107,12 +123,38 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
     std::string first_bad_dir;
     double simulated_s = 0, sim_wall_s = 0;
     const int64_t t0 = MonoNow();
+    // The seeds, `jobs` at a time: a run is a pure function of (plan, seed) and shares nothing
+    // with another, so only the order of the finished runs changes; they are reported in seed
+    // order below. A worker drops a valid run of a sweep at once, so the store never holds more
+    // than the runs kept.
+    std::vector<SimOutcome> outcomes(range.size());
+    std::atomic<uint64_t> next{0};
+    auto work = [&, plan] {
+      TestPlan p = plan;
+      for (uint64_t i; (i = next.fetch_add(1)) < outcomes.size();) {
+        p.seed = range.first + i;
+        SimOptions o;
+        o.store = store;
+        o.write_report = !sweep || keep_all;
+        SimOutcome r = SimulateTest(p, o);
+        const bool bad = r.outcome.valid == false || r.outcome.valid.is_string();
+        if (!sweep || bad || keep_all) {
+          if (!o.write_report) (void)results::WriteReport(r.outcome.run_dir);
+        } else if (!r.outcome.run_dir.empty()) {
+          std::error_code ec;
+          std::filesystem::remove_all(r.outcome.run_dir, ec);
+        }
+        outcomes[i] = std::move(r);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int j = 1; j < jobs && static_cast<uint64_t>(j) < outcomes.size(); ++j) {
+      pool.emplace_back(work);
+    }
+    work();
+    for (auto& t : pool) t.join();
     for (uint64_t seed = range.first;; ++seed) {
-      plan.seed = seed;
-      SimOptions o;
-      o.store = store;
-      o.write_report = !sweep || keep_all;
-      SimOutcome r = SimulateTest(plan, o);
+      SimOutcome& r = outcomes[seed - range.first];
       ++run;
       simulated_s += r.simulated_s;
       sim_wall_s += r.sim_wall_s;
@@ -125,7 +167,6 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
         first_bad_dir = r.outcome.run_dir;
       }
       if (!sweep || is_invalid || is_unknown || keep_all) {
-        if (!o.write_report) (void)results::WriteReport(r.outcome.run_dir);
         last_kept = r.outcome.run_dir;
         if (sweep) {
           out << "  seed " << seed << ": "
@@ -135,9 +176,6 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
               << " -> " << r.outcome.run_dir
               << (r.violation.empty() ? "" : " (raft invariant: " + r.violation + ")") << "\n";
         }
-      } else if (!r.outcome.run_dir.empty()) {
-        std::error_code ec;
-        std::filesystem::remove_all(r.outcome.run_dir, ec);
       }
       if (!sweep) {
         out << plan.name << " seed " << seed << ": "

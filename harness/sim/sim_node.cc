@@ -1,5 +1,7 @@
 #include "harness/sim/sim_node.h"
 
+#include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace splitbrain::harness::sim {
@@ -58,7 +60,7 @@ void SimNodes::Receive(NodeId id, uint64_t request, const json& command, int64_t
     answer_(request, refused);
     return;
   }
-  if (cluster_->paused(id)) {
+  if (cluster_->halted(id)) {
     at(id).held.push_back({request, command});
     return;
   }
@@ -148,7 +150,7 @@ void SimNodes::ServeReads(NodeId id) {
 void SimNodes::AfterUnit(int64_t now_ms) {
   for (NodeId id = 1; id <= nodes_.size(); ++id) {
     NodeState& n = at(id);
-    if (!cluster_->up(id) || cluster_->paused(id)) continue;
+    if (!cluster_->up(id) || cluster_->halted(id)) continue;
     NoteRoleChange(id);
     while (!n.held.empty()) {
       Request r = std::move(n.held.front());
@@ -208,6 +210,30 @@ void SimNodes::AfterUnit(int64_t now_ms) {
       }
     }
   }
+}
+
+int64_t SimNodes::NextBusyMs(int64_t now_ms) const {
+  const int64_t next = now_ms + 1;
+  int64_t busy = std::numeric_limits<int64_t>::max();
+  for (NodeId id = 1; id <= nodes_.size(); ++id) {
+    const NodeState& n = at(id);
+    if (!cluster_->up(id) || cluster_->halted(id)) continue;  // as AfterUnit: nothing to do
+    const raft::Raft& raft = *cluster_->node(id);
+    if (!n.held.empty() || !n.read_queue.empty() || !n.role_known || raft.role() != n.last_role ||
+        raft.term() != n.last_term) {
+      return next;
+    }
+    if (opt_.snapshot_entries > 0 &&
+        n.applied >= raft.log().snapshot_index() + static_cast<uint64_t>(opt_.snapshot_entries)) {
+      return next;
+    }
+    for (const auto& [index, p] : n.pending) busy = std::min(busy, p.deadline_ms);
+    for (const auto& [ctx, b] : n.reads) {
+      if (b.confirmed && n.applied >= b.index) return next;
+      busy = std::min(busy, b.deadline_ms);
+    }
+  }
+  return std::max(busy, next);
 }
 
 void SimNodes::Started(NodeId id) { at(id) = NodeState(); }

@@ -40,12 +40,16 @@ class SimNodes : public raft::sim::Application {
   void Attach(raft::sim::Cluster* cluster) { cluster_ = cluster; }
 
   // A client's request reached node `id` (1-based) at `now_ms`. A down node refuses the
-  // connection (a fail: nothing was sent); a paused one holds it until it runs again.
+  // connection (a fail: nothing was sent); a paused (or CPU-starved) one holds it until it runs.
   void Receive(raft::NodeId id, uint64_t request, const nlohmann::json& command, int64_t now_ms);
   // Once per unit, after the cluster ran: held requests of resumed nodes, the reads' ReadIndex
   // (one per node per unit, as the node batches them), lost leadership, reads now servable,
   // deadlines, snapshots every N entries.
   void AfterUnit(int64_t now_ms);
+  // The first ms after `now_ms` at which AfterUnit would do anything (INT64_MAX: none until a
+  // request arrives or a node changes): a request held or queued, a read servable, a deadline,
+  // a snapshot due, a role change not yet noted.
+  int64_t NextBusyMs(int64_t now_ms) const;
 
   // raft::sim::Application.
   void Started(raft::NodeId id) override;
@@ -85,6 +89,7 @@ class SimNodes : public raft::sim::Application {
   };
 
   NodeState& at(raft::NodeId id) { return nodes_[id - 1]; }
+  const NodeState& at(raft::NodeId id) const { return nodes_[id - 1]; }
   void Handle(raft::NodeId id, const Request& req, int64_t now_ms);
   void NotLeader(raft::NodeId id, uint64_t request);
   void Reply(uint64_t request, const node::OpResult& r, raft::NodeId leader);

@@ -1,9 +1,11 @@
 #include "harness/sim/sim_run.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -34,6 +36,7 @@ using nlohmann::json;
 namespace {
 
 constexpr int64_t kMs = 1'000'000;  // one unit of simulated time is one millisecond
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
 // The faults the simulator carries out (the rest are refused at validation).
 const std::set<std::string>& SimulatedFaults() {
@@ -55,6 +58,11 @@ const std::set<std::string>& SimulatedFaults() {
                                                "drop-messages",
                                                "delay-messages",
                                                "reorder-messages",
+                                               "clock-skew",
+                                               "slow-node",
+                                               "delay",
+                                               "membership",
+                                               "lose-unsynced",
                                                "heal"};
   return faults;
 }
@@ -63,7 +71,9 @@ const std::set<std::string>& SimulatedFaults() {
 // limits splitbrain-node passes to its raft core, `--max-entries-per-msg N` and
 // `--max-inflight-msgs N` (default 256 each, as the node's).
 struct NodeFlags {
-  std::vector<std::string> bugs;
+  std::vector<std::string> bugs;   // the raft core's (raft::Config::Bugs)
+  bool no_fsync = false;           // --bug no-fsync: the log is never fsynced
+  bool crash_loses_unsynced = false;  // --crash-loses-unsynced: a kill loses what was not fsynced
   uint64_t max_entries_per_msg = 256;
   uint64_t max_inflight = 256;
 };
@@ -71,6 +81,10 @@ Result<NodeFlags> ReadNodeFlags(const std::vector<std::string>& args) {
   NodeFlags flags;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string bug;
+    if (args[i] == "--crash-loses-unsynced") {
+      flags.crash_loses_unsynced = true;
+      continue;
+    }
     if ((args[i] == "--max-entries-per-msg" || args[i] == "--max-inflight-msgs") &&
         i + 1 < args.size()) {
       const std::string& v = args[i + 1];
@@ -91,18 +105,23 @@ Result<NodeFlags> ReadNodeFlags(const std::vector<std::string>& args) {
     } else {
       return Status::Unsupported(
           "node.args: '" + args[i] +
-          "' is not simulated yet (the simulator reads only --bug X, --max-entries-per-msg N "
-          "and --max-inflight-msgs N)");
+          "' is not simulated yet (the simulator reads only --bug X, --max-entries-per-msg N, "
+          "--max-inflight-msgs N and --crash-loses-unsynced)");
     }
     const auto& known = node::KnownBugs();
     if (std::find(known.begin(), known.end(), bug) == known.end()) {
       return Status::InvalidArgument("node.args: unknown --bug '" + bug + "'");
     }
+    if (bug == "no-fsync") {  // the simulated disk's (raft::sim::Options::sync)
+      flags.no_fsync = true;
+      continue;
+    }
     raft::Config::Bugs probe;
     if (!node::SetRaftBug(bug, &probe)) {
       return Status::Unsupported("node.args: --bug " + bug +
-                                 " is not simulated yet: it lives in the node's disk or apply "
-                                 "path, not in the raft core (raft::Config::Bugs)");
+                                 " is not simulated yet: it lives in the node's apply or "
+                                 "snapshot-install path, not in the raft core "
+                                 "(raft::Config::Bugs) or its disk");
     }
     flags.bugs.push_back(bug);
   }
@@ -139,10 +158,21 @@ bool MessageTypeOf(const std::string& name, raft::MessageType* type) {
   return true;
 }
 
+// Clock skew as a tick-rate change: each second of skew doubles (ahead) or halves (behind) the
+// rate of the node's clock, so -4 s ticks at 1/16 of true time; from 1/32 to 32 times.
+double TickRateOf(int64_t offset_ns) {
+  return std::clamp(std::exp2(static_cast<double>(offset_ns) / 1e9), 1.0 / 32, 32.0);
+}
+
+// Nanoseconds as whole units of simulated time, rounded up.
+uint64_t Units(int64_t ns) { return ns <= 0 ? 0 : static_cast<uint64_t>((ns + kMs - 1) / kMs); }
+
 // The nemesis's hands in the simulation.
 class SimInjector : public nemesis::FaultInjector {
  public:
-  explicit SimInjector(raft::sim::Cluster& c) : c_(c) {}
+  // `crash_loses_unsynced`: node.args' --crash-loses-unsynced (every kill is a power loss).
+  SimInjector(raft::sim::Cluster& c, bool crash_loses_unsynced)
+      : c_(c), crash_loses_unsynced_(crash_loses_unsynced) {}
   nemesis::ClusterView View() override {
     nemesis::ClusterView v;
     for (int i = 1; i <= c_.size(); ++i) {
@@ -155,10 +185,19 @@ class SimInjector : public nemesis::FaultInjector {
     return v;
   }
   Status Kill(const nemesis::NodeId& n) override {
-    return Do(n, [&](auto id) { c_.Crash(id); });
+    return Do(n, [&](auto id) {
+      if (crash_loses_unsynced_) {
+        c_.LoseUnsynced(id);
+      } else {
+        c_.Crash(id);
+      }
+    });
   }
   Status Restart(const nemesis::NodeId& n) override {
-    return Do(n, [&](auto id) { c_.Restart(id); });
+    // A removed member stays stopped until it is added back (AddMember).
+    return Do(n, [&](auto id) {
+      if (!removed_.count(id)) c_.Restart(id);
+    });
   }
   Status Pause(const nemesis::NodeId& n) override {
     return Do(n, [&](auto id) { c_.Pause(id); });
@@ -183,9 +222,17 @@ class SimInjector : public nemesis::FaultInjector {
     return Status::Ok();
   }
   Status SetDelays(const std::vector<nemesis::DelayRule>& rules) override {
-    return rules.empty() ? Status::Ok() : Status::Unsupported("delay is not simulated yet");
+    c_.ClearLinkDelays();
+    for (const auto& r : rules) {
+      const raft::NodeId from = node::NodeIdFromName(r.from), to = node::NodeIdFromName(r.to);
+      if (from == 0 || to == 0) return Status::InvalidArgument("no node " + r.from + "/" + r.to);
+      c_.SetLinkDelay(from, to, Units(r.mean_ns), Units(r.jitter_ns));
+    }
+    return Status::Ok();
   }
-  std::string DelayMechanism() override { return "none (simulated)"; }
+  std::string DelayMechanism() override {
+    return "simulated: each Raft message on the link held mean ± jitter";
+  }
   Status SetMessageFaults(const std::vector<nemesis::MessageRule>& rules) override {
     std::vector<raft::sim::Cluster::MessageRule> out;
     for (const auto& r : rules) {
@@ -204,20 +251,98 @@ class SimInjector : public nemesis::FaultInjector {
     c_.SetMessageRules(std::move(out));
     return Status::Ok();
   }
-  Status Throttle(const nemesis::NodeId&, double) override {
-    return Status::Unsupported("slow-node is not simulated yet");
+  Status Throttle(const nemesis::NodeId& n, double share) override {
+    return Do(n, [&](auto id) { c_.SetCpuShare(id, share); });
   }
-  Status Unthrottle(const nemesis::NodeId&) override { return Status::Ok(); }
-  std::string ThrottleMechanism() override { return "none (simulated)"; }
-  Status SetClockOffset(const nemesis::NodeId&, int64_t offset_ns) override {
-    return offset_ns == 0 ? Status::Ok() : Status::Unsupported("clock-skew is not simulated yet");
+  Status Unthrottle(const nemesis::NodeId& n) override {
+    return Do(n, [&](auto id) { c_.SetCpuShare(id, 1); });
   }
-  Status RemoveMember(const nemesis::NodeId&) override {
-    return Status::Unsupported("membership is not simulated yet");
+  std::string ThrottleMechanism() override {
+    return "simulated duty cycle: the node runs `cpu` of every 100 ms and is held the rest";
   }
-  Status AddMember(const nemesis::NodeId&) override {
-    return Status::Unsupported("membership is not simulated yet");
+  Status SetClockOffset(const nemesis::NodeId& n, int64_t offset_ns) override {
+    return Do(n, [&](auto id) { c_.SetTickRate(id, offset_ns == 0 ? 1.0 : TickRateOf(offset_ns)); });
   }
+  // As harness/systems/splitbrain.cc: the leader removes the node (node.cc HandleRemove), and
+  // the node is stopped once the removal is committed (AfterUnit; given up after the node's 5 s
+  // deadline, leaving it running, as a removal that failed).
+  Status RemoveMember(const nemesis::NodeId& n) override {
+    const raft::NodeId id = node::NodeIdFromName(n);
+    if (id == 0 || static_cast<int>(id) > c_.size()) return Status::InvalidArgument("no node " + n);
+    const raft::NodeId leader = c_.Leader();
+    if (leader == raft::kNoNode) return Status::Unavailable("removing " + n + ": no leader");
+    raft::ConfChange cc;
+    cc.type = raft::ConfChange::Type::kRemove;
+    cc.node = id;
+    uint64_t index = 0;
+    const raft::Err err = c_.node(leader)->ProposeConfChange(cc, &index);
+    if (err != raft::Err::kOk) {
+      return Status::Unavailable("removing " + n +
+                                 ": membership change refused: " + raft::ErrName(err));
+    }
+    removals_.push_back({id, index, c_.now() + 5000});
+    return Status::Ok();
+  }
+  // As harness/systems/splitbrain.cc: a node the leader still counts is only started again; one
+  // removed comes back empty, as a new member (its disk wiped), and the leader adds it as a voter.
+  Status AddMember(const nemesis::NodeId& n) override {
+    const raft::NodeId id = node::NodeIdFromName(n);
+    if (id == 0 || static_cast<int>(id) > c_.size()) return Status::InvalidArgument("no node " + n);
+    std::erase_if(removals_, [&](const Removal& r) { return r.id == id; });
+    const raft::NodeId leader = c_.Leader();
+    if (leader == raft::kNoNode) {
+      return Status::Unavailable("re-adding " + n +
+                                 ": no leader, so whether it is still a member is not known; "
+                                 "left as it is");
+    }
+    removed_.erase(id);
+    if (c_.node(leader)->membership().Contains(id)) {
+      c_.Restart(id);  // nothing when it runs
+      return Status::Ok();
+    }
+    c_.Wipe(id);
+    c_.Restart(id);
+    raft::ConfChange cc;
+    cc.type = raft::ConfChange::Type::kAddVoter;
+    cc.node = id;
+    const raft::Err err = c_.node(leader)->ProposeConfChange(cc);
+    if (err != raft::Err::kOk) {
+      return Status::Unavailable("re-adding " + n +
+                                 ": membership change refused: " + raft::ErrName(err));
+    }
+    return Status::Ok();
+  }
+  // After every unit: a node whose removal is committed (some node's configuration as of its
+  // commit index lacks it) is stopped.
+  void AfterUnit() {
+    for (auto it = removals_.begin(); it != removals_.end();) {
+      bool committed = false;
+      for (int i = 1; i <= c_.size() && !committed; ++i) {
+        const raft::Raft* r = c_.node(static_cast<raft::NodeId>(i));
+        committed = r && r->log().commit() >= it->index && !r->membership().Contains(it->id);
+      }
+      if (committed) {
+        c_.Crash(it->id);
+        removed_.insert(it->id);
+      }
+      it = committed || c_.now() >= it->give_up ? removals_.erase(it) : std::next(it);
+    }
+  }
+  bool awaiting_removal() const { return !removals_.empty(); }
+  // The disk faults a simulated disk has: `lose-unsynced` (power loss; the nemesis has killed
+  // the node first), and `heal`.
+  Result<json> DiskCommand(const nemesis::NodeId& n, const std::string& command) override {
+    const raft::NodeId id = node::NodeIdFromName(n);
+    if (id == 0 || static_cast<int>(id) > c_.size()) return Status::InvalidArgument("no node " + n);
+    if (command == "heal") return json::object();
+    if (command != "lose") {
+      return Status::Unsupported("disk command '" + command + "' is not simulated");
+    }
+    bool hard_state = false;
+    const uint64_t entries = c_.LoseUnsynced(id, &hard_state);
+    return json{{"lost", {{"entries", entries}, {"hard_state", hard_state}}}};
+  }
+  std::string DiskMechanism() override { return "simulated: the node's unsynced writes"; }
   Result<int64_t> Snapshot(const nemesis::NodeId& n) override {
     const raft::NodeId id = node::NodeIdFromName(n);
     if (id == 0 || static_cast<int>(id) > c_.size()) return Status::InvalidArgument("no node " + n);
@@ -236,7 +361,15 @@ class SimInjector : public nemesis::FaultInjector {
     f(id);
     return Status::Ok();
   }
+  struct Removal {
+    raft::NodeId id;
+    uint64_t index;      // of the removal in the leader's log
+    uint64_t give_up;    // unit
+  };
   raft::sim::Cluster& c_;
+  const bool crash_loses_unsynced_;
+  std::vector<Removal> removals_;
+  std::set<raft::NodeId> removed_;  // stopped by a removal, until added back
 };
 
 // One logical client slot (harness/workers.cc's Worker, as a state machine in simulated time).
@@ -277,7 +410,11 @@ class SimRun {
     return stamp_ms_ * kMs + stamp_sub_++;
   }
   void Setup();
-  void Unit();
+  // The first ms after now at which something is due: the cluster's next busy unit, the
+  // nodes', the next fault, a request or answer arriving, a client's next step.
+  int64_t NextBusyMs() const;
+  // One busy millisecond: the idle ones before it (up to `bound_ms`, the loop's end) skipped.
+  void Unit(int64_t bound_ms);
   void StepSlot(Slot& s);
   void Begin(Slot& s, workloads::Op op);
   void Try(Slot& s);
@@ -371,6 +508,7 @@ void SimRun::Setup() {
   o.max_inflight = flags->max_inflight;
   o.snapshot_chunk_bytes = 64 * 1024;
   o.bugs = bugs;
+  o.sync = !flags->no_fsync;
   o.propose_rate = 0;  // the plan's clients, not the simulator's own load and nemesis
   o.read_rate = 0;
   o.fault_every = 0;
@@ -378,7 +516,7 @@ void SimRun::Setup() {
   o.app = nodes_.get();
   cluster_ = std::make_unique<raft::sim::Cluster>(o);
   nodes_->Attach(cluster_.get());
-  injector_ = std::make_unique<SimInjector>(*cluster_);
+  injector_ = std::make_unique<SimInjector>(*cluster_, flags->crash_loses_unsynced);
 
   history_ = std::make_unique<records::HistoryWriter>(run_dir_ + "/history.jsonl",
                                                       [this] { return Stamp(); });
@@ -527,8 +665,34 @@ void SimRun::StepSlot(Slot& s) {
   }
 }
 
-void SimRun::Unit() {
+int64_t SimRun::NextBusyMs() const {
+  const int64_t now = NowMs();
+  if (injector_->awaiting_removal()) return now + 1;
+  const uint64_t cluster_next = cluster_->NextBusyUnit();
+  int64_t busy = std::min<int64_t>(nodes_->NextBusyMs(now),
+                                   cluster_next > static_cast<uint64_t>(kNever)
+                                       ? kNever
+                                       : static_cast<int64_t>(cluster_next));
+  if (main_phase_ && next_step_ < steps_.size()) {
+    busy = std::min(busy, (steps_[next_step_].at_ns + kMs - 1) / kMs);  // Unit: at_ns <= now
+  }
+  if (!to_nodes_.empty()) busy = std::min(busy, to_nodes_.front().at_ms);
+  if (!to_clients_.empty()) busy = std::min(busy, to_clients_.front().at_ms);
+  for (const Slot& s : slots_) {  // as StepSlot decides
+    if (s.active) {
+      busy = std::min(busy, s.request != 0 ? s.deadline_ms : s.next_ms);
+    } else if (s.final ? !s.final_ops.empty() : !s.exhausted && main_phase_) {
+      busy = std::min(busy, s.next_ms);
+    }
+  }
+  return std::max(busy, now + 1);
+}
+
+void SimRun::Unit(int64_t bound_ms) {
+  // Skipping the idle milliseconds changes nothing but the speed (Cluster::SkipIdleUntil).
+  cluster_->SkipIdleUntil(static_cast<uint64_t>(std::min(NextBusyMs(), bound_ms)));
   cluster_->Run(1);
+  injector_->AfterUnit();
   const int64_t now = NowMs();
   nodes_->AfterUnit(now);
   while (main_phase_ && next_step_ < steps_.size() && steps_[next_step_].at_ns <= now * kMs) {
@@ -651,7 +815,7 @@ SimOutcome SimRun::Run() {
       }
       return false;
     };
-    while (cluster_->ok() && busy() && NowMs() < hard_end_ms) Unit();
+    while (cluster_->ok() && busy() && NowMs() < hard_end_ms) Unit(hard_end_ms);
     main_phase_ = false;
     if (cluster_->ok()) {
       // Heal everything, then the final reads, retried until ok for 2 × recovery.
@@ -665,7 +829,7 @@ SimOutcome SimRun::Run() {
         f.final_ops.assign(ops.begin(), ops.end());
         slots_.push_back(std::move(f));
         const int64_t final_end = NowMs() + 2 * plan_.recovery_ns / kMs;
-        while (cluster_->ok() && busy() && NowMs() < final_end) Unit();
+        while (cluster_->ok() && busy() && NowMs() < final_end) Unit(final_end);
       }
     }
     if (!cluster_->ok()) {
@@ -682,6 +846,7 @@ SimOutcome SimRun::Run() {
   if (history_) history_->Flush();
   res.sim_wall_s = (MonoNow() - mono_start) / 1e9;
   res.simulated_s = cluster_ ? NowMs() / 1e3 : 0;
+  res.configuration_changes = cluster_ ? cluster_->conf_changes_applied() : 0;
 
   json checkers = json::object();
   json valid = "unknown";
@@ -705,6 +870,7 @@ SimOutcome SimRun::Run() {
                            {"wall_s", res.wall_s},
                            {"simulation_wall_s", res.sim_wall_s},
                            {"speed", res.simulated_s / std::max(1e-9, res.wall_s)},
+                           {"configuration_changes", res.configuration_changes},
                            {"violation", res.violation}};
   WriteJsonFile(run_dir_ + "/results.json", results);
   if (opt_.write_report) (void)results::WriteReport(run_dir_);
@@ -729,6 +895,13 @@ std::string SimUnsupportedReason(const TestPlan& plan) {
   for (const auto& f : faults) {
     if (!SimulatedFaults().count(f)) {
       return where + "nemesis: fault " + f + " is not simulated yet";
+    }
+  }
+  for (const auto& s : plan.nemesis.schedule) {
+    if (s.kind == "lose-unsynced" && s.torn) {
+      return plan.source_file + ":" + std::to_string(s.line) +
+             ": nemesis.schedule: lose-unsynced with torn: true is not simulated yet (the "
+             "simulated disk loses every unsynced write, never part of one)";
     }
   }
   if (auto flags = ReadNodeFlags(plan.node.args); !flags.ok()) {

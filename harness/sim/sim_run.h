@@ -33,6 +33,7 @@ struct SimOutcome {
   double wall_s = 0;       // wall time it took (simulation, store and checkers)
   double sim_wall_s = 0;   // wall time of the simulation alone (no checkers, no report)
   std::string violation;   // the first Raft invariant violated (empty: none)
+  uint64_t configuration_changes = 0;  // membership changes applied (removals, additions)
 };
 
 // Runs `plan` (plan.seed must be set) in simulation into `options.store`. Never throws; a plan

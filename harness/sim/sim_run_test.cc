@@ -122,13 +122,28 @@ TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
   EXPECT_NE(SimUnsupportedReason(etcd).find(
                 "system etcd cannot be simulated: it is not splitbrain's own code"),
             std::string::npos);
-  TestPlan delay = Plan();
-  delay.nemesis.faults.push_back("delay");
-  EXPECT_NE(SimUnsupportedReason(delay).find("fault delay is not simulated yet"),
+  TestPlan disk = Plan();
+  disk.nemesis.faults.push_back("slow-disk");
+  EXPECT_NE(SimUnsupportedReason(disk).find("fault slow-disk is not simulated yet"),
             std::string::npos);
-  TestPlan fsync = Plan("  args: [--bug, no-fsync]\n");
-  EXPECT_NE(SimUnsupportedReason(fsync).find("--bug no-fsync is not simulated yet"),
+  TestPlan ack = Plan("  args: [--bug, ack-before-commit]\n");
+  EXPECT_NE(SimUnsupportedReason(ack).find("--bug ack-before-commit is not simulated yet"),
             std::string::npos);
+  for (const char* now_simulated : {"delay", "slow-node", "clock-skew", "membership",
+                                    "lose-unsynced"}) {
+    TestPlan p = Plan();
+    p.nemesis.faults.push_back(now_simulated);
+    EXPECT_EQ(SimUnsupportedReason(p), "") << now_simulated;
+  }
+  EXPECT_EQ(SimUnsupportedReason(Plan("  args: [--bug, no-fsync, --crash-loses-unsynced]\n")), "");
+  auto torn = ParsePlanText(
+      "name: t\nnemesis:\n  schedule:\n    - {at: 1s, fault: lose-unsynced, torn: true}\n",
+      "torn.yaml");
+  ASSERT_TRUE(torn.ok()) << torn.status();
+  EXPECT_NE(SimUnsupportedReason(torn->at(0)).find("torn.yaml:4: nemesis.schedule: lose-unsynced "
+                                                   "with torn: true is not simulated yet"),
+            std::string::npos)
+      << SimUnsupportedReason(torn->at(0));
   TestPlan bank = Plan();
   bank.workload.name = "bank";
   const std::string why = SimUnsupportedReason(bank);
@@ -247,6 +262,125 @@ TEST_F(SimTest, SweepPrintsSummaryAndExitCodes) {
   EXPECT_NE(out.find("--seed "), std::string::npos) << out;
   EXPECT_EQ(run(etcd, &out), 2) << out;
   EXPECT_NE(out.find("system etcd cannot be simulated"), std::string::npos) << out;
+}
+
+// The faults the first slice refused. Each must change the run: the same plan and seed with the
+// fault and without it (the history with its times in whole milliseconds, so that the fault's
+// own records, which share the per-millisecond counter, are no difference) give different
+// histories; a fault that did nothing would give the same one.
+constexpr char kFaulted[] = R"(name: sim-faults
+nodes: 3
+time-limit: 3s
+workload: {name: register, keys: 2, concurrency: 4, rate: 100, read-fraction: 0.5}
+nemesis:
+  schedule:
+    FAULT
+    - {at: 2800ms, fault: snapshot}
+checkers: [linearizable, raft-invariants]
+node:
+  snapshot-entries: 1000
+  ARGS
+)";
+TestPlan FaultPlan(const std::string& fault, const std::string& args = "") {
+  std::string text = kFaulted;
+  text.replace(text.find("FAULT"), 5, fault.empty() ? "" : "- " + fault);
+  text.replace(text.find("ARGS"), 4, args.empty() ? "" : "args: " + args);
+  auto p = ParsePlanText(text, "faults.yaml");
+  EXPECT_TRUE(p.ok()) << p.status() << "\n" << text;
+  return p.ok() ? p->at(0) : TestPlan();
+}
+// history.jsonl with each time cut to its millisecond.
+std::string HistoryInMs(const SimOutcome& r) {
+  std::string out;
+  std::istringstream in(ReadFile(fs::path(r.outcome.run_dir) / "history.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    j["time"] = j["time"].get<int64_t>() / 1'000'000;
+    out += j.dump() + "\n";
+  }
+  return out;
+}
+
+TEST_F(SimTest, ClockSkewSlowNodeAndDelayEachChangeTheRun) {
+  const SimOutcome none = Run(FaultPlan(""), 5, "none");
+  ASSERT_FALSE(none.outcome.run_dir.empty()) << none.outcome.why;
+  const std::string base = HistoryInMs(none);
+  EXPECT_GT(none.outcome.stats["ok"].get<int64_t>(), 50) << none.outcome.stats.dump();
+  for (const std::string fault :
+       {"{at: 1s, fault: clock-skew, targets: [leader], skew: -4s, duration: 1500ms}",
+        "{at: 1s, fault: slow-node, targets: [leader], cpu: 0.1, duration: 1500ms}",
+        "{at: 1s, fault: delay, mean: 40ms, jitter: 10ms, duration: 1500ms}",
+        "{at: 1s, fault: delay, targets: [leader], mean: 100ms, duration: 1500ms}"}) {
+    SCOPED_TRACE(fault);
+    const TestPlan plan = FaultPlan(fault);
+    ASSERT_EQ(SimUnsupportedReason(plan), "");
+    const SimOutcome r = Run(plan, 5, "f");
+    ASSERT_FALSE(r.outcome.run_dir.empty()) << r.outcome.why;
+    EXPECT_FALSE(HistoryInMs(r) == base) << "the fault changed nothing";
+    EXPECT_EQ(r.outcome.valid, true) << r.outcome.why;  // the correct node stays correct
+    EXPECT_EQ(ReadFile(fs::path(r.outcome.run_dir) / "nemesis.jsonl").find("refused"),
+              std::string::npos);
+  }
+}
+
+// Power loss: the correct node fsyncs every Ready, so `lose-unsynced` is a kill to it (the same
+// history byte for byte); with --bug no-fsync it loses its log, and the run is another one.
+TEST_F(SimTest, LoseUnsyncedLosesOnlyWhatANoFsyncNodeDidNotSync) {
+  const std::string lose = "{at: 1s, fault: lose-unsynced, targets: [majority], duration: 300ms}";
+  const std::string kill = "{at: 1s, fault: kill, targets: [majority], duration: 300ms}";
+  auto history = [&](const SimOutcome& r) {
+    return ReadFile(fs::path(r.outcome.run_dir) / "history.jsonl");
+  };
+  const SimOutcome lost = Run(FaultPlan(lose), 2, "lost");
+  const SimOutcome killed = Run(FaultPlan(kill), 2, "killed");
+  ASSERT_FALSE(lost.outcome.run_dir.empty()) << lost.outcome.why;
+  EXPECT_TRUE(history(lost) == history(killed)) << "the correct node lost a synced write";
+  const std::string nemesis = ReadFile(fs::path(lost.outcome.run_dir) / "nemesis.jsonl");
+  EXPECT_NE(nemesis.find("\"entries\":0"), std::string::npos) << nemesis;
+
+  const SimOutcome bug_lost = Run(FaultPlan(lose, "[--bug, no-fsync]"), 2, "bug-lost");
+  const SimOutcome bug_killed = Run(FaultPlan(kill, "[--bug, no-fsync]"), 2, "bug-killed");
+  ASSERT_FALSE(bug_lost.outcome.run_dir.empty()) << bug_lost.outcome.why;
+  EXPECT_FALSE(history(bug_lost) == history(bug_killed)) << "no-fsync lost nothing";
+  EXPECT_TRUE(history(bug_killed) == history(killed)) << "a kill keeps the page cache";
+  // --crash-loses-unsynced makes every kill a power loss.
+  const SimOutcome bug_flag =
+      Run(FaultPlan(kill, "[--bug, no-fsync, --crash-loses-unsynced]"), 2, "bug-flag");
+  EXPECT_TRUE(HistoryInMs(bug_flag) == HistoryInMs(bug_lost));
+}
+
+// Membership: the leader removes the node through the raft core's configuration change and the
+// node stops once that is committed; at the end it comes back empty and is added again: two
+// changes of the configuration. A plain kill changes none.
+TEST_F(SimTest, MembershipRemovesAndReAddsThroughTheConfiguration) {
+  const SimOutcome m =
+      Run(FaultPlan("{at: 1s, fault: membership, targets: [n3], duration: 1s}"), 4, "m");
+  ASSERT_FALSE(m.outcome.run_dir.empty()) << m.outcome.why;
+  EXPECT_EQ(m.configuration_changes, 2u);
+  EXPECT_EQ(m.outcome.valid, true) << m.outcome.why;
+  const SimOutcome k = Run(FaultPlan("{at: 1s, fault: kill, targets: [n3], duration: 1s}"), 4, "k");
+  EXPECT_EQ(k.configuration_changes, 0u);
+  // Removing two of five leaves three voters: one more down keeps a majority, where two nodes
+  // merely stopped would not.
+  std::string text = kFaulted;
+  text.replace(text.find("nodes: 3"), 8, "nodes: 5");
+  text.replace(text.find("FAULT"), 5,
+               "- {at: 500ms, fault: membership, targets: [n4], duration: 2000ms}\n"
+               "    - {at: 1s, fault: membership, targets: [n5], duration: 1900ms}\n"
+               "    - {at: 1500ms, fault: kill, targets: [n1], duration: 1400ms}");
+  text.replace(text.find("ARGS"), 4, "");
+  auto five = ParsePlanText(text, "five.yaml");
+  ASSERT_TRUE(five.ok()) << five.status();
+  const SimOutcome f = Run(five->at(0), 4, "five");
+  ASSERT_FALSE(f.outcome.run_dir.empty()) << f.outcome.why;
+  EXPECT_EQ(f.configuration_changes, 4u);
+  int ok_late = 0;
+  std::istringstream in(ReadFile(fs::path(f.outcome.run_dir) / "history.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == "ok" && j["time"].get<int64_t>() > 2'000'000'000) ++ok_late;
+  }
+  EXPECT_GT(ok_late, 10) << "three voters with one down lost their majority";
 }
 
 }  // namespace

@@ -60,6 +60,11 @@ struct Options {
   bool pre_vote = true;
   bool check_quorum = true;
   bool lease_reads = false;
+  // false: the node never fsyncs its log (splitbrain-node's planted bug `no-fsync`): what it
+  // writes survives a kill (the page cache) but not LoseUnsynced; a snapshot is still fsynced,
+  // with the log rewritten behind it (node/storage.cc SaveSnapshot). true: every Ready is
+  // durable before its messages go out, so LoseUnsynced loses nothing.
+  bool sync = true;
   Config::Bugs bugs;
 
   // Client load, per unit.
@@ -85,6 +90,14 @@ class Cluster {
 
   // Runs `units` units of time, stopping at the first invariant violation. Returns ok().
   bool Run(int units);
+  // The first unit after now() in which Run(1) would do more than an idle unit does (draw the
+  // built-in load's chances): a message due, a node's tick, a Ready waiting, a nemesis timer;
+  // now() + 1 whenever the built-in load, snapshots or nemesis are on (they act every unit).
+  uint64_t NextBusyUnit() const;
+  // Runs the idle units up to `unit` (exclusive; at most NextBusyUnit()) without visiting the
+  // nodes: only the clock moves and the random source makes the draws those units make, so a
+  // run that skips idle units is the same run as one that does not (the simulator's speed).
+  void SkipIdleUntil(uint64_t unit);
   // Ends every fault: links healed, crashed nodes restarted, paused nodes resumed, no loss.
   void StopFaults();
   // Liveness: runs until some leader is known to every live voter (or, with `quorum_only`, to a
@@ -101,6 +114,24 @@ class Cluster {
   void Restart(NodeId id);
   void Pause(NodeId id);
   void Resume(NodeId id);
+  // Power loss on a crashed node: what it did not fsync is gone (Options::sync). Returns how many
+  // log entries it lost; *hard_state_lost: its term, vote or commit went back.
+  uint64_t LoseUnsynced(NodeId id, bool* hard_state_lost = nullptr);
+  // The node's disk emptied (a removed member coming back as a new one): crashed, no durable
+  // state, and from now on it boots with no configuration, waiting for the leader to add it.
+  void Wipe(NodeId id);
+  // The node's clock runs at `rate` (1: true time): it ticks `rate` times as often (clock skew
+  // as a tick-rate change). Its ticks keep their phase when the rate returns to 1.
+  void SetTickRate(NodeId id, double rate);
+  // The node keeps `share` of one CPU (1: all of it): it runs the first share of every
+  // kDutyUnits units and is held, as paused, for the rest (a cgroup's quota per period).
+  void SetCpuShare(NodeId id, double share);
+  static constexpr uint64_t kDutyUnits = 100;
+  // Messages from `from` to `to` take `mean` ± `jitter` units longer (uniform; never less than
+  // the base delay), as they are sent; mean 0 and jitter 0 remove the rule. Draws from the
+  // cluster's random source only for a rule with jitter.
+  void SetLinkDelay(NodeId from, NodeId to, uint64_t mean, uint64_t jitter);
+  void ClearLinkDelays() { link_delay_.clear(); }
   void Block(NodeId from, NodeId to) { blocked_.insert({from, to}); }
   void Unblock(NodeId from, NodeId to) { blocked_.erase({from, to}); }
   void HealLinks() { blocked_.clear(); }
@@ -122,6 +153,8 @@ class Cluster {
   };
   void SetMessageRules(std::vector<MessageRule> rules) { message_rules_ = std::move(rules); }
   bool paused(NodeId id) const { return at(id).paused; }
+  // Paused, or held by its CPU share now: it neither ticks nor receives.
+  bool halted(NodeId id) const { return at(id).paused || at(id).off_duty; }
   uint64_t applied(NodeId id) const { return at(id).applied; }
   int size() const { return static_cast<int>(nodes_.size()); }
   // The application's snapshot of node `id` now (what a node does every N entries or on
@@ -153,8 +186,14 @@ class Cluster {
     NodeId id = 0;
     std::unique_ptr<Raft> raft;  // null = crashed
     bool paused = false;
+    bool off_duty = false;  // held by its CPU share this unit (SetCpuShare)
     int tick_phase = 0;
+    double tick_rate = 1;    // SetTickRate; 1: ticks where (now + tick_phase) % tick_units == 0
+    double tick_credit = 0;  // units of its own clock since its last tick (tick_rate != 1)
+    double cpu_share = 1;
+    bool joining = false;  // wiped: boots with no configuration (Wipe)
     Durable durable;
+    Durable synced;  // !Options::sync: what survives LoseUnsynced (its last snapshot's save)
     uint64_t applied = 0;
     uint64_t state_hash = 0;
     std::map<std::string, uint64_t> reads;  // ctx -> required index
@@ -190,6 +229,10 @@ class Cluster {
   std::set<std::pair<NodeId, NodeId>> blocked_;
   std::map<std::pair<NodeId, NodeId>, double> loss_;  // (from, to) -> probability
   std::vector<MessageRule> message_rules_;
+  struct LinkDelay {
+    uint64_t mean = 0, jitter = 0;
+  };
+  std::map<std::pair<NodeId, NodeId>, LinkDelay> link_delay_;
   bool faults_on_ = true;
   bool load_on_ = true;
   std::map<NodeId, uint64_t> restart_at_, resume_at_;

@@ -476,5 +476,155 @@ TEST(SimBugs, NoPrevoteLosesLivenessUnderOneWayPartitions) {
       deaf_stuck, cut_disturbed);
 }
 
+// A cluster with no built-in load, nemesis, snapshots, loss or duplicates: what happens is the
+// test's own doing (as in `splitbrain sim`).
+Options Quiet(uint64_t seed) {
+  Options o;
+  o.seed = seed;
+  o.propose_rate = 0;
+  o.read_rate = 0;
+  o.snapshot_rate = 0;
+  o.fault_every = 0;
+  o.drop = 0;
+  o.duplicate = 0;
+  return o;
+}
+
+// Skipping idle units (what `splitbrain sim` does for speed) is invisible: a cluster that jumps
+// to NextBusyUnit() ends in the same state, at the same unit, as one run unit by unit.
+TEST(SimSpeed, SkippingIdleUnitsChangesNothing) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    Options o = Quiet(seed);
+    o.min_delay = 1;
+    o.max_delay = 3;
+    Cluster step(o), skip(o);
+    auto act = [](Cluster& c, uint64_t unit) {
+      if (unit % 97 == 0) c.Propose("p" + std::to_string(unit));
+      if (unit == 1500) c.Crash(c.Leader() == kNoNode ? 1 : c.Leader());
+      if (unit == 2200) c.StopFaults();
+    };
+    for (uint64_t u = 1; u <= 3000; ++u) {
+      step.Run(1);
+      act(step, u);
+    }
+    uint64_t busy_units = 0;
+    while (skip.now() < 3000) {
+      // Every unit where act() does something counts as busy, as the harness's events do.
+      uint64_t next = std::min<uint64_t>(skip.NextBusyUnit(), 3000);
+      const uint64_t act_at = (skip.now() / 97 + 1) * 97;
+      next = std::min({next, act_at, skip.now() < 1500 ? uint64_t{1500} : next,
+                       skip.now() < 2200 ? uint64_t{2200} : next});
+      skip.SkipIdleUntil(next);
+      skip.Run(1);
+      ++busy_units;
+      act(skip, skip.now());
+    }
+    EXPECT_EQ(skip.now(), step.now());
+    EXPECT_EQ(skip.Describe(), step.Describe()) << "seed " << seed;
+    EXPECT_EQ(skip.commits(), step.commits());
+    EXPECT_GT(skip.commits(), 20u);
+    EXPECT_LT(busy_units, 2900u) << "nothing was skipped";
+  }
+}
+
+// Clock skew as a tick-rate change: a leader whose clock runs at 1/16 of true time sends its
+// heartbeats sixteen times too rarely and is deposed; at the true rate it leads on.
+TEST(SimFaults, ALeaderTickingASixteenthAsOftenIsDeposed) {
+  for (const double rate : {1.0, 1.0 / 16}) {
+    Options o = Quiet(3);
+    Cluster c(o);
+    ASSERT_GE(c.AwaitProgress(2000), 0);
+    const NodeId leader = c.Leader();
+    const uint64_t term = c.node(leader)->term();
+    c.SetTickRate(leader, rate);
+    ASSERT_TRUE(c.Run(2000)) << c.violation();
+    if (rate == 1.0) {
+      EXPECT_EQ(c.max_term(), term);
+    } else {
+      EXPECT_GT(c.max_term(), term) << c.Describe();
+    }
+  }
+}
+
+// A CPU share holds the node for the rest of each period: 0.2 of one CPU runs 20 of every 100
+// units; and a delayed link holds every message on it.
+TEST(SimFaults, CpuShareAndLinkDelayHoldTheNodeAndItsMessages) {
+  Options o = Quiet(4);
+  Cluster c(o);
+  ASSERT_GE(c.AwaitProgress(2000), 0);
+  c.SetCpuShare(2, 0.2);
+  int halted = 0;
+  for (int i = 0; i < 1000; ++i) {
+    c.Run(1);
+    halted += c.halted(2);
+  }
+  EXPECT_EQ(halted, 800);
+  c.SetCpuShare(2, 1);
+  const NodeId leader = c.Leader();
+  const NodeId follower = leader == 1 ? 2 : 1;
+  for (const uint64_t hold : {uint64_t{0}, uint64_t{300}}) {
+    c.SetLinkDelay(leader, follower, hold, 0);
+    uint64_t index = 0;
+    ASSERT_EQ(c.node(leader)->Propose("x", &index), Err::kOk);
+    const uint64_t start = c.now();
+    while (c.applied(follower) < index && c.now() - start < 2000) c.Run(1);
+    if (hold == 0) {
+      EXPECT_LT(c.now() - start, 100u);
+    } else {
+      EXPECT_GE(c.now() - start, hold);
+    }
+  }
+}
+
+// Power loss: without fsync (the planted no-fsync) a crashed node loses what it wrote since its
+// last snapshot; with it, nothing.
+TEST(SimFaults, LoseUnsyncedLosesOnlyWhatWasNotSynced) {
+  for (const bool sync : {true, false}) {
+    Options o = Quiet(5);
+    o.sync = sync;
+    Cluster c(o);
+    ASSERT_GE(c.AwaitProgress(2000), 0);
+    for (int i = 0; i < 10; ++i) c.Propose("v" + std::to_string(i));
+    c.Run(200);
+    const NodeId follower = c.Leader() == 1 ? 2 : 1;
+    bool hard_state = false;
+    const uint64_t lost = c.LoseUnsynced(follower, &hard_state);
+    if (sync) {
+      EXPECT_EQ(lost, 0u);
+      EXPECT_FALSE(hard_state);
+    } else {
+      EXPECT_GE(lost, 10u);
+      EXPECT_TRUE(hard_state);
+    }
+  }
+}
+
+// snapshot-drops-config: after a node is removed, a snapshot that records the initial members
+// is caught by the invariants; the correct core's snapshot carries the configuration.
+TEST(SimBugs, SnapshotDropsConfigIsCaught) {
+  for (const bool bug : {false, true}) {
+    Options o = Quiet(6);
+    o.voters = 4;
+    o.bugs.snapshot_drops_config = bug;
+    Cluster c(o);
+    ASSERT_GE(c.AwaitProgress(2000), 0);
+    const NodeId leader = c.Leader();
+    ConfChange cc;
+    cc.type = ConfChange::Type::kRemove;
+    cc.node = leader == 4 ? 3 : 4;
+    ASSERT_EQ(c.node(leader)->ProposeConfChange(cc), Err::kOk);
+    c.Run(200);
+    c.Propose("after");
+    c.Run(200);
+    uint64_t index = 0;
+    ASSERT_EQ(c.SnapshotNow(leader, &index), Err::kOk);
+    EXPECT_EQ(c.ok(), !bug) << c.violation();
+    if (bug) {
+      EXPECT_NE(c.violation().find("snapshot-membership-mismatch"), std::string::npos)
+          << c.violation();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace splitbrain::raft::sim

@@ -1,6 +1,9 @@
 #include "raft/sim/invariants.h"
 
+#include <iterator>
 #include <string>
+
+#include "raft/conf_entry.h"
 
 namespace splitbrain::raft::sim {
 
@@ -118,6 +121,35 @@ void Invariants::OnRestore(NodeId node, uint64_t index, uint64_t state_hash) {
   if (applied_state_[index] != state_hash) {
     Fail("State Machine Safety: n" + N(node) + " restored a snapshot at " + N(index) +
          " whose state differs from what others applied there");
+  }
+}
+
+void Invariants::OnApplyConfig(const Entry& e) {
+  if (config_at_.count(e.index)) return;  // State Machine Safety covers a different entry there
+  auto before = config_at_.lower_bound(e.index);
+  const Membership cur = before == config_at_.begin() ? Membership() : std::prev(before)->second;
+  bool ok = false;
+  Membership next = ApplyConfEntry(cur, e, &ok);
+  if (ok) config_at_[e.index] = std::move(next);
+}
+
+void Invariants::OnSnapshot(NodeId node, const SnapshotMeta& meta) {
+  auto after = config_at_.upper_bound(meta.index);
+  if (after == config_at_.begin()) return;
+  const Membership& want = std::prev(after)->second;
+  if (meta.membership.voters != want.voters || meta.membership.learners != want.learners) {
+    Fail("snapshot-membership-mismatch: n" + N(node) + "'s snapshot at " + N(meta.index) +
+         " holds " + N(meta.membership.voters.size()) + " voters and " +
+         N(meta.membership.learners.size()) + " learners; the configuration in force there (entry " +
+         N(std::prev(after)->first) + ") has " + N(want.voters.size()) + " and " +
+         N(want.learners.size()));
+  }
+}
+
+void Invariants::OnWiped(NodeId node) {
+  commit_of_.erase(node);
+  for (auto it = vote_of_.begin(); it != vote_of_.end();) {
+    it = it->first.first == node ? vote_of_.erase(it) : std::next(it);
   }
 }
 

@@ -38,6 +38,15 @@ class Invariants {
   // Linearizable reads: a read served at `read_index` must see every entry committed anywhere
   // before the read was requested (`required`).
   void OnRead(NodeId node, uint64_t read_index, uint64_t required, const std::string& ctx);
+  // A configuration entry was applied: the configuration in force from its index on.
+  void OnApplyConfig(const Entry& e);
+  // A snapshot was taken or installed: it must carry the configuration in force at its index
+  // (as of the configuration entries applied so far; a snapshot of a node that never saw a
+  // change is not judged).
+  void OnSnapshot(NodeId node, const SnapshotMeta& meta);
+  // The node's disk was emptied (a removed member rejoining as a new one): its commit and votes
+  // start again from nothing.
+  void OnWiped(NodeId node);
 
   bool ok() const { return violation_.empty(); }
   const std::string& violation() const { return violation_; }
@@ -61,6 +70,7 @@ class Invariants {
   std::vector<uint64_t> committed_in_term_;  // [index] -> earliest term it was seen committed in
   std::unordered_map<NodeId, uint64_t> commit_of_;
   std::vector<uint64_t> applied_term_, applied_state_;  // [index]
+  std::map<uint64_t, Membership> config_at_;  // index of a configuration entry -> after it
   uint64_t max_commit_ = 0;
   uint64_t leaders_elected_ = 0;
   uint64_t reads_checked_ = 0;
