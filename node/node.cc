@@ -561,9 +561,12 @@ void Node::NoteRoleChange() {
     Event(ev);
   }
   SB_LOG(kInfo, "node") << options_.id << " is " << RoleString(role) << " in term " << term;
-  if (was_leader && role != raft::Role::kLeader) {
-    FailPendingWrites("leadership lost");
-    // Reads waiting for confirmation will not get it from us any more; they changed nothing.
+  const bool lost = was_leader && role != raft::Role::kLeader;
+  if (lost) FailPendingWrites("leadership lost");
+  // Reads waiting for confirmation will not get it from us any more; they changed nothing. And
+  // when we win, a round started while we followed (forwarded to the old leader) would hold
+  // back our own rounds (one at a time) until its deadline: it fails now too.
+  if (lost || (!was_leader && role == raft::Role::kLeader)) {
     if (!options_.bugs.count("stale-read")) {
       // (A confirmed read stays: its index was confirmed while we led, so serving it once
       // applied is still linearizable.)
@@ -575,7 +578,7 @@ void Node::NoteRoleChange() {
         for (auto& r : it->second.reads) {
           r.respond(503, {{"outcome", "fail"},
                           {"value", nullptr},
-                          {"error", "leadership lost before the read was confirmed"}});
+                          {"error", "leadership changed before the read was confirmed"}});
         }
         it = reads_.erase(it);
       }
