@@ -202,6 +202,9 @@ Status Node::Init() {
   cfg.heartbeat_ticks = options_.heartbeat_ticks;
   cfg.max_entries_per_msg = options_.max_entries_per_msg;
   cfg.max_inflight_msgs = options_.max_inflight_msgs;
+  // The leader's AppendEntries go out while its own write runs (Process), so it counts itself
+  // only up to what the persister reported durable (OnPersisted).
+  cfg.leader_counts_durable_only = true;
   for (const auto& bug : options_.bugs) SetRaftBug(bug, &cfg.bugs);
   cfg.rand = [this] { return rng_.Next(); };
   raft_ = std::make_unique<raft::Raft>(cfg);
@@ -320,8 +323,11 @@ void Node::Kick() {
 
 void Node::Process() {
   if (stopped_) return;
-  if (!read_queue_.empty()) {
-    // One ReadIndex (one heartbeat round) confirms every read that arrived meanwhile.
+  if (!read_queue_.empty() && !ReadRoundInFlight()) {
+    // One ReadIndex (one heartbeat round) confirms every read that arrived meanwhile; while a
+    // round is out, reads wait for the next one, so under load each round carries many reads
+    // instead of each Process starting a round (a heartbeat to every follower) of its own. A
+    // read that waits is still linearizable: its round starts after it arrived.
     std::string ctx = options_.id + "-r" + std::to_string(++next_read_id_);
     ReadBatch batch;
     batch.reads = std::move(read_queue_);
@@ -342,24 +348,53 @@ void Node::Process() {
     raft::Ready rd = raft_->GetReady();
     ++stat_readys_;
     stat_entries_ += rd.entries.size();
+    // A confirmed round is taken at once, not after this Ready's disk write: it says only that
+    // we led when the round began, whatever our disk holds, and its reads are served once the
+    // index it names is applied (in order, after the entries up to it are durable).
+    for (const raft::ReadState& rs : rd.read_states) {
+      auto it = reads_.find(rs.context);
+      if (it == reads_.end()) continue;
+      it->second.index = rs.index;
+      it->second.confirmed = true;
+    }
+    rd.read_states.clear();
     // Heartbeats and their answers go at once, ahead of any disk write: they claim no entry
     // and no vote. A leader's term was durable before it could win (its vote requests waited
-    // for it); a follower's answer only says it heard the leader. Everything else waits for
-    // this Ready and every earlier one to be durable (raft.h's ordering rule).
-    auto first_held =
-        std::stable_partition(rd.messages.begin(), rd.messages.end(), [](const raft::Message& m) {
+    // for it); a follower's answer only says it heard the leader. So do a leader's
+    // AppendEntries (thesis §10.2.1: it writes its log in parallel with its followers): the
+    // core counts the leader toward a commit only up to what is durable here
+    // (Config::leader_counts_durable_only, reported in OnPersisted), so nothing commits — and no
+    // client is answered — before a majority has it on disk. Not while the failpoint
+    // leader-send-entries is armed: it crashes the leader between its own write and the send.
+    // Everything else waits for this Ready and every earlier one to be durable (raft.h's
+    // ordering rule).
+    const bool send_app_early = !failpoints_.Armed("leader-send-entries");
+    auto first_held = std::stable_partition(
+        rd.messages.begin(), rd.messages.end(), [send_app_early](const raft::Message& m) {
           return m.type == raft::MessageType::kHeartbeat ||
-                 m.type == raft::MessageType::kHeartbeatResp;
+                 m.type == raft::MessageType::kHeartbeatResp ||
+                 (send_app_early && m.type == raft::MessageType::kApp);
         });
     for (auto it = rd.messages.begin(); it != first_held; ++it) transport_->Send(*it);
     rd.messages.erase(rd.messages.begin(), first_held);
     std::optional<PersistJob> job;
     if (rd.snapshot || !rd.entries.empty() || rd.hard_state) {
-      job = PersistJob{rd.snapshot, rd.entries, rd.hard_state, true};
+      job = PersistJob{rd.snapshot, {{}, rd.hard_state}, true};
+      // The Ready needs its entries again only for the planted bug ack-before-commit.
+      if (bug_ack_before_commit_) {
+        job->log.entries = rd.entries;
+      } else {
+        job->log.entries = std::move(rd.entries);
+      }
     }
     Stage(std::move(rd), std::move(job));
   }
   DrainStaged();
+}
+
+bool Node::ReadRoundInFlight() const {
+  return std::any_of(reads_.begin(), reads_.end(),
+                     [](const auto& kv) { return !kv.second.confirmed; });
 }
 
 void Node::Stage(raft::Ready rd, std::optional<PersistJob> job, std::function<void()> after) {
@@ -376,25 +411,36 @@ void Node::Stage(raft::Ready rd, std::optional<PersistJob> job, std::function<vo
 }
 
 void Node::PersistLoop() {
+  std::vector<PersistJob> jobs;
+  std::vector<const Storage::LogWrite*> writes;
   while (true) {
-    PersistJob job;
+    jobs.clear();
     {
       std::unique_lock<std::mutex> lock(persist_mu_);
       persist_cv_.wait(lock, [this] { return persist_stop_ || !persist_jobs_.empty(); });
       // At a clean stop the jobs already queued are still written out.
       if (persist_jobs_.empty()) return;
-      job = std::move(persist_jobs_.front());
-      persist_jobs_.pop_front();
+      // Group commit across Readys: every append queued while the last fsync ran goes out in
+      // one write and one fsync. A snapshot is saved alone, in its turn.
+      do {
+        jobs.push_back(std::move(persist_jobs_.front()));
+        persist_jobs_.pop_front();
+      } while (!jobs.back().snapshot && !persist_jobs_.empty() && !persist_jobs_.front().snapshot &&
+               persist_jobs_.front().append);
     }
-    if (job.snapshot) {
-      Status st = storage_->SaveSnapshot(*job.snapshot);
-      if (!st.ok()) {
-        SB_LOG(kError, "node") << "cannot persist a snapshot: " << st;
-        std::_Exit(1);
+    writes.clear();
+    for (PersistJob& job : jobs) {
+      if (job.snapshot) {
+        Status st = storage_->SaveSnapshot(*job.snapshot);
+        if (!st.ok()) {
+          SB_LOG(kError, "node") << "cannot persist a snapshot: " << st;
+          std::_Exit(1);
+        }
       }
+      if (job.append) writes.push_back(&job.log);
     }
-    if (job.append) {
-      Status st = storage_->Append(job.entries, job.hard_state);
+    if (!writes.empty()) {
+      Status st = storage_->Append(writes);
       if (!st.ok()) {
         SB_LOG(kError, "node") << "cannot persist the log: " << st;
         std::_Exit(1);
@@ -403,15 +449,30 @@ void Node::PersistLoop() {
     stored_snapshot_index_ = storage_->snapshot_index();
     stored_entries_since_snapshot_ = storage_->entries_since_snapshot();
     stored_fsyncs_ = storage_->fsyncs();
-    asio::post(ioc_, [this] { OnPersisted(); });
+    // The newest log entry now durable (a leader's snapshot replaces the log up to its index).
+    std::optional<std::pair<uint64_t, uint64_t>> durable;
+    for (const PersistJob& job : jobs) {
+      if (!job.append) continue;
+      if (!job.log.entries.empty()) {
+        durable = {job.log.entries.back().index, job.log.entries.back().term};
+      } else if (job.snapshot) {
+        durable = {job.snapshot->meta.index, job.snapshot->meta.term};
+      }
+    }
+    asio::post(ioc_, [this, n = jobs.size(), durable] { OnPersisted(n, durable); });
   }
 }
 
-void Node::OnPersisted() {
+void Node::OnPersisted(size_t jobs, std::optional<std::pair<uint64_t, uint64_t>> durable) {
+  if (durable && !stopped_) {
+    raft_->Persisted(durable->first, durable->second);
+    Kick();  // the leader's own copy may have been the vote that commits
+  }
   for (Staged& s : staged_) {
+    if (jobs == 0) break;
     if (s.needs_disk && !s.persisted) {
       s.persisted = true;
-      break;
+      --jobs;
     }
   }
   if (!stopped_) DrainStaged();
@@ -428,6 +489,8 @@ void Node::DrainStaged() {
   NoteRoleChange();
   MaybeSnapshot();
   ServeReads();
+  // Reads that waited for the round just confirmed start the next one.
+  if (!read_queue_.empty() && !ReadRoundInFlight()) Kick();
   events_->Flush();
 }
 
@@ -463,12 +526,6 @@ void Node::FinishReady(raft::Ready& rd) {
                   static_cast<int64_t>(raft_->log().TermOr0(last_commit_event_))));
   }
   for (const raft::Entry& e : rd.committed_entries) ApplyEntry(e);
-  for (const raft::ReadState& rs : rd.read_states) {
-    auto it = reads_.find(rs.context);
-    if (it == reads_.end()) continue;
-    it->second.index = rs.index;
-    it->second.confirmed = true;
-  }
   raft_->Advance();
   NoteRoleChange();
 }
@@ -504,9 +561,12 @@ void Node::NoteRoleChange() {
     Event(ev);
   }
   SB_LOG(kInfo, "node") << options_.id << " is " << RoleString(role) << " in term " << term;
-  if (was_leader && role != raft::Role::kLeader) {
-    FailPendingWrites("leadership lost");
-    // Reads waiting for confirmation will not get it from us any more; they changed nothing.
+  const bool lost = was_leader && role != raft::Role::kLeader;
+  if (lost) FailPendingWrites("leadership lost");
+  // Reads waiting for confirmation will not get it from us any more; they changed nothing. And
+  // when we win, a round started while we followed (forwarded to the old leader) would hold
+  // back our own rounds (one at a time) until its deadline: it fails now too.
+  if (lost || (!was_leader && role == raft::Role::kLeader)) {
     if (!options_.bugs.count("stale-read")) {
       // (A confirmed read stays: its index was confirmed while we led, so serving it once
       // applied is still linearizable.)
@@ -518,7 +578,7 @@ void Node::NoteRoleChange() {
         for (auto& r : it->second.reads) {
           r.respond(503, {{"outcome", "fail"},
                           {"value", nullptr},
-                          {"error", "leadership lost before the read was confirmed"}});
+                          {"error", "leadership changed before the read was confirmed"}});
         }
         it = reads_.erase(it);
       }
@@ -652,7 +712,7 @@ void Node::TakeSnapshot(std::function<void(const Status&)> done) {
   const std::string state_hash = Fnv1a64Hex(snap.data);
   snapshot_in_flight_ = true;
   // Saved by the persister in its turn: after every Ready handed out before, like an append.
-  Stage({}, PersistJob{std::move(snap), {}, std::nullopt, false},
+  Stage({}, PersistJob{std::move(snap), {}, false},
         [this, meta, state_hash, done = std::move(done)] {
           snapshot_in_flight_ = false;
           Event(SnapshotEvent("snapshot", meta, state_hash, ""));

@@ -21,6 +21,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -122,9 +123,8 @@ class Node {
   // What the persister writes for one Ready (or a snapshot of our own), in queue order.
   struct PersistJob {
     std::optional<raft::Snapshot> snapshot;  // saved first
-    std::vector<raft::Entry> entries;
-    std::optional<raft::HardState> hard_state;
-    bool append = true;  // false: a snapshot only
+    Storage::LogWrite log;                   // entries and hard state
+    bool append = true;                      // false: a snapshot only
   };
   // A Ready handed out by the core, waiting for its persistence and every earlier one's.
   struct Staged {
@@ -138,7 +138,9 @@ class Node {
   void Process();
   void Stage(raft::Ready rd, std::optional<PersistJob> job, std::function<void()> after = {});
   void PersistLoop();  // the persister thread
-  void OnPersisted();  // io thread: the oldest job is durable
+  // io thread: the oldest `jobs` jobs are durable; `durable` is the newest log entry they hold
+  // (index, term), if any.
+  void OnPersisted(size_t jobs, std::optional<std::pair<uint64_t, uint64_t>> durable);
   void DrainStaged();  // finishes, in order, every Ready that is through
   void FinishReady(raft::Ready& rd);
   void MaybeSnapshot();
@@ -148,6 +150,8 @@ class Node {
   // Snapshots the state machine at applied_ and has the persister save it; `done` when saved.
   void TakeSnapshot(std::function<void(const Status&)> done);
   void ServeReads();
+  // True while a ReadIndex round this node started is not confirmed yet.
+  bool ReadRoundInFlight() const;
   void ExpireRequests();
   void FailPendingWrites(const std::string& why);
   void NoteRoleChange();

@@ -270,8 +270,24 @@ Status Storage::Sync(WritableFile* file) {
 
 Status Storage::Append(const std::vector<raft::Entry>& entries,
                        const std::optional<raft::HardState>& hard_state) {
-  if (entries.empty() && !hard_state) return Status::Ok();
   std::string buf;
+  bool must_sync = false;
+  SB_RETURN_IF_ERROR(Encode(entries, hard_state, &buf, &must_sync));
+  return WriteOut(buf, must_sync);
+}
+
+Status Storage::Append(const std::vector<const LogWrite*>& writes) {
+  std::string buf;
+  bool must_sync = false;
+  for (const LogWrite* w : writes) {
+    SB_RETURN_IF_ERROR(Encode(w->entries, w->hard_state, &buf, &must_sync));
+  }
+  return WriteOut(buf, must_sync);
+}
+
+Status Storage::Encode(const std::vector<raft::Entry>& entries,
+                       const std::optional<raft::HardState>& hard_state, std::string* buf,
+                       bool* must_sync) {
   for (const raft::Entry& e : entries) {
     const uint64_t base = snapshot_meta_.index;
     if (e.index <= base) continue;  // already covered by the snapshot
@@ -279,20 +295,24 @@ Status Storage::Append(const std::vector<raft::Entry>& entries,
       return Status::Internal("append of entry " + std::to_string(e.index) + " after " +
                               std::to_string(base + entries_.size()) + " leaves a gap");
     }
-    PutRecord(&buf, kEntry, raft::EncodeEntry(e));
+    PutRecord(buf, kEntry, raft::EncodeEntry(e));
     entries_.resize(e.index - base - 1);
     entries_.push_back(e);
+    *must_sync = true;
   }
   // As etcd's MustSync: a change of the commit index alone need not be fsynced (a commit index
   // that goes back after a crash is learned again from the leader); new entries, term or vote
   // must be durable before anything that depends on them goes out.
-  bool must_sync = !buf.empty();
   if (hard_state) {
-    must_sync =
-        must_sync || hard_state->term != hard_state_.term || hard_state->vote != hard_state_.vote;
-    PutRecord(&buf, kHardState, raft::EncodeHardState(*hard_state));
+    *must_sync =
+        *must_sync || hard_state->term != hard_state_.term || hard_state->vote != hard_state_.vote;
+    PutRecord(buf, kHardState, raft::EncodeHardState(*hard_state));
     hard_state_ = *hard_state;
   }
+  return Status::Ok();
+}
+
+Status Storage::WriteOut(const std::string& buf, bool must_sync) {
   if (buf.empty()) return Status::Ok();
   SB_RETURN_IF_ERROR(wal_->Append(buf));
   return must_sync ? Sync(wal_.get()) : Status::Ok();

@@ -44,6 +44,14 @@ class Storage {
   // A change of the commit index alone is written without fsync (etcd's MustSync).
   Status Append(const std::vector<raft::Entry>& entries,
                 const std::optional<raft::HardState>& hard_state);
+  // Several Readys' entries and hard states, in order, as if appended one after another, but
+  // in one write and at most one fsync (group commit across the Readys that queued up while
+  // the previous fsync ran). Once it returns Ok, every one of them is durable.
+  struct LogWrite {
+    std::vector<raft::Entry> entries;
+    std::optional<raft::HardState> hard_state;
+  };
+  Status Append(const std::vector<const LogWrite*>& writes);
   // Writes `snapshot` atomically, then compacts the log behind it. A snapshot from a leader whose
   // (index, term) does not match our entry there discards our whole log (as raft does, §7).
   Status SaveSnapshot(const raft::Snapshot& snapshot);
@@ -61,6 +69,13 @@ class Storage {
   void ApplySnapshotMark(const raft::SnapshotMeta& meta);
   Status OpenSegment(uint64_t seq, bool truncate);
   Status Sync(WritableFile* file);
+  // Adds the records of one Ready to *buf (updating the mirror), and sets *must_sync when they
+  // hold an entry or a new term or vote.
+  Status Encode(const std::vector<raft::Entry>& entries,
+                const std::optional<raft::HardState>& hard_state, std::string* buf,
+                bool* must_sync);
+  // One write of `buf`, then an fsync when `must_sync`.
+  Status WriteOut(const std::string& buf, bool must_sync);
   std::string WalPath(uint64_t seq) const;
 
   Env* env_;

@@ -44,6 +44,39 @@ TEST(Storage, RoundTripAndOverwrite) {
   EXPECT_TRUE(s->repaired().empty());
 }
 
+// Group commit across Readys (node.cc's persister): several Readys' records in one write and
+// one fsync, as durable as if each had been appended and fsynced in turn — a later Ready's
+// conflicting entries replace an earlier one's, the last hard state wins — and a batch that only
+// moves the commit index is not fsynced (etcd's MustSync).
+TEST(Storage, ReadysAppendedTogetherTakeOneFsyncAndAreAllDurable) {
+  FaultyEnv env;
+  ASSERT_TRUE(env.CreateDir("/").ok());
+  {
+    auto s = MustOpen(&env);
+    const uint64_t fsyncs_before = s->fsyncs();
+    Storage::LogWrite a{{E(1, 1), E(2, 1), E(3, 1)}, HardState{1, 1, 0}};
+    Storage::LogWrite b{{}, HardState{1, 1, 2}};
+    Storage::LogWrite c{{E(3, 2), E(4, 2)}, HardState{2, 3, 2}};
+    ASSERT_TRUE(s->Append({&a, &b, &c}).ok());
+    EXPECT_EQ(s->fsyncs(), fsyncs_before + 1) << "one fsync for the three Readys";
+    EXPECT_EQ(s->last_index(), 4u);
+    Storage::LogWrite commit_only1{{}, HardState{2, 3, 3}};
+    Storage::LogWrite commit_only2{{}, HardState{2, 3, 4}};
+    ASSERT_TRUE(s->Append({&commit_only1, &commit_only2}).ok());
+    EXPECT_EQ(s->fsyncs(), fsyncs_before + 1) << "a commit index alone needs no fsync";
+  }
+  env.Crash();  // the fsynced batch survives; the unsynced commit index may go back
+  auto s = MustOpen(&env);
+  const auto& r = s->recovered();
+  EXPECT_EQ(r.hard_state.term, 2u);
+  EXPECT_EQ(r.hard_state.vote, 3u);
+  EXPECT_GE(r.hard_state.commit, 2u);
+  ASSERT_EQ(r.entries.size(), 4u);
+  EXPECT_EQ(r.entries[1], E(2, 1));
+  EXPECT_EQ(r.entries[2], E(3, 2));
+  EXPECT_EQ(r.entries[3], E(4, 2));
+}
+
 TEST(Storage, SnapshotCompactsAndSurvivesCrash) {
   FaultyEnv env;
   ASSERT_TRUE(env.CreateDir("/").ok());

@@ -165,6 +165,8 @@ Raft::Raft(Config config) : cfg_(std::move(config)), id_(cfg_.id) {
   applied_ = snapshot_.meta.index;
   unstable_from_ = log_.LastIndex() + 1;
   prev_hard_state_ = {term_, vote_, log_.commit()};
+  durable_index_ = log_.LastIndex();  // what was restored is durable
+  durable_term_ = log_.LastTerm();
 
   if (hs.term == 0 && snapshot_.empty() && log_.LastIndex() == 0 &&
       !cfg_.initial_membership.voters.empty()) {
@@ -714,7 +716,7 @@ bool Raft::AdvanceCommitIndex() {
   matches.clear();
   for (NodeId v : membership_.voters) {
     if (v == id_) {
-      matches.push_back(log_.LastIndex());
+      matches.push_back(SelfMatch());
     } else {
       auto it = progress_.find(v);
       matches.push_back(it == progress_.end() ? 0 : it->second.match);
@@ -735,6 +737,25 @@ bool Raft::AdvanceCommitIndex() {
     for (auto& [ctx, requester] : waiting) StartRead(ctx, requester);
   }
   return true;
+}
+
+uint64_t Raft::SelfMatch() const {
+  if (!cfg_.leader_counts_durable_only) return log_.LastIndex();
+  // Only what is durable here counts (§10.2.1), and only while our log still holds that very
+  // entry: by Log Matching the durable prefix is then our log up to it. An entry since replaced
+  // or compacted away counts nothing until the next report.
+  if (durable_index_ == 0 || durable_index_ > log_.LastIndex() ||
+      log_.TermOr0(durable_index_) != durable_term_) {
+    return 0;
+  }
+  return durable_index_;
+}
+
+void Raft::Persisted(uint64_t index, uint64_t term) {
+  durable_index_ = index;
+  durable_term_ = term;
+  // Our own copy may be the vote that commits (the followers may have answered first).
+  if (cfg_.leader_counts_durable_only && AdvanceCommitIndex()) need_broadcast_ = true;
 }
 
 bool Raft::CommittedEntryInCurrentTerm() const { return log_.TermOr0(log_.commit()) == term_; }

@@ -16,6 +16,10 @@
 // Sending a message before its Ready is durable can elect two leaders in a term or lose a
 // committed entry after a crash. Step 3 may run in parallel with 1-2 only if the application never
 // exposes an applied entry before it is durable; the simple sequential order is always safe.
+// One exception, with Config::leader_counts_durable_only: a leader's kApp messages may go out
+// before their Ready is durable (thesis §10.2.1); the caller then reports each durable prefix
+// with Persisted(index, term) once it is fsynced, and the leader counts itself toward a commit
+// only up to it.
 //
 // Restart: build a new Raft with Config::restore holding exactly what was persisted (snapshot,
 // entries after it, hard state). The application restores its state machine from that snapshot
@@ -96,6 +100,11 @@ struct Config {
                              // (as does a restarted node for its first election_ticks ticks)
   bool lease_reads = false;  // ReadIndex served from the leader lease (needs check_quorum; trusts
                              // that ticks advance at the same rate everywhere)
+  // Thesis §10.2.1: the leader writes its log in parallel with its followers. The caller may
+  // send a leader's AppendEntries (kApp) before their Ready is durable; the leader then counts
+  // itself toward a commit only up to what the caller reported durable with Persisted(). Off:
+  // every message waits for its Ready (the ordering rule) and the leader counts its whole log.
+  bool leader_counts_durable_only = false;
 
   // Injected randomness: returns uniformly random 64-bit values. Seed it. Empty = a splitmix64
   // stream seeded with `id` (still deterministic).
@@ -207,6 +216,9 @@ class Raft {
   bool HasReady() const;
   Ready GetReady();
   void Advance();
+  // With Config::leader_counts_durable_only: every entry up to (index, term) is durable (the
+  // last entry of the Readys persisted so far; a later report replaces an earlier one).
+  void Persisted(uint64_t index, uint64_t term);
 
   BasicStatus Status() const;
   const Progress* ProgressOf(NodeId id) const;  // leader only; nullptr otherwise
@@ -252,6 +264,8 @@ class Raft {
   void BroadcastAppend();
   void BroadcastHeartbeat();
   bool AdvanceCommitIndex();
+  // The leader's own match index: its last index, or its last durable one (§10.2.1).
+  uint64_t SelfMatch() const;
   void CommitTo(uint64_t index);
   bool AppendEntriesAsLeader(std::vector<Entry> entries);
   void ApplyMembershipUpTo(uint64_t index);
@@ -282,7 +296,10 @@ class Raft {
   uint64_t pending_conf_index_ = 0;      // leader: index of the last change (or its noop)
   bool need_broadcast_ = false;          // leader: entries to send, batched until GetReady
   std::vector<uint64_t> match_scratch_;  // leader: AdvanceCommitIndex's buffer
-  uint64_t applied_ = 0;                 // last index handed out for applying
+  // The last durable entry as Persisted() reported it (or as restored): index 0 = none.
+  uint64_t durable_index_ = 0;
+  uint64_t durable_term_ = 0;
+  uint64_t applied_ = 0;  // last index handed out for applying
 
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;

@@ -407,6 +407,37 @@ TEST(Figure2Persistence, AcknowledgedEntriesAreInTheSameReadyAsTheAck) {
   EXPECT_EQ(rd.entries.back().index, 3u);
 }
 
+TEST(Figure2Persistence, LeaderThatSendsBeforeItsWriteCountsItselfOnlyOnceDurable) {
+  // Thesis §10.2.1: a leader may write its log in parallel with its followers, but then it is one
+  // of the majority that has an entry only once its own copy is durable (Persisted()); until
+  // then two followers make the majority without it.
+  Net net(3, [](Config& c) { c.leader_counts_durable_only = true; });
+  net.Elect(1);
+  ASSERT_EQ(net[1].role(), Role::kLeader);
+  net.down.insert(3);
+  uint64_t x = 0;
+  ASSERT_EQ(net[1].Propose("x", &x), Err::kOk);
+  net.Drain();
+  EXPECT_EQ(net[1].ProgressOf(2)->match, x);
+  EXPECT_LT(net[1].log().commit(), x)
+      << "n2 and a leader whose copy is not durable yet are no majority";
+  net[1].Persisted(x, net[1].term());
+  net.Drain();
+  EXPECT_EQ(net[1].log().commit(), x);
+  // A report naming an entry our log no longer holds at that index counts nothing.
+  uint64_t y = 0;
+  ASSERT_EQ(net[1].Propose("y", &y), Err::kOk);
+  net[1].Persisted(y, net[1].term() + 1);
+  net.Drain();
+  EXPECT_LT(net[1].log().commit(), y);
+  // Two followers commit without the leader's copy.
+  net.down.erase(3);
+  uint64_t z = 0;
+  ASSERT_EQ(net[1].Propose("z", &z), Err::kOk);
+  net.TickAll(3);
+  EXPECT_EQ(net[1].log().commit(), z);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Figure 2, RequestVote RPC receiver
 

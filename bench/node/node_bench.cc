@@ -1,10 +1,14 @@
 // node_bench: acknowledged writes per second and latency quantiles of a 3-node splitbrain-node
 // cluster on loopback, fsync on, for several numbers of concurrent clients (each a thread with
 // its own keep-alive HTTP connection to the leader, one request in flight, as etcd's benchmark
-// `put` does). Prints one line per concurrency level.
+// `put` does). Prints one line per concurrency level. With --read-fraction F, that fraction of
+// each client's requests are linearizable `get`s (ReadIndex) instead of `put`s, as the harness's
+// register workload mixes them (plans/bench/etcd-vs-splitbrain.yaml: 0.5); "acked" then counts
+// both.
 //
 //   node_bench --node-binary build/node/splitbrain-node [--clients 1,16,64] [--seconds 5]
-//              [--dir /tmp/node-bench] [--value-bytes 16] [--keys 1000] [-- NODE FLAGS...]
+//              [--dir /tmp/node-bench] [--value-bytes 16] [--keys 1000] [--read-fraction 0]
+//              [-- NODE FLAGS...]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -28,6 +32,7 @@ int main(int argc, char** argv) {
   int seconds = 5;
   int value_bytes = 16;
   int keys = 1000;
+  double read_fraction = 0;
   std::vector<std::string> node_args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -48,6 +53,12 @@ int main(int argc, char** argv) {
       value_bytes = std::stoi(next());
     } else if (a == "--keys") {
       keys = std::stoi(next());
+    } else if (a == "--read-fraction") {
+      read_fraction = std::stod(next());
+      if (!(read_fraction >= 0 && read_fraction <= 1)) {
+        std::cerr << "--read-fraction must be between 0 and 1\n";
+        return 2;
+      }
     } else if (a == "--clients") {
       levels.clear();
       std::stringstream ss(next());
@@ -57,8 +68,9 @@ int main(int argc, char** argv) {
       node_args.assign(argv + i + 1, argv + argc);
       break;
     } else {
-      std::cerr << "usage: node_bench --node-binary PATH [--clients 1,16,64] [--seconds N] "
-                   "[--dir DIR] [--value-bytes N] [--keys N] [-- NODE FLAGS...]\n";
+      std::cerr
+          << "usage: node_bench --node-binary PATH [--clients 1,16,64] [--seconds N] "
+             "[--dir DIR] [--value-bytes N] [--keys N] [--read-fraction F] [-- NODE FLAGS...]\n";
       return 2;
     }
   }
@@ -80,10 +92,12 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "3-node cluster on 127.0.0.1, fsync on, data in %s, leader %s, %d s per level, "
-      "%d-byte values, %d keys\n",
-      dir.c_str(), cluster.Name(leader).c_str(), seconds, value_bytes, keys);
-  std::printf("%8s %10s %12s %9s %9s %9s %8s %8s %14s\n", "clients", "acked", "writes/s", "p50 ms",
-              "p99 ms", "max ms", "unknown", "fail", "leader fsyncs");
+      "%d-byte values, %d keys, %.0f%% reads\n",
+      dir.c_str(), cluster.Name(leader).c_str(), seconds, value_bytes, keys, 100 * read_fraction);
+  std::printf("%8s %10s %12s %9s %9s %9s %8s %8s %14s\n", "clients", "acked",
+              read_fraction > 0 ? "ops/s" : "writes/s", "p50 ms", "p99 ms", "max ms", "unknown",
+              "fail", "leader fsyncs");
+  std::fflush(stdout);  // the header (and the leader's name) before the first level's figures
   auto fsyncs = [&] {
     nlohmann::json s = cluster.NodeStatus(leader);
     return s.is_object() ? s["stats"]["fsyncs"].get<uint64_t>() : 0;
@@ -101,10 +115,15 @@ int main(int argc, char** argv) {
       threads.emplace_back([&, c] {
         Client client(address);
         uint64_t n = 0;
+        uint64_t x = 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(c + 1);  // xorshift state
         while (!stop.load(std::memory_order_relaxed)) {
-          nlohmann::json cmd = {{"op", "put"},
-                                {"key", "k" + std::to_string((c * 7919 + n++) % keys)},
-                                {"value", value}};
+          x ^= x << 13;
+          x ^= x >> 7;
+          x ^= x << 17;
+          const bool read = static_cast<double>(x % 1000000) < read_fraction * 1000000;
+          const std::string key = "k" + std::to_string((c * 7919 + n++) % keys);
+          nlohmann::json cmd = read ? nlohmann::json{{"op", "get"}, {"key", key}}
+                                    : nlohmann::json{{"op", "put"}, {"key", key}, {"value", value}};
           auto t0 = std::chrono::steady_clock::now();
           Reply r = client.Command(cmd, 5s);
           auto t1 = std::chrono::steady_clock::now();
