@@ -96,11 +96,11 @@ checkers: [linearizable, availability, stats]
     EXPECT_NE(faults.find(f), std::string::npos) << f;
   }
   // Every member answered srvr at the end, except perhaps the killed one if it is still
-  // starting (it must then have been started again: a JVM took 4 s to start at load 10, after
-  // the run's last status); exactly one leads, and every member that serves is in the leader's
-  // epoch. A member may still be looking: one restarted during the one-way cut rejoined 4.5 s
-  // after it healed (ZooKeeper's election backs off between rounds), later than the run's last
-  // status in one run.
+  // starting (it must then have been started again: with a build running beside the suite, a
+  // restarted member's JVM logged its start 4 s after the restart, after the run's last status);
+  // exactly one leads, and every member that serves is in the leader's epoch. A member may still
+  // be looking: one restarted during the one-way cut rejoined 4.5 s after it healed (ZooKeeper's
+  // election backs off between rounds), later than the run's last status in one run.
   int leaders = 0, answered = 0;
   std::set<int64_t> epochs;
   int myid = 0;
