@@ -60,6 +60,12 @@ std::string Fnv1a64Hex(std::string_view data) {
 }
 
 namespace {
+// ReadIndex rounds out at once. One round carries every read that arrived before it began; with
+// a single round out, a read arriving mid-round waits for that round and then its own (one and a
+// half round trips on average). A second round in flight starts it at once; more would mostly
+// add heartbeats, since the reads arriving meanwhile share the next round anyway.
+constexpr int kMaxReadRounds = 2;
+
 const char* RoleString(raft::Role r) { return raft::RoleName(r); }
 
 void AddTo(raft::Membership* m, raft::NodeId id, bool voter) {
@@ -330,11 +336,12 @@ void Node::Kick() {
 
 void Node::Process() {
   if (stopped_) return;
-  if (!read_queue_.empty() && !ReadRoundInFlight()) {
-    // One ReadIndex (one heartbeat round) confirms every read that arrived meanwhile; while a
-    // round is out, reads wait for the next one, so under load each round carries many reads
-    // instead of each Process starting a round (a heartbeat to every follower) of its own. A
-    // read that waits is still linearizable: its round starts after it arrived.
+  if (!read_queue_.empty() && ReadRoundsInFlight() < kMaxReadRounds) {
+    // One ReadIndex (one heartbeat round) confirms every read that arrived meanwhile; while
+    // kMaxReadRounds rounds are out, reads wait for the next one, so under load each round
+    // carries many reads instead of each Process starting a round (a heartbeat to every
+    // follower) of its own. A read that waits is still linearizable: its round starts after it
+    // arrived.
     std::string ctx = options_.id + "-r" + std::to_string(++next_read_id_);
     ReadBatch batch;
     batch.reads = std::move(read_queue_);
@@ -399,9 +406,9 @@ void Node::Process() {
   DrainStaged();
 }
 
-bool Node::ReadRoundInFlight() const {
-  return std::any_of(reads_.begin(), reads_.end(),
-                     [](const auto& kv) { return !kv.second.confirmed; });
+int Node::ReadRoundsInFlight() const {
+  return static_cast<int>(std::count_if(reads_.begin(), reads_.end(),
+                                        [](const auto& kv) { return !kv.second.confirmed; }));
 }
 
 void Node::Stage(raft::Ready rd, std::optional<PersistJob> job, std::function<void()> after) {
@@ -499,7 +506,7 @@ void Node::DrainStaged() {
   MaybeSnapshot();
   ServeReads();
   // Reads that waited for the round just confirmed start the next one.
-  if (!read_queue_.empty() && !ReadRoundInFlight()) Kick();
+  if (!read_queue_.empty() && ReadRoundsInFlight() < kMaxReadRounds) Kick();
   events_->Flush();
 }
 

@@ -155,8 +155,8 @@ class Node {
   // Snapshots the state machine at applied_ and has the persister save it; `done` when saved.
   void TakeSnapshot(std::function<void(const Status&)> done);
   void ServeReads();
-  // True while a ReadIndex round this node started is not confirmed yet.
-  bool ReadRoundInFlight() const;
+  // ReadIndex rounds this node started that are not confirmed yet.
+  int ReadRoundsInFlight() const;
   void ExpireRequests();
   void FailPendingWrites(const std::string& why);
   void NoteRoleChange();
