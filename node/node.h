@@ -142,6 +142,11 @@ class Node {
   // (index, term), if any.
   void OnPersisted(size_t jobs, std::optional<std::pair<uint64_t, uint64_t>> durable);
   void DrainStaged();  // finishes, in order, every Ready that is through
+  // Applies, in order, the staged Readys' committed entries that are already durable here,
+  // ahead of the disk write of the Ready that carries them.
+  void ApplyDurableCommitted();
+  // True when entry `e` of our log is durable on this node's disk.
+  bool DurableHere(const raft::Entry& e) const;
   void FinishReady(raft::Ready& rd);
   void MaybeSnapshot();
   void OnTick();
@@ -150,8 +155,8 @@ class Node {
   // Snapshots the state machine at applied_ and has the persister save it; `done` when saved.
   void TakeSnapshot(std::function<void(const Status&)> done);
   void ServeReads();
-  // True while a ReadIndex round this node started is not confirmed yet.
-  bool ReadRoundInFlight() const;
+  // ReadIndex rounds this node started that are not confirmed yet.
+  int ReadRoundsInFlight() const;
   void ExpireRequests();
   void FailPendingWrites(const std::string& why);
   void NoteRoleChange();
@@ -222,6 +227,9 @@ class Node {
   std::vector<Transfer> transfers_;
 
   std::deque<Staged> staged_;  // oldest first
+  // The newest log entry known durable here (index, term), as the persister last reported it
+  // (or as restored): with Log Matching, our log is durable up to it while it still holds it.
+  std::pair<uint64_t, uint64_t> durable_{0, 0};
   bool snapshot_in_flight_ = false;
   std::mutex persist_mu_;
   std::condition_variable persist_cv_;
@@ -236,6 +244,8 @@ class Node {
   uint64_t stat_ticks_ = 0;    // OnTick runs: one per tick_ms while the node gets the CPU
   uint64_t stat_readys_ = 0;   // Readys handled
   uint64_t stat_entries_ = 0;  // entries persisted
+  // Entries applied ahead of the write of the Ready that carried them (ApplyDurableCommitted).
+  uint64_t stat_applied_ahead_ = 0;
   bool process_posted_ = false;
   bool stopped_ = false;
   std::unique_ptr<records::NodeEventWriter> events_;
