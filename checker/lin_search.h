@@ -9,6 +9,8 @@
 //    writing a value something not yet linearized needs — not a count per kind;
 //  - an info operation is only linearized when it changes the state, and (register) only when
 //    the next operation observes its value;
+//  - (register) a state that no op left needs is dead: the memo keys every dead state as one
+//    (the dead-state rule, lin_search.cc), so the orders of writes nobody reads collapse;
 //  - (register) the state never leaves a value that an ok read not yet linearized still needs
 //    when no op left that writes it is invoked before that read returns (it would be stranded);
 //  - the legal ok candidate that returns first is tried first (earliest deadline first).

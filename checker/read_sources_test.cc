@@ -127,6 +127,13 @@ TEST(ReadSourcesTest, TheCheckerRefutesAndSplits) {
   auto invalid = CheckLinearizable(h, o);
   ASSERT_TRUE(invalid.ok()) << invalid.status();
   EXPECT_EQ(invalid->valid, Validity::kInvalid) << invalid->json.dump();
+  // Refuted with no search: the split's words explain it (the search spent 2 s here trying to
+  // find a prefix on 10k events; issue 20).
+  EXPECT_EQ(invalid->json["refuted_keys"], 1) << invalid->json.dump();
+  EXPECT_EQ(invalid->json["configurations"], 0) << invalid->json.dump();
+  EXPECT_NE(invalid->json["explanation"].get<std::string>().find("cannot be placed: op "),
+            std::string::npos)
+      << invalid->json.dump();
 }
 
 // Splitting values by their sources, then the search alone or the unique-value check, against
