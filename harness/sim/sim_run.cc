@@ -67,6 +67,13 @@ const std::set<std::string>& SimulatedFaults() {
   return faults;
 }
 
+// The workloads the simulator runs: each one's operations are the node's state machine's own
+// (node::StateMachine), its generator is driven and its answers mapped as the lab's workers do.
+const std::set<std::string>& SimulatedWorkloads() {
+  static const std::set<std::string> workloads = {"register", "set", "counter"};
+  return workloads;
+}
+
 // node.args as the simulator reads them: `--bug X` / `--bug=X`, and the two replication
 // limits splitbrain-node passes to its raft core, `--max-entries-per-msg N` and
 // `--max-inflight-msgs N` (default 256 each, as the node's).
@@ -889,9 +896,9 @@ std::string SimUnsupportedReason(const TestPlan& plan) {
            " cannot be simulated: it is not splitbrain's own code";
   }
   if (!plan.hosts.empty()) return where + "hosts: a simulated run has no hosts";
-  if (plan.workload.name != "register") {
+  if (!SimulatedWorkloads().count(plan.workload.name)) {
     return where + "workload.name: '" + plan.workload.name +
-           "' is not simulated yet (the simulator runs the register workload)";
+           "' is not simulated yet (the simulator runs the register, set and counter workloads)";
   }
   std::vector<std::string> faults = plan.nemesis.faults;
   for (const auto& s : plan.nemesis.schedule) faults.push_back(s.kind);
