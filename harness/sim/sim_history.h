@@ -2,7 +2,8 @@
 // records::HistoryWriter would write (docs/FORMAT.md: one object a line, keys in order) and, as
 // each line is made, the records::History that records::ReadHistoryFile would read back from
 // them — so the checkers need no file written and parsed again (in a sweep of quick.yaml, the
-// JSON objects built, dumped, written and re-parsed per event were a third of a seed's time).
+// JSON objects built, dumped, written and re-parsed per event were about a quarter of a seed's
+// time).
 // Owned by one simulated run; not thread-safe.
 #pragma once
 
