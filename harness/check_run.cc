@@ -66,8 +66,11 @@ json RunOne(const std::string& name, const CheckRunInputs& inputs,
 json RunCheckers(const CheckRunInputs& inputs) {
   json checkers = json::object();
   // Shared with checker threads that may outlive this call when they overrun their budget.
-  auto history = std::make_shared<Result<records::History>>(
-      records::ReadHistoryFile(inputs.run_dir + "/history.jsonl"));
+  auto history = inputs.history;
+  if (!history) {
+    history = std::make_shared<Result<records::History>>(
+        records::ReadHistoryFile(inputs.run_dir + "/history.jsonl"));
+  }
   for (const auto& name : inputs.checkers) {
     const int64_t t0 = MonoNow();
     json r;

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/status.h"
 #include "records/history.h"
 
 namespace splitbrain::harness {
@@ -18,6 +20,8 @@ struct CheckRunInputs {
   std::string test;                   // the test's name, for the log
   std::vector<std::string> checkers;  // the plan's, in order
   std::string run_dir;                // history.jsonl, nemesis.jsonl, nodes/*/events.jsonl
+  // The history already in memory (the simulator's); null: run_dir/history.jsonl is read.
+  std::shared_ptr<Result<records::History>> history;
   std::string model;                  // the workload's linearizability model
   int64_t bank_total = 0;             // the bank workload's conserved total
   int64_t recovery_ns = 0;            // availability's recovery bound

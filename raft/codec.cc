@@ -1,6 +1,8 @@
 #include "raft/codec.h"
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace splitbrain::raft {
 
@@ -19,18 +21,24 @@ class Writer {
  public:
   explicit Writer(std::string* out) : out_(out) {}
   void U8(uint8_t v) { out_->push_back(static_cast<char>(v)); }
-  void U32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) out_->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-  void U64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) out_->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
+  // Little-endian, appended at once (a push_back per byte was a twentieth of a simulated run).
+  void U32(uint32_t v) { Put(v, 4); }
+  void U64(uint64_t v) { Put(v, 8); }
   void Str(std::string_view s) {
     U32(static_cast<uint32_t>(s.size()));
     out_->append(s.data(), s.size());
   }
 
  private:
+  void Put(uint64_t v, size_t bytes) {
+    char b[8];
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(b, &v, sizeof b);
+    } else {
+      for (size_t i = 0; i < bytes; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    }
+    out_->append(b, bytes);
+  }
   std::string* out_;
 };
 

@@ -52,7 +52,7 @@ void SimNodes::NotLeader(NodeId id, uint64_t request) {
   }
 }
 
-void SimNodes::Receive(NodeId id, uint64_t request, const json& command, int64_t now_ms) {
+void SimNodes::Receive(NodeId id, uint64_t request, Command command, int64_t now_ms) {
   if (!cluster_->up(id)) {
     node::Reply refused;
     refused.outcome = records::Outcome::kFail;  // the connection was refused: nothing was sent
@@ -61,21 +61,21 @@ void SimNodes::Receive(NodeId id, uint64_t request, const json& command, int64_t
     return;
   }
   if (cluster_->halted(id)) {
-    at(id).held.push_back({request, command});
+    at(id).held.push_back({request, std::move(command)});
     return;
   }
-  Handle(id, {request, command}, now_ms);
+  Handle(id, {request, std::move(command)}, now_ms);
 }
 
 void SimNodes::Handle(NodeId id, const Request& req, int64_t now_ms) {
   NodeState& n = at(id);
   raft::Raft& raft = *cluster_->node(id);
   NoteRoleChange(id);
-  if (Status v = node::StateMachine::Validate(req.command); !v.ok()) {
+  if (Status v = node::StateMachine::Validate(*req.command); !v.ok()) {
     Reply(req.id, node::OpResult::BadRequest(v.message()), raft::kNoNode);
     return;
   }
-  const std::string op = req.command["op"].get<std::string>();
+  const std::string& op = (*req.command)["op"].get_ref<const std::string&>();
   if (node::StateMachine::IsRead(op)) {
     // Reads are served by the leader (ReadIndex); with stale-read every node answers.
     if (raft.role() != raft::Role::kLeader && !opt_.stale_read) {
@@ -89,7 +89,7 @@ void SimNodes::Handle(NodeId id, const Request& req, int64_t now_ms) {
     NotLeader(id, req.id);
     return;
   }
-  json cmd = req.command;
+  json cmd = *req.command;
   cmd["t"] = now_ms;  // the log's own time: the leader's clock, here the simulated one
   uint64_t index = 0;
   raft::Err err = raft.Propose(cmd.dump(), &index);
@@ -139,7 +139,7 @@ void SimNodes::ServeReads(NodeId id) {
   for (auto it = n.reads.begin(); it != n.reads.end();) {
     ReadBatch& b = it->second;
     if (b.confirmed && n.applied >= b.index) {
-      for (const Request& r : b.reads) Reply(r.id, n.sm.Query(r.command), raft::kNoNode);
+      for (const Request& r : b.reads) Reply(r.id, n.sm.Query(*r.command), raft::kNoNode);
       it = n.reads.erase(it);
     } else {
       ++it;
@@ -263,7 +263,8 @@ void SimNodes::Applied(NodeId id, const raft::Entry& entry) {
   NodeState& n = at(id);
   n.applied = entry.index;
   if (entry.type != raft::EntryType::kNormal || entry.data.empty()) return;
-  node::OpResult result = n.sm.ApplyData(entry.data);
+  const json* command = ParsedCommand(entry);
+  node::OpResult result = command ? n.sm.Apply(*command) : n.sm.ApplyData(entry.data);
   auto it = n.pending.find(entry.index);
   if (it == n.pending.end()) return;
   const Pending p = it->second;
@@ -277,6 +278,18 @@ void SimNodes::Applied(NodeId id, const raft::Entry& entry) {
            "proposal superseded by another leader's entry"},
           raft::kNoNode);
   }
+}
+
+const json* SimNodes::ParsedCommand(const raft::Entry& entry) {
+  Parsed& p = parsed_[entry.index % kParsedSlots];
+  if (p.data != entry.data) {
+    json cmd = json::parse(entry.data.begin(), entry.data.end(), nullptr,
+                           /*allow_exceptions=*/false);
+    if (cmd.is_discarded()) return nullptr;  // ApplyData answers it
+    p.data = entry.data;
+    p.command = std::move(cmd);
+  }
+  return &p.command;
 }
 
 void SimNodes::ReadReady(NodeId id, const raft::ReadState& rs) {

@@ -17,6 +17,7 @@
 #include "harness/check_run.h"
 #include "harness/run_clock.h"
 #include "harness/run_dir.h"
+#include "harness/sim/sim_history.h"
 #include "harness/sim/sim_node.h"
 #include "harness/summary.h"
 #include "nemesis/fault_kind.h"
@@ -24,7 +25,6 @@
 #include "nemesis/timeline.h"
 #include "node/node.h"
 #include "raft/sim/cluster.h"
-#include "records/history_writer.h"
 #include "results/report.h"
 #include "workloads/client.h"
 #include "workloads/placement.h"
@@ -65,6 +65,13 @@ const std::set<std::string>& SimulatedFaults() {
                                                "lose-unsynced",
                                                "heal"};
   return faults;
+}
+
+// The workloads the simulator runs: each one's operations are the node's state machine's own
+// (node::StateMachine), its generator is driven and its answers mapped as the lab's workers do.
+const std::set<std::string>& SimulatedWorkloads() {
+  static const std::set<std::string> workloads = {"register", "set", "counter"};
+  return workloads;
 }
 
 // node.args as the simulator reads them: `--bug X` / `--bug=X`, and the two replication
@@ -381,7 +388,7 @@ struct Slot {
   bool exhausted = false;  // the generator has no more for it
   bool active = false;     // an operation is invoked and not completed
   workloads::Op op;
-  json command;
+  SimNodes::Command command;  // the operation's request, shared by its tries
   int64_t invoke_ns = 0;
   int64_t deadline_ms = 0;
   uint64_t request = 0;  // the try in flight (0: none, pausing between tries)
@@ -433,7 +440,7 @@ class SimRun {
   std::unique_ptr<SimInjector> injector_;
   std::ofstream nemesis_log_;
   std::unique_ptr<nemesis::Nemesis> nemesis_;
-  std::unique_ptr<records::HistoryWriter> history_;
+  std::unique_ptr<SimHistory> history_;
   workloads::GenPtr gen_;
   std::vector<nemesis::TimelineStep> steps_;
   size_t next_step_ = 0;
@@ -447,7 +454,7 @@ class SimRun {
     int64_t at_ms;
     raft::NodeId node;
     uint64_t request;
-    json command;
+    SimNodes::Command command;
   };
   struct ToClient {
     int64_t at_ms;
@@ -518,8 +525,7 @@ void SimRun::Setup() {
   nodes_->Attach(cluster_.get());
   injector_ = std::make_unique<SimInjector>(*cluster_, flags->crash_loses_unsynced);
 
-  history_ = std::make_unique<records::HistoryWriter>(run_dir_ + "/history.jsonl",
-                                                      [this] { return Stamp(); });
+  history_ = std::make_unique<SimHistory>(run_dir_ + "/history.jsonl", [this] { return Stamp(); });
   nemesis_log_.open(run_dir_ + "/nemesis.jsonl", std::ios::trunc);
   nemesis_ = std::make_unique<nemesis::Nemesis>(
       injector_.get(), [this] { return Stamp(); }, &nemesis_log_, nemesis_rng);
@@ -564,7 +570,7 @@ void SimRun::Begin(Slot& s, workloads::Op op) {
   s.active = true;
   ++in_flight_;
   s.invoke_ns = history_->Invoke(s.st.process, s.op.f, s.op.key, s.op.value);
-  s.command = workload_->ToCommand(s.op, s.st);
+  s.command = std::make_shared<const json>(workload_->ToCommand(s.op, s.st));
   s.deadline_ms = NowMs() + (s.final ? 2000 : plan_.workload.op_timeout_ns / kMs);
   if (!s.final) s.current = s.picker->Start(s.current) % static_cast<size_t>(plan_.nodes);
   Try(s);
@@ -718,7 +724,7 @@ void SimRun::Unit(int64_t bound_ms) {
   while (!to_nodes_.empty() && to_nodes_.front().at_ms <= now) {
     ToNode m = std::move(to_nodes_.front());
     to_nodes_.pop_front();
-    nodes_->Receive(m.node, m.request, m.command, now);
+    nodes_->Receive(m.node, m.request, std::move(m.command), now);
   }
   while (!to_clients_.empty() && to_clients_.front().at_ms <= now) {
     ToClient m = std::move(to_clients_.front());
@@ -747,6 +753,7 @@ json SimRun::Check() {
   in.recovery_ns = plan_.recovery_ns;
   in.time_limit_ns = plan_.time_limit_ns;
   in.latencies_ns = latencies_ns_;
+  in.history = std::make_shared<Result<records::History>>(history_->Finish());
   const std::vector<std::string> names = CheckersOf(plan_);
   for (const auto& n : names) {
     if (n != "raft-invariants") in.checkers.push_back(n);
@@ -843,7 +850,10 @@ SimOutcome SimRun::Run() {
     why_unknown = std::string("simulator failure: ") + e.what();
   }
   nemesis_log_.close();
-  if (history_) history_->Flush();
+  if (history_) {
+    std::ofstream(run_dir_ + "/history.jsonl", std::ios::trunc | std::ios::binary)
+        << history_->text();
+  }
   res.sim_wall_s = (MonoNow() - mono_start) / 1e9;
   res.simulated_s = cluster_ ? NowMs() / 1e3 : 0;
   res.configuration_changes = cluster_ ? cluster_->conf_changes_applied() : 0;
@@ -886,9 +896,9 @@ std::string SimUnsupportedReason(const TestPlan& plan) {
            " cannot be simulated: it is not splitbrain's own code";
   }
   if (!plan.hosts.empty()) return where + "hosts: a simulated run has no hosts";
-  if (plan.workload.name != "register") {
+  if (!SimulatedWorkloads().count(plan.workload.name)) {
     return where + "workload.name: '" + plan.workload.name +
-           "' is not simulated yet (the simulator runs the register workload)";
+           "' is not simulated yet (the simulator runs the register, set and counter workloads)";
   }
   std::vector<std::string> faults = plan.nemesis.faults;
   for (const auto& s : plan.nemesis.schedule) faults.push_back(s.kind);

@@ -17,8 +17,9 @@ namespace splitbrain::harness::sim {
 
 // Why `plan` cannot be simulated, "FILE:LINE: FIELD: why" (the test's line); empty when it can.
 // Refused: systems other than splitbrain ("it is not splitbrain's own code"), hosts, workloads
-// other than register, faults and node flags the simulator does not have yet, checkers that read
-// the nodes' event logs (raft-invariants excepted: the simulator checks it after every unit).
+// other than register, set and counter, faults and node flags the simulator does not have yet,
+// checkers that read the nodes' event logs (raft-invariants excepted: the simulator checks it
+// after every unit).
 std::string SimUnsupportedReason(const TestPlan& plan);
 
 struct SimOptions {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -153,6 +154,35 @@ TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
   EXPECT_EQ(SimUnsupportedReason(Plan()), "");
 }
 
+// The set and counter workloads run in simulation, judged by their own checkers: valid on the
+// correct node, and the planted stale-read bug (a follower answers from its own state) caught
+// by them — the set checker or the counter's bounds, not by Raft's invariants.
+TEST_F(SimTest, SetAndCounterWorkloadsJudgedByTheirOwnCheckers) {
+  for (const std::string workload : {"set", "counter"}) {
+    auto plan = [&](const std::string& args) {
+      std::string text = kPlan;
+      text.replace(text.find("time-limit: 4s"), 14, "time-limit: 1500ms");
+      text.replace(text.find("  name: register"), 16, "  name: " + workload);
+      text.erase(text.find("checkers:"), text.find('\n', text.find("checkers:")) -
+                                             text.find("checkers:") + 1);
+      auto p = ParsePlanText(text + args, workload + ".yaml");
+      EXPECT_TRUE(p.ok()) << p.status();
+      return p->at(0);
+    };
+    EXPECT_EQ(SimUnsupportedReason(plan("")), "") << workload;
+    SimOutcome good = Run(plan(""), 2, "good-" + workload);
+    EXPECT_EQ(good.outcome.valid, true) << workload << ": " << good.outcome.why;
+    EXPECT_GT(good.outcome.stats["ok"].get<int64_t>(), 50) << workload;
+    auto j = nlohmann::json::parse(ReadFile(fs::path(good.outcome.run_dir) / "results.json"));
+    EXPECT_EQ(j["checkers"][workload]["valid"], true) << workload << ": " << j["checkers"].dump();
+    SimOutcome bad = Run(plan("  args: [--bug, stale-read]\n"), 2, "bad-" + workload);
+    EXPECT_EQ(bad.outcome.valid, false) << workload << ": " << bad.outcome.why;
+    j = nlohmann::json::parse(ReadFile(fs::path(bad.outcome.run_dir) / "results.json"));
+    EXPECT_EQ(j["checkers"][workload]["valid"], false) << workload << ": " << j["checkers"].dump();
+    EXPECT_EQ(j["checkers"]["raft-invariants"]["valid"], true) << workload;
+  }
+}
+
 // Message-level faults (simulation only): with every AppendEntries dropped from 1 s on, no
 // write invoked after that is acknowledged, while before it writes were; with every
 // AppendEntries response held 300 ms, no write is acknowledged faster than that. The lab's
@@ -262,6 +292,54 @@ TEST_F(SimTest, SweepPrintsSummaryAndExitCodes) {
   EXPECT_NE(out.find("--seed "), std::string::npos) << out;
   EXPECT_EQ(run(etcd, &out), 2) << out;
   EXPECT_NE(out.find("system etcd cannot be simulated"), std::string::npos) << out;
+}
+
+// --jobs J runs J seeds at once: each seed's verdict, kept run and history are what --jobs 1
+// gives, the summary's lines too (all but the speed line). The stale-read node, so that the
+// seeds' verdicts differ (caught or not) and a mix-up between seeds would show.
+TEST_F(SimTest, JobsGiveEachSeedTheSameRunAsOneJob) {
+  fs::create_directories(dir_);
+  const fs::path plan = dir_ / "jobs.yaml";
+  std::string text = kPlan;
+  text.replace(text.find("time-limit: 4s"), 14, "time-limit: 1500ms");
+  std::ofstream(plan) << text << "  args: [--bug, stale-read]\n";
+  // Per seed: its verdict line, and its history.jsonl as the line names its run.
+  auto sweep = [&](const std::string& jobs, std::string* summary) {
+    std::ostringstream o, e;
+    const int code = RunSimCommand({plan.string(), "--seeds", "1..4", "--keep-all", "--jobs",
+                                    jobs, "--store", (dir_ / ("s" + jobs)).string()},
+                                   o, e);
+    std::map<std::string, std::string> seeds;
+    std::istringstream in(o.str());
+    for (std::string line; std::getline(in, line);) {
+      const size_t arrow = line.find(" -> ");
+      if (line.rfind("  seed ", 0) == 0 && arrow != std::string::npos) {
+        const std::string verdict = line.substr(0, arrow);
+        std::string dir = line.substr(arrow + 4);
+        dir = dir.substr(0, dir.find(' '));
+        seeds[verdict.substr(0, verdict.find(':'))] =
+            verdict + "\n" + ReadFile(fs::path(dir) / "history.jsonl");
+      } else if (line.find("simulated s per wall s") == std::string::npos) {
+        *summary += line.substr(0, line.find("(run: ")) + "\n";  // the run's path differs
+      }
+    }
+    *summary += "exit " + std::to_string(code) + "\n";
+    return seeds;
+  };
+  std::string one_summary, three_summary;
+  const auto one = sweep("1", &one_summary);
+  const auto three = sweep("3", &three_summary);
+  ASSERT_EQ(one.size(), 4u) << one_summary;
+  int caught = 0;
+  for (const auto& [seed, run] : one) caught += run.find(": invalid\n") != std::string::npos;
+  EXPECT_GT(caught, 0) << one_summary;  // else a mix-up of verdicts could not show
+  EXPECT_LT(caught, 4) << one_summary;
+  EXPECT_EQ(three_summary, one_summary);
+  ASSERT_EQ(three.size(), one.size()) << three_summary;
+  for (const auto& [seed, run] : one) {
+    EXPECT_TRUE(three.count(seed) && three.at(seed) == run)
+        << seed << ": --jobs 3 differs from --jobs 1 (verdict line or history)";
+  }
 }
 
 // The faults the first slice refused. Each must change the run: the same plan and seed with the
