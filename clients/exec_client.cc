@@ -230,7 +230,8 @@ records::Reply ExecClient::Send(const json& command, milliseconds timeout) {
     }
     sent += static_cast<size_t>(n);
   }
-  const auto hung_at = deadline + opts_.grace + (answered_ ? milliseconds(0) : opts_.startup);
+  auto hung_at = deadline + opts_.grace + (answered_ ? milliseconds(0) : opts_.startup);
+  bool waited_for_start = false;  // past hung_at with our command still unread
   for (;;) {
     for (size_t nl; (nl = buffer_.find('\n')) != std::string::npos;) {
       const std::string reply_line = buffer_.substr(0, nl);
@@ -261,7 +262,17 @@ records::Reply ExecClient::Send(const json& command, milliseconds timeout) {
       // Bytes of ours the program has not read yet: it has not reached its loop (still
       // starting), so it is waited for, not replaced by one that must start from nothing.
       int unread = 0;
-      if (ioctl(fd_, SIOCOUTQ, &unread) == 0 && unread > 0) left = milliseconds(50);
+      if (ioctl(fd_, SIOCOUTQ, &unread) == 0 && unread > 0) {
+        left = milliseconds(50);
+        waited_for_start = true;
+      } else if (waited_for_start) {
+        // It has just taken the command it was waited for: the command's own time and the
+        // grace run from now (judged at once, a program that read its first command after the
+        // deadline had no time at all to answer it, and was killed as hung at load 5).
+        waited_for_start = false;
+        hung_at = Clock::now() + timeout + opts_.grace;
+        left = std::chrono::duration_cast<milliseconds>(hung_at - Clock::now());
+      }
     }
     if (left.count() <= 0) {
       broken_ =

@@ -174,7 +174,9 @@ TEST(ExecClientTest, AClientThatNeverAnswersGetsItsStartupAllowanceOnce) {
 // Ten Python clients starting at once at load 20 took longer than the startup allowance to read
 // their first command; each was killed and its replacement started from nothing again (38
 // programs for 10 slots, 37 operations of 5–7 s in commit-old-term through exec). A program that
-// has not read its command yet is still starting: it is waited for.
+// has not read its command yet is still starting: it is waited for. Once it has read it, the
+// command's own deadline runs from then: it takes 150 ms of the 200 to answer (judged at once
+// instead, it was killed as hung, the moment it read the command).
 TEST(ExecClientTest, AProgramStillStartingIsWaitedForNotReplaced) {
   ExecClientOptions o;
   o.argv = {Python(), "-c",
@@ -182,6 +184,7 @@ TEST(ExecClientTest, AProgramStillStartingIsWaitedForNotReplaced) {
             "time.sleep(1.5)\n"  // a slow start: nothing read from stdin yet
             "for line in sys.stdin:\n"
             "    c = json.loads(line)\n"
+            "    time.sleep(0.15)\n"
             "    sys.stdout.write(json.dumps({'id': c['id'], 'type': 'ok'}) + '\\n')\n"
             "    sys.stdout.flush()\n"};
   o.members = kMembers;
