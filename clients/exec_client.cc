@@ -4,7 +4,6 @@
 #include <linux/sockios.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -15,7 +14,7 @@
 #include <fstream>
 #include <thread>
 
-extern char** environ;
+#include "common/spawn.h"
 
 namespace splitbrain::clients {
 using nlohmann::json;
@@ -125,41 +124,30 @@ void ExecClient::Start() {
     broken_ = std::string("socketpair: ") + strerror(errno);
     return;
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  // Its stdin and stdout are one socket (dup2 clears close-on-exec on the copies); stderr its log.
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 0);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_addopen(&actions, 2,
-                                   opts_.log_path.empty() ? "/dev/null" : opts_.log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  // Its own process group, so whatever it starts goes with it; default signal handling (the
-  // harness ignores SIGPIPE, which a child would inherit).
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  std::vector<char*> argv;
-  for (auto& a : opts_.argv) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const int rc = posix_spawnp(&pid_, argv[0], &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close(fds[1]);
-  if (rc != 0) {
+  // Its stdin and stdout are one socket; stderr its log. Its own process group, so whatever it
+  // starts goes with it (common/spawn.h: no descriptor, mask or ignored signal of ours).
+  const int log = open(opts_.log_path.empty() ? "/dev/null" : opts_.log_path.c_str(),
+                       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log < 0) {
     close(fds[0]);
-    pid_ = -1;
-    broken_ = "cannot start the client '" + opts_.argv[0] + "': " + strerror(rc);
+    close(fds[1]);
+    broken_ = "cannot open the client's log " + opts_.log_path + ": " + strerror(errno);
     return;
   }
+  SpawnOptions options;
+  options.stdin_fd = fds[1];
+  options.stdout_fd = fds[1];
+  options.stderr_fd = log;
+  Result<pid_t> spawned = Spawn(opts_.argv, options);
+  close(log);
+  close(fds[1]);
+  if (!spawned.ok()) {
+    close(fds[0]);
+    pid_ = -1;
+    broken_ = "cannot start the client '" + opts_.argv[0] + "': " + spawned.status().message();
+    return;
+  }
+  pid_ = *spawned;
   fd_ = fds[0];
 }
 

@@ -6,27 +6,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
 #include <cstdio>
-#include <filesystem>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
+#include "common/spawn.h"
+
 namespace splitbrain::harness {
-namespace bp = boost::process;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
-
-// Puts the child in a process group of its own before exec, so a signal to -pid reaches it and
-// everything it starts, and a terminal's Ctrl-C does not.
-struct NewProcessGroup : bp::extend::handler {
-  template <typename Executor>
-  void on_exec_setup(Executor&) const {
-    ::setpgid(0, 0);
-  }
-};
 
 std::string Resolve(const std::string& exe) {
   if (exe.find('/') != std::string::npos) return exe;
@@ -61,50 +51,76 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
   unlink(out_name);
   FILE* out = fdopen(out_fd, "w+");
   CommandResult result;
-  try {
-    bp::opstream in;
-    std::vector<std::string> args(argv.begin() + 1, argv.end());
-    bp::child c(Resolve(argv[0]), bp::args(args), bp::std_in<in, bp::std_out> out,
-                bp::std_err > out);
-    {
-      // A child may exit without reading its input (a refusal): the write then meets a closed
-      // pipe. SIGPIPE is held for this thread while writing (the child, already started, does
-      // not inherit the mask), the failed write only sets the stream's badbit, and a SIGPIPE
-      // the write raised is taken back before the mask is restored.
-      sigset_t pipe_only, old;
-      sigemptyset(&pipe_only);
-      sigaddset(&pipe_only, SIGPIPE);
-      pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-      sigset_t pending_before;
-      sigpending(&pending_before);
-      in << input;
-      in.flush();
-      in.pipe().close();
-      sigset_t pending;
-      sigpending(&pending);
-      if (sigismember(&pending, SIGPIPE) && !sigismember(&pending_before, SIGPIPE)) {
-        const timespec now{0, 0};
-        sigtimedwait(&pipe_only, nullptr, &now);
-      }
-      pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    }
-    const auto end = SteadyClock::now() + deadline;
-    while (c.running()) {
-      if (SteadyClock::now() > end) {
-        c.terminate();
-        fclose(out);
-        std::string cmd;
-        for (const auto& a : argv) cmd += a + " ";
-        return Status::Timeout("'" + cmd + "' did not finish within " +
-                               std::to_string(deadline.count()) + " ms");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    c.wait();
-    result.exit_code = c.exit_code();
-  } catch (const std::exception& e) {
+  int in_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) {
     fclose(out);
-    return Status::IoError("cannot run " + argv[0] + ": " + e.what());
+    return Status::IoError(std::string("pipe: ") + strerror(errno));
+  }
+  SpawnOptions options;
+  options.stdin_fd = in_pipe[0];
+  options.stdout_fd = out_fd;
+  options.stderr_fd = out_fd;
+  options.new_process_group = false;  // a short command goes with us, as before
+  std::vector<std::string> resolved = argv;
+  resolved[0] = Resolve(argv[0]);
+  Result<pid_t> spawned = Spawn(resolved, options);
+  close(in_pipe[0]);
+  if (!spawned.ok()) {
+    close(in_pipe[1]);
+    fclose(out);
+    return Status::IoError("cannot run " + argv[0] + ": " + spawned.status().message());
+  }
+  const pid_t pid = *spawned;
+  {
+    // A child may exit without reading its input (a refusal): the write then meets a closed
+    // pipe. SIGPIPE is held for this thread while writing (the child, already started, does
+    // not inherit the mask), the failed write just returns EPIPE, and a SIGPIPE the write
+    // raised is taken back before the mask is restored.
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    sigset_t pending_before;
+    sigpending(&pending_before);
+    size_t written = 0;
+    while (written < input.size()) {
+      const ssize_t n = write(in_pipe[1], input.data() + written, input.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      written += static_cast<size_t>(n);
+    }
+    close(in_pipe[1]);
+    sigset_t pending;
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE) && !sigismember(&pending_before, SIGPIPE)) {
+      const timespec now{0, 0};
+      sigtimedwait(&pipe_only, nullptr, &now);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+  const auto end = SteadyClock::now() + deadline;
+  while (true) {
+    int st = 0;
+    const pid_t r = waitpid(pid, &st, WNOHANG);
+    if (r == pid) {
+      result.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      break;
+    }
+    if (r < 0 && errno != EINTR) {
+      fclose(out);
+      return Status::IoError("waiting for " + argv[0] + ": " + strerror(errno));
+    }
+    if (SteadyClock::now() > end) {
+      ::kill(pid, SIGKILL);
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      fclose(out);
+      std::string cmd;
+      for (const auto& a : argv) cmd += a + " ";
+      return Status::Timeout("'" + cmd + "' did not finish within " +
+                             std::to_string(deadline.count()) + " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   fflush(out);
   rewind(out);
@@ -135,21 +151,19 @@ Status ManagedProcess::Start(const std::vector<std::string>& argv, const std::st
   if (argv.empty()) return Status::InvalidArgument("empty command");
   FILE* log = fopen(log_path.c_str(), "a");
   if (!log) return Status::IoError("cannot open " + log_path);
-  try {
-    bp::environment e = boost::this_process::environment();
-    for (const auto& [k, v] : env) e[k] = v;
-    std::vector<std::string> args(argv.begin() + 1, argv.end());
-    bp::child c(Resolve(argv[0]), bp::args(args), bp::std_out > log, bp::std_err > log,
-                bp::std_in < bp::null, e, NewProcessGroup{});
-    pid_ = c.id();
-    c.detach();  // we reap it ourselves with waitpid
-  } catch (const std::exception& ex) {
+  SpawnOptions options;
+  options.stdout_fd = fileno(log);
+  options.stderr_fd = fileno(log);
+  options.env = env;
+  std::vector<std::string> resolved = argv;
+  resolved[0] = Resolve(argv[0]);
+  Result<pid_t> spawned = Spawn(resolved, options);
+  if (!spawned.ok()) {
     fclose(log);
-    return Status::IoError("cannot start " + argv[0] + ": " + ex.what());
+    return Status::IoError("cannot start " + argv[0] + ": " + spawned.status().message());
   }
+  pid_ = *spawned;
   fclose(log);
-  // Also set the group from here: whichever side runs first, the group exists before signals.
-  ::setpgid(pid_, pid_);
   running_ = true;
   exit_code_ = -1;
   return Status::Ok();

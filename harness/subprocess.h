@@ -1,6 +1,6 @@
-// Subprocesses through Boost.Process: short helper commands (ip, nft, nsenter) run to completion
-// with a deadline, and long-lived children (nodes, namespace holders) started in their own
-// process group so signals reach everything they spawn. Boost exceptions stop here.
+// Subprocesses, started by posix_spawn (common/spawn.h): short helper commands (ip, nft,
+// nsenter) run to completion with a deadline, and long-lived children (nodes, namespace holders)
+// started in their own process group so signals reach everything they spawn.
 // Thread-safe: no shared state; a ManagedProcess is used by one thread at a time.
 #pragma once
 

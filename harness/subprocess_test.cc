@@ -1,11 +1,18 @@
-// Unit tests of RunCommand (subprocess.h): a command that exits without reading its input.
+// Unit tests of RunCommand and ManagedProcess (subprocess.h): a command that exits without
+// reading its input; what a child starts with (descriptors, signals, group, environment).
 #include "harness/subprocess.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 
 namespace splitbrain::harness {
 namespace {
@@ -29,6 +36,87 @@ TEST(RunCommandTest, AChildThatReadsNoInputIsReportedNotFatal) {
   r = RunCommand({"wc", "-c"}, std::string(1 << 20, 'x'));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->output, "1048576\n");
+}
+
+// A child starts clean, whatever the harness holds: no descriptor of ours beyond its three (a
+// node holding the harness's sockets or another node's pipe keeps them open after we close
+// them — Boost.Process's fork passed every descriptor opened without O_CLOEXEC), no blocked
+// signal, SIGPIPE not ignored (the harness ignores it), and a long-lived child leads its own
+// process group.
+// The standard signals (1-31) a process's /proc status line ("SigIgn:\t<hex>") holds; glibc's own
+// real-time signals 32 and 33 are left out (posix_spawn leaves them ignored until the child's
+// libc installs its handlers).
+uint64_t StandardSignals(const std::string& status, const std::string& line) {
+  const size_t at = status.find(line + ":\t");
+  if (at == std::string::npos) return ~0ull;
+  return std::stoull(status.substr(at + line.size() + 2, 16), nullptr, 16) & 0x7fffffffull;
+}
+
+TEST(SubprocessTest, AChildStartsWithOnlyItsOwnDescriptorsAndDefaultSignals) {
+  const int leaked = open("/dev/null", O_RDONLY);  // no O_CLOEXEC, as asio's sockets
+  ASSERT_GE(leaked, 3);
+  struct sigaction ignore {};
+  struct sigaction old {};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &old), 0);
+  sigset_t usr1, old_mask;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, &old_mask);
+
+  const std::string probe =
+      "ls /proc/self/fd | sort -n | tr '\\n' ' '; echo; grep -E '^Sig(Blk|Ign)' /proc/self/status";
+  auto r = RunCommand({"sh", "-c", probe});
+  const std::string log = ::testing::TempDir() + "/subprocess-managed.log";
+  std::filesystem::remove(log);
+  ManagedProcess p;
+  const std::string group_and_env =
+      "; echo pgid $(cut -d' ' -f5 /proc/$$/stat) pid $$; echo env $SPLITBRAIN_PROBE";
+  Status started = p.Start({"sh", "-c", probe + group_and_env}, log, {{"SPLITBRAIN_PROBE", "yes"}});
+  const pid_t pid = p.pid();
+  for (int i = 0; i < 500 && p.Running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  sigaction(SIGPIPE, &old, nullptr);
+  close(leaked);
+
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0);
+  // ls's own directory descriptor is its only one beyond 0-2.
+  EXPECT_EQ(r->output.substr(0, r->output.find('\n')), "0 1 2 3 ") << r->output;
+  EXPECT_EQ(StandardSignals(r->output, "SigBlk"), 0u) << r->output;
+  EXPECT_EQ(StandardSignals(r->output, "SigIgn"), 0u) << r->output;
+
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_FALSE(p.Running());
+  EXPECT_EQ(p.exit_code(), 0);
+  std::ifstream in(log);
+  std::stringstream got;
+  got << in.rdbuf();
+  const std::string out = got.str();
+  EXPECT_EQ(out.substr(0, out.find('\n')), "0 1 2 3 ") << out;
+  EXPECT_EQ(StandardSignals(out, "SigBlk"), 0u) << out;
+  EXPECT_EQ(StandardSignals(out, "SigIgn"), 0u) << out;
+  EXPECT_NE(out.find("pgid " + std::to_string(pid) + " pid " + std::to_string(pid)),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("env yes"), std::string::npos) << out;
+}
+
+TEST(SubprocessTest, AMissingProgramIsAnErrorNamingIt) {
+  auto r = RunCommand({"/nonexistent/splitbrain-tool"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cannot run /nonexistent/splitbrain-tool: No such file"),
+            std::string::npos)
+      << r.status();
+  ManagedProcess p;
+  Status s = p.Start({"/nonexistent/splitbrain-node"}, ::testing::TempDir() + "/missing.log");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cannot start /nonexistent/splitbrain-node: No such file"),
+            std::string::npos)
+      << s;
+  EXPECT_FALSE(p.Running());
 }
 
 }  // namespace

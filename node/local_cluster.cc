@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,7 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-extern char** environ;
+#include "common/spawn.h"
 
 namespace splitbrain::node {
 
@@ -111,33 +110,20 @@ Status LocalCluster::Start(int i) {
                 {"--join", "--peer-listen", PeerAddress(i), "--client-listen", ClientAddress(i)});
   }
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
   const std::string log = dir_ + "/" + Name(i) + ".log";
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return Status::IoError("cannot open " + log + ": " + std::strerror(errno));
   // The node starts with no blocked signals and default dispositions, whatever ours are.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  int flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (own_process_groups_) {
-    posix_spawnattr_setpgroup(&attr, 0);  // a new group, led by the node
-    flags |= POSIX_SPAWN_SETPGROUP;
+  SpawnOptions options;
+  options.stdout_fd = log_fd;
+  options.stderr_fd = log_fd;
+  options.new_process_group = own_process_groups_;  // a new group, led by the node
+  Result<pid_t> spawned = Spawn(args, options);
+  close(log_fd);
+  if (!spawned.ok()) {
+    return Status::IoError("spawning " + binary_ + ": " + spawned.status().message());
   }
-  posix_spawnattr_setflags(&attr, static_cast<short>(flags));
-  pid_t pid;
-  int rc = posix_spawn(&pid, binary_.c_str(), &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Status::IoError("spawning " + binary_ + ": " + std::strerror(rc));
+  const pid_t pid = *spawned;
   nodes_[i].pid = pid;
   // Wait until it answers (or dies).
   for (int tries = 0; tries < 200; ++tries) {
