@@ -58,6 +58,11 @@ class SimTest : public ::testing::Test {
     o.store = (dir_ / store).string();
     return SimulateTest(plan, o);
   }
+  // Runs FaultPlan(fault) at `seed`, expecting a history other than `base` (HistoryInMs of the
+  // run without the fault: a fault that did nothing gives the same) and the correct node valid;
+  // returns its nemesis.jsonl.
+  std::string FaultChangesRunNodeValid(const std::string& fault, uint64_t seed,
+                                       const std::string& base);
   fs::path dir_;
 };
 
@@ -155,29 +160,36 @@ TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
 // The set and counter workloads run in simulation, judged by their own checkers: valid on the
 // correct node, and the planted stale-read bug (a follower answers from its own state) caught
 // by them — the set checker or the counter's bounds, not by Raft's invariants.
+// kPlan with another workload (its `workload:` fields after the name in `fields`), 1.5 s, the
+// workload's own checkers, `args` appended (node.args).
+TestPlan WorkloadPlan(const std::string& workload, const std::string& args,
+                      const std::string& fields = "") {
+  std::string text = kPlan;
+  text.replace(text.find("time-limit: 4s"), 14, "time-limit: 1500ms");
+  text.replace(text.find("  name: register"), 16, "  name: " + workload + fields);
+  text.erase(text.find("checkers:"),
+             text.find('\n', text.find("checkers:")) - text.find("checkers:") + 1);
+  auto p = ParsePlanText(text + args, workload + ".yaml");
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p->at(0);
+}
+nlohmann::json CheckersOf(const SimOutcome& r) {
+  return nlohmann::json::parse(ReadFile(fs::path(r.outcome.run_dir) / "results.json"))["checkers"];
+}
+
 TEST_F(SimTest, SetAndCounterWorkloadsJudgedByTheirOwnCheckers) {
   for (const std::string workload : {"set", "counter"}) {
-    auto plan = [&](const std::string& args) {
-      std::string text = kPlan;
-      text.replace(text.find("time-limit: 4s"), 14, "time-limit: 1500ms");
-      text.replace(text.find("  name: register"), 16, "  name: " + workload);
-      text.erase(text.find("checkers:"), text.find('\n', text.find("checkers:")) -
-                                             text.find("checkers:") + 1);
-      auto p = ParsePlanText(text + args, workload + ".yaml");
-      EXPECT_TRUE(p.ok()) << p.status();
-      return p->at(0);
-    };
-    EXPECT_EQ(SimUnsupportedReason(plan("")), "") << workload;
-    SimOutcome good = Run(plan(""), 2, "good-" + workload);
+    EXPECT_EQ(SimUnsupportedReason(WorkloadPlan(workload, "")), "") << workload;
+    SimOutcome good = Run(WorkloadPlan(workload, ""), 2, "good-" + workload);
     EXPECT_EQ(good.outcome.valid, true) << workload << ": " << good.outcome.why;
     EXPECT_GT(good.outcome.stats["ok"].get<int64_t>(), 50) << workload;
-    auto j = nlohmann::json::parse(ReadFile(fs::path(good.outcome.run_dir) / "results.json"));
-    EXPECT_EQ(j["checkers"][workload]["valid"], true) << workload << ": " << j["checkers"].dump();
-    SimOutcome bad = Run(plan("  args: [--bug, stale-read]\n"), 2, "bad-" + workload);
+    EXPECT_EQ(CheckersOf(good)[workload]["valid"], true) << workload;
+    SimOutcome bad =
+        Run(WorkloadPlan(workload, "  args: [--bug, stale-read]\n"), 2, "bad-" + workload);
     EXPECT_EQ(bad.outcome.valid, false) << workload << ": " << bad.outcome.why;
-    j = nlohmann::json::parse(ReadFile(fs::path(bad.outcome.run_dir) / "results.json"));
-    EXPECT_EQ(j["checkers"][workload]["valid"], false) << workload << ": " << j["checkers"].dump();
-    EXPECT_EQ(j["checkers"]["raft-invariants"]["valid"], true) << workload;
+    const nlohmann::json j = CheckersOf(bad);
+    EXPECT_EQ(j[workload]["valid"], false) << workload << ": " << j.dump();
+    EXPECT_EQ(j["raft-invariants"]["valid"], true) << workload;
   }
 }
 
@@ -190,28 +202,18 @@ TEST_F(SimTest, KvBankAndLockWorkloadsJudgedByTheirOwnCheckers) {
   const std::map<std::string, std::string> judge = {
       {"kv", "linearizable"}, {"bank", "bank"}, {"lock", "lock"}};
   for (const auto& [workload, checker] : judge) {
-    auto plan = [&](const std::string& args) {
-      std::string text = kPlan;
-      text.replace(text.find("time-limit: 4s"), 14, "time-limit: 1500ms");
-      text.replace(text.find("  name: register"), 16,
-                   "  name: " + workload + (workload == "lock" ? "\n  lock-hold: 20ms" : ""));
-      text.erase(text.find("checkers:"), text.find('\n', text.find("checkers:")) -
-                                             text.find("checkers:") + 1);
-      auto p = ParsePlanText(text + args, workload + ".yaml");
-      EXPECT_TRUE(p.ok()) << p.status();
-      return p->at(0);
-    };
-    EXPECT_EQ(SimUnsupportedReason(plan("")), "") << workload;
-    SimOutcome good = Run(plan(""), 2, "good-" + workload);
+    const std::string fields = workload == "lock" ? "\n  lock-hold: 20ms" : "";
+    EXPECT_EQ(SimUnsupportedReason(WorkloadPlan(workload, "", fields)), "") << workload;
+    SimOutcome good = Run(WorkloadPlan(workload, "", fields), 2, "good-" + workload);
     EXPECT_EQ(good.outcome.valid, true) << workload << ": " << good.outcome.why;
     EXPECT_GT(good.outcome.stats["ok"].get<int64_t>(), 30) << workload;
-    auto j = nlohmann::json::parse(ReadFile(fs::path(good.outcome.run_dir) / "results.json"));
-    EXPECT_EQ(j["checkers"][checker]["valid"], true) << workload << ": " << j["checkers"].dump();
+    nlohmann::json j = CheckersOf(good);
+    EXPECT_EQ(j[checker]["valid"], true) << workload << ": " << j.dump();
     const std::string history = ReadFile(fs::path(good.outcome.run_dir) / "history.jsonl");
     if (workload == "bank") {
       // The accounts were opened before the first transfer: the first ok read has all five.
       EXPECT_NE(history.find(R"("value":{"a0":)"), std::string::npos) << "no read of a0";
-      EXPECT_GT(j["checkers"]["bank"]["reads"].get<int64_t>(), 0) << j["checkers"].dump();
+      EXPECT_GT(j["bank"]["reads"].get<int64_t>(), 0) << j.dump();
     }
     if (workload == "lock") {
       // Acquired and released with the token; the last line is a holder's release at the end.
@@ -221,11 +223,11 @@ TEST_F(SimTest, KvBankAndLockWorkloadsJudgedByTheirOwnCheckers) {
           << history.substr(last);
     }
     if (workload != "kv") continue;
-    SimOutcome bad = Run(plan("  args: [--bug, stale-read]\n"), 2, "bad-" + workload);
-    EXPECT_EQ(bad.outcome.valid, false) << workload << ": " << bad.outcome.why;
-    j = nlohmann::json::parse(ReadFile(fs::path(bad.outcome.run_dir) / "results.json"));
-    EXPECT_EQ(j["checkers"][checker]["valid"], false) << workload << ": " << j["checkers"].dump();
-    EXPECT_EQ(j["checkers"]["raft-invariants"]["valid"], true) << workload;
+    SimOutcome bad = Run(WorkloadPlan(workload, "  args: [--bug, stale-read]\n"), 2, "bad-kv");
+    EXPECT_EQ(bad.outcome.valid, false) << bad.outcome.why;
+    j = CheckersOf(bad);
+    EXPECT_EQ(j[checker]["valid"], false) << j.dump();
+    EXPECT_EQ(j["raft-invariants"]["valid"], true);
   }
 }
 
@@ -424,6 +426,17 @@ std::string HistoryInMs(const SimOutcome& r) {
   }
   return out;
 }
+std::string SimTest::FaultChangesRunNodeValid(const std::string& fault, uint64_t seed,
+                                              const std::string& base) {
+  const TestPlan plan = FaultPlan(fault);
+  EXPECT_EQ(SimUnsupportedReason(plan), "");
+  const SimOutcome r = Run(plan, seed, "f");
+  EXPECT_FALSE(r.outcome.run_dir.empty()) << r.outcome.why;
+  if (r.outcome.run_dir.empty()) return "";
+  EXPECT_FALSE(HistoryInMs(r) == base) << "the fault changed nothing";
+  EXPECT_EQ(r.outcome.valid, true) << r.outcome.why;  // the correct node stays correct
+  return ReadFile(fs::path(r.outcome.run_dir) / "nemesis.jsonl");
+}
 
 TEST_F(SimTest, ClockSkewSlowNodeAndDelayEachChangeTheRun) {
   const SimOutcome none = Run(FaultPlan(""), 5, "none");
@@ -436,14 +449,7 @@ TEST_F(SimTest, ClockSkewSlowNodeAndDelayEachChangeTheRun) {
         "{at: 1s, fault: delay, mean: 40ms, jitter: 10ms, duration: 1500ms}",
         "{at: 1s, fault: delay, targets: [leader], mean: 100ms, duration: 1500ms}"}) {
     SCOPED_TRACE(fault);
-    const TestPlan plan = FaultPlan(fault);
-    ASSERT_EQ(SimUnsupportedReason(plan), "");
-    const SimOutcome r = Run(plan, 5, "f");
-    ASSERT_FALSE(r.outcome.run_dir.empty()) << r.outcome.why;
-    EXPECT_FALSE(HistoryInMs(r) == base) << "the fault changed nothing";
-    EXPECT_EQ(r.outcome.valid, true) << r.outcome.why;  // the correct node stays correct
-    EXPECT_EQ(ReadFile(fs::path(r.outcome.run_dir) / "nemesis.jsonl").find("refused"),
-              std::string::npos);
+    EXPECT_EQ(FaultChangesRunNodeValid(fault, 5, base).find("refused"), std::string::npos);
   }
 }
 
@@ -529,13 +535,7 @@ TEST_F(SimTest, DiskFaultsEachChangeTheRunCorrectNodeStaysValid) {
         "{at: 1s, fault: slow-disk, targets: [leader], delay: 100ms, duration: 1s}",
         "{at: 1s, fault: corrupt, targets: [follower], file: wal, duration: 500ms}"}) {
     SCOPED_TRACE(fault);
-    const TestPlan plan = FaultPlan(fault);
-    ASSERT_EQ(SimUnsupportedReason(plan), "");
-    const SimOutcome r = Run(plan, 3, "f");
-    ASSERT_FALSE(r.outcome.run_dir.empty()) << r.outcome.why;
-    EXPECT_FALSE(HistoryInMs(r) == base) << "the fault changed nothing";
-    EXPECT_EQ(r.outcome.valid, true) << r.outcome.why;
-    const std::string nemesis = ReadFile(fs::path(r.outcome.run_dir) / "nemesis.jsonl");
+    const std::string nemesis = FaultChangesRunNodeValid(fault, 3, base);
     EXPECT_EQ(nemesis.find("unsupported"), std::string::npos) << nemesis;
     if (fault.find("corrupt") != std::string::npos) {
       // The flipped bit is named, and the node's storage either refused the log or cut it.

@@ -350,9 +350,10 @@ void Cluster::ProcessReady(SimNode& n) {
     if (disk_time > 0 || !n.staged.empty()) {
       // A slow disk: heartbeats and their answers go now (they claim nothing durable); the rest
       // waits for this write and every earlier one.
-      auto held = std::stable_partition(rd.messages.begin(), rd.messages.end(), [](const Message& m) {
-        return m.type == MessageType::kHeartbeat || m.type == MessageType::kHeartbeatResp;
-      });
+      auto held =
+          std::stable_partition(rd.messages.begin(), rd.messages.end(), [](const Message& m) {
+            return m.type == MessageType::kHeartbeat || m.type == MessageType::kHeartbeatResp;
+          });
       std::vector<Message> now_msgs(std::make_move_iterator(rd.messages.begin()),
                                     std::make_move_iterator(held));
       SimNode::Staged st;
