@@ -136,6 +136,7 @@ void Cluster::Wipe(NodeId id) {
   Crash(id);
   n.durable = Durable();
   n.synced = Durable();
+  n.refuses_start = false;  // a new disk: nothing left for its checksums to refuse
   n.joining = true;
   inv_.OnWiped(id);
 }
