@@ -17,9 +17,11 @@
 #include "harness/check_run.h"
 #include "harness/run_clock.h"
 #include "harness/run_dir.h"
+#include "harness/sim/sim_disk.h"
 #include "harness/sim/sim_history.h"
 #include "harness/sim/sim_node.h"
 #include "harness/summary.h"
+#include "nemesis/diskfs/control.h"
 #include "nemesis/fault_kind.h"
 #include "nemesis/nemesis.h"
 #include "nemesis/timeline.h"
@@ -63,6 +65,10 @@ const std::set<std::string>& SimulatedFaults() {
                                                "delay",
                                                "membership",
                                                "lose-unsynced",
+                                               "disk-error",
+                                               "disk-full",
+                                               "slow-disk",
+                                               "corrupt",
                                                "heal"};
   return faults;
 }
@@ -70,7 +76,8 @@ const std::set<std::string>& SimulatedFaults() {
 // The workloads the simulator runs: each one's operations are the node's state machine's own
 // (node::StateMachine), its generator is driven and its answers mapped as the lab's workers do.
 const std::set<std::string>& SimulatedWorkloads() {
-  static const std::set<std::string> workloads = {"register", "set", "counter"};
+  static const std::set<std::string> workloads = {"register", "kv",   "set",
+                                                  "counter",  "bank", "lock"};
   return workloads;
 }
 
@@ -336,18 +343,70 @@ class SimInjector : public nemesis::FaultInjector {
     }
   }
   bool awaiting_removal() const { return !removals_.empty(); }
-  // The disk faults a simulated disk has: `lose-unsynced` (power loss; the nemesis has killed
-  // the node first), and `heal`.
+  // The disk faults, in splitbrain-fs's own commands (nemesis/diskfs/control.h): `lose`
+  // (power loss; the nemesis has killed the node first), `lose torn SEED`, `corrupt PATTERN
+  // SEED` (the node is down too) — those through the node's own storage code (sim_disk.h) —,
+  // and the modes `error OPS SHARE SEED`, `full`, `slow FSYNC_NS WRITE_NS` and `heal`
+  // (raft::sim::Cluster::DiskFaults).
   Result<json> DiskCommand(const nemesis::NodeId& n, const std::string& command) override {
     const raft::NodeId id = node::NodeIdFromName(n);
     if (id == 0 || static_cast<int>(id) > c_.size()) return Status::InvalidArgument("no node " + n);
-    if (command == "heal") return json::object();
-    if (command != "lose") {
-      return Status::Unsupported("disk command '" + command + "' is not simulated");
+    SB_ASSIGN_OR_RETURN(const nemesis::diskfs::ControlCommand cmd,
+                        nemesis::diskfs::ParseControl(command));
+    using K = nemesis::diskfs::ControlCommand;
+    switch (cmd.kind) {
+      case K::kLose: {
+        if (!cmd.torn) {
+          bool hard_state = false;
+          const uint64_t entries = c_.LoseUnsynced(id, &hard_state);
+          return json{{"lost", {{"entries", entries}, {"hard_state", hard_state}}}};
+        }
+        c_.Crash(id);
+        const raft::DurableState before = c_.durable(id);
+        SB_ASSIGN_OR_RETURN(DiskAfter after, TearUnsynced(c_.synced(id), before, cmd.seed));
+        if (after.refused) {
+          c_.RefuseStart(id);
+        } else {
+          c_.SetDurable(id, after.state);
+        }
+        const uint64_t had = before.snapshot.meta.index + before.entries.size();
+        const uint64_t kept = after.state.snapshot.meta.index + after.state.entries.size();
+        after.detail["entries"] = had > kept ? had - kept : 0;
+        after.detail["hard_state"] = !(after.state.hard_state == before.hard_state);
+        return json{{"lost", after.detail}};
+      }
+      case K::kCorrupt: {
+        c_.Crash(id);
+        SB_ASSIGN_OR_RETURN(DiskAfter after,
+                            FlipSyncedBit(c_.durable(id), cmd.pattern, cmd.seed));
+        if (after.refused) {
+          c_.RefuseStart(id);
+        } else {
+          c_.SetDurable(id, after.state);
+        }
+        return json{{"corrupted", after.detail}};
+      }
+      case K::kError:
+      case K::kFull:
+      case K::kSlow:
+      case K::kHeal: {
+        nemesis::diskfs::DiskModes& m = disk_modes_[id];
+        nemesis::diskfs::ApplyMode(cmd, &m);
+        raft::sim::Cluster::DiskFaults f;
+        f.fail_read = (m.error_ops & nemesis::diskfs::kRead) != 0;
+        f.fail_write = (m.error_ops & nemesis::diskfs::kWrite) != 0;
+        f.fail_fsync = (m.error_ops & nemesis::diskfs::kFsync) != 0;
+        f.share = m.error_share;
+        f.full = m.full;
+        f.fsync_delay = Units(m.slow_fsync_ns);
+        f.write_delay = Units(m.slow_write_ns);
+        c_.SetDiskFaults(id, f);
+        return json::object();
+      }
+      case K::kStatus:
+        break;
     }
-    bool hard_state = false;
-    const uint64_t entries = c_.LoseUnsynced(id, &hard_state);
-    return json{{"lost", {{"entries", entries}, {"hard_state", hard_state}}}};
+    return Status::Unsupported("disk command '" + command + "' is not simulated");
   }
   std::string DiskMechanism() override { return "simulated: the node's unsynced writes"; }
   Result<int64_t> Snapshot(const nemesis::NodeId& n) override {
@@ -377,6 +436,7 @@ class SimInjector : public nemesis::FaultInjector {
   const bool crash_loses_unsynced_;
   std::vector<Removal> removals_;
   std::set<raft::NodeId> removed_;  // stopped by a removal, until added back
+  std::map<raft::NodeId, nemesis::diskfs::DiskModes> disk_modes_;  // the disk modes in force
 };
 
 // One logical client slot (harness/workers.cc's Worker, as a state machine in simulated time).
@@ -398,6 +458,10 @@ struct Slot {
   // The final reads: the ops still to read, retried until ok (empty for a workload slot).
   bool final = false;
   std::deque<workloads::Op> final_ops;
+  // Its generator ran out: what the process still has to do (lock: release what it holds;
+  // harness/workers.cc Worker's CleanupOps), then it is exhausted.
+  bool draining = false;
+  std::deque<workloads::Op> cleanup_ops;
 };
 
 class SimRun {
@@ -423,7 +487,12 @@ class SimRun {
   // One busy millisecond: the idle ones before it (up to `bound_ms`, the loop's end) skipped.
   void Unit(int64_t bound_ms);
   void StepSlot(Slot& s);
-  void Begin(Slot& s, workloads::Op op);
+  // `prepare`: the workload's Prepare first (a main-phase op; not a final read or a cleanup).
+  void Begin(Slot& s, workloads::Op op, bool prepare = true);
+  // The workload's setup commands (bank: open the accounts), before any client starts, as
+  // harness/runner.cc sends them: not recorded, each retried until applied or refused by the
+  // state (an earlier try took effect), for at most 15 s.
+  void StepSetup();
   void Try(Slot& s);
   void OnReply(uint64_t request, const node::Reply& reply);
   void Complete(Slot& s, const records::Reply& r);
@@ -467,6 +536,13 @@ class SimRun {
   int64_t stamp_ms_ = -1;
   int64_t stamp_sub_ = 0;
   bool main_phase_ = true;
+  // The setup commands still to apply (the front one in flight or waiting); the clients start
+  // once it is empty.
+  std::deque<json> setup_;
+  uint64_t setup_request_ = 0;  // the try in flight (0: none)
+  size_t setup_node_ = 0;       // where the next try goes (0-based)
+  int64_t setup_next_ms_ = 0;   // waiting: when to try again; in flight: when to give it up
+  int64_t setup_end_ms_ = 0;
 };
 
 void SimRun::Setup() {
@@ -562,10 +638,26 @@ void SimRun::Setup() {
     slots_.push_back(std::move(s));
   }
   next_process_ = wl.concurrency;
+  for (const json& cmd : workload_->SetupCommands()) setup_.push_back(cmd);
+  setup_end_ms_ = 15'000;
 }
 
-void SimRun::Begin(Slot& s, workloads::Op op) {
-  if (!s.final) workload_->Prepare(op, s.st);
+void SimRun::StepSetup() {
+  const int64_t now = NowMs();
+  if (setup_.empty() || now < setup_next_ms_) return;
+  if (now >= setup_end_ms_) {
+    throw std::runtime_error("setup command " + setup_.front().dump() +
+                             " never succeeded in 15 s");
+  }
+  // Not answered in 2 s (or answered with a refusal): try again; a late answer is ignored.
+  setup_request_ = ++next_request_;
+  to_nodes_.push_back({now + 1, static_cast<raft::NodeId>(setup_node_ + 1), setup_request_,
+                       std::make_shared<const json>(setup_.front())});
+  setup_next_ms_ = now + 2000;  // harness/runner.cc: 2 s a try
+}
+
+void SimRun::Begin(Slot& s, workloads::Op op, bool prepare) {
+  if (prepare && !s.final) workload_->Prepare(op, s.st);
   s.op = std::move(op);
   s.active = true;
   ++in_flight_;
@@ -585,6 +677,22 @@ void SimRun::Try(Slot& s) {
 }
 
 void SimRun::OnReply(uint64_t request, const node::Reply& reply) {
+  if (request != 0 && request == setup_request_) {
+    setup_request_ = 0;
+    records::Reply r = clients::ReplyFromNode(reply, Name(setup_node_ + 1));
+    // A refusal by the state (409: bank-init found the accounts) means an earlier try applied.
+    if (r.ok() || r.refusal == records::Refusal::kState) {
+      setup_.pop_front();
+      setup_next_ms_ = NowMs();
+      return;
+    }
+    const raft::NodeId leader = node::NodeIdFromName(r.leader);
+    setup_node_ = leader != 0 && static_cast<int>(leader) <= plan_.nodes
+                      ? static_cast<size_t>(leader - 1)
+                      : (setup_node_ + 1) % static_cast<size_t>(plan_.nodes);
+    setup_next_ms_ = NowMs() + 10;
+    return;
+  }
   auto it = request_slot_.find(request);
   if (it == request_slot_.end()) return;  // its client gave up on it
   Slot& s = slots_[it->second];
@@ -658,11 +766,31 @@ void SimRun::StepSlot(Slot& s) {
     if (!s.final_ops.empty() && now >= s.next_ms) Begin(s, s.final_ops.front());
     return;
   }
-  if (s.exhausted || now < s.next_ms || !main_phase_) return;
+  if (s.exhausted || now < s.next_ms || !main_phase_ || !setup_.empty()) return;
+  if (s.draining) {
+    if (s.cleanup_ops.empty()) {
+      s.exhausted = true;
+      return;
+    }
+    workloads::Op op = std::move(s.cleanup_ops.front());
+    s.cleanup_ops.pop_front();
+    Begin(s, std::move(op), /*prepare=*/false);
+    return;
+  }
   workloads::Context ctx{now * kMs, s.st.process, in_flight_};
   workloads::GenResult g = gen_->Next(ctx);
   if (g.kind == workloads::GenResult::kExhausted) {
-    s.exhausted = true;
+    // harness/workers.cc: a process still holding something lets go of it, recorded.
+    const std::vector<workloads::Op> ops = workload_->CleanupOps(s.st);
+    s.cleanup_ops.assign(ops.begin(), ops.end());
+    s.draining = true;
+    if (s.cleanup_ops.empty()) {
+      s.exhausted = true;
+    } else {
+      workloads::Op op = std::move(s.cleanup_ops.front());
+      s.cleanup_ops.pop_front();
+      Begin(s, std::move(op), /*prepare=*/false);
+    }
   } else if (g.kind == workloads::GenResult::kPending) {
     const int64_t wake = std::min(g.wake_ns, ctx.time_ns + 50 * kMs);
     s.next_ms = std::max(now + 1, (wake + kMs - 1) / kMs);
@@ -684,6 +812,10 @@ int64_t SimRun::NextBusyMs() const {
   }
   if (!to_nodes_.empty()) busy = std::min(busy, to_nodes_.front().at_ms);
   if (!to_clients_.empty()) busy = std::min(busy, to_clients_.front().at_ms);
+  if (!setup_.empty()) {
+    busy = std::min(busy, setup_next_ms_);
+    return std::max(busy, now + 1);  // the clients wait for the setup
+  }
   for (const Slot& s : slots_) {  // as StepSlot decides
     if (s.active) {
       busy = std::min(busy, s.request != 0 ? s.deadline_ms : s.next_ms);
@@ -731,6 +863,7 @@ void SimRun::Unit(int64_t bound_ms) {
     to_clients_.pop_front();
     OnReply(m.request, m.reply);
   }
+  StepSetup();
   for (Slot& s : slots_) StepSlot(s);
 }
 
@@ -898,20 +1031,14 @@ std::string SimUnsupportedReason(const TestPlan& plan) {
   if (!plan.hosts.empty()) return where + "hosts: a simulated run has no hosts";
   if (!SimulatedWorkloads().count(plan.workload.name)) {
     return where + "workload.name: '" + plan.workload.name +
-           "' is not simulated yet (the simulator runs the register, set and counter workloads)";
+           "' is not simulated yet (the simulator runs the register, kv, set, counter, bank and "
+           "lock workloads)";
   }
   std::vector<std::string> faults = plan.nemesis.faults;
   for (const auto& s : plan.nemesis.schedule) faults.push_back(s.kind);
   for (const auto& f : faults) {
     if (!SimulatedFaults().count(f)) {
       return where + "nemesis: fault " + f + " is not simulated yet";
-    }
-  }
-  for (const auto& s : plan.nemesis.schedule) {
-    if (s.kind == "lose-unsynced" && s.torn) {
-      return plan.source_file + ":" + std::to_string(s.line) +
-             ": nemesis.schedule: lose-unsynced with torn: true is not simulated yet (the "
-             "simulated disk loses every unsynced write, never part of one)";
     }
   }
   if (auto flags = ReadNodeFlags(plan.node.args); !flags.ok()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <string>
 
@@ -111,6 +112,8 @@ void Cluster::Crash(NodeId id) {
   n.raft.reset();  // everything not in n.durable is lost
   n.paused = false;
   n.reads.clear();
+  n.staged.clear();  // written, not yet fsynced: kept (a kill keeps the page cache), never sent
+  n.disk_failed = false;
   if (opt_.app) opt_.app->Crashed(id);
 }
 
@@ -133,6 +136,7 @@ void Cluster::Wipe(NodeId id) {
   Crash(id);
   n.durable = Durable();
   n.synced = Durable();
+  n.refuses_start = false;  // a new disk: nothing left for its checksums to refuse
   n.joining = true;
   inv_.OnWiped(id);
 }
@@ -177,6 +181,10 @@ Err Cluster::SnapshotNow(NodeId id, uint64_t* index) {
 
 Err Cluster::TakeSnapshot(SimNode& n) {
   Raft& r = *n.raft;
+  if ((n.disk.full || n.disk.fail_write || n.disk.fail_fsync) && DiskFails(n, true, true)) {
+    n.disk_failed = true;  // node.cc: "cannot persist a snapshot", _Exit; at the next unit
+    return Err::kUnavailable;
+  }
   std::string data = EncodeState(n.applied, n.state_hash);
   if (opt_.app) data += opt_.app->Image(n.id);
   Err err = r.CreateSnapshot(n.applied, std::move(data));
@@ -196,8 +204,33 @@ Err Cluster::TakeSnapshot(SimNode& n) {
 
 void Cluster::Restart(NodeId id) {
   SimNode& n = at(id);
-  if (n.raft) return;
+  if (n.raft || n.refuses_start) return;
+  // Storage::Open reads the log and fsyncs its directories: a node whose disk fails those
+  // cannot start.
+  if (DiskFails(n, /*write=*/false, /*fsync=*/true)) return;
   Boot(n, false);
+}
+
+bool Cluster::DiskFails(SimNode& n, bool write, bool fsync) {
+  const DiskFaults& d = n.disk;
+  if (write && d.full) return true;
+  const bool read = !write;  // the callers ask for a write, or for a start (read and fsync)
+  const bool hit = (read && d.fail_read) || (write && d.fail_write) || (fsync && d.fail_fsync);
+  return hit && (d.share >= 1 || rng_.Chance(d.share));
+}
+
+DurableState Cluster::durable(NodeId id) const {
+  const Durable& d = at(id).durable;
+  return {d.hs, d.snapshot, d.entries};
+}
+DurableState Cluster::synced(NodeId id) const {
+  const Durable& d = opt_.sync ? at(id).durable : at(id).synced;
+  return {d.hs, d.snapshot, d.entries};
+}
+void Cluster::SetDurable(NodeId id, const DurableState& state) {
+  SimNode& n = at(id);
+  n.durable = Durable{state.hard_state, state.snapshot, state.entries};
+  n.synced = n.durable;
 }
 
 void Cluster::Pause(NodeId id) {
@@ -281,6 +314,18 @@ void Cluster::ProcessReady(SimNode& n) {
   for (int guard = 0; n.raft && n.raft->HasReady() && guard < 4; ++guard) {
     Raft& r = *n.raft;
     Ready rd = r.GetReady();
+    // 0. The disk: a write, and an fsync when the Ready holds entries, a snapshot or a new term
+    // or vote (node/storage.cc Encode: a commit alone is not fsynced). A failing one stops the
+    // node before anything of this Ready is durable or sent (node.cc PersistLoop).
+    const bool writes = rd.snapshot || !rd.entries.empty() || rd.hard_state;
+    const bool must_sync =
+        rd.snapshot || !rd.entries.empty() ||
+        (rd.hard_state && (rd.hard_state->term != n.durable.hs.term ||
+                           rd.hard_state->vote != n.durable.hs.vote));
+    if (writes && DiskFails(n, /*write=*/true, must_sync)) {
+      Crash(n.id);
+      return;
+    }
     // 1. Persist: snapshot, entries, hard state.
     if (rd.snapshot) {
       n.durable.snapshot = *rd.snapshot;
@@ -301,45 +346,72 @@ void Cluster::ProcessReady(SimNode& n) {
       n.durable.hs = *rd.hard_state;
     }
     if (rd.soft_state && rd.soft_state->role == Role::kLeader) inv_.OnBecameLeader(r);
-    // 2. Send.
-    SendAll(rd.messages);
-    // 3. Apply.
-    if (rd.snapshot) {
-      uint64_t applied, hash;
-      std::string image;
-      if (!DecodeState(rd.snapshot->data, &applied, &hash, &image)) std::abort();
-      if (applied != rd.snapshot->meta.index) std::abort();
-      n.applied = applied;
-      n.state_hash = hash;
-      inv_.OnRestore(n.id, applied, hash);
-      if (opt_.app) opt_.app->Restored(n.id, applied, image);
-      ++snapshots_installed_;
-    }
-    for (const Entry& e : rd.committed_entries) {
-      if (e.index <= n.applied) continue;
-      if (e.index != n.applied + 1) std::abort();  // raft skipped an entry
-      n.state_hash = Fnv1a64(e.data, n.state_hash);
-      n.applied = e.index;
-      inv_.OnApply(n.id, e, n.state_hash);
-      if (opt_.app) opt_.app->Applied(n.id, e);
-      if (e.type == EntryType::kConfig) inv_.OnApplyConfig(e);
-      if (e.type == EntryType::kConfig && e.index > max_conf_index_ && e.index > 1) {
-        max_conf_index_ = e.index;
-        ++conf_changes_;
-      }
-    }
-    for (const ReadState& rs : rd.read_states) {
-      auto it = n.reads.find(rs.context);
-      if (it == n.reads.end()) {
-        if (opt_.app) opt_.app->ReadReady(n.id, rs);
-        continue;  // else: asked before a restart
-      }
-      inv_.OnRead(n.id, rs.index, it->second, rs.context);
-      ++reads_served_;
-      n.reads.erase(it);
+    const uint64_t disk_time =
+        writes ? n.disk.write_delay + (must_sync ? n.disk.fsync_delay : 0) : 0;
+    if (disk_time > 0 || !n.staged.empty()) {
+      // A slow disk: heartbeats and their answers go now (they claim nothing durable); the rest
+      // waits for this write and every earlier one.
+      auto held =
+          std::stable_partition(rd.messages.begin(), rd.messages.end(), [](const Message& m) {
+            return m.type == MessageType::kHeartbeat || m.type == MessageType::kHeartbeatResp;
+          });
+      std::vector<Message> now_msgs(std::make_move_iterator(rd.messages.begin()),
+                                    std::make_move_iterator(held));
+      SimNode::Staged st;
+      st.at = std::max(now_, n.staged.empty() ? now_ : n.staged.back().at) + disk_time;
+      st.messages.assign(std::make_move_iterator(held), std::make_move_iterator(rd.messages.end()));
+      st.snapshot = std::move(rd.snapshot);
+      st.committed = std::move(rd.committed_entries);
+      st.read_states = std::move(rd.read_states);
+      n.staged.push_back(std::move(st));
+      SendAll(now_msgs);
+    } else {
+      FinishReady(n, rd.messages, rd.snapshot, rd.committed_entries, rd.read_states);
     }
     r.Advance();
     inv_.OnCommit(r);
+  }
+}
+
+void Cluster::FinishReady(SimNode& n, std::vector<Message>& messages,
+                          const std::optional<Snapshot>& snap, const std::vector<Entry>& committed,
+                          const std::vector<ReadState>& read_states) {
+  // 2. Send.
+  SendAll(messages);
+  // 3. Apply.
+  if (snap) {
+    uint64_t applied, hash;
+    std::string image;
+    if (!DecodeState(snap->data, &applied, &hash, &image)) std::abort();
+    if (applied != snap->meta.index) std::abort();
+    n.applied = applied;
+    n.state_hash = hash;
+    inv_.OnRestore(n.id, applied, hash);
+    if (opt_.app) opt_.app->Restored(n.id, applied, image);
+    ++snapshots_installed_;
+  }
+  for (const Entry& e : committed) {
+    if (e.index <= n.applied) continue;
+    if (e.index != n.applied + 1) std::abort();  // raft skipped an entry
+    n.state_hash = Fnv1a64(e.data, n.state_hash);
+    n.applied = e.index;
+    inv_.OnApply(n.id, e, n.state_hash);
+    if (opt_.app) opt_.app->Applied(n.id, e);
+    if (e.type == EntryType::kConfig) inv_.OnApplyConfig(e);
+    if (e.type == EntryType::kConfig && e.index > max_conf_index_ && e.index > 1) {
+      max_conf_index_ = e.index;
+      ++conf_changes_;
+    }
+  }
+  for (const ReadState& rs : read_states) {
+    auto it = n.reads.find(rs.context);
+    if (it == n.reads.end()) {
+      if (opt_.app) opt_.app->ReadReady(n.id, rs);
+      continue;  // else: asked before a restart
+    }
+    inv_.OnRead(n.id, rs.index, it->second, rs.context);
+    ++reads_served_;
+    n.reads.erase(it);
   }
 }
 
@@ -361,6 +433,14 @@ void Cluster::Unit() {
     if (n.cpu_share < 1) {
       n.off_duty = static_cast<double>(now_ % kDutyUnits) >= n.cpu_share * kDutyUnits;
     }
+    if (n.disk_failed) Crash(n.id);
+    // A slow disk's writes that are done: their Readys finish, in order.
+    size_t done = 0;
+    for (; done < n.staged.size() && n.staged[done].at <= now_ && n.raft; ++done) {
+      SimNode::Staged& st = n.staged[done];
+      FinishReady(n, st.messages, st.snapshot, st.committed, st.read_states);
+    }
+    if (done > 0 && n.raft) n.staged.erase(n.staged.begin(), n.staged.begin() + done);
   }
   // Messages due now.
   while (!net_.empty() && net_.front().at <= now_) {
@@ -537,7 +617,8 @@ uint64_t Cluster::NextBusyUnit() const {
   const auto period = static_cast<uint64_t>(opt_.tick_units);
   for (const SimNode& n : nodes_) {
     if (!n.raft) continue;
-    if (n.raft->HasReady() || n.tick_rate != 1 || n.cpu_share < 1) return next;
+    if (n.raft->HasReady() || n.tick_rate != 1 || n.cpu_share < 1 || n.disk_failed) return next;
+    if (!n.staged.empty()) busy = std::min(busy, std::max(next, n.staged.front().at));
     if (n.paused) continue;
     // The first unit u > now_ with (u + phase) % period == 0, as Unit() ticks.
     const uint64_t phase = static_cast<uint64_t>(n.tick_phase) % period;

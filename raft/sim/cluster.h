@@ -120,6 +120,34 @@ class Cluster {
   // The node's disk emptied (a removed member coming back as a new one): crashed, no durable
   // state, and from now on it boots with no configuration, waiting for the leader to add it.
   void Wipe(NodeId id);
+  // The node's disk faults (harness/sim's disk-error, disk-full and slow-disk, as splitbrain-fs
+  // does them in the lab; a default DiskFaults heals them). splitbrain-node stops at its disk's
+  // first failed write or fsync (node.cc PersistLoop: _Exit) before anything of that Ready goes
+  // out, and cannot start while its reads or fsyncs fail; here the same: the node crashes at the
+  // failing Ready (or snapshot save) and a Restart leaves it down. A failed fsync is taken as
+  // losing the write (Linux drops the dirty pages after a failed writeback). A slow disk holds
+  // each Ready's messages (heartbeats and their answers aside: node.cc sends those at once) and
+  // its applying until the write and fsync are done, `write_delay` for any write plus
+  // `fsync_delay` when the Ready must be fsynced (entries, a snapshot, a new term or vote); the
+  // core meanwhile ticks, steps and hands out further Readys, queued behind (the node's
+  // persist thread and its staged Readys).
+  struct DiskFaults {
+    bool fail_read = false, fail_write = false, fail_fsync = false;  // disk-error's ops
+    double share = 1;        // disk-error: the share of those calls that fail
+    bool full = false;       // disk-full: every write fails (ENOSPC)
+    uint64_t fsync_delay = 0;  // slow-disk, units
+    uint64_t write_delay = 0;
+  };
+  void SetDiskFaults(NodeId id, const DiskFaults& faults) { at(id).disk = faults; }
+  // Bitrot that the node's checksums caught: it refuses to start on its log (splitbrain-node
+  // exits 3), so Restart leaves it down for the rest of the run.
+  void RefuseStart(NodeId id) { at(id).refuses_start = true; }
+  // The node's durable state, and what of it was fsynced (equal unless !Options::sync).
+  DurableState durable(NodeId id) const;
+  DurableState synced(NodeId id) const;
+  // Replaces what a crashed node's disk holds (after a torn power loss or bitrot, as the node's
+  // own storage recovered it): both its durable and its synced state.
+  void SetDurable(NodeId id, const DurableState& state);
   // The node's clock runs at `rate` (1: true time): it ticks `rate` times as often (clock skew
   // as a tick-rate change). Its ticks keep their phase when the rate returns to 1.
   void SetTickRate(NodeId id, double rate);
@@ -194,6 +222,19 @@ class Cluster {
     bool joining = false;  // wiped: boots with no configuration (Wipe)
     Durable durable;
     Durable synced;  // !Options::sync: what survives LoseUnsynced (its last snapshot's save)
+    DiskFaults disk;
+    bool refuses_start = false;  // RefuseStart
+    bool disk_failed = false;    // a snapshot save failed: it crashes at the next unit
+    // Readys persisted on a slow disk, waiting for their write and fsync to finish: what of
+    // each is still to do (send, apply) and from when.
+    struct Staged {
+      uint64_t at = 0;
+      std::vector<Message> messages;
+      std::optional<Snapshot> snapshot;
+      std::vector<Entry> committed;
+      std::vector<ReadState> read_states;
+    };
+    std::vector<Staged> staged;
     uint64_t applied = 0;
     uint64_t state_hash = 0;
     std::map<std::string, uint64_t> reads;  // ctx -> required index
@@ -209,6 +250,12 @@ class Cluster {
   void Boot(SimNode& n, bool first_start);
   void Unit();
   void ProcessReady(SimNode& n);
+  // A Ready's steps after it is durable: send its messages, install its snapshot, apply its
+  // committed entries, hand its ReadStates out.
+  void FinishReady(SimNode& n, std::vector<Message>& messages, const std::optional<Snapshot>& snap,
+                   const std::vector<Entry>& committed, const std::vector<ReadState>& read_states);
+  // True when a disk call the faults fail fails now (draws from the random source only then).
+  bool DiskFails(SimNode& n, bool write, bool fsync);
   void Deliver(const Message& m);
   void SendAll(std::vector<Message>& msgs);
   void Nemesis();
