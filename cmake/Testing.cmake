@@ -89,8 +89,8 @@ endfunction()
 # missing #include still fails there.
 set(SPLITBRAIN_UNITY_LIBS 8 CACHE STRING "Library files per unity unit under SPLITBRAIN_SANITIZE (0: off)")
 set(SPLITBRAIN_UNITY_ALONE checker/queue_checker.cc checker/unique_values.cc
-    harness/shrink/shrink.cc harness/sim/sim_run.cc harness/systems/etcd.cc node/http_server.cc
-    raft/raft.cc results/index.cc)
+    harness/shrink/shrink.cc harness/sim/sim_run.cc node/http_server.cc
+    raft/raft.cc)
 
 function(splitbrain_library_pch)
   if(NOT SPLITBRAIN_SANITIZE)

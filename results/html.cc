@@ -9,7 +9,17 @@
 #include <fstream>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
 namespace splitbrain::results {
+
+std::string FieldText(const nlohmann::json& object, const char* name, const char* absent) {
+  if (!object.is_object()) return absent;
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return absent;
+  return it->is_string() ? it->get<std::string>()
+                         : it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::string HtmlEscape(const std::string& text) {
   std::string out;

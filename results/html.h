@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/status.h"
 
 namespace splitbrain::results {
@@ -18,6 +20,11 @@ std::string ScriptSafe(const std::string& json_text);
 
 // Percent-encodes one path segment for an href ("a b" -> "a%20b").
 std::string UrlSegment(const std::string& segment);
+
+// A field of a results.json as the pages show it: a string as it is, any other value as compact
+// JSON (bytes that are not UTF-8 replaced); `absent` when the field is missing or null, or
+// `object` is not an object.
+std::string FieldText(const nlohmann::json& object, const char* name, const char* absent = "");
 
 // Writes `content` to `path` through a temporary file (named for this process and call) and a
 // rename: a reader never sees half a file, and writers of one path at once each leave a whole one.

@@ -29,13 +29,6 @@ struct RunRow {
   bool has_report = false;
 };
 
-std::string Field(const json& object, const char* name) {
-  auto it = object.find(name);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>()
-                         : it->dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 std::string Trim(const std::string& text) {
   size_t a = text.find_first_not_of(" \t\r");
   size_t b = text.find_last_not_of(" \t\r");
@@ -134,21 +127,21 @@ RunRow ReadRow(const fs::path& store, const fs::path& run) {
     json parsed = json::parse(buffer.str(), nullptr, false);
     if (parsed.is_object()) results = std::move(parsed);
   }
-  row.test = Field(results, "test");
+  row.test = FieldText(results, "test");
   if (row.test.empty()) row.test = run.parent_path().filename().string();
-  row.started = Field(results, "started");
+  row.started = FieldText(results, "started");
   auto valid = results.find("valid");
   row.verdict = valid != results.end() && valid->is_boolean()
                     ? (valid->get<bool>() ? "valid" : "invalid")
                     : "unknown";
   // No results.json: stopped before it wrote one (killed).
   if (interrupted) row.verdict = "interrupted";
-  row.expected = Field(results, "expected");
+  row.expected = FieldText(results, "expected");
   if (row.expected.empty()) row.expected = "valid";
-  row.seed = Field(results, "seed");
-  row.system = Field(results, "system");
-  row.plan_file = Field(results, "plan_file");
-  row.shard = Field(results, "shard");
+  row.seed = FieldText(results, "seed");
+  row.system = FieldText(results, "system");
+  row.plan_file = FieldText(results, "plan_file");
+  row.shard = FieldText(results, "shard");
   row.bug = BugOf(results);
   row.first_anomaly_s = FirstAnomalySeconds(results);
   if (auto d = results.find("duration_s"); d != results.end() && d->is_number()) {
@@ -157,7 +150,7 @@ RunRow ReadRow(const fs::path& store, const fs::path& run) {
     row.duration = buffer;
   }
   if (results.contains("stats") && results["stats"].is_object()) {
-    row.ops = Field(results["stats"], "ops");
+    row.ops = FieldText(results["stats"], "ops");
   }
   std::ifstream plan(run / "plan.yaml", std::ios::binary);
   if (plan) {

@@ -49,13 +49,6 @@ json ReadResults(const fs::path& run) {
   return parsed.is_object() ? parsed : json(nullptr);
 }
 
-std::string Field(const json& results, const char* name, const char* absent) {
-  if (!results.is_object()) return absent;
-  auto it = results.find(name);
-  if (it == results.end() || it->is_null()) return absent;
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
 // Copies a run folder: hard links where possible (same filesystem), else a real copy.
 std::error_code CopyRun(const fs::path& from, const fs::path& to) {
   std::error_code ec;
@@ -84,7 +77,7 @@ int ExitCodeOfRun(const json& results) {
   auto valid = results.find("valid");
   if (valid == results.end() || !valid->is_boolean()) return 2;
   const bool found_anomaly = !valid->get<bool>();
-  return found_anomaly == (Field(results, "expected", "valid") == "invalid") ? 0 : 1;
+  return found_anomaly == (FieldText(results, "expected", "valid") == "invalid") ? 0 : 1;
 }
 
 int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -192,7 +185,7 @@ int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out, std
   for (const Planned& p : plan) {
     const fs::path run = into / p.to;
     const json results = ReadResults(run);
-    const std::string test = Field(results, "test", p.to.substr(0, p.to.find('/')).c_str());
+    const std::string test = FieldText(results, "test", p.to.substr(0, p.to.find('/')).c_str());
     std::string verdict = "interrupted";
     if (results.is_object()) {
       auto v = results.find("valid");
@@ -202,8 +195,8 @@ int RunMergeCommand(const std::vector<std::string>& args, std::ostream& out, std
     const int code = ExitCodeOfRun(results);
     (code == 0 ? as_expected : code == 1 ? not_expected : unknown) += 1;
     std::snprintf(line, sizeof line, "%-32s %-20s %-7s %-11s %-8s %-4d  %s\n", test.c_str(),
-                  Field(results, "seed", "-").c_str(), Field(results, "shard", "-").c_str(),
-                  verdict.c_str(), Field(results, "expected", "valid").c_str(), code,
+                  FieldText(results, "seed", "-").c_str(), FieldText(results, "shard", "-").c_str(),
+                  verdict.c_str(), FieldText(results, "expected", "valid").c_str(), code,
                   run.string().c_str());
     out << line;
     // A run with no results.json still gets its testcase: an error, never a pass.

@@ -29,12 +29,6 @@ std::string VerdictClass(const json& object) {
   return it->get<bool>() ? "valid" : "invalid";
 }
 
-std::string Field(const json& object, const char* name) {
-  auto it = object.find(name);
-  if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : Dump(*it);
-}
-
 std::string Duration(const json& results) {
   auto it = results.find("duration_s");
   if (it == results.end() || !it->is_number()) return "?";
@@ -295,8 +289,8 @@ void RenderCheckers(const json& results, std::ostringstream& out) {
     out << "<div class=\"card " << verdict << "\" id=\"checker-" << HtmlEscape(name) << "\"><h3>"
         << HtmlEscape(name) << " <span class=\"badge " << verdict << "\">" << verdict
         << "</span></h3>\n";
-    std::string explanation = Field(object, "explanation");
-    if (explanation.empty()) explanation = Field(object, "why");
+    std::string explanation = FieldText(object, "explanation");
+    if (explanation.empty()) explanation = FieldText(object, "why");
     if (!explanation.empty()) {
       if (explanation.size() > 4000) explanation = explanation.substr(0, 4000) + "...";
       out << "<p>" << HtmlEscape(explanation) << "</p>\n";
@@ -394,7 +388,7 @@ void RenderTrafficTable(const RunData& run, const json& results, std::ostringstr
     ++ok_total;
     if (!op.node.empty() && leading(op.node, op.complete_ns)) row.ok_leading++;
   }
-  const std::string placement = Field(results, "placement");
+  const std::string placement = FieldText(results, "placement");
   out << "<section id=\"traffic-section\"><h2>Where operations went</h2>\n<p class=\"muted\">"
       << "Client placement <b id=\"placement\">"
       << HtmlEscape(placement.empty() ? "not recorded" : placement)
@@ -450,12 +444,12 @@ std::string FirstErrorAnchor(const json& results) {
 std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
   const json& results = run.results;
   std::string verdict = VerdictClass(results);
-  std::string test = Field(results, "test");
+  std::string test = FieldText(results, "test");
   if (test.empty()) test = run.dir.parent_path().filename().string();
-  std::string expected = Field(results, "expected");
+  std::string expected = FieldText(results, "expected");
   if (expected.empty()) expected = "valid";
-  std::string seed = Field(results, "seed");
-  std::string started = Field(results, "started");
+  std::string seed = FieldText(results, "seed");
+  std::string started = FieldText(results, "started");
   int64_t counts[4] = {0, 0, 0, 0};
   for (const Operation& op : run.ops) ++counts[static_cast<int>(op.type)];
 
@@ -476,10 +470,10 @@ std::string RenderReportHtml(const RunData& run, int64_t max_drawn_ops) {
     out << "<span class=\"meta\">expected " << HtmlEscape(expected) << ": <b>"
         << (as_expected ? "as expected" : "NOT as expected") << "</b></span>";
   } else {
-    std::string why = Field(results, "why");
+    std::string why = FieldText(results, "why");
     out << "<span class=\"meta\">" << HtmlEscape(why.empty() ? "no verdict" : why) << "</span>";
   }
-  const std::string system = Field(results, "system");
+  const std::string system = FieldText(results, "system");
   out << "\n<div class=\"meta\">";
   if (!system.empty()) out << "system <b id=\"system\">" << HtmlEscape(system) << "</b> &middot; ";
   const bool simulated = results.is_object() && results.value("simulated", false) == true;

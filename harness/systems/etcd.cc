@@ -150,8 +150,8 @@ Result<std::string> JoinCluster(const json& list, const std::string& name,
 
 namespace {
 
-constexpr int kPeerPort = 2380;
-constexpr int kClientPort = 2379;
+constexpr int kEtcdPeerPort = 2380;
+constexpr int kEtcdClientPort = 2379;
 
 class EtcdCluster : public ProcessCluster {
  public:
@@ -291,10 +291,10 @@ class EtcdCluster : public ProcessCluster {
 
  private:
   std::string ClientAddress(const std::string& id) const {
-    return ctx_.hosts->Ip(id) + ":" + std::to_string(kClientPort);
+    return ctx_.hosts->Ip(id) + ":" + std::to_string(kEtcdClientPort);
   }
   std::string PeerUrl(const std::string& id) const {
-    return "http://" + ctx_.hosts->Ip(id) + ":" + std::to_string(kPeerPort);
+    return "http://" + ctx_.hosts->Ip(id) + ":" + std::to_string(kEtcdPeerPort);
   }
 
   // One call of etcd's v3 API (named by its gateway path) on member `id`, over the plan's API.
