@@ -78,6 +78,13 @@ TEST_F(SimTest, SameSeedSameHistoryByteForByteAnotherSeedAnother) {
                         << " bytes differ";
   EXPECT_TRUE(na == ReadFile(fs::path(b.outcome.run_dir) / "nemesis.jsonl"))
       << "seed 7 twice: fault logs differ";
+  // The nodes' event logs too (their clock is the simulated one), and they hold the elections.
+  for (const char* n : {"n1", "n2", "n3"}) {
+    const std::string ea = ReadFile(fs::path(a.outcome.run_dir) / "nodes" / n / "events.jsonl");
+    EXPECT_NE(ea.find("\"event\":\"role\""), std::string::npos) << n;
+    EXPECT_TRUE(ea == ReadFile(fs::path(b.outcome.run_dir) / "nodes" / n / "events.jsonl"))
+        << "seed 7 twice: " << n << "'s event logs differ";
+  }
   EXPECT_FALSE(ha == ReadFile(fs::path(c.outcome.run_dir) / "history.jsonl"))
       << "seeds 7 and 8 wrote the same history";
   EXPECT_EQ(a.outcome.valid, true) << a.outcome.why;
@@ -117,6 +124,67 @@ TEST_F(SimTest, StaleReadBugCaughtOnSomeSeedCorrectNodeOnNone) {
   EXPECT_GE(bad_invalid, 1);
 }
 
+// The planted bugs that live outside the raft core's election and replication, each on a small
+// plan at a fixed seed: caught with the bug, not without it (the twin: the same plan, valid).
+// no-prevote: a follower cut off from everyone (one-way into it) keeps starting elections that
+// depose the leader — term-churn, from the nodes' event logs. ack-before-commit: an isolated
+// leader acknowledges writes it can never commit — linearizable. install-keeps-state: a follower
+// killed past a snapshot catches up by InstallSnapshot and keeps its own state —
+// raft-invariants (the node's state machine is not the snapshot's).
+TEST_F(SimTest, NodeBugsCaughtOnASmallPlanTheirTwinsValid) {
+  struct Case {
+    std::string bug, plan, judge;
+  };
+  const std::vector<Case> cases = {
+      {"no-prevote", R"(name: sim-no-prevote
+nodes: 3
+time-limit: 2500ms
+workload: {name: register, keys: 2, concurrency: 2, rate: 50}
+nemesis:
+  schedule:
+    - {at: 300ms, fault: partition-one-way, from: [all], to: [follower], duration: 2s}
+checkers: [term-churn, linearizable, raft-invariants]
+)",
+       "term-churn"},
+      {"ack-before-commit", R"(name: sim-ack-before-commit
+nodes: 3
+time-limit: 2s
+workload: {name: register, keys: 2, concurrency: 4, rate: 200, read-fraction: 0.4}
+nemesis:
+  schedule:
+    - {at: 500ms, fault: isolate-leader, duration: 1s}
+checkers: [linearizable, raft-invariants]
+)",
+       "linearizable"},
+      {"install-keeps-state", R"(name: sim-install-keeps-state
+nodes: 3
+time-limit: 2s
+workload: {name: register, keys: 2, concurrency: 4, rate: 200, read-fraction: 0.3}
+nemesis:
+  schedule:
+    - {at: 300ms, fault: kill, targets: [follower], duration: 1s}
+    - {at: 800ms, fault: snapshot}
+checkers: [raft-invariants, linearizable]
+)",
+       "raft-invariants"},
+  };
+  for (const Case& c : cases) {
+    const std::string node = c.bug == "install-keeps-state" ? "node:\n  snapshot-entries: 50\n"
+                                                             : "node:\n  snapshot-entries: 10000\n";
+    auto twin = ParsePlanText(c.plan + node, c.bug + "-correct.yaml");
+    auto bug = ParsePlanText(c.plan + node + "  args: [--bug, " + c.bug + "]\n", c.bug + ".yaml");
+    ASSERT_TRUE(twin.ok()) << twin.status();
+    ASSERT_TRUE(bug.ok()) << bug.status();
+    SimOutcome g = Run(twin->at(0), 1, "good-" + c.bug);
+    SimOutcome b = Run(bug->at(0), 1, "bad-" + c.bug);
+    auto gj = nlohmann::json::parse(ReadFile(fs::path(g.outcome.run_dir) / "results.json"));
+    auto bj = nlohmann::json::parse(ReadFile(fs::path(b.outcome.run_dir) / "results.json"));
+    EXPECT_EQ(g.outcome.valid, true) << c.bug << " twin: " << gj["checkers"].dump();
+    EXPECT_EQ(bj["checkers"][c.judge]["valid"], false) << c.bug << ": " << bj["checkers"].dump();
+    EXPECT_EQ(b.outcome.valid, false) << c.bug;
+  }
+}
+
 TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
   TestPlan etcd = Plan();
   etcd.system = "etcd";
@@ -127,9 +195,20 @@ TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
   disk.nemesis.faults.push_back("slow-disk");
   EXPECT_NE(SimUnsupportedReason(disk).find("fault slow-disk is not simulated yet"),
             std::string::npos);
-  TestPlan ack = Plan("  args: [--bug, ack-before-commit]\n");
-  EXPECT_NE(SimUnsupportedReason(ack).find("--bug ack-before-commit is not simulated yet"),
-            std::string::npos);
+  TestPlan flag = Plan("  args: [--tick-ms, 5]\n");
+  EXPECT_NE(SimUnsupportedReason(flag).find("node.args: '--tick-ms' is not simulated yet"),
+            std::string::npos)
+      << SimUnsupportedReason(flag);
+  // Every planted bug is simulated now, term-churn too (the nodes' event logs are written).
+  for (const char* bug : {"stale-read", "no-fsync", "commit-old-term", "no-prevote",
+                          "ack-before-commit", "lease-read", "install-keeps-state",
+                          "snapshot-drops-config"}) {
+    EXPECT_EQ(SimUnsupportedReason(Plan(std::string("  args: [--bug, ") + bug + "]\n")), "")
+        << bug;
+  }
+  TestPlan churn = Plan();
+  churn.checkers.push_back("term-churn");
+  EXPECT_EQ(SimUnsupportedReason(churn), "");
   for (const char* now_simulated : {"delay", "slow-node", "clock-skew", "membership",
                                     "lose-unsynced"}) {
     TestPlan p = Plan();

@@ -301,6 +301,7 @@ void Cluster::ProcessReady(SimNode& n) {
       n.durable.hs = *rd.hard_state;
     }
     if (rd.soft_state && rd.soft_state->role == Role::kLeader) inv_.OnBecameLeader(r);
+    if (opt_.app && !rd.entries.empty()) opt_.app->Persisted(n.id, rd.entries);
     // 2. Send.
     SendAll(rd.messages);
     // 3. Apply.
@@ -312,7 +313,10 @@ void Cluster::ProcessReady(SimNode& n) {
       n.applied = applied;
       n.state_hash = hash;
       inv_.OnRestore(n.id, applied, hash);
-      if (opt_.app) opt_.app->Restored(n.id, applied, image);
+      if (opt_.app) {
+        opt_.app->Installed(n.id, applied, image);
+        inv_.OnInstalledImage(n.id, applied, Fnv1a64(image), Fnv1a64(opt_.app->Image(n.id)));
+      }
       ++snapshots_installed_;
     }
     for (const Entry& e : rd.committed_entries) {
