@@ -127,52 +127,40 @@ TEST_F(SimTest, StaleReadBugCaughtOnSomeSeedCorrectNodeOnNone) {
 // The planted bugs that live outside the raft core's election and replication, each on a small
 // plan at a fixed seed: caught with the bug, not without it (the twin: the same plan, valid).
 // no-prevote: a follower cut off from everyone (one-way into it) keeps starting elections that
-// depose the leader — term-churn, from the nodes' event logs. ack-before-commit: an isolated
-// leader acknowledges writes it can never commit — linearizable. install-keeps-state: a follower
+// depose the leader — term-churn, from the nodes' event logs. ack-before-commit: the leader
+// answers writes before they commit (a cas whose precondition will fail included) —
+// linearizable. install-keeps-state: a follower
 // killed past a snapshot catches up by InstallSnapshot and keeps its own state —
 // raft-invariants (the node's state machine is not the snapshot's).
 TEST_F(SimTest, NodeBugsCaughtOnASmallPlanTheirTwinsValid) {
   struct Case {
-    std::string bug, plan, judge;
+    std::string bug;
+    std::string workload;  // the register's keys, concurrency, rate, read-fraction
+    std::string faults;    // nemesis.schedule entries, one a line
+    std::string judge;     // the checker that must say invalid
+    int snapshot_entries = 10000;
   };
   const std::vector<Case> cases = {
-      {"no-prevote", R"(name: sim-no-prevote
-nodes: 3
-time-limit: 2500ms
-workload: {name: register, keys: 2, concurrency: 2, rate: 50}
-nemesis:
-  schedule:
-    - {at: 300ms, fault: partition-one-way, from: [all], to: [follower], duration: 2s}
-checkers: [term-churn, linearizable, raft-invariants]
-)",
+      {"no-prevote", "concurrency: 2, rate: 50",
+       "{at: 300ms, fault: partition-one-way, from: [all], to: [follower], duration: 2s}",
        "term-churn"},
-      {"ack-before-commit", R"(name: sim-ack-before-commit
-nodes: 3
-time-limit: 2s
-workload: {name: register, keys: 2, concurrency: 4, rate: 200, read-fraction: 0.4}
-nemesis:
-  schedule:
-    - {at: 500ms, fault: isolate-leader, duration: 1s}
-checkers: [linearizable, raft-invariants]
-)",
-       "linearizable"},
-      {"install-keeps-state", R"(name: sim-install-keeps-state
-nodes: 3
-time-limit: 2s
-workload: {name: register, keys: 2, concurrency: 4, rate: 200, read-fraction: 0.3}
-nemesis:
-  schedule:
-    - {at: 300ms, fault: kill, targets: [follower], duration: 1s}
-    - {at: 800ms, fault: snapshot}
-checkers: [raft-invariants, linearizable]
-)",
-       "raft-invariants"},
+      {"ack-before-commit", "concurrency: 4, rate: 200, read-fraction: 0.4",
+       "{at: 500ms, fault: isolate-leader, duration: 1s}", "linearizable"},
+      {"install-keeps-state", "concurrency: 4, rate: 200, read-fraction: 0.3",
+       "{at: 300ms, fault: kill, targets: [follower], duration: 1s}\n    - {at: 800ms, fault: "
+       "snapshot}",
+       "raft-invariants", 50},
   };
   for (const Case& c : cases) {
-    const std::string node = c.bug == "install-keeps-state" ? "node:\n  snapshot-entries: 50\n"
-                                                             : "node:\n  snapshot-entries: 10000\n";
-    auto twin = ParsePlanText(c.plan + node, c.bug + "-correct.yaml");
-    auto bug = ParsePlanText(c.plan + node + "  args: [--bug, " + c.bug + "]\n", c.bug + ".yaml");
+    const std::string plan = "name: sim-" + c.bug +
+                             "\nnodes: 3\ntime-limit: 2500ms\nworkload: {name: register, keys: 2, " +
+                             c.workload + "}\nnemesis:\n  schedule:\n    - " + c.faults +
+                             "\ncheckers: [linearizable, raft-invariants" +
+                             (c.judge == "term-churn" ? ", term-churn" : "") + "]\n" +
+                             "node:\n  snapshot-entries: " + std::to_string(c.snapshot_entries) +
+                             "\n";
+    auto twin = ParsePlanText(plan, c.bug + "-correct.yaml");
+    auto bug = ParsePlanText(plan + "  args: [--bug, " + c.bug + "]\n", c.bug + ".yaml");
     ASSERT_TRUE(twin.ok()) << twin.status();
     ASSERT_TRUE(bug.ok()) << bug.status();
     SimOutcome g = Run(twin->at(0), 1, "good-" + c.bug);
