@@ -35,6 +35,15 @@ bool SetRaftBug(const std::string& name, raft::Config::Bugs* bugs) {
   return false;
 }
 
+OpResult AckBeforeCommit(const json& command) {
+  auto v = command.find("value");
+  return OpResult::Ok(v != command.end() ? *v : json(true));
+}
+
+Status InstallSnapshotImage(StateMachine* sm, std::string_view image, bool keeps_state) {
+  return keeps_state ? Status::Ok() : sm->Restore(image);
+}
+
 raft::NodeId NodeIdFromName(const std::string& name) {
   if (name.size() < 2 || name[0] != 'n' || name.size() > 20) return 0;
   raft::NodeId id = 0;
@@ -546,9 +555,7 @@ void Node::FinishReady(raft::Ready& rd) {
       auto it = pending_.find(e.index);
       if (it == pending_.end() || it->second.term != e.term) continue;
       Pending p = TakePending(it);
-      auto v = p.command.find("value");
-      OpResult early = OpResult::Ok(v != p.command.end() ? *v : json(true));
-      p.done(early);
+      p.done(AckBeforeCommit(p.command));
     }
   }
   // 2. Then the messages.
@@ -720,7 +727,7 @@ void Node::ApplyEntry(const raft::Entry& e) {
 void Node::InstallSnapshot(const raft::Snapshot& snap) {
   // Planted bug install-keeps-state: the leader's snapshot moves the applied index but its data
   // is dropped; the node goes on from its own, older state.
-  Status st = bug_install_keeps_state_ ? Status::Ok() : sm_.Restore(snap.data);
+  Status st = InstallSnapshotImage(&sm_, snap.data, bug_install_keeps_state_);
   if (!st.ok()) {
     SB_LOG(kError, "node") << "cannot install the leader's snapshot: " << st;
     events_->Flush();

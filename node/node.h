@@ -49,6 +49,14 @@ const std::vector<std::string>& KnownBugs();
 // (harness/sim) both map names to the core's bugs through it.
 bool SetRaftBug(const std::string& name, raft::Config::Bugs* bugs);
 
+// The two planted bugs of the node's apply path, shared with the simulator (harness/sim), which
+// runs them where the node does: ack-before-commit answers a write once it is in the leader's
+// own durable log with what this returns (ok, the value it writes; true when it writes none);
+// InstallSnapshotImage installs the leader's snapshot `image` into `sm` — with
+// install-keeps-state (`keeps_state`) the image is dropped and `sm` keeps its own, older state.
+OpResult AckBeforeCommit(const nlohmann::json& command);
+Status InstallSnapshotImage(StateMachine* sm, std::string_view image, bool keeps_state);
+
 struct NodeOptions {
   std::string id;        // "n1": names are n<number>, the number being the raft id
   std::string data_dir;  // WAL, snapshot, default event log

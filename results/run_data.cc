@@ -332,6 +332,13 @@ Result<RunData> ReadRun(const fs::path& run_dir) {
   if (auto it = run.results.find("started"); it != run.results.end() && it->is_string()) {
     run.start_wall_ns = ParseIso8601Nanos(it->get<std::string>());
   }
+  // A simulated run's node events are on the simulated clock (harness/sim), whose time 0 is
+  // this fixed instant, not the wall time the run started at.
+  if (auto it = run.results.find("simulation");
+      it != run.results.end() && it->is_object() && it->contains("events_origin_ns") &&
+      (*it)["events_origin_ns"].is_number_integer()) {
+    run.start_wall_ns = (*it)["events_origin_ns"].get<int64_t>();
+  }
   ReadHistory(run_dir / "history.jsonl", &run);
   if (fs::exists(run_dir / "nemesis.jsonl", ec)) {
     ReadNemesis(run_dir / "nemesis.jsonl", &run);

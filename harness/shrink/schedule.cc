@@ -122,8 +122,16 @@ Result<std::vector<ExplicitFault>> ExplicitSchedule(const std::vector<records::F
       return e;
     };
     // Faults on targets: the nodes hit, and the values the record keeps (each kind reads its own).
-    static const std::set<std::string> kOnTargets = {"kill", "kill-leader", "pause", "pause-leader",
-                                                     "snapshot", "loss", "clock-skew", "slow-node"};
+    // membership: the node removed (then added back at its end); lose-unsynced: the nodes
+    // whose power was cut (torn: true is left to the lab: its random prefix is not recorded).
+    static const std::set<std::string> kOnTargets = {
+        "kill",      "kill-leader", "pause",     "pause-leader", "snapshot",
+        "loss",      "clock-skew",  "slow-node", "membership",   "lose-unsynced"};
+    if (k == "lose-unsynced" && d.value("torn", false)) {
+      return Status::Unsupported(where +
+                                 " (torn: true) cannot be replayed from its record: which part of "
+                                 "each unsynced write survived is not recorded");
+    }
     if (kOnTargets.count(k)) {
       ScheduledFault e = entry(k == "kill-leader" ? "kill" : k == "pause-leader" ? "pause" : k);
       e.targets = s.targets;
@@ -144,6 +152,26 @@ Result<std::vector<ExplicitFault>> ExplicitSchedule(const std::vector<records::F
         e.to = d["to"].get<std::vector<std::string>>();
       }
       f.entries.push_back(e);
+    } else if (k == "delay" && d.contains("delayed") && d["delayed"].is_array()) {
+      // The links held, grouped as one-way `from`→`to` entries (a delay on targets holds both
+      // ways: the same links). The jitter's random source is drawn again on replay: exact in
+      // simulation, where the cluster's own source draws each message's jitter; in the lab
+      // timing varies anyway.
+      Links held;
+      for (const auto& l : d["delayed"]) {
+        if (l.is_array() && l.size() == 2 && l[0].is_string() && l[1].is_string()) {
+          held.push_back({l[0].get<std::string>(), l[1].get<std::string>()});
+        }
+      }
+      if (held.empty()) return Status::InvalidArgument(where + ": its record holds no link");
+      for (auto& [from, to] : GroupDirected(held)) {
+        ScheduledFault e = entry("delay");
+        e.from = from;
+        e.to = to;
+        e.mean_ns = d.value("mean_ns", e.mean_ns);
+        e.jitter_ns = d.value("jitter_ns", e.jitter_ns);
+        f.entries.push_back(e);
+      }
     } else if (!s.links.empty() && (mode == "drop" || mode == "one-way")) {
       if (mode == "one-way") {
         for (auto& [from, to] : GroupDirected(s.links)) {
@@ -165,8 +193,9 @@ Result<std::vector<ExplicitFault>> ExplicitSchedule(const std::vector<records::F
     } else {
       return Status::Unsupported(where +
                                  " cannot be replayed from its record yet (shrink makes kill, "
-                                 "pause, partitions, loss, snapshot, clock-skew and slow-node "
-                                 "explicit, and the simulator's message faults)");
+                                 "pause, partitions, loss, delay, snapshot, clock-skew, "
+                                 "slow-node, membership and lose-unsynced explicit, and the "
+                                 "simulator's message faults)");
     }
     out.push_back(std::move(f));
   }

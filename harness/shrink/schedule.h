@@ -30,11 +30,12 @@ struct ExplicitFault {
 // tick anyway); a fault still active at `time_limit_ns` (healed at the run's end) gets no
 // duration. kill and kill-leader become `kill` with the node hit, pause likewise; a cut of
 // links becomes `partition` (two-way, dropped) or `partition-one-way` entries with explicit
-// `from`/`to`; loss, snapshot, clock-skew and slow-node keep their kind with explicit targets,
+// `from`/`to`; loss, snapshot, clock-skew, slow-node, membership and lose-unsynced keep their
+// kind with explicit targets, delay its mean and jitter on explicit one-way `from`/`to` links,
 // the simulator's drop/delay/reorder-messages their message kind, hold and links.
-// A fault refused or failed as it started is left out (it did nothing). Other kinds (delay,
-// membership, the disk faults) are an error naming the file's line: they are not replayable
-// from their record yet.
+// A fault refused or failed as it started is left out (it did nothing). Other kinds (the disk
+// faults but lose-unsynced, a torn lose-unsynced) are an error naming the file's line: they
+// are not replayable from their record yet.
 Result<std::vector<ExplicitFault>> ExplicitSchedule(const std::vector<records::FaultEvent>& events,
                                                     int64_t time_limit_ns,
                                                     const std::string& source);

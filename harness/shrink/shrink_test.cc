@@ -145,11 +145,65 @@ TEST(ExplicitScheduleTest, RefusedFaultsAreLeftOutAndUnreplayableOnesNamed) {
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].kind, "kill");
 
-  ev.push_back(Event(4 * kS, "start", 3, "membership", {"n2"}));
+  ev.push_back(Event(4 * kS, "start", 3, "disk-error", {"n2"}));
   r = ExplicitSchedule(ev, 10 * kS, "run/nemesis.jsonl");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("run/nemesis.jsonl:3: fault membership"), std::string::npos)
+  EXPECT_NE(r.status().message().find("run/nemesis.jsonl:3: fault disk-error"), std::string::npos)
       << r.status();
+  ev.back() = Event(4 * kS, "start", 3, "lose-unsynced", {"n2"}, {}, {{"torn", true}});
+  r = ExplicitSchedule(ev, 10 * kS, "run/nemesis.jsonl");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("run/nemesis.jsonl:3: fault lose-unsynced (torn: true)"),
+            std::string::npos)
+      << r.status();
+}
+
+// Links as the fault log writes them: [[from, to], ...] (a braced list of string pairs would be
+// a JSON object).
+nlohmann::json Pairs(const std::vector<std::pair<std::string, std::string>>& links) {
+  return nlohmann::json(links);
+}
+
+// A delay keeps its mean and jitter on the links it held, as one-way from/to entries (one on
+// targets held both ways: two entries); a membership change and a power cut keep the node hit.
+TEST(ExplicitScheduleTest, DelayMembershipAndPowerLossKeepWhatTheyHit) {
+  std::vector<records::FaultEvent> ev = {
+      Event(1 * kS, "start", 1, "delay", {}, {},
+            {{"mode", "delay"},
+             {"delayed", Pairs({{"n1", "n2"}, {"n1", "n3"}})},
+             {"mean_ns", 300 * kMs},
+             {"jitter_ns", 20 * kMs},
+             {"seed", 7}}),
+      Event(2 * kS, "end", 1, "delay"),
+      Event(3 * kS, "start", 2, "delay", {"n3"}, {},
+            {{"mode", "delay"},
+             {"delayed", Pairs({{"n3", "n1"}, {"n3", "n2"}, {"n1", "n3"}, {"n2", "n3"}})},
+             {"mean_ns", 50 * kMs},
+             {"jitter_ns", 0}}),
+      Event(4 * kS, "start", 3, "membership", {"n2"}),
+      Event(6 * kS, "end", 3, "membership", {"n2"}),
+      Event(7 * kS, "start", 4, "lose-unsynced", {"n1", "n3"}, {}, {{"torn", false}}),
+      Event(8 * kS, "end", 4, "lose-unsynced", {"n1", "n3"}),
+  };
+  auto r = ExplicitSchedule(ev, 10 * kS, "nemesis.jsonl");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 4u);
+  ASSERT_EQ((*r)[0].entries.size(), 1u);
+  const ScheduledFault& one_way = (*r)[0].entries[0];
+  EXPECT_EQ(one_way.kind, "delay");
+  EXPECT_EQ(one_way.from, (std::vector<std::string>{"n1"}));
+  EXPECT_EQ(one_way.to, (std::vector<std::string>{"n2", "n3"}));
+  EXPECT_EQ(one_way.mean_ns, 300 * kMs);
+  EXPECT_EQ(one_way.jitter_ns, 20 * kMs);
+  EXPECT_EQ(one_way.duration_ns, 1 * kS);
+  ASSERT_EQ((*r)[1].entries.size(), 2u);  // n3→{n1,n2} and {n1,n2}→n3
+  EXPECT_EQ((*r)[1].entries[0].mean_ns, 50 * kMs);
+  EXPECT_EQ((*r)[1].entries[0].duration_ns, 0);  // until the end of the run
+  EXPECT_EQ((*r)[2].entries.at(0).kind, "membership");
+  EXPECT_EQ((*r)[2].entries.at(0).targets, (std::vector<std::string>{"n2"}));
+  EXPECT_EQ((*r)[2].entries.at(0).duration_ns, 2 * kS);
+  EXPECT_EQ((*r)[3].entries.at(0).kind, "lose-unsynced");
+  EXPECT_EQ((*r)[3].entries.at(0).targets, (std::vector<std::string>{"n1", "n3"}));
 }
 
 TEST(ExplicitScheduleTest, MessageFaultsKeepTheirKindHoldAndLinks) {

@@ -1,5 +1,7 @@
 #include "harness/sim/sim_node.h"
 
+#include "node/node.h"
+
 #include <algorithm>
 #include <limits>
 #include <utility>
@@ -100,7 +102,7 @@ void SimNodes::Handle(NodeId id, const Request& req, int64_t now_ms) {
           raft::kNoNode);
     return;
   }
-  n.pending[index] = {raft.term(), req.id, now_ms + opt_.request_timeout_ms};
+  n.pending[index] = {raft.term(), req.id, now_ms + opt_.request_timeout_ms, req.command};
 }
 
 void SimNodes::NoteRoleChange(NodeId id) {
@@ -108,9 +110,19 @@ void SimNodes::NoteRoleChange(NodeId id) {
   raft::Raft& raft = *cluster_->node(id);
   const bool was_leader = n.role_known && n.last_role == raft::Role::kLeader;
   const bool changed = !n.role_known || raft.role() != n.last_role || raft.term() != n.last_term;
+  if (changed || raft.leader() != n.last_leader) {
+    // node.cc NoteRoleChange: a role event whenever the role, term or known leader changes.
+    records::NodeEvent ev;
+    ev.event = "role";
+    ev.role = raft::RoleName(raft.role());
+    ev.term = static_cast<int64_t>(raft.term());
+    if (raft.leader() != raft::kNoNode) ev.leader = Name(raft.leader());
+    Event(id, std::move(ev));
+  }
   n.role_known = true;
   n.last_role = raft.role();
   n.last_term = raft.term();
+  n.last_leader = raft.leader();
   if (!changed || !was_leader) return;
   // node.cc: a deposed leader's writes may still commit under the next leader: unknown.
   for (auto& [index, p] : n.pending) {
@@ -220,7 +232,7 @@ int64_t SimNodes::NextBusyMs(int64_t now_ms) const {
     if (!cluster_->up(id) || cluster_->halted(id)) continue;  // as AfterUnit: nothing to do
     const raft::Raft& raft = *cluster_->node(id);
     if (!n.held.empty() || !n.read_queue.empty() || !n.role_known || raft.role() != n.last_role ||
-        raft.term() != n.last_term) {
+        raft.term() != n.last_term || raft.leader() != n.last_leader) {
       return next;
     }
     if (opt_.snapshot_entries > 0 &&
@@ -236,7 +248,27 @@ int64_t SimNodes::NextBusyMs(int64_t now_ms) const {
   return std::max(busy, next);
 }
 
-void SimNodes::Started(NodeId id) { at(id) = NodeState(); }
+void SimNodes::Event(NodeId id, records::NodeEvent ev) {
+  ev.t = kEventsOriginNs + static_cast<int64_t>(cluster_ ? cluster_->now() : 0) * 1'000'000;
+  ev.node = Name(id);
+  std::string& log = at(id).events;
+  log += records::NodeEventJson(ev).dump();
+  log += '\n';
+}
+
+void SimNodes::Started(NodeId id) {
+  std::string events = std::move(at(id).events);
+  at(id) = NodeState();
+  at(id).events = std::move(events);
+  // node.cc Start: the term and commit it restarts from (the first boot: nothing yet).
+  const raft::Raft* raft = cluster_ ? cluster_->node(id) : nullptr;
+  records::NodeEvent ev;
+  ev.event = "start";
+  ev.term = raft ? static_cast<int64_t>(raft->term()) : 0;
+  ev.commit = raft ? static_cast<int64_t>(raft->log().commit()) : 0;
+  ev.applied = raft ? static_cast<int64_t>(raft->log().snapshot_index()) : 0;
+  Event(id, std::move(ev));
+}
 
 void SimNodes::Crashed(NodeId id) {
   NodeState& n = at(id);
@@ -249,7 +281,9 @@ void SimNodes::Crashed(NodeId id) {
   }
   for (const Request& r : n.read_queue) Reply(r.id, lost, raft::kNoNode);
   for (const Request& r : n.held) Reply(r.id, lost, raft::kNoNode);
+  std::string events = std::move(n.events);
   n = NodeState();
+  n.events = std::move(events);
 }
 
 void SimNodes::Restored(NodeId id, uint64_t index, const std::string& image) {
@@ -257,6 +291,28 @@ void SimNodes::Restored(NodeId id, uint64_t index, const std::string& image) {
   Status st = n.sm.Restore(image);
   if (!st.ok()) std::abort();  // our own image: a broken invariant of the simulator
   n.applied = index;
+}
+
+void SimNodes::Installed(NodeId id, uint64_t index, const std::string& image) {
+  NodeState& n = at(id);
+  // The node's own install path (node.cc InstallSnapshot), its planted bug included.
+  Status st = node::InstallSnapshotImage(&n.sm, image, opt_.install_keeps_state);
+  if (!st.ok()) std::abort();  // our own image: a broken invariant of the simulator
+  n.applied = index;
+}
+
+void SimNodes::Persisted(NodeId id, const std::vector<raft::Entry>& entries) {
+  if (!opt_.ack_before_commit) return;
+  // node.cc FinishReady with ack-before-commit: a write is answered as soon as its entry is in
+  // the leader's own durable log, before any quorum has it.
+  NodeState& n = at(id);
+  for (const raft::Entry& e : entries) {
+    auto it = n.pending.find(e.index);
+    if (it == n.pending.end() || it->second.term != e.term) continue;
+    const Pending p = it->second;
+    n.pending.erase(it);
+    Reply(p.request, node::AckBeforeCommit(*p.command), raft::kNoNode);
+  }
 }
 
 void SimNodes::Applied(NodeId id, const raft::Entry& entry) {

@@ -19,6 +19,7 @@
 
 #include "node/client.h"
 #include "node/state_machine.h"
+#include "records/node_events.h"
 #include "raft/sim/cluster.h"
 
 namespace splitbrain::harness::sim {
@@ -26,6 +27,9 @@ namespace splitbrain::harness::sim {
 struct SimNodeOptions {
   int nodes = 3;
   bool stale_read = false;            // --bug stale-read: every node answers reads (node.cc)
+  bool ack_before_commit = false;     // --bug ack-before-commit: a write answered once durable
+                                      // in the leader's own log (node::AckBeforeCommit)
+  bool install_keeps_state = false;   // --bug install-keeps-state (node::InstallSnapshotImage)
   int64_t snapshot_entries = 0;       // snapshot once this many entries follow the last; 0: never
   int64_t request_timeout_ms = 5000;  // the node's own deadline for a write or a read
 };
@@ -58,9 +62,17 @@ class SimNodes : public raft::sim::Application {
   void Started(raft::NodeId id) override;
   void Crashed(raft::NodeId id) override;
   void Restored(raft::NodeId id, uint64_t index, const std::string& image) override;
+  void Installed(raft::NodeId id, uint64_t index, const std::string& image) override;
+  void Persisted(raft::NodeId id, const std::vector<raft::Entry>& entries) override;
   void Applied(raft::NodeId id, const raft::Entry& entry) override;
   void ReadReady(raft::NodeId id, const raft::ReadState& rs) override;
   std::string Image(raft::NodeId id) override;
+
+  // Node `id`'s event log as the node writes it (nodes/<id>/events.jsonl, records/node_events.h):
+  // its `start` and `role` events, what term-churn reads, one JSON line each. Their "t" is
+  // kEventsOriginNs plus the simulated time, so the bytes depend on (plan, seed) alone.
+  const std::string& events(raft::NodeId id) const { return at(id).events; }
+  static constexpr int64_t kEventsOriginNs = 946'684'800'000'000'000;  // 2000-01-01T00:00:00Z
 
  private:
   struct Request {
@@ -71,6 +83,7 @@ class SimNodes : public raft::sim::Application {
     uint64_t term = 0;
     uint64_t request = 0;
     int64_t deadline_ms = 0;
+    Command command;  // what the client sent (ack-before-commit answers from it)
   };
   struct ReadBatch {
     std::vector<Request> reads;
@@ -88,7 +101,9 @@ class SimNodes : public raft::sim::Application {
     bool role_known = false;
     raft::Role last_role = raft::Role::kFollower;
     uint64_t last_term = 0;
+    raft::NodeId last_leader = raft::kNoNode;
     uint64_t next_read = 0;
+    std::string events;  // the event log so far; kept across crashes, as the file is
   };
 
   NodeState& at(raft::NodeId id) { return nodes_[id - 1]; }
@@ -97,6 +112,7 @@ class SimNodes : public raft::sim::Application {
   void NotLeader(raft::NodeId id, uint64_t request);
   void Reply(uint64_t request, const node::OpResult& r, raft::NodeId leader);
   void NoteRoleChange(raft::NodeId id);
+  void Event(raft::NodeId id, records::NodeEvent ev);
   void ServeReads(raft::NodeId id);
 
   // The parsed command of an entry each node applies: parsed once, not once per node (parsing

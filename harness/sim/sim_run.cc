@@ -87,6 +87,8 @@ const std::set<std::string>& SimulatedWorkloads() {
 struct NodeFlags {
   std::vector<std::string> bugs;   // the raft core's (raft::Config::Bugs)
   bool no_fsync = false;           // --bug no-fsync: the log is never fsynced
+  bool ack_before_commit = false;  // --bug ack-before-commit (SimNodeOptions)
+  bool install_keeps_state = false;  // --bug install-keeps-state (SimNodeOptions)
   bool crash_loses_unsynced = false;  // --crash-loses-unsynced: a kill loses what was not fsynced
   uint64_t max_entries_per_msg = 256;
   uint64_t max_inflight = 256;
@@ -130,12 +132,14 @@ Result<NodeFlags> ReadNodeFlags(const std::vector<std::string>& args) {
       flags.no_fsync = true;
       continue;
     }
+    // The node's apply path's, run by SimNodes through the node's own code (node/node.h).
+    if (bug == "ack-before-commit" || bug == "install-keeps-state") {
+      (bug == "ack-before-commit" ? flags.ack_before_commit : flags.install_keeps_state) = true;
+      continue;
+    }
     raft::Config::Bugs probe;
     if (!node::SetRaftBug(bug, &probe)) {
-      return Status::Unsupported("node.args: --bug " + bug +
-                                 " is not simulated yet: it lives in the node's apply or "
-                                 "snapshot-install path, not in the raft core "
-                                 "(raft::Config::Bugs) or its disk");
+      return Status::Unsupported("node.args: --bug " + bug + " is not simulated yet");
     }
     flags.bugs.push_back(bug);
   }
@@ -497,6 +501,9 @@ class SimRun {
   void OnReply(uint64_t request, const node::Reply& reply);
   void Complete(Slot& s, const records::Reply& r);
   void Abandon(const std::string& why);
+  // nodes/<id>/events.jsonl, each node's start and role events (SimNodes::events), as the lab's
+  // nodes write them: what term-churn and the report's Raft view read.
+  void WriteEventLogs();
   json Check();
 
   TestPlan plan_;
@@ -573,6 +580,8 @@ void SimRun::Setup() {
   SimNodeOptions no;
   no.nodes = plan_.nodes;
   no.stale_read = bugs.stale_read;
+  no.ack_before_commit = flags->ack_before_commit;
+  no.install_keeps_state = flags->install_keeps_state;
   no.snapshot_entries = plan_.node.snapshot_entries.value_or(10000);
   nodes_ = std::make_unique<SimNodes>(no, [this](uint64_t request, const node::Reply& r) {
     to_clients_.push_back({NowMs() + 1, request, r});
@@ -867,6 +876,15 @@ void SimRun::Unit(int64_t bound_ms) {
   for (Slot& s : slots_) StepSlot(s);
 }
 
+void SimRun::WriteEventLogs() {
+  for (int i = 1; i <= plan_.nodes; ++i) {
+    const auto dir = std::filesystem::path(run_dir_) / "nodes" / Name(static_cast<raft::NodeId>(i));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "events.jsonl", std::ios::trunc | std::ios::binary)
+        << nodes_->events(static_cast<raft::NodeId>(i));
+  }
+}
+
 void SimRun::Abandon(const std::string& why) {
   for (Slot& s : slots_) {
     if (!s.active) continue;
@@ -884,6 +902,9 @@ json SimRun::Check() {
   in.model = workloads::FindWorkloadKind(plan_.workload.name)->model;
   in.bank_total = workload_->BankTotal();
   in.recovery_ns = plan_.recovery_ns;
+  in.term_churn_window_ns = plan_.term_churn_window_ns;
+  in.term_churn_bound = plan_.term_churn_bound;
+  in.wall_origin_ns = SimNodes::kEventsOriginNs;  // the event logs' clock at simulated time 0
   in.time_limit_ns = plan_.time_limit_ns;
   in.latencies_ns = latencies_ns_;
   in.history = std::make_shared<Result<records::History>>(history_->Finish());
@@ -983,6 +1004,7 @@ SimOutcome SimRun::Run() {
     why_unknown = std::string("simulator failure: ") + e.what();
   }
   nemesis_log_.close();
+  if (nodes_) WriteEventLogs();
   if (history_) {
     std::ofstream(run_dir_ + "/history.jsonl", std::ios::trunc | std::ios::binary)
         << history_->text();
@@ -1014,6 +1036,7 @@ SimOutcome SimRun::Run() {
                            {"simulation_wall_s", res.sim_wall_s},
                            {"speed", res.simulated_s / std::max(1e-9, res.wall_s)},
                            {"configuration_changes", res.configuration_changes},
+                           {"events_origin_ns", SimNodes::kEventsOriginNs},
                            {"violation", res.violation}};
   WriteJsonFile(run_dir_ + "/results.json", results);
   if (opt_.write_report) (void)results::WriteReport(run_dir_);
@@ -1046,7 +1069,10 @@ std::string SimUnsupportedReason(const TestPlan& plan) {
   }
   for (const auto& c : CheckersOf(plan)) {
     const checker::CheckerKind* k = checker::FindCheckerKind(c);
-    if (c != "raft-invariants" && k && k->reads.find("events.jsonl") != std::string::npos) {
+    // raft-invariants is the simulator's own; term-churn reads the start and role events the
+    // simulated nodes write (SimNodes::events).
+    if (c != "raft-invariants" && c != "term-churn" && k &&
+        k->reads.find("events.jsonl") != std::string::npos) {
       return where + "checkers: " + c +
              " is not simulated yet: it reads the nodes' event logs, which a simulated run "
              "does not write";

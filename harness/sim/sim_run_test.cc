@@ -83,6 +83,13 @@ TEST_F(SimTest, SameSeedSameHistoryByteForByteAnotherSeedAnother) {
                         << " bytes differ";
   EXPECT_TRUE(na == ReadFile(fs::path(b.outcome.run_dir) / "nemesis.jsonl"))
       << "seed 7 twice: fault logs differ";
+  // The nodes' event logs too (their clock is the simulated one), and they hold the elections.
+  for (const char* n : {"n1", "n2", "n3"}) {
+    const std::string ea = ReadFile(fs::path(a.outcome.run_dir) / "nodes" / n / "events.jsonl");
+    EXPECT_NE(ea.find("\"event\":\"role\""), std::string::npos) << n;
+    EXPECT_TRUE(ea == ReadFile(fs::path(b.outcome.run_dir) / "nodes" / n / "events.jsonl"))
+        << "seed 7 twice: " << n << "'s event logs differ";
+  }
   EXPECT_FALSE(ha == ReadFile(fs::path(c.outcome.run_dir) / "history.jsonl"))
       << "seeds 7 and 8 wrote the same history";
   EXPECT_EQ(a.outcome.valid, true) << a.outcome.why;
@@ -122,6 +129,55 @@ TEST_F(SimTest, StaleReadBugCaughtOnSomeSeedCorrectNodeOnNone) {
   EXPECT_GE(bad_invalid, 1);
 }
 
+// The planted bugs that live outside the raft core's election and replication, each on a small
+// plan at a fixed seed: caught with the bug, not without it (the twin: the same plan, valid).
+// no-prevote: a follower cut off from everyone (one-way into it) keeps starting elections that
+// depose the leader — term-churn, from the nodes' event logs. ack-before-commit: the leader
+// answers writes before they commit (a cas whose precondition will fail included) —
+// linearizable. install-keeps-state: a follower
+// killed past a snapshot catches up by InstallSnapshot and keeps its own state —
+// raft-invariants (the node's state machine is not the snapshot's).
+TEST_F(SimTest, NodeBugsCaughtOnASmallPlanTheirTwinsValid) {
+  struct Case {
+    std::string bug;
+    std::string workload;  // the register's keys, concurrency, rate, read-fraction
+    std::string faults;    // nemesis.schedule entries, one a line
+    std::string judge;     // the checker that must say invalid
+    int snapshot_entries = 10000;
+  };
+  const std::vector<Case> cases = {
+      {"no-prevote", "concurrency: 2, rate: 50",
+       "{at: 300ms, fault: partition-one-way, from: [all], to: [follower], duration: 2s}",
+       "term-churn"},
+      {"ack-before-commit", "concurrency: 4, rate: 200, read-fraction: 0.4",
+       "{at: 500ms, fault: isolate-leader, duration: 1s}", "linearizable"},
+      {"install-keeps-state", "concurrency: 4, rate: 200, read-fraction: 0.3",
+       "{at: 300ms, fault: kill, targets: [follower], duration: 1s}\n    - {at: 800ms, fault: "
+       "snapshot}",
+       "raft-invariants", 50},
+  };
+  for (const Case& c : cases) {
+    const std::string plan = "name: sim-" + c.bug +
+                             "\nnodes: 3\ntime-limit: 2500ms\nworkload: {name: register, keys: 2, " +
+                             c.workload + "}\nnemesis:\n  schedule:\n    - " + c.faults +
+                             "\ncheckers: [linearizable, raft-invariants" +
+                             (c.judge == "term-churn" ? ", term-churn" : "") + "]\n" +
+                             "node:\n  snapshot-entries: " + std::to_string(c.snapshot_entries) +
+                             "\n";
+    auto twin = ParsePlanText(plan, c.bug + "-correct.yaml");
+    auto bug = ParsePlanText(plan + "  args: [--bug, " + c.bug + "]\n", c.bug + ".yaml");
+    ASSERT_TRUE(twin.ok()) << twin.status();
+    ASSERT_TRUE(bug.ok()) << bug.status();
+    SimOutcome g = Run(twin->at(0), 1, "good-" + c.bug);
+    SimOutcome b = Run(bug->at(0), 1, "bad-" + c.bug);
+    auto gj = nlohmann::json::parse(ReadFile(fs::path(g.outcome.run_dir) / "results.json"));
+    auto bj = nlohmann::json::parse(ReadFile(fs::path(b.outcome.run_dir) / "results.json"));
+    EXPECT_EQ(g.outcome.valid, true) << c.bug << " twin: " << gj["checkers"].dump();
+    EXPECT_EQ(bj["checkers"][c.judge]["valid"], false) << c.bug << ": " << bj["checkers"].dump();
+    EXPECT_EQ(b.outcome.valid, false) << c.bug;
+  }
+}
+
 TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
   TestPlan etcd = Plan();
   etcd.system = "etcd";
@@ -132,9 +188,20 @@ TEST_F(SimTest, RefusesWhatItCannotSimulateNamingWhy) {
   fs_fault.nemesis.faults.push_back("no-such-fault");
   EXPECT_NE(SimUnsupportedReason(fs_fault).find("fault no-such-fault is not simulated yet"),
             std::string::npos);
-  TestPlan ack = Plan("  args: [--bug, ack-before-commit]\n");
-  EXPECT_NE(SimUnsupportedReason(ack).find("--bug ack-before-commit is not simulated yet"),
-            std::string::npos);
+  TestPlan flag = Plan("  args: [--tick-ms, 5]\n");
+  EXPECT_NE(SimUnsupportedReason(flag).find("node.args: '--tick-ms' is not simulated yet"),
+            std::string::npos)
+      << SimUnsupportedReason(flag);
+  // Every planted bug is simulated now, term-churn too (the nodes' event logs are written).
+  for (const char* bug : {"stale-read", "no-fsync", "commit-old-term", "no-prevote",
+                          "ack-before-commit", "lease-read", "install-keeps-state",
+                          "snapshot-drops-config"}) {
+    EXPECT_EQ(SimUnsupportedReason(Plan(std::string("  args: [--bug, ") + bug + "]\n")), "")
+        << bug;
+  }
+  TestPlan churn = Plan();
+  churn.checkers.push_back("term-churn");
+  EXPECT_EQ(SimUnsupportedReason(churn), "");
   for (const char* now_simulated : {"delay", "slow-node", "clock-skew", "membership",
                                     "lose-unsynced", "disk-error", "disk-full", "slow-disk",
                                     "corrupt"}) {

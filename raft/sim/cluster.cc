@@ -346,6 +346,10 @@ void Cluster::ProcessReady(SimNode& n) {
       n.durable.hs = *rd.hard_state;
     }
     if (rd.soft_state && rd.soft_state->role == Role::kLeader) inv_.OnBecameLeader(r);
+    // The entries are in the log (ack-before-commit answers here). With a slow disk the model
+    // holds them durable at once and delays what depends on them (messages, applying); the
+    // early answer then comes before the write's delay, as a bug's answer may.
+    if (opt_.app && !rd.entries.empty()) opt_.app->Persisted(n.id, rd.entries);
     const uint64_t disk_time =
         writes ? n.disk.write_delay + (must_sync ? n.disk.fsync_delay : 0) : 0;
     if (disk_time > 0 || !n.staged.empty()) {
@@ -387,7 +391,10 @@ void Cluster::FinishReady(SimNode& n, std::vector<Message>& messages,
     n.applied = applied;
     n.state_hash = hash;
     inv_.OnRestore(n.id, applied, hash);
-    if (opt_.app) opt_.app->Restored(n.id, applied, image);
+    if (opt_.app) {
+      opt_.app->Installed(n.id, applied, image);
+      inv_.OnInstalledImage(n.id, applied, Fnv1a64(image), Fnv1a64(opt_.app->Image(n.id)));
+    }
     ++snapshots_installed_;
   }
   for (const Entry& e : committed) {

@@ -36,6 +36,20 @@ class Application {
   virtual void Crashed(NodeId id) = 0;
   // The state machine is replaced by `image` (from Image()), taken at `index`.
   virtual void Restored(NodeId id, uint64_t index, const std::string& image) = 0;
+  // The leader's snapshot arrived (InstallSnapshot) and is durable: the node installs `image`,
+  // taken at `index`. By default as a restart does; an application whose install path differs
+  // (splitbrain-node's, with its planted bug install-keeps-state) overrides it. Afterwards the
+  // cluster compares Image() with `image`: a state machine that did not become the snapshot's
+  // state is an invariant violation (Invariants::OnInstalledImage).
+  virtual void Installed(NodeId id, uint64_t index, const std::string& image) {
+    Restored(id, index, image);
+  }
+  // The entries of one Ready are durable on the node (before the Ready's messages go out): what
+  // a node that acknowledges writes before commit answers on (planted bug ack-before-commit).
+  virtual void Persisted(NodeId id, const std::vector<Entry>& entries) {
+    (void)id;
+    (void)entries;
+  }
   virtual void Applied(NodeId id, const Entry& entry) = 0;
   // A ReadIndex the application asked for (Raft::ReadIndex) is confirmed at rs.index.
   virtual void ReadReady(NodeId id, const ReadState& rs) = 0;

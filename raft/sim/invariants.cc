@@ -124,6 +124,13 @@ void Invariants::OnRestore(NodeId node, uint64_t index, uint64_t state_hash) {
   }
 }
 
+void Invariants::OnInstalledImage(NodeId node, uint64_t index, uint64_t image_hash,
+                                  uint64_t installed_hash) {
+  if (image_hash == installed_hash) return;
+  Fail("State Machine Safety: n" + N(node) + " installed the leader's snapshot at " + N(index) +
+       " but its state machine is not the snapshot's state (it kept its own)");
+}
+
 void Invariants::OnApplyConfig(const Entry& e) {
   if (config_at_.count(e.index)) return;  // State Machine Safety covers a different entry there
   auto before = config_at_.lower_bound(e.index);

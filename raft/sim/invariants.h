@@ -35,6 +35,10 @@ class Invariants {
   void OnApply(NodeId node, const Entry& e, uint64_t state_hash);
   // A node reset its state machine from a snapshot: it must equal what others applied there.
   void OnRestore(NodeId node, uint64_t index, uint64_t state_hash);
+  // A node installed the leader's snapshot into its application: the application's state
+  // afterwards (`installed_hash`, of its image) must be the snapshot's (`image_hash`). What the
+  // lab's raft-invariants checks from the nodes' restore events (checker/raft_invariants.cc).
+  void OnInstalledImage(NodeId node, uint64_t index, uint64_t image_hash, uint64_t installed_hash);
   // Linearizable reads: a read served at `read_index` must see every entry committed anywhere
   // before the read was requested (`required`).
   void OnRead(NodeId node, uint64_t read_index, uint64_t required, const std::string& ctx);

@@ -95,6 +95,17 @@ TEST(Invariants, DifferentAppliedEntriesAreCaught) {
   EXPECT_FALSE(snap.ok());
 }
 
+// The application's state after installing the leader's snapshot must be the snapshot's
+// (splitbrain-node's planted bug install-keeps-state keeps its own).
+TEST(Invariants, InstalledSnapshotNotBecomingTheStateIsCaught) {
+  Invariants inv;
+  inv.OnInstalledImage(2, 40, 777, 777);
+  EXPECT_TRUE(inv.ok());
+  inv.OnInstalledImage(3, 40, 777, 778);
+  EXPECT_NE(inv.violation().find("n3 installed the leader's snapshot at 40"), std::string::npos)
+      << inv.violation();
+}
+
 TEST(Invariants, StaleReadIsCaught) {
   Invariants inv;
   inv.OnRead(1, 10, 10, "r1");
