@@ -100,10 +100,7 @@ class PollStream {
   }
   template <typename MutableBuffers>
   size_t read_some(const MutableBuffers& buffers) {
-    beast::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return OrThrow([&](beast::error_code& ec) { return read_some(buffers, ec); });
   }
 
   template <typename ConstBuffers>
@@ -136,13 +133,19 @@ class PollStream {
   }
   template <typename ConstBuffers>
   size_t write_some(const ConstBuffers& buffers) {
+    return OrThrow([&](beast::error_code& ec) { return write_some(buffers, ec); });
+  }
+
+ private:
+  // The throwing forms the stream concepts require (Call uses only the error_code forms).
+  template <typename Op>
+  static size_t OrThrow(Op op) {
     beast::error_code ec;
-    size_t n = write_some(buffers, ec);
+    size_t n = op(ec);
     if (ec) throw boost::system::system_error(ec);
     return n;
   }
 
- private:
   // True once `events` (or an error or hang-up, which the next call reports) is ready.
   bool Wait(short events, beast::error_code& ec) {
     while (true) {
