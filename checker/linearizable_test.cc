@@ -249,6 +249,51 @@ TEST(DifferentialTest, DeadStateRuleAgreesWithBruteForce) {
   EXPECT_GT(invalid, 300);
 }
 
+// The pinned-zone rule (lin_search.cc): a step after which two values that only one op left can
+// write (or that the state holds with no writer left) must be held over times that meet is
+// refused. Read-heavy histories over three to six values written a few times each, with cas,
+// crashed clients and a corrupted read in half; the search alone, values as recorded and split
+// by their sources, first try and dead-write rule from the start, against the brute force. Any
+// disagreement fails, and the rule must have cut steps (so the test is not vacuous).
+TEST(DifferentialTest, PinnedZoneRuleAgreesWithBruteForce) {
+  int valid = 0, invalid = 0;
+  int64_t cuts = 0;
+  for (uint64_t seed = 1; seed <= 1200; ++seed) {
+    Rng rng(seed * 32452843);
+    GenOptions g;
+    g.seed = seed;
+    g.processes = static_cast<int>(rng.Range(4, 7));
+    g.ops = rng.Range(10, 14);
+    g.values = static_cast<int>(rng.Range(2, 4));
+    g.read_share = 0.6;
+    g.write_share = 0.3;
+    g.info_share = rng.Chance(0.2) ? 0.15 : 0;
+    g.max_duration = rng.Range(30, 120);
+    g.max_think = 5;
+    History h = GenerateRegisterHistory(g);
+    if (rng.Chance(0.5)) CorruptOneRead(h, rng, g.values);
+    const bool expected = BruteForceLinearizable(h);
+    LinearizableOptions o;
+    o.first_try_configurations = seed % 2 == 0 ? 0 : -1;
+    o.unique_values = false;
+    o.budget.threads = 1;
+    for (bool split : {false, true}) {
+      o.split_values = split;
+      o.split_min_ops = 0;
+      auto r = CheckLinearizable(h, o);
+      ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_EQ(r->valid, expected ? Validity::kValid : Validity::kInvalid)
+          << "seed " << seed << (split ? " split" : "") << "\n"
+          << HistoryToJsonl(h);
+      cuts += r->json.value("zone_cuts", int64_t{0});
+    }
+    (expected ? valid : invalid)++;
+  }
+  EXPECT_GT(valid, 300);
+  EXPECT_GT(invalid, 300);
+  EXPECT_GT(cuts, 40) << "the rule cut too little to be tested";
+}
+
 // Many crashed clients: the memo keeps, per configuration, only the info ops left open that can
 // still matter (lin_search.cc's Memo), and one configuration dominates another with the same
 // ok ops linearized when it leaves a superset open. The search alone (values as recorded, and
