@@ -729,18 +729,22 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
     const bool info = !op.required;
     uint32_t ns;
     if (!model.Step(state, op, &ns) || (info && ns == state)) return 0;
+    // A step refused because op r could then never be placed: explained as if op i were placed
+    // and r then found no way to its value.
+    auto explain_refusal = [&](int32_t r) {
+      const int32_t depth = required - remaining + (info ? 0 : 1);
+      if (!flag && depth > best_depth) {
+        best_depth = depth;
+        path.push_back({cur_node, static_cast<uint32_t>(i)});
+        best_node = static_cast<uint32_t>(path.size() - 1);
+        best_state = ns;
+        best_blocking = r;
+      }
+    };
     if (ns != state) {
       const int32_t r = stranded_by_leaving(state, i);
       if (r >= 0) {
-        // Explained as if op i were placed and r then found no way to its value.
-        const int32_t depth = required - remaining + (info ? 0 : 1);
-        if (!flag && depth > best_depth) {
-          best_depth = depth;
-          path.push_back({cur_node, static_cast<uint32_t>(i)});
-          best_node = static_cast<uint32_t>(path.size() - 1);
-          best_state = ns;
-          best_blocking = r;
-        }
+        explain_refusal(r);
         return 0;
       }
     }
@@ -791,14 +795,7 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       const int32_t r = zone_conflict(state, ns, i);
       if (r >= 0) {
         ++out.zone_cuts;
-        const int32_t depth = required - remaining + (info ? 0 : 1);
-        if (!flag && depth > best_depth) {
-          best_depth = depth;
-          path.push_back({cur_node, static_cast<uint32_t>(i)});
-          best_node = static_cast<uint32_t>(path.size() - 1);
-          best_state = ns;
-          best_blocking = r;
-        }
+        explain_refusal(r);
         undo();
         return 0;
       }
