@@ -73,6 +73,8 @@ struct LinearizableOptions {
   // with the dead-write rule (lin_search.h). -1: the default (2^20); 0: the rule from the
   // start (for tests that exercise it); a huge number: never the rule.
   int64_t first_try_configurations = -1;
+  // register search: the pinned-zone rule (lin_search.h). false: without it (to measure).
+  bool pinned_zones = true;
 };
 // Errors (not verdicts): unknown model, an operation the model does not know, a malformed value
 // (the message names the line).
@@ -83,7 +85,8 @@ struct LinearizableOptions {
 //   History::OpJson ({"index","process","f","key","value","output","type","invoke_line",...}).
 // "unique_value_keys": keys decided by the unique-value check (no search, no configurations).
 // "split_keys": keys whose values were split by their possible writers; "refuted_keys": keys
-// with an op no write can have served (read_sources.h).
+// with an op no write can have served (read_sources.h); "zone_cuts": search steps refused by the
+// pinned-zone rule (lin_search.h).
 // "budget": {"timeout_s", "max_memory_bytes"} (0: none), the budget the check ran with.
 // Unknown: "explanation" says which budget ran out (and how large it was) and on which key; a
 // history with no operations is unknown too ("no operations: ... proves nothing"), never valid.

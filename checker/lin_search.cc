@@ -63,6 +63,47 @@
 // still found valid (a valid verdict is a linearization found, sound whatever the memo does).
 // Test: DifferentialTest.DeadStateRuleAgreesWithBruteForce (linearizable_test.cc).
 
+// The pinned-zone rule (register; issue 20). Positions are the search's event list: calls and
+// returns in time order, a return before a call at the same time; ok op j cannot precede ok op i
+// when i returns before j is invoked, and an info op never returns. A completion of a
+// configuration C (state s, the ops left) is an order of every ok op left and some unused info
+// ops that the register accepts from s and that respects real time among them. Along it there
+// are points p(o), reals strictly between o's call and return positions, increasing (each op just
+// after the latest call among it and the ops before it: none of those calls follows its return).
+// A value v is pinned in C when some ok op left needs it (N_v: ok reads of v, ok cas expecting
+// v, not yet linearized) and either (i) s == v and no op left (ok, or info unused) writes v, or
+// (ii) s != v and exactly one op left, w, writes v. Its zone is [from, to]: to is the latest call
+// in N_v (and w's), from is -infinity in (i) and the earliest return in N_v and w in (ii).
+// Claim: in any completion of C, two distinct pinned values u and v have zones that do not meet
+// (u.to < v.from or v.to < u.from). Proof: v's block in the completion is, in (i), the start
+// (a virtual first position holding s) through the last op of N_v: nothing before that may change
+// the state, since nothing left can bring v back; in (ii), w through the last op of N_v: every op
+// of N_v needs v, only w can write it, and after w nothing may change the state before the last
+// of them. The state after every position of a block but its last is the block's value. So two
+// blocks of u != v share no two positions (the state after the first of them would be u and v),
+// and a shared position is the last of one block and the first of the other (a cas from one
+// value to the other; a block of one position would be a w that needs its own value, or an
+// empty N_v). So one block ends where or before the other begins, say u's: u.to is the call of
+// an op a of u's block and v.from the return of an op b of v's, and u.to < p(a) <= p(b) < v.from.
+// (v.from = -infinity only in (i), where v's block holds the first position, so it comes first.)
+// Second claim: no ok op o left outside N_v and other than w is invoked after v.from and returns
+// before v.to. Proof: the ops b and a above are in v's block, p(first) <= p(b) < v.from < p(o) <
+// v.to < p(a) <= p(last): o would be strictly inside the block, where an op neither changes the
+// state nor needs another value, so o would be a read of v (in N_v) or a write of v (w).
+// So a step to a configuration in which two pinned zones meet, or a zone holds such an op,
+// leads to no linearization; the
+// search refuses it (zone_conflict), as it refuses a step that strands a read. That loses no
+// linearization of any form (canonical for the dead-write rule or not), and the memo's arguments
+// are untouched: a dead state is needed by nothing, so it is never pinned and pins nothing (s !=
+// v for every v some op needs), and the rule decides the same in two configurations the memo
+// keys as one; info dominance is about completions, which the rule only cuts where none exists.
+// The check after a step that writes compares the zones of the values that step can pin or move
+// (the old and the new state) with each other and with those of the values the open ops write
+// or need (invoked before the first pending return); a read pins nothing and only shrinks a zone.
+// Which pairs are checked changes only what is cut, never what is kept: every cut rests on the
+// claim.
+// Test: DifferentialTest.PinnedZoneRuleAgreesWithBruteForce (linearizable_test.cc).
+
 namespace splitbrain::checker::internal {
 
 std::string QuoteJson(const std::string& s) { return nlohmann::json(s).dump(); }
@@ -185,6 +226,7 @@ template <class Model>
 SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimits& limits,
                          bool dead_write_rule, uint64_t give_up_after) {
   SearchOutcome out;
+  const bool pinned_zones = limits.pinned_zones;
   model.Bind(ops);
   const int32_t n = static_cast<int32_t>(ops.size());
   std::sort(ops.begin(), ops.end(), [](const LinOp& a, const LinOp& b) { return a.call < b.call; });
@@ -390,6 +432,12 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
   std::vector<int32_t> live_needers;
   std::vector<std::vector<int32_t>> needers, writers;
   std::vector<uint32_t> needer_lo, writer_lo;
+  // The pinned-zone rule (top of file). Per value: its writers not yet used (ok or info) and its
+  // ok needers not yet linearized, counted; its ok needers by call, with one past the last that
+  // may be unused (rescanned after an undo).
+  std::vector<int32_t> unused_writers, ok_needers;
+  std::vector<std::vector<int32_t>> needers_by_call;
+  std::vector<uint32_t> needer_hi;
   if constexpr (Model::kValuesAreStates) {
     uint32_t values = model.Init() + 1;
     for (const LinOp& op : ops) {
@@ -409,6 +457,15 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       const uint32_t need = Model::NeededValue(ops[i]);
       if (ops[i].required && need != kNoValue) needers[need].push_back(i);
       if (need != kNoValue) live_needers[need]++;
+    }
+    needers_by_call = needers;  // ops are in call order (and call_entry ascends with the index)
+    unused_writers.assign(values, 0);
+    ok_needers.assign(values, 0);
+    needer_hi.assign(values, 0);
+    for (uint32_t v = 0; v < values; ++v) {
+      unused_writers[v] = static_cast<int32_t>(writers[v].size());
+      ok_needers[v] = static_cast<int32_t>(needers[v].size());
+      needer_hi[v] = static_cast<uint32_t>(needers[v].size());
     }
     for (auto& list : needers) {
       std::sort(list.begin(), list.end(),
@@ -451,12 +508,18 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
   auto mark_used = [&](int32_t i, bool on) {
     if constexpr (Model::kValuesAreStates) {
       used[i] = on;
-      if (on) return;
       const LinOp& op = ops[i];
       const uint32_t w = Model::WrittenValue(op);
-      if (w != kNoValue) writer_lo[w] = 0;  // rescanned lazily
       const uint32_t need = Model::NeededValue(op);
-      if (op.required && need != kNoValue) needer_lo[need] = 0;
+      const int32_t d = on ? -1 : 1;
+      if (w != kNoValue) unused_writers[w] += d;
+      if (op.required && need != kNoValue) ok_needers[need] += d;
+      if (on) return;
+      if (w != kNoValue) writer_lo[w] = 0;  // rescanned lazily
+      if (op.required && need != kNoValue) {
+        needer_lo[need] = 0;
+        needer_hi[need] = static_cast<uint32_t>(needers_by_call[need].size());
+      }
     }
     (void)i;
     (void)on;
@@ -483,6 +546,133 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
     }
     (void)y;
     (void)leaving;
+    return -1;
+  };
+
+  // The pinned-zone rule (register; top of file). A value v is pinned in a configuration with
+  // state s when an ok op not yet linearized needs it and either s == v and nothing left writes
+  // v, or s != v and exactly one op left (ok or info) writes v. Its zone, in event-list
+  // positions: from the earliest return among its writer and needers left (-infinity when
+  // s == v: its stretch has begun) to the latest invocation among them. Two pinned values' zones
+  // must not intersect. Positions: call_entry / ret_entry (an info op never returns).
+  struct PinnedZone {
+    uint32_t value = 0;
+    int64_t from = 0, to = 0;
+    int32_t from_op = -1;  // whose return `from` is (-1: the current state)
+    int32_t to_op = -1;    // whose call `to` is
+    int32_t writer = -1;   // (ii): the one op left that writes the value
+  };
+  // `pushed`: the op being linearized, counted as used (it is not marked yet).
+  auto pinned_zone = [&](uint32_t v, uint32_t s, int32_t pushed, PinnedZone* z) -> bool {
+    if constexpr (Model::kValuesAreStates) {
+      if (v >= ok_needers.size()) return false;
+      const LinOp& p = ops[pushed];
+      const bool pushed_needs = p.required && Model::NeededValue(p) == v;
+      const bool pushed_writes = Model::WrittenValue(p) == v;
+      if (ok_needers[v] - pushed_needs == 0) return false;
+      if (unused_writers[v] - pushed_writes != (s == v ? 0 : 1)) return false;
+      auto gone = [&](int32_t x) { return used[x] || x == pushed; };
+      const auto& by_call = needers_by_call[v];
+      uint32_t& h = needer_hi[v];
+      while (h > 0 && used[by_call[h - 1]]) --h;
+      uint32_t hk = h;
+      while (gone(by_call[hk - 1])) --hk;  // an ok needer is left: the loop stops
+      z->value = v;
+      z->to = call_entry[by_call[hk - 1]];
+      z->to_op = by_call[hk - 1];
+      z->writer = -1;
+      if (s == v) {
+        z->from = std::numeric_limits<int64_t>::min();
+        z->from_op = -1;
+        return true;
+      }
+      const auto& nl = needers[v];
+      uint32_t& lo = needer_lo[v];
+      while (lo < nl.size() && used[nl[lo]]) ++lo;
+      uint32_t k = lo;
+      while (gone(nl[k])) ++k;
+      z->from = ret_entry[nl[k]];
+      z->from_op = nl[k];
+      const auto& wl = writers[v];
+      uint32_t& wlo = writer_lo[v];
+      while (wlo < wl.size() && used[wl[wlo]]) ++wlo;
+      uint32_t wk = wlo;
+      while (gone(wl[wk])) ++wk;  // one writer is left
+      const int32_t w = wl[wk];
+      z->writer = w;
+      if (ret_entry[w] >= 0 && ret_entry[w] < z->from) {
+        z->from = ret_entry[w];
+        z->from_op = w;
+      }
+      if (call_entry[w] > z->to) {
+        z->to = call_entry[w];
+        z->to_op = w;
+      }
+      return true;
+    }
+    (void)v;
+    (void)s;
+    (void)pushed;
+    (void)z;
+    return false;
+  };
+  auto zones_meet = [](const PinnedZone& x, const PinnedZone& y) {
+    return !(x.to < y.from || y.to < x.from);
+  };
+  // Whether an ok op left, other than the zone's writer and the ops that need its value, was
+  // invoked after the zone begins and returned before it ends (it would sit inside the value's
+  // block).
+  auto op_inside = [&](const PinnedZone& z, int32_t pushed) -> bool {
+    int32_t e = z.from_op < 0 ? next[head] : ret_entry[z.from_op];
+    for (; e != tail && e < z.to; e = next[e]) {
+      if (is_call[e]) continue;
+      const int32_t j = entry_op[e];
+      if (j == pushed || j == z.writer || call_entry[j] <= z.from) continue;
+      if (Model::NeededValue(ops[j]) == z.value) continue;
+      return true;
+    }
+    return false;
+  };
+  // After op `pushed` (not yet marked used) took the state from `s` to `ns`: the zones of s and
+  // ns against each other and against those of the values the open ops (invoked before the
+  // first pending return) write or need. Returns an op that cannot be placed (of two zones that
+  // meet, the one whose return starts the later zone), or -1.
+  std::vector<uint32_t> zone_seen;
+  uint32_t zone_stamp = 0;
+  auto zone_conflict = [&](uint32_t s, uint32_t ns, int32_t pushed) -> int32_t {
+    if constexpr (Model::kValuesAreStates) {
+      PinnedZone a, b, z;
+      const bool has_a = pinned_zone(s, ns, pushed, &a);
+      const bool has_b = ns != s && pinned_zone(ns, ns, pushed, &b);
+      if (!has_a && !has_b) return -1;
+      auto blocker = [](const PinnedZone& x, const PinnedZone& y) {
+        return x.from >= y.from ? x.from_op : y.from_op;
+      };
+      if (has_a && has_b && zones_meet(a, b)) return blocker(a, b);
+      // The op that cannot be placed: the last of the zone to be invoked (it needs the value).
+      if (has_a && op_inside(a, pushed)) return a.to_op;
+      if (has_b && op_inside(b, pushed)) return b.to_op;
+      if (zone_seen.size() != live_needers.size()) zone_seen.assign(live_needers.size(), 0);
+      if (++zone_stamp == 0) {
+        std::fill(zone_seen.begin(), zone_seen.end(), 0);
+        zone_stamp = 1;
+      }
+      zone_seen[s] = zone_seen[ns] = zone_stamp;
+      for (int32_t e = next[head]; e != tail && is_call[e]; e = next[e]) {
+        const int32_t j = entry_op[e];
+        if (j == pushed) continue;
+        for (uint32_t v : {Model::WrittenValue(ops[j]), Model::NeededValue(ops[j])}) {
+          if (v == kNoValue || v >= zone_seen.size() || zone_seen[v] == zone_stamp) continue;
+          zone_seen[v] = zone_stamp;
+          if (!pinned_zone(v, ns, pushed, &z)) continue;
+          if (has_a && zones_meet(a, z)) return blocker(a, z);
+          if (has_b && zones_meet(b, z)) return blocker(b, z);
+        }
+      }
+    }
+    (void)s;
+    (void)ns;
+    (void)pushed;
     return -1;
   };
 
@@ -539,18 +729,22 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
     const bool info = !op.required;
     uint32_t ns;
     if (!model.Step(state, op, &ns) || (info && ns == state)) return 0;
+    // A step refused because op r could then never be placed: explained as if op i were placed
+    // and r then found no way to its value.
+    auto explain_refusal = [&](int32_t r) {
+      const int32_t depth = required - remaining + (info ? 0 : 1);
+      if (!flag && depth > best_depth) {
+        best_depth = depth;
+        path.push_back({cur_node, static_cast<uint32_t>(i)});
+        best_node = static_cast<uint32_t>(path.size() - 1);
+        best_state = ns;
+        best_blocking = r;
+      }
+    };
     if (ns != state) {
       const int32_t r = stranded_by_leaving(state, i);
       if (r >= 0) {
-        // Explained as if op i were placed and r then found no way to its value.
-        const int32_t depth = required - remaining + (info ? 0 : 1);
-        if (!flag && depth > best_depth) {
-          best_depth = depth;
-          path.push_back({cur_node, static_cast<uint32_t>(i)});
-          best_node = static_cast<uint32_t>(path.size() - 1);
-          best_state = ns;
-          best_blocking = r;
-        }
+        explain_refusal(r);
         return 0;
       }
     }
@@ -584,6 +778,28 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       if (i > hi) hi = i;
     }
     count_needer(i, -1);
+    auto undo = [&]() {
+      count_needer(i, +1);
+      if (info) {
+        group_next[group[i]]--;
+      } else {
+        lin[i >> 6] &= ~(uint64_t{1} << (i & 63));
+        P = old_p;
+        hi = old_hi;
+      }
+      owed = old_owed;
+      last_blind = old_last_blind;
+    };
+    if (pinned_zones && Model::WrittenValue(op) != kNoValue) {
+      // The pinned-zone rule (top of file): only an op that writes pins a value or moves one.
+      const int32_t r = zone_conflict(state, ns, i);
+      if (r >= 0) {
+        ++out.zone_cuts;
+        explain_refusal(r);
+        undo();
+        return 0;
+      }
+    }
     build_key(memo_state(ns), nflag);
     build_open(i);
     if (memo.Insert(key.data(), static_cast<uint32_t>(key.size()), open)) {
@@ -600,16 +816,7 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       fresh = true;
       return 1;
     }
-    count_needer(i, +1);
-    if (info) {
-      group_next[group[i]]--;
-    } else {
-      lin[i >> 6] &= ~(uint64_t{1} << (i & 63));
-      P = old_p;
-      hi = old_hi;
-    }
-    owed = old_owed;
-    last_blind = old_last_blind;
+    undo();
     return 2;
   };
 
@@ -736,13 +943,40 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
     // configurations without an answer, again from scratch with the rule (issue 20: 50
     // processes, values 0-99, unknown after 30 s without it; with it alone, values 0-999 took
     // 5 s instead of 0.02 s).
-    if (limits.first_try == 0) return SearchOnce(model, ops, limits, true, 0);
-    SearchOutcome first = SearchOnce(model, ops, limits, false, limits.first_try);
-    if (first.verdict != SearchVerdict::kGaveUp) return first;
-    SearchOutcome second = SearchOnce(model, ops, limits, true, 0);
-    second.configurations += first.configurations;
-    second.peak_bytes = std::max(second.peak_bytes, first.peak_bytes);
-    return second;
+    SearchOutcome out;
+    if (limits.first_try == 0) {
+      out = SearchOnce(model, ops, limits, true, 0);
+    } else {
+      SearchOutcome first = SearchOnce(model, ops, limits, false, limits.first_try);
+      if (first.verdict != SearchVerdict::kGaveUp) {
+        out = std::move(first);
+      } else {
+        out = SearchOnce(model, ops, limits, true, 0);
+        out.configurations += first.configurations;
+        out.zone_cuts += first.zone_cuts;
+        out.peak_bytes = std::max(out.peak_bytes, first.peak_bytes);
+      }
+    }
+    if (out.verdict == SearchVerdict::kInvalid && out.zone_cuts > 0 && limits.pinned_zones) {
+      // The pinned-zone rule cuts a doomed order early, so the deepest prefix the search saw
+      // can be shorter than the one a report should draw. Searched again without it, for at
+      // most 2 s, for the explanation only (the verdict stands; on a budget, the first one).
+      SearchLimits explain = limits;
+      explain.pinned_zones = false;
+      const auto soon = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      explain.deadline = limits.has_deadline ? std::min(limits.deadline, soon) : soon;
+      explain.has_deadline = true;
+      explain.first_try = 0;
+      SearchOutcome again = SearchOnce(model, ops, explain, false, 0);
+      if (again.verdict == SearchVerdict::kInvalid) {
+        out.prefix = std::move(again.prefix);
+        out.blocking = again.blocking;
+        out.state_text = std::move(again.state_text);
+        out.needed_text = std::move(again.needed_text);
+      }
+      out.peak_bytes = std::max(out.peak_bytes, again.peak_bytes);
+    }
+    return out;
   }
   return SearchOnce(model, ops, limits, false, 0);
 }

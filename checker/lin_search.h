@@ -13,6 +13,9 @@
 //    (the dead-state rule, lin_search.cc), so the orders of writes nobody reads collapse;
 //  - (register) the state never leaves a value that an ok read not yet linearized still needs
 //    when no op left that writes it is invoked before that read returns (it would be stranded);
+//  - (register) a value that only one op left can write, or that the state holds and nothing
+//    left writes, is pinned: the register must hold it over a zone of real time, and a step
+//    after which two pinned values' zones meet is refused (the pinned-zone rule, lin_search.cc);
 //  - the legal ok candidate that returns first is tried first (earliest deadline first).
 //  - (register) when that has memoized SearchLimits::first_try configurations without an answer,
 //    the search starts over with the dead-write rule: a write overwritten before anything
@@ -39,6 +42,8 @@ struct SearchLimits {
   // Register: configurations the first try may memoize before the search starts over with
   // the dead-write rule; 0: the rule from the start.
   uint64_t first_try = uint64_t{1} << 20;
+  // Register: the pinned-zone rule (lin_search.cc); false only to measure without it.
+  bool pinned_zones = true;
 };
 
 // kGaveUp: internal to lin_search.cc (a first try that stopped early); SearchKey never returns it.
@@ -47,6 +52,7 @@ enum class SearchVerdict { kValid, kInvalid, kTimeout, kMemory, kCancelled, kGav
 struct SearchOutcome {
   SearchVerdict verdict = SearchVerdict::kCancelled;
   uint64_t configurations = 0;  // configurations memoized
+  uint64_t zone_cuts = 0;       // steps refused by the pinned-zone rule (register)
   int64_t peak_bytes = 0;
   // Invalid only: the deepest linearization found (indices into the key's ops, in order),
   // the operation that could not follow it (-1 if none was identified), the state after it.

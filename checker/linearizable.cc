@@ -370,6 +370,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   }
   limits.max_memory = o.budget.max_memory_bytes;
   if (o.first_try_configurations >= 0) limits.first_try = o.first_try_configurations;
+  limits.pinned_zones = o.pinned_zones;
   limits.memory_used = &memory_used;
   limits.stop = &stop;
   const ValueTable& table = values.table();
@@ -450,7 +451,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   }
 
   CheckResult r;
-  uint64_t configurations = 0;
+  uint64_t configurations = 0, zone_cuts = 0;
   int64_t peak = 0;
   int64_t unique_value_keys = 0, split_keys = 0, refuted_keys = 0, checked_ops = 0;
   const KeyWork* invalid = nullptr;
@@ -458,6 +459,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   for (size_t k : order) {
     const KeyWork& w = work[k];
     configurations += w.outcome.configurations;
+    zone_cuts += w.outcome.zone_cuts;
     unique_value_keys += w.outcome.unique_values;
     split_keys += w.sources.split;
     refuted_keys += w.sources.refuted >= 0;
@@ -482,6 +484,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   j["checked_ops"] = checked_ops;
   j["dropped_ops"] = dropped_total;
   j["configurations"] = configurations;
+  j["zone_cuts"] = zone_cuts;
   j["unique_value_keys"] = unique_value_keys;
   j["split_keys"] = split_keys;
   j["refuted_keys"] = refuted_keys;

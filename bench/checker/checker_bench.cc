@@ -6,6 +6,7 @@
 // Each case runs in a forked child so its peak RSS is its own.
 // Usage: checker_bench [--only SUBSTRING] [--write DIR] [--threads N] [--corpus DIR]
 //                      [--timeout S] [--max-memory MB] [--search-only] [--no-split]
+//                      [--no-zones]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ struct Args {
   int64_t max_memory = int64_t{2} << 30;  // a hard case ends unknown, it does not eat the machine
   bool unique_values = true;              // --search-only: the search on every key
   bool split_values = true;               // --no-split: values as recorded (read_sources.h)
+  bool pinned_zones = true;               // --no-zones: the search without the pinned-zone rule
 } g_args;
 
 double Now() {
@@ -55,6 +57,7 @@ struct Measured {
   int64_t peak_search = 0;
   int64_t unique_value_keys = 0, keys = 0;
   int64_t refuted_keys = 0;  // decided by a read no write can have served (read_sources.h)
+  int64_t configurations = 0, zone_cuts = 0;  // the search's (lin_search.h)
 };
 
 Measured CheckText(const std::string& text, const std::string& name, const std::string& model) {
@@ -73,6 +76,7 @@ Measured CheckText(const std::string& text, const std::string& name, const std::
   lo.budget.max_memory_bytes = g_args.max_memory;
   lo.unique_values = g_args.unique_values;
   lo.split_values = g_args.split_values;
+  lo.pinned_zones = g_args.pinned_zones;
   auto r = CheckLinearizable(*h, lo);
   double t2 = Now();
   o.events = h->events;
@@ -83,6 +87,8 @@ Measured CheckText(const std::string& text, const std::string& name, const std::
   o.unique_value_keys = r.ok() ? r->json.value("unique_value_keys", int64_t{0}) : 0;
   o.keys = r.ok() ? r->json.value("keys", int64_t{0}) : 0;
   o.refuted_keys = r.ok() ? r->json.value("refuted_keys", int64_t{0}) : 0;
+  o.configurations = r.ok() ? r->json.value("configurations", int64_t{0}) : 0;
+  o.zone_cuts = r.ok() ? r->json.value("zone_cuts", int64_t{0}) : 0;
   return o;
 }
 
@@ -96,6 +102,10 @@ void Report(const std::string& name, const Measured& o) {
   printf("%-44s %9lld ev  %-8s parse %7.3f s  check %7.3f s  %11.0f ev/s  search %7.1f MB%s\n",
          name.c_str(), static_cast<long long>(o.events), o.verdict.c_str(), o.parse_s, o.check_s,
          o.events / std::max(total, 1e-9), o.peak_search / 1048576.0, how.c_str());
+  if (o.configurations > 0) {
+    printf("%-44s %lld configurations, %lld zone cuts\n", "",
+           static_cast<long long>(o.configurations), static_cast<long long>(o.zone_cuts));
+  }
   fflush(stdout);
 }
 
@@ -162,10 +172,12 @@ int main(int argc, char** argv) {
       g_args.unique_values = false;
     } else if (a == "--no-split") {
       g_args.split_values = false;
+    } else if (a == "--no-zones") {
+      g_args.pinned_zones = false;
     } else {
       std::cerr << "usage: checker_bench [--only NAME] [--write DIR] [--threads N] [--corpus DIR]\n"
                    "                     [--timeout S] [--max-memory MB] [--search-only]\n"
-                   "                     [--no-split]\n";
+                   "                     [--no-split] [--no-zones]\n";
       return 2;
     }
   }
