@@ -92,6 +92,11 @@ struct LinearizableOptions {
 // history with no operations is unknown too ("no operations: ... proves nothing"), never valid.
 Result<CheckResult> CheckLinearizable(const History& history, const LinearizableOptions& options);
 
+// The first kJsonListCap of `texts` (canonical JSON values) as a JSON array: how the set and
+// queue checkers list elements in their results without growing them past reading.
+constexpr size_t kJsonListCap = 100;
+nlohmann::json CappedJsonList(const std::vector<std::string>& texts);
+
 // ---- set (Jepsen set-full) ----------------------------------------------------------------
 // add(v) ok/info/fail and read() ok → [elements]. Per key when keys are present. An element is
 // known from the completion of its ok add or of the first ok read that lists it. It is lost when

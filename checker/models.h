@@ -38,6 +38,9 @@ struct ValueTable {
 // JSON text of a string, for explanations.
 std::string QuoteJson(const std::string& s);
 
+// "op N": an operation as explanations name it (N its index in the history).
+inline std::string OpName(const LinOp& op) { return "op " + std::to_string(op.id); }
+
 // register: read / write / cas over JSON values; state = value id.
 class RegisterModel {
  public:

@@ -10,17 +10,8 @@ namespace splitbrain::checker {
 
 namespace {
 
-constexpr size_t kListCap = 100;
 // Reads compared pairwise for order: the final reads, a handful; more would be quadratic.
 constexpr size_t kOrderReads = 16;
-
-nlohmann::json Capped(const std::vector<std::string>& v) {
-  nlohmann::json a = nlohmann::json::array();
-  for (size_t i = 0; i < v.size() && i < kListCap; ++i) {
-    a.push_back(nlohmann::json::parse(v[i], nullptr, false));
-  }
-  return a;
-}
 
 // Maximal runs of consecutive integers among `values` (canonical JSON texts), as [first, last];
 // texts that are not integers are left out.
@@ -36,7 +27,7 @@ nlohmann::json Ranges(const std::vector<std::string>& values) {
     size_t j = i;
     while (j + 1 < ints.size() && ints[j + 1] == ints[j] + 1) ++j;
     out.push_back({ints[i], ints[j]});
-    if (out.size() >= kListCap) break;
+    if (out.size() >= kJsonListCap) break;
     i = j + 1;
   }
   return out;
@@ -86,7 +77,7 @@ CheckResult CheckQueue(const History& h) {
         std::string t = e.dump();
         if (!r.at.emplace(t, r.order.size()).second) {
           ++duplicates;  // at-least-once: counted, not wrong
-          if (duplicated.size() < kListCap) duplicated.push_back(t);
+          if (duplicated.size() < kJsonListCap) duplicated.push_back(t);
         }
         r.order.push_back(std::move(t));
       }
@@ -176,11 +167,11 @@ CheckResult CheckQueue(const History& h) {
   j["duplicated_count"] = duplicates;
   j["never_read_count"] = never_read.size();
   j["stale_count"] = stale.size();
-  j["stale"] = Capped(stale);
-  j["lost"] = Capped(lost);
+  j["stale"] = CappedJsonList(stale);
+  j["lost"] = CappedJsonList(lost);
   j["lost_ranges"] = Ranges(lost);
-  j["unexpected"] = Capped(unexpected);
-  j["duplicated"] = Capped(duplicated);
+  j["unexpected"] = CappedJsonList(unexpected);
+  j["duplicated"] = CappedJsonList(duplicated);
   if (invalid) {
     std::string text;
     if (!lost.empty()) {

@@ -38,7 +38,6 @@ namespace {
 
 constexpr int64_t kNoTime = std::numeric_limits<int64_t>::max();
 
-std::string OpName(const LinOp& op) { return "op " + std::to_string(op.id); }
 
 class UnionFind {
  public:

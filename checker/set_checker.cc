@@ -8,19 +8,13 @@
 
 namespace splitbrain::checker {
 
-namespace {
-
-constexpr size_t kListCap = 100;
-
-nlohmann::json Capped(const std::vector<std::string>& v) {
+nlohmann::json CappedJsonList(const std::vector<std::string>& texts) {
   nlohmann::json a = nlohmann::json::array();
-  for (size_t i = 0; i < v.size() && i < kListCap; ++i) {
-    a.push_back(nlohmann::json::parse(v[i], nullptr, false));
+  for (size_t i = 0; i < texts.size() && i < kJsonListCap; ++i) {
+    a.push_back(nlohmann::json::parse(texts[i], nullptr, false));
   }
   return a;
 }
-
-}  // namespace
 
 CheckResult CheckSet(const History& h) {
   struct Read {
@@ -125,10 +119,10 @@ CheckResult CheckSet(const History& h) {
   j["duplicated_count"] = duplicated.size();
   j["stale_count"] = stale.size();
   j["never_read_count"] = never_read.size();
-  j["lost"] = Capped(lost);
-  j["unexpected"] = Capped(unexpected);
-  j["duplicated"] = Capped(duplicated);
-  j["stale"] = Capped(stale);
+  j["lost"] = CappedJsonList(lost);
+  j["unexpected"] = CappedJsonList(unexpected);
+  j["duplicated"] = CappedJsonList(duplicated);
+  j["stale"] = CappedJsonList(stale);
   if (invalid) {
     std::string text;
     if (!lost.empty())

@@ -30,7 +30,6 @@ namespace {
 constexpr int64_t kMinusInfinity = std::numeric_limits<int64_t>::min();
 constexpr int64_t kNeverReturns = std::numeric_limits<int64_t>::max();
 
-std::string OpName(const LinOp& op) { return "op " + std::to_string(op.id); }
 
 // A value's stretch: the op that wrote it (-1: the initial value), its reads, its successor.
 struct Cluster {

@@ -10,7 +10,7 @@ namespace splitbrain::raft {
 
 namespace {
 
-[[noreturn]] void Fatal() { std::abort(); }
+[[noreturn]] void Unrecoverable() { std::abort(); }
 
 constexpr const char* kTransferContext = "transfer";
 
@@ -137,7 +137,7 @@ const char* ErrName(Err err) {
 
 Raft::Raft(Config config) : cfg_(std::move(config)), id_(cfg_.id) {
   if (id_ == kNoNode || cfg_.heartbeat_ticks < 1 || cfg_.election_ticks <= cfg_.heartbeat_ticks) {
-    Fatal();
+    Unrecoverable();
   }
   if (cfg_.max_entries_per_msg == 0) cfg_.max_entries_per_msg = 1;
   if (cfg_.max_inflight_msgs == 0) cfg_.max_inflight_msgs = 1;
@@ -814,7 +814,7 @@ void Raft::SendAppend(NodeId to, bool allow_empty) {
 
 void Raft::SendSnapshotChunk(NodeId to) {
   Progress& pr = progress_.at(to);
-  if (snapshot_.empty()) Fatal();  // the log was compacted without a snapshot
+  if (snapshot_.empty()) Unrecoverable();  // the log was compacted without a snapshot
   if (pr.snapshot_index != snapshot_.meta.index) {
     pr.snapshot_index = snapshot_.meta.index;
     pr.snapshot_offset = 0;

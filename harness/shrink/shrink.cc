@@ -10,7 +10,7 @@ namespace splitbrain::harness::shrink {
 
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kNsPerMs = 1'000'000;
 
 std::string List(const std::vector<std::string>& v) {
   std::string s = "[";
@@ -119,11 +119,11 @@ class Shrinker {
     const int64_t at = cur_[i].entries.front().at_ns;
     const int64_t was = cur_[i].entries.front().duration_ns;
     int64_t hi = was > 0 ? was : limit_ - at;
-    if (hi <= kMs) return;
+    if (hi <= kNsPerMs) return;
     int64_t lo = 0;
-    const int64_t step = std::max<int64_t>(50 * kMs, hi / 32);
+    const int64_t step = std::max<int64_t>(50 * kNsPerMs, hi / 32);
     while (hi - lo > step) {
-      const int64_t mid = (lo + hi) / 2 / kMs * kMs;
+      const int64_t mid = (lo + hi) / 2 / kNsPerMs * kNsPerMs;
       if (mid <= lo) break;
       auto f = cur_;
       for (auto& e : f[i].entries) e.duration_ns = mid;
@@ -171,9 +171,9 @@ class Shrinker {
   void TimeLimit() {
     const int64_t was = limit_;
     int64_t lo = 0, hi = limit_;
-    const int64_t step = std::max<int64_t>(100 * kMs, hi / 64);
+    const int64_t step = std::max<int64_t>(100 * kNsPerMs, hi / 64);
     while (hi - lo > step) {
-      const int64_t mid = (lo + hi) / 2 / kMs * kMs;
+      const int64_t mid = (lo + hi) / 2 / kNsPerMs * kNsPerMs;
       if (mid <= lo) break;
       if (Try(cur_, mid).failed) {
         hi = mid;
@@ -209,7 +209,7 @@ std::string ShowDuration(int64_t ns) {
   } else if (ns >= 1'000'000'000 && ns % 100'000'000 == 0) {
     os << static_cast<double>(ns) / 1e9 << "s";
   } else {
-    os << ns / kMs << "ms";
+    os << ns / kNsPerMs << "ms";
   }
   return os.str();
 }

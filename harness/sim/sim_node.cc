@@ -12,8 +12,6 @@ using raft::NodeId;
 
 namespace {
 
-std::string Name(NodeId id) { return "n" + std::to_string(id); }
-
 records::Outcome OutcomeOf(node::OpResult::Kind kind) {
   switch (kind) {
     case node::OpResult::Kind::kOk:
@@ -38,8 +36,8 @@ void SimNodes::Reply(uint64_t request, const node::OpResult& r, NodeId leader) {
   out.value = r.value;
   out.error = r.error;
   if (leader != raft::kNoNode) {
-    out.leader = Name(leader);
-    out.leader_client = "sim:" + Name(leader);
+    out.leader = NodeName(leader);
+    out.leader_client = "sim:" + NodeName(leader);
   }
   answer_(request, out);
 }
@@ -58,7 +56,7 @@ void SimNodes::Receive(NodeId id, uint64_t request, Command command, int64_t now
   if (!cluster_->up(id)) {
     node::Reply refused;
     refused.outcome = records::Outcome::kFail;  // the connection was refused: nothing was sent
-    refused.error = "connecting to " + Name(id) + ": connection refused (down)";
+    refused.error = "connecting to " + NodeName(id) + ": connection refused (down)";
     answer_(request, refused);
     return;
   }
@@ -116,7 +114,7 @@ void SimNodes::NoteRoleChange(NodeId id) {
     ev.event = "role";
     ev.role = raft::RoleName(raft.role());
     ev.term = static_cast<int64_t>(raft.term());
-    if (raft.leader() != raft::kNoNode) ev.leader = Name(raft.leader());
+    if (raft.leader() != raft::kNoNode) ev.leader = NodeName(raft.leader());
     Event(id, std::move(ev));
   }
   n.role_known = true;
@@ -171,7 +169,7 @@ void SimNodes::AfterUnit(int64_t now_ms) {
     }
     if (!n.read_queue.empty()) {
       // One ReadIndex confirms every read that arrived meanwhile.
-      const std::string ctx = Name(id) + "-r" + std::to_string(++n.next_read);
+      const std::string ctx = NodeName(id) + "-r" + std::to_string(++n.next_read);
       ReadBatch batch;
       batch.reads = std::move(n.read_queue);
       n.read_queue.clear();
@@ -250,7 +248,7 @@ int64_t SimNodes::NextBusyMs(int64_t now_ms) const {
 
 void SimNodes::Event(NodeId id, records::NodeEvent ev) {
   ev.t = kEventsOriginNs + static_cast<int64_t>(cluster_ ? cluster_->now() : 0) * 1'000'000;
-  ev.node = Name(id);
+  ev.node = NodeName(id);
   std::string& log = at(id).events;
   log += records::NodeEventJson(ev).dump();
   log += '\n';

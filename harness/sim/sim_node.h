@@ -24,6 +24,9 @@
 
 namespace splitbrain::harness::sim {
 
+// A simulated node's name in the history and the store ("n1"), as the lab names its members.
+inline std::string NodeName(raft::NodeId id) { return "n" + std::to_string(id); }
+
 struct SimNodeOptions {
   int nodes = 3;
   bool stale_read = false;            // --bug stale-read: every node answers reads (node.cc)

@@ -37,7 +37,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int64_t kMs = 1'000'000;  // one unit of simulated time is one millisecond
+// One unit of simulated time is one millisecond.
+constexpr int64_t kSimNsPerMs = 1'000'000;
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
 // The faults the simulator carries out (the rest are refused at validation).
@@ -150,7 +151,6 @@ std::vector<std::string> CheckersOf(const TestPlan& plan) {
   return plan.checkers.empty() ? DefaultCheckers(plan.workload.name) : plan.checkers;
 }
 
-std::string Name(raft::NodeId id) { return "n" + std::to_string(id); }
 
 // A message-level fault's `message:` as the raft core's type (nemesis::MessageKindNames order).
 bool MessageTypeOf(const std::string& name, raft::MessageType* type) {
@@ -183,7 +183,7 @@ double TickRateOf(int64_t offset_ns) {
 }
 
 // Nanoseconds as whole units of simulated time, rounded up.
-uint64_t Units(int64_t ns) { return ns <= 0 ? 0 : static_cast<uint64_t>((ns + kMs - 1) / kMs); }
+uint64_t Units(int64_t ns) { return ns <= 0 ? 0 : static_cast<uint64_t>((ns + kSimNsPerMs - 1) / kSimNsPerMs); }
 
 // The nemesis's hands in the simulation.
 class SimInjector : public nemesis::FaultInjector {
@@ -195,11 +195,11 @@ class SimInjector : public nemesis::FaultInjector {
     nemesis::ClusterView v;
     for (int i = 1; i <= c_.size(); ++i) {
       const auto id = static_cast<raft::NodeId>(i);
-      v.nodes.push_back(Name(id));
-      if (!c_.up(id) || c_.paused(id)) v.unavailable.insert(Name(id));
+      v.nodes.push_back(NodeName(id));
+      if (!c_.up(id) || c_.paused(id)) v.unavailable.insert(NodeName(id));
     }
     const raft::NodeId leader = c_.Leader();
-    if (leader != raft::kNoNode) v.leader = Name(leader);
+    if (leader != raft::kNoNode) v.leader = NodeName(leader);
     return v;
   }
   Status Kill(const nemesis::NodeId& n) override {
@@ -263,7 +263,7 @@ class SimInjector : public nemesis::FaultInjector {
                                    : raft::sim::Cluster::MessageRule::kReorder;
       m.from = r.from.empty() ? raft::kNoNode : node::NodeIdFromName(r.from);
       m.to = r.to.empty() ? raft::kNoNode : node::NodeIdFromName(r.to);
-      m.hold = static_cast<uint64_t>((r.hold_ns + kMs - 1) / kMs);  // whole units, rounded up
+      m.hold = static_cast<uint64_t>((r.hold_ns + kSimNsPerMs - 1) / kSimNsPerMs);  // whole units, rounded up
       out.push_back(m);
     }
     c_.SetMessageRules(std::move(out));
@@ -482,7 +482,7 @@ class SimRun {
       stamp_ms_ = NowMs();
       stamp_sub_ = 0;
     }
-    return stamp_ms_ * kMs + stamp_sub_++;
+    return stamp_ms_ * kSimNsPerMs + stamp_sub_++;
   }
   void Setup();
   // The first ms after now at which something is due: the cluster's next busy unit, the
@@ -566,8 +566,8 @@ void SimRun::Setup() {
   wc.keys = plan_.workload.keys;
   wc.read_fraction = plan_.workload.read_fraction;
   wc.values = plan_.workload.values;
-  wc.lock_ttl_ms = plan_.workload.lock_ttl_ns / kMs;
-  wc.lock_hold_ms = plan_.workload.lock_hold_ns / kMs;
+  wc.lock_ttl_ms = plan_.workload.lock_ttl_ns / kSimNsPerMs;
+  wc.lock_hold_ms = plan_.workload.lock_hold_ns / kSimNsPerMs;
   wc.accounts = plan_.workload.accounts;
   wc.initial_balance = plan_.workload.initial_balance;
   auto w = workloads::MakeWorkload(wc);
@@ -672,7 +672,7 @@ void SimRun::Begin(Slot& s, workloads::Op op, bool prepare) {
   ++in_flight_;
   s.invoke_ns = history_->Invoke(s.st.process, s.op.f, s.op.key, s.op.value);
   s.command = std::make_shared<const json>(workload_->ToCommand(s.op, s.st));
-  s.deadline_ms = NowMs() + (s.final ? 2000 : plan_.workload.op_timeout_ns / kMs);
+  s.deadline_ms = NowMs() + (s.final ? 2000 : plan_.workload.op_timeout_ns / kSimNsPerMs);
   if (!s.final) s.current = s.picker->Start(s.current) % static_cast<size_t>(plan_.nodes);
   Try(s);
 }
@@ -688,7 +688,7 @@ void SimRun::Try(Slot& s) {
 void SimRun::OnReply(uint64_t request, const node::Reply& reply) {
   if (request != 0 && request == setup_request_) {
     setup_request_ = 0;
-    records::Reply r = clients::ReplyFromNode(reply, Name(setup_node_ + 1));
+    records::Reply r = clients::ReplyFromNode(reply, NodeName(setup_node_ + 1));
     // A refusal by the state (409: bank-init found the accounts) means an earlier try applied.
     if (r.ok() || r.refusal == records::Refusal::kState) {
       setup_.pop_front();
@@ -707,7 +707,7 @@ void SimRun::OnReply(uint64_t request, const node::Reply& reply) {
   Slot& s = slots_[it->second];
   request_slot_.erase(it);
   s.request = 0;
-  records::Reply r = clients::ReplyFromNode(reply, Name(s.request_node + 1));
+  records::Reply r = clients::ReplyFromNode(reply, NodeName(s.request_node + 1));
   if (r.outcome == records::Outcome::kFail && r.refusal == records::Refusal::kMember) {
     // clients/retry.h: the leader the refusal names, else the next node, after a pause.
     const raft::NodeId leader = node::NodeIdFromName(r.leader);
@@ -742,7 +742,7 @@ void SimRun::Complete(Slot& s, const records::Reply& r) {
       s.next_ms = NowMs() + 100;  // harness/workers.cc FinalReads: 100 ms between tries
     }
   } else if (const int64_t hold = workload_->HoldAfterNs(s.op, c.outcome); hold > 0) {
-    s.next_ms = NowMs() + (hold + kMs - 1) / kMs;
+    s.next_ms = NowMs() + (hold + kSimNsPerMs - 1) / kSimNsPerMs;
   }
   if (c.outcome == records::Outcome::kUnknown) {
     // Jepsen: the process never invokes again; a fresh one takes its slot.
@@ -758,8 +758,8 @@ void SimRun::StepSlot(Slot& s) {
       if (now >= s.deadline_ms) {
         records::Reply timeout;  // the answer never came: it may have happened
         timeout.outcome = records::Outcome::kUnknown;
-        timeout.error = "awaiting answer from " + Name(s.request_node + 1) + ": timed out";
-        timeout.node = Name(s.request_node + 1);
+        timeout.error = "awaiting answer from " + NodeName(s.request_node + 1) + ": timed out";
+        timeout.node = NodeName(s.request_node + 1);
         Complete(s, timeout);
       }
     } else if (now >= s.next_ms) {
@@ -786,7 +786,7 @@ void SimRun::StepSlot(Slot& s) {
     Begin(s, std::move(op), /*prepare=*/false);
     return;
   }
-  workloads::Context ctx{now * kMs, s.st.process, in_flight_};
+  workloads::Context ctx{now * kSimNsPerMs, s.st.process, in_flight_};
   workloads::GenResult g = gen_->Next(ctx);
   if (g.kind == workloads::GenResult::kExhausted) {
     // harness/workers.cc: a process still holding something lets go of it, recorded.
@@ -801,8 +801,8 @@ void SimRun::StepSlot(Slot& s) {
       Begin(s, std::move(op), /*prepare=*/false);
     }
   } else if (g.kind == workloads::GenResult::kPending) {
-    const int64_t wake = std::min(g.wake_ns, ctx.time_ns + 50 * kMs);
-    s.next_ms = std::max(now + 1, (wake + kMs - 1) / kMs);
+    const int64_t wake = std::min(g.wake_ns, ctx.time_ns + 50 * kSimNsPerMs);
+    s.next_ms = std::max(now + 1, (wake + kSimNsPerMs - 1) / kSimNsPerMs);
   } else {
     Begin(s, std::move(g.op));
   }
@@ -817,7 +817,7 @@ int64_t SimRun::NextBusyMs() const {
                                        ? kNever
                                        : static_cast<int64_t>(cluster_next));
   if (main_phase_ && next_step_ < steps_.size()) {
-    busy = std::min(busy, (steps_[next_step_].at_ns + kMs - 1) / kMs);  // Unit: at_ns <= now
+    busy = std::min(busy, (steps_[next_step_].at_ns + kSimNsPerMs - 1) / kSimNsPerMs);  // Unit: at_ns <= now
   }
   if (!to_nodes_.empty()) busy = std::min(busy, to_nodes_.front().at_ms);
   if (!to_clients_.empty()) busy = std::min(busy, to_clients_.front().at_ms);
@@ -842,7 +842,7 @@ void SimRun::Unit(int64_t bound_ms) {
   injector_->AfterUnit();
   const int64_t now = NowMs();
   nodes_->AfterUnit(now);
-  while (main_phase_ && next_step_ < steps_.size() && steps_[next_step_].at_ns <= now * kMs) {
+  while (main_phase_ && next_step_ < steps_.size() && steps_[next_step_].at_ns <= now * kSimNsPerMs) {
     const nemesis::TimelineStep& s = steps_[next_step_++];
     if (s.at_ns >= plan_.time_limit_ns) {
       next_step_ = steps_.size();
@@ -878,7 +878,7 @@ void SimRun::Unit(int64_t bound_ms) {
 
 void SimRun::WriteEventLogs() {
   for (int i = 1; i <= plan_.nodes; ++i) {
-    const auto dir = std::filesystem::path(run_dir_) / "nodes" / Name(static_cast<raft::NodeId>(i));
+    const auto dir = std::filesystem::path(run_dir_) / "nodes" / NodeName(static_cast<raft::NodeId>(i));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "events.jsonl", std::ios::trunc | std::ios::binary)
         << nodes_->events(static_cast<raft::NodeId>(i));
@@ -966,9 +966,9 @@ SimOutcome SimRun::Run() {
   try {
     Setup();
     // The workload and the nemesis to the time limit; every slot then ends within its timeout.
-    const int64_t end_ms = plan_.time_limit_ns / kMs;
+    const int64_t end_ms = plan_.time_limit_ns / kSimNsPerMs;
     const int64_t hard_end_ms =
-        end_ms + plan_.workload.op_timeout_ns / kMs + 2 * plan_.recovery_ns / kMs + 10'000;
+        end_ms + plan_.workload.op_timeout_ns / kSimNsPerMs + 2 * plan_.recovery_ns / kSimNsPerMs + 10'000;
     auto busy = [&] {
       for (const Slot& s : slots_) {
         if (s.active || (s.final && !s.final_ops.empty())) return true;
@@ -989,7 +989,7 @@ SimOutcome SimRun::Run() {
         f.st.process = next_process_++;
         f.final_ops.assign(ops.begin(), ops.end());
         slots_.push_back(std::move(f));
-        const int64_t final_end = NowMs() + 2 * plan_.recovery_ns / kMs;
+        const int64_t final_end = NowMs() + 2 * plan_.recovery_ns / kSimNsPerMs;
         while (cluster_->ok() && busy() && NowMs() < final_end) Unit(final_end);
       }
     }
