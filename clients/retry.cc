@@ -16,10 +16,12 @@ records::Reply SendWithRetry(Clock::time_point deadline, size_t members, size_t*
                              const Attempt& attempt, const LeaderOf& leader_of,
                              const std::string& deadline_error) {
   records::Reply reply = records::Reply::Refused(records::Refusal::kMember, deadline_error);
-  for (int tries = 0;; ++tries) {
+  bool pause = false;       // before the next try
+  bool redirected = false;  // this operation has followed a named leader once
+  for (;;) {
     milliseconds left = TimeLeft(deadline);
     if (left.count() <= 0) return reply;
-    if (tries > 0) {
+    if (pause) {
       std::this_thread::sleep_for(std::min(left, kMaxPause));
       left = TimeLeft(deadline);
       if (left.count() <= 0) return reply;
@@ -29,9 +31,15 @@ records::Reply SendWithRetry(Clock::time_point deadline, size_t members, size_t*
     if (records::IsOwnRefusal(reply.refusal)) return reply;
     // A member's refusal: the command never reached the log. Where it says the leader is, or on
     // the next member when it named none, or one this adapter cannot map, or itself.
+    // The first redirect to a named leader goes at once: the usual case is a client at a
+    // follower of a healthy cluster, and a pause there would cost every such operation 10 ms.
+    // Later ones pause, so members naming each other from stale views are not hammered.
+    pause = true;
     if (reply.NamesLeader() && leader_of) {
       if (std::optional<size_t> leader = leader_of(reply); leader && *leader != *member) {
         *member = *leader % members;
+        pause = redirected;
+        redirected = true;
         continue;
       }
     }

@@ -5,7 +5,8 @@
 // is not a fail (ok, or unknown: STYLE.md, never retry what might have happened), at the
 // operation's own refusal (kState, kInvalid: every member would say the same), or at the
 // deadline. Between tries it pauses kMaxPause (less when the deadline is nearer), so a cluster
-// without a leader is not hammered. Stateless; thread-safe (the callbacks are the caller's).
+// without a leader is not hammered — except before an operation's first try at a leader a
+// refusal named, which goes at once (a client at a follower of a healthy cluster). Stateless; thread-safe (the callbacks are the caller's).
 #pragma once
 
 #include <chrono>

@@ -102,6 +102,42 @@ TEST(RetryPolicy, FollowsTheLeaderARefusalNames) {
   EXPECT_EQ(member, 3u);
 }
 
+// The first redirect of an operation goes at once: with less than one pause left before the
+// deadline, a client at a follower still reaches the leader the follower names (before, it
+// paused until the deadline and ended refused). Timing on a loaded machine may stall any one
+// call past the deadline, so one success in three is asked; the old policy can never succeed.
+// Members that keep naming each other pause between tries after that first redirect.
+TEST(RetryPolicy, FollowsTheFirstNamedLeaderAtOnceThenPauses) {
+  bool reached = false;
+  for (int round = 0; round < 3 && !reached; ++round) {
+    Script s;
+    s.answer = [&](size_t member, int) {
+      if (member == 2) return Answer(Outcome::kOk);
+      Reply r = Reply::Refused(Refusal::kMember, "not leader");
+      r.leader = "n3";
+      return r;
+    };
+    size_t member = 0;
+    Reply r = SendWithRetry(Clock::now() + kMaxPause - 1ms, s.count, &member, s.AsAttempt(), ById,
+                            "deadline");
+    reached = r.ok() && s.tried == std::vector<size_t>({0, 2});
+  }
+  EXPECT_TRUE(reached);
+
+  // n1 and n2 each name the other, forever: one immediate redirect, then a pause before each.
+  Script pingpong;
+  pingpong.answer = [&](size_t member, int) {
+    Reply r = Reply::Refused(Refusal::kMember, "not leader");
+    r.leader = member == 0 ? "n2" : "n1";
+    return r;
+  };
+  size_t member = 0;
+  SendWithRetry(Clock::now() + 100ms, pingpong.count, &member, pingpong.AsAttempt(), ById, "x");
+  ASSERT_GE(pingpong.tried.size(), 3u);
+  EXPECT_LE(pingpong.tried.size(), 12u);  // 2 + 100/10: never without pauses
+  for (size_t i = 0; i < pingpong.tried.size(); ++i) EXPECT_EQ(pingpong.tried[i], i % 2) << i;
+}
+
 // Without a leader it can go to, a refusal moves to the next member in order, wrapping round.
 TEST(RetryPolicy, NextMemberWhenNoLeaderItCanGoTo) {
   struct Case {
