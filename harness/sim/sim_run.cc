@@ -449,6 +449,7 @@ struct Slot {
   workloads::ProcessState st;
   std::unique_ptr<workloads::NodePicker> picker;
   size_t current = 0;      // the node the next try goes to (0-based)
+  bool redirected = false;  // the operation has followed a named leader once
   bool exhausted = false;  // the generator has no more for it
   bool active = false;     // an operation is invoked and not completed
   workloads::Op op;
@@ -672,6 +673,7 @@ void SimRun::Begin(Slot& s, workloads::Op op, bool prepare) {
   if (prepare && !s.final) workload_->Prepare(op, s.st);
   s.op = std::move(op);
   s.active = true;
+  s.redirected = false;
   ++in_flight_;
   s.invoke_ns = history_->Invoke(s.st.process, s.op.f, s.op.key, s.op.value);
   s.command = std::make_shared<const json>(workload_->ToCommand(s.op, s.st));
@@ -712,15 +714,23 @@ void SimRun::OnReply(uint64_t request, const node::Reply& reply) {
   s.request = 0;
   records::Reply r = clients::ReplyFromNode(reply, NodeName(s.request_node + 1));
   if (r.outcome == records::Outcome::kFail && r.refusal == records::Refusal::kMember) {
-    // clients/retry.h: the leader the refusal names, else the next node, after a pause.
+    // clients/retry.h: the leader the refusal names (the operation's first such redirect at
+    // once), else the next node, after a pause.
     const raft::NodeId leader = node::NodeIdFromName(r.leader);
-    s.current = leader != 0 && static_cast<int>(leader) <= plan_.nodes
-                    ? static_cast<size_t>(leader - 1)
-                    : (s.current + 1) % static_cast<size_t>(plan_.nodes);
+    const bool named = leader != 0 && static_cast<int>(leader) <= plan_.nodes &&
+                       static_cast<size_t>(leader - 1) != s.current;
+    const bool at_once = named && !s.redirected;
+    s.redirected = s.redirected || named;
+    s.current = named ? static_cast<size_t>(leader - 1)
+                      : (s.current + 1) % static_cast<size_t>(plan_.nodes);
     s.last = r;
     const int64_t left = s.deadline_ms - NowMs();
     if (left <= 0) {
       Complete(s, r);
+      return;
+    }
+    if (at_once) {
+      Try(s);
       return;
     }
     s.next_ms = NowMs() + std::min<int64_t>(left, 10);
