@@ -1,6 +1,7 @@
 // HistoryWriter: the one writer of history.jsonl (docs/FORMAT.md plus "time" and "node",
 // docs/CONTRACTS.md); history_jsonl.h is its reader. The timestamp is taken under the same lock
-// as the write, so line order and time order agree (porcupine #40). Thread-safe.
+// as the write, so line order and time order agree (porcupine #40); the line is serialised before
+// the lock, so the lock covers only the clock and the buffered write. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +38,8 @@ class HistoryWriter {
   int64_t Now() const;  // ns since the run began
 
  private:
-  void Write(nlohmann::json& line);
+  // Writes `line` (no "time" yet) with the time taken under the lock; returns that time.
+  int64_t Write(const nlohmann::json& line);
   std::ofstream out_;
   int64_t origin_ns_;
   std::function<int64_t()> now_;  // empty: the monotonic clock since origin_ns_

@@ -60,5 +60,31 @@ TEST(HistoryWriterTest, LineOrderIsTimeOrderUnderConcurrency) {
   std::filesystem::remove(path);
 }
 
+// The line is written in pieces around its time; it must be what one dump of the whole object
+// gives (the reader and docs/FORMAT.md expect nlohmann's key order), whatever the strings hold —
+// a key or value carrying `,"type":` must not be taken for the field.
+TEST(HistoryWriterTest, LineIsTheWholeObjectsDumpWhateverTheStringsHold) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("history_writer_bytes_" + std::to_string(getpid()) + ".jsonl");
+  int64_t clock = 41;
+  {
+    HistoryWriter w(path.string(), [&clock] { return ++clock; });
+    w.Invoke(3, "wr\",\"type\":x", std::string("k,\"type\":\"ok\""), nlohmann::json::array({1, "a"}));
+    w.Complete(3, "write", std::nullopt, Outcome::kOk, nlohmann::json(), "n,\"type\":2");
+    w.Complete(4, "read", std::string("k"), Outcome::kUnknown, 7, "");
+    w.Flush();
+  }
+  nlohmann::json a = {{"process", 3}, {"type", "invoke"}, {"f", "wr\",\"type\":x"},
+                      {"key", "k,\"type\":\"ok\""}, {"value", {1, "a"}}, {"time", 42}};
+  nlohmann::json b = {{"process", 3}, {"type", "ok"}, {"f", "write"}, {"value", nullptr},
+                      {"node", "n,\"type\":2"}, {"time", 43}};
+  nlohmann::json c = {{"process", 4}, {"type", "info"}, {"f", "read"}, {"key", "k"}, {"value", 7},
+                      {"time", 44}};
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, a.dump() + "\n" + b.dump() + "\n" + c.dump() + "\n");
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace splitbrain::records
