@@ -1,10 +1,13 @@
 // Client over Boost.Beast. The connection is opened by an asynchronous connect on a private
-// io_context (honouring the call's deadline); the request and its answer then go through Beast's
-// synchronous HTTP calls on `PollStream`, a non-blocking socket that waits in poll(2) up to the
-// deadline (Beast's own synchronous calls have none). The harness drives thousands of calls a
-// second through this client, one thread each: asynchronous operations cost about 15 system calls
-// a call (epoll_wait, timerfd_settime for every deadline, a speculative read), PollStream about 4
-// (the peek below, send, poll, recv): harness/systems/README.md, Benchmark.
+// io_context (honouring the call's deadline); the request is then written by hand in one
+// sendmsg and the answer read by Beast's synchronous parser on `DeadlineStream`, a blocking
+// socket whose receive timeout (SO_RCVTIMEO) is kept at or below what is left until the deadline
+// (Beast's own synchronous calls have none). The harness drives thousands of calls a second
+// through this client, one thread each: asynchronous operations cost about 15 system calls a call
+// (epoll_wait, timerfd_settime for every deadline, a speculative read), this about 3 (the peek
+// below, sendmsg, a recv that sleeps until the answer: a poll(2) before each recv was one more,
+// and Beast's request serializer cost more CPU than the request it wrote): harness/systems/
+// README.md, Benchmark.
 #include "node/client.h"
 
 #include <poll.h>
@@ -71,21 +74,42 @@ std::string DefaultHostToLoopback(const std::string& text) {
 
 namespace {
 
-// A SyncReadStream and SyncWriteStream over a connected non-blocking socket: every read and
-// write waits in poll(2) for at most what is left until `until`, then fails with
-// beast::error::timeout.
-class PollStream {
+// Whole milliseconds left until `until`, rounded up (a wait of 0 ms would spin to the deadline).
+int64_t MillisLeft(std::chrono::steady_clock::time_point until) {
+  const auto left = until - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return 0;
+  return std::min<int64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 1, int64_t{1} << 30);
+}
+
+// A SyncReadStream over a connected blocking socket: every read sleeps in recv(2) for at most
+// what is left until `until`, then fails with beast::error::timeout. The socket's receive timeout
+// is a system call to change, so it is changed only when it would outlast the deadline or fall
+// far short of it (`*rcvtimeo_ms`, the value set on this socket; 0: none yet); a read woken by a
+// shorter timeout looks at the clock and sleeps again.
+class DeadlineStream {
  public:
-  PollStream(int fd, std::chrono::steady_clock::time_point until) : fd_(fd), until_(until) {}
+  DeadlineStream(int fd, std::chrono::steady_clock::time_point until, int64_t* rcvtimeo_ms)
+      : fd_(fd), until_(until), rcvtimeo_ms_(rcvtimeo_ms) {}
 
   template <typename MutableBuffers>
   size_t read_some(const MutableBuffers& buffers, beast::error_code& ec) {
     ec = {};
     const asio::mutable_buffer b = *asio::buffer_sequence_begin(buffers);
-    // Wait first: the answer is never there the moment the request is sent, and a read that
-    // finds nothing costs a system call.
     while (true) {
-      if (!Wait(POLLIN, ec)) return 0;
+      const int64_t left = MillisLeft(until_);
+      if (left <= 0) {
+        ec = beast::error::timeout;
+        return 0;
+      }
+      if (*rcvtimeo_ms_ == 0 || *rcvtimeo_ms_ > left || *rcvtimeo_ms_ * 2 < left) {
+        timeval tv{static_cast<time_t>(left / 1000), static_cast<suseconds_t>(left % 1000 * 1000)};
+        if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+          ec.assign(errno, boost::system::system_category());
+          return 0;
+        }
+        *rcvtimeo_ms_ = left;
+      }
       ssize_t n = ::recv(fd_, b.data(), b.size(), 0);
       if (n > 0) return static_cast<size_t>(n);
       if (n == 0) {
@@ -100,75 +124,41 @@ class PollStream {
   }
   template <typename MutableBuffers>
   size_t read_some(const MutableBuffers& buffers) {
-    return OrThrow([&](beast::error_code& ec) { return read_some(buffers, ec); });
-  }
-
-  template <typename ConstBuffers>
-  size_t write_some(const ConstBuffers& buffers, beast::error_code& ec) {
-    ec = {};
-    iovec iov[16];
-    size_t count = 0;
-    for (auto it = asio::buffer_sequence_begin(buffers);
-         it != asio::buffer_sequence_end(buffers) && count < 16; ++it) {
-      const asio::const_buffer b = *it;
-      if (b.size() == 0) continue;
-      iov[count].iov_base = const_cast<void*>(b.data());
-      iov[count].iov_len = b.size();
-      ++count;
-    }
-    if (count == 0) return 0;
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = count;
-    // Try first: a request fits the socket's send buffer unless the node stopped reading.
-    while (true) {
-      ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        ec.assign(errno, boost::system::system_category());
-        return 0;
-      }
-      if (!Wait(POLLOUT, ec)) return 0;
-    }
-  }
-  template <typename ConstBuffers>
-  size_t write_some(const ConstBuffers& buffers) {
-    return OrThrow([&](beast::error_code& ec) { return write_some(buffers, ec); });
-  }
-
- private:
-  // The throwing forms the stream concepts require (Call uses only the error_code forms).
-  template <typename Op>
-  static size_t OrThrow(Op op) {
     beast::error_code ec;
-    size_t n = op(ec);
+    size_t n = read_some(buffers, ec);
     if (ec) throw boost::system::system_error(ec);
     return n;
   }
 
-  // True once `events` (or an error or hang-up, which the next call reports) is ready.
-  bool Wait(short events, beast::error_code& ec) {
-    while (true) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until_ - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        ec = beast::error::timeout;
-        return false;
-      }
-      pollfd p{fd_, events, 0};
-      // Rounded up: a wait of 0 ms would spin until the deadline.
-      int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count() + 1, 1 << 30)));
-      if (rc > 0) return true;
-      if (rc < 0 && errno != EINTR) {
-        ec.assign(errno, boost::system::system_category());
-        return false;
-      }
-    }
-  }
-
+ private:
   int fd_;
   std::chrono::steady_clock::time_point until_;
+  int64_t* rcvtimeo_ms_;
 };
+
+// Sends all of `data` without blocking, waiting in poll(2) (up to `until`) only when the socket's
+// send buffer is full: a request fits it unless the node stopped reading (a paused node).
+beast::error_code SendAll(int fd, std::string_view data,
+                          std::chrono::steady_clock::time_point until) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return beast::error_code(errno, boost::system::system_category());
+    }
+    const int64_t left = MillisLeft(until);
+    if (left <= 0) return beast::error::timeout;
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) < 0 && errno != EINTR) {
+      return beast::error_code(errno, boost::system::system_category());
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -176,6 +166,8 @@ struct Client::Impl {
   asio::io_context ioc;
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
+  std::string request;      // the last request sent, kept for its capacity
+  int64_t rcvtimeo_ms = 0;  // SO_RCVTIMEO set on stream's socket (DeadlineStream); 0: none
 
   void Close() {
     if (stream) {
@@ -250,31 +242,33 @@ Reply Client::Call(const std::string& method, const std::string& target, const n
     impl_->stream->expires_never();
     beast::error_code ignored;
     impl_->stream->socket().set_option(tcp::no_delay(true), ignored);
-    impl_->stream->socket().non_blocking(true, ignored);  // PollStream's reads and writes
+    // Blocking: DeadlineStream's reads sleep in recv (SendAll does not block).
+    impl_->stream->socket().non_blocking(false, ignored);
+    impl_->rcvtimeo_ms = 0;
   }
 
-  http::request<http::string_body> req;
-  req.method(method == "GET" ? http::verb::get : http::verb::post);
-  req.target(target);
-  req.version(11);
-  req.set(http::field::host, address_);
-  req.keep_alive(true);
-  if (!admin_token_.empty()) req.set(http::field::authorization, "Bearer " + admin_token_);
+  // The request, written out by hand: a handful of fixed fields, sent in one system call.
+  std::string& req = impl_->request;
+  req.clear();
+  req.append(method == "GET" ? "GET " : "POST ").append(target).append(" HTTP/1.1\r\nHost: ");
+  req.append(address_).append("\r\n");
+  if (!admin_token_.empty()) req.append("Authorization: Bearer ").append(admin_token_).append("\r\n");
   if (!body.is_null()) {
-    req.set(http::field::content_type, "application/json");
-    req.body() = body.dump();
+    std::string payload = body.dump();
+    req.append("Content-Type: application/json\r\nContent-Length: ");
+    req.append(std::to_string(payload.size())).append("\r\n\r\n").append(payload);
+  } else {
+    req.append(method == "GET" ? "\r\n" : "Content-Length: 0\r\n\r\n");
   }
-  req.prepare_payload();
-
-  PollStream io(impl_->stream->socket().native_handle(), until);
-  beast::error_code ec;
-  http::write(io, req, ec);
+  const int fd = impl_->stream->socket().native_handle();
+  beast::error_code ec = SendAll(fd, req, until);
   if (ec) {
     // Not completely sent: the node cannot have acted on a partial request.
     return fail(Outcome::kFail, "sending to " + address_ + ": " +
                                     (ec == beast::error::timeout ? "deadline" : ec.message()));
   }
 
+  DeadlineStream io(fd, until, &impl_->rcvtimeo_ms);
   http::response<http::string_body> res;
   http::read(io, impl_->buffer, res, ec);
   if (ec) {

@@ -364,6 +364,8 @@ void Node::Process() {
                         {"error", std::string("read refused: ") + raft::ErrName(err)}});
       }
     } else {
+      ++stat_read_rounds_;
+      stat_reads_ += batch.reads.size();
       reads_[ctx] = std::move(batch);
     }
   }
@@ -1042,6 +1044,8 @@ json Node::StatusJson() const {
             {"entries_persisted", stat_entries_},
             {"fsyncs", stored_fsyncs_.load()},
             {"applied_ahead", stat_applied_ahead_},
+            {"read_rounds", stat_read_rounds_},
+            {"reads", stat_reads_},
             {"dropped_messages", transport_->dropped()}}}};
 }
 

@@ -254,6 +254,10 @@ class Node {
   uint64_t stat_entries_ = 0;  // entries persisted
   // Entries applied ahead of the write of the Ready that carried them (ApplyDurableCommitted).
   uint64_t stat_applied_ahead_ = 0;
+  // ReadIndex rounds begun and the reads they carried (Process): reads / rounds is how many
+  // reads one heartbeat round confirms, the point of batching them.
+  uint64_t stat_read_rounds_ = 0;
+  uint64_t stat_reads_ = 0;
   bool process_posted_ = false;
   bool stopped_ = false;
   std::unique_ptr<records::NodeEventWriter> events_;

@@ -139,6 +139,29 @@ TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
   json st = cluster_->NodeStatus(leader);
   ASSERT_TRUE(st.contains("stats")) << st.dump();
   EXPECT_GE(st["stats"].value("applied_ahead", 0), 20u) << st.dump();
+  // One client, one read at a time: every read took a round of its own (21 reads above).
+  EXPECT_EQ(st["stats"].value("reads", 0), 21u) << st.dump();
+  EXPECT_EQ(st["stats"].value("read_rounds", 0), 21u) << st.dump();
+  // Concurrent reads share rounds: at most two rounds are out at once, and every read that
+  // arrives meanwhile waits for the next one instead of starting its own.
+  {
+    std::vector<std::thread> readers;
+    std::atomic<int> ok{0};
+    for (int c = 0; c < 16; ++c) {
+      readers.emplace_back([&] {
+        Client client(cluster_->ClientAddress(leader));
+        for (int i = 0; i < 10; ++i) ok += client.Command({{"op", "read"}, {"key", "x"}}, 5s).ok();
+      });
+    }
+    for (auto& t : readers) t.join();
+    EXPECT_EQ(ok, 160);
+    json after = cluster_->NodeStatus(leader)["stats"];
+    const uint64_t reads = after.value("reads", 0) - 21u;
+    const uint64_t rounds = after.value("read_rounds", 0) - 21u;
+    EXPECT_EQ(reads, 160u) << after.dump();
+    EXPECT_LT(rounds, reads * 3 / 4) << "16 concurrent readers barely shared a round: "
+                                     << after.dump();
+  }
 
   // Every node applied the same entries at the same indexes.
   uint64_t commit = Commit(leader);

@@ -19,9 +19,10 @@ for c in fsync fdatasync write writev sendmsg recvmsg recvfrom epoll_wait epoll_
 perf stat -e "$EV" -o "$OUT/perf.harness.txt" -- \
   "$HB" run "$PLAN" ${NB:+--node-binary "$NB"} --store "$OUT/store" > "$OUT/run.log" 2>&1 &
 NODES=
+# (Another run's members may be on the machine: a pid that is not ours must not end the script.)
 for _ in $(seq 200); do
   NODES=$(for q in $(pgrep -x splitbrain-node || true); do
-            grep -qa "$OUT" /proc/$q/cmdline 2>/dev/null && echo $q; done)
+            if grep -qa "$OUT" /proc/$q/cmdline 2>/dev/null; then echo $q; fi; done)
   [ "$(echo $NODES | wc -w)" -ge 3 ] && break
   sleep 0.05
 done
