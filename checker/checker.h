@@ -75,6 +75,9 @@ struct LinearizableOptions {
   int64_t first_try_configurations = -1;
   // register search: the pinned-zone rule (lin_search.h). false: without it (to measure).
   bool pinned_zones = true;
+  // register search: the held-zone rule, zones for values with several writers left
+  // (lin_search.h); it acts only with pinned_zones. false: without it (to measure).
+  bool held_zones = true;
 };
 // Errors (not verdicts): unknown model, an operation the model does not know, a malformed value
 // (the message names the line).
@@ -86,7 +89,8 @@ struct LinearizableOptions {
 // "unique_value_keys": keys decided by the unique-value check (no search, no configurations).
 // "split_keys": keys whose values were split by their possible writers; "refuted_keys": keys
 // with an op no write can have served (read_sources.h); "zone_cuts": search steps refused by the
-// pinned-zone rule (lin_search.h).
+// pinned-zone rule (lin_search.h); "held_cuts": those of them in which a zone of the held-zone
+// rule took part.
 // "budget": {"timeout_s", "max_memory_bytes"} (0: none), the budget the check ran with.
 // Unknown: "explanation" says which budget ran out (and how large it was) and on which key; a
 // history with no operations is unknown too ("no operations: ... proves nothing"), never valid.

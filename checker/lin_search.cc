@@ -104,6 +104,48 @@
 // claim.
 // Test: DifferentialTest.PinnedZoneRuleAgreesWithBruteForce (linearizable_test.cc).
 
+// The held-zone rule (register; issue 20, session 15): zones for values that several ops left
+// can write, which the pinned-zone rule leaves alone (an info write stays a writer left until it
+// is used, so with crashed clients few values were pinned). Same positions, completions and
+// points p(o) as above; N_v as above, W_v the ops left (ok, or info unused) that write v, b the
+// op of N_v that returns first. The zone of v (checked where the pinned-zone rule's is, with
+// the same claims) is, in the first case that applies:
+//  (iii) s == v and some a in N_v returns before every op of W_v is invoked (the latest invoked
+//        such a): [-infinity, call(a)];
+//  (iv)  s != v, w1 the op of W_v invoked first, c2 the call of the second (+infinity if none),
+//        ret(b) < c2: S = the ops of N_v that return before c2, a the latest invoked of them,
+//        [min(ret(b), ret(w1)), max(call(a), call(w1))] (ret(w1) only when w1 is ok);
+//  (v)   some a in N_v is invoked after b returns and no op of W_v is invoked before a returns
+//        and returns after b is invoked (the latest invoked such a): [ret(b), call(a)].
+// Claim: in any completion, the state is v after every position from the zone's block's first
+// through the one before its last, where the block is (iii) the virtual first position (holding
+// s) through p(a), (iv) p(w1) through the last op of S, (v) p(b) through p(a); and the zone's
+// from is the return of an op of its block (or -infinity, block first), its to the call of one.
+// Proof: (v): a needs v, so the state before p(a) is v; if it were not v after some position q
+// with p(b) <= q < p(a), the last such q is followed by an op that writes v, at a position
+// strictly between p(b) and p(a), so it is in W_v, invoked before p(a) < ret(a) and returning
+// after p(b) > call(b): there is none. (iii): the same from the virtual first position, whose
+// state s is v; a writer before p(a) is invoked before ret(a): none is. (iv): every op of S
+// needs v and s != v, so some op of W_v precedes it, invoked before it returns (< c2): only
+// w1 is. No other op of W_v precedes any op of S (each is invoked at or after c2, after every op
+// of S returns), so after w1 writes v nothing can write v again before the last op of S, and
+// the state stays v (else that op would find another value). The froms and tos: ret(b) and
+// ret(w1) are returns of block ops, call(a) and call(w1) calls of block ops.
+// A block of v in this sense is what the pinned-zone rule's proof uses: two blocks of distinct
+// values share at most one position, the last of one and the first of the other (two shared
+// positions, or a shared position that is the last of neither block, would hold both values;
+// every block has at least two positions), so one comes first and its to < the other's from, as
+// there. And no ok op left outside N_v lies in a zone (invoked after from, returning before to):
+// its point would be strictly inside the block, where the state before and after it is v, so
+// it reads v or cas v to v (in N_v) or writes v — in W_v, and (v) and (iii) exclude a writer
+// there; in (iv) it could only be w1 (the others are invoked after c2 > to), which is excluded
+// as the pinned-zone rule excludes w. So a step after which two zones (of either rule) meet, or
+// a zone holds such an op, leads to no completion and is refused; like the pinned-zone rule it
+// cuts only configurations without a completion, and it reads the state only as s == v for a
+// value some op needs, so the memo's arguments stand. (iv) is the pinned-zone rule's (ii) with
+// the needers narrowed to S; with one writer left it is (ii) itself.
+// Test: DifferentialTest.HeldZoneRuleAgreesWithBruteForce (linearizable_test.cc).
+
 namespace splitbrain::checker::internal {
 
 std::string QuoteJson(const std::string& s) { return nlohmann::json(s).dump(); }
@@ -561,6 +603,105 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
     int32_t from_op = -1;  // whose return `from` is (-1: the current state)
     int32_t to_op = -1;    // whose call `to` is
     int32_t writer = -1;   // (ii): the one op left that writes the value
+    bool held = false;     // from the held-zone rule (several writers left)
+  };
+  // The held-zone rule (top of file): the zone (iii), (iv) or (v) of a needed value that the
+  // pinned-zone rule does not pin. `gone`: used or being linearized. Scans at most kHeldScan
+  // needers from the latest invoked (a bound on the cost only: any needer found gives a sound
+  // zone, the latest one the widest).
+  constexpr int kHeldScan = 32;
+  auto held_zone = [&](uint32_t v, uint32_t s, auto gone, PinnedZone* z) -> bool {
+    if constexpr (Model::kValuesAreStates) {
+      if (!limits.held_zones) return false;
+      const auto& nl = needers[v];
+      uint32_t& lo = needer_lo[v];
+      while (lo < nl.size() && used[nl[lo]]) ++lo;
+      uint32_t k = lo;
+      while (gone(nl[k])) ++k;  // an ok needer is left (checked by the caller)
+      const int32_t b = nl[k];  // the needer left that returns first
+      // Writers left in call order: the first one (it bounds the zone from now when s == v) and
+      // the first that may follow b (ret after b's call; an info op never returns).
+      const auto& wl = writers[v];
+      uint32_t& wlo = writer_lo[v];
+      while (wlo < wl.size() && used[wl[wlo]]) ++wlo;
+      int64_t after_b = std::numeric_limits<int64_t>::max();
+      int32_t w1 = -1;  // the first writer left
+      int64_t second_call = std::numeric_limits<int64_t>::max();  // the second one's call
+      for (uint32_t j = wlo; j < wl.size(); ++j) {
+        const int32_t w = wl[j];
+        if (gone(w)) continue;
+        if (w1 < 0) {
+          w1 = w;
+        } else if (second_call == std::numeric_limits<int64_t>::max()) {
+          second_call = call_entry[w];
+        }
+        if (after_b == std::numeric_limits<int64_t>::max() &&
+            (ret_entry[w] < 0 || ret_entry[w] > call_entry[b])) {
+          after_b = call_entry[w];
+        }
+        if (second_call != std::numeric_limits<int64_t>::max() &&
+            after_b != std::numeric_limits<int64_t>::max()) {
+          break;
+        }
+      }
+      const int64_t first_call =
+          w1 < 0 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(call_entry[w1]);
+      // The needer left invoked last among those that return before `bound`, or -1.
+      auto last_needer_before = [&](int64_t bound) -> int32_t {
+        const auto& by_call = needers_by_call[v];
+        uint32_t& h = needer_hi[v];
+        while (h > 0 && used[by_call[h - 1]]) --h;
+        int scanned = 0;
+        for (uint32_t hk = h; hk > 0 && scanned < kHeldScan; --hk) {
+          const int32_t a = by_call[hk - 1];
+          if (gone(a)) continue;
+          ++scanned;
+          if (ret_entry[a] < bound) return a;
+        }
+        return -1;
+      };
+      z->value = v;
+      z->writer = -1;
+      z->held = true;
+      if (s == v) {
+        const int32_t a = last_needer_before(first_call);
+        if (a >= 0) {
+          z->from = std::numeric_limits<int64_t>::min();
+          z->from_op = -1;
+          z->to = call_entry[a];
+          z->to_op = a;
+          return true;
+        }
+      }
+      if (s != v && w1 >= 0 && ret_entry[b] < second_call) {
+        // (iv): the needers left that return before the second writer left is invoked can only
+        // follow w1; the block runs from w1 to the last of them.
+        int32_t a = last_needer_before(second_call);
+        if (a < 0) a = b;
+        z->from = ret_entry[b];
+        z->from_op = b;
+        if (ret_entry[w1] >= 0 && ret_entry[w1] < z->from) {
+          z->from = ret_entry[w1];
+          z->from_op = w1;
+        }
+        z->to = std::max(call_entry[a], call_entry[w1]);
+        z->to_op = call_entry[a] > call_entry[w1] ? a : w1;
+        z->writer = w1;
+        return true;
+      }
+      const int32_t a = last_needer_before(after_b);
+      if (a < 0 || call_entry[a] <= ret_entry[b]) return false;
+      z->from = ret_entry[b];
+      z->from_op = b;
+      z->to = call_entry[a];
+      z->to_op = a;
+      return true;
+    }
+    (void)v;
+    (void)s;
+    (void)gone;
+    (void)z;
+    return false;
   };
   // `pushed`: the op being linearized, counted as used (it is not marked yet).
   auto pinned_zone = [&](uint32_t v, uint32_t s, int32_t pushed, PinnedZone* z) -> bool {
@@ -570,14 +711,17 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       const bool pushed_needs = p.required && Model::NeededValue(p) == v;
       const bool pushed_writes = Model::WrittenValue(p) == v;
       if (ok_needers[v] - pushed_needs == 0) return false;
-      if (unused_writers[v] - pushed_writes != (s == v ? 0 : 1)) return false;
       auto gone = [&](int32_t x) { return used[x] || x == pushed; };
+      if (unused_writers[v] - pushed_writes != (s == v ? 0 : 1)) {
+        return held_zone(v, s, gone, z);
+      }
       const auto& by_call = needers_by_call[v];
       uint32_t& h = needer_hi[v];
       while (h > 0 && used[by_call[h - 1]]) --h;
       uint32_t hk = h;
       while (gone(by_call[hk - 1])) --hk;  // an ok needer is left: the loop stops
       z->value = v;
+      z->held = false;
       z->to = call_entry[by_call[hk - 1]];
       z->to_op = by_call[hk - 1];
       z->writer = -1;
@@ -639,18 +783,22 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
   // meet, the one whose return starts the later zone), or -1.
   std::vector<uint32_t> zone_seen;
   uint32_t zone_stamp = 0;
+  bool held_cut = false;  // the last conflict found involved a held zone
   auto zone_conflict = [&](uint32_t s, uint32_t ns, int32_t pushed) -> int32_t {
     if constexpr (Model::kValuesAreStates) {
       PinnedZone a, b, z;
       const bool has_a = pinned_zone(s, ns, pushed, &a);
       const bool has_b = ns != s && pinned_zone(ns, ns, pushed, &b);
       if (!has_a && !has_b) return -1;
-      auto blocker = [](const PinnedZone& x, const PinnedZone& y) {
+      auto blocker = [&](const PinnedZone& x, const PinnedZone& y) {
+        held_cut = x.held || y.held;
         return x.from >= y.from ? x.from_op : y.from_op;
       };
       if (has_a && has_b && zones_meet(a, b)) return blocker(a, b);
       // The op that cannot be placed: the last of the zone to be invoked (it needs the value).
+      held_cut = has_a && a.held;
       if (has_a && op_inside(a, pushed)) return a.to_op;
+      held_cut = has_b && b.held;
       if (has_b && op_inside(b, pushed)) return b.to_op;
       if (zone_seen.size() != live_needers.size()) zone_seen.assign(live_needers.size(), 0);
       if (++zone_stamp == 0) {
@@ -795,6 +943,7 @@ SearchOutcome SearchOnce(Model& model, std::vector<LinOp>& ops, const SearchLimi
       const int32_t r = zone_conflict(state, ns, i);
       if (r >= 0) {
         ++out.zone_cuts;
+        out.held_cuts += held_cut;
         explain_refusal(r);
         undo();
         return 0;
@@ -954,6 +1103,7 @@ SearchOutcome SearchKey(Model& model, std::vector<LinOp>& ops, const SearchLimit
         out = SearchOnce(model, ops, limits, true, 0);
         out.configurations += first.configurations;
         out.zone_cuts += first.zone_cuts;
+        out.held_cuts += first.held_cuts;
         out.peak_bytes = std::max(out.peak_bytes, first.peak_bytes);
       }
     }

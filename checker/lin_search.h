@@ -16,6 +16,9 @@
 //  - (register) a value that only one op left can write, or that the state holds and nothing
 //    left writes, is pinned: the register must hold it over a zone of real time, and a step
 //    after which two pinned values' zones meet is refused (the pinned-zone rule, lin_search.cc);
+//  - (register) a needed value that several ops left can write still has a zone when the
+//    register must hold it between two of its needers that no writer left can come between
+//    (the held-zone rule, lin_search.cc), checked with the pinned ones;
 //  - the legal ok candidate that returns first is tried first (earliest deadline first).
 //  - (register) when that has memoized SearchLimits::first_try configurations without an answer,
 //    the search starts over with the dead-write rule: a write overwritten before anything
@@ -44,6 +47,9 @@ struct SearchLimits {
   uint64_t first_try = uint64_t{1} << 20;
   // Register: the pinned-zone rule (lin_search.cc); false only to measure without it.
   bool pinned_zones = true;
+  // Register: the held-zone rule (lin_search.cc), zones for values with several writers left;
+  // it acts only with pinned_zones. false only to measure without it.
+  bool held_zones = true;
 };
 
 // kGaveUp: internal to lin_search.cc (a first try that stopped early); SearchKey never returns it.
@@ -53,6 +59,7 @@ struct SearchOutcome {
   SearchVerdict verdict = SearchVerdict::kCancelled;
   uint64_t configurations = 0;  // configurations memoized
   uint64_t zone_cuts = 0;       // steps refused by the pinned-zone rule (register)
+  uint64_t held_cuts = 0;       // of them, those in which a held zone (lin_search.cc) took part
   int64_t peak_bytes = 0;
   // Invalid only: the deepest linearization found (indices into the key's ops, in order),
   // the operation that could not follow it (-1 if none was identified), the state after it.

@@ -371,6 +371,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   limits.max_memory = o.budget.max_memory_bytes;
   if (o.first_try_configurations >= 0) limits.first_try = o.first_try_configurations;
   limits.pinned_zones = o.pinned_zones;
+  limits.held_zones = o.held_zones;
   limits.memory_used = &memory_used;
   limits.stop = &stop;
   const ValueTable& table = values.table();
@@ -451,7 +452,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   }
 
   CheckResult r;
-  uint64_t configurations = 0, zone_cuts = 0;
+  uint64_t configurations = 0, zone_cuts = 0, held_cuts = 0;
   int64_t peak = 0;
   int64_t unique_value_keys = 0, split_keys = 0, refuted_keys = 0, checked_ops = 0;
   const KeyWork* invalid = nullptr;
@@ -460,6 +461,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
     const KeyWork& w = work[k];
     configurations += w.outcome.configurations;
     zone_cuts += w.outcome.zone_cuts;
+    held_cuts += w.outcome.held_cuts;
     unique_value_keys += w.outcome.unique_values;
     split_keys += w.sources.split;
     refuted_keys += w.sources.refuted >= 0;
@@ -485,6 +487,7 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
   j["dropped_ops"] = dropped_total;
   j["configurations"] = configurations;
   j["zone_cuts"] = zone_cuts;
+  j["held_cuts"] = held_cuts;
   j["unique_value_keys"] = unique_value_keys;
   j["split_keys"] = split_keys;
   j["refuted_keys"] = refuted_keys;

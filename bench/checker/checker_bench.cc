@@ -6,7 +6,7 @@
 // Each case runs in a forked child so its peak RSS is its own.
 // Usage: checker_bench [--only SUBSTRING] [--write DIR] [--threads N] [--corpus DIR]
 //                      [--timeout S] [--max-memory MB] [--search-only] [--no-split]
-//                      [--no-zones]
+//                      [--no-zones] [--no-held]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +39,7 @@ struct Args {
   bool unique_values = true;              // --search-only: the search on every key
   bool split_values = true;               // --no-split: values as recorded (read_sources.h)
   bool pinned_zones = true;               // --no-zones: the search without the pinned-zone rule
+  bool held_zones = true;                 // --no-held: without the held-zone rule (lin_search.h)
 } g_args;
 
 double Now() {
@@ -57,7 +58,7 @@ struct Measured {
   int64_t peak_search = 0;
   int64_t unique_value_keys = 0, keys = 0;
   int64_t refuted_keys = 0;  // decided by a read no write can have served (read_sources.h)
-  int64_t configurations = 0, zone_cuts = 0;  // the search's (lin_search.h)
+  int64_t configurations = 0, zone_cuts = 0, held_cuts = 0;  // the search's (lin_search.h)
 };
 
 Measured CheckText(const std::string& text, const std::string& name, const std::string& model) {
@@ -77,6 +78,7 @@ Measured CheckText(const std::string& text, const std::string& name, const std::
   lo.unique_values = g_args.unique_values;
   lo.split_values = g_args.split_values;
   lo.pinned_zones = g_args.pinned_zones;
+  lo.held_zones = g_args.held_zones;
   auto r = CheckLinearizable(*h, lo);
   double t2 = Now();
   o.events = h->events;
@@ -89,6 +91,7 @@ Measured CheckText(const std::string& text, const std::string& name, const std::
   o.refuted_keys = r.ok() ? r->json.value("refuted_keys", int64_t{0}) : 0;
   o.configurations = r.ok() ? r->json.value("configurations", int64_t{0}) : 0;
   o.zone_cuts = r.ok() ? r->json.value("zone_cuts", int64_t{0}) : 0;
+  o.held_cuts = r.ok() ? r->json.value("held_cuts", int64_t{0}) : 0;
   return o;
 }
 
@@ -103,8 +106,9 @@ void Report(const std::string& name, const Measured& o) {
          name.c_str(), static_cast<long long>(o.events), o.verdict.c_str(), o.parse_s, o.check_s,
          o.events / std::max(total, 1e-9), o.peak_search / 1048576.0, how.c_str());
   if (o.configurations > 0) {
-    printf("%-44s %lld configurations, %lld zone cuts\n", "",
-           static_cast<long long>(o.configurations), static_cast<long long>(o.zone_cuts));
+    printf("%-44s %lld configurations, %lld zone cuts (%lld held)\n", "",
+           static_cast<long long>(o.configurations), static_cast<long long>(o.zone_cuts),
+           static_cast<long long>(o.held_cuts));
   }
   fflush(stdout);
 }
@@ -174,10 +178,12 @@ int main(int argc, char** argv) {
       g_args.split_values = false;
     } else if (a == "--no-zones") {
       g_args.pinned_zones = false;
+    } else if (a == "--no-held") {
+      g_args.held_zones = false;
     } else {
       std::cerr << "usage: checker_bench [--only NAME] [--write DIR] [--threads N] [--corpus DIR]\n"
                    "                     [--timeout S] [--max-memory MB] [--search-only]\n"
-                   "                     [--no-split] [--no-zones]\n";
+                   "                     [--no-split] [--no-zones] [--no-held]\n";
       return 2;
     }
   }
