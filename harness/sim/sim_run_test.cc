@@ -85,13 +85,13 @@ TEST_F(SimTest, SameSeedSameHistoryByteForByteAnotherSeedAnother) {
   EXPECT_TRUE(ha == hb) << "seed 7 twice (the second through the wire codec): histories of "
                         << ha.size() << " and " << hb.size() << " bytes differ";
   EXPECT_TRUE(na == ReadFile(fs::path(b.outcome.run_dir) / "nemesis.jsonl"))
-      << "seed 7 twice: fault logs differ";
+      << "seed 7 twice (the second through the wire codec): fault logs differ";
   // The nodes' event logs too (their clock is the simulated one), and they hold the elections.
   for (const char* n : {"n1", "n2", "n3"}) {
     const std::string ea = ReadFile(fs::path(a.outcome.run_dir) / "nodes" / n / "events.jsonl");
     EXPECT_NE(ea.find("\"event\":\"role\""), std::string::npos) << n;
     EXPECT_TRUE(ea == ReadFile(fs::path(b.outcome.run_dir) / "nodes" / n / "events.jsonl"))
-        << "seed 7 twice: " << n << "'s event logs differ";
+        << "seed 7 twice (the second through the wire codec): " << n << "'s event logs differ";
   }
   EXPECT_FALSE(ha == ReadFile(fs::path(c.outcome.run_dir) / "history.jsonl"))
       << "seeds 7 and 8 wrote the same history";
