@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     harness::sim::SimOptions o;
     o.store = store.string();
     o.write_report = false;
+    o.write_valid_history = false;  // as a sweep: a valid run's store is removed
     auto r = harness::sim::SimulateTest(plan, o);
     if (r.outcome.valid == false) ++invalid;
     if (r.outcome.valid.is_string()) ++unknown;

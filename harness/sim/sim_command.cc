@@ -29,6 +29,17 @@ constexpr char kUsage[] =
     "exit: 0 as expected (expect valid: no invalid seed; expect invalid: caught at least once),\n"
     "  1 not as expected, 2 a verdict unknown or the plan cannot be simulated, 255 bad usage\n";
 
+// What the sweep's summary needs of one seed; the directory and the reasons only for a run kept.
+struct SeedSummary {
+  double simulated_s = 0;
+  double sim_wall_s = 0;
+  bool invalid = false;
+  bool unknown = false;
+  std::string run_dir;
+  std::string why;
+  std::string violation;
+};
+
 }  // namespace
 
 int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -126,8 +137,11 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
     // The seeds, `jobs` at a time: a run is a pure function of (plan, seed) and shares nothing
     // with another, so only the order of the finished runs changes; they are reported in seed
     // order below. A worker drops a valid run of a sweep at once, so the store never holds more
-    // than the runs kept.
-    std::vector<SimOutcome> outcomes(range.size());
+    // than the runs kept, and keeps of each seed only the few figures the summary needs: kept
+    // whole, the 10,000 outcomes of a long sweep (their JSON stats and perf, ~30 small blocks a
+    // seed) pinned the heap between the later seeds' allocations, and a seed's CPU time grew
+    // with the sweep's length (README.md "Speed").
+    std::vector<SeedSummary> outcomes(range.size());
     std::atomic<uint64_t> next{0};
     auto work = [&, plan] {
       TestPlan p = plan;
@@ -136,15 +150,22 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
         SimOptions o;
         o.store = store;
         o.write_report = !sweep || keep_all;
+        o.write_valid_history = !sweep || keep_all;
         SimOutcome r = SimulateTest(p, o);
-        const bool bad = r.outcome.valid == false || r.outcome.valid.is_string();
-        if (!sweep || bad || keep_all) {
+        SeedSummary& s = outcomes[i];
+        s.simulated_s = r.simulated_s;
+        s.sim_wall_s = r.sim_wall_s;
+        s.invalid = r.outcome.valid == false;
+        s.unknown = r.outcome.valid.is_string();
+        if (!sweep || s.invalid || s.unknown || keep_all) {
           if (!o.write_report) (void)results::WriteReport(r.outcome.run_dir);
+          s.run_dir = std::move(r.outcome.run_dir);
+          s.why = std::move(r.outcome.why);
+          s.violation = std::move(r.violation);
         } else if (!r.outcome.run_dir.empty()) {
           std::error_code ec;
           std::filesystem::remove_all(r.outcome.run_dir, ec);
         }
-        outcomes[i] = std::move(r);
       }
     };
     std::vector<std::thread> pool;
@@ -154,26 +175,26 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
     work();
     for (auto& t : pool) t.join();
     for (uint64_t seed = range.first;; ++seed) {
-      SimOutcome& r = outcomes[seed - range.first];
+      const SeedSummary& r = outcomes[seed - range.first];
       ++run;
       simulated_s += r.simulated_s;
       sim_wall_s += r.sim_wall_s;
-      const bool is_invalid = r.outcome.valid == false;
-      const bool is_unknown = r.outcome.valid.is_string();
+      const bool is_invalid = r.invalid;
+      const bool is_unknown = r.unknown;
       if (is_invalid) ++invalid;
       if (is_unknown) ++unknown;
       if ((is_invalid || is_unknown) && !first_bad) {
         first_bad = seed;
-        first_bad_dir = r.outcome.run_dir;
+        first_bad_dir = r.run_dir;
       }
       if (!sweep || is_invalid || is_unknown || keep_all) {
-        last_kept = r.outcome.run_dir;
+        last_kept = r.run_dir;
         if (sweep) {
           out << "  seed " << seed << ": "
               << (is_invalid   ? "invalid"
                   : is_unknown ? "unknown"
                                : "valid")
-              << " -> " << r.outcome.run_dir
+              << " -> " << r.run_dir
               << (r.violation.empty() ? "" : " (raft invariant: " + r.violation + ")") << "\n";
         }
       }
@@ -182,8 +203,8 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
             << (is_invalid   ? "invalid"
                 : is_unknown ? "unknown"
                              : "valid")
-            << " (expected " << plan.expect << ") -> " << r.outcome.run_dir << "\n";
-        if (!r.outcome.why.empty()) out << "  why: " << r.outcome.why << "\n";
+            << " (expected " << plan.expect << ") -> " << r.run_dir << "\n";
+        if (!r.why.empty()) out << "  why: " << r.why << "\n";
         if (!r.violation.empty()) out << "  raft invariant: " << r.violation << "\n";
       }
       if (seed == range.last) break;

@@ -610,6 +610,7 @@ void SimRun::Setup() {
   o.fault_every = 0;
   o.snapshot_rate = 0;
   o.app = nodes_.get();
+  o.wire_codec = opt_.wire_codec;
   cluster_ = std::make_unique<raft::sim::Cluster>(o);
   nodes_->Attach(cluster_.get());
   injector_ = std::make_unique<SimInjector>(*cluster_, flags->crash_loses_unsynced);
@@ -1026,10 +1027,6 @@ SimOutcome SimRun::Run() {
   }
   nemesis_log_.close();
   if (nodes_) WriteEventLogs();
-  if (history_) {
-    std::ofstream(run_dir_ + "/history.jsonl", std::ios::trunc | std::ios::binary)
-        << history_->text();
-  }
   res.sim_wall_s = (MonoNow() - mono_start) / 1e9;
   res.simulated_s = cluster_ ? NowMs() / 1e3 : 0;
   res.configuration_changes = cluster_ ? cluster_->conf_changes_applied() : 0;
@@ -1041,6 +1038,10 @@ SimOutcome SimRun::Run() {
     valid = VerdictOfCheckers(checkers, &why_unknown);
   }
   if (!why_unknown.empty() && valid != false) valid = "unknown";
+  if (history_ && (opt_.write_valid_history || valid != true)) {
+    std::ofstream(run_dir_ + "/history.jsonl", std::ios::trunc | std::ios::binary)
+        << history_->text();
+  }
   records::HistoryCounts counts = history_ ? history_->counts() : records::HistoryCounts{};
   out.stats = RunStats(counts.invokes, counts.ok, counts.fail, counts.info, plan_.time_limit_ns,
                        nemesis_ ? nemesis_->started() : 0);

@@ -26,6 +26,15 @@ struct SimOptions {
   std::string store = "store";
   // false: no report.html / junit.xml (a sweep writes them only for the runs it keeps).
   bool write_report = true;
+  // false: a run found valid leaves no history.jsonl (a sweep removes its directory anyway;
+  // writing ~0.6 MB a seed of quick.yaml only to delete it was a tenth of the kernel's time).
+  // The checkers read the history from memory; a run not valid always writes it.
+  bool write_valid_history = true;
+  // Every Raft message encoded and decoded by the node's wire codec (raft/codec.h) on its way,
+  // as splitbrain-node sends it. The codec is lossless (raft/codec_test; harness_sim_test's
+  // WireCodecChangesNoRun runs a seed both ways), so the run is the same bytes either way; off
+  // it costs about a seventh less (README.md "Speed").
+  bool wire_codec = false;
 };
 
 struct SimOutcome {

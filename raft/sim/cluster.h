@@ -80,6 +80,10 @@ struct Options {
   // durable before its messages go out, so LoseUnsynced loses nothing.
   bool sync = true;
   Config::Bugs bugs;
+  // true: every message is encoded and decoded by the node's wire codec (raft/codec.h) on its
+  // way, so the receiver gets what was decoded, as in splitbrain-node. The codec is lossless,
+  // so false is the same run, faster (harness/sim turns it off; this folder's tests keep it).
+  bool wire_codec = true;
 
   // Client load, per unit.
   double propose_rate = 0.05;
@@ -253,10 +257,12 @@ class Cluster {
     uint64_t state_hash = 0;
     std::map<std::string, uint64_t> reads;  // ctx -> required index
   };
+  // A message on the wire: the heap orders these small keys; the message itself stays in
+  // `wire_[slot]` until delivered (a Message is large, and the heap moved each one ~log n times).
   struct InFlight {
     uint64_t at;
     uint64_t seq;
-    Message m;
+    uint32_t slot;
     bool operator<(const InFlight& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
 
@@ -285,6 +291,8 @@ class Cluster {
   Invariants inv_;
   std::vector<SimNode> nodes_;
   std::vector<InFlight> net_;  // a heap
+  std::vector<Message> wire_;        // the messages of net_, by slot
+  std::vector<uint32_t> free_wire_;  // slots of wire_ not in use
   uint64_t seq_ = 0;
   uint64_t now_ = 0;
   std::set<std::pair<NodeId, NodeId>> blocked_;
