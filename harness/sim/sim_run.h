@@ -32,8 +32,8 @@ struct SimOptions {
   bool write_valid_history = true;
   // Every Raft message encoded and decoded by the node's wire codec (raft/codec.h) on its way,
   // as splitbrain-node sends it. The codec is lossless (raft/codec_test; harness_sim_test's
-  // WireCodecChangesNoRun runs a seed both ways), so the run is the same bytes either way; off
-  // it costs about a seventh less (README.md "Speed").
+  // SameSeedSameHistoryByteForByteAnotherSeedAnother runs a seed both ways), so the run is the
+  // same bytes either way; off it costs about a seventh less (README.md "Speed").
   bool wire_codec = false;
 };
 
