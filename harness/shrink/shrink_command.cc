@@ -71,6 +71,7 @@ Verdict SimOracle(const TestPlan& plan, const std::set<std::string>& checkers,
   sim::SimOptions o;
   o.store = store;
   o.write_report = false;
+  o.write_valid_history = false;  // removed below unread: a valid candidate's history is waste
   const sim::SimOutcome r = sim::SimulateTest(plan, o);
   Verdict v;
   v.runs = 1;
