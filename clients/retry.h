@@ -37,6 +37,18 @@ using LeaderOf = std::function<std::optional<size_t>(const records::Reply& refus
 // The whole milliseconds from now to `deadline` (negative once it has passed).
 std::chrono::milliseconds TimeLeft(std::chrono::steady_clock::time_point deadline);
 
+// The policy's step after a member's refusal, shared by SendWithRetry and the simulator's
+// clients (harness/sim/sim_run.cc), which cannot block: the member of the next try (0-based)
+// and whether kMaxPause comes before it. `named_leader`: the member the refusal names as the
+// leader, when the adapter can map it. `*redirected`: whether the operation has already
+// followed a named leader (false at its start; updated).
+struct NextTry {
+  size_t member = 0;
+  bool pause = true;
+};
+NextTry AfterRefusal(size_t member, size_t members, std::optional<size_t> named_leader,
+                     bool* redirected);
+
 records::Reply SendWithRetry(std::chrono::steady_clock::time_point deadline, size_t members,
                              size_t* member, const Attempt& attempt, const LeaderOf& leader_of,
                              const std::string& deadline_error);

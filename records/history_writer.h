@@ -38,8 +38,9 @@ class HistoryWriter {
   int64_t Now() const;  // ns since the run began
 
  private:
-  // Writes `line` (no "time" yet) with the time taken under the lock; returns that time.
-  int64_t Write(const nlohmann::json& line);
+  // Writes `line` (no "time" yet) with the time taken under the lock, and counts it in
+  // `counts_.*count` under the same lock; returns that time.
+  int64_t Write(const nlohmann::json& line, int64_t HistoryCounts::*count);
   std::ofstream out_;
   int64_t origin_ns_;
   std::function<int64_t()> now_;  // empty: the monotonic clock since origin_ns_

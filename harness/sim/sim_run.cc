@@ -11,6 +11,7 @@
 #include <set>
 
 #include "checker/checker.h"
+#include "clients/retry.h"
 #include "clients/splitbrain_client.h"
 #include "common/clock.h"
 #include "common/rng.h"
@@ -715,22 +716,20 @@ void SimRun::OnReply(uint64_t request, const node::Reply& reply) {
   s.request = 0;
   records::Reply r = clients::ReplyFromNode(reply, NodeName(s.request_node + 1));
   if (r.outcome == records::Outcome::kFail && r.refusal == records::Refusal::kMember) {
-    // clients/retry.h: the leader the refusal names (the operation's first such redirect at
-    // once), else the next node, after a pause.
+    // The lab's retry policy (clients/retry.h): where the next try goes, and whether it waits.
     const raft::NodeId leader = node::NodeIdFromName(r.leader);
-    const bool named = leader != 0 && static_cast<int>(leader) <= plan_.nodes &&
-                       static_cast<size_t>(leader - 1) != s.current;
-    const bool at_once = named && !s.redirected;
-    s.redirected = s.redirected || named;
-    s.current = named ? static_cast<size_t>(leader - 1)
-                      : (s.current + 1) % static_cast<size_t>(plan_.nodes);
+    std::optional<size_t> named;
+    if (leader != 0 && static_cast<int>(leader) <= plan_.nodes) named = leader - 1;
+    const clients::NextTry next = clients::AfterRefusal(
+        s.current, static_cast<size_t>(plan_.nodes), named, &s.redirected);
+    s.current = next.member;
     s.last = r;
     const int64_t left = s.deadline_ms - NowMs();
     if (left <= 0) {
       Complete(s, r);
       return;
     }
-    if (at_once) {
+    if (!next.pause) {
       Try(s);
       return;
     }
