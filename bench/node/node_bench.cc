@@ -6,10 +6,27 @@
 // register workload mixes them (plans/bench/etcd-vs-splitbrain.yaml: 0.5); "acked" then counts
 // both.
 //
+// With --mux T the same clients (one connection each, one request in flight) are driven by T
+// threads, each an epoll loop over its share of the connections, instead of a thread each: how
+// much of a client's cost is its thread being put to sleep and woken once an answer (the
+// harness's clients are a thread each; harness/systems/README.md, Benchmark). --mux 0 (the
+// default) is a thread a client. With --mux both, every level runs both ways: a thread a client,
+// then 2 epoll threads. The last two columns are CPU milliseconds per request (acked, unknown
+// and failed) of this process (the clients) and of the three members.
+//
 //   node_bench --node-binary build/node/splitbrain-node [--clients 1,16,64] [--seconds 5]
 //              [--dir /tmp/node-bench] [--value-bytes 16] [--keys 1000] [--read-fraction 0]
-//              [-- NODE FLAGS...]
+//              [--mux T|both] [-- NODE FLAGS...]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -25,6 +42,223 @@
 using namespace splitbrain::node;
 using namespace std::chrono_literals;
 
+namespace {
+
+struct LevelResult {
+  std::vector<double> latencies_ms;  // of acknowledged requests
+  long unknown = 0;
+  long fail = 0;
+  double seconds = 0;
+};
+
+// The request mix of client `c`'s n-th request (shared by both drivers).
+struct Mix {
+  double read_fraction;
+  int keys;
+  const std::string* value;
+  nlohmann::json Next(int c, uint64_t* x, uint64_t* n) const {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    const bool read = static_cast<double>(*x % 1000000) < read_fraction * 1000000;
+    const std::string key = "k" + std::to_string((c * 7919 + (*n)++) % keys);
+    return read ? nlohmann::json{{"op", "get"}, {"key", key}}
+                : nlohmann::json{{"op", "put"}, {"key", key}, {"value", *value}};
+  }
+};
+
+// CPU seconds (user + system) of this process, and of the cluster's members from /proc.
+double SelfCpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+double MembersCpu(const LocalCluster& cluster) {
+  double t = 0;
+  for (int i = 0; i < cluster.size(); ++i) {
+    FILE* f = std::fopen(("/proc/" + std::to_string(cluster.Pid(i)) + "/stat").c_str(), "r");
+    if (!f) continue;
+    char line[1024] = {0};
+    const size_t n = std::fread(line, 1, sizeof line - 1, f);
+    std::fclose(f);
+    const char* p = std::strrchr(line, ')');  // fields after the command name
+    unsigned long long ut = 0, st = 0;
+    if (p && n > 0 &&
+        std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
+      t += static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+  }
+  return t;
+}
+
+uint64_t Seed(int c) { return 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(c + 1); }
+
+LevelResult RunThreads(const std::string& address, int clients, int seconds, const Mix& mix) {
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
+  std::vector<long> unknown(static_cast<size_t>(clients)), fail(static_cast<size_t>(clients));
+  std::vector<std::thread> threads;
+  auto start = std::chrono::steady_clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      Client client(address);
+      uint64_t n = 0;
+      uint64_t x = Seed(c);
+      while (!stop.load(std::memory_order_relaxed)) {
+        nlohmann::json cmd = mix.Next(c, &x, &n);
+        auto t0 = std::chrono::steady_clock::now();
+        Reply r = client.Command(cmd, 5s);
+        auto t1 = std::chrono::steady_clock::now();
+        if (r.ok()) {
+          lat[c].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        } else if (r.outcome == Outcome::kUnknown) {
+          ++unknown[c];
+        } else {
+          ++fail[c];
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  LevelResult out;
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int c = 0; c < clients; ++c) {
+    out.latencies_ms.insert(out.latencies_ms.end(), lat[c].begin(), lat[c].end());
+    out.unknown += unknown[c];
+    out.fail += fail[c];
+  }
+  return out;
+}
+
+// One connection of the multiplexed driver: HTTP/1.1 keep-alive to the node, written by hand
+// (as node::Client writes it), the answer read until its Content-Length is in.
+struct MuxConn {
+  int fd = -1;
+  int c = 0;
+  uint64_t x = 0, n = 0;
+  std::string in;
+  std::chrono::steady_clock::time_point t0;
+};
+
+std::string HttpRequest(const std::string& address, const nlohmann::json& cmd) {
+  const std::string body = cmd.dump();
+  std::string req = "POST /command HTTP/1.1\r\nHost: " + address +
+                    "\r\nContent-Type: application/json\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n";
+  return req + body;
+}
+
+// Returns the answer's length when `in` holds a whole one (status in *status, body in *body).
+size_t WholeAnswer(const std::string& in, int* status, std::string_view* body) {
+  const size_t end = in.find("\r\n\r\n");
+  if (end == std::string::npos || in.size() < 12) return 0;
+  size_t len = 0;
+  for (size_t p = in.find('\n'); p != std::string::npos && p < end; p = in.find('\n', p + 1)) {
+    if (strncasecmp(in.data() + p + 1, "content-length:", 15) == 0) {
+      len = std::strtoul(in.data() + p + 16, nullptr, 10);
+    }
+  }
+  if (in.size() < end + 4 + len) return 0;
+  *status = std::atoi(in.data() + 9);
+  *body = std::string_view(in).substr(end + 4, len);
+  return end + 4 + len;
+}
+
+LevelResult RunMux(const std::string& address, int clients, int seconds, const Mix& mix,
+                   int loops) {
+  const size_t colon = address.rfind(':');
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
+  std::atomic<bool> stop{false};
+  std::vector<LevelResult> parts(static_cast<size_t>(loops));
+  std::vector<std::thread> threads;
+  auto start = std::chrono::steady_clock::now();
+  for (int l = 0; l < loops; ++l) {
+    threads.emplace_back([&, l] {
+      LevelResult& out = parts[static_cast<size_t>(l)];
+      const int ep = epoll_create1(0);
+      std::vector<MuxConn> conns;
+      for (int c = l; c < clients; c += loops) conns.push_back(MuxConn{-1, c, Seed(c), 0, {}, {}});
+      auto send_next = [&](MuxConn& m) {
+        const std::string req = HttpRequest(address, mix.Next(m.c, &m.x, &m.n));
+        m.t0 = std::chrono::steady_clock::now();
+        if (::send(m.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+          std::fprintf(stderr, "node_bench --mux: a request did not go out whole\n");
+          std::exit(1);
+        }
+      };
+      for (size_t i = 0; i < conns.size(); ++i) {
+        MuxConn& m = conns[i];
+        m.fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int one = 1;
+        setsockopt(m.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (::connect(m.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+          std::perror("node_bench --mux: connect");
+          std::exit(1);
+        }
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = i;
+        epoll_ctl(ep, EPOLL_CTL_ADD, m.fd, &ev);
+        send_next(m);
+      }
+      std::vector<epoll_event> evs(conns.size());
+      char buf[4096];
+      while (!stop.load(std::memory_order_relaxed)) {
+        const int k = epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 100);
+        for (int e = 0; e < k; ++e) {
+          MuxConn& m = conns[evs[static_cast<size_t>(e)].data.u64];
+          const ssize_t r = ::recv(m.fd, buf, sizeof buf, MSG_DONTWAIT);
+          if (r <= 0) {
+            std::fprintf(stderr, "node_bench --mux: the node closed a connection\n");
+            std::exit(1);
+          }
+          m.in.append(buf, static_cast<size_t>(r));
+          int status = 0;
+          std::string_view body;
+          const size_t used = WholeAnswer(m.in, &status, &body);
+          if (used == 0) continue;
+          const auto t1 = std::chrono::steady_clock::now();
+          Outcome o = Outcome::kFail;
+          try {
+            o = OutcomeFromAnswer(status, nlohmann::json::parse(body));
+          } catch (const std::exception&) {
+          }
+          if (o == Outcome::kOk) {
+            out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(t1 - m.t0).count());
+          } else if (o == Outcome::kUnknown) {
+            ++out.unknown;
+          } else {
+            ++out.fail;
+          }
+          m.in.erase(0, used);
+          send_next(m);
+        }
+      }
+      for (MuxConn& m : conns) ::close(m.fd);
+      ::close(ep);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  LevelResult out;
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (LevelResult& p : parts) {
+    out.latencies_ms.insert(out.latencies_ms.end(), p.latencies_ms.begin(), p.latencies_ms.end());
+    out.unknown += p.unknown;
+    out.fail += p.fail;
+  }
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string binary;
   std::string dir = "/tmp/node-bench";
@@ -33,6 +267,7 @@ int main(int argc, char** argv) {
   int value_bytes = 16;
   int keys = 1000;
   double read_fraction = 0;
+  int mux = 0;  // -1: both ways
   std::vector<std::string> node_args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -59,6 +294,13 @@ int main(int argc, char** argv) {
         std::cerr << "--read-fraction must be between 0 and 1\n";
         return 2;
       }
+    } else if (a == "--mux") {
+      const std::string m = next();
+      mux = m == "both" ? -1 : std::stoi(m);
+      if (mux < -1) {
+        std::cerr << "--mux takes a number of threads or `both`\n";
+        return 2;
+      }
     } else if (a == "--clients") {
       levels.clear();
       std::stringstream ss(next());
@@ -70,7 +312,8 @@ int main(int argc, char** argv) {
     } else {
       std::cerr
           << "usage: node_bench --node-binary PATH [--clients 1,16,64] [--seconds N] "
-             "[--dir DIR] [--value-bytes N] [--keys N] [--read-fraction F] [-- NODE FLAGS...]\n";
+             "[--dir DIR] [--value-bytes N] [--keys N] [--read-fraction F] [--mux T|both] "
+             "[-- NODE FLAGS...]\n";
       return 2;
     }
   }
@@ -94,69 +337,40 @@ int main(int argc, char** argv) {
       "3-node cluster on 127.0.0.1, fsync on, data in %s, leader %s, %d s per level, "
       "%d-byte values, %d keys, %.0f%% reads\n",
       dir.c_str(), cluster.Name(leader).c_str(), seconds, value_bytes, keys, 100 * read_fraction);
-  std::printf("%8s %10s %12s %9s %9s %9s %8s %8s %14s\n", "clients", "acked",
+  std::printf("%8s %10s %12s %9s %9s %9s %8s %8s %14s %9s %9s\n", "clients", "acked",
               read_fraction > 0 ? "ops/s" : "writes/s", "p50 ms", "p99 ms", "max ms", "unknown",
-              "fail", "leader fsyncs");
+              "fail", "leader fsyncs", "client ms", "nodes ms");
   std::fflush(stdout);  // the header (and the leader's name) before the first level's figures
   auto fsyncs = [&] {
     nlohmann::json s = cluster.NodeStatus(leader);
     return s.is_object() ? s["stats"]["fsyncs"].get<uint64_t>() : 0;
   };
   const std::string value(static_cast<size_t>(value_bytes), 'v');
-  for (int clients : levels) {
-    std::atomic<bool> stop{false};
-    std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
-    std::vector<long> unknown(static_cast<size_t>(clients)), fail(static_cast<size_t>(clients));
-    std::vector<std::thread> threads;
+  const Mix mix{read_fraction, keys, &value};
+  std::vector<int> modes = {mux};
+  if (mux < 0) modes = {0, 2};
+  for (int clients : levels) for (int mode : modes) {
     const std::string address = cluster.ClientAddress(leader);
     const uint64_t fsyncs_before = fsyncs();
-    auto start = std::chrono::steady_clock::now();
-    for (int c = 0; c < clients; ++c) {
-      threads.emplace_back([&, c] {
-        Client client(address);
-        uint64_t n = 0;
-        uint64_t x = 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(c + 1);  // xorshift state
-        while (!stop.load(std::memory_order_relaxed)) {
-          x ^= x << 13;
-          x ^= x >> 7;
-          x ^= x << 17;
-          const bool read = static_cast<double>(x % 1000000) < read_fraction * 1000000;
-          const std::string key = "k" + std::to_string((c * 7919 + n++) % keys);
-          nlohmann::json cmd = read ? nlohmann::json{{"op", "get"}, {"key", key}}
-                                    : nlohmann::json{{"op", "put"}, {"key", key}, {"value", value}};
-          auto t0 = std::chrono::steady_clock::now();
-          Reply r = client.Command(cmd, 5s);
-          auto t1 = std::chrono::steady_clock::now();
-          if (r.ok()) {
-            lat[c].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-          } else if (r.outcome == Outcome::kUnknown) {
-            ++unknown[c];
-          } else {
-            ++fail[c];
-          }
-        }
-      });
-    }
-    std::this_thread::sleep_for(std::chrono::seconds(seconds));
-    stop = true;
-    for (auto& t : threads) t.join();
-    double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::vector<double> all;
-    long unknowns = 0, fails = 0;
-    for (int c = 0; c < clients; ++c) {
-      all.insert(all.end(), lat[c].begin(), lat[c].end());
-      unknowns += unknown[c];
-      fails += fail[c];
-    }
+    const double self0 = SelfCpu(), members0 = MembersCpu(cluster);
+    LevelResult res = mode == 0 ? RunThreads(address, clients, seconds, mix)
+                                : RunMux(address, clients, seconds, mix, mode);
+    const double elapsed = res.seconds;
+    const double self_cpu = SelfCpu() - self0, members_cpu = MembersCpu(cluster) - members0;
+    std::vector<double>& all = res.latencies_ms;
+    const long unknowns = res.unknown, fails = res.fail;
     std::sort(all.begin(), all.end());
     auto q = [&](double p) {
       return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
     };
-    std::printf("%8d %10zu %12.0f %9.2f %9.2f %9.2f %8ld %8ld %14llu\n", clients, all.size(),
+    const double ops = static_cast<double>(all.size() + static_cast<size_t>(unknowns + fails));
+    std::printf("%8d %10zu %12.0f %9.2f %9.2f %9.2f %8ld %8ld %14llu %9.4f %9.4f%s\n", clients,
+                all.size(),
                 static_cast<double>(all.size()) / elapsed, q(0.50), q(0.99),
                 all.empty() ? 0.0 : all.back(), unknowns, fails,
-                static_cast<unsigned long long>(fsyncs() - fsyncs_before));
+                static_cast<unsigned long long>(fsyncs() - fsyncs_before),
+                ops > 0 ? 1000 * self_cpu / ops : 0.0, ops > 0 ? 1000 * members_cpu / ops : 0.0,
+                mode == 0 ? "" : ("  (" + std::to_string(mode) + " epoll threads)").c_str());
     std::fflush(stdout);
   }
   return 0;
