@@ -1,11 +1,13 @@
 #include "harness/subprocess.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -71,6 +73,19 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
     return Status::IoError("cannot run " + argv[0] + ": " + spawned.status().message());
   }
   const pid_t pid = *spawned;
+  const auto end = SteadyClock::now() + deadline;
+  auto timed_out = [&]() -> Status {
+    ::kill(pid, SIGKILL);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    fclose(out);
+    std::string cmd;
+    for (const auto& a : argv) cmd += a + " ";
+    return Status::Timeout("'" + cmd + "' did not finish within " +
+                           std::to_string(deadline.count()) + " ms");
+  };
+  bool write_timed_out = false;
   {
     // A child may exit without reading its input (a refusal): the write then meets a closed
     // pipe. SIGPIPE is held for this thread while writing (the child, already started, does
@@ -82,12 +97,27 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
     pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
     sigset_t pending_before;
     sigpending(&pending_before);
+    // The input is written without blocking, waiting for room in poll(2) only until the
+    // deadline: a child that neither reads nor exits must not hold us past it (a pipe holds
+    // 64 KiB).
+    fcntl(in_pipe[1], F_SETFL, fcntl(in_pipe[1], F_GETFL) | O_NONBLOCK);
     size_t written = 0;
     while (written < input.size()) {
       const ssize_t n = write(in_pipe[1], input.data() + written, input.size() - written);
+      if (n > 0) {
+        written += static_cast<size_t>(n);
+        continue;
+      }
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      written += static_cast<size_t>(n);
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) break;  // EPIPE: it stopped reading
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(end - SteadyClock::now()).count();
+      if (left <= 0) {
+        write_timed_out = true;
+        break;
+      }
+      pollfd p{in_pipe[1], POLLOUT, 0};
+      poll(&p, 1, static_cast<int>(std::min<int64_t>(left + 1, 1000)));
     }
     close(in_pipe[1]);
     sigset_t pending;
@@ -98,7 +128,7 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
-  const auto end = SteadyClock::now() + deadline;
+  if (write_timed_out) return timed_out();
   while (true) {
     int st = 0;
     const pid_t r = waitpid(pid, &st, WNOHANG);
@@ -110,16 +140,7 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
       fclose(out);
       return Status::IoError("waiting for " + argv[0] + ": " + strerror(errno));
     }
-    if (SteadyClock::now() > end) {
-      ::kill(pid, SIGKILL);
-      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-      }
-      fclose(out);
-      std::string cmd;
-      for (const auto& a : argv) cmd += a + " ";
-      return Status::Timeout("'" + cmd + "' did not finish within " +
-                             std::to_string(deadline.count()) + " ms");
-    }
+    if (SteadyClock::now() > end) return timed_out();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   fflush(out);

@@ -38,6 +38,17 @@ TEST(RunCommandTest, AChildThatReadsNoInputIsReportedNotFatal) {
   EXPECT_EQ(r->output, "1048576\n");
 }
 
+// The deadline holds while the input is written: a child that neither reads its input nor exits
+// (a tool stuck before reading) was waited for as long as it lived, the write blocking on a full
+// pipe before the deadline was ever looked at.
+TEST(RunCommandTest, TheDeadlineHoldsWhileTheInputIsWritten) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = RunCommand({"sleep", "10"}, std::string(1 << 20, 'x'), std::chrono::milliseconds(300));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.status().code(), StatusCode::kTimeout) << (r.ok() ? "it finished" : r.status().message());
+  EXPECT_LT(took, std::chrono::seconds(5)) << "waited for the child instead of the deadline";
+}
+
 // A child starts clean, whatever the harness holds: no descriptor of ours beyond its three (a
 // node holding the harness's sockets or another node's pipe keeps them open after we close
 // them — Boost.Process's fork passed every descriptor opened without O_CLOEXEC), no blocked
