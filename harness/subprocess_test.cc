@@ -45,7 +45,8 @@ TEST(RunCommandTest, TheDeadlineHoldsWhileTheInputIsWritten) {
   const auto t0 = std::chrono::steady_clock::now();
   auto r = RunCommand({"sleep", "10"}, std::string(1 << 20, 'x'), std::chrono::milliseconds(300));
   const auto took = std::chrono::steady_clock::now() - t0;
-  EXPECT_EQ(r.status().code(), StatusCode::kTimeout) << (r.ok() ? "it finished" : r.status().message());
+  EXPECT_EQ(r.status().code(), StatusCode::kTimeout)
+      << (r.ok() ? "it finished" : r.status().message());
   EXPECT_LT(took, std::chrono::seconds(5)) << "waited for the child instead of the deadline";
 }
 

@@ -26,10 +26,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -85,7 +85,8 @@ double MembersCpu(const LocalCluster& cluster) {
     const char* p = std::strrchr(line, ')');  // fields after the command name
     unsigned long long ut = 0, st = 0;
     if (p && n > 0 &&
-        std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
+        std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) ==
+            2) {
       t += static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
     }
   }
@@ -145,9 +146,10 @@ struct MuxConn {
 
 std::string HttpRequest(const std::string& address, const nlohmann::json& cmd) {
   const std::string body = cmd.dump();
-  std::string req = "POST /command HTTP/1.1\r\nHost: " + address +
-                    "\r\nContent-Type: application/json\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n";
+  std::string req =
+      "POST /command HTTP/1.1\r\nHost: " + address +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n";
   return req + body;
 }
 
@@ -187,7 +189,8 @@ LevelResult RunMux(const std::string& address, int clients, int seconds, const M
       auto send_next = [&](MuxConn& m) {
         const std::string req = HttpRequest(address, mix.Next(m.c, &m.x, &m.n));
         m.t0 = std::chrono::steady_clock::now();
-        if (::send(m.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+        if (::send(m.fd, req.data(), req.size(), MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(req.size())) {
           std::fprintf(stderr, "node_bench --mux: a request did not go out whole\n");
           std::exit(1);
         }
@@ -230,7 +233,8 @@ LevelResult RunMux(const std::string& address, int clients, int seconds, const M
           } catch (const std::exception&) {
           }
           if (o == Outcome::kOk) {
-            out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(t1 - m.t0).count());
+            out.latencies_ms.push_back(
+                std::chrono::duration<double, std::milli>(t1 - m.t0).count());
           } else if (o == Outcome::kUnknown) {
             ++out.unknown;
           } else {
@@ -310,10 +314,9 @@ int main(int argc, char** argv) {
       node_args.assign(argv + i + 1, argv + argc);
       break;
     } else {
-      std::cerr
-          << "usage: node_bench --node-binary PATH [--clients 1,16,64] [--seconds N] "
-             "[--dir DIR] [--value-bytes N] [--keys N] [--read-fraction F] [--mux T|both] "
-             "[-- NODE FLAGS...]\n";
+      std::cerr << "usage: node_bench --node-binary PATH [--clients 1,16,64] [--seconds N] "
+                   "[--dir DIR] [--value-bytes N] [--keys N] [--read-fraction F] [--mux T|both] "
+                   "[-- NODE FLAGS...]\n";
       return 2;
     }
   }
@@ -349,29 +352,30 @@ int main(int argc, char** argv) {
   const Mix mix{read_fraction, keys, &value};
   std::vector<int> modes = {mux};
   if (mux < 0) modes = {0, 2};
-  for (int clients : levels) for (int mode : modes) {
-    const std::string address = cluster.ClientAddress(leader);
-    const uint64_t fsyncs_before = fsyncs();
-    const double self0 = SelfCpu(), members0 = MembersCpu(cluster);
-    LevelResult res = mode == 0 ? RunThreads(address, clients, seconds, mix)
-                                : RunMux(address, clients, seconds, mix, mode);
-    const double elapsed = res.seconds;
-    const double self_cpu = SelfCpu() - self0, members_cpu = MembersCpu(cluster) - members0;
-    std::vector<double>& all = res.latencies_ms;
-    const long unknowns = res.unknown, fails = res.fail;
-    std::sort(all.begin(), all.end());
-    auto q = [&](double p) {
-      return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
-    };
-    const double ops = static_cast<double>(all.size() + static_cast<size_t>(unknowns + fails));
-    std::printf("%8d %10zu %12.0f %9.2f %9.2f %9.2f %8ld %8ld %14llu %9.4f %9.4f%s\n", clients,
-                all.size(),
-                static_cast<double>(all.size()) / elapsed, q(0.50), q(0.99),
-                all.empty() ? 0.0 : all.back(), unknowns, fails,
-                static_cast<unsigned long long>(fsyncs() - fsyncs_before),
-                ops > 0 ? 1000 * self_cpu / ops : 0.0, ops > 0 ? 1000 * members_cpu / ops : 0.0,
-                mode == 0 ? "" : ("  (" + std::to_string(mode) + " epoll threads)").c_str());
-    std::fflush(stdout);
-  }
+  for (int clients : levels)
+    for (int mode : modes) {
+      const std::string address = cluster.ClientAddress(leader);
+      const uint64_t fsyncs_before = fsyncs();
+      const double self0 = SelfCpu(), members0 = MembersCpu(cluster);
+      LevelResult res = mode == 0 ? RunThreads(address, clients, seconds, mix)
+                                  : RunMux(address, clients, seconds, mix, mode);
+      const double elapsed = res.seconds;
+      const double self_cpu = SelfCpu() - self0, members_cpu = MembersCpu(cluster) - members0;
+      std::vector<double>& all = res.latencies_ms;
+      const long unknowns = res.unknown, fails = res.fail;
+      std::sort(all.begin(), all.end());
+      auto q = [&](double p) {
+        return all.empty() ? 0.0
+                           : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
+      };
+      const double ops = static_cast<double>(all.size() + static_cast<size_t>(unknowns + fails));
+      std::printf("%8d %10zu %12.0f %9.2f %9.2f %9.2f %8ld %8ld %14llu %9.4f %9.4f%s\n", clients,
+                  all.size(), static_cast<double>(all.size()) / elapsed, q(0.50), q(0.99),
+                  all.empty() ? 0.0 : all.back(), unknowns, fails,
+                  static_cast<unsigned long long>(fsyncs() - fsyncs_before),
+                  ops > 0 ? 1000 * self_cpu / ops : 0.0, ops > 0 ? 1000 * members_cpu / ops : 0.0,
+                  mode == 0 ? "" : ("  (" + std::to_string(mode) + " epoll threads)").c_str());
+      std::fflush(stdout);
+    }
   return 0;
 }
