@@ -37,4 +37,17 @@ inline internal::LinOp MakeLinOp(uint32_t id, uint8_t kind, uint32_t a, uint32_t
   return o;
 }
 
+// Register op kinds, and a value table of null, 1 and 2 (ids 0, 1, 2), for ops built by hand.
+constexpr uint8_t kR = internal::RegisterModel::kRead, kW = internal::RegisterModel::kWrite,
+                  kC = internal::RegisterModel::kCas;
+inline internal::ValueTable RegisterTable() {
+  internal::ValueTable t;
+  for (const char* text : {"null", "1", "2"}) {
+    t.texts.push_back(text);
+    t.strings.emplace_back();
+    t.is_string.push_back(false);
+  }
+  return t;
+}
+
 }  // namespace splitbrain::checker::testing
