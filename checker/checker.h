@@ -85,6 +85,9 @@ struct LinearizableOptions {
   // register: unique-value checks the assignment search may run on one key before it leaves
   // the key to the search over orders.
   int64_t assign_max_calls = 40000;
+  // register: the memo of the short search over orders tried before read assignments (it
+  // decides in milliseconds what it always did). 0: none (tests that force the assignments).
+  int64_t assign_probe_bytes = int64_t{16} << 20;
 };
 // Errors (not verdicts): unknown model, an operation the model does not know, a malformed value
 // (the message names the line).

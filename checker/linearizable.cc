@@ -69,8 +69,6 @@ constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 // How long the search may try to explain what the unique-value check found invalid (not a
 // key refuted by read sources: its own words say why).
 constexpr std::chrono::seconds kExplainFor{2};
-// The memo of the short search over orders tried before the search over read assignments.
-constexpr int64_t kProbeBytes = int64_t{16} << 20;
 
 // Local value ids: canonical JSON texts, from the History's interned ids or from parsing.
 class Values {
@@ -423,17 +421,22 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
         fast = mk.fast(*key_table, key_initial, w.ops);
         // Values that repeat after the split: choose the write each read saw before searching
         // orders (source_assignment.h); what it gives up on goes to the search as before.
-        // A short search over orders first (kProbeBytes of memo): it decides the histories
-        // it always decided in a few milliseconds, where choosing sources took a tenth of a
-        // second or more (10k events, values 0-999).
+        // A short search over orders first (assign_probe_bytes of memo): it decides the
+        // histories it always decided in a few milliseconds, where choosing sources took a
+        // tenth of a second or more (10k events, values 0-999).
         if (!fast && o.assign_sources && mk.splits_by_source &&
             static_cast<int64_t>(w.ops.size()) >= o.split_min_ops) {
           std::atomic<int64_t> probe_used{0};
           SearchLimits probe = limits;
           probe.memory_used = &probe_used;
-          probe.max_memory = limits.max_memory > 0 ? std::min(limits.max_memory, kProbeBytes)
-                                                   : kProbeBytes;
-          SearchOutcome probed = mk.search(*key_table, key_initial, w.ops, probe);
+          probe.max_memory = limits.max_memory > 0
+                                 ? std::min(limits.max_memory, o.assign_probe_bytes)
+                                 : o.assign_probe_bytes;
+          SearchOutcome probed;
+          probed.verdict = SearchVerdict::kMemory;
+          if (o.assign_probe_bytes > 0) {
+            probed = mk.search(*key_table, key_initial, w.ops, probe);
+          }
           if (probed.verdict == SearchVerdict::kValid ||
               probed.verdict == SearchVerdict::kInvalid) {
             fast = std::move(probed);

@@ -365,7 +365,7 @@ std::optional<std::vector<std::vector<int32_t>>> SourceCandidates(const std::vec
   for (size_t k = 0; k < ok_by_call.size(); ++k) ok_calls[k] = ops[ok_by_call[k]].call;
   const FirstBreaking first_breaking(ops, ok_by_call);
   std::vector<std::vector<int32_t>> out(n);
-  size_t total = 0;
+  size_t total = 0, scanned = 0;
   const std::vector<int32_t> none;
   for (int32_t r = 0; r < n; ++r) {
     const LinOp& op = ops[r];
@@ -380,6 +380,8 @@ std::optional<std::vector<std::vector<int32_t>>> SourceCandidates(const std::vec
     for (int32_t w : it == writers.end() ? none : it->second) {
       if (ops[w].call >= ret) break;  // (b)
       if (w != r && (!ops[w].required || ops[w].ret >= after)) found.push_back(w);
+      // A narrow domain is given up before scanning it costs much.
+      if (++scanned > 4 * limit) return std::nullopt;
     }
     total += found.size();
     if (total > limit) return std::nullopt;

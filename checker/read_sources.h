@@ -42,7 +42,8 @@ ReadSources SplitBySource(const ValueTable& values, uint32_t initial, std::vecto
 // cas), the ops that may have written what it saw (indices into `ops`, in call order), with
 // kInitialSource first when the initial value may have. Ops that need nothing, and ok ops no
 // write can have served, get an empty list. std::nullopt when the lists would hold more than
-// `limit` entries in all (a narrow domain the split left whole).
+// `limit` entries in all, or more than 4 * limit writes were scanned (a narrow domain the split
+// left whole).
 constexpr int32_t kInitialSource = -1;
 std::optional<std::vector<std::vector<int32_t>>> SourceCandidates(const std::vector<LinOp>& ops,
                                                                   uint32_t initial, size_t limit);

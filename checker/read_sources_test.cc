@@ -150,17 +150,7 @@ TEST(DifferentialTest, ReadSourcesAgreeWithBruteForce) {
     g.max_duration = rng.Range(2, 40);
     g.max_think = rng.Range(0, 30);
     History h = GenerateRegisterHistory(g);
-    if (rng.Chance(0.5)) {
-      std::vector<size_t> reads;
-      for (size_t i = 0; i < h.ops.size(); ++i) {
-        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
-      }
-      if (!reads.empty()) {
-        const int64_t v = rng.Range(-1, g.values - 1);
-        h.ops[reads[rng.Uniform(reads.size())]].output =
-            h.Intern(v < 0 ? "null" : std::to_string(v));
-      }
-    }
+    if (rng.Chance(0.5)) testing::CorruptARead(&h, rng, g.values);
     const bool expected = BruteForceLinearizable(h);
     LinearizableOptions o;
     o.budget.threads = 1;

@@ -104,7 +104,7 @@ class Oracle {
 };
 
 // What the conflict sets may hold at most, for the memory figure.
-int64_t conflicts_bytes(int32_t m) { return int64_t{m} * m * 4 / 8; }
+int64_t ConflictBytes(int32_t m) { return int64_t{m} * m * 4 / 8; }
 
 }  // namespace
 
@@ -117,7 +117,18 @@ std::optional<SearchOutcome> SearchSourceAssignment(const ValueTable& values, ui
     // A result that matches nothing: left to the search.
     if (op.kind == RegisterModel::kRead && op.out == kNoValue) return std::nullopt;
   }
-  auto candidates = SourceCandidates(ops, initial, 16 * n + 1000);
+  if (limits.has_deadline && std::chrono::steady_clock::now() > limits.deadline) {
+    return std::nullopt;
+  }
+  // Its memory (the ops twice, the candidate lists, the sources) within what the budget leaves.
+  const size_t max_candidates = 16 * n + 1000;
+  const int64_t bytes =
+      static_cast<int64_t>(n * (2 * sizeof(LinOp) + 8 * sizeof(int32_t)) + max_candidates * 4);
+  if (limits.max_memory > 0 &&
+      bytes > limits.max_memory - (limits.memory_used ? limits.memory_used->load() : 0)) {
+    return std::nullopt;
+  }
+  auto candidates = SourceCandidates(ops, initial, max_candidates);
   if (!candidates) return std::nullopt;
   // Fixed sources, and the choices: readers with two or more candidates, in order of return,
   // then of invocation (info cas last: they never return).
@@ -204,8 +215,7 @@ std::optional<SearchOutcome> SearchSourceAssignment(const ValueTable& values, ui
     out.unique_values = false;
     out.assigned = true;
     out.configurations = 0;
-    out.peak_bytes = static_cast<int64_t>(n * (2 * sizeof(LinOp) + 4 * sizeof(int32_t)) +
-                                          conflicts_bytes(m));
+    out.peak_bytes = bytes + ConflictBytes(m);
     return out;
   };
 

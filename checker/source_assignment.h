@@ -28,9 +28,9 @@ struct AssignmentStats {
 
 // Decides one key's register operations (ok and info ones, failed ops and info reads left out,
 // as for CheckUniqueValues), or std::nullopt when it does not: the candidate lists are too long
-// (a narrow domain), no reader has a choice (the unique-value check or the search decides), or
-// the search gave up after `max_calls` unique-value checks or at the limits' deadline or stop
-// flag. A verdict is kValid or kInvalid (`reason` in words, `blocking` an index into `ops`, no
+// (a narrow domain) or would not fit in the memory budget left, no reader has a choice (the
+// unique-value check or the search decides), or the search gave up after `max_calls`
+// unique-value checks, at half the time left before the limits' deadline, or at their stop flag. A verdict is kValid or kInvalid (`reason` in words, `blocking` an index into `ops`, no
 // prefix), with `assigned` set.
 std::optional<SearchOutcome> SearchSourceAssignment(const ValueTable& values, uint32_t initial,
                                                     const std::vector<LinOp>& ops,

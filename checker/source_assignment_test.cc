@@ -98,39 +98,12 @@ TEST(DifferentialTest, ReadAssignmentsAgreeWithBruteForce) {
     g.max_duration = rng.Range(20, 80);
     g.max_think = rng.Range(0, 10);
     History h = GenerateRegisterHistory(g);
-    if (rng.Chance(0.5)) {
-      std::vector<size_t> reads;
-      for (size_t i = 0; i < h.ops.size(); ++i) {
-        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
-      }
-      if (!reads.empty()) {
-        // Mostly a value some write open during the read writes: a read that has a candidate
-        // source, so that only the sources chosen for the others can refute it.
-        const Operation& read = h.ops[reads[rng.Uniform(reads.size())]];
-        std::vector<uint32_t> open;
-        for (const Operation& w : h.ops) {
-          const std::string f = h.Str(w.f);
-          if (f == "read" || w.result == Outcome::kFail) continue;
-          if (w.invoke_event < read.complete_event &&
-              (w.result != Outcome::kOk || w.complete_event > read.invoke_event)) {
-            if (f == "write") {
-              open.push_back(w.value);
-            } else {
-              const auto ab = nlohmann::json::parse(h.Str(w.value));
-              open.push_back(h.Intern(ab[1].dump()));
-            }
-          }
-        }
-        const int64_t v = rng.Range(-1, g.values - 1);
-        h.ops[&read - h.ops.data()].output =
-            !open.empty() && rng.Chance(0.8) ? open[rng.Uniform(open.size())]
-                                             : h.Intern(v < 0 ? "null" : std::to_string(v));
-      }
-    }
+    if (rng.Chance(0.5)) testing::CorruptARead(&h, rng, g.values, true);
     const bool expected = BruteForceLinearizable(h);
     LinearizableOptions o;
     o.budget.threads = 1;
     o.split_min_ops = 0;
+    o.assign_probe_bytes = 0;  // no search over orders first
     o.split_values = seed % 2 == 0;
     if (seed % 7 == 0) o.assign_max_calls = 1;
     auto r = CheckLinearizable(h, o);
@@ -179,6 +152,7 @@ TEST(DifferentialTest, ReadAssignmentsAgreeWithTheSearchOnLongerHistories) {
     o.budget.threads = 1;
     o.budget.timeout_s = 5;
     o.split_min_ops = 0;
+    o.assign_probe_bytes = 0;  // no search over orders first
     o.assign_sources = false;
     auto searched = CheckLinearizable(h, o);
     o.assign_sources = true;
