@@ -69,6 +69,8 @@ constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 // How long the search may try to explain what the unique-value check found invalid (not a
 // key refuted by read sources: its own words say why).
 constexpr std::chrono::seconds kExplainFor{2};
+// The short search over orders before read assignments: at least this much memo an operation.
+constexpr int64_t kProbeBytesPerOp = 256;
 
 // Local value ids: canonical JSON texts, from the History's interned ids or from parsing.
 class Values {
@@ -421,32 +423,40 @@ Result<CheckResult> CheckLinearizable(const History& h, const LinearizableOption
         fast = mk.fast(*key_table, key_initial, w.ops);
         // Values that repeat after the split: choose the write each read saw before searching
         // orders (source_assignment.h); what it gives up on goes to the search as before.
-        // A short search over orders first (assign_probe_bytes of memo): it decides the
-        // histories it always decided in a few milliseconds, where choosing sources took a
-        // tenth of a second or more (10k events, values 0-999).
+        // A key that suits read assignments gets a short search over orders first
+        // (assign_probe_bytes of memo): it decides the histories it always decided in a few
+        // milliseconds, where choosing sources took a tenth of a second or more (10k events,
+        // values 0-999).
         if (!fast && o.assign_sources && mk.splits_by_source &&
             static_cast<int64_t>(w.ops.size()) >= o.split_min_ops) {
-          std::atomic<int64_t> probe_used{0};
-          SearchLimits probe = limits;
-          probe.memory_used = &probe_used;
-          probe.max_memory = limits.max_memory > 0
-                                 ? std::min(limits.max_memory, o.assign_probe_bytes)
-                                 : o.assign_probe_bytes;
-          SearchOutcome probed;
-          probed.verdict = SearchVerdict::kMemory;
-          if (o.assign_probe_bytes > 0) {
-            probed = mk.search(*key_table, key_initial, w.ops, probe);
-          }
-          if (probed.verdict == SearchVerdict::kValid ||
-              probed.verdict == SearchVerdict::kInvalid) {
-            fast = std::move(probed);
-            searched_first = true;
-          } else {
-            fast = internal::SearchSourceAssignment(*key_table, key_initial, w.ops, limits,
-                                                    static_cast<uint64_t>(o.assign_max_calls),
-                                                    &w.assignment);
-            if (fast) fast->peak_bytes = std::max(fast->peak_bytes, probed.peak_bytes);
-          }
+          // Long histories of few processes, which the search decides in about 160 bytes of
+          // memo an operation (10 processes, 300k events: 20 MB), get a probe to match.
+          const int64_t probe_bytes =
+              o.assign_probe_bytes > 0
+                  ? std::max(o.assign_probe_bytes,
+                             kProbeBytesPerOp * static_cast<int64_t>(w.ops.size()))
+                  : 0;
+          int64_t probe_peak = 0;
+          auto probe = [&]() -> std::optional<SearchOutcome> {
+            if (probe_bytes == 0) return std::nullopt;
+            std::atomic<int64_t> probe_used{0};
+            SearchLimits short_search = limits;
+            short_search.memory_used = &probe_used;
+            short_search.max_memory =
+                limits.max_memory > 0 ? std::min(limits.max_memory, probe_bytes) : probe_bytes;
+            SearchOutcome probed = mk.search(*key_table, key_initial, w.ops, short_search);
+            probe_peak = probed.peak_bytes;
+            if (probed.verdict != SearchVerdict::kValid &&
+                probed.verdict != SearchVerdict::kInvalid) {
+              return std::nullopt;
+            }
+            return probed;
+          };
+          fast = internal::SearchSourceAssignment(*key_table, key_initial, w.ops, limits,
+                                                  static_cast<uint64_t>(o.assign_max_calls),
+                                                  &w.assignment, probe);
+          searched_first = fast && !fast->assigned;
+          if (fast && fast->assigned) fast->peak_bytes = std::max(fast->peak_bytes, probe_peak);
         }
       }
       if (fast && fast->verdict == SearchVerdict::kInvalid && refuted_id < 0 && !searched_first) {
