@@ -347,8 +347,7 @@ ReadSources SplitBySource(const ValueTable& values, uint32_t initial, std::vecto
 }
 
 std::optional<std::vector<std::vector<int32_t>>> SourceCandidates(const std::vector<LinOp>& ops,
-                                                                  uint32_t initial,
-                                                                  size_t limit) {
+                                                                  uint32_t initial, size_t limit) {
   const int32_t n = static_cast<int32_t>(ops.size());
   std::vector<int32_t> by_call(n);
   std::iota(by_call.begin(), by_call.end(), 0);

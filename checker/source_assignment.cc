@@ -110,11 +110,10 @@ int64_t ConflictBytes(int32_t m) { return int64_t{m} * m * 4 / 8; }
 
 }  // namespace
 
-std::optional<SearchOutcome> SearchSourceAssignment(const ValueTable& values, uint32_t initial,
-                                                    const std::vector<LinOp>& ops,
-                                                    const SearchLimits& limits,
-                                                    uint64_t max_calls, AssignmentStats* stats,
-                                                    const std::function<std::optional<SearchOutcome>()>& first) {
+std::optional<SearchOutcome> SearchSourceAssignment(
+    const ValueTable& values, uint32_t initial, const std::vector<LinOp>& ops,
+    const SearchLimits& limits, uint64_t max_calls, AssignmentStats* stats,
+    const std::function<std::optional<SearchOutcome>()>& first) {
   const size_t n = ops.size();
   for (const LinOp& op : ops) {
     // A result that matches nothing: left to the search.
@@ -169,9 +168,7 @@ std::optional<SearchOutcome> SearchSourceAssignment(const ValueTable& values, ui
   // info one chosen must take effect), each the one invoked last first (the closest to the read
   // is the likeliest source), the initial value last.
   std::vector<std::vector<int32_t>> options(vars.size());
-  auto rank = [&](int32_t w) {
-    return w == kInitialSource ? 2 : ops[w].required ? 0 : 1;
-  };
+  auto rank = [&](int32_t w) { return w == kInitialSource ? 2 : ops[w].required ? 0 : 1; };
   for (size_t k = 0; k < vars.size(); ++k) {
     options[k] = std::move((*candidates)[vars[k]]);
     std::reverse(options[k].begin(), options[k].end());

@@ -18,14 +18,14 @@
 namespace splitbrain::checker::internal {
 
 struct AssignmentStats {
-  bool tried = false;          // the key had readers with two or more candidate writes
-  int64_t choices = 0;         // readers with two or more candidates (the search's variables)
-  int64_t candidates = 0;      // their candidates, in all
-  uint64_t oracle_calls = 0;   // unique-value checks run
-  uint64_t backtracks = 0;     // choices that were refuted and replaced by the next candidate
-  int64_t backjumped = 0;      // choices skipped over by backjumping
-  bool capped = false;         // gave up at max_calls, the deadline or `stop` (no verdict)
-  double seconds = 0;          // spent in the assignment search
+  bool tried = false;         // the key had readers with two or more candidate writes
+  int64_t choices = 0;        // readers with two or more candidates (the search's variables)
+  int64_t candidates = 0;     // their candidates, in all
+  uint64_t oracle_calls = 0;  // unique-value checks run
+  uint64_t backtracks = 0;    // choices that were refuted and replaced by the next candidate
+  int64_t backjumped = 0;     // choices skipped over by backjumping
+  bool capped = false;        // gave up at max_calls, the deadline or `stop` (no verdict)
+  double seconds = 0;         // spent in the assignment search
 };
 
 // Decides one key's register operations (ok and info ones, failed ops and info reads left out,
@@ -34,12 +34,12 @@ struct AssignmentStats {
 // unique-value check or the search decides), or the search gave up after `max_calls`
 // unique-value checks, at half the time left before the limits' deadline, or at their stop flag.
 // `first`, when set, is called once the key is known to suit this search and before it starts:
-// a verdict it returns is returned as it is (linearizable.cc: a short search over orders). A verdict is kValid or kInvalid (`reason` in words, `blocking` an index into `ops`, no
-// prefix), with `assigned` set.
-std::optional<SearchOutcome> SearchSourceAssignment(const ValueTable& values, uint32_t initial,
-                                                    const std::vector<LinOp>& ops,
-                                                    const SearchLimits& limits,
-                                                    uint64_t max_calls, AssignmentStats* stats,
-                                                    const std::function<std::optional<SearchOutcome>()>& first = {});
+// a verdict it returns is returned as it is (linearizable.cc: a short search over orders). A
+// verdict is kValid or kInvalid (`reason` in words, `blocking` an index into `ops`, no prefix),
+// with `assigned` set.
+std::optional<SearchOutcome> SearchSourceAssignment(
+    const ValueTable& values, uint32_t initial, const std::vector<LinOp>& ops,
+    const SearchLimits& limits, uint64_t max_calls, AssignmentStats* stats,
+    const std::function<std::optional<SearchOutcome>()>& first = {});
 
 }  // namespace splitbrain::checker::internal

@@ -61,7 +61,7 @@ TEST(SourceAssignmentTest, EveryAssignmentRefutedIsInvalid) {
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->verdict, SearchVerdict::kInvalid);
   EXPECT_TRUE(out->assigned);
-  EXPECT_EQ(st.choices, 4);  // ops 3, 4, 8 and 5 (which cas wrote its 2)
+  EXPECT_EQ(st.choices, 4);        // ops 3, 4, 8 and 5 (which cas wrote its 2)
   EXPECT_GT(st.oracle_calls, 1u);  // the relaxation with nothing chosen passes
   EXPECT_FALSE(out->reason.empty());
 }

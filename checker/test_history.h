@@ -1,6 +1,6 @@
 // Helpers for the checker/ tests: a history from JSONL text (the test failing where the text
-// does not parse), register ops built by hand, a corrupted read. Header-only, for test files; one definition, so a test binary's files can be
-// compiled as one unit (cmake/Testing.cmake).
+// does not parse), register ops built by hand, a corrupted read. Header-only, for test files; one
+// definition, so a test binary's files can be compiled as one unit (cmake/Testing.cmake).
 #pragma once
 
 #include <gtest/gtest.h>

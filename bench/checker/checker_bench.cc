@@ -123,11 +123,12 @@ void Report(const std::string& name, const Measured& o) {
            static_cast<long long>(o.held_cuts));
   }
   if (o.oracle_calls > 0) {
-    printf("%-44s read assignments: %lld readers with a choice, %lld checks, %lld backtracks, "
-           "%.3f s%s\n",
-           "", static_cast<long long>(o.choices), static_cast<long long>(o.oracle_calls),
-           static_cast<long long>(o.backtracks), o.assign_s,
-           o.assigned_keys > 0 ? "" : " (gave up: left to the search)");
+    printf(
+        "%-44s read assignments: %lld readers with a choice, %lld checks, %lld backtracks, "
+        "%.3f s%s\n",
+        "", static_cast<long long>(o.choices), static_cast<long long>(o.oracle_calls),
+        static_cast<long long>(o.backtracks), o.assign_s,
+        o.assigned_keys > 0 ? "" : " (gave up: left to the search)");
   }
   fflush(stdout);
 }
