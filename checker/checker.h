@@ -78,15 +78,17 @@ struct LinearizableOptions {
   // register search: the held-zone rule, zones for values with several writers left
   // (lin_search.h); it acts only with pinned_zones. false: without it (to measure).
   bool held_zones = true;
-  // register: a key the unique-value check cannot decide (values repeat after the split) is
-  // first searched over read assignments (source_assignment.h), keys of split_min_ops or more
-  // only; the search over orders takes what it leaves. false: not tried (to measure).
+  // register: a key the unique-value check cannot decide (values repeat after the split) and
+  // whose readers have few candidate writes is searched over read assignments
+  // (source_assignment.h), after a short search over orders (assign_probe_bytes); keys of
+  // split_min_ops or more only; the search over orders takes what it leaves. false: not tried.
   bool assign_sources = true;
   // register: unique-value checks the assignment search may run on one key before it leaves
   // the key to the search over orders.
   int64_t assign_max_calls = 40000;
   // register: the memo of the short search over orders tried before read assignments (it
-  // decides in milliseconds what it always did). 0: none (tests that force the assignments).
+  // decides in milliseconds what it always did), or 256 bytes an operation when that is more.
+  // 0: none (tests that force the assignments).
   int64_t assign_probe_bytes = int64_t{16} << 20;
 };
 // Errors (not verdicts): unknown model, an operation the model does not know, a malformed value
