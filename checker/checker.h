@@ -78,6 +78,18 @@ struct LinearizableOptions {
   // register search: the held-zone rule, zones for values with several writers left
   // (lin_search.h); it acts only with pinned_zones. false: without it (to measure).
   bool held_zones = true;
+  // register: a key the unique-value check cannot decide (values repeat after the split) and
+  // whose readers have few candidate writes is searched over read assignments
+  // (source_assignment.h), after a short search over orders (assign_probe_bytes); keys of
+  // split_min_ops or more only; the search over orders takes what it leaves. false: not tried.
+  bool assign_sources = true;
+  // register: unique-value checks the assignment search may run on one key before it leaves
+  // the key to the search over orders.
+  int64_t assign_max_calls = 40000;
+  // register: the memo of the short search over orders tried before read assignments (it
+  // decides in milliseconds what it always did), or 256 bytes an operation when that is more.
+  // 0: none (tests that force the assignments).
+  int64_t assign_probe_bytes = int64_t{16} << 20;
 };
 // Errors (not verdicts): unknown model, an operation the model does not know, a malformed value
 // (the message names the line).
@@ -90,7 +102,10 @@ struct LinearizableOptions {
 // "split_keys": keys whose values were split by their possible writers; "refuted_keys": keys
 // with an op no write can have served (read_sources.h); "zone_cuts": search steps refused by the
 // pinned-zone rule (lin_search.h); "held_cuts": those of them in which a zone of the held-zone
-// rule took part.
+// rule took part. "assigned_keys": keys decided by the search over read assignments
+// (source_assignment.h); "assignment_choices", "oracle_calls", "assignment_backtracks": its
+// readers with a choice, unique-value checks and refuted choices, over all keys it was tried on
+// (decided or not); "assignment_capped_keys": keys it gave up on (left to the search).
 // "budget": {"timeout_s", "max_memory_bytes"} (0: none), the budget the check ran with.
 // Unknown: "explanation" says which budget ran out (and how large it was) and on which key; a
 // history with no operations is unknown too ("no operations: ... proves nothing"), never valid.

@@ -71,6 +71,8 @@ struct SearchOutcome {
   // blocking operation cannot be placed, in words (then `prefix` is empty).
   std::string reason;
   bool unique_values = false;
+  // Set when the search over read assignments (source_assignment.h) decided instead.
+  bool assigned = false;
 };
 
 template <class Model>

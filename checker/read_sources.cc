@@ -89,6 +89,22 @@ class FirstBreaking {
   std::vector<Best> first_, second_;
 };
 
+// (c) of the proof for a reader of g invoked at `call`: the first position of the ok ops in call
+// order whose breaking ops all return after `call`. A write that returned before the call at
+// position i0 - 1 was followed by one that returned before the reader began: ruled out.
+size_t FirstClear(const FirstBreaking& first_breaking, size_t ok_count, uint32_t g, int64_t call) {
+  size_t lo = 0, hi = ok_count;  // At(ok_count) never returns: the answer is <= ok_count
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (first_breaking.At(mid, g).ret < call) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
 // Max of `ret` over a range of an array, and every index in a prefix with ret >= t.
 class MaxTree {
  public:
@@ -202,18 +218,7 @@ ReadSources SplitBySource(const ValueTable& values, uint32_t initial, std::vecto
     if (g == kNoValue) continue;
     const int32_t v = local.at(g);
     const int64_t ret = op.required ? op.ret : kNoTime;
-    // (c): the first ok position whose breaking ops all return after r is invoked; a write
-    // returning before the call at position i0 - 1 is followed by one that returns before r.
-    size_t lo = 0, hi = ok_calls.size();  // At(hi) never returns: the answer is <= hi
-    while (lo < hi) {
-      const size_t mid = (lo + hi) / 2;
-      if (first_breaking.At(mid, g).ret < op.call) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    const size_t i0 = lo;
+    const size_t i0 = FirstClear(first_breaking, ok_calls.size(), g, op.call);
     const int64_t after = i0 == 0 ? std::numeric_limits<int64_t>::min() : ok_calls[i0 - 1];
     // Candidates: (b) invoked before r returns: a prefix of each list by call.
     const std::vector<int32_t>& okw = ok_writers[v];
@@ -338,6 +343,48 @@ ReadSources SplitBySource(const ValueTable& values, uint32_t initial, std::vecto
   }
   out.initial = 0;
   out.split = true;
+  return out;
+}
+
+std::optional<std::vector<std::vector<int32_t>>> SourceCandidates(const std::vector<LinOp>& ops,
+                                                                  uint32_t initial, size_t limit) {
+  const int32_t n = static_cast<int32_t>(ops.size());
+  std::vector<int32_t> by_call(n);
+  std::iota(by_call.begin(), by_call.end(), 0);
+  std::sort(by_call.begin(), by_call.end(),
+            [&](int32_t x, int32_t y) { return ops[x].call < ops[y].call; });
+  std::vector<int32_t> ok_by_call;
+  std::unordered_map<uint32_t, std::vector<int32_t>> writers;  // by value, in call order
+  for (int32_t i : by_call) {
+    if (ops[i].required) ok_by_call.push_back(i);
+    const uint32_t w = RegisterModel::WrittenValue(ops[i]);
+    if (w != kNoValue) writers[w].push_back(i);
+  }
+  std::vector<int64_t> ok_calls(ok_by_call.size());
+  for (size_t k = 0; k < ok_by_call.size(); ++k) ok_calls[k] = ops[ok_by_call[k]].call;
+  const FirstBreaking first_breaking(ops, ok_by_call);
+  std::vector<std::vector<int32_t>> out(n);
+  size_t total = 0, scanned = 0;
+  const std::vector<int32_t> none;
+  for (int32_t r = 0; r < n; ++r) {
+    const LinOp& op = ops[r];
+    const uint32_t g = RegisterModel::NeededValue(op);
+    if (g == kNoValue) continue;
+    const int64_t ret = op.required ? op.ret : kNoTime;
+    const size_t i0 = FirstClear(first_breaking, ok_calls.size(), g, op.call);
+    const int64_t after = i0 == 0 ? std::numeric_limits<int64_t>::min() : ok_calls[i0 - 1];
+    std::vector<int32_t>& found = out[r];
+    if (g == initial && i0 == 0) found.push_back(kInitialSource);
+    auto it = writers.find(g);
+    for (int32_t w : it == writers.end() ? none : it->second) {
+      if (ops[w].call >= ret) break;  // (b)
+      if (w != r && (!ops[w].required || ops[w].ret >= after)) found.push_back(w);
+      // A narrow domain is given up before scanning it costs much.
+      if (++scanned > 4 * limit) return std::nullopt;
+    }
+    total += found.size();
+    if (total > limit) return std::nullopt;
+  }
   return out;
 }
 

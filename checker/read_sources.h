@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,16 @@ struct ReadSources {
 // any order. `values` is the check's shared table, `initial` the register's first value. When a
 // value splits, `ops` get the new ids (indices and order are kept).
 ReadSources SplitBySource(const ValueTable& values, uint32_t initial, std::vector<LinOp>& ops);
+
+// The candidate rule of SplitBySource (1 in read_sources.cc), reader by reader, for the search
+// over read assignments (source_assignment.h): for each op that needs a value (an ok read, a
+// cas), the ops that may have written what it saw (indices into `ops`, in call order), with
+// kInitialSource first when the initial value may have. Ops that need nothing, and ok ops no
+// write can have served, get an empty list. std::nullopt when the lists would hold more than
+// `limit` entries in all, or more than 4 * limit writes were scanned (a narrow domain the split
+// left whole).
+constexpr int32_t kInitialSource = -1;
+std::optional<std::vector<std::vector<int32_t>>> SourceCandidates(const std::vector<LinOp>& ops,
+                                                                  uint32_t initial, size_t limit);
 
 }  // namespace splitbrain::checker::internal

@@ -19,24 +19,17 @@ using internal::RegisterModel;
 using internal::SplitBySource;
 
 constexpr int64_t kInfo = std::numeric_limits<int64_t>::max();
-constexpr uint8_t kR = RegisterModel::kRead, kW = RegisterModel::kWrite, kC = RegisterModel::kCas;
+using testing::kC;
+using testing::kR;
+using testing::kW;
+using testing::RegisterTable;
 
 using testing::MakeLinOp;
-
-internal::ValueTable Table() {
-  internal::ValueTable t;
-  for (const char* text : {"null", "1", "2"}) {
-    t.texts.push_back(text);
-    t.strings.emplace_back();
-    t.is_string.push_back(false);
-  }
-  return t;
-}
 
 // write 1, read 1, write 2, write 1, read 1, one after another: each read can only have seen the
 // write of 1 just before it, so the two writes of 1 get values of their own.
 TEST(ReadSourcesTest, WritesNoReadCanConfuseGetValuesOfTheirOwn) {
-  const internal::ValueTable table = Table();
+  const internal::ValueTable table = RegisterTable();
   std::vector<LinOp> ops = {MakeLinOp(0, kW, 1, 0, 0, 0, 1), MakeLinOp(1, kR, 0, 0, 1, 2, 3),
                             MakeLinOp(2, kW, 2, 0, 0, 4, 5), MakeLinOp(3, kW, 1, 0, 0, 6, 7),
                             MakeLinOp(4, kR, 0, 0, 1, 8, 9)};
@@ -56,7 +49,7 @@ TEST(ReadSourcesTest, WritesNoReadCanConfuseGetValuesOfTheirOwn) {
 // The same with the second write of 1 overlapping the first read: that read may have seen
 // either write, so they stay one value. A cas expecting 1 after both joins them too.
 TEST(ReadSourcesTest, WritesAReadMayConfuseStayOneValue) {
-  const internal::ValueTable table = Table();
+  const internal::ValueTable table = RegisterTable();
   std::vector<LinOp> ops = {MakeLinOp(0, kW, 1, 0, 0, 0, 1), MakeLinOp(1, kR, 0, 0, 1, 2, 9),
                             MakeLinOp(2, kW, 2, 0, 0, 3, 4), MakeLinOp(3, kW, 1, 0, 0, 5, 6)};
   ReadSources s = SplitBySource(table, 0, ops);
@@ -69,7 +62,7 @@ TEST(ReadSourcesTest, WritesAReadMayConfuseStayOneValue) {
 // An info write may take effect at any time after its call: it may be the source of any later
 // read, and stays one value with every write it may be confused with.
 TEST(ReadSourcesTest, AnInfoWriteMayServeAnyLaterRead) {
-  const internal::ValueTable table = Table();
+  const internal::ValueTable table = RegisterTable();
   std::vector<LinOp> ops = {MakeLinOp(0, kW, 1, 0, 0, 0, kInfo), MakeLinOp(1, kW, 2, 0, 0, 1, 2),
                             MakeLinOp(2, kR, 0, 0, 1, 3, 4)};
   ReadSources s = SplitBySource(table, 0, ops);
@@ -80,7 +73,7 @@ TEST(ReadSourcesTest, AnInfoWriteMayServeAnyLaterRead) {
 // A stale read (1 was overwritten by 2 before it began), the initial value read after a write,
 // and a cas expecting a value nothing wrote in time: each refuted, with the reason named.
 TEST(ReadSourcesTest, AReadNoWriteCanHaveServedIsRefuted) {
-  const internal::ValueTable table = Table();
+  const internal::ValueTable table = RegisterTable();
   struct Case {
     std::vector<LinOp> ops;
     int32_t refuted;
@@ -157,17 +150,7 @@ TEST(DifferentialTest, ReadSourcesAgreeWithBruteForce) {
     g.max_duration = rng.Range(2, 40);
     g.max_think = rng.Range(0, 30);
     History h = GenerateRegisterHistory(g);
-    if (rng.Chance(0.5)) {
-      std::vector<size_t> reads;
-      for (size_t i = 0; i < h.ops.size(); ++i) {
-        if (h.ops[i].result == Outcome::kOk && h.Str(h.ops[i].f) == "read") reads.push_back(i);
-      }
-      if (!reads.empty()) {
-        const int64_t v = rng.Range(-1, g.values - 1);
-        h.ops[reads[rng.Uniform(reads.size())]].output =
-            h.Intern(v < 0 ? "null" : std::to_string(v));
-      }
-    }
+    if (rng.Chance(0.5)) testing::CorruptARead(&h, rng, g.values);
     const bool expected = BruteForceLinearizable(h);
     LinearizableOptions o;
     o.budget.threads = 1;

@@ -6,7 +6,7 @@
 // Each case runs in a forked child so its peak RSS is its own.
 // Usage: checker_bench [--only SUBSTRING] [--write DIR] [--threads N] [--corpus DIR]
 //                      [--timeout S] [--max-memory MB] [--search-only] [--no-split]
-//                      [--no-zones] [--no-held]
+//                      [--no-zones] [--no-held] [--no-assign] [--assign-calls N]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +40,8 @@ struct Args {
   bool split_values = true;               // --no-split: values as recorded (read_sources.h)
   bool pinned_zones = true;               // --no-zones: the search without the pinned-zone rule
   bool held_zones = true;                 // --no-held: without the held-zone rule (lin_search.h)
+  bool assign_sources = true;  // --no-assign: no search over read assignments (source_assignment.h)
+  int64_t assign_calls = -1;   // --assign-calls: its cap in unique-value checks (-1: the default)
 } g_args;
 
 double Now() {
@@ -59,6 +61,8 @@ struct Measured {
   int64_t unique_value_keys = 0, keys = 0;
   int64_t refuted_keys = 0;  // decided by a read no write can have served (read_sources.h)
   int64_t configurations = 0, zone_cuts = 0, held_cuts = 0;  // the search's (lin_search.h)
+  int64_t assigned_keys = 0, oracle_calls = 0, backtracks = 0, choices = 0;  // source_assignment.h
+  double assign_s = 0;
 };
 
 Measured CheckText(const std::string& text, const std::string& name, const std::string& model) {
@@ -79,6 +83,8 @@ Measured CheckText(const std::string& text, const std::string& name, const std::
   lo.split_values = g_args.split_values;
   lo.pinned_zones = g_args.pinned_zones;
   lo.held_zones = g_args.held_zones;
+  lo.assign_sources = g_args.assign_sources;
+  if (g_args.assign_calls >= 0) lo.assign_max_calls = g_args.assign_calls;
   auto r = CheckLinearizable(*h, lo);
   double t2 = Now();
   o.events = h->events;
@@ -92,6 +98,11 @@ Measured CheckText(const std::string& text, const std::string& name, const std::
   o.configurations = r.ok() ? r->json.value("configurations", int64_t{0}) : 0;
   o.zone_cuts = r.ok() ? r->json.value("zone_cuts", int64_t{0}) : 0;
   o.held_cuts = r.ok() ? r->json.value("held_cuts", int64_t{0}) : 0;
+  o.assigned_keys = r.ok() ? r->json.value("assigned_keys", int64_t{0}) : 0;
+  o.oracle_calls = r.ok() ? r->json.value("oracle_calls", int64_t{0}) : 0;
+  o.backtracks = r.ok() ? r->json.value("assignment_backtracks", int64_t{0}) : 0;
+  o.choices = r.ok() ? r->json.value("assignment_choices", int64_t{0}) : 0;
+  o.assign_s = r.ok() ? r->json.value("assignment_seconds", 0.0) : 0;
   return o;
 }
 
@@ -100,6 +111,7 @@ void Report(const std::string& name, const Measured& o) {
   const std::string how = o.keys == 0                     ? ""
                           : o.refuted_keys > 0            ? "  refuted by read sources"
                           : o.unique_value_keys == o.keys ? "  unique-value check"
+                          : o.assigned_keys == o.keys     ? "  read assignments"
                           : o.unique_value_keys == 0      ? "  search"
                                                           : "  both";
   printf("%-44s %9lld ev  %-8s parse %7.3f s  check %7.3f s  %11.0f ev/s  search %7.1f MB%s\n",
@@ -109,6 +121,14 @@ void Report(const std::string& name, const Measured& o) {
     printf("%-44s %lld configurations, %lld zone cuts (%lld held)\n", "",
            static_cast<long long>(o.configurations), static_cast<long long>(o.zone_cuts),
            static_cast<long long>(o.held_cuts));
+  }
+  if (o.oracle_calls > 0) {
+    printf(
+        "%-44s read assignments: %lld readers with a choice, %lld checks, %lld backtracks, "
+        "%.3f s%s\n",
+        "", static_cast<long long>(o.choices), static_cast<long long>(o.oracle_calls),
+        static_cast<long long>(o.backtracks), o.assign_s,
+        o.assigned_keys > 0 ? "" : " (gave up: left to the search)");
   }
   fflush(stdout);
 }
@@ -180,10 +200,15 @@ int main(int argc, char** argv) {
       g_args.pinned_zones = false;
     } else if (a == "--no-held") {
       g_args.held_zones = false;
+    } else if (a == "--no-assign") {
+      g_args.assign_sources = false;
+    } else if (a == "--assign-calls" && i + 1 < argc) {
+      g_args.assign_calls = std::atoll(argv[++i]);
     } else {
       std::cerr << "usage: checker_bench [--only NAME] [--write DIR] [--threads N] [--corpus DIR]\n"
                    "                     [--timeout S] [--max-memory MB] [--search-only]\n"
-                   "                     [--no-split] [--no-zones] [--no-held]\n";
+                   "                     [--no-split] [--no-zones] [--no-held] [--no-assign]\n"
+                   "                     [--assign-calls N]\n";
       return 2;
     }
   }
