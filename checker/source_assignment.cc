@@ -150,7 +150,6 @@ std::optional<SearchOutcome> SearchSourceAssignment(
         out.reason = OpName(ops[i]) + " needs " + out.needed_text +
                      ", and no write of it can have been seen: each was invoked after it "
                      "returned or certainly overwritten before it began";
-        if (stats) *stats = AssignmentStats{.tried = true};
         return out;
       }
       source[i] = kNothing;
@@ -179,23 +178,16 @@ std::optional<SearchOutcome> SearchSourceAssignment(
   AssignmentStats local;
   AssignmentStats& st = stats ? *stats : local;
   st = AssignmentStats{};
-  st.tried = true;
   st.choices = static_cast<int64_t>(vars.size());
-  for (const std::vector<int32_t>& o : options) st.candidates += static_cast<int64_t>(o.size());
+  int64_t to_choose_from = 0;
+  for (const std::vector<int32_t>& o : options) to_choose_from += static_cast<int64_t>(o.size());
   // More than kMaxCandidatesPerOp candidates per operation to choose from: a domain too narrow
   // for choosing sources to pay (10k events at 40 processes with values 0-4: 3.7 a operation,
   // 14 s without an answer where the search over orders takes 1.5 s; the 10k-event histories
   // it decides have 0.2-1.7).
-  if (st.candidates > kMaxCandidatesPerOp * static_cast<int64_t>(n)) {
-    st.tried = false;
-    return std::nullopt;
-  }
+  if (to_choose_from > kMaxCandidatesPerOp * static_cast<int64_t>(n)) return std::nullopt;
   if (first) {
-    std::optional<SearchOutcome> decided = first();
-    if (decided) {
-      st.tried = false;
-      return decided;
-    }
+    if (std::optional<SearchOutcome> decided = first()) return decided;
   }
 
   Oracle oracle(values, initial, ops);
@@ -284,8 +276,7 @@ std::optional<SearchOutcome> SearchSourceAssignment(
   };
   int32_t known = 0;  // P_known is not refuted
   while (true) {
-    if (check(m)) return finish(std::move(last));
-    if (gave_up) return finish(std::move(last));
+    if (check(m) || gave_up) return finish(std::move(last));
     // The first refuted prefix in (known, m]: P_(lo-1) passes, P_hi is refuted.
     int32_t lo = known + 1, hi = m;
     while (lo < hi) {
@@ -331,7 +322,6 @@ std::optional<SearchOutcome> SearchSourceAssignment(
       into.insert(into.end(), conflict[j].begin(), conflict[j].end() - 1);
       std::sort(into.begin(), into.end());
       into.erase(std::unique(into.begin(), into.end()), into.end());
-      st.backjumped += j - 1 - h;
       reset_after(h);
       j = h;
       explained = true;  // its current candidate is refuted by what choice j's conflict holds

@@ -18,12 +18,9 @@
 namespace splitbrain::checker::internal {
 
 struct AssignmentStats {
-  bool tried = false;         // the key had readers with two or more candidate writes
   int64_t choices = 0;        // readers with two or more candidates (the search's variables)
-  int64_t candidates = 0;     // their candidates, in all
   uint64_t oracle_calls = 0;  // unique-value checks run
   uint64_t backtracks = 0;    // choices that were refuted and replaced by the next candidate
-  int64_t backjumped = 0;     // choices skipped over by backjumping
   bool capped = false;        // gave up at max_calls, the deadline or `stop` (no verdict)
   double seconds = 0;         // spent in the assignment search
 };

@@ -127,6 +127,25 @@ TEST(DifferentialTest, ReadAssignmentsAgreeWithBruteForce) {
               capped, static_cast<long long>(backtracks));
 }
 
+// A stale read or a lost write planted in `h` (history_gen.h), when it has a read to plant it in.
+void PlantStaleRead(History* h, Rng& rng) {
+  for (int i = 0; i < 100; ++i) {
+    if (InjectStaleRead(h, rng, rng.Chance(0.5))) break;
+  }
+}
+
+// One thread, 5 s, read assignments tried on every key at once (no short search over orders
+// first); `assign_sources` false for the search over orders alone.
+LinearizableOptions ForcedAssignments(bool assign_sources) {
+  LinearizableOptions o;
+  o.budget.threads = 1;
+  o.budget.timeout_s = 5;
+  o.split_min_ops = 0;
+  o.assign_probe_bytes = 0;
+  o.assign_sources = assign_sources;
+  return o;
+}
+
 // Longer histories (12-24 processes, 300 operations, values 0-5 or 0-11, crashed clients in
 // half, a corrupted read in half) have hundreds of readers with a choice, where backtracking
 // and backjumping act: the assignment search (forced on) must agree with the search over
@@ -143,20 +162,9 @@ TEST(DifferentialTest, ReadAssignmentsAgreeWithTheSearchOnLongerHistories) {
     g.values = rng.Chance(0.5) ? 6 : 12;
     g.info_share = rng.Chance(0.5) ? 0.1 : 0;
     History h = GenerateRegisterHistory(g);
-    if (rng.Chance(0.5)) {
-      for (int i = 0; i < 100; ++i) {
-        if (InjectStaleRead(&h, rng, rng.Chance(0.5))) break;
-      }
-    }
-    LinearizableOptions o;
-    o.budget.threads = 1;
-    o.budget.timeout_s = 5;
-    o.split_min_ops = 0;
-    o.assign_probe_bytes = 0;  // no search over orders first
-    o.assign_sources = false;
-    auto searched = CheckLinearizable(h, o);
-    o.assign_sources = true;
-    auto chosen = CheckLinearizable(h, o);
+    if (rng.Chance(0.5)) PlantStaleRead(&h, rng);
+    auto searched = CheckLinearizable(h, ForcedAssignments(false));
+    auto chosen = CheckLinearizable(h, ForcedAssignments(true));
     ASSERT_TRUE(searched.ok() && chosen.ok());
     if (searched->valid == Validity::kUnknown) continue;
     ++compared;
@@ -189,19 +197,11 @@ TEST(DifferentialTest, ReadAssignmentsRefuteWhatTheSearchRefutes) {
     g.values = static_cast<int>(rng.Range(3, 12));
     g.info_share = rng.Chance(0.5) ? 0.1 : 0;
     History h = GenerateRegisterHistory(g);
-    for (int i = 0; i < 100; ++i) {
-      if (InjectStaleRead(&h, rng, rng.Chance(0.5))) break;
-    }
-    LinearizableOptions o;
-    o.budget.threads = 1;
-    o.budget.timeout_s = 5;
-    o.split_min_ops = 0;
-    o.assign_probe_bytes = 0;  // no search over orders first
-    auto chosen = CheckLinearizable(h, o);
+    PlantStaleRead(&h, rng);
+    auto chosen = CheckLinearizable(h, ForcedAssignments(true));
     ASSERT_TRUE(chosen.ok());
     if (chosen->json["assigned_keys"].get<int64_t>() == 0) continue;
-    o.assign_sources = false;
-    auto searched = CheckLinearizable(h, o);
+    auto searched = CheckLinearizable(h, ForcedAssignments(false));
     ASSERT_TRUE(searched.ok());
     ASSERT_NE(searched->valid, Validity::kUnknown) << "seed " << seed;
     ASSERT_EQ(chosen->valid, searched->valid) << "seed " << seed << "\n" << HistoryToJsonl(h);

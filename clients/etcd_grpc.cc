@@ -253,16 +253,14 @@ json ResponseToJson(const Resp& resp) {
   if constexpr (std::is_same_v<Resp, etcdserverpb::RangeResponse> ||
                 std::is_same_v<Resp, etcdserverpb::PutResponse>) {
     return ToJson(resp);
-  } else {
-    if constexpr (std::is_same_v<Resp, etcdserverpb::TxnResponse>) {
-      if (std::optional<json> j = ToJson(resp)) return std::move(*j);
-    }
-    google::protobuf::util::JsonPrintOptions out;
-    out.preserve_proto_field_names = true;  // etcd's gateway: OrigName
-    std::string text;
-    (void)google::protobuf::util::MessageToJsonString(resp, &text, out);
-    return json::parse(text, nullptr, false);
+  } else if constexpr (std::is_same_v<Resp, etcdserverpb::TxnResponse>) {
+    if (std::optional<json> j = ToJson(resp)) return std::move(*j);
   }
+  google::protobuf::util::JsonPrintOptions out;
+  out.preserve_proto_field_names = true;  // etcd's gateway: OrigName
+  std::string text;
+  (void)google::protobuf::util::MessageToJsonString(resp, &text, out);
+  return json::parse(text, nullptr, false);
 }
 
 // Parses the gateway JSON `body` into `Req`, calls `call` and gives its answer back as JSON.

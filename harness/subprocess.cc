@@ -74,18 +74,6 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
   }
   const pid_t pid = *spawned;
   const auto end = SteadyClock::now() + deadline;
-  auto timed_out = [&]() -> Status {
-    ::kill(pid, SIGKILL);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    fclose(out);
-    std::string cmd;
-    for (const auto& a : argv) cmd += a + " ";
-    return Status::Timeout("'" + cmd + "' did not finish within " +
-                           std::to_string(deadline.count()) + " ms");
-  };
-  bool write_timed_out = false;
   {
     // A child may exit without reading its input (a refusal): the write then meets a closed
     // pipe. SIGPIPE is held for this thread while writing (the child, already started, does
@@ -99,7 +87,7 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
     sigpending(&pending_before);
     // The input is written without blocking, waiting for room in poll(2) only until the
     // deadline: a child that neither reads nor exits must not hold us past it (a pipe holds
-    // 64 KiB).
+    // 64 KiB); the wait below then finds the deadline passed and kills it.
     fcntl(in_pipe[1], F_SETFL, fcntl(in_pipe[1], F_GETFL) | O_NONBLOCK);
     size_t written = 0;
     while (written < input.size()) {
@@ -112,10 +100,7 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
       if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) break;  // EPIPE: it stopped reading
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(end - SteadyClock::now()).count();
-      if (left <= 0) {
-        write_timed_out = true;
-        break;
-      }
+      if (left <= 0) break;
       pollfd p{in_pipe[1], POLLOUT, 0};
       poll(&p, 1, static_cast<int>(std::min<int64_t>(left + 1, 1000)));
     }
@@ -128,7 +113,6 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
   }
-  if (write_timed_out) return timed_out();
   while (true) {
     int st = 0;
     const pid_t r = waitpid(pid, &st, WNOHANG);
@@ -140,7 +124,16 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv, const std
       fclose(out);
       return Status::IoError("waiting for " + argv[0] + ": " + strerror(errno));
     }
-    if (SteadyClock::now() > end) return timed_out();
+    if (SteadyClock::now() > end) {
+      ::kill(pid, SIGKILL);
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      fclose(out);
+      std::string cmd;
+      for (const auto& a : argv) cmd += a + " ";
+      return Status::Timeout("'" + cmd + "' did not finish within " +
+                             std::to_string(deadline.count()) + " ms");
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   fflush(out);
