@@ -1,9 +1,12 @@
 #include "checker/check_command.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -16,9 +19,16 @@ namespace {
 
 class CheckCommandTest : public ::testing::Test {
  protected:
+  // Each test's files in a directory of its own: ctest runs these tests as separate processes
+  // two at a time, and two of them writing /tmp/sb-check-command/valid.jsonl at once let one
+  // read the file the other had just truncated — an empty history, unknown, exit 2 (seen once
+  // in a clean-clone CI run).
   std::string File(const std::string& name, const std::string& text) {
-    auto dir = std::filesystem::temp_directory_path() / "sb-check-command";
+    auto dir = std::filesystem::temp_directory_path() /
+               ("sb-check-command-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir);
+    dirs_.push_back(dir);
     auto p = dir / name;
     std::ofstream(p) << text;
     return p.string();
@@ -28,7 +38,12 @@ class CheckCommandTest : public ::testing::Test {
     err_.str("");
     return RunCheckCommand(args, out_, err_);
   }
+  void TearDown() override {
+    std::error_code ec;
+    for (const auto& d : dirs_) std::filesystem::remove_all(d, ec);
+  }
   std::ostringstream out_, err_;
+  std::vector<std::filesystem::path> dirs_;
 };
 
 const char* kValid = R"({"process":0,"type":"invoke","f":"write","value":3}
