@@ -142,6 +142,9 @@ checkers: [linearizable, availability, stats]
 
 // The other side of ZooKeeper's claim: plain reads from the cut-off follower are stale until it
 // notices it lost the leader (syncLimit, 1 s) — documented, not a bug — and the harness sees it.
+// Half writes: the stale window can be a few hundred milliseconds, and with 90% reads (7 ok
+// writes a second) a clean-clone CI run once saw no write commit in it (valid; the cut member
+// answered 2 reads after the cut).
 TEST_F(ZookeeperRunTest, PlainReadsFromACutOffFollowerAreStale) {
   const fs::path dir = TestDir("zk_run_test_plain");
   const nlohmann::json res = RunPlan(dir, std::string(R"(name: zk-ci-plain
@@ -151,7 +154,7 @@ seed: 3
 time-limit: 7s
 recovery: 10s
 workload: {name: register, kv-reads: plain, keys: 2, concurrency: 9, rate: 200, timeout: 1500ms,
-           read-fraction: 0.9}
+           read-fraction: 0.5}
 nemesis:
   schedule:
 )") + kCutFollower + R"(checkers: [linearizable, availability, stats]
