@@ -142,7 +142,10 @@ endfunction()
 # suite ran in declaration order and the longest runs (harness/, the last directory) could end it
 # alone on a core. cmake/ctest-cost-seed.txt gives such a directory the tests over 3 s, with their
 # seconds from a full suite run; ctest rewrites the file after each run, so a build directory that
-# has run the suite keeps its own figures. A test missing from the seed only starts later.
+# has run the suite keeps its own figures. A test missing from the seed only starts later: a
+# stale seed left the etcd and ZooKeeper runs (10–30 s each) to the end of a clean-clone run at
+# -j3, 412 s of tests; regenerate it from a clean-clone run's log (`grep`ping "Test #" lines for
+# name and seconds) when long tests are added.
 if(NOT EXISTS ${CMAKE_BINARY_DIR}/Testing/Temporary/CTestCostData.txt)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/ctest-cost-seed.txt
                  ${CMAKE_BINARY_DIR}/Testing/Temporary/CTestCostData.txt COPYONLY)
