@@ -21,7 +21,7 @@ function(splitbrain_test_pch)
 endfunction()
 
 function(splitbrain_test name label)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;RESOURCE_LOCK" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   splitbrain_warnings(${name})
   if(SPLITBRAIN_SANITIZE)
@@ -66,8 +66,13 @@ function(splitbrain_test name label)
   if(SPLITBRAIN_SANITIZE AND NOT DEFINED ENV{ASAN_OPTIONS})
     set(env ENVIRONMENT "ASAN_OPTIONS=quarantine_size_mb=16")
   endif()
+  # RESOURCE_LOCK NAME: no two tests holding NAME run at once (ctest runs three tests at a time).
+  set(lock "")
+  if(ARG_RESOURCE_LOCK)
+    set(lock RESOURCE_LOCK ${ARG_RESOURCE_LOCK})
+  endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT} ${env}
+    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT} ${env} ${lock}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
