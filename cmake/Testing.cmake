@@ -21,7 +21,7 @@ function(splitbrain_test_pch)
 endfunction()
 
 function(splitbrain_test name label)
-  cmake_parse_arguments(ARG "" "TIMEOUT;RESOURCE_LOCK" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   splitbrain_warnings(${name})
   if(SPLITBRAIN_SANITIZE)
@@ -66,13 +66,8 @@ function(splitbrain_test name label)
   if(SPLITBRAIN_SANITIZE AND NOT DEFINED ENV{ASAN_OPTIONS})
     set(env ENVIRONMENT "ASAN_OPTIONS=quarantine_size_mb=16")
   endif()
-  # RESOURCE_LOCK NAME: no two tests holding NAME run at once (ctest runs three tests at a time).
-  set(lock "")
-  if(ARG_RESOURCE_LOCK)
-    set(lock RESOURCE_LOCK ${ARG_RESOURCE_LOCK})
-  endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT} ${env} ${lock}
+    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT} ${env}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
@@ -149,8 +144,10 @@ endfunction()
 # seconds from a full suite run; ctest rewrites the file after each run, so a build directory that
 # has run the suite keeps its own figures. A test missing from the seed only starts later: a
 # stale seed left the etcd and ZooKeeper runs (10–30 s each) to the end of a clean-clone run at
-# -j3, 412 s of tests; regenerate it from a clean-clone run's log (`grep`ping "Test #" lines for
-# name and seconds) when long tests are added.
+# -j3, 412 s of tests. Regenerate it from a clean-clone run's ctest output LOG when long tests
+# are added:
+#   grep -E '^ *[0-9]+/[0-9]+ Test' LOG | sed -E 's/.*Test +#[0-9]+: ([^ ]+) \.+ *(\*\*\*)?(Passed|Failed) +([0-9.]+) sec/\1 \4/' |
+#     awk '$2>=3{printf "%s 1 %.1f\n",$1,$2}' | sort -k3 -rn > cmake/ctest-cost-seed.txt
 if(NOT EXISTS ${CMAKE_BINARY_DIR}/Testing/Temporary/CTestCostData.txt)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/ctest-cost-seed.txt
                  ${CMAKE_BINARY_DIR}/Testing/Temporary/CTestCostData.txt COPYONLY)
