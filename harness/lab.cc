@@ -467,20 +467,35 @@ std::unique_ptr<MemberProcess> Lab::NewMember(const std::string& id, const std::
 }
 
 Status Lab::SetRules(const std::vector<nemesis::NetRule>& rules) {
-  for (const auto& id : ids_) {
-    auto prefix = InNode(id);
-    prefix.insert(prefix.end(), {"nft", "-f", "-"});
-    auto r = RunCommand(prefix, RulesFor(id, rules), std::chrono::seconds(5));
-    if (!r.ok()) return r.status();
-    if (r->exit_code != 0) {
-      const std::string& o = r->output;
-      if (o.find("not supported") != std::string::npos ||
-          o.find("No such file") != std::string::npos) {
-        return Status::Unsupported("nftables refused the rules in " + id + "'s namespace: " + o);
+  // Every namespace at once. One after another, a cut began in stages: a drop rule sits on the
+  // receiving side, so with n1's and n2's rules in place and n3's not yet, the cut-off n3 could
+  // no longer send but still received the leader's commits — a one-way cut nobody asked for,
+  // 100 to 400 ms long when nft's start-up was slow under load (a ZooKeeper run's clients on
+  // n3 all stalled behind their writes in that window, before n3 stopped hearing the leader).
+  std::vector<Status> done(ids_.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < ids_.size(); ++i) {
+    threads.emplace_back([&, i] {
+      const std::string& id = ids_[i];
+      auto prefix = InNode(id);
+      prefix.insert(prefix.end(), {"nft", "-f", "-"});
+      auto r = RunCommand(prefix, RulesFor(id, rules), std::chrono::seconds(5));
+      if (!r.ok()) {
+        done[i] = r.status();
+      } else if (r->exit_code != 0) {
+        const std::string& o = r->output;
+        if (o.find("not supported") != std::string::npos ||
+            o.find("No such file") != std::string::npos) {
+          done[i] =
+              Status::Unsupported("nftables refused the rules in " + id + "'s namespace: " + o);
+        } else {
+          done[i] = Status::IoError("nft in " + id + "'s namespace: " + o);
+        }
       }
-      return Status::IoError("nft in " + id + "'s namespace: " + o);
-    }
+    });
   }
+  for (auto& t : threads) t.join();
+  for (const Status& st : done) SB_RETURN_IF_ERROR(st);
   return Status::Ok();
 }
 
