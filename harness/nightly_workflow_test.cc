@@ -307,8 +307,8 @@ TEST(NightlyWorkflow, LintCatchesTheMistakesThatWouldSplitTheNightlyWrongly) {
        "      - nmae: Download every shard's store\n", "unknown key nmae"},
       {"uses: actions/checkout@v4", "uses: actions/checkout", "names no version"},
       {"jobs:\n", "jobs: [\n", "not YAML"},
-      {"RAFT_SIM_SCALE=10 ", "", "no job runs the simulation soak"},
-      {"RAFT_SIM_SCALE=10 ", "RAFT_SIM_SCALE=1 ", "no job runs the simulation soak"},
+      {"RAFT_SIM_SCALE=20 ", "", "no job runs the simulation soak"},
+      {"RAFT_SIM_SCALE=20 ", "RAFT_SIM_SCALE=1 ", "no job runs the simulation soak"},
   };
   for (const auto& c : cases) {
     const size_t at = text.find(c.from);

@@ -260,7 +260,7 @@ tests:
   EXPECT_GT(kv["checkers"]["stats"]["by_f"]["append"]["ok"].get<int>(), 20) << kv.dump(2);
   auto set = results("etcd-set");
   EXPECT_EQ(set["checkers"]["set"]["valid"], true) << set.dump(2);
-  EXPECT_GT(set["checkers"]["set"]["ok_adds"].get<int>(), 50);
+  EXPECT_GT(set["checkers"]["set"]["ok_adds"].get<int>(), 20);
   EXPECT_GT(set["checkers"]["set"]["reads"].get<int>(), 0);
   auto counter = results("etcd-counter");
   EXPECT_EQ(counter["checkers"]["counter"]["valid"], true) << counter.dump(2);

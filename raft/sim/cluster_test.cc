@@ -15,7 +15,7 @@ namespace splitbrain::raft::sim {
 namespace {
 
 // RAFT_SIM_SEED=N replays one seed; RAFT_SIM_SEEDS=K overrides how many seeds a test runs;
-// RAFT_SIM_SCALE=F multiplies every test's own count (the nightly soak runs F=10 of what the
+// RAFT_SIM_SCALE=F multiplies every test's own count (the nightly soak runs F=20 of what the
 // suite runs: .github/workflows/nightly.yml).
 struct SeedRange {
   uint64_t first, count;
@@ -112,7 +112,7 @@ Totals RunSeeds(uint64_t count, const std::function<Options(uint64_t)>& make, in
 
 TEST(Sim, ThreeNodesCrashesPartitionsSnapshots) {
   Totals t = RunSeeds(
-      1000,
+      500,
       [](uint64_t s) {
         Options o;
         o.seed = s;
@@ -131,7 +131,7 @@ TEST(Sim, ThreeNodesCrashesPartitionsSnapshots) {
 TEST(Sim, MembershipChangesTransfersPausesWithSpares) {
   // §4 single-server changes with learners, §3.10 transfers, and pauses, on 3 voters + 2 spares.
   Totals t = RunSeeds(
-      500,
+      250,
       [](uint64_t s) {
         Options o;
         o.seed = s;
@@ -153,7 +153,7 @@ TEST(Sim, MembershipChangesTransfersPausesWithSpares) {
 TEST(Sim, FiveVotersLossyNetwork) {
   // 10% loss and 10% duplication, faults every ~60 units, pauses and transfers.
   RunSeeds(
-      400,
+      200,
       [](uint64_t s) {
         Options o;
         o.seed = s;
@@ -172,7 +172,7 @@ TEST(Sim, TinyBatchesAndWindowUnderLeaderChurn) {
   // One entry per message and one message in flight: the settings that expose commit_old_term
   // below must be safe without the bug. Only safety is judged (catching up one entry per round
   // trip is slow by design).
-  auto [first, n] = Seeds(300);
+  auto [first, n] = Seeds(150);
   for (uint64_t s = first; s < first + n; ++s) {
     Options o;
     o.seed = s;
@@ -192,7 +192,7 @@ TEST(Sim, TinyBatchesAndWindowUnderLeaderChurn) {
 TEST(Sim, LeaseReadsAreSafeWhenTicksAgree) {
   // Optional lease reads (§6.4.1) with CheckQuorum: safe as long as no process is paused.
   Totals t = RunSeeds(
-      250,
+      125,
       [](uint64_t s) {
         Options o;
         o.seed = s;
@@ -209,7 +209,7 @@ TEST(Sim, LeaseReadsAreSafeWhenTicksAgree) {
 TEST(Sim, PlainRaftWithoutPreVoteOrCheckQuorumIsSafe) {
   // The paper's Raft without the extensions: less available under partitions, never unsafe.
   RunSeeds(
-      200,
+      100,
       [](uint64_t s) {
         Options o;
         o.seed = s;
