@@ -98,8 +98,9 @@ checkers: [linearizable, availability, stats]
     EXPECT_NE(faults.find(f), std::string::npos) << f;
   }
   // Every member answered srvr at the end, except perhaps the killed one if it is still
-  // starting (it must then have been started again: with a build running beside the suite, a
-  // restarted member's JVM logged its start 4 s after the restart, after the run's last status);
+  // starting (it must then have been started again and still run: with a build running beside
+  // the suite, a restarted member's JVM logged its start 4 s after the restart, after the run's
+  // last status);
   // exactly one leads, and every member that serves is in the leader's epoch. A member may still
   // be looking: one restarted during the one-way cut rejoined 4.5 s after it healed (ZooKeeper's
   // election backs off between rounds), later than the run's last status in one run.
@@ -112,22 +113,25 @@ checkers: [linearizable, availability, stats]
     const std::string log = ReadFile(node / "node.log");
     ++myid;
     if (!st.is_object()) {
-      bool killed = false;
+      // Killed, and started again: the kill's end (the restart) went without an error, and the
+      // process was still running when the run stopped it (SIGTERM, exit 143). Its new life's
+      // log may still be empty: with two busy loops beside the suite, a restarted JVM had not
+      // written its first line 2.5 s after the restart, when the run ended. A clean-clone run
+      // ended one second into a restarted JVM's life, 9 lines in, before "Starting quorum peer".
+      bool restarted = false;
       std::istringstream lines(faults);
       for (std::string line; std::getline(lines, line);) {
         const auto f = nlohmann::json::parse(line, nullptr, false);
-        if (f.is_object() && f.value("fault", "") == "kill" && f.contains("targets")) {
-          for (const auto& t : f["targets"]) killed |= t == id;
-        }
+        if (!f.is_object() || f.value("fault", "") != "kill" || f.value("phase", "") != "end" ||
+            f.contains("error") || !f.contains("targets"))
+          continue;
+        for (const auto& t : f["targets"]) restarted |= t == id;
       }
-      // A life's first line: a restarted JVM under load can take seconds more to get as far as
-      // "Starting quorum peer" (a clean-clone run ended with the restarted JVM's log 0.5 s and
-      // 9 lines into its second life, short of that line).
-      const char* kLifeBegins = "Reading configuration from";
-      const size_t first = log.find(kLifeBegins);
-      EXPECT_TRUE(killed && first != std::string::npos &&
-                  log.find(kLifeBegins, first + 1) != std::string::npos)
-          << id << " did not answer srvr at the end and is not a killed member starting again";
+      const auto exit = nlohmann::json::parse(ReadFile(node / "exit.json"), nullptr, false);
+      const bool ran_to_the_end = exit.is_object() && exit.value("exit_code", 0) == 143;
+      EXPECT_TRUE(restarted && ran_to_the_end)
+          << id << " did not answer srvr at the end and is not a killed member starting again: "
+          << ReadFile(node / "exit.json");
       continue;
     }
     ++answered;
