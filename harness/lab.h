@@ -56,7 +56,9 @@ class Lab : public NodeHosts {
   static std::string BridgeIp() { return "10.77.0.1"; }  // the clients' address
   // Prefix that runs a command inside the node's network namespace.
   std::vector<std::string> InNode(const std::string& id) const;
-  // Replaces every node's rules with `rules` (empty: no rules). Atomic per node.
+  // Replaces every node's rules with `rules` (empty: no rules). Atomic per node; every node's
+  // at once (a drop rule sits on the receiving side: one node after another, a cut began as a
+  // one-way cut).
   Status SetRules(const std::vector<nemesis::NetRule>& rules) override;
   // The nftables script a node gets for `rules` (exposed for tests).
   std::string RulesFor(const std::string& id, const std::vector<nemesis::NetRule>& rules) const;

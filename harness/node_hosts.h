@@ -62,7 +62,7 @@ class NodeHosts {
   virtual std::string MemberDir(const std::string& id, const std::string& local_dir) const = 0;
   virtual std::unique_ptr<MemberProcess> NewMember(const std::string& id,
                                                    const std::string& local_dir) = 0;
-  // Replaces every node's network rules with `rules` (empty: none).
+  // Replaces every node's network rules with `rules` (empty: none), on every node at once.
   virtual Status SetRules(const std::vector<nemesis::NetRule>& rules) = 0;
   virtual Status SetDelays(const std::vector<nemesis::DelayRule>& rules) = 0;
   // After the member stopped: copies what it wrote on its machine (node.log, events.jsonl)
