@@ -472,31 +472,19 @@ Status Lab::SetRules(const std::vector<nemesis::NetRule>& rules) {
   // no longer send but still received the leader's commits — a one-way cut nobody asked for,
   // 100 to 400 ms long when nft's start-up was slow under load (a ZooKeeper run's clients on
   // n3 all stalled behind their writes in that window, before n3 stopped hearing the leader).
-  std::vector<Status> done(ids_.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < ids_.size(); ++i) {
-    threads.emplace_back([&, i] {
-      const std::string& id = ids_[i];
-      auto prefix = InNode(id);
-      prefix.insert(prefix.end(), {"nft", "-f", "-"});
-      auto r = RunCommand(prefix, RulesFor(id, rules), std::chrono::seconds(5));
-      if (!r.ok()) {
-        done[i] = r.status();
-      } else if (r->exit_code != 0) {
-        const std::string& o = r->output;
-        if (o.find("not supported") != std::string::npos ||
-            o.find("No such file") != std::string::npos) {
-          done[i] =
-              Status::Unsupported("nftables refused the rules in " + id + "'s namespace: " + o);
-        } else {
-          done[i] = Status::IoError("nft in " + id + "'s namespace: " + o);
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (const Status& st : done) SB_RETURN_IF_ERROR(st);
-  return Status::Ok();
+  return ForEachAtOnce(ids_.size(), [&](size_t i) -> Status {
+    const std::string& id = ids_[i];
+    auto prefix = InNode(id);
+    prefix.insert(prefix.end(), {"nft", "-f", "-"});
+    SB_ASSIGN_OR_RETURN(auto r, RunCommand(prefix, RulesFor(id, rules), std::chrono::seconds(5)));
+    if (r.exit_code == 0) return Status::Ok();
+    if (r.output.find("not supported") != std::string::npos ||
+        r.output.find("No such file") != std::string::npos) {
+      return Status::Unsupported("nftables refused the rules in " + id +
+                                 "'s namespace: " + r.output);
+    }
+    return Status::IoError("nft in " + id + "'s namespace: " + r.output);
+  });
 }
 
 std::string Lab::DelayerPath() {

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/proc_stat.h"
 #include "harness/cpu_throttle.h"
 #include "harness/subprocess.h"
 #include "node/client.h"
@@ -211,29 +212,13 @@ TEST_F(LabTest, DelayAddsTheRoundTripTimeItIsTold) {
       << ReadFile(dir_ / "delay-n1-0.log");
 }
 
-// CPU seconds `pid` has used (user + system), from /proc/<pid>/stat; -1 if it cannot be read.
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(close + 2));  // from the 3rd field, the state
-  std::string f;
-  for (int i = 3; i < 14 && fields >> f; ++i) {
-  }
-  uint64_t utime = 0, stime = 0;
-  if (!(fields >> utime >> stime)) return -1;
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // Over one `window`: the steps a second of each spinner in `files`, and the CPU seconds a
 // second `pid` (the first spinner) used.
 struct Spin {
   std::vector<double> steps;
   double cpu = -1;
 };
-Spin SpinRates(const std::vector<std::string>& files, pid_t pid,
-               std::chrono::milliseconds window) {
+Spin SpinRates(const std::vector<std::string>& files, pid_t pid, std::chrono::milliseconds window) {
   auto read = [](const std::string& file) {
     std::ifstream in(file);
     int64_t v = 0;
@@ -242,11 +227,11 @@ Spin SpinRates(const std::vector<std::string>& files, pid_t pid,
   };
   std::vector<int64_t> a;
   for (const auto& f : files) a.push_back(read(f));
-  const double cpu0 = CpuSeconds(pid);
+  const double cpu0 = ProcessCpuSeconds(pid);
   const auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(window);
   Spin out;
-  const double cpu1 = CpuSeconds(pid);
+  const double cpu1 = ProcessCpuSeconds(pid);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (size_t i = 0; i < files.size(); ++i) {
     out.steps.push_back(static_cast<double>(read(files[i]) - a[i]) / s);

@@ -154,15 +154,8 @@ Result<std::unique_ptr<SshHosts>> SshHosts::Connect(const TestPlan& plan,
   // The masters from this thread: each dies with it (--pdeathsig follows the thread that
   // started it). Then all hosts at once (each is a dozen ssh round trips).
   for (auto& h : out->hosts_) SB_RETURN_IF_ERROR(out->StartMaster(h, log_dir));
-  std::vector<Status> opened(out->hosts_.size());
-  {
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < out->hosts_.size(); ++i) {
-      threads.emplace_back([&, i] { opened[i] = out->Open(out->hosts_[i], plan, log_dir); });
-    }
-    for (auto& t : threads) t.join();
-  }
-  for (const Status& s : opened) SB_RETURN_IF_ERROR(s);
+  SB_RETURN_IF_ERROR(ForEachAtOnce(
+      out->hosts_.size(), [&](size_t i) { return out->Open(out->hosts_[i], plan, log_dir); }));
   const int64_t seconds = (plan.dead_man_ns + 999'999'999) / 1'000'000'000;
   for (auto& h : out->hosts_) {
     auto r = out->Agent(h.id, {"watchdog", std::to_string(seconds)});
@@ -361,24 +354,16 @@ Result<CommandResult> SshHosts::Agent(const std::string& id, const std::vector<s
 Status SshHosts::SetRules(const std::vector<nemesis::NetRule>& rules) {
   // Every host at once: each is an ssh round trip, and a partition should begin (and heal) on
   // all of them as nearly together as it does in the lab.
-  std::vector<Status> done(hosts_.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < hosts_.size(); ++i) {
-    threads.emplace_back([&, i] {
-      const Host& h = hosts_[i];
-      const std::string script =
-          NftRulesFor(h.id, rules, [this](const std::string& n) { return Ip(n); });
-      auto r = Agent(h.id, {"rules"}, script);
-      if (!r.ok()) {
-        done[i] = r.status();
-      } else if (r->exit_code != 0) {
-        done[i] = Status::IoError("nft on " + Describe(h.spec, h.id) + ": " + Trim(r->output));
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (const Status& st : done) SB_RETURN_IF_ERROR(st);
-  return Status::Ok();
+  return ForEachAtOnce(hosts_.size(), [&](size_t i) -> Status {
+    const Host& h = hosts_[i];
+    const std::string script =
+        NftRulesFor(h.id, rules, [this](const std::string& n) { return Ip(n); });
+    SB_ASSIGN_OR_RETURN(auto r, Agent(h.id, {"rules"}, script));
+    if (r.exit_code != 0) {
+      return Status::IoError("nft on " + Describe(h.spec, h.id) + ": " + Trim(r.output));
+    }
+    return Status::Ok();
+  });
 }
 
 Status SshHosts::WriteMemberFile(const std::string& id, const std::string&, const std::string& name,

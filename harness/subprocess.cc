@@ -28,6 +28,16 @@ std::string Resolve(const std::string& exe) {
 
 }  // namespace
 
+Status ForEachAtOnce(size_t n, const std::function<Status(size_t)>& fn) {
+  std::vector<Status> done(n);
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  for (size_t i = 0; i < n; ++i) threads.emplace_back([&, i] { done[i] = fn(i); });
+  for (auto& t : threads) t.join();
+  for (const Status& s : done) SB_RETURN_IF_ERROR(s);
+  return Status::Ok();
+}
+
 std::string FindInPath(const std::string& name) {
   const char* path = getenv("PATH");
   std::string paths = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin";

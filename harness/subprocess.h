@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,12 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
 // As RunCommand, and an error naming the command and its output unless it exits 0.
 Status RunChecked(const std::vector<std::string>& argv, const std::string& input = "",
                   std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+// Runs fn(0), ..., fn(n - 1) each on a thread of its own and waits for all of them; the first
+// error by index, or Ok. For the same step on every node at once (network rules, a partition's
+// start and heal). Not for starting long-lived children: one started with a parent-death signal
+// dies with the thread that started it.
+Status ForEachAtOnce(size_t n, const std::function<Status(size_t)>& fn);
 
 // Finds an executable in PATH; empty when absent.
 std::string FindInPath(const std::string& name);

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -129,6 +131,25 @@ TEST(SubprocessTest, AMissingProgramIsAnErrorNamingIt) {
             std::string::npos)
       << s;
   EXPECT_FALSE(p.Running());
+}
+
+// Every call runs at once: each waits (10 s at most) until all three have begun, which calls
+// made one after another never see; the error returned is the first by index, not by time.
+TEST(ForEachAtOnceTest, RunsEveryCallAtOnceAndReturnsTheFirstErrorByIndex) {
+  std::atomic<int> begun{0};
+  const Status s = ForEachAtOnce(3, [&](size_t i) -> Status {
+    ++begun;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (begun.load() < 3 && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (begun.load() < 3) return Status::Timeout("call " + std::to_string(i) + " ran alone");
+    if (i == 1) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // fails last
+    return i == 0 ? Status::Ok() : Status::InvalidArgument("call " + std::to_string(i));
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message(), "call 1");
+  EXPECT_TRUE(ForEachAtOnce(0, [](size_t) { return Status::Internal("never called"); }).ok());
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/proc_stat.h"
 #include "node/local_cluster.h"
 
 namespace splitbrain::node {
@@ -104,21 +105,6 @@ std::string RawPost(const std::string& address, const std::string& target, const
 int StatusCodeOf(const std::string& answer) {
   if (answer.rfind("HTTP/1.1 ", 0) != 0) return 0;
   return std::stoi(answer.substr(9, 3));
-}
-
-// CPU seconds (user + system) node `pid` used so far, from /proc/<pid>/stat.
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  // Fields after the command name (which may hold spaces) start after the last ')'.
-  std::istringstream rest(text.substr(text.rfind(')') + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 class Hostile : public ::testing::Test {
@@ -302,14 +288,14 @@ TEST_F(Hostile, DescriptorExhaustionNeitherSpinsNorStallsStatus) {
   }
   EXPECT_GE(fds.size(), 450u) << "the kernel queues connections even when the node cannot accept";
   std::this_thread::sleep_for(300ms);
-  const double cpu_before = CpuSeconds(pid);
+  const double cpu_before = ProcessCpuSeconds(pid);
   const auto wall_before = std::chrono::steady_clock::now();
   int answered = 0;
   for (int i = 0; i < 10; ++i) {
     answered += cluster_->NodeStatus(leader_, 1s).is_object();
     std::this_thread::sleep_for(100ms);
   }
-  const double cpu = CpuSeconds(pid) - cpu_before;
+  const double cpu = ProcessCpuSeconds(pid) - cpu_before;
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
   EXPECT_EQ(answered, 10) << "/status must keep answering within 1 s";

@@ -14,12 +14,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "harness/lab.h"
 #include "harness/subprocess.h"
 #include "harness/systems/zookeeper.h"
 #include "harness/testing/run_files.h"
+#include "records/fault_log.h"
 #include "records/history_file.h"
 
 namespace splitbrain::harness {
@@ -93,9 +93,12 @@ checkers: [linearizable, availability, stats]
   EXPECT_EQ(res["checkers"]["linearizable"]["valid"], true);
   EXPECT_GT(res["stats"]["ok"].get<int>(), 100) << res["stats"].dump();
   const fs::path run = fs::canonical(dir / "store" / "latest");
-  const std::string faults = ReadFile(run / "nemesis.jsonl");
-  for (const char* f : {"\"pause\"", "partition-one", "\"kill\"", "one-way-to-leader"}) {
-    EXPECT_NE(faults.find(f), std::string::npos) << f;
+  const auto events = records::ReadFaultLog((run / "nemesis.jsonl").string());
+  ASSERT_TRUE(events.ok()) << events.status();
+  std::set<std::string> kinds;
+  for (const records::FaultEvent& e : *events) kinds.insert(e.fault);
+  for (const char* f : {"pause", "partition-one", "kill", "one-way-to-leader"}) {
+    EXPECT_EQ(kinds.count(f), 1u) << f;
   }
   // Every member answered srvr at the end, except perhaps the killed one if it is still
   // starting (it must then have been started again and still run: with a build running beside
@@ -119,13 +122,9 @@ checkers: [linearizable, availability, stats]
       // written its first line 2.5 s after the restart, when the run ended. A clean-clone run
       // ended one second into a restarted JVM's life, 9 lines in, before "Starting quorum peer".
       bool restarted = false;
-      std::istringstream lines(faults);
-      for (std::string line; std::getline(lines, line);) {
-        const auto f = nlohmann::json::parse(line, nullptr, false);
-        if (!f.is_object() || f.value("fault", "") != "kill" || f.value("phase", "") != "end" ||
-            f.contains("error") || !f.contains("targets"))
-          continue;
-        for (const auto& t : f["targets"]) restarted |= t == id;
+      for (const records::FaultEvent& e : *events) {
+        if (e.fault != "kill" || e.phase != "end" || e.detail.contains("error")) continue;
+        for (const std::string& t : e.targets) restarted |= t == id;
       }
       const auto exit = nlohmann::json::parse(ReadFile(node / "exit.json"), nullptr, false);
       const bool ran_to_the_end = exit.is_object() && exit.value("exit_code", 0) == 143;
@@ -191,9 +190,11 @@ expect: invalid
   // majority's side lagging an instant (ZooKeeper's plain reads are only sequentially
   // consistent anywhere); the cut member's stale reads are what this test is about.
   const fs::path run = fs::canonical(dir / "store" / "latest");
-  const std::string nemesis = ReadFile(run / "nemesis.jsonl");
-  const std::string cut =
-      nlohmann::json::parse(nemesis.substr(0, nemesis.find('\n')))["targets"][0];
+  const auto faults = records::ReadFaultLog((run / "nemesis.jsonl").string());
+  ASSERT_TRUE(faults.ok()) << faults.status();
+  ASSERT_FALSE(faults->empty());
+  ASSERT_EQ(faults->front().targets.size(), 1u);
+  const std::string cut = faults->front().targets[0];
   auto history = records::ReadHistoryFile((run / "history.jsonl").string());
   ASSERT_TRUE(history.ok()) << history.status();
   const records::History& h = *history;
