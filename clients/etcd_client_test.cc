@@ -1,7 +1,7 @@
 // The etcd client's translation, without etcd: commands to gateway calls, and gateway answers
 // (including the failure shapes etcd 3.4 was seen to give) to outcomes and refusals. Moved from
 // harness/systems/etcd_test.cc with the client (what they assert is unchanged, the refusal
-// read from the reply's records::Refusal where it was an HTTP status); harness_etcd_run_test
+// read from the reply's records::Refusal where it was an HTTP status); harness_run_test
 // runs the real thing.
 #include "clients/etcd_client.h"
 

@@ -1,7 +1,7 @@
 // The etcd client over gRPC, without etcd: an in-process gRPC server speaking our subset of
 // etcd's API (clients/etcd/*.proto) stands in for a member, so what is asserted is what crosses
 // the wire — the gateway's JSON made into etcd's messages and their answers read back — and how
-// gRPC's failures map to outcomes. harness_etcd_run_test runs the real thing.
+// gRPC's failures map to outcomes. harness_run_test (etcd_run_test.cc) runs the real thing.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>

@@ -22,6 +22,7 @@
 #include "harness/lab.h"
 #include "harness/subprocess.h"
 #include "harness/systems/splitbrain.h"
+#include "harness/testing/run_files.h"
 #include "results/run_data.h"
 
 namespace splitbrain::harness {
@@ -29,15 +30,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Self() { return fs::read_symlink("/proc/self/exe").string(); }
-std::string Splitbrain() { return (fs::path(Self()).parent_path() / "splitbrain").string(); }
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadFile;
+using testing::Splitbrain;
 
 class RunTest : public ::testing::Test {
  protected:
@@ -593,7 +587,7 @@ TEST_F(RunTest, DiskFaultsWithoutSplitbrainFsEndUnknownExit2NamingWhy) {
                     "nemesis:\n  schedule:\n    - {at: 1s, fault: disk-full, duration: 1s}\n");
   const std::string store = (dir_ / "store").string();
   const std::string node =
-      (fs::path(Self()).parent_path().parent_path() / "node" / "splitbrain-node").string();
+      (fs::path(Splitbrain()).parent_path().parent_path() / "node" / "splitbrain-node").string();
   auto r = RunCommand({(dir_ / "bin" / "splitbrain").string(), "run", plan.string(), "--store",
                        store, "--node-binary", node},
                       "", std::chrono::seconds(60));

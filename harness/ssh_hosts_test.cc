@@ -41,7 +41,7 @@ using std::chrono::seconds;
 std::string g_skip_reason;
 
 using testing::ReadFile;
-std::string Splitbrain() { return testing::SplitbrainBinary(); }
+using testing::Splitbrain;
 
 // True while `pid` exists and is not a zombie (this lab's PID 1, the test, reaps no orphans).
 bool Alive(const std::string& pid) {

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "node/storage.h"
+#include "node/test_util.h"
 
 namespace splitbrain::node {
 namespace {
@@ -44,13 +45,7 @@ bool RunAndSigkill(const std::function<bool()>& body) {
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
-raft::Entry E(uint64_t index, uint64_t term) {
-  raft::Entry e;
-  e.index = index;
-  e.term = term;
-  e.data = "cmd-" + std::to_string(index);
-  return e;
-}
+using testing::E;
 
 TEST(VolatileCacheEnv, ReadsSeeTheTailTheDiskGetsItOnlyAtSync) {
   const std::string dir = TempDir();

@@ -22,6 +22,7 @@
 
 #include "common/proc_stat.h"
 #include "node/local_cluster.h"
+#include "node/test_util.h"
 
 namespace splitbrain::node {
 namespace {
@@ -30,14 +31,8 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const char* kBinary = SPLITBRAIN_NODE_BINARY;
-
-std::string TempDir(const std::string& name) {
-  std::string tmpl = (fs::temp_directory_path() / ("sb-hostile-" + name + "-XXXXXX")).string();
-  char* d = ::mkdtemp(tmpl.data());
-  EXPECT_NE(d, nullptr);
-  return tmpl;
-}
+using testing::kNodeBinary;
+using testing::TempDir;
 
 uint16_t PortOf(const std::string& address) {
   return static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
@@ -112,7 +107,7 @@ class Hostile : public ::testing::Test {
   void Make(int n, std::vector<std::string> args = {}) {
     dir_ = TempDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     args.insert(args.end(), {"--log-level", "warn"});
-    cluster_ = std::make_unique<LocalCluster>(kBinary, dir_, n, args);
+    cluster_ = std::make_unique<LocalCluster>(kNodeBinary, dir_, n, args);
     ASSERT_TRUE(cluster_->StartAll().ok()) << "see " << dir_;
     leader_ = cluster_->WaitForLeader(10s);
     ASSERT_GE(leader_, 0);
@@ -332,7 +327,7 @@ TEST_F(Hostile, AdminCallsNeedTheTokenWhenOneIsGiven) {
 }
 
 int RunNode(std::vector<std::string> args) {
-  std::string cmd = std::string("'") + kBinary + "' ";
+  std::string cmd = std::string("'") + kNodeBinary + "' ";
   for (auto& a : args) cmd += "'" + a + "' ";
   cmd += ">/dev/null 2>&1";
   int st = std::system(cmd.c_str());
@@ -363,8 +358,8 @@ TEST(HostileFlags, AnAddressWithoutHostListensOnLoopback) {
     ::dup2(log, 2);
     const std::string member = "n1=:" + std::to_string(peer) + "/:" + std::to_string(client);
     const std::string data = dir + "/n1";
-    ::execl(kBinary, kBinary, "--id", "n1", "--data-dir", data.c_str(), "--member", member.c_str(),
-            "--log-level", "warn", static_cast<char*>(nullptr));
+    ::execl(kNodeBinary, kNodeBinary, "--id", "n1", "--data-dir", data.c_str(), "--member",
+            member.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   json st;

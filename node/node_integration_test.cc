@@ -20,6 +20,7 @@
 
 #include "common/rng.h"
 #include "node/local_cluster.h"
+#include "node/test_util.h"
 
 namespace splitbrain::node {
 namespace {
@@ -27,22 +28,15 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-const char* kBinary = SPLITBRAIN_NODE_BINARY;
-
-std::string TempDir(const std::string& name) {
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / ("sb-node-" + name + "-XXXXXX")).string();
-  char* d = ::mkdtemp(tmpl.data());
-  EXPECT_NE(d, nullptr);
-  return tmpl;
-}
+using testing::kNodeBinary;
+using testing::TempDir;
 
 class Cluster : public ::testing::Test {
  protected:
   void Make(int n, std::vector<std::string> args = {}) {
     dir_ = TempDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     args.insert(args.end(), {"--log-level", "warn"});
-    cluster_ = std::make_unique<LocalCluster>(kBinary, dir_, n, args);
+    cluster_ = std::make_unique<LocalCluster>(kNodeBinary, dir_, n, args);
     ASSERT_TRUE(cluster_->StartAll().ok());
   }
   void TearDown() override {
@@ -159,8 +153,8 @@ TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
     const uint64_t reads = after.value("reads", 0) - 21u;
     const uint64_t rounds = after.value("read_rounds", 0) - 21u;
     EXPECT_EQ(reads, 160u) << after.dump();
-    EXPECT_LT(rounds, reads * 3 / 4) << "16 concurrent readers barely shared a round: "
-                                     << after.dump();
+    EXPECT_LT(rounds, reads * 3 / 4)
+        << "16 concurrent readers barely shared a round: " << after.dump();
   }
 
   // Every node applied the same entries at the same indexes.
@@ -568,7 +562,7 @@ TEST_F(Cluster, LeadersCrashingAtTheFailpointLoseNothingAcknowledged) {
 
 TEST(NodeFlags, BadFlagsExit2AndCorruptLogExits3) {
   auto run = [](std::vector<std::string> args) {
-    args.insert(args.begin(), kBinary);
+    args.insert(args.begin(), kNodeBinary);
     std::string cmd;
     for (auto& a : args) cmd += "'" + a + "' ";
     cmd += ">/dev/null 2>&1";
@@ -603,7 +597,7 @@ TEST(NodeFlags, BadFlagsExit2AndCorruptLogExits3) {
   // A log damaged in the middle: the node refuses to start (3) and says where.
   std::string dir = TempDir("corrupt");
   {
-    LocalCluster one(kBinary, dir, 1, {"--log-level", "warn"});
+    LocalCluster one(kNodeBinary, dir, 1, {"--log-level", "warn"});
     ASSERT_TRUE(one.StartAll().ok());
     ASSERT_GE(one.WaitForLeader(10s), 0);
     for (int v = 0; v < 20; ++v)

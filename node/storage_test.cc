@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "node/env.h"
+#include "node/test_util.h"
 
 namespace splitbrain::node {
 namespace {
@@ -10,13 +11,7 @@ namespace {
 using raft::Entry;
 using raft::HardState;
 
-Entry E(uint64_t index, uint64_t term, std::string data = "") {
-  Entry e;
-  e.index = index;
-  e.term = term;
-  e.data = data.empty() ? "cmd-" + std::to_string(index) + "-" + std::to_string(term) : data;
-  return e;
-}
+using testing::E;
 
 std::unique_ptr<Storage> MustOpen(Env* env, const std::string& dir = "/d") {
   auto s = Storage::Open(env, dir);

@@ -46,7 +46,7 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(chromium clang libclang-rt-14-dev lld)
   # harness_ssh_test starts sshd inside the lab's node namespaces (never on the host)
   packages+=(openssh-server)
-  # harness_exec_run_test runs the example clients of system: exec (clients/exec/*.py)
+  # harness_run_test (exec_run_test.cc) runs the example clients of system: exec (clients/exec/*.py)
   packages+=(python3)
 fi
 

@@ -1,4 +1,4 @@
-// harness_shrink_sim_test: `splitbrain shrink` end to end on real failing simulated runs of the
+// Part of harness_sim_test: `splitbrain shrink` end to end on real failing simulated runs of the
 // planted bugs' plans — the minimal plan it writes fails again when `splitbrain sim` runs it
 // from the file, with no more faults than the run executed (fewer for a run with many), a
 // time-limit no longer; a run whose recorded schedule no longer fails is not "shrunk".

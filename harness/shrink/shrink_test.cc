@@ -1,4 +1,4 @@
-// harness_shrink_test: the layer above the runs, with fake oracles — ddmin finds the failing
+// Part of harness_unit_test: the layer above the runs, with fake oracles — ddmin finds the failing
 // subset and stays 1-minimal; a run's nemesis.jsonl becomes explicit schedule entries (roles,
 // halves, rings, one-way cuts; refused faults left out; what cannot be replayed named); the
 // shrinker keeps only what the oracle needs, and claims nothing when the original passes.

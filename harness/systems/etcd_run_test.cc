@@ -22,7 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 
 using testing::ReadFile;
-std::string Splitbrain() { return testing::SplitbrainBinary(); }
+using testing::Splitbrain;
 
 class EtcdRunTest : public ::testing::Test {
  protected:

@@ -1,6 +1,6 @@
 // The etcd adapter's pure parts, without etcd: role changes and terms from etcd's own log, and
 // what it reads from the cluster API's answers. The client's translation is tested in
-// clients/etcd_client_test.cc; harness_etcd_run_test runs the real thing.
+// clients/etcd_client_test.cc; harness_run_test (etcd_run_test.cc) runs the real thing.
 #include "harness/systems/etcd.h"
 
 #include <gtest/gtest.h>

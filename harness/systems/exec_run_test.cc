@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 using testing::ReadFile;
-std::string Splitbrain() { return testing::SplitbrainBinary(); }
+using testing::Splitbrain;
 
 // Debian's python3 itself when it is there: a shim in PATH (pyenv's) takes seconds to start on
 // a loaded machine, and every replaced client starts it again.

@@ -24,7 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 
 using testing::ReadFile;
-std::string Splitbrain() { return testing::SplitbrainBinary(); }
+using testing::Splitbrain;
 
 TEST(NatsRunTest, QueueUnderKillPauseAndOneWayCutKeepsEveryAcknowledgedMessage) {
   Status lab = ProbeLabSupport();

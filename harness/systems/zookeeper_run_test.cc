@@ -54,9 +54,8 @@ class ZookeeperRunTest : public ::testing::Test {
 nlohmann::json RunPlan(const fs::path& dir, const std::string& plan, int want_exit) {
   std::ofstream(dir / "zk.yaml") << plan;
   const std::string store = (dir / "store").string();
-  auto r =
-      RunCommand({testing::SplitbrainBinary(), "run", (dir / "zk.yaml").string(), "--store", store},
-                 "", std::chrono::seconds(100));
+  auto r = RunCommand({testing::Splitbrain(), "run", (dir / "zk.yaml").string(), "--store", store},
+                      "", std::chrono::seconds(100));
   EXPECT_TRUE(r.ok()) << r.status();
   if (!r.ok()) return nullptr;
   EXPECT_EQ(r->exit_code, want_exit) << r->output;

@@ -18,7 +18,7 @@ inline std::string ReadFile(const std::filesystem::path& p) {
 }
 
 // build*/harness/splitbrain, next to the running test binary (every run test lives in harness/).
-inline std::string SplitbrainBinary() {
+inline std::string Splitbrain() {
   return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "splitbrain").string();
 }
 
