@@ -643,6 +643,10 @@ void Node::NoteRoleChange() {
 Node::Pending Node::TakePending(std::map<uint64_t, Pending>::iterator it) {
   Pending p = std::move(it->second);
   pending_bytes_ -= std::min(pending_bytes_, p.bytes);
+  if (!p.key.empty()) {
+    auto k = pending_keys_.find(p.key);
+    if (k != pending_keys_.end() && --k->second <= 0) pending_keys_.erase(k);
+  }
   pending_.erase(it);
   return p;
 }
@@ -651,6 +655,7 @@ void Node::FailPendingWrites(const std::string& why) {
   auto pending = std::move(pending_);
   pending_.clear();
   pending_bytes_ = 0;
+  pending_keys_.clear();
   for (auto& [index, p] : pending) {
     OpResult r;
     r.kind = OpResult::Kind::kUnknown;
@@ -778,12 +783,34 @@ void Node::ServeReads() {
   for (auto it = reads_.begin(); it != reads_.end();) {
     ReadBatch& b = it->second;
     if (b.confirmed && applied_ >= b.index) {
-      for (auto& r : b.reads) RespondResult(r.respond, sm_.Query(r.command));
+      for (auto& r : b.reads) {
+        if (StateMachine::IsRead(r.command["op"].get<std::string>())) {
+          RespondResult(r.respond, sm_.Query(r.command));
+        } else {
+          FinishCasRead(std::move(r));
+        }
+      }
       it = reads_.erase(it);
     } else {
       ++it;
     }
   }
+}
+
+// The round is confirmed and everything committed before it began is applied: a compare that
+// still fails fails now, at a point inside the operation — answered like any read served here
+// (linearizable for the same reason), with nothing written. Not being leader any more changes
+// nothing: that is what the confirmed round settles. A compare that holds now is proposed, and
+// the log decides it as it decides every write (ProposeCommand refuses it if we lost the lead).
+void Node::FinishCasRead(PendingRead r) {
+  if (std::optional<OpResult> failed = sm_.CasFailure(r.command)) {
+    ++stat_cas_failed_by_read_;
+    RespondResult(r.respond, *failed);
+    return;
+  }
+  Respond respond = std::move(r.respond);
+  ProposeCommand(std::move(r.command),
+                 [this, respond](const OpResult& res) { RespondResult(respond, res); });
 }
 
 void Node::ExpireRequests() {
@@ -892,6 +919,10 @@ void Node::ProposeCommand(json cmd, std::function<void(const OpResult&)> done) {
   p.term = raft_->term();
   p.bytes = bytes;
   p.deadline_ms = NowMs() + options_.request_timeout_ms;
+  if (auto k = cmd.find("key"); k != cmd.end() && k->is_string()) {
+    p.key = k->get<std::string>();
+    ++pending_keys_[p.key];
+  }
   if (bug_ack_before_commit_) p.command = std::move(cmd);
   p.done = std::move(done);
   pending_bytes_ += bytes;
@@ -915,6 +946,26 @@ void Node::HandleCommand(const json& cmd, Respond respond) {
   }
   if (raft_->role() != raft::Role::kLeader) {
     RespondNotLeader(respond);
+    return;
+  }
+  // A compare-and-set whose compare fails on what this leader has applied, on a key none of
+  // our proposals in flight names, will most likely fail: it goes the read way (one ReadIndex
+  // round, shared with the reads waiting) instead of into the log, and FinishCasRead answers
+  // it `fail` if it still fails at the confirmed index. A failed compare changes nothing, so
+  // nothing need be written for it. With a write of the key in flight it goes through the log,
+  // after that write, whose value it may be expecting. Only while a round can start at once:
+  // when kMaxReadRounds are out, reads queue, and a cas added to them waits longer than one
+  // more entry in the next fsync (32 clients: 5% fewer ok operations without this check). Not for a
+  // command of a session (client, seq): its answer is the one the log keeps (§6.3), so it always
+  // goes through the log. Nor with the planted bug ack-before-commit, which answers a cas `ok` once
+  // it is in the log, unchecked: its early answers are the symptom its plans catch, so it keeps
+  // every cas there.
+  if (op == "cas" && !bug_ack_before_commit_ && ReadRoundsInFlight() < kMaxReadRounds &&
+      !cmd.contains("client") && !pending_keys_.count(cmd["key"].get<std::string>()) &&
+      sm_.CasFailure(cmd)) {
+    ++stat_cas_reads_;
+    read_queue_.push_back({cmd, std::move(respond)});
+    Kick();
     return;
   }
   ProposeCommand(cmd, [this, respond](const OpResult& r) { RespondResult(respond, r); });
@@ -1046,6 +1097,8 @@ json Node::StatusJson() const {
             {"applied_ahead", stat_applied_ahead_},
             {"read_rounds", stat_read_rounds_},
             {"reads", stat_reads_},
+            {"cas_reads", stat_cas_reads_},
+            {"cas_failed_by_read", stat_cas_failed_by_read_},
             {"dropped_messages", transport_->dropped()}}}};
 }
 

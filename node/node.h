@@ -115,6 +115,7 @@ class Node {
     size_t bytes = 0;  // the entry's size, counted in pending_bytes_
     int64_t deadline_ms = 0;
     nlohmann::json command;  // kept for ack-before-commit
+    std::string key;         // the command's "key", counted in pending_keys_; empty if none
     std::function<void(const OpResult&)> done;
   };
   struct PendingRead {
@@ -163,6 +164,10 @@ class Node {
   // Snapshots the state machine at applied_ and has the persister save it; `done` when saved.
   void TakeSnapshot(std::function<void(const Status&)> done);
   void ServeReads();
+  // A compare-and-set whose compare failed on this leader's state when it arrived goes as a
+  // read (HandleCommand); once its round is confirmed and applied, a compare that still fails
+  // is answered `fail` here, and one that now holds is proposed as usual.
+  void FinishCasRead(PendingRead r);
   // ReadIndex rounds this node started that are not confirmed yet.
   int ReadRoundsInFlight() const;
   void ExpireRequests();
@@ -224,6 +229,9 @@ class Node {
 
   std::map<uint64_t, Pending> pending_;  // by log index
   size_t pending_bytes_ = 0;             // sum of pending_'s entry sizes
+  // How many of pending_'s commands name each key: a compare-and-set on a key with a write of
+  // ours still in flight goes through the log (HandleCommand), where it is decided after it.
+  std::map<std::string, int> pending_keys_;
   std::vector<PendingRead> read_queue_;  // waiting for the next ReadIndex
   std::map<std::string, ReadBatch> reads_;
   uint64_t next_read_id_ = 0;
@@ -258,6 +266,10 @@ class Node {
   // reads one heartbeat round confirms, the point of batching them.
   uint64_t stat_read_rounds_ = 0;
   uint64_t stat_reads_ = 0;
+  // Compare-and-sets sent the read way (HandleCommand), and of those the ones answered `fail`
+  // without a log entry (FinishCasRead); the rest were proposed.
+  uint64_t stat_cas_reads_ = 0;
+  uint64_t stat_cas_failed_by_read_ = 0;
   bool process_posted_ = false;
   bool stopped_ = false;
   std::unique_ptr<records::NodeEventWriter> events_;

@@ -133,9 +133,10 @@ TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
   json st = cluster_->NodeStatus(leader);
   ASSERT_TRUE(st.contains("stats")) << st.dump();
   EXPECT_GE(st["stats"].value("applied_ahead", 0), 20u) << st.dump();
-  // One client, one read at a time: every read took a round of its own (21 reads above).
-  EXPECT_EQ(st["stats"].value("reads", 0), 21u) << st.dump();
-  EXPECT_EQ(st["stats"].value("read_rounds", 0), 21u) << st.dump();
+  // One client, one read at a time: every read took a round of its own (21 reads above, and
+  // the compare-and-set that failed, which went the read way: AFailedCompareAndSetWritesNothing).
+  EXPECT_EQ(st["stats"].value("reads", 0), 22u) << st.dump();
+  EXPECT_EQ(st["stats"].value("read_rounds", 0), 22u) << st.dump();
   // Concurrent reads share rounds: at most two rounds are out at once, and every read that
   // arrives meanwhile waits for the next one instead of starting its own.
   {
@@ -150,8 +151,8 @@ TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
     for (auto& t : readers) t.join();
     EXPECT_EQ(ok, 160);
     json after = cluster_->NodeStatus(leader)["stats"];
-    const uint64_t reads = after.value("reads", 0) - 21u;
-    const uint64_t rounds = after.value("read_rounds", 0) - 21u;
+    const uint64_t reads = after.value("reads", 0) - 22u;
+    const uint64_t rounds = after.value("read_rounds", 0) - 22u;
     EXPECT_EQ(reads, 160u) << after.dump();
     EXPECT_LT(rounds, reads * 3 / 4)
         << "16 concurrent readers barely shared a round: " << after.dump();
@@ -170,6 +171,39 @@ TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
       }
     }
   }
+}
+
+// A compare-and-set whose compare fails is answered after a ReadIndex round, with no log entry;
+// one whose compare holds, and any command of a session, goes through the log.
+TEST_F(Cluster, AFailedCompareAndSetWritesNothing) {
+  Make(3);
+  int leader = cluster_->WaitForLeader(10s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(Do({{"op", "write"}, {"key", "x"}, {"value", 1}}).ok());
+  const uint64_t commit = Commit(leader);
+
+  Reply failed = Do({{"op", "cas"}, {"key", "x"}, {"expected", 5}, {"value", 6}});
+  EXPECT_EQ(failed.outcome, Outcome::kFail);
+  EXPECT_EQ(failed.http_status, 409);
+  EXPECT_NE(failed.error.find("register holds 1"), std::string::npos) << failed.error;
+  json st = cluster_->NodeStatus(leader)["stats"];
+  EXPECT_EQ(st.value("cas_reads", 0), 1u) << st.dump();
+  EXPECT_EQ(st.value("cas_failed_by_read", 0), 1u) << st.dump();
+  EXPECT_EQ(Commit(leader), commit) << "a compare that failed was written to the log";
+
+  // The compare holds: through the log, as every write.
+  Reply ok = Do({{"op", "cas"}, {"key", "x"}, {"expected", 1}, {"value", 2}});
+  EXPECT_TRUE(ok.ok()) << ok.error;
+  EXPECT_EQ(Commit(leader), commit + 1);
+  // A session's compare-and-set is decided by the log even when it fails (§6.3: a retry must
+  // get the answer the log kept).
+  json session = {{"op", "cas"}, {"key", "x"},     {"expected", 5},
+                  {"value", 6},  {"client", "p1"}, {"seq", 1}};
+  EXPECT_EQ(Do(session).http_status, 409);
+  EXPECT_EQ(Commit(leader), commit + 2);
+  st = cluster_->NodeStatus(leader)["stats"];
+  EXPECT_EQ(st.value("cas_reads", 0), 1u) << st.dump();
+  EXPECT_EQ(Do({{"op", "read"}, {"key", "x"}}).value, 2);
 }
 
 TEST_F(Cluster, LeaderKilledNewLeaderTakesOverAndNothingAcknowledgedIsLost) {

@@ -164,6 +164,14 @@ void StateMachine::ExpireSessions() {
   }
 }
 
+std::optional<OpResult> StateMachine::CasFailure(const json& cmd) const {
+  auto it = registers_.find(KeyOf(cmd));
+  const json current = it == registers_.end() ? json(nullptr) : it->second;
+  if (current == cmd["expected"]) return std::nullopt;
+  return OpResult::Precondition("register holds " + current.dump() + ", not " +
+                                cmd["expected"].dump());
+}
+
 OpResult StateMachine::Query(const json& cmd) const {
   Status valid = Validate(cmd);
   if (!valid.ok()) return OpResult::BadRequest(valid.message());
@@ -206,12 +214,7 @@ OpResult StateMachine::ApplyOp(const json& cmd) {
     return OpResult::Ok(cmd["value"]);
   }
   if (op == "cas") {
-    auto it = registers_.find(KeyOf(cmd));
-    const json current = it == registers_.end() ? json(nullptr) : it->second;
-    if (current != cmd["expected"]) {
-      return OpResult::Precondition("register holds " + current.dump() + ", not " +
-                                    cmd["expected"].dump());
-    }
+    if (std::optional<OpResult> failed = CasFailure(cmd)) return *failed;
     registers_[KeyOf(cmd)] = cmd["value"];
     return OpResult::Ok(cmd["value"]);
   }

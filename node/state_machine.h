@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -62,6 +63,10 @@ class StateMachine {
   OpResult Apply(const nlohmann::json& command);
   // Answers a read op from the current state; changes nothing.
   OpResult Query(const nlohmann::json& command) const;
+  // For a valid "cas": the answer applying it now would give if its compare fails (409, the
+  // value held named), or nothing if the compare holds. Changes nothing. The node asks it to
+  // answer a compare that fails with a read instead of a log entry (node.h, ConfirmCasFailure).
+  std::optional<OpResult> CasFailure(const nlohmann::json& command) const;
 
   // Whole-state image, deterministic (same state -> same bytes), and its inverse.
   std::string Serialize() const;

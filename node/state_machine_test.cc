@@ -23,6 +23,25 @@ TEST(StateMachine, RegisterReadWriteCas) {
       sm.Apply(json{{"op", "cas"}, {"key", "y"}, {"expected", nullptr}, {"value", 1}}).ok());
 }
 
+// CasFailure: what applying the compare-and-set would answer when its compare fails — the
+// same answer Apply gives — and nothing when it holds; it changes nothing either way.
+TEST(StateMachine, CasFailureIsApplysAnswerWithoutApplying) {
+  StateMachine sm;
+  ASSERT_TRUE(sm.Apply(json{{"op", "write"}, {"key", "x"}, {"value", 3}}).ok());
+  const json fails = {{"op", "cas"}, {"key", "x"}, {"expected", 4}, {"value", 5}};
+  std::optional<OpResult> failed = sm.CasFailure(fails);
+  ASSERT_TRUE(failed.has_value());
+  const std::string before = sm.Serialize();
+  OpResult applied = sm.Apply(fails);
+  EXPECT_EQ(failed->ToJson(), applied.ToJson());
+  EXPECT_EQ(failed->http, 409);
+  EXPECT_EQ(sm.Serialize(), before);
+  EXPECT_FALSE(sm.CasFailure({{"op", "cas"}, {"key", "x"}, {"expected", 3}, {"value", 5}}));
+  EXPECT_FALSE(sm.CasFailure({{"op", "cas"}, {"key", "new"}, {"expected", nullptr}, {"value", 1}}));
+  EXPECT_TRUE(sm.CasFailure({{"op", "cas"}, {"key", "new"}, {"expected", 0}, {"value", 1}}));
+  EXPECT_EQ(sm.Query({{"op", "read"}, {"key", "x"}}).value, 3);
+}
+
 TEST(StateMachine, KvAppendPutGet) {
   StateMachine sm;
   EXPECT_EQ(sm.Query({{"op", "get"}, {"key", "k"}}).value, "");

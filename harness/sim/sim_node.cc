@@ -89,6 +89,27 @@ void SimNodes::Handle(NodeId id, const Request& req, int64_t now_ms) {
     NotLeader(id, req.id);
     return;
   }
+  // node.cc HandleCommand: a compare-and-set whose compare fails on the applied state, on a
+  // key no write in flight names, without a session, goes the read way (ServeReads); not with
+  // ack-before-commit, whose early `ok` for a cas in the log is what its plans catch.
+  if (op == "cas" && !opt_.ack_before_commit && !req.command->contains("client") &&
+      n.sm.CasFailure(*req.command)) {
+    const json& key = (*req.command)["key"];
+    const bool in_flight = std::any_of(n.pending.begin(), n.pending.end(), [&](const auto& p) {
+      auto k = p.second.command->find("key");
+      return k != p.second.command->end() && *k == key;
+    });
+    if (!in_flight) {
+      n.read_queue.push_back(req);
+      return;
+    }
+  }
+  Propose(id, req, now_ms);
+}
+
+void SimNodes::Propose(NodeId id, const Request& req, int64_t now_ms) {
+  NodeState& n = at(id);
+  raft::Raft& raft = *cluster_->node(id);
   json cmd = *req.command;
   cmd["t"] = now_ms;  // the log's own time: the leader's clock, here the simulated one
   uint64_t index = 0;
@@ -150,12 +171,20 @@ void SimNodes::NoteRoleChange(NodeId id) {
   }
 }
 
-void SimNodes::ServeReads(NodeId id) {
+void SimNodes::ServeReads(NodeId id, int64_t now_ms) {
   NodeState& n = at(id);
   for (auto it = n.reads.begin(); it != n.reads.end();) {
     ReadBatch& b = it->second;
     if (b.confirmed && n.applied >= b.index) {
-      for (const Request& r : b.reads) Reply(r.id, n.sm.Query(*r.command), raft::kNoNode);
+      for (const Request& r : b.reads) {
+        if (node::StateMachine::IsRead((*r.command)["op"].get_ref<const std::string&>())) {
+          Reply(r.id, n.sm.Query(*r.command), raft::kNoNode);
+        } else if (std::optional<node::OpResult> failed = n.sm.CasFailure(*r.command)) {
+          Reply(r.id, *failed, raft::kNoNode);  // node.cc FinishCasRead
+        } else {
+          Propose(id, r, now_ms);
+        }
+      }
       it = n.reads.erase(it);
     } else {
       ++it;
@@ -192,7 +221,7 @@ void SimNodes::AfterUnit(int64_t now_ms) {
         n.reads[ctx] = std::move(batch);
       }
     }
-    ServeReads(id);
+    ServeReads(id, now_ms);
     // Deadlines (node.cc ExpireRequests): a write not committed in time is unknown, a read
     // not confirmed in time changed nothing.
     for (auto it = n.pending.begin(); it != n.pending.end();) {

@@ -19,8 +19,8 @@
 
 #include "node/client.h"
 #include "node/state_machine.h"
-#include "records/node_events.h"
 #include "raft/sim/cluster.h"
+#include "records/node_events.h"
 
 namespace splitbrain::harness::sim {
 
@@ -112,11 +112,13 @@ class SimNodes : public raft::sim::Application {
   NodeState& at(raft::NodeId id) { return nodes_[id - 1]; }
   const NodeState& at(raft::NodeId id) const { return nodes_[id - 1]; }
   void Handle(raft::NodeId id, const Request& req, int64_t now_ms);
+  // Proposes a write the leader `id` accepted (node.cc ProposeCommand).
+  void Propose(raft::NodeId id, const Request& req, int64_t now_ms);
   void NotLeader(raft::NodeId id, uint64_t request);
   void Reply(uint64_t request, const node::OpResult& r, raft::NodeId leader);
   void NoteRoleChange(raft::NodeId id);
   void Event(raft::NodeId id, records::NodeEvent ev);
-  void ServeReads(raft::NodeId id);
+  void ServeReads(raft::NodeId id, int64_t now_ms);
 
   // The parsed command of an entry each node applies: parsed once, not once per node (parsing
   // was a tenth of a run). Slot index % kParsedSlots; a slot is used only when its data is the
