@@ -784,7 +784,7 @@ void Node::ServeReads() {
     ReadBatch& b = it->second;
     if (b.confirmed && applied_ >= b.index) {
       for (auto& r : b.reads) {
-        if (StateMachine::IsRead(r.command["op"].get<std::string>())) {
+        if (StateMachine::IsRead(r.command["op"].get_ref<const std::string&>())) {
           RespondResult(r.respond, sm_.Query(r.command));
         } else {
           FinishCasRead(std::move(r));
