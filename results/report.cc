@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <system_error>
+#include <vector>
 
 #include "common/log.h"
 #include "results/html.h"
@@ -366,19 +368,34 @@ void RenderTrafficTable(const RunData& run, const json& results, std::ostringstr
     int64_t ok_leading = 0;  // ok answers while the node's last role event said leader
   };
   std::map<std::string, Row> rows;
-  std::map<std::string, const NodeData*> nodes;
-  for (const NodeData& node : run.nodes) nodes[node.id] = &node;
-  // Whether `id` said it was leader at `t_ns`: its last role (or start) event before then.
-  auto leading = [&](const std::string& id, int64_t t_ns) {
-    auto it = nodes.find(id);
-    if (it == nodes.end()) return false;
+  // Whether `id` said it was leader at `t_ns`: its last role (or start) event before then, its
+  // events read in file order up to the first one later than `t_ns`. Per node, the latest time
+  // seen so far (never decreasing, so a binary search finds where that reading stops) and
+  // whether it led after each event — one pass over the events, not one per operation.
+  struct Timeline {
+    std::vector<int64_t> latest;
+    std::vector<bool> leader_after;
+  };
+  std::map<std::string, Timeline> timelines;
+  for (const NodeData& node : run.nodes) {
+    Timeline& line = timelines[node.id];
     bool leader = false;
-    for (const NodeEvent& e : it->second->events) {
-      if (e.t_ns > t_ns) break;
+    int64_t latest = std::numeric_limits<int64_t>::min();
+    for (const NodeEvent& e : node.events) {
       if (e.event == "start") leader = false;
       if (e.event == "role") leader = e.role == "leader";
+      latest = std::max(latest, e.t_ns);
+      line.latest.push_back(latest);
+      line.leader_after.push_back(leader);
     }
-    return leader;
+  }
+  auto leading = [&](const std::string& id, int64_t t_ns) {
+    auto it = timelines.find(id);
+    if (it == timelines.end()) return false;
+    const Timeline& line = it->second;
+    auto read =
+        std::upper_bound(line.latest.begin(), line.latest.end(), t_ns) - line.latest.begin();
+    return read > 0 && line.leader_after[static_cast<size_t>(read - 1)];
   };
   int64_t ok_total = 0;
   for (const Operation& op : run.ops) {

@@ -4,6 +4,7 @@
 // Fails when no browser is installed: the test command installs one (install-deps.sh --test).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -48,7 +49,7 @@ struct BrowserRun {
 // One headless Chromium on `page`, with a fresh profile and nothing that reaches the network.
 BrowserRun RunChromium(const fs::path& page, const std::vector<std::string>& extra) {
   TempDir work;
-  std::string command = "timeout 90 " + Quote(FindChromium()) +
+  std::string command = "timeout -k 5 90 " + Quote(FindChromium()) +
                         " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
                         " --disable-background-networking --disable-component-update"
                         " --disable-sync --enable-logging=stderr --v=0 --user-data-dir=" +
@@ -77,6 +78,11 @@ std::vector<std::string> ConsoleMessages(const std::string& log) {
 }
 
 using testing::Count;
+
+double Seconds(std::chrono::steady_clock::time_point from,
+               std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
 
 class BrowserTest : public ::testing::Test {
  protected:
@@ -446,8 +452,15 @@ TEST_F(BrowserTest, HundredThousandOperationRunRendersWithoutErrors) {
   options.processes = 20;
   options.nodes = 5;
   options.invalid = true;
+  auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(WriteTestRun(run_dir, options).ok());
+  auto t1 = std::chrono::steady_clock::now();
   ASSERT_TRUE(WriteReport(run_dir).ok());
+  auto t2 = std::chrono::steady_clock::now();
+  // Phase times, flushed as they come: when the suite's load stretches this test, its output
+  // (kept even when ctest kills it) says where the time went.
+  std::cout << "100,000-op run written in " << Seconds(t0, t1) << " s, report in "
+            << Seconds(t1, t2) << " s" << std::endl;
   // The page: under 20 MB, everything the checkers saw embedded, the Raft view thinned, nothing
   // loaded from elsewhere.
   EXPECT_LT(fs::file_size(run_dir / "report.html"), 20u * 1024 * 1024);
@@ -462,7 +475,10 @@ TEST_F(BrowserTest, HundredThousandOperationRunRendersWithoutErrors) {
       EXPECT_LE(node["ev"].size(), static_cast<size_t>(kMaxCommitPoints) + 100);
     }
   }
+  auto t3 = std::chrono::steady_clock::now();
   BrowserRun run = RunChromium(run_dir / "report.html", {"--dump-dom", "--window-size=1400,2000"});
+  std::cout << "page checked in " << Seconds(t2, t3) << " s, Chromium ran "
+            << Seconds(t3, std::chrono::steady_clock::now()) << " s" << std::endl;
   EXPECT_TRUE(ConsoleMessages(run.log).empty()) << run.log;
   EXPECT_NE(run.dom.find("data-rendered=\"ok\""), std::string::npos);
   EXPECT_NE(run.dom.find("drawn 100000 operations"), std::string::npos);
