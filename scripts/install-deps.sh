@@ -13,6 +13,8 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   # libraries (Boost 1.81, never the default 1.74: the two conflict)
   libboost1.81-dev libyaml-cpp-dev nlohmann-json3-dev
+  # tcmalloc, the allocator splitbrain-node links in a build without sanitizers (node/CMakeLists.txt)
+  libtcmalloc-minimal4
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # the `delay` fault's delayer (splitbrain-delay): NFQUEUE, which nft's own `queue` statement
   # cannot reach on every kernel, so the queue rule goes in with iptables-nft
