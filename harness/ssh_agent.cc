@@ -131,8 +131,19 @@ case "$cmd" in
     mkdir -p member && cat >"member/$1.tmp" && mv "member/$1.tmp" "member/$1"
     ;;
   install)
-    # install NAME: the member program from stdin into HOME/bin/NAME.
-    mkdir -p bin && cat >"bin/$1.tmp" && chmod 755 "bin/$1.tmp" && mv "bin/$1.tmp" "bin/$1"
+    # install NAME: the member program from stdin into HOME/bin/NAME, refused (and not kept)
+    # when it needs shared libraries this host lacks (a release splitbrain-node links tcmalloc,
+    # a sanitized one the sanitizer runtimes), naming them: ldd, where the host has it.
+    mkdir -p bin && cat >"bin/$1.tmp" && chmod 755 "bin/$1.tmp" || exit 1
+    if command -v ldd >/dev/null 2>&1; then
+      missing=$(ldd "bin/$1.tmp" 2>/dev/null | grep 'not found' | sed 's/^[[:space:]]*//; s/ =>.*//')
+      if [ -n "$missing" ]; then
+        rm -f "bin/$1.tmp"
+        echo "$1 needs shared libraries this host lacks:" $missing
+        exit 1
+      fi
+    fi
+    mv "bin/$1.tmp" "bin/$1"
     ;;
   start)
     # start [VAR=VALUE...] PROGRAM ARGS...: in its own session (process group), output

@@ -1,7 +1,8 @@
 // Unit tests of the SSH agent script (ssh_agent.h) run here with `sh`, on commands that touch
 // nothing but a temp directory standing in for splitbrain's directory on a host (never nft,
 // never a member): its syntax, `faketime` (the clock-skew refusal naming what is missing),
-// `put` (a member's file replaced whole, names with a path refused) and `fs-mount` of a
+// `put` (a member's file replaced whole, names with a path refused), `install` (a program
+// needing libraries the host lacks refused, naming them) and `fs-mount` of a
 // splitbrain-fs that cannot start (why, and nothing left mounted or running).
 #include "harness/ssh_agent.h"
 
@@ -71,6 +72,28 @@ TEST_F(SshAgentTest, PutReplacesAMemberFileWholeAndRefusesPaths) {
     EXPECT_NE(r.output.find("not a plain file name"), std::string::npos) << r.output;
   }
   EXPECT_NE(ReadFile(home_ / "agent.sh"), "overwritten\n");
+}
+
+// A copied member program that needs a shared library the host lacks is refused and not kept,
+// naming the library (a release splitbrain-node links tcmalloc): /bin/true with its libc renamed
+// to a library that exists nowhere; /bin/true itself is installed.
+TEST_F(SshAgentTest, InstallRefusesAProgramWhoseSharedLibrariesTheHostLacks) {
+  std::string program = ReadFile("/bin/true");
+  ASSERT_FALSE(program.empty());
+  std::string broken = program;
+  const std::string libc("libc.so.6\0", 10);
+  const auto at = broken.find(libc);
+  ASSERT_NE(at, std::string::npos);
+  broken.replace(at, libc.size(), std::string("libq.so.6\0", 10));
+  auto r = Agent({"install", "member-program"}, broken);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.output, "member-program needs shared libraries this host lacks: libq.so.6\n");
+  EXPECT_FALSE(fs::exists(home_ / "bin" / "member-program"));
+  EXPECT_FALSE(fs::exists(home_ / "bin" / "member-program.tmp"));
+  r = Agent({"install", "member-program"}, program);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadFile(home_ / "bin" / "member-program"), program);
+  EXPECT_EQ(access((home_ / "bin" / "member-program").c_str(), X_OK), 0);
 }
 
 TEST_F(SshAgentTest, FsMountThatCannotStartSaysWhyAndLeavesNothing) {
