@@ -4,15 +4,17 @@
 # p50 and p99 of ok operations (results.json, checkers.perf) and the CPU the members and the
 # harness took per ok operation (bench/node/run_cpu.py around the run). Then, per binary after the
 # first, its change against the first in each round and the median of those changes. On a shared
-# VM one run's figure drifts by 10-40% within half an hour, so compare rounds, not runs, and take
-# many (harness/systems/README.md, Benchmark). Each NODE is a path to a splitbrain-node (a wrapper
-# script of that name works: `exec env LD_PRELOAD=... /path/splitbrain-node "$@"`). Runs from the
-# source tree's top with $HARNESS (default build-rel/harness/splitbrain); stores under $OUT
-# (default a new temp directory). Standard tools and python3 only.
-#   bench/node/pairs.sh plans/bench/splitbrain-c128.yaml 6 /tmp/old/splitbrain-node build-rel/node/splitbrain-node
+# VM one node's ok ops/s moved between 9,699 and 15,137 within half an hour, so compare rounds,
+# not runs, and take many (harness/systems/README.md, Benchmark). Each NODE is a path to a
+# splitbrain-node (a wrapper script of that name works:
+# `exec env LD_PRELOAD=... /path/splitbrain-node "$@"`). Runs from the source tree's top with
+# $HARNESS (default build-rel/harness/splitbrain); stores under $OUT (default a new temp
+# directory). Standard tools and python3 only.
+#   bench/node/pairs.sh plans/bench/splitbrain-c128.yaml 6 OLD/splitbrain-node \
+#     build-rel/node/splitbrain-node
 set -euo pipefail
 if [ $# -lt 4 ]; then
-  sed -n '2,12p' "$0" >&2
+  sed -n '2,15p' "$0" >&2
   exit 64
 fi
 PLAN=$1
