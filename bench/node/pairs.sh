@@ -14,7 +14,7 @@
 #     build-rel/node/splitbrain-node
 set -euo pipefail
 if [ $# -lt 4 ]; then
-  sed -n '2,15p' "$0" >&2
+  sed -n '2,14p' "$0" >&2
   exit 64
 fi
 PLAN=$1
