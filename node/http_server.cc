@@ -3,12 +3,18 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <list>
+#include <optional>
+#include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -27,12 +33,37 @@ namespace {
 
 class Session;
 
+// The server's own thread and io_context (HttpServerOptions::own_thread). Held by the server and
+// by every answer not yet given (Reply), so that an answer dropped on the handler's thread after
+// the server is gone still has a queue to release its connection into.
+struct IoThread {
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+};
+
 // What the server and its sessions share; outlives the server while handlers are queued.
 struct Shared {
   HttpServerOptions options;
   const HttpServer::Handler* handler = nullptr;
-  bool alive = true;
-  std::list<std::weak_ptr<Session>> sessions;  // every session not yet destroyed
+  // Set false by Close on the handler's thread; read there and on the server's own thread.
+  std::atomic<bool> alive{true};
+  std::list<std::weak_ptr<Session>> sessions;  // every session not yet destroyed (server thread)
+  // own_thread: where the handler runs, and the server's thread (not owned: no cycle through
+  // the sessions its queue holds).
+  asio::io_context* handler_ioc = nullptr;
+  std::weak_ptr<IoThread> io;
+};
+
+// A request handed to the handler's thread (own_thread): the connection it came on, kept alive
+// until answered, and released on the server's thread whatever thread drops the last Reply.
+struct Reply {
+  std::shared_ptr<Session> session;
+  std::shared_ptr<IoThread> io;
+  bool answered = false;  // the handler's thread only
+  ~Reply() {
+    if (session && io) asio::post(io->ioc, [s = std::move(session)] {});
+  }
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -113,11 +144,30 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest r{std::string(req.method_string()), std::string(req.target()),
                   std::string(req[http::field::authorization]), std::move(req.body())};
     auto self = shared_from_this();
+    if (shared_->handler_ioc) return HandOver(std::move(r));
     auto answered = std::make_shared<bool>(false);
-    (*shared_->handler)(std::move(r), [self, answered](int status, const nlohmann::json& body) {
+    (*shared_->handler)(std::move(r), [self, answered](int status, nlohmann::json body) {
       if (*answered) return;
       *answered = true;
       self->Write(status, body);
+    });
+  }
+
+  // own_thread: the handler runs on its own io_context; the answer comes back here to be written.
+  void HandOver(HttpRequest r) {
+    auto reply = std::make_shared<Reply>();
+    reply->session = shared_from_this();
+    reply->io = shared_->io.lock();
+    if (!reply->io) return Close();  // the server is being destroyed
+    asio::post(*shared_->handler_ioc, [shared = shared_, r = std::move(r), reply]() mutable {
+      if (!shared->alive) return;  // closed meanwhile: *shared->handler may be gone
+      (*shared->handler)(std::move(r), [reply](int status, nlohmann::json body) {
+        if (reply->answered) return;
+        reply->answered = true;
+        asio::post(reply->io->ioc, [s = reply->session, status, body = std::move(body)] {
+          s->Write(status, body);
+        });
+      });
     });
   }
 
@@ -204,11 +254,41 @@ int DescriptorLimit() {
 
 struct HttpServer::Impl {
   Impl(asio::io_context& ioc, HttpServerOptions options, Handler h)
-      : handler(std::move(h)), acceptor(ioc), retry(ioc), shared(std::make_shared<Shared>()) {
+      : io(options.own_thread ? std::make_shared<IoThread>() : nullptr),
+        handler(std::move(h)),
+        acceptor(io ? io->ioc : ioc),
+        retry(io ? io->ioc : ioc),
+        shared(std::make_shared<Shared>()) {
     shared->options = options;
     shared->handler = &handler;
     cap = std::max(1, std::min(options.max_connections, DescriptorLimit() - kReservedDescriptors));
+    if (io) {
+      shared->handler_ioc = &ioc;
+      shared->io = io;
+      io->work.emplace(io->ioc.get_executor());
+      io->thread = std::thread([io = io.get()] { io->ioc.run(); });
+    }
   }
+  ~Impl() {
+    if (!io) return;
+    io->work.reset();
+    io->ioc.stop();
+    io->thread.join();
+  }
+  // Runs `fn` on the connections' thread and waits for it (at once without own_thread).
+  template <typename Fn>
+  void OnServerThread(Fn fn) {
+    if (!io) return fn();
+    std::promise<void> done;
+    asio::post(io->ioc, [&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  // Declared first, destroyed last: the acceptor, timer and sessions below belong to its
+  // io_context.
+  std::shared_ptr<IoThread> io;
   Handler handler;
   tcp::acceptor acceptor;
   asio::steady_timer retry;  // accept's backoff after an error
@@ -278,6 +358,15 @@ HttpServer::~HttpServer() { Close(); }
 
 int HttpServer::max_connections() const { return impl_->cap; }
 
+uint16_t HttpServer::port() const {
+  uint16_t port = 0;
+  impl_->OnServerThread([&] {
+    beast::error_code ec;
+    if (impl_->acceptor.is_open()) port = impl_->acceptor.local_endpoint(ec).port();
+  });
+  return port;
+}
+
 Status HttpServer::Listen(const std::string& address) {
   SB_ASSIGN_OR_RETURN(auto hp, SplitHostPort(address));
   beast::error_code ec;
@@ -285,25 +374,29 @@ Status HttpServer::Listen(const std::string& address) {
   if (ec)
     return Status::InvalidArgument("client listen address '" + address + "': " + ec.message());
   tcp::endpoint ep(ip, hp.second);
-  impl_->acceptor.open(ep.protocol(), ec);
-  if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(ep, ec);
-  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  impl_->OnServerThread([&] {
+    impl_->acceptor.open(ep.protocol(), ec);
+    if (!ec) impl_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) impl_->acceptor.bind(ep, ec);
+    if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) impl_->Accept();
+  });
   if (ec) return Status::IoError("listening on " + address + ": " + ec.message());
-  impl_->Accept();
   return Status::Ok();
 }
 
 void HttpServer::Close() {
   if (!impl_->shared->alive) return;
   impl_->shared->alive = false;
-  beast::error_code ignored;
-  impl_->acceptor.close(ignored);
-  impl_->retry.cancel();
-  for (auto& weak : impl_->shared->sessions) {
-    if (auto s = weak.lock()) s->Close();
-  }
-  impl_->shared->sessions.clear();
+  impl_->OnServerThread([impl = impl_.get()] {
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
+    impl->retry.cancel();
+    for (auto& weak : impl->shared->sessions) {
+      if (auto s = weak.lock()) s->Close();
+    }
+    impl->shared->sessions.clear();
+  });
 }
 
 }  // namespace splitbrain::node

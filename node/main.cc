@@ -41,6 +41,8 @@ A Raft key-value/lock server (docs/CONTRACTS.md). Flags:
                             (default 10000)
   --http-body-timeout-ms N  its body within N ms of the header; also the time to write an
                             answer out (default 30000)
+  --client-thread on|off    client connections (reading requests, writing answers) on a thread
+                            of their own beside the one that runs Raft (default on)
   --join                    start outside the initial configuration and wait to be added
                             (POST /admin/add on the leader)
   --events FILE             structured event log, JSON lines (default DIR/events.jsonl)
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
   SetRestartCommand(argc, argv);
   const int restarted_after_ms = FinishCrashRestart();
   NodeOptions opt;
+  opt.http.own_thread = true;
   std::string log_level = "info";
   bool crash_loses_unsynced = false;
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -213,6 +216,10 @@ int main(int argc, char** argv) {
       opt.http.header_timeout_ms = ParseInt(flag, next(), 1, 3600 * 1000);
     } else if (flag == "--http-body-timeout-ms") {
       opt.http.body_timeout_ms = ParseInt(flag, next(), 1, 3600 * 1000);
+    } else if (flag == "--client-thread") {
+      const std::string v = next();
+      if (v != "on" && v != "off") BadFlag("--client-thread takes on or off, not '" + v + "'");
+      opt.http.own_thread = v == "on";
     } else if (flag == "--log-level") {
       log_level = next();
     } else {

@@ -1,11 +1,14 @@
 // Node: one splitbrain-node server — the raft core driven with real disk (Storage), a TCP
 // transport to peers (Transport), the key-value/lock state machine and the HTTP client API
 // (docs/CONTRACTS.md). Everything runs on one io_context thread — raft, apply, HTTP handlers and
-// transport callbacks — except the disk: a persister thread, the only user of Storage once
-// started, writes and fsyncs each Ready (one write + one fsync: group commit) while the io
-// thread goes on ticking, so a long fsync never starves heartbeats. A Ready's messages (but
-// heartbeats and their answers), commits and applies wait until it and every earlier one are
-// durable; the two threads share only the job queue (persist_mu_) and a few atomic counters.
+// transport callbacks — except the disk and the client connections: a persister thread, the only
+// user of Storage once started, writes and fsyncs each Ready (one write + one fsync: group
+// commit) while the io thread goes on ticking, so a long fsync never starves heartbeats. A
+// Ready's messages (but heartbeats and their answers), commits and applies wait until it and
+// every earlier one are durable; the two threads share only the job queue (persist_mu_) and a
+// few atomic counters. With options.http.own_thread (the binary's default) the HTTP server reads
+// and writes client connections on a thread of its own and posts each request to this io_context
+// (HandleHttp runs here), its answer back to its own (node/http_server.h).
 #pragma once
 
 #include <atomic>
