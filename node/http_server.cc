@@ -143,8 +143,8 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     HttpRequest r{std::string(req.method_string()), std::string(req.target()),
                   std::string(req[http::field::authorization]), std::move(req.body())};
-    auto self = shared_from_this();
     if (shared_->handler_ioc) return HandOver(std::move(r));
+    auto self = shared_from_this();
     auto answered = std::make_shared<bool>(false);
     (*shared_->handler)(std::move(r), [self, answered](int status, nlohmann::json body) {
       if (*answered) return;
