@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <future>
 #include <list>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -40,6 +42,20 @@ struct IoThread {
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
+  // Answers given on the handler's thread wait here for the server's: one post (one wake-up of
+  // the server's thread) carries every answer given until it runs, and each connection then
+  // writes all of its answers that are ready in one write.
+  struct Given {
+    std::shared_ptr<Session> session;
+    uint64_t seq;
+    int status;
+    nlohmann::json body;
+  };
+  std::mutex mu;
+  std::vector<Given> outbox;  // GUARDED_BY(mu)
+  bool drain_posted = false;  // GUARDED_BY(mu)
+  void Give(Given g);
+  void Drain();
 };
 
 // What the server and its sessions share; outlives the server while handlers are queued.
@@ -60,27 +76,43 @@ struct Shared {
 struct Reply {
   std::shared_ptr<Session> session;
   std::shared_ptr<IoThread> io;
+  uint64_t seq = 0;       // the request's number on its connection
   bool answered = false;  // the handler's thread only
   ~Reply() {
     if (session && io) asio::post(io->ioc, [s = std::move(session)] {});
   }
 };
 
+// One connection. Requests are pipelined (RFC 9112 9.3.2): while earlier ones wait for their
+// answers the next are read and handed over, up to kMaxInFlight requests or max_body_bytes of
+// bodies unanswered (then reading waits); answers are written in the order the requests came,
+// every answer that is ready at once in one write. A client that sends one request at a time
+// sees no difference.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {}
+  static constexpr size_t kMaxInFlight = 64;
 
-  // Waits for the next request: its first byte within the idle timeout.
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared)
+      : stream_(std::move(socket)),
+        read_timer_(stream_.get_executor()),
+        write_timer_(stream_.get_executor()),
+        shared_(std::move(shared)) {}
+
+  // Waits for the next request: its first byte within the idle timeout. Not while a read is in
+  // progress, nor at the in-flight cap (resumed as answers go out).
   void Read() {
-    if (!open_) return;
+    if (!open_ || stop_reading_ || reading_) return;
+    if (answers_.size() >= kMaxInFlight || in_flight_bytes_ >= shared_->options.max_body_bytes) {
+      return;
+    }
+    reading_ = true;
     state_ = State::kIdle;
     idle_since_ = std::chrono::steady_clock::now();
     if (buffer_.size() > 0) {  // pipelined: the next request is already here
       ReadHeader();
       return;
     }
-    stream_.expires_after(milliseconds(shared_->options.idle_timeout_ms));
+    ArmReadTimer(shared_->options.idle_timeout_ms);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                               if (ec || !self->shared_->alive) return self->Close();
@@ -92,25 +124,53 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (!open_) return;
     open_ = false;
+    read_timer_.cancel();
+    write_timer_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
   }
 
   bool open() const { return open_; }
-  // Open and waiting for a request to begin: a connection that can be closed to make room.
-  bool idle() const { return open_ && state_ == State::kIdle; }
+  // Open, no request unanswered and none begun: a connection that can be closed to make room.
+  bool idle() const { return open_ && state_ == State::kIdle && answers_.empty(); }
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
 
  private:
-  enum class State { kIdle, kHeader, kBody, kHandling, kWriting };
+  enum class State { kIdle, kHeader, kBody };
+
+  // An answer in the connection's order: filled in when the handler answers.
+  struct Answer {
+    std::string bytes;
+    size_t request_bytes = 0;  // the request's body, counted against max_body_bytes until then
+    bool ready = false;
+    bool close_after = false;  // the last answer: the client asked to close, or a refusal
+    bool linger = false;       // a refusal of a request not read whole: drain, then close
+  };
+
+  // The read's deadline (idle, header or body timeout; timers of the session's own, not Beast's,
+  // whose deadline cannot change while a read is in progress): none while the node owes the
+  // client answers — they come within the node's own request timeout — and counted afresh once
+  // the last one is written, for the read still in progress then.
+  void ArmReadTimer(int timeout_ms) {
+    read_timeout_ms_ = timeout_ms;
+    ++read_gen_;
+    if (!answers_.empty()) {
+      read_timer_.cancel();
+      return;
+    }
+    read_timer_.expires_after(milliseconds(timeout_ms));
+    read_timer_.async_wait([self = shared_from_this(), gen = read_gen_](beast::error_code ec) {
+      if (!ec && gen == self->read_gen_) self->Close();
+    });
+  }
 
   void ReadHeader() {
     state_ = State::kHeader;
     parser_.emplace();
     parser_->header_limit(16 << 10);
     parser_->body_limit(shared_->options.max_body_bytes);
-    stream_.expires_after(milliseconds(shared_->options.header_timeout_ms));
+    ArmReadTimer(shared_->options.header_timeout_ms);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -126,7 +186,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (length && *length > shared_->options.max_body_bytes) return RefuseTooLarge();
     if (parser_->is_done()) return OnRequest();
     state_ = State::kBody;
-    stream_.expires_after(milliseconds(shared_->options.body_timeout_ms));
+    ArmReadTimer(shared_->options.body_timeout_ms);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec2, size_t) {
                        if (!self->shared_->alive) return self->Close();
@@ -137,36 +197,53 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRequest() {
-    state_ = State::kHandling;
-    stream_.expires_never();  // the handler answers within the node's own request timeout
+    reading_ = false;
+    ++read_gen_;
+    read_timer_.cancel();
+    // A client that sends a request while another is unanswered, or sent more than this one,
+    // pipelines: from then on its connection is read while answers are owed. Otherwise the next
+    // read waits for the answer, as most clients send one request at a time: reading at once
+    // would cost every request a read that finds nothing yet.
+    if (!answers_.empty() || buffer_.size() > 0) pipelining_ = true;
     http::request<http::string_body> req = parser_->release();
-    keep_alive_ = req.keep_alive();
+    const bool keep_alive = req.keep_alive();
     HttpRequest r{std::string(req.method_string()), std::string(req.target()),
                   std::string(req[http::field::authorization]), std::move(req.body())};
-    if (shared_->handler_ioc) return HandOver(std::move(r));
-    auto self = shared_from_this();
-    auto answered = std::make_shared<bool>(false);
-    (*shared_->handler)(std::move(r), [self, answered](int status, nlohmann::json body) {
-      if (*answered) return;
-      *answered = true;
-      self->Write(status, body);
-    });
+    Answer a;
+    a.request_bytes = r.body.size();
+    a.close_after = !keep_alive;
+    in_flight_bytes_ += a.request_bytes;
+    answers_.push_back(std::move(a));
+    const uint64_t seq = next_seq_++;
+    state_ = State::kIdle;
+    if (!keep_alive) stop_reading_ = true;  // nothing after it is read
+    if (shared_->handler_ioc) {
+      HandOver(std::move(r), seq);
+    } else {
+      auto self = shared_from_this();
+      auto answered = std::make_shared<bool>(false);
+      (*shared_->handler)(std::move(r), [self, answered, seq](int status, nlohmann::json body) {
+        if (*answered) return;
+        *answered = true;
+        self->Respond(seq, status, body);
+      });
+    }
+    if (pipelining_) Read();  // the next request, if the client sent one
   }
 
   // own_thread: the handler runs on its own io_context; the answer comes back here to be written.
-  void HandOver(HttpRequest r) {
+  void HandOver(HttpRequest r, uint64_t seq) {
     auto reply = std::make_shared<Reply>();
     reply->session = shared_from_this();
     reply->io = shared_->io.lock();
+    reply->seq = seq;
     if (!reply->io) return Close();  // the server is being destroyed
     asio::post(*shared_->handler_ioc, [shared = shared_, r = std::move(r), reply]() mutable {
       if (!shared->alive) return;  // closed meanwhile: *shared->handler may be gone
       (*shared->handler)(std::move(r), [reply](int status, nlohmann::json body) {
         if (reply->answered) return;
         reply->answered = true;
-        asio::post(reply->io->ioc, [s = reply->session, status, body = std::move(body)] {
-          s->Write(status, body);
-        });
+        reply->io->Give({reply->session, reply->seq, status, std::move(body)});
       });
     });
   }
@@ -176,11 +253,20 @@ class Session : public std::enable_shared_from_this<Session> {
                     " bytes (see --max-entry-bytes)");
   }
 
-  // Answers a request that was not read whole, and closes the connection after.
+  // Answers a request that was not read whole (after the answers to the requests before it),
+  // and closes the connection after.
   void Refuse(int status, const std::string& why) {
-    keep_alive_ = false;
-    linger_ = true;
-    Write(status, {{"outcome", "fail"}, {"value", nullptr}, {"error", why}});
+    stop_reading_ = true;
+    reading_ = false;
+    state_ = State::kIdle;
+    Answer a;
+    a.bytes = Format(status, {{"outcome", "fail"}, {"value", nullptr}, {"error", why}}, false);
+    a.ready = true;
+    a.close_after = true;
+    a.linger = true;
+    answers_.push_back(std::move(a));
+    ++next_seq_;
+    Flush();
   }
 
   // After refusing a request whose body is still arriving: stop sending and discard what comes
@@ -188,7 +274,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Linger() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(milliseconds(shared_->options.body_timeout_ms));
+    ArmReadTimer(shared_->options.body_timeout_ms);
     Discard();
   }
   void Discard() {
@@ -203,46 +289,123 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  // The answer is written out by hand into one buffer (status line, four fields, the body) and
-  // sent with one async_write: Beast's serializer walked a chain of buffer views for every answer,
-  // a few per cent of the leader's CPU at thousands of answers a second.
-  void Write(int status, const nlohmann::json& body) {
-    if (!open_) return;
-    state_ = State::kWriting;
-    auto out = std::make_shared<std::string>();
+  // The answer is written out by hand (status line, four fields, the body): Beast's serializer
+  // walked a chain of buffer views for every answer, a few per cent of the leader's CPU at
+  // thousands of answers a second.
+  static std::string Format(int status, const nlohmann::json& body, bool keep_alive) {
     std::string payload = body.dump();
     payload += '\n';
-    out->reserve(payload.size() + 160);
-    out->append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
-    out->append(http::obsolete_reason(static_cast<http::status>(status)));
-    out->append("\r\nContent-Type: application/json\r\nServer: splitbrain-node\r\n");
-    if (!keep_alive_) out->append("Connection: close\r\n");
-    out->append("Content-Length: ").append(std::to_string(payload.size())).append("\r\n\r\n");
-    out->append(payload);
-    // A client that does not read its answer does not hold the connection forever.
-    stream_.expires_after(milliseconds(shared_->options.body_timeout_ms));
+    std::string out;
+    out.reserve(payload.size() + 160);
+    out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+    out.append(http::obsolete_reason(static_cast<http::status>(status)));
+    out.append("\r\nContent-Type: application/json\r\nServer: splitbrain-node\r\n");
+    if (!keep_alive) out.append("Connection: close\r\n");
+    out.append("Content-Length: ").append(std::to_string(payload.size())).append("\r\n\r\n");
+    out.append(payload);
+    return out;
+  }
+
+ public:
+  // The handler's answer to request `seq`, written once every answer before it is (at once with
+  // `flush`; else at the next Flush).
+  void Respond(uint64_t seq, int status, const nlohmann::json& body, bool flush = true) {
+    if (!open_ || seq < first_seq_ || seq - first_seq_ >= answers_.size()) return;
+    Answer& a = answers_[seq - first_seq_];
+    if (a.ready) return;
+    a.bytes = Format(status, body, !a.close_after);
+    a.ready = true;
+    if (flush) Flush();
+  }
+
+  // Writes every answer that is ready from the front, in one write.
+  void Flush() {
+    if (!open_ || writing_) return;
+    auto out = std::make_shared<std::string>();
+    size_t n = 0;
+    for (const Answer& a : answers_) {
+      if (!a.ready) break;
+      out->append(a.bytes);
+      ++n;
+      if (a.close_after) break;
+    }
+    if (n == 0) return;
+    writing_ = true;
+    // A client that does not read its answers does not hold the connection forever.
+    write_timer_.expires_after(milliseconds(shared_->options.body_timeout_ms));
+    write_timer_.async_wait([self = shared_from_this(), gen = ++write_gen_](beast::error_code ec) {
+      if (!ec && gen == self->write_gen_) self->Close();
+    });
     asio::async_write(stream_, asio::buffer(*out),
-                      [self = shared_from_this(), out](beast::error_code ec, size_t) {
-                        if (!ec && self->linger_ && self->shared_->alive) return self->Linger();
-                        if (ec || !self->keep_alive_ || !self->shared_->alive) {
-                          self->Close();
-                          return;
-                        }
-                        self->Read();
+                      [self = shared_from_this(), out, n](beast::error_code ec, size_t) {
+                        self->Written(ec, n);
                       });
   }
 
-  beast::tcp_stream stream_;
+ private:
+  void Written(beast::error_code ec, size_t n) {
+    writing_ = false;
+    ++write_gen_;
+    write_timer_.cancel();
+    bool close = false, linger = false;
+    for (size_t i = 0; i < n; ++i) {
+      close = close || answers_.front().close_after;
+      linger = linger || answers_.front().linger;
+      in_flight_bytes_ -= answers_.front().request_bytes;
+      answers_.pop_front();
+      ++first_seq_;
+    }
+    if (!ec && linger && shared_->alive) return Linger();
+    if (ec || close || !shared_->alive) return Close();
+    if (!reading_) {
+      Read();  // the next request (arms its own deadline)
+    } else if (answers_.empty()) {
+      ArmReadTimer(read_timeout_ms_);  // the read in progress: its deadline from now
+    }
+    Flush();
+  }
+
+  beast::tcp_stream stream_;  // Beast's own timeouts unused: the two timers below
+  asio::steady_timer read_timer_;
+  asio::steady_timer write_timer_;
+  uint64_t read_gen_ = 0;  // a timer's wait counts only if not re-armed since
+  uint64_t write_gen_ = 0;
+  int read_timeout_ms_ = 0;  // of the read in progress
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  bool keep_alive_ = true;
-  bool linger_ = false;   // refused mid-request: drain the rest before closing
-  size_t discarded_ = 0;  // bytes drained while lingering
+  std::deque<Answer> answers_;  // one for each request read and not yet answered, in order
+  uint64_t first_seq_ = 0;      // the number of answers_.front()
+  uint64_t next_seq_ = 0;       // the next request's number
+  size_t in_flight_bytes_ = 0;  // request bodies not yet answered
+  bool writing_ = false;
+  bool reading_ = false;       // a read of a request is in progress
+  bool pipelining_ = false;    // the client has sent a request before the last was answered
+  bool stop_reading_ = false;  // the last request has been read (close asked, or refused)
+  size_t discarded_ = 0;       // bytes drained while lingering
   bool open_ = true;
   State state_ = State::kIdle;
   std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
   std::shared_ptr<Shared> shared_;
 };
+
+void IoThread::Give(Given g) {
+  std::lock_guard<std::mutex> lock(mu);
+  outbox.push_back(std::move(g));
+  if (drain_posted) return;
+  drain_posted = true;
+  asio::post(ioc, [this] { Drain(); });
+}
+
+void IoThread::Drain() {
+  std::vector<Given> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    batch.swap(outbox);
+    drain_posted = false;
+  }
+  for (Given& g : batch) g.session->Respond(g.seq, g.status, g.body, /*flush=*/false);
+  for (Given& g : batch) g.session->Flush();
+}
 
 int DescriptorLimit() {
   rlimit r{};

@@ -1,6 +1,7 @@
 // HttpServer: the node's client API endpoint (HTTP/1.1 + JSON over Boost.Beast). It parses
 // requests and hands them to one handler, which answers through a Respond callback — at once or
-// later (after a commit). Keep-alive; one request at a time per connection.
+// later (after a commit). Keep-alive; requests may be pipelined (answered in order, up to 64 or
+// max_body_bytes of bodies unanswered on a connection).
 // Clients are not trusted (node/README.md, "Threat model"): every wait on a client has a deadline
 // (idle, header, body, writing the answer), bodies are bounded (413), connections are capped below
 // the descriptor limit (the longest-idle one makes room), and a failing accept (EMFILE) backs off

@@ -8,11 +8,43 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <string>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "raft/types.h"
 
 namespace splitbrain::node::testing {
+
+// The caller's side: an io_context run by a thread of its own, as the node's main thread runs it.
+class HandlerLoop {
+ public:
+  HandlerLoop() : work_(ioc_.get_executor()), thread_([this] { ioc_.run(); }) {}
+  ~HandlerLoop() {
+    work_.reset();
+    ioc_.stop();
+    thread_.join();
+  }
+  boost::asio::io_context& ioc() { return ioc_; }
+  std::thread::id id() const { return thread_.get_id(); }
+  // Runs `fn` on the loop's thread and waits for it.
+  template <typename Fn>
+  auto Run(Fn fn) {
+    std::packaged_task<decltype(fn())()> task(std::move(fn));
+    auto result = task.get_future();
+    boost::asio::post(ioc_, [&task] { task(); });
+    return result.get();
+  }
+
+ private:
+  boost::asio::io_context ioc_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
 
 // A log entry whose data names its index and term, or `data` when given.
 inline raft::Entry E(uint64_t index, uint64_t term, std::string data = "") {

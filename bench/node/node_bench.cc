@@ -6,17 +6,30 @@
 // register workload mixes them (plans/bench/etcd-vs-splitbrain.yaml: 0.5); "acked" then counts
 // both.
 //
-// With --mux T the same clients (one connection each, one request in flight) are driven by T
-// threads, each an epoll loop over its share of the connections, instead of a thread each: how
-// much of a client's cost is its thread being put to sleep and woken once an answer (the
-// harness's clients are a thread each; harness/systems/README.md, Benchmark). --mux 0 (the
-// default) is a thread a client. With --mux both, every level runs both ways: a thread a client,
-// then 2 epoll threads. The last two columns are CPU milliseconds per request (acked, unknown
-// and failed) of this process (the clients) and of the three members.
+// With --mux T the same clients (one request in flight each) are driven by T threads, each an
+// epoll loop over its share of the connections, instead of a thread each: how much of a
+// client's cost is its thread being put to sleep and woken once an answer (the harness's clients
+// are a thread each; harness/systems/README.md, Benchmark). --mux 0 (the default) is a thread a
+// client. With --mux both, every level runs both ways: a thread a client, then 2 threads. In the
+// multiplexed driver each client has a connection of its own, or with --node-connections K the
+// clients share K connections (client c the (c mod K)-th), pipelining their requests — as gRPC
+// clients share one HTTP/2 connection to a member. The last two columns are CPU milliseconds per
+// request (acked, unknown and failed) of this process (the clients) and of the three members.
+//
+// With --etcd-binary, three etcd members on 127.0.0.1 as well (bench/node/etcd_side.h), and each
+// level runs the same clients and requests against etcd over gRPC right after splitbrain-node,
+// then a `ratio` line: splitbrain-node's acked ops/s over etcd's, and its p99 over etcd's. The
+// same drivers: a thread a client with blocking calls, or T threads each a gRPC completion queue.
+// etcd's clients are spread over its members in turn (as the harness's etcd tests place them)
+// or all at its leader (--etcd-placement leader); their channels share one HTTP/2 connection a
+// member (gRPC's default, as the harness's etcd client) or have one each
+// (--etcd-connections per-client).
 //
 //   node_bench --node-binary build/node/splitbrain-node [--clients 1,16,64] [--seconds 5]
 //              [--dir /tmp/node-bench] [--value-bytes 16] [--keys 1000] [--read-fraction 0]
-//              [--mux T|both] [-- NODE FLAGS...]
+//              [--mux T|both] [--node-connections K] [--etcd-binary /usr/bin/etcd
+//              [--etcd-placement spread|leader] [--etcd-connections shared|per-client]
+//              [--etcd-port 12379]] [-- NODE FLAGS...]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -30,70 +43,28 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "bench/node/bench_mix.h"
+#include "bench/node/etcd_side.h"
 #include "node/client.h"
 #include "node/local_cluster.h"
 
 using namespace splitbrain::node;
+using namespace splitbrain::bench;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct LevelResult {
-  std::vector<double> latencies_ms;  // of acknowledged requests
-  long unknown = 0;
-  long fail = 0;
-  double seconds = 0;
-};
-
-// The request mix of client `c`'s n-th request (shared by both drivers).
-struct Mix {
-  double read_fraction;
-  int keys;
-  const std::string* value;
-  nlohmann::json Next(int c, uint64_t* x, uint64_t* n) const {
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    const bool read = static_cast<double>(*x % 1000000) < read_fraction * 1000000;
-    const std::string key = "k" + std::to_string((c * 7919 + (*n)++) % keys);
-    return read ? nlohmann::json{{"op", "get"}, {"key", key}}
-                : nlohmann::json{{"op", "put"}, {"key", key}, {"value", *value}};
-  }
-};
-
-// CPU seconds (user + system) of this process, and of the cluster's members from /proc.
-double SelfCpu() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+nlohmann::json NodeCommand(const BenchOp& op, const std::string& value) {
+  return op.read ? nlohmann::json{{"op", "get"}, {"key", op.key}}
+                 : nlohmann::json{{"op", "put"}, {"key", op.key}, {"value", value}};
 }
-double MembersCpu(const LocalCluster& cluster) {
-  double t = 0;
-  for (int i = 0; i < cluster.size(); ++i) {
-    FILE* f = std::fopen(("/proc/" + std::to_string(cluster.Pid(i)) + "/stat").c_str(), "r");
-    if (!f) continue;
-    char line[1024] = {0};
-    const size_t n = std::fread(line, 1, sizeof line - 1, f);
-    std::fclose(f);
-    const char* p = std::strrchr(line, ')');  // fields after the command name
-    unsigned long long ut = 0, st = 0;
-    if (p && n > 0 &&
-        std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) ==
-            2) {
-      t += static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
-    }
-  }
-  return t;
-}
-
-uint64_t Seed(int c) { return 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(c + 1); }
 
 LevelResult RunThreads(const std::string& address, int clients, int seconds, const Mix& mix) {
   std::atomic<bool> stop{false};
@@ -107,7 +78,7 @@ LevelResult RunThreads(const std::string& address, int clients, int seconds, con
       uint64_t n = 0;
       uint64_t x = Seed(c);
       while (!stop.load(std::memory_order_relaxed)) {
-        nlohmann::json cmd = mix.Next(c, &x, &n);
+        nlohmann::json cmd = NodeCommand(mix.Next(c, &x, &n), *mix.value);
         auto t0 = std::chrono::steady_clock::now();
         Reply r = client.Command(cmd, 5s);
         auto t1 = std::chrono::steady_clock::now();
@@ -135,13 +106,17 @@ LevelResult RunThreads(const std::string& address, int clients, int seconds, con
 }
 
 // One connection of the multiplexed driver: HTTP/1.1 keep-alive to the node, written by hand
-// (as node::Client writes it), the answer read until its Content-Length is in.
-struct MuxConn {
-  int fd = -1;
+// (as node::Client writes it), each answer read until its Content-Length is in. The clients on
+// it pipeline their requests: answers come in the order sent, so `waiting` says whose each is.
+struct MuxClient {
   int c = 0;
   uint64_t x = 0, n = 0;
-  std::string in;
   std::chrono::steady_clock::time_point t0;
+};
+struct MuxConn {
+  int fd = -1;
+  std::string in, out;
+  std::deque<MuxClient*> waiting;
 };
 
 std::string HttpRequest(const std::string& address, const nlohmann::json& cmd) {
@@ -169,13 +144,16 @@ size_t WholeAnswer(const std::string& in, int* status, std::string_view* body) {
   return end + 4 + len;
 }
 
-LevelResult RunMux(const std::string& address, int clients, int seconds, const Mix& mix,
-                   int loops) {
+// `connections` 0: a connection a client; else the clients share that many, client c the
+// (c mod connections)-th, the connections shared out among the `loops` threads.
+LevelResult RunMux(const std::string& address, int clients, int seconds, const Mix& mix, int loops,
+                   int connections) {
   const size_t colon = address.rfind(':');
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
   inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
+  const int nconns = connections == 0 ? clients : std::min(connections, clients);
   std::atomic<bool> stop{false};
   std::vector<LevelResult> parts(static_cast<size_t>(loops));
   std::vector<std::thread> threads;
@@ -184,19 +162,11 @@ LevelResult RunMux(const std::string& address, int clients, int seconds, const M
     threads.emplace_back([&, l] {
       LevelResult& out = parts[static_cast<size_t>(l)];
       const int ep = epoll_create1(0);
-      std::vector<MuxConn> conns;
-      for (int c = l; c < clients; c += loops) conns.push_back(MuxConn{-1, c, Seed(c), 0, {}, {}});
-      auto send_next = [&](MuxConn& m) {
-        const std::string req = HttpRequest(address, mix.Next(m.c, &m.x, &m.n));
-        m.t0 = std::chrono::steady_clock::now();
-        if (::send(m.fd, req.data(), req.size(), MSG_NOSIGNAL) !=
-            static_cast<ssize_t>(req.size())) {
-          std::fprintf(stderr, "node_bench --mux: a request did not go out whole\n");
-          std::exit(1);
-        }
-      };
-      for (size_t i = 0; i < conns.size(); ++i) {
-        MuxConn& m = conns[i];
+      std::deque<MuxConn> conns;  // stable addresses
+      std::vector<MuxConn*> conn_of(static_cast<size_t>(nconns), nullptr);
+      for (int j = l; j < nconns; j += loops) {
+        MuxConn& m = conns.emplace_back();
+        conn_of[static_cast<size_t>(j)] = &m;
         m.fd = ::socket(AF_INET, SOCK_STREAM, 0);
         const int one = 1;
         setsockopt(m.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -206,16 +176,39 @@ LevelResult RunMux(const std::string& address, int clients, int seconds, const M
         }
         epoll_event ev{};
         ev.events = EPOLLIN;
-        ev.data.u64 = i;
+        ev.data.ptr = &m;
         epoll_ctl(ep, EPOLL_CTL_ADD, m.fd, &ev);
-        send_next(m);
       }
-      std::vector<epoll_event> evs(conns.size());
-      char buf[4096];
+      std::deque<MuxClient> mine;
+      auto queue_next = [&](MuxConn& m, MuxClient& k) {
+        m.out += HttpRequest(address, NodeCommand(mix.Next(k.c, &k.x, &k.n), *mix.value));
+        k.t0 = std::chrono::steady_clock::now();
+        m.waiting.push_back(&k);
+      };
+      auto flush = [&](MuxConn& m) {
+        if (m.out.empty()) return;
+        if (::send(m.fd, m.out.data(), m.out.size(), MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(m.out.size())) {
+          std::fprintf(stderr, "node_bench --mux: requests did not go out whole\n");
+          std::exit(1);
+        }
+        m.out.clear();
+      };
+      for (int c = 0; c < clients; ++c) {
+        MuxConn* m = conn_of[static_cast<size_t>(c % nconns)];
+        if (!m) continue;  // another thread's
+        MuxClient& k = mine.emplace_back();
+        k.c = c;
+        k.x = Seed(c);
+        queue_next(*m, k);
+      }
+      for (MuxConn& m : conns) flush(m);
+      std::vector<epoll_event> evs(std::max<size_t>(conns.size(), 1));
+      char buf[16384];
       while (!stop.load(std::memory_order_relaxed)) {
-        const int k = epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 100);
-        for (int e = 0; e < k; ++e) {
-          MuxConn& m = conns[evs[static_cast<size_t>(e)].data.u64];
+        const int got = epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 100);
+        for (int e = 0; e < got; ++e) {
+          MuxConn& m = *static_cast<MuxConn*>(evs[static_cast<size_t>(e)].data.ptr);
           const ssize_t r = ::recv(m.fd, buf, sizeof buf, MSG_DONTWAIT);
           if (r <= 0) {
             std::fprintf(stderr, "node_bench --mux: the node closed a connection\n");
@@ -224,24 +217,28 @@ LevelResult RunMux(const std::string& address, int clients, int seconds, const M
           m.in.append(buf, static_cast<size_t>(r));
           int status = 0;
           std::string_view body;
-          const size_t used = WholeAnswer(m.in, &status, &body);
-          if (used == 0) continue;
-          const auto t1 = std::chrono::steady_clock::now();
-          Outcome o = Outcome::kFail;
-          try {
-            o = OutcomeFromAnswer(status, nlohmann::json::parse(body));
-          } catch (const std::exception&) {
+          size_t used = 0;
+          while ((used = WholeAnswer(m.in, &status, &body)) > 0) {
+            const auto t1 = std::chrono::steady_clock::now();
+            MuxClient& k = *m.waiting.front();
+            m.waiting.pop_front();
+            Outcome o = Outcome::kFail;
+            try {
+              o = OutcomeFromAnswer(status, nlohmann::json::parse(body));
+            } catch (const std::exception&) {
+            }
+            if (o == Outcome::kOk) {
+              out.latencies_ms.push_back(
+                  std::chrono::duration<double, std::milli>(t1 - k.t0).count());
+            } else if (o == Outcome::kUnknown) {
+              ++out.unknown;
+            } else {
+              ++out.fail;
+            }
+            m.in.erase(0, used);
+            queue_next(m, k);
           }
-          if (o == Outcome::kOk) {
-            out.latencies_ms.push_back(
-                std::chrono::duration<double, std::milli>(t1 - m.t0).count());
-          } else if (o == Outcome::kUnknown) {
-            ++out.unknown;
-          } else {
-            ++out.fail;
-          }
-          m.in.erase(0, used);
-          send_next(m);
+          flush(m);
         }
       }
       for (MuxConn& m : conns) ::close(m.fd);
@@ -263,8 +260,43 @@ LevelResult RunMux(const std::string& address, int clients, int seconds, const M
 
 }  // namespace
 
+namespace splitbrain::bench {
+
+double SelfCpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double ProcessesCpu(const std::vector<pid_t>& pids) {
+  double t = 0;
+  for (pid_t pid : pids) {
+    FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+    if (!f) continue;
+    char line[1024] = {0};
+    const size_t n = std::fread(line, 1, sizeof line - 1, f);
+    std::fclose(f);
+    const char* p = std::strrchr(line, ')');  // fields after the command name
+    unsigned long long ut = 0, st = 0;
+    if (p && n > 0 &&
+        std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) ==
+            2) {
+      t += static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+  }
+  return t;
+}
+
+}  // namespace splitbrain::bench
+
 int main(int argc, char** argv) {
   std::string binary;
+  std::string etcd_binary;
+  std::string etcd_placement = "spread";
+  int etcd_port = 12379;     // below the ephemeral ports (32768 on)
+  int node_connections = 0;  // 0: a connection a client
+  bool etcd_own_connections = false;
   std::string dir = "/tmp/node-bench";
   std::vector<int> levels = {1, 16, 64};
   int seconds = 5;
@@ -273,6 +305,12 @@ int main(int argc, char** argv) {
   double read_fraction = 0;
   int mux = 0;  // -1: both ways
   std::vector<std::string> node_args;
+  const char* usage =
+      "usage: node_bench --node-binary PATH [--clients 1,16,64] [--seconds N] [--dir DIR] "
+      "[--value-bytes N] [--keys N] [--read-fraction F] [--mux T|both] [--node-connections K] "
+      "[--etcd-binary PATH "
+      "[--etcd-placement spread|leader] [--etcd-connections shared|per-client] [--etcd-port P]] "
+      "[-- NODE FLAGS...]\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -284,6 +322,29 @@ int main(int argc, char** argv) {
     };
     if (a == "--node-binary") {
       binary = next();
+    } else if (a == "--etcd-binary") {
+      etcd_binary = next();
+    } else if (a == "--etcd-placement") {
+      etcd_placement = next();
+      if (etcd_placement != "spread" && etcd_placement != "leader") {
+        std::cerr << "--etcd-placement is spread or leader\n";
+        return 2;
+      }
+    } else if (a == "--etcd-connections") {
+      const std::string v = next();
+      if (v != "shared" && v != "per-client") {
+        std::cerr << "--etcd-connections is shared or per-client\n";
+        return 2;
+      }
+      etcd_own_connections = v == "per-client";
+    } else if (a == "--node-connections") {
+      node_connections = std::stoi(next());
+      if (node_connections < 0) {
+        std::cerr << "--node-connections takes a number (0: a connection a client)\n";
+        return 2;
+      }
+    } else if (a == "--etcd-port") {
+      etcd_port = std::stoi(next());
     } else if (a == "--dir") {
       dir = next();
     } else if (a == "--seconds") {
@@ -314,19 +375,17 @@ int main(int argc, char** argv) {
       node_args.assign(argv + i + 1, argv + argc);
       break;
     } else {
-      std::cerr << "usage: node_bench --node-binary PATH [--clients 1,16,64] [--seconds N] "
-                   "[--dir DIR] [--value-bytes N] [--keys N] [--read-fraction F] [--mux T|both] "
-                   "[-- NODE FLAGS...]\n";
+      std::cerr << usage;
       return 2;
     }
   }
   if (binary.empty()) {
-    std::cerr << "--node-binary is required\n";
+    std::cerr << "--node-binary is required\n" << usage;
     return 2;
   }
   std::filesystem::remove_all(dir);
   node_args.insert(node_args.end(), {"--log-level", "warn"});
-  LocalCluster cluster(binary, dir, 3, node_args);
+  LocalCluster cluster(binary, dir + "/splitbrain", 3, node_args);
   if (auto st = cluster.StartAll(); !st.ok()) {
     std::cerr << st << "\n";
     return 1;
@@ -336,13 +395,44 @@ int main(int argc, char** argv) {
     std::cerr << "no leader\n";
     return 1;
   }
+  std::vector<pid_t> node_pids;
+  for (int i = 0; i < cluster.size(); ++i) node_pids.push_back(cluster.Pid(i));
+  std::unique_ptr<EtcdCluster> etcd;
+  std::vector<std::string> etcd_targets;
+  int etcd_leader = -1;
+  if (!etcd_binary.empty()) {
+    etcd = std::make_unique<EtcdCluster>(etcd_binary, dir + "/etcd", etcd_port);
+    if (std::string err = etcd->Start(); !err.empty()) {
+      std::cerr << "etcd: " << err << "\n";
+      return 1;
+    }
+    etcd_leader = etcd->WaitForLeader(30);
+    if (etcd_leader < 0) {
+      std::cerr << "etcd: no leader within 30 s (logs in " << dir << "/etcd)\n";
+      return 1;
+    }
+    if (etcd_placement == "leader") {
+      etcd_targets = {etcd->ClientAddress(etcd_leader)};
+    } else {
+      for (int i = 0; i < etcd->size(); ++i) etcd_targets.push_back(etcd->ClientAddress(i));
+    }
+  }
   std::printf(
       "3-node cluster on 127.0.0.1, fsync on, data in %s, leader %s, %d s per level, "
       "%d-byte values, %d keys, %.0f%% reads\n",
       dir.c_str(), cluster.Name(leader).c_str(), seconds, value_bytes, keys, 100 * read_fraction);
-  std::printf("%8s %10s %12s %9s %9s %9s %8s %8s %14s %9s %9s\n", "clients", "acked",
-              read_fraction > 0 ? "ops/s" : "writes/s", "p50 ms", "p99 ms", "max ms", "unknown",
-              "fail", "leader fsyncs", "client ms", "nodes ms");
+  if (etcd) {
+    std::printf(
+        "etcd: 3 members on 127.0.0.1 (%s), leader %s, clients %s, %s; each level runs "
+        "splitbrain-node, then etcd\n",
+        etcd_binary.c_str(), etcd->Name(etcd_leader).c_str(),
+        etcd_placement == "leader" ? "at the leader" : "spread over the members in turn",
+        etcd_own_connections ? "a TCP connection each"
+                             : "sharing one HTTP/2 connection a member (gRPC's default)");
+  }
+  std::printf("%-11s %8s %10s %12s %9s %9s %9s %8s %8s %14s %9s %9s\n", "system", "clients",
+              "acked", read_fraction > 0 ? "ops/s" : "writes/s", "p50 ms", "p99 ms", "max ms",
+              "unknown", "fail", "leader fsyncs", "client ms", "nodes ms");
   std::fflush(stdout);  // the header (and the leader's name) before the first level's figures
   auto fsyncs = [&] {
     nlohmann::json s = cluster.NodeStatus(leader);
@@ -352,29 +442,44 @@ int main(int argc, char** argv) {
   const Mix mix{read_fraction, keys, &value};
   std::vector<int> modes = {mux};
   if (mux < 0) modes = {0, 2};
+  // Prints one level's line; returns its acknowledged operations a second.
+  auto report = [&](const char* system, int clients, int mode, LevelResult& res, double self_cpu,
+                    double members_cpu, const std::string& fsync_column) {
+    std::vector<double>& all = res.latencies_ms;
+    std::sort(all.begin(), all.end());
+    auto q = [&](double p) {
+      return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
+    };
+    const double ops =
+        static_cast<double>(all.size() + static_cast<size_t>(res.unknown + res.fail));
+    const double rate = static_cast<double>(all.size()) / res.seconds;
+    std::printf("%-11s %8d %10zu %12.0f %9.2f %9.2f %9.2f %8ld %8ld %14s %9.4f %9.4f%s\n", system,
+                clients, all.size(), rate, q(0.50), q(0.99), all.empty() ? 0.0 : all.back(),
+                res.unknown, res.fail, fsync_column.c_str(), ops > 0 ? 1000 * self_cpu / ops : 0.0,
+                ops > 0 ? 1000 * members_cpu / ops : 0.0,
+                mode == 0 ? "" : ("  (" + std::to_string(mode) + " driver threads)").c_str());
+    std::fflush(stdout);
+    return std::make_pair(rate, q(0.99));
+  };
   for (int clients : levels)
     for (int mode : modes) {
       const std::string address = cluster.ClientAddress(leader);
       const uint64_t fsyncs_before = fsyncs();
-      const double self0 = SelfCpu(), members0 = MembersCpu(cluster);
+      double self0 = SelfCpu(), members0 = ProcessesCpu(node_pids);
       LevelResult res = mode == 0 ? RunThreads(address, clients, seconds, mix)
-                                  : RunMux(address, clients, seconds, mix, mode);
-      const double elapsed = res.seconds;
-      const double self_cpu = SelfCpu() - self0, members_cpu = MembersCpu(cluster) - members0;
-      std::vector<double>& all = res.latencies_ms;
-      const long unknowns = res.unknown, fails = res.fail;
-      std::sort(all.begin(), all.end());
-      auto q = [&](double p) {
-        return all.empty() ? 0.0
-                           : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
-      };
-      const double ops = static_cast<double>(all.size() + static_cast<size_t>(unknowns + fails));
-      std::printf("%8d %10zu %12.0f %9.2f %9.2f %9.2f %8ld %8ld %14llu %9.4f %9.4f%s\n", clients,
-                  all.size(), static_cast<double>(all.size()) / elapsed, q(0.50), q(0.99),
-                  all.empty() ? 0.0 : all.back(), unknowns, fails,
-                  static_cast<unsigned long long>(fsyncs() - fsyncs_before),
-                  ops > 0 ? 1000 * self_cpu / ops : 0.0, ops > 0 ? 1000 * members_cpu / ops : 0.0,
-                  mode == 0 ? "" : ("  (" + std::to_string(mode) + " epoll threads)").c_str());
+                                  : RunMux(address, clients, seconds, mix, mode, node_connections);
+      const auto node =
+          report("splitbrain", clients, mode, res, SelfCpu() - self0,
+                 ProcessesCpu(node_pids) - members0, std::to_string(fsyncs() - fsyncs_before));
+      if (!etcd) continue;
+      self0 = SelfCpu();
+      members0 = ProcessesCpu(etcd->Pids());
+      LevelResult eres = RunEtcd(etcd_targets, clients, seconds, mix, mode, etcd_own_connections);
+      const auto e = report("etcd", clients, mode, eres, SelfCpu() - self0,
+                            ProcessesCpu(etcd->Pids()) - members0, "-");
+      std::printf("%-11s %8d %23.2fx %19.2fx\n", "ratio", clients,
+                  e.first > 0 ? node.first / e.first : 0.0,
+                  e.second > 0 ? node.second / e.second : 0.0);
       std::fflush(stdout);
     }
   return 0;

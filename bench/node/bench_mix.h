@@ -1,0 +1,50 @@
+// What node_bench's drivers share: the request mix, a level's result, and the CPU counters. The
+// same mix goes to splitbrain-node (HTTP) and to etcd (gRPC): client c's n-th request is a read
+// or a write of the same key whichever system it goes to.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace splitbrain::bench {
+
+struct LevelResult {
+  std::vector<double> latencies_ms;  // of acknowledged requests
+  long unknown = 0;
+  long fail = 0;
+  double seconds = 0;
+};
+
+struct BenchOp {
+  bool read = false;
+  std::string key;
+};
+
+// Client c's requests: a xorshift stream seeded by Seed(c) decides read or write, the key
+// cycles through `keys` keys from an offset of its own.
+struct Mix {
+  double read_fraction;
+  int keys;
+  const std::string* value;
+  BenchOp Next(int c, uint64_t* x, uint64_t* n) const {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    BenchOp op;
+    op.read = static_cast<double>(*x % 1000000) < read_fraction * 1000000;
+    op.key = "k" + std::to_string((static_cast<uint64_t>(c) * 7919 + (*n)++) %
+                                  static_cast<uint64_t>(keys));
+    return op;
+  }
+};
+
+inline uint64_t Seed(int c) { return 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(c + 1); }
+
+// CPU seconds (user + system) of this process, and of the given processes (from /proc).
+double SelfCpu();
+double ProcessesCpu(const std::vector<pid_t>& pids);
+
+}  // namespace splitbrain::bench
