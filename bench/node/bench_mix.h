@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,6 +41,19 @@ struct Mix {
     return op;
   }
 };
+
+// One level's result from its drivers' parts (a client's or a thread's each), timed from `start`.
+inline LevelResult Merge(std::vector<LevelResult>& parts,
+                         std::chrono::steady_clock::time_point start) {
+  LevelResult out;
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (LevelResult& p : parts) {
+    out.latencies_ms.insert(out.latencies_ms.end(), p.latencies_ms.begin(), p.latencies_ms.end());
+    out.unknown += p.unknown;
+    out.fail += p.fail;
+  }
+  return out;
+}
 
 inline uint64_t Seed(int c) { return 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(c + 1); }
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,17 +62,6 @@ std::unique_ptr<etcdserverpb::KV::Stub> NewStub(const std::string& target, bool 
   if (own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return etcdserverpb::KV::NewStub(
       grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
-}
-
-LevelResult Merge(std::vector<LevelResult>& parts, SteadyClock::time_point start) {
-  LevelResult out;
-  out.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
-  for (LevelResult& p : parts) {
-    out.latencies_ms.insert(out.latencies_ms.end(), p.latencies_ms.begin(), p.latencies_ms.end());
-    out.unknown += p.unknown;
-    out.fail += p.fail;
-  }
-  return out;
 }
 
 LevelResult RunThreads(const std::vector<std::string>& targets, int clients, int seconds,

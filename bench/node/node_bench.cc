@@ -68,13 +68,13 @@ nlohmann::json NodeCommand(const BenchOp& op, const std::string& value) {
 
 LevelResult RunThreads(const std::string& address, int clients, int seconds, const Mix& mix) {
   std::atomic<bool> stop{false};
-  std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
-  std::vector<long> unknown(static_cast<size_t>(clients)), fail(static_cast<size_t>(clients));
+  std::vector<LevelResult> parts(static_cast<size_t>(clients));
   std::vector<std::thread> threads;
   auto start = std::chrono::steady_clock::now();
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       Client client(address);
+      LevelResult& out = parts[static_cast<size_t>(c)];
       uint64_t n = 0;
       uint64_t x = Seed(c);
       while (!stop.load(std::memory_order_relaxed)) {
@@ -83,11 +83,11 @@ LevelResult RunThreads(const std::string& address, int clients, int seconds, con
         Reply r = client.Command(cmd, 5s);
         auto t1 = std::chrono::steady_clock::now();
         if (r.ok()) {
-          lat[c].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+          out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
         } else if (r.outcome == Outcome::kUnknown) {
-          ++unknown[c];
+          ++out.unknown;
         } else {
-          ++fail[c];
+          ++out.fail;
         }
       }
     });
@@ -95,14 +95,7 @@ LevelResult RunThreads(const std::string& address, int clients, int seconds, con
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stop = true;
   for (auto& t : threads) t.join();
-  LevelResult out;
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (int c = 0; c < clients; ++c) {
-    out.latencies_ms.insert(out.latencies_ms.end(), lat[c].begin(), lat[c].end());
-    out.unknown += unknown[c];
-    out.fail += fail[c];
-  }
-  return out;
+  return Merge(parts, start);
 }
 
 // One connection of the multiplexed driver: HTTP/1.1 keep-alive to the node, written by hand
@@ -248,14 +241,7 @@ LevelResult RunMux(const std::string& address, int clients, int seconds, const M
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stop = true;
   for (auto& t : threads) t.join();
-  LevelResult out;
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (LevelResult& p : parts) {
-    out.latencies_ms.insert(out.latencies_ms.end(), p.latencies_ms.begin(), p.latencies_ms.end());
-    out.unknown += p.unknown;
-    out.fail += p.fail;
-  }
-  return out;
+  return Merge(parts, start);
 }
 
 }  // namespace
