@@ -78,8 +78,8 @@ namespace {
 int64_t MillisLeft(std::chrono::steady_clock::time_point until) {
   const auto left = until - std::chrono::steady_clock::now();
   if (left <= std::chrono::steady_clock::duration::zero()) return 0;
-  return std::min<int64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 1, int64_t{1} << 30);
+  return std::min<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 1,
+                           int64_t{1} << 30);
 }
 
 // A SyncReadStream over a connected blocking socket: every read sleeps in recv(2) for at most
@@ -252,7 +252,8 @@ Reply Client::Call(const std::string& method, const std::string& target, const n
   req.clear();
   req.append(method == "GET" ? "GET " : "POST ").append(target).append(" HTTP/1.1\r\nHost: ");
   req.append(address_).append("\r\n");
-  if (!admin_token_.empty()) req.append("Authorization: Bearer ").append(admin_token_).append("\r\n");
+  if (!admin_token_.empty())
+    req.append("Authorization: Bearer ").append(admin_token_).append("\r\n");
   if (!body.is_null()) {
     std::string payload = body.dump();
     req.append("Content-Type: application/json\r\nContent-Length: ");

@@ -94,8 +94,8 @@ TEST(Client, WriteBlockedByServerEndsAtDeadline) {
   MuteServer server(4096);
   Client client(server.address());
   auto start = std::chrono::steady_clock::now();
-  Reply r = client.Command({{"op", "write"}, {"key", "x"}, {"value", std::string(8 << 20, 'v')}},
-                           200ms);
+  Reply r =
+      client.Command({{"op", "write"}, {"key", "x"}, {"value", std::string(8 << 20, 'v')}}, 200ms);
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.outcome, Outcome::kFail);
   EXPECT_NE(r.error.find("sending to"), std::string::npos) << r.error;
@@ -116,10 +116,12 @@ TEST(Client, AnswerInPiecesIsWaitedFor) {
     boost::asio::streambuf buf;
     boost::asio::read_until(s, buf, "\r\n\r\n");
     const std::string body = R"({"outcome":"ok","value":42})";
-    const std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                               "Content-Length: " +
-                               std::to_string(body.size()) + "\r\n\r\n" + body;
-    for (auto [from, to] : {std::pair<size_t, size_t>{0, 20}, {20, answer.size() - 5},
+    const std::string answer =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    for (auto [from, to] : {std::pair<size_t, size_t>{0, 20},
+                            {20, answer.size() - 5},
                             {answer.size() - 5, answer.size()}}) {
       boost::asio::write(s, boost::asio::buffer(answer.substr(from, to - from)));
       std::this_thread::sleep_for(50ms);

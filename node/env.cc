@@ -56,14 +56,93 @@ class PosixFile final : public WritableFile {
   std::string path_;
 };
 
+// Writes all of `data` at `offset`.
+Status WriteAt(int fd, std::string_view data, uint64_t offset, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("pwrite", path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+// A file kept ahead of its writes with zeros really written (not fallocate's unwritten extents,
+// whose conversion is a metadata change): an append then overwrites allocated, initialized
+// blocks, so its Sync is an fdatasync that writes the data and flushes, without the file-system
+// journal commit a growing file's size costs at every fsync. The file grows by `chunk` bytes of
+// zeros at a time, fsynced whole when it grew. Close cuts the zeros off again (and fsyncs);
+// after a crash they stay, and Storage's recovery reads zeros from a record boundary on as the
+// end of the log.
+class PreallocatedFile final : public WritableFile {
+ public:
+  PreallocatedFile(int fd, std::string path, uint64_t size, uint64_t chunk)
+      : fd_(fd), path_(std::move(path)), end_(size), allocated_(size), chunk_(chunk) {}
+  // A clean exit (the handle destroyed, not closed) cuts the zeros off too; a crash leaves them.
+  ~PreallocatedFile() override { (void)Close(); }
+  Status Append(std::string_view data) override {
+    if (end_ + data.size() > allocated_) {
+      const uint64_t want = end_ + data.size() + chunk_;
+      const std::string zeros(want - allocated_, '\0');
+      SB_RETURN_IF_ERROR(WriteAt(fd_, zeros, allocated_, path_));
+      allocated_ = want;
+      grew_ = true;
+    }
+    SB_RETURN_IF_ERROR(WriteAt(fd_, data, end_, path_));
+    end_ += data.size();
+    return Status::Ok();
+  }
+  Status Sync() override {
+    if (grew_) {
+      if (::fsync(fd_) != 0) return Errno("fsync", path_);
+      grew_ = false;
+    } else if (::fdatasync(fd_) != 0) {
+      return Errno("fdatasync", path_);
+    }
+    return Status::Ok();
+  }
+  Status Close() override {
+    if (fd_ < 0) return Status::Ok();
+    Status st = Status::Ok();
+    if (allocated_ > end_) {
+      if (::ftruncate(fd_, static_cast<off_t>(end_)) != 0 || ::fsync(fd_) != 0) {
+        st = Errno("truncate", path_);
+      }
+    }
+    if (::close(fd_) != 0 && st.ok()) st = Errno("close", path_);
+    fd_ = -1;
+    return st;
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+  uint64_t end_;        // where the next append goes
+  uint64_t allocated_;  // the file's size: zeros from end_ to here
+  uint64_t chunk_;
+  bool grew_ = false;  // the size changed since the last Sync
+};
+
 class Posix final : public Env {
  public:
-  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
-                                                     bool truncate) override {
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path, bool truncate,
+                                                     uint64_t preallocate) override {
+    const int append = preallocate > 0 ? 0 : O_APPEND;
     int fd = ::open(path.c_str(),
-                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
+                    O_WRONLY | O_CREAT | append | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
     if (fd < 0) return Errno("open", path);
-    return std::unique_ptr<WritableFile>(new PosixFile(fd, path));
+    if (preallocate == 0) return std::unique_ptr<WritableFile>(new PosixFile(fd, path));
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      Status s = Errno("fstat", path);
+      ::close(fd);
+      return s;
+    }
+    return std::unique_ptr<WritableFile>(
+        new PreallocatedFile(fd, path, static_cast<uint64_t>(st.st_size), preallocate));
   }
   Result<std::string> ReadFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -189,8 +268,10 @@ uint64_t VolatileCacheEnv::unsynced_bytes() const {
   return n;
 }
 
+// Preallocation is not passed on: the cache writes its tails by appending.
 Result<std::unique_ptr<WritableFile>> VolatileCacheEnv::OpenWritable(const std::string& path,
-                                                                     bool truncate) {
+                                                                     bool truncate,
+                                                                     uint64_t /*preallocate*/) {
   std::lock_guard lock(mu_);
   SB_ASSIGN_OR_RETURN(auto base, base_->OpenWritable(path, truncate));
   std::shared_ptr<Tail>& tail = tails_[path];
@@ -330,7 +411,8 @@ void FaultyEnv::SetContents(const std::string& path, std::string data) {
 }
 
 Result<std::unique_ptr<WritableFile>> FaultyEnv::OpenWritable(const std::string& path,
-                                                              bool truncate) {
+                                                              bool truncate,
+                                                              uint64_t /*preallocate*/) {
   auto it = live_.find(path);
   if (it == live_.end() || truncate) {
     SB_RETURN_IF_ERROR(Mutate("create"));

@@ -1,6 +1,6 @@
 // Env: the file operations storage needs, behind a small interface (after LevelDB's Env), with
 // three implementations:
-//   PosixEnv          real files, real fsync (fdatasync is not enough for a new file's size).
+//   PosixEnv          real files, real fsync; a preallocated file's appends are fdatasynced.
 //   VolatileCacheEnv  real files behind a write cache in process memory: bytes reach the disk
 //                     only at Sync, so a SIGKILL loses exactly what was never fsynced, as a power
 //                     cut would (`splitbrain-node --crash-loses-unsynced`).
@@ -36,9 +36,12 @@ class WritableFile {
 class Env {
  public:
   virtual ~Env() = default;
-  // Opens for appending, creating the file if needed; `truncate` empties it first.
-  virtual Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
-                                                             bool truncate) = 0;
+  // Opens for appending, creating the file if needed; `truncate` empties it first. With
+  // `preallocate` > 0 the file may be kept ahead of its appends, that many bytes at a time, with
+  // zeros that reads see (PosixEnv: then Sync is an fdatasync while the size stays; Close cuts
+  // the zeros off). The others ignore it.
+  virtual Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path, bool truncate,
+                                                             uint64_t preallocate = 0) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
   // Names (not paths) of the entries of `dir`, unsorted.
@@ -71,8 +74,8 @@ class VolatileCacheEnv final : public Env {
   // Bytes written and not yet fsynced, over every file.
   uint64_t unsynced_bytes() const;
 
-  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
-                                                     bool truncate) override;
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path, bool truncate,
+                                                     uint64_t preallocate = 0) override;
   Result<std::string> ReadFile(const std::string& path) override;
   bool Exists(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& dir) override;
@@ -114,8 +117,8 @@ class FaultyEnv final : public Env {
   std::string Contents(const std::string& path) const;
   void SetContents(const std::string& path, std::string data);  // live and durable
 
-  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path,
-                                                     bool truncate) override;
+  Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path, bool truncate,
+                                                     uint64_t preallocate = 0) override;
   Result<std::string> ReadFile(const std::string& path) override;
   bool Exists(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& dir) override;

@@ -1,6 +1,7 @@
 // VolatileCacheEnv on real files: the process sees every byte it wrote, the disk only what was
 // fsynced, and a real SIGKILL (a forked child kills itself) loses exactly the rest — so the
-// planted bug no-fsync loses acknowledged entries and the correct storage loses none.
+// planted bug no-fsync loses acknowledged entries and the correct storage loses none. And
+// PosixEnv's preallocated WAL segments: zeros ahead of the appends, read back as the log's end.
 #include "node/env.h"
 
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -150,6 +152,84 @@ TEST(VolatileCacheEnv, NoFsyncBugLosesAcknowledgedEntriesAtSigkill) {
     }
     std::filesystem::remove_all(dir);
   }
+}
+
+// PosixEnv's preallocated file: zeros really written ahead of the appends (the size grows a chunk
+// at a time), appends land at the end of what was appended, and Close cuts the zeros off.
+TEST(PosixEnv, PreallocatedFileKeepsZerosAheadAndCloseCutsThem) {
+  const std::string dir = TempDir();
+  const std::string path = dir + "/f";
+  {
+    auto f = PosixEnv()->OpenWritable(path, /*truncate=*/true, /*preallocate=*/4096);
+    ASSERT_TRUE(f.ok()) << f.status();
+    ASSERT_TRUE((*f)->Append("abc").ok());
+    EXPECT_EQ(std::filesystem::file_size(path), 3u + 4096u);
+    ASSERT_TRUE((*f)->Append("def").ok());
+    ASSERT_TRUE((*f)->Sync().ok());
+    EXPECT_EQ(std::filesystem::file_size(path), 3u + 4096u);  // no growth within the zeros
+    EXPECT_EQ(OnDisk(path), "abcdef" + std::string(4093, '\0'));
+    ASSERT_TRUE((*f)->Append(std::string(5000, 'x')).ok());  // past the zeros: another chunk
+    EXPECT_EQ(std::filesystem::file_size(path), 5006u + 4096u);
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  EXPECT_EQ(OnDisk(path), "abcdef" + std::string(5000, 'x'));
+  {
+    // Reopened, it goes on at its end; a handle destroyed without Close cuts its zeros too.
+    auto f = PosixEnv()->OpenWritable(path, /*truncate=*/false, /*preallocate=*/4096);
+    ASSERT_TRUE(f.ok()) << f.status();
+    ASSERT_TRUE((*f)->Append("gh").ok());
+  }
+  EXPECT_EQ(OnDisk(path), "abcdef" + std::string(5000, 'x') + "gh");
+  std::filesystem::remove_all(dir);
+}
+
+// Storage on a real disk, killed with SIGKILL: its segment keeps the zeros it was preallocated
+// with; Open reads them as the end of the log (no torn tail reported, nothing lost) and writing
+// goes on right after the last record. A record damaged just before the zeros is a torn tail.
+TEST(PosixEnv, StorageKilledWithPreallocatedZerosRecoversEveryEntry) {
+  const std::string dir = TempDir();
+  const std::string wal = dir + "/d/wal/0000000000000001.wal";
+  ASSERT_TRUE(RunAndSigkill([&] {
+    auto s = Storage::Open(PosixEnv(), dir + "/d");
+    if (!s.ok()) return false;
+    for (uint64_t i = 1; i <= 20; ++i) {
+      if (!(*s)->Append({E(i, 1)}, raft::HardState{1, 1, i}).ok()) return false;
+    }
+    (void)(*s).release();  // alive at the SIGKILL, as in a node (destroyed, it would close)
+    return true;
+  }));
+  const std::string killed = OnDisk(wal);
+  const size_t end = killed.find_last_not_of('\0') + 1;
+  ASSERT_GE(killed.size(), StorageOptions{}.preallocate) << "the segment was preallocated";
+  ASSERT_LT(end, killed.size() / 2);
+  {
+    auto s = Storage::Open(PosixEnv(), dir + "/d");
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_TRUE((*s)->repaired().empty()) << (*s)->repaired();
+    ASSERT_EQ((*s)->recovered().entries.size(), 20u);
+    EXPECT_EQ((*s)->recovered().hard_state.commit, 20u);
+    ASSERT_TRUE((*s)->Append({E(21, 1)}, std::nullopt).ok());
+  }
+  {
+    auto s = Storage::Open(PosixEnv(), dir + "/d");
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_EQ((*s)->recovered().entries.size(), 21u);
+    EXPECT_EQ((*s)->recovered().entries.back(), E(21, 1));
+  }
+  // The killed image again with its last record (entry 20's hard state) damaged in its last
+  // nonzero byte: a torn tail, cut and reported.
+  std::string damaged = killed;
+  damaged[end - 1] = static_cast<char>(damaged[end - 1] ^ 0x40);
+  {
+    std::ofstream f(wal, std::ios::binary | std::ios::trunc);
+    f << damaged;
+  }
+  auto s = Storage::Open(PosixEnv(), dir + "/d");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_FALSE((*s)->repaired().empty());
+  EXPECT_EQ((*s)->recovered().entries.size(), 20u);
+  EXPECT_EQ((*s)->recovered().hard_state.commit, 19u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

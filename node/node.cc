@@ -307,6 +307,7 @@ Status Node::Start() {
                    ? std::pair{restored.snapshot.meta.index, restored.snapshot.meta.term}
                    : std::pair{restored.entries.back().index, restored.entries.back().term};
   }
+  handed_hard_state_ = storage_->recovered().hard_state;
   persister_ = std::thread([this] { PersistLoop(); });  // from now on the only user of storage_
   OnTick();
   events_->Flush();
@@ -402,15 +403,30 @@ void Node::Process() {
         });
     for (auto it = rd.messages.begin(); it != first_held; ++it) transport_->Send(*it);
     rd.messages.erase(rd.messages.begin(), first_held);
+    // A hard state whose term and vote are those already handed to the persister changed only
+    // the commit index, which need not be durable (etcd's MustSync; a commit index that goes
+    // back at a restart is learned again from the leader): it is not a write of its own — a
+    // Ready with nothing else costs no persister round trip (two wake-ups) — but rides with
+    // the next one.
+    const bool new_term_or_vote =
+        rd.hard_state && (rd.hard_state->term != handed_hard_state_.term ||
+                          rd.hard_state->vote != handed_hard_state_.vote);
+    if (rd.hard_state) handed_hard_state_ = *rd.hard_state;
     std::optional<PersistJob> job;
-    if (rd.snapshot || !rd.entries.empty() || rd.hard_state) {
-      job = PersistJob{rd.snapshot, {{}, rd.hard_state}, true};
+    if (rd.snapshot || !rd.entries.empty() || new_term_or_vote) {
+      std::optional<raft::HardState> hs = rd.hard_state;
+      if (!hs && commit_unwritten_) hs = handed_hard_state_;
+      job = PersistJob{rd.snapshot, {{}, hs}, true};
+      commit_unwritten_ = false;
       // The Ready needs its entries again only for the planted bug ack-before-commit.
       if (bug_ack_before_commit_) {
         job->log.entries = rd.entries;
       } else {
         job->log.entries = std::move(rd.entries);
       }
+    } else if (rd.hard_state) {
+      commit_unwritten_ = true;
+      ++stat_commit_only_;
     }
     Stage(std::move(rd), std::move(job));
   }
@@ -1095,6 +1111,7 @@ json Node::StatusJson() const {
             {"entries_persisted", stat_entries_},
             {"fsyncs", stored_fsyncs_.load()},
             {"applied_ahead", stat_applied_ahead_},
+            {"commit_only", stat_commit_only_},
             {"read_rounds", stat_read_rounds_},
             {"reads", stat_reads_},
             {"cas_reads", stat_cas_reads_},

@@ -250,6 +250,10 @@ class Node {
   // (or as restored): with Log Matching, our log is durable up to it while it still holds it.
   std::pair<uint64_t, uint64_t> durable_{0, 0};
   bool snapshot_in_flight_ = false;
+  // The newest hard state a Ready handed out, and whether its commit index is not in a job yet
+  // (Process: a change of the commit index alone waits for the next write).
+  raft::HardState handed_hard_state_;
+  bool commit_unwritten_ = false;
   std::mutex persist_mu_;
   std::condition_variable persist_cv_;
   std::deque<PersistJob> persist_jobs_;  // GUARDED_BY(persist_mu_)
@@ -265,6 +269,7 @@ class Node {
   uint64_t stat_entries_ = 0;  // entries persisted
   // Entries applied ahead of the write of the Ready that carried them (ApplyDurableCommitted).
   uint64_t stat_applied_ahead_ = 0;
+  uint64_t stat_commit_only_ = 0;  // Readys whose hard state changed the commit index alone
   // ReadIndex rounds begun and the reads they carried (Process): reads / rounds is how many
   // reads one heartbeat round confirms, the point of batching them.
   uint64_t stat_read_rounds_ = 0;

@@ -92,9 +92,11 @@ void Storage::ApplySnapshotMark(const raft::SnapshotMeta& meta) {
   snapshot_meta_ = meta;
 }
 
-Status Storage::ReplaySegment(const std::string& name, bool last, uint64_t* good_size) {
+Status Storage::ReplaySegment(const std::string& name, bool last, uint64_t* good_size,
+                              uint64_t* file_size) {
   const std::string path = dir_ + "/wal/" + name;
   SB_ASSIGN_OR_RETURN(std::string buf, env_->ReadFile(path));
+  *file_size = buf.size();
   size_t off = 0;
   auto corrupt = [&](const std::string& why) {
     return Status::Corruption(path + ": " + why + " at offset " + std::to_string(off) +
@@ -128,7 +130,13 @@ Status Storage::ReplaySegment(const std::string& name, bool last, uint64_t* good
     const uint32_t len = GetU32(h);
     const uint32_t crc = GetU32(h + 4);
     if ((Crc32c(h, 8) ^ 0x5b5b5b5bu) != GetU32(h + 8)) {
-      if (AllZero(std::string_view(buf).substr(off))) return torn("zeros");
+      if (AllZero(std::string_view(buf).substr(off))) {
+        // Zeros from a record boundary on: the preallocated rest of the segment (WritableFile
+        // kept ahead of its appends, cut off again only at a clean close), not damage.
+        if (!last) return corrupt("zeros (not the newest segment)");
+        *good_size = off;
+        return Status::Ok();
+      }
       return damaged("bad record header checksum");
     }
     if (len > rem - kHeader) return damaged("record runs past the end");
@@ -226,9 +234,9 @@ Status Storage::Recover() {
   std::sort(seqs.begin(), seqs.end());
   for (size_t i = 0; i < seqs.size(); ++i) {
     const bool last = i + 1 == seqs.size();
-    uint64_t good = 0;
-    SB_RETURN_IF_ERROR(ReplaySegment(SegmentName(seqs[i]), last, &good));
-    if (last && !repaired_.empty()) SB_RETURN_IF_ERROR(env_->Truncate(WalPath(seqs[i]), good));
+    uint64_t good = 0, size = 0;
+    SB_RETURN_IF_ERROR(ReplaySegment(SegmentName(seqs[i]), last, &good, &size));
+    if (last && good < size) SB_RETURN_IF_ERROR(env_->Truncate(WalPath(seqs[i]), good));
   }
   if (snapshot_meta_.index > file_snapshot.meta.index) {
     return Status::Corruption(dir_ + "/wal: log compacted to index " +
@@ -256,7 +264,7 @@ Status Storage::OpenSegment(uint64_t seq, bool truncate) {
     SB_RETURN_IF_ERROR(wal_->Close());
     old_segments_.push_back(segment_seq_);
   }
-  SB_ASSIGN_OR_RETURN(wal_, env_->OpenWritable(WalPath(seq), truncate));
+  SB_ASSIGN_OR_RETURN(wal_, env_->OpenWritable(WalPath(seq), truncate, options_.preallocate));
   segment_seq_ = seq;
   if (truncate) SB_RETURN_IF_ERROR(env_->SyncDir(dir_ + "/wal"));
   return Status::Ok();

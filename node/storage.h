@@ -4,7 +4,8 @@
 //
 // Record: u32 payload length, u32 CRC-32C of the payload, u32 CRC-32C of those 8 bytes, then the
 // payload (a type byte and a raft/codec.h encoding). On Open a torn tail of the newest segment
-// (a crash mid-write) is cut; any other damage is refused with kCorruption naming file and offset.
+// (a crash mid-write) is cut, and zeros after the last record (the segment's preallocated rest) are
+// the end of the log; any other damage is refused with kCorruption naming file and offset.
 // Snapshots are written to a temporary file, fsynced, renamed and the directory fsynced; the log
 // is then rewritten into a new segment holding only what follows the snapshot.
 #pragma once
@@ -25,6 +26,10 @@ namespace splitbrain::node {
 struct StorageOptions {
   // false = the planted bug `no-fsync`: appends are acknowledged without fsync.
   bool sync = true;
+  // WAL segments are kept this many bytes ahead of their appends with zeros (Env::OpenWritable):
+  // on a real disk an append's fsync is then an fdatasync that skips the journal commit of a
+  // growing file. 0 = plain appends.
+  uint64_t preallocate = 1 << 20;
 };
 
 class Storage {
@@ -65,7 +70,9 @@ class Storage {
   Storage(Env* env, std::string dir, StorageOptions options)
       : env_(env), dir_(std::move(dir)), options_(options) {}
   Status Recover();
-  Status ReplaySegment(const std::string& name, bool last, uint64_t* good_size);
+  // Replays one segment; *good_size is where its intact records end, *file_size its size.
+  Status ReplaySegment(const std::string& name, bool last, uint64_t* good_size,
+                       uint64_t* file_size);
   void ApplySnapshotMark(const raft::SnapshotMeta& meta);
   Status OpenSegment(uint64_t seq, bool truncate);
   Status Sync(WritableFile* file);

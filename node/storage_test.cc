@@ -147,7 +147,8 @@ TEST(Storage, TornTailIsCutAndWritingGoesOn) {
     EXPECT_EQ(again->recovered().entries.back(), E(3, 2));
     EXPECT_TRUE(again->repaired().empty());
   }
-  // Zeros after the last record (blocks allocated, never written) are a torn tail too.
+  // Zeros after the last record (a preallocated segment's rest, or blocks allocated and never
+  // written) are the end of the log: nothing to report, and they are cut before writing goes on.
   FaultyEnv zeros;
   ASSERT_TRUE(zeros.CreateDir("/").ok());
   ASSERT_TRUE(zeros.CreateDir("/d").ok());
@@ -155,6 +156,19 @@ TEST(Storage, TornTailIsCutAndWritingGoesOn) {
   zeros.SetContents(path, bytes + std::string(4096, '\0'));
   auto s = MustOpen(&zeros);
   EXPECT_EQ(s->recovered().entries.size(), 3u);
+  EXPECT_TRUE(s->repaired().empty()) << s->repaired();
+  EXPECT_EQ(zeros.Contents(path), bytes);
+  // Not in an older segment: a closed segment was cut to its records before the next began.
+  FaultyEnv older;
+  ASSERT_TRUE(older.CreateDir("/").ok());
+  ASSERT_TRUE(older.CreateDir("/d").ok());
+  ASSERT_TRUE(older.CreateDir("/d/wal").ok());
+  older.SetContents(path, bytes + std::string(4096, '\0'));
+  older.SetContents("/d/wal/0000000000000002.wal", "");
+  auto refused = Storage::Open(&older, "/d");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("zeros (not the newest segment)"), std::string::npos)
+      << refused.status();
 }
 
 TEST(Storage, CorruptionInTheMiddleIsRefusedNamingFileAndOffset) {

@@ -13,7 +13,8 @@
 namespace splitbrain::bench {
 
 struct LevelResult {
-  std::vector<double> latencies_ms;  // of acknowledged requests
+  std::vector<double> latencies_ms;       // of acknowledged requests
+  std::vector<double> read_ms, write_ms;  // the same, by kind
   long unknown = 0;
   long fail = 0;
   double seconds = 0;
@@ -49,10 +50,18 @@ inline LevelResult Merge(std::vector<LevelResult>& parts,
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (LevelResult& p : parts) {
     out.latencies_ms.insert(out.latencies_ms.end(), p.latencies_ms.begin(), p.latencies_ms.end());
+    out.read_ms.insert(out.read_ms.end(), p.read_ms.begin(), p.read_ms.end());
+    out.write_ms.insert(out.write_ms.end(), p.write_ms.begin(), p.write_ms.end());
     out.unknown += p.unknown;
     out.fail += p.fail;
   }
   return out;
+}
+
+// An acknowledged request's latency, counted with its kind.
+inline void AddLatency(LevelResult& out, bool read, double ms) {
+  out.latencies_ms.push_back(ms);
+  (read ? out.read_ms : out.write_ms).push_back(ms);
 }
 
 inline uint64_t Seed(int c) { return 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(c + 1); }

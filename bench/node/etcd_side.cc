@@ -44,9 +44,10 @@ Result FromStatus(const grpc::Status& s) {
   }
 }
 
-void Count(LevelResult& out, Result r, SteadyClock::time_point t0, SteadyClock::time_point t1) {
+void Count(LevelResult& out, Result r, bool read, SteadyClock::time_point t0,
+           SteadyClock::time_point t1) {
   if (r == Result::kOk) {
-    out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    AddLatency(out, read, std::chrono::duration<double, std::milli>(t1 - t0).count());
   } else if (r == Result::kUnknown) {
     ++out.unknown;
   } else {
@@ -93,7 +94,7 @@ LevelResult RunThreads(const std::vector<std::string>& targets, int clients, int
           etcdserverpb::PutResponse res;
           s = stub->Put(&ctx, req, &res);
         }
-        Count(out, FromStatus(s), t0, SteadyClock::now());
+        Count(out, FromStatus(s), op.read, t0, SteadyClock::now());
       }
     });
   }
@@ -107,6 +108,7 @@ LevelResult RunThreads(const std::vector<std::string>& targets, int clients, int
 struct AsyncClient {
   int c = 0;
   uint64_t x = 0, n = 0;
+  bool read = false;  // the call out
   std::unique_ptr<etcdserverpb::KV::Stub> stub;
   std::unique_ptr<grpc::ClientContext> ctx;
   etcdserverpb::RangeRequest range_req;
@@ -124,6 +126,7 @@ void StartCall(AsyncClient& a, const Mix& mix, grpc::CompletionQueue* cq) {
   a.ctx = std::make_unique<grpc::ClientContext>();
   a.ctx->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
   a.t0 = SteadyClock::now();
+  a.read = op.read;
   if (op.read) {
     a.range_req.set_key(op.key);
     a.range_call = a.stub->AsyncRange(a.ctx.get(), a.range_req, cq);
@@ -167,7 +170,7 @@ LevelResult RunMux(const std::vector<std::string>& targets, int clients, int sec
         const auto t1 = SteadyClock::now();
         // Once stopped, no new call; the calls still out are waited for and counted, as the
         // thread driver finishes and counts the call it is in.
-        Count(out, ok ? FromStatus(a.status) : Result::kUnknown, a.t0, t1);
+        Count(out, ok ? FromStatus(a.status) : Result::kUnknown, a.read, a.t0, t1);
         if (stop.load(std::memory_order_relaxed)) {
           --in_flight;
         } else {

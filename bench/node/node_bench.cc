@@ -78,12 +78,13 @@ LevelResult RunThreads(const std::string& address, int clients, int seconds, con
       uint64_t n = 0;
       uint64_t x = Seed(c);
       while (!stop.load(std::memory_order_relaxed)) {
-        nlohmann::json cmd = NodeCommand(mix.Next(c, &x, &n), *mix.value);
+        const BenchOp op = mix.Next(c, &x, &n);
+        nlohmann::json cmd = NodeCommand(op, *mix.value);
         auto t0 = std::chrono::steady_clock::now();
         Reply r = client.Command(cmd, 5s);
         auto t1 = std::chrono::steady_clock::now();
         if (r.ok()) {
-          out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+          AddLatency(out, op.read, std::chrono::duration<double, std::milli>(t1 - t0).count());
         } else if (r.outcome == Outcome::kUnknown) {
           ++out.unknown;
         } else {
@@ -104,6 +105,7 @@ LevelResult RunThreads(const std::string& address, int clients, int seconds, con
 struct MuxClient {
   int c = 0;
   uint64_t x = 0, n = 0;
+  bool read = false;  // the request out
   std::chrono::steady_clock::time_point t0;
 };
 struct MuxConn {
@@ -174,7 +176,9 @@ LevelResult RunMux(const std::string& address, int clients, int seconds, const M
       }
       std::deque<MuxClient> mine;
       auto queue_next = [&](MuxConn& m, MuxClient& k) {
-        m.out += HttpRequest(address, NodeCommand(mix.Next(k.c, &k.x, &k.n), *mix.value));
+        const BenchOp op = mix.Next(k.c, &k.x, &k.n);
+        k.read = op.read;
+        m.out += HttpRequest(address, NodeCommand(op, *mix.value));
         k.t0 = std::chrono::steady_clock::now();
         m.waiting.push_back(&k);
       };
@@ -221,8 +225,7 @@ LevelResult RunMux(const std::string& address, int clients, int seconds, const M
             } catch (const std::exception&) {
             }
             if (o == Outcome::kOk) {
-              out.latencies_ms.push_back(
-                  std::chrono::duration<double, std::milli>(t1 - k.t0).count());
+              AddLatency(out, k.read, std::chrono::duration<double, std::milli>(t1 - k.t0).count());
             } else if (o == Outcome::kUnknown) {
               ++out.unknown;
             } else {
@@ -416,9 +419,9 @@ int main(int argc, char** argv) {
         etcd_own_connections ? "a TCP connection each"
                              : "sharing one HTTP/2 connection a member (gRPC's default)");
   }
-  std::printf("%-11s %8s %10s %12s %9s %9s %9s %8s %8s %14s %9s %9s\n", "system", "clients",
+  std::printf("%-11s %8s %10s %12s %9s %9s %9s %9s %9s %8s %8s %14s %9s %9s\n", "system", "clients",
               "acked", read_fraction > 0 ? "ops/s" : "writes/s", "p50 ms", "p99 ms", "max ms",
-              "unknown", "fail", "leader fsyncs", "client ms", "nodes ms");
+              "read p50", "write p50", "unknown", "fail", "leader fsyncs", "client ms", "nodes ms");
   std::fflush(stdout);  // the header (and the leader's name) before the first level's figures
   auto fsyncs = [&] {
     nlohmann::json s = cluster.NodeStatus(leader);
@@ -432,18 +435,21 @@ int main(int argc, char** argv) {
   auto report = [&](const char* system, int clients, int mode, LevelResult& res, double self_cpu,
                     double members_cpu, const std::string& fsync_column) {
     std::vector<double>& all = res.latencies_ms;
-    std::sort(all.begin(), all.end());
-    auto q = [&](double p) {
-      return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
+    for (std::vector<double>* v : {&all, &res.read_ms, &res.write_ms})
+      std::sort(v->begin(), v->end());
+    auto at = [](const std::vector<double>& v, double p) {
+      return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
     };
+    auto q = [&](double p) { return at(all, p); };
     const double ops =
         static_cast<double>(all.size() + static_cast<size_t>(res.unknown + res.fail));
     const double rate = static_cast<double>(all.size()) / res.seconds;
-    std::printf("%-11s %8d %10zu %12.0f %9.2f %9.2f %9.2f %8ld %8ld %14s %9.4f %9.4f%s\n", system,
-                clients, all.size(), rate, q(0.50), q(0.99), all.empty() ? 0.0 : all.back(),
-                res.unknown, res.fail, fsync_column.c_str(), ops > 0 ? 1000 * self_cpu / ops : 0.0,
-                ops > 0 ? 1000 * members_cpu / ops : 0.0,
-                mode == 0 ? "" : ("  (" + std::to_string(mode) + " driver threads)").c_str());
+    std::printf(
+        "%-11s %8d %10zu %12.0f %9.2f %9.2f %9.2f %9.2f %9.2f %8ld %8ld %14s %9.4f %9.4f%s\n",
+        system, clients, all.size(), rate, q(0.50), q(0.99), all.empty() ? 0.0 : all.back(),
+        at(res.read_ms, 0.5), at(res.write_ms, 0.5), res.unknown, res.fail, fsync_column.c_str(),
+        ops > 0 ? 1000 * self_cpu / ops : 0.0, ops > 0 ? 1000 * members_cpu / ops : 0.0,
+        mode == 0 ? "" : ("  (" + std::to_string(mode) + " driver threads)").c_str());
     std::fflush(stdout);
     return std::make_pair(rate, q(0.99));
   };
