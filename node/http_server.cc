@@ -83,6 +83,53 @@ struct Reply {
   }
 };
 
+// A deadline that moves at every request without a system call. Arming an asio timer, cancelling
+// it and arming it again for every request made the reactor re-program its timerfd about once a
+// request on the client thread (timerfd_settime, 0.9 a request at 8 clients): here the timer is
+// armed for an instant no later than the deadline and, when it fires, finds the deadline passed
+// (and runs `on_expire`), gone (and stops) or moved later (and waits again until then). Clearing
+// or moving a deadline later touches only two fields; only a deadline earlier than the armed
+// instant re-arms the timer.
+class LazyDeadline {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit LazyDeadline(const asio::any_io_executor& ex) : timer_(ex) {}
+
+  // `keep` (the session) lives until the timer's wait ends; Cancel ends it at once.
+  template <class Keep, class OnExpire>
+  void Set(Clock::time_point at, Keep keep, OnExpire on_expire) {
+    deadline_ = at;
+    if (!armed_ || at < timer_.expiry()) Wait(std::move(keep), std::move(on_expire));
+  }
+  void Clear() { deadline_ = Clock::time_point::max(); }
+  void Cancel() {
+    Clear();
+    armed_ = false;
+    ++gen_;
+    timer_.cancel();
+  }
+
+ private:
+  template <class Keep, class OnExpire>
+  void Wait(Keep keep, OnExpire on_expire) {
+    armed_ = true;
+    timer_.expires_at(deadline_);  // a wait still pending ends as aborted and is ignored
+    timer_.async_wait([this, keep = std::move(keep), on_expire = std::move(on_expire),
+                       gen = ++gen_](beast::error_code ec) mutable {
+      if (gen != gen_) return;  // re-armed or cancelled since
+      armed_ = false;
+      if (ec || deadline_ == Clock::time_point::max()) return;
+      if (Clock::now() >= deadline_) return on_expire();
+      Wait(std::move(keep), std::move(on_expire));
+    });
+  }
+
+  asio::steady_timer timer_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  bool armed_ = false;
+  uint64_t gen_ = 0;
+};
+
 // One connection. Requests are pipelined (RFC 9112 9.3.2): while earlier ones wait for their
 // answers the next are read and handed over, up to kMaxInFlight requests or max_body_bytes of
 // bodies unanswered (then reading waits); answers are written in the order the requests came,
@@ -94,8 +141,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Session(tcp::socket socket, std::shared_ptr<Shared> shared)
       : stream_(std::move(socket)),
-        read_timer_(stream_.get_executor()),
-        write_timer_(stream_.get_executor()),
+        read_deadline_(stream_.get_executor()),
+        write_deadline_(stream_.get_executor()),
         shared_(std::move(shared)) {}
 
   // Waits for the next request: its first byte within the idle timeout. Not while a read is in
@@ -124,8 +171,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (!open_) return;
     open_ = false;
-    read_timer_.cancel();
-    write_timer_.cancel();
+    read_deadline_.Cancel();
+    write_deadline_.Cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
@@ -154,15 +201,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // the last one is written, for the read still in progress then.
   void ArmReadTimer(int timeout_ms) {
     read_timeout_ms_ = timeout_ms;
-    ++read_gen_;
     if (!answers_.empty()) {
-      read_timer_.cancel();
+      read_deadline_.Clear();
       return;
     }
-    read_timer_.expires_after(milliseconds(timeout_ms));
-    read_timer_.async_wait([self = shared_from_this(), gen = read_gen_](beast::error_code ec) {
-      if (!ec && gen == self->read_gen_) self->Close();
-    });
+    read_deadline_.Set(std::chrono::steady_clock::now() + milliseconds(timeout_ms),
+                       shared_from_this(), [this] { Close(); });
   }
 
   void ReadHeader() {
@@ -198,8 +242,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRequest() {
     reading_ = false;
-    ++read_gen_;
-    read_timer_.cancel();
+    read_deadline_.Clear();
     // A client that sends a request while another is unanswered, or sent more than this one,
     // pipelines: from then on its connection is read while answers are owed. Otherwise the next
     // read waits for the answer, as most clients send one request at a time: reading at once
@@ -332,10 +375,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (n == 0) return;
     writing_ = true;
     // A client that does not read its answers does not hold the connection forever.
-    write_timer_.expires_after(milliseconds(shared_->options.body_timeout_ms));
-    write_timer_.async_wait([self = shared_from_this(), gen = ++write_gen_](beast::error_code ec) {
-      if (!ec && gen == self->write_gen_) self->Close();
-    });
+    write_deadline_.Set(
+        std::chrono::steady_clock::now() + milliseconds(shared_->options.body_timeout_ms),
+        shared_from_this(), [this] { Close(); });
     asio::async_write(stream_, asio::buffer(*out),
                       [self = shared_from_this(), out, n](beast::error_code ec, size_t) {
                         self->Written(ec, n);
@@ -345,8 +387,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Written(beast::error_code ec, size_t n) {
     writing_ = false;
-    ++write_gen_;
-    write_timer_.cancel();
+    write_deadline_.Clear();
     bool close = false, linger = false;
     for (size_t i = 0; i < n; ++i) {
       close = close || answers_.front().close_after;
@@ -365,11 +406,9 @@ class Session : public std::enable_shared_from_this<Session> {
     Flush();
   }
 
-  beast::tcp_stream stream_;  // Beast's own timeouts unused: the two timers below
-  asio::steady_timer read_timer_;
-  asio::steady_timer write_timer_;
-  uint64_t read_gen_ = 0;  // a timer's wait counts only if not re-armed since
-  uint64_t write_gen_ = 0;
+  beast::tcp_stream stream_;  // Beast's own timeouts unused: the two deadlines below
+  LazyDeadline read_deadline_;
+  LazyDeadline write_deadline_;
   int read_timeout_ms_ = 0;  // of the read in progress
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
