@@ -3,6 +3,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <algorithm>
+#include <cstring>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
@@ -62,7 +64,11 @@ struct Transport::Peer {
 struct Transport::Inbound {
   explicit Inbound(tcp::socket s) : socket(std::move(s)) {}
   tcp::socket socket;
-  std::string buf;  // bytes received, not yet delivered
+  // Bytes received: [0, used) not yet delivered. buf keeps its size between reads (it is the
+  // space to read into), so a read does not zero-fill 64 KiB first as resizing it each time did
+  // (1.4% of the members' CPU at 8 clients, perf record -a).
+  std::string buf;
+  size_t used = 0;
   std::chrono::steady_clock::time_point last_read = std::chrono::steady_clock::now();
 };
 
@@ -127,13 +133,18 @@ void Transport::Accept() {
 void Transport::ReadFrom(const std::shared_ptr<Inbound>& in) {
   // Bulk reads: every complete frame in the buffer is delivered before the next read, so a node
   // steps all messages that arrived together and persists them with one fsync.
-  const size_t have = in->buf.size();
-  in->buf.resize(have + 64 * 1024);
+  constexpr size_t kReadChunk = 64 * 1024;
+  if (in->used == 0 && in->buf.size() > 16 * kReadChunk) {
+    std::string().swap(in->buf);  // a large frame is gone: give its space back
+  }
+  if (in->buf.size() - in->used < kReadChunk) {
+    in->buf.resize(std::max(in->buf.size() * 2, in->used + kReadChunk));
+  }
   in->socket.async_read_some(
-      asio::buffer(in->buf.data() + have, 64 * 1024),
-      [this, alive = alive_, in, have](boost::system::error_code ec, size_t n) {
+      asio::buffer(in->buf.data() + in->used, in->buf.size() - in->used),
+      [this, alive = alive_, in](boost::system::error_code ec, size_t n) {
         if (!*alive) return;
-        in->buf.resize(have + n);
+        in->used += n;
         in->last_read = std::chrono::steady_clock::now();
         if (ec) {
           boost::system::error_code ignored;
@@ -142,7 +153,7 @@ void Transport::ReadFrom(const std::shared_ptr<Inbound>& in) {
           return;
         }
         size_t off = 0;
-        while (in->buf.size() - off >= 4) {
+        while (in->used - off >= 4) {
           const auto* h = reinterpret_cast<const unsigned char*>(in->buf.data() + off);
           const size_t len =
               size_t{h[0]} | size_t{h[1]} << 8 | size_t{h[2]} << 16 | size_t{h[3]} << 24;
@@ -153,9 +164,9 @@ void Transport::ReadFrom(const std::shared_ptr<Inbound>& in) {
             inbound_.erase(in.get());
             return;
           }
-          if (in->buf.size() - off - 4 < len) break;
+          if (in->used - off - 4 < len) break;
           raft::Message m;
-          if (raft::DecodeMessage(std::string_view(in->buf).substr(off + 4, len), &m)) {
+          if (raft::DecodeMessage(std::string_view(in->buf.data() + off + 4, len), &m)) {
             on_message_(std::move(m));
           } else {
             SB_LOG(kWarn, "transport") << "undecodable frame of " << len << " bytes";
@@ -163,7 +174,10 @@ void Transport::ReadFrom(const std::shared_ptr<Inbound>& in) {
           off += 4 + len;
           if (!*alive) return;
         }
-        in->buf.erase(0, off);
+        if (off > 0) {
+          std::memmove(in->buf.data(), in->buf.data() + off, in->used - off);
+          in->used -= off;
+        }
         ReadFrom(in);
       });
 }
@@ -200,21 +214,20 @@ void Transport::Send(const raft::Message& m) {
     ++dropped_;
     return;
   }
-  std::string body = raft::EncodeMessage(m);
+  std::string frame(4, '\0');  // the length prefix, filled in below
+  raft::AppendMessage(m, &frame);
   const bool bulk = m.type == raft::MessageType::kApp || m.type == raft::MessageType::kSnap;
   size_t& bytes = bulk ? peer->queued_bytes : peer->control_bytes;
   const size_t limit = bulk ? options_.max_queue_bytes : kMaxControlBytes;
-  if (bytes + body.size() + 4 > limit) {
+  if (bytes + frame.size() > limit) {
     ++dropped_;
     return;
   }
-  std::string frame;
-  frame.reserve(body.size() + 4);
-  const uint32_t n = static_cast<uint32_t>(body.size());
-  const char h[4] = {static_cast<char>(n), static_cast<char>(n >> 8), static_cast<char>(n >> 16),
-                     static_cast<char>(n >> 24)};
-  frame.append(h, 4);
-  frame.append(body);
+  const uint32_t n = static_cast<uint32_t>(frame.size() - 4);
+  frame[0] = static_cast<char>(n);
+  frame[1] = static_cast<char>(n >> 8);
+  frame[2] = static_cast<char>(n >> 16);
+  frame[3] = static_cast<char>(n >> 24);
   bytes += frame.size();
   (bulk ? peer->queue : peer->control).push_back(std::move(frame));
   if (peer->state == Peer::State::kIdle) {

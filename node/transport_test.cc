@@ -65,6 +65,30 @@ TEST(Transport, DeliversInOrderOverItsOwnConnectionOnly) {
   EXPECT_EQ(at_a[0], Msg(2, 1, 7));
 }
 
+TEST(Transport, FramesLargerThanAReadArriveWholeAmongSmallOnes) {
+  // A frame spans many 64 KiB reads (the receive buffer grows for it, then is given back) and
+  // small frames before and after it share reads: each arrives whole, in order.
+  boost::asio::io_context ioc;
+  std::vector<raft::Message> at_b;
+  Transport a(ioc, {}, [](raft::Message) {});
+  Transport b(ioc, {}, [&](raft::Message m) { at_b.push_back(std::move(m)); });
+  const std::string addr_b = "127.0.0.1:" + std::to_string(FreePort());
+  ASSERT_TRUE(b.Listen(addr_b).ok());
+  a.SetPeer(2, addr_b);
+  std::vector<raft::Message> sent;
+  for (uint64_t i = 0; i < 40; ++i) {
+    raft::Message m = Msg(1, 2, i);
+    if (i % 10 == 3)
+      m.entries[0].data = std::string((3 << 20) + i * 4099, static_cast<char>('a' + i));
+    if (i % 10 == 7) m.entries[0].data = std::string(70000 + i, static_cast<char>('A' + i));
+    sent.push_back(m);
+    a.Send(m);
+  }
+  ASSERT_TRUE(RunUntil(
+      ioc, [&] { return at_b.size() == sent.size(); }, 20s));
+  for (size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(at_b[i], sent[i]) << i;
+}
+
 TEST(Transport, ReconnectsAfterThePeerRestarts) {
   boost::asio::io_context ioc;
   std::vector<raft::Message> at_b;

@@ -216,10 +216,15 @@ bool DecodeConfChange(std::string_view in, ConfChange* out) {
 
 std::string EncodeMessage(const Message& m) {
   std::string out;
+  AppendMessage(m, &out);
+  return out;
+}
+
+void AppendMessage(const Message& m, std::string* out) {
   size_t size = 128 + m.context.size() + m.data.size();
   for (const Entry& e : m.entries) size += e.data.size() + kMinEntryBytes;
-  out.reserve(size);
-  Writer w(&out);
+  out->reserve(out->size() + size);
+  Writer w(out);
   w.U8(kMessageTag);
   w.U8(static_cast<uint8_t>(m.type));
   w.U64(m.from);
@@ -238,7 +243,6 @@ std::string EncodeMessage(const Message& m) {
   w.U64(m.offset);
   w.Str(m.data);
   w.U8(m.done ? 1 : 0);
-  return out;
 }
 
 bool DecodeMessage(std::string_view in, Message* out) {

@@ -28,6 +28,8 @@ std::string EncodeConfChange(const ConfChange& cc);
 bool DecodeConfChange(std::string_view in, ConfChange* out);
 
 std::string EncodeMessage(const Message& m);
+// EncodeMessage's bytes appended to *out (a transport frame after its length prefix, no copy).
+void AppendMessage(const Message& m, std::string* out);
 bool DecodeMessage(std::string_view in, Message* out);
 
 }  // namespace splitbrain::raft

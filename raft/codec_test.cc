@@ -58,6 +58,18 @@ TEST(Codec, RoundTripsEveryRecord) {
   EXPECT_EQ(mem2, mem);
 }
 
+TEST(Codec, AppendMessageKeepsWhatPrecedesIt) {
+  // The transport appends a message after a frame's 4-byte length prefix.
+  const Message m = FullMessage();
+  std::string out("\xAA\xBB\xCC\xDD", 4);
+  AppendMessage(m, &out);
+  ASSERT_EQ(out.substr(0, 4), std::string("\xAA\xBB\xCC\xDD", 4));
+  EXPECT_EQ(out.substr(4), EncodeMessage(m));
+  Message back;
+  ASSERT_TRUE(DecodeMessage(std::string_view(out).substr(4), &back));
+  EXPECT_EQ(back, m);
+}
+
 TEST(Codec, EveryTruncationIsRejected) {
   const std::string full = EncodeMessage(FullMessage());
   for (size_t n = 0; n < full.size(); ++n) {
