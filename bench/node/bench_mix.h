@@ -69,5 +69,13 @@ inline uint64_t Seed(int c) { return 0x9E3779B97F4A7C15ULL * static_cast<uint64_
 // CPU seconds (user + system) of this process, and of the given processes (from /proc).
 double SelfCpu();
 double ProcessesCpu(const std::vector<pid_t>& pids);
+// Context switches (voluntary and not) of every thread of the given processes, from
+// /proc/PID/task/*/status: each is a thread going to sleep and being woken again, or preempted —
+// the hand-offs a member makes (harness/systems/README.md, Benchmark, session 26). A thread
+// that exits between two readings takes its count with it.
+uint64_t ProcessesSwitches(const std::vector<pid_t>& pids);
+// Those made since ProcessesSwitches(pids) returned `before` (0 if more were lost with exited
+// threads than were made).
+uint64_t SwitchesSince(const std::vector<pid_t>& pids, uint64_t before);
 
 }  // namespace splitbrain::bench

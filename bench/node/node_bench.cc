@@ -42,9 +42,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -277,6 +279,30 @@ double ProcessesCpu(const std::vector<pid_t>& pids) {
   return t;
 }
 
+uint64_t ProcessesSwitches(const std::vector<pid_t>& pids) {
+  uint64_t n = 0;
+  for (pid_t pid : pids) {
+    std::error_code ec;
+    const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+    for (const auto& entry : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream status(entry.path() / "status");
+      std::string line;
+      while (std::getline(status, line)) {
+        for (const char* key : {"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"}) {
+          if (line.rfind(key, 0) == 0)
+            n += std::strtoull(line.c_str() + std::strlen(key), nullptr, 10);
+        }
+      }
+    }
+  }
+  return n;
+}
+
+uint64_t SwitchesSince(const std::vector<pid_t>& pids, uint64_t before) {
+  const uint64_t now = ProcessesSwitches(pids);
+  return now > before ? now - before : 0;  // threads that exited took theirs with them
+}
+
 }  // namespace splitbrain::bench
 
 int main(int argc, char** argv) {
@@ -419,9 +445,10 @@ int main(int argc, char** argv) {
         etcd_own_connections ? "a TCP connection each"
                              : "sharing one HTTP/2 connection a member (gRPC's default)");
   }
-  std::printf("%-11s %8s %10s %12s %9s %9s %9s %9s %9s %8s %8s %14s %9s %9s\n", "system", "clients",
-              "acked", read_fraction > 0 ? "ops/s" : "writes/s", "p50 ms", "p99 ms", "max ms",
-              "read p50", "write p50", "unknown", "fail", "leader fsyncs", "client ms", "nodes ms");
+  std::printf("%-11s %8s %10s %12s %9s %9s %9s %9s %9s %8s %8s %14s %9s %9s %9s\n", "system",
+              "clients", "acked", read_fraction > 0 ? "ops/s" : "writes/s", "p50 ms", "p99 ms",
+              "max ms", "read p50", "write p50", "unknown", "fail", "leader fsyncs", "client ms",
+              "nodes ms", "nodes sw");
   std::fflush(stdout);  // the header (and the leader's name) before the first level's figures
   auto fsyncs = [&] {
     nlohmann::json s = cluster.NodeStatus(leader);
@@ -433,7 +460,8 @@ int main(int argc, char** argv) {
   if (mux < 0) modes = {0, 2};
   // Prints one level's line; returns its acknowledged operations a second.
   auto report = [&](const char* system, int clients, int mode, LevelResult& res, double self_cpu,
-                    double members_cpu, const std::string& fsync_column) {
+                    double members_cpu, uint64_t members_switches,
+                    const std::string& fsync_column) {
     std::vector<double>& all = res.latencies_ms;
     for (std::vector<double>* v : {&all, &res.read_ms, &res.write_ms})
       std::sort(v->begin(), v->end());
@@ -445,10 +473,11 @@ int main(int argc, char** argv) {
         static_cast<double>(all.size() + static_cast<size_t>(res.unknown + res.fail));
     const double rate = static_cast<double>(all.size()) / res.seconds;
     std::printf(
-        "%-11s %8d %10zu %12.0f %9.2f %9.2f %9.2f %9.2f %9.2f %8ld %8ld %14s %9.4f %9.4f%s\n",
+        "%-11s %8d %10zu %12.0f %9.2f %9.2f %9.2f %9.2f %9.2f %8ld %8ld %14s %9.4f %9.4f %9.2f%s\n",
         system, clients, all.size(), rate, q(0.50), q(0.99), all.empty() ? 0.0 : all.back(),
         at(res.read_ms, 0.5), at(res.write_ms, 0.5), res.unknown, res.fail, fsync_column.c_str(),
         ops > 0 ? 1000 * self_cpu / ops : 0.0, ops > 0 ? 1000 * members_cpu / ops : 0.0,
+        ops > 0 ? static_cast<double>(members_switches) / ops : 0.0,
         mode == 0 ? "" : ("  (" + std::to_string(mode) + " driver threads)").c_str());
     std::fflush(stdout);
     return std::make_pair(rate, q(0.99));
@@ -458,17 +487,20 @@ int main(int argc, char** argv) {
       const std::string address = cluster.ClientAddress(leader);
       const uint64_t fsyncs_before = fsyncs();
       double self0 = SelfCpu(), members0 = ProcessesCpu(node_pids);
+      uint64_t switches0 = ProcessesSwitches(node_pids);
       LevelResult res = mode == 0 ? RunThreads(address, clients, seconds, mix)
                                   : RunMux(address, clients, seconds, mix, mode, node_connections);
-      const auto node =
-          report("splitbrain", clients, mode, res, SelfCpu() - self0,
-                 ProcessesCpu(node_pids) - members0, std::to_string(fsyncs() - fsyncs_before));
+      const auto node = report(
+          "splitbrain", clients, mode, res, SelfCpu() - self0, ProcessesCpu(node_pids) - members0,
+          SwitchesSince(node_pids, switches0), std::to_string(fsyncs() - fsyncs_before));
       if (!etcd) continue;
       self0 = SelfCpu();
       members0 = ProcessesCpu(etcd->Pids());
+      switches0 = ProcessesSwitches(etcd->Pids());
       LevelResult eres = RunEtcd(etcd_targets, clients, seconds, mix, mode, etcd_own_connections);
       const auto e = report("etcd", clients, mode, eres, SelfCpu() - self0,
-                            ProcessesCpu(etcd->Pids()) - members0, "-");
+                            ProcessesCpu(etcd->Pids()) - members0,
+                            SwitchesSince(etcd->Pids(), switches0), "-");
       std::printf("%-11s %8d %23.2fx %19.2fx\n", "ratio", clients,
                   e.first > 0 ? node.first / e.first : 0.0,
                   e.second > 0 ? node.second / e.second : 0.0);
