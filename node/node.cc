@@ -693,7 +693,15 @@ void Node::ApplyEntry(const raft::Entry& e) {
   }
   OpResult result = OpResult::Ok(true);
   if (e.type == raft::EntryType::kNormal) {
-    result = sm_.ApplyData(e.data);
+    // Our own proposal (same index and term: the same entry) is applied from the command it
+    // was made from — the entry's data is that command's dump() — instead of parsing it again.
+    auto own = pending_.find(e.index);
+    if (own != pending_.end() && own->second.term == e.term && own->second.command.is_object()) {
+      result = sm_.Apply(own->second.command);
+      ++stat_applied_own_;
+    } else {
+      result = sm_.ApplyData(e.data);
+    }
     if (!e.data.empty() && e.data.find("\"_member\"") != std::string::npos) {
       for (const auto& [name, addr] : sm_.addresses()) {
         auto it = addresses_.find(name);
@@ -939,7 +947,7 @@ void Node::ProposeCommand(json cmd, std::function<void(const OpResult&)> done) {
     p.key = k->get<std::string>();
     ++pending_keys_[p.key];
   }
-  if (bug_ack_before_commit_) p.command = std::move(cmd);
+  p.command = std::move(cmd);
   p.done = std::move(done);
   pending_bytes_ += bytes;
   pending_[index] = std::move(p);
@@ -1112,6 +1120,7 @@ json Node::StatusJson() const {
             {"fsyncs", stored_fsyncs_.load()},
             {"applied_ahead", stat_applied_ahead_},
             {"commit_only", stat_commit_only_},
+            {"applied_own", stat_applied_own_},
             {"read_rounds", stat_read_rounds_},
             {"reads", stat_reads_},
             {"cas_reads", stat_cas_reads_},

@@ -117,8 +117,11 @@ class Node {
     uint64_t term = 0;
     size_t bytes = 0;  // the entry's size, counted in pending_bytes_
     int64_t deadline_ms = 0;
-    nlohmann::json command;  // kept for ack-before-commit
-    std::string key;         // the command's "key", counted in pending_keys_; empty if none
+    // The command as proposed (its "t" included): the entry's data is command.dump(), so the
+    // leader applies it from here instead of parsing the entry again (stats.applied_own), and
+    // ack-before-commit answers from it.
+    nlohmann::json command;
+    std::string key;  // the command's "key", counted in pending_keys_; empty if none
     std::function<void(const OpResult&)> done;
   };
   struct PendingRead {
@@ -270,6 +273,7 @@ class Node {
   // Entries applied ahead of the write of the Ready that carried them (ApplyDurableCommitted).
   uint64_t stat_applied_ahead_ = 0;
   uint64_t stat_commit_only_ = 0;  // Readys whose hard state changed the commit index alone
+  uint64_t stat_applied_own_ = 0;  // entries applied from our own proposal's parsed command
   // ReadIndex rounds begun and the reads they carried (Process): reads / rounds is how many
   // reads one heartbeat round confirms, the point of batching them.
   uint64_t stat_read_rounds_ = 0;

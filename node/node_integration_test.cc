@@ -147,7 +147,12 @@ TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
     if (i == leader) continue;
     json fs = cluster_->NodeStatus(i);
     EXPECT_GE(fs["stats"].value("commit_only", 0), 10u) << fs.dump();
+    // A follower has no proposal of its own: it applies every entry from its text.
+    EXPECT_EQ(fs["stats"].value("applied_own", 1), 0u) << fs.dump();
   }
+  // The leader applied its own proposals (the 20 writes, the cas that succeeded, both
+  // counter-adds) from the commands it proposed, not by parsing each entry again.
+  EXPECT_GE(st["stats"].value("applied_own", 0), 22u) << st.dump();
   // Concurrent reads share rounds: at most two rounds are out at once, and every read that
   // arrives meanwhile waits for the next one instead of starting its own.
   {

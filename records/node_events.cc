@@ -1,8 +1,11 @@
 #include "records/node_events.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -93,6 +96,115 @@ nlohmann::json NodeEventJson(const NodeEvent& e) {
   return j;
 }
 
+namespace {
+
+// A JSON string as nlohmann's dump() writes it (ensure_ascii off): '"', '\\' and the control
+// characters escaped, the short forms where JSON has them, other bytes as they are.
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xf]);
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+// Writes `"key":` (after a comma unless it is the first field).
+void AppendKey(const char* key, bool* first, std::string* out) {
+  if (!*first) out->push_back(',');
+  *first = false;
+  out->push_back('"');
+  out->append(key);
+  out->append("\":");
+}
+
+void AppendInt(const char* key, int64_t v, bool* first, std::string* out) {
+  AppendKey(key, first, out);
+  char digits[24];
+  const auto r = std::to_chars(digits, digits + sizeof digits, v);
+  out->append(digits, r.ptr);
+}
+
+void AppendStr(const char* key, const std::string& v, bool* first, std::string* out) {
+  AppendKey(key, first, out);
+  AppendJsonString(v, out);
+}
+
+}  // namespace
+
+void AppendNodeEventJson(const NodeEvent& e, std::string* out) {
+  // The keys in NodeEventJson's order once sorted (a JSON object dumps by key): action, applied,
+  // commit, event, hash, index, leader, members, name, node, role, seed, source, state_hash, t,
+  // term — each under the condition NodeEventJson sets it.
+  bool first = true;
+  out->push_back('{');
+  if (!e.action.empty()) AppendStr("action", e.action, &first, out);
+  if (e.applied >= 0) AppendInt("applied", e.applied, &first, out);
+  if (e.commit >= 0) AppendInt("commit", e.commit, &first, out);
+  AppendStr("event", e.event, &first, out);
+  if (!e.hash.empty()) AppendStr("hash", e.hash, &first, out);
+  if (e.index >= 0) AppendInt("index", e.index, &first, out);
+  if (e.event == "role") {
+    AppendKey("leader", &first, out);
+    if (e.leader.empty()) {
+      out->append("null");
+    } else {
+      AppendJsonString(e.leader, out);
+    }
+  } else if (!e.leader.empty()) {
+    AppendStr("leader", e.leader, &first, out);
+  }
+  if (e.event == "membership" || !e.members.empty()) {
+    AppendKey("members", &first, out);
+    out->push_back('[');
+    for (size_t i = 0; i < e.members.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      AppendJsonString(e.members[i], out);
+    }
+    out->push_back(']');
+  }
+  if (!e.name.empty()) AppendStr("name", e.name, &first, out);
+  AppendStr("node", e.node, &first, out);
+  if (!e.role.empty()) AppendStr("role", e.role, &first, out);
+  if (!e.seed.empty()) AppendStr("seed", e.seed, &first, out);
+  if (!e.source.empty()) AppendStr("source", e.source, &first, out);
+  if (!e.state_hash.empty()) AppendStr("state_hash", e.state_hash, &first, out);
+  if (e.t >= 0) AppendInt("t", e.t, &first, out);
+  if (e.term >= 0) AppendInt("term", e.term, &first, out);
+  out->push_back('}');
+}
+
 Result<std::unique_ptr<NodeEventWriter>> NodeEventWriter::Open(const std::string& path,
                                                                bool truncate) {
   std::FILE* f = std::fopen(path.c_str(), truncate ? "w" : "a");
@@ -104,9 +216,10 @@ Result<std::unique_ptr<NodeEventWriter>> NodeEventWriter::Open(const std::string
 NodeEventWriter::~NodeEventWriter() { std::fclose(file_); }
 
 void NodeEventWriter::Write(const NodeEvent& event) {
-  std::string s = NodeEventJson(event).dump();
-  s.push_back('\n');
-  std::fwrite(s.data(), 1, s.size(), file_);
+  line_.clear();
+  AppendNodeEventJson(event, &line_);
+  line_.push_back('\n');
+  std::fwrite(line_.data(), 1, line_.size(), file_);
 }
 
 void NodeEventWriter::Flush() { std::fflush(file_); }

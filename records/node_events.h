@@ -48,6 +48,11 @@ struct NodeEvent {
 // that is set (an int >= 0, a non-empty string); a role event always has "leader" (null when
 // unknown), a membership event always has "members". Keys in alphabetical order.
 nlohmann::json NodeEventJson(const NodeEvent& event);
+// The same line appended to `out` as text, without building the JSON object: byte for byte
+// NodeEventJson(event).dump() for strings that are UTF-8 (the writer's hot path — every member
+// writes a line for every entry it applies). Bytes that are not UTF-8 are copied as they are
+// (dump() would throw).
+void AppendNodeEventJson(const NodeEvent& event, std::string* out);
 
 // Appends events to one node's event log. Buffered (64 KiB); Flush() hands the buffer to the
 // kernel — the log is the harness's evidence, not the node's state, so it is not fsynced. The
@@ -66,6 +71,7 @@ class NodeEventWriter {
  private:
   explicit NodeEventWriter(std::FILE* file) : file_(file) {}
   std::FILE* file_;
+  std::string line_;  // reused between lines
 };
 
 // Calls `fn` for every event of the file at `path`, in order; `node` names the node when a line

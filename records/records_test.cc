@@ -319,6 +319,131 @@ TEST(NodeEventsTest, TheWriterWritesWhatTheReaderReadsBack) {
   fs::remove_all(TempPath("").parent_path());
 }
 
+// The writer builds its lines as text (AppendNodeEventJson); they must be byte for byte what the
+// JSON object NodeEventJson describes dumps to, for every field alone and together, at the
+// boundaries of "absent" (-1, empty), and with strings that need escaping.
+TEST(NodeEventsTest, TheTextLineIsTheJsonObjectsDump) {
+  std::vector<NodeEvent> events;
+  NodeEvent all;
+  all.t = 1764740000123456789;
+  all.node = "n12";
+  all.event = "failpoint";
+  all.term = 0;
+  all.role = "leader";
+  all.leader = "n1";
+  all.index = 0;
+  all.commit = INT64_MAX;
+  all.hash = "9f2c4e1a7b3d5c60";
+  all.state_hash = "5c1e000000000001";
+  all.source = "disk";
+  all.applied = 12;
+  all.seed = "18446744073709551615";
+  all.members = {"n1", "n2", "n3"};
+  all.name = "before-append";
+  all.action = "crash";
+  events.push_back(all);
+  // Each field absent in turn (and the rest kept), then each field alone.
+  for (int drop = 0; drop < 16; ++drop) {
+    NodeEvent e = all;
+    NodeEvent only;
+    only.event = all.event;
+    switch (drop) {
+      case 0:
+        e.t = -1;
+        only.t = all.t;
+        break;
+      case 1:
+        e.term = -1;
+        only.term = all.term;
+        break;
+      case 2:
+        e.role.clear();
+        only.role = all.role;
+        break;
+      case 3:
+        e.leader.clear();
+        only.leader = all.leader;
+        break;
+      case 4:
+        e.index = -1;
+        only.index = all.index;
+        break;
+      case 5:
+        e.commit = -1;
+        only.commit = all.commit;
+        break;
+      case 6:
+        e.hash.clear();
+        only.hash = all.hash;
+        break;
+      case 7:
+        e.state_hash.clear();
+        only.state_hash = all.state_hash;
+        break;
+      case 8:
+        e.source.clear();
+        only.source = all.source;
+        break;
+      case 9:
+        e.applied = -1;
+        only.applied = all.applied;
+        break;
+      case 10:
+        e.seed.clear();
+        only.seed = all.seed;
+        break;
+      case 11:
+        e.members.clear();
+        only.members = all.members;
+        break;
+      case 12:
+        e.name.clear();
+        only.name = all.name;
+        break;
+      case 13:
+        e.action.clear();
+        only.action = all.action;
+        break;
+      case 14:
+        e.node.clear();
+        only.node = all.node;
+        break;
+      case 15:
+        e.event.clear();
+        break;
+    }
+    events.push_back(e);
+    events.push_back(only);
+  }
+  // The two events whose keys are there even when empty: role's leader (null), membership's
+  // members ([]); and each with a value.
+  for (const char* kind : {"role", "membership", "apply", ""}) {
+    NodeEvent e;
+    e.event = kind;
+    events.push_back(e);
+    e.leader = "n2";
+    e.members = {"n2"};
+    events.push_back(e);
+  }
+  // Strings that need escaping, and UTF-8 that does not.
+  NodeEvent odd;
+  odd.event = "quote\" back\\slash";
+  odd.node = std::string("ctl\x01\x1f\x7f\b\f\n\r\t") + std::string(1, '\0') + "end";
+  odd.name = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+  odd.members = {"", "\"", "a\nb"};
+  odd.leader = "/";
+  events.push_back(odd);
+  for (const NodeEvent& e : events) {
+    std::string text;
+    AppendNodeEventJson(e, &text);
+    EXPECT_EQ(text, NodeEventJson(e).dump()) << "event " << e.event;
+  }
+  // Appends: what was in the string stays.
+  std::string text = "x";
+  AppendNodeEventJson(events[0], &text);
+  EXPECT_EQ(text, "x" + NodeEventJson(events[0]).dump());
+}
+
 TEST(NodeEventsTest, ABadLineInTheMiddleIsAnErrorUnlessForgiving) {
   const fs::path path = TempPath("bad/events.jsonl");
   Write(path,
