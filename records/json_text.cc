@@ -57,6 +57,8 @@ void AppendUtf8(std::string* out, uint32_t cp) {
   }
 }
 
+}  // namespace
+
 void AppendQuoted(std::string* out, std::string_view s) {
   out->push_back('"');
   for (char ch : s) {
@@ -94,8 +96,6 @@ void AppendQuoted(std::string* out, std::string_view s) {
   }
   out->push_back('"');
 }
-
-}  // namespace
 
 // Reads a JSON string (cursor on the opening quote) into its decoded contents.
 bool ReadJsonString(JsonCursor& c, std::string* out) {

@@ -40,6 +40,10 @@ bool ReadCanonicalJson(JsonCursor& c, std::string* out, int depth = 0);
 // Reads an integer (no fraction, no exponent).
 bool ReadJsonInt(JsonCursor& c, int64_t* v);
 
+// Appends `s` as a JSON string, escaped as nlohmann's dump() escapes it (ensure_ascii off):
+// '"', '\\' and control characters, the short forms where JSON has them; other bytes as they are.
+void AppendQuoted(std::string* out, std::string_view s);
+
 // Canonical JSON of a JSON text. Error on malformed JSON.
 Result<std::string> CanonicalJson(std::string_view json_text);
 

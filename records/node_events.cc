@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "records/json_text.h"
+
 namespace splitbrain::records {
 namespace {
 
@@ -98,48 +100,6 @@ nlohmann::json NodeEventJson(const NodeEvent& e) {
 
 namespace {
 
-// A JSON string as nlohmann's dump() writes it (ensure_ascii off): '"', '\\' and the control
-// characters escaped, the short forms where JSON has them, other bytes as they are.
-void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xf]);
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 // Writes `"key":` (after a comma unless it is the first field).
 void AppendKey(const char* key, bool* first, std::string* out) {
   if (!*first) out->push_back(',');
@@ -158,7 +118,7 @@ void AppendInt(const char* key, int64_t v, bool* first, std::string* out) {
 
 void AppendStr(const char* key, const std::string& v, bool* first, std::string* out) {
   AppendKey(key, first, out);
-  AppendJsonString(v, out);
+  AppendQuoted(out, v);
 }
 
 }  // namespace
@@ -180,7 +140,7 @@ void AppendNodeEventJson(const NodeEvent& e, std::string* out) {
     if (e.leader.empty()) {
       out->append("null");
     } else {
-      AppendJsonString(e.leader, out);
+      AppendQuoted(out, e.leader);
     }
   } else if (!e.leader.empty()) {
     AppendStr("leader", e.leader, &first, out);
@@ -190,7 +150,7 @@ void AppendNodeEventJson(const NodeEvent& e, std::string* out) {
     out->push_back('[');
     for (size_t i = 0; i < e.members.size(); ++i) {
       if (i > 0) out->push_back(',');
-      AppendJsonString(e.members[i], out);
+      AppendQuoted(out, e.members[i]);
     }
     out->push_back(']');
   }

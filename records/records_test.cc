@@ -342,77 +342,33 @@ TEST(NodeEventsTest, TheTextLineIsTheJsonObjectsDump) {
   all.name = "before-append";
   all.action = "crash";
   events.push_back(all);
-  // Each field absent in turn (and the rest kept), then each field alone.
-  for (int drop = 0; drop < 16; ++drop) {
-    NodeEvent e = all;
+  // Each field absent in turn (the rest kept), and each field alone: a field's copier copies it
+  // from one event to another, so copying from a default event clears it.
+  using Copy = void (*)(const NodeEvent&, NodeEvent&);
+  const Copy fields[] = {
+      [](const NodeEvent& f, NodeEvent& t) { t.t = f.t; },
+      [](const NodeEvent& f, NodeEvent& t) { t.node = f.node; },
+      [](const NodeEvent& f, NodeEvent& t) { t.event = f.event; },
+      [](const NodeEvent& f, NodeEvent& t) { t.term = f.term; },
+      [](const NodeEvent& f, NodeEvent& t) { t.role = f.role; },
+      [](const NodeEvent& f, NodeEvent& t) { t.leader = f.leader; },
+      [](const NodeEvent& f, NodeEvent& t) { t.index = f.index; },
+      [](const NodeEvent& f, NodeEvent& t) { t.commit = f.commit; },
+      [](const NodeEvent& f, NodeEvent& t) { t.hash = f.hash; },
+      [](const NodeEvent& f, NodeEvent& t) { t.state_hash = f.state_hash; },
+      [](const NodeEvent& f, NodeEvent& t) { t.source = f.source; },
+      [](const NodeEvent& f, NodeEvent& t) { t.applied = f.applied; },
+      [](const NodeEvent& f, NodeEvent& t) { t.seed = f.seed; },
+      [](const NodeEvent& f, NodeEvent& t) { t.members = f.members; },
+      [](const NodeEvent& f, NodeEvent& t) { t.name = f.name; },
+      [](const NodeEvent& f, NodeEvent& t) { t.action = f.action; },
+  };
+  for (Copy copy : fields) {
+    NodeEvent dropped = all;
+    copy(NodeEvent{}, dropped);
+    events.push_back(dropped);
     NodeEvent only;
-    only.event = all.event;
-    switch (drop) {
-      case 0:
-        e.t = -1;
-        only.t = all.t;
-        break;
-      case 1:
-        e.term = -1;
-        only.term = all.term;
-        break;
-      case 2:
-        e.role.clear();
-        only.role = all.role;
-        break;
-      case 3:
-        e.leader.clear();
-        only.leader = all.leader;
-        break;
-      case 4:
-        e.index = -1;
-        only.index = all.index;
-        break;
-      case 5:
-        e.commit = -1;
-        only.commit = all.commit;
-        break;
-      case 6:
-        e.hash.clear();
-        only.hash = all.hash;
-        break;
-      case 7:
-        e.state_hash.clear();
-        only.state_hash = all.state_hash;
-        break;
-      case 8:
-        e.source.clear();
-        only.source = all.source;
-        break;
-      case 9:
-        e.applied = -1;
-        only.applied = all.applied;
-        break;
-      case 10:
-        e.seed.clear();
-        only.seed = all.seed;
-        break;
-      case 11:
-        e.members.clear();
-        only.members = all.members;
-        break;
-      case 12:
-        e.name.clear();
-        only.name = all.name;
-        break;
-      case 13:
-        e.action.clear();
-        only.action = all.action;
-        break;
-      case 14:
-        e.node.clear();
-        only.node = all.node;
-        break;
-      case 15:
-        e.event.clear();
-        break;
-    }
-    events.push_back(e);
+    copy(all, only);
     events.push_back(only);
   }
   // The two events whose keys are there even when empty: role's leader (null), membership's
