@@ -692,10 +692,11 @@ void Node::ApplyEntry(const raft::Entry& e) {
     Event(ev);
   }
   OpResult result = OpResult::Ok(true);
+  // Our proposal at this index, if any (nothing below adds or removes one before it is taken).
+  const auto own = pending_.find(e.index);
   if (e.type == raft::EntryType::kNormal) {
     // Our own proposal (same index and term: the same entry) is applied from the command it
     // was made from — the entry's data is that command's dump() — instead of parsing it again.
-    auto own = pending_.find(e.index);
     if (own != pending_.end() && own->second.term == e.term && own->second.command.is_object()) {
       result = sm_.Apply(own->second.command);
       ++stat_applied_own_;
@@ -741,9 +742,8 @@ void Node::ApplyEntry(const raft::Entry& e) {
     for (auto id : membership_.learners) ev.members.push_back(NodeName(id));
     Event(ev);
   }
-  auto it = pending_.find(e.index);
-  if (it != pending_.end()) {
-    Pending p = TakePending(it);
+  if (own != pending_.end()) {
+    Pending p = TakePending(own);
     if (p.term == e.term) {
       p.done(result);
     } else {
