@@ -57,6 +57,10 @@ A Raft key-value/lock server (docs/CONTRACTS.md). Flags:
                             install-keeps-state, snapshot-drops-config
   --max-entries-per-msg N   at most N entries per AppendEntries (default 256)
   --max-inflight-msgs N     at most N unacknowledged AppendEntries per follower (default 256)
+  --read-rounds quorum|all  a ReadIndex round's heartbeat goes to as many followers as make a
+                            quorum with the leader, those that answered the last round first
+                            (quorum, the default; a round unanswered for a tick goes to all),
+                            or to every follower (all)
   --failpoint NAME=ACTION[@P]  inject a fault when the node passes the point NAME, with
                             probability P (default 1; repeatable). Points: leader-send-entries
                             (the leader is about to send entries of its own term, durable on it
@@ -175,6 +179,10 @@ int main(int argc, char** argv) {
       opt.max_entries_per_msg = static_cast<uint64_t>(ParseInt(flag, next(), 1, 1 << 20));
     } else if (flag == "--max-inflight-msgs") {
       opt.max_inflight_msgs = static_cast<uint64_t>(ParseInt(flag, next(), 1, 1 << 20));
+    } else if (flag == "--read-rounds") {
+      const std::string v = next();
+      if (v != "quorum" && v != "all") BadFlag("--read-rounds is quorum or all, not '" + v + "'");
+      opt.targeted_read_rounds = v == "quorum";
     } else if (flag == "--failpoint") {
       auto spec = ParseFailpoint(next());
       if (!spec.ok()) BadFlag(spec.status().message());

@@ -217,6 +217,7 @@ Status Node::Init() {
   cfg.heartbeat_ticks = options_.heartbeat_ticks;
   cfg.max_entries_per_msg = options_.max_entries_per_msg;
   cfg.max_inflight_msgs = options_.max_inflight_msgs;
+  cfg.targeted_read_rounds = options_.targeted_read_rounds;
   // The leader's AppendEntries go out while its own write runs (Process), so it counts itself
   // only up to what the persister reported durable (OnPersisted).
   cfg.leader_counts_durable_only = true;
@@ -401,7 +402,7 @@ void Node::Process() {
                  m.type == raft::MessageType::kHeartbeatResp ||
                  (send_app_early && m.type == raft::MessageType::kApp);
         });
-    for (auto it = rd.messages.begin(); it != first_held; ++it) transport_->Send(*it);
+    for (auto it = rd.messages.begin(); it != first_held; ++it) SendPeer(*it);
     rd.messages.erase(rd.messages.begin(), first_held);
     // A hard state whose term and vote are those already handed to the persister changed only
     // the commit index, which need not be durable (etcd's MustSync; a commit index that goes
@@ -431,6 +432,12 @@ void Node::Process() {
     Stage(std::move(rd), std::move(job));
   }
   DrainStaged();
+}
+
+void Node::SendPeer(const raft::Message& m) {
+  const auto t = static_cast<size_t>(m.type);
+  if (t < stat_sent_.size()) ++stat_sent_[t];
+  transport_->Send(m);
 }
 
 int Node::ReadRoundsInFlight() const {
@@ -587,7 +594,7 @@ void Node::FinishReady(raft::Ready& rd) {
         });
     if (own_entries) Failpoint("leader-send-entries");
   }
-  for (const raft::Message& m : rd.messages) transport_->Send(m);
+  for (const raft::Message& m : rd.messages) SendPeer(m);
   // 3. Apply.
   if (rd.snapshot) InstallSnapshot(*rd.snapshot);
   if (rd.hard_state && rd.hard_state->commit > last_commit_event_) {
@@ -1103,6 +1110,11 @@ json Node::StatusJson() const {
   for (auto id : s.membership.learners) add(id, false);
   json bugs = json::array();
   for (const auto& b : options_.bugs) bugs.push_back(b);
+  json sent = json::object();
+  for (size_t t = 0; t < stat_sent_.size(); ++t) {
+    if (stat_sent_[t] > 0)
+      sent[raft::MessageTypeName(static_cast<raft::MessageType>(t))] = stat_sent_[t];
+  }
   return {{"id", options_.id},
           {"role", RoleString(s.role)},
           {"term", s.term},
@@ -1125,7 +1137,8 @@ json Node::StatusJson() const {
             {"reads", stat_reads_},
             {"cas_reads", stat_cas_reads_},
             {"cas_failed_by_read", stat_cas_failed_by_read_},
-            {"dropped_messages", transport_->dropped()}}}};
+            {"dropped_messages", transport_->dropped()},
+            {"sent", sent}}}};
 }
 
 bool Node::AdminAuthorized(const std::string& authorization) const {

@@ -11,6 +11,7 @@
 // (HandleHttp runs here), its answer back to its own (node/http_server.h).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -76,6 +77,7 @@ struct NodeOptions {
   int request_timeout_ms = 5000;          // a write not committed by then is answered "unknown"
   uint64_t max_entries_per_msg = 256;     // raft::Config: entries per AppendEntries
   uint64_t max_inflight_msgs = 256;       // raft::Config: unacknowledged AppendEntries per follower
+  bool targeted_read_rounds = true;       // raft::Config: --read-rounds quorum (false: all)
   std::vector<FailpointSpec> failpoints;  // armed failpoints (failpoint.h); empty = none
   int crash_restart_ms = 500;             // a failpoint crash starts the node again after this long
   // Seeds election timeouts and failpoint rolls (mixed with CrashRestarts()); absent: random.
@@ -176,6 +178,7 @@ class Node {
   void FinishCasRead(PendingRead r);
   // ReadIndex rounds this node started that are not confirmed yet.
   int ReadRoundsInFlight() const;
+  void SendPeer(const raft::Message& m);  // counts it (stats.sent) and hands it to the transport
   void ExpireRequests();
   void FailPendingWrites(const std::string& why);
   void NoteRoleChange();
@@ -277,6 +280,7 @@ class Node {
   // ReadIndex rounds begun and the reads they carried (Process): reads / rounds is how many
   // reads one heartbeat round confirms, the point of batching them.
   uint64_t stat_read_rounds_ = 0;
+  std::array<uint64_t, 16> stat_sent_{};  // peer messages handed to the transport, by type
   uint64_t stat_reads_ = 0;
   // Compare-and-sets sent the read way (HandleCommand), and of those the ones answered `fail`
   // without a log entry (FinishCasRead); the rest were proposed.

@@ -149,6 +149,17 @@ TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
     EXPECT_GE(fs["stats"].value("commit_only", 0), 10u) << fs.dump();
     // A follower has no proposal of its own: it applies every entry from its text.
     EXPECT_EQ(fs["stats"].value("applied_own", 1), 0u) << fs.dump();
+    // It answers the leader's messages and sends none of a leader's.
+    const json sent = fs["stats"].value("sent", json::object());
+    EXPECT_GE(sent.value("AppResp", 0), 20u) << fs.dump();
+    EXPECT_EQ(sent.value("App", 0), 0u) << fs.dump();
+    EXPECT_EQ(sent.value("Heartbeat", 0), 0u) << fs.dump();
+  }
+  {
+    const json sent = st["stats"].value("sent", json::object());
+    EXPECT_GE(sent.value("App", 0), 20u) << st.dump();
+    EXPECT_GE(sent.value("Heartbeat", 0), 1u) << st.dump();
+    EXPECT_EQ(sent.value("AppResp", 0), 0u) << st.dump();
   }
   // The leader applied its own proposals (the 20 writes, the cas that succeeded, both
   // counter-adds) from the commands it proposed, not by parsing each entry again.

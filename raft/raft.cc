@@ -324,8 +324,13 @@ void Raft::Tick() {
         SendSnapshotChunk(id);  // chunk or its answer lost: resend
       }
     }
-    if (heartbeat_elapsed_ >= cfg_.heartbeat_ticks) {
-      heartbeat_elapsed_ = 0;
+    // A read round still unconfirmed a whole tick after it began goes to everyone (its voters may
+    // be the ones that stopped answering); so does the periodic heartbeat, which carries the
+    // latest round too.
+    const bool read_waits =
+        !pending_reads_.empty() && pending_reads_.front().tick + 1 < tick_count_;
+    if (heartbeat_elapsed_ >= cfg_.heartbeat_ticks || read_waits) {
+      if (heartbeat_elapsed_ >= cfg_.heartbeat_ticks) heartbeat_elapsed_ = 0;
       BroadcastHeartbeat();
     }
     return;
@@ -901,8 +906,20 @@ void Raft::HandleHeartbeatResponse(const Message& m) {
   if (pr.state == Progress::State::kReplicate && pr.inflight.size() >= cfg_.max_inflight_msgs) {
     pr.inflight.erase(pr.inflight.begin());  // something was lost: free a slot
   }
-  if (pr.match < log_.LastIndex()) SendAppend(m.from, true);
+  if (pr.match < log_.LastIndex()) {
+    // Entries it lacks: send what was never sent; and, at most once a tick, an AppendEntries
+    // even with nothing new, whose answer (a rejection) shows a loss (etcd sends one at every
+    // answer: under reads, whose rounds are heartbeats, that was an empty AppendEntries — and
+    // its answer — for nearly every round).
+    const bool probe = tick_count_ >= pr.empty_probe_from;
+    if (probe) pr.empty_probe_from = tick_count_ + 1;
+    SendAppend(m.from, probe);
+  }
 
+  if (m.index > pr.read_round_acked) {
+    pr.read_round_acked = m.index;
+    pr.read_ack_order = ++read_ack_count_;
+  }
   // ReadIndex: this answer confirms every read registered before round m.index was sent.
   if (pending_reads_.empty()) return;
   size_t released = 0;
@@ -930,15 +947,41 @@ void Raft::HandleSnapshotResponse(const Message& m) {
 }
 
 void Raft::BroadcastHeartbeat() {
+  for (auto& [id, pr] : progress_) SendHeartbeat(id, pr);
+}
+
+void Raft::SendHeartbeat(NodeId to, Progress& pr) {
+  Message m;
+  m.type = MessageType::kHeartbeat;
+  m.to = to;
+  m.commit = std::min(pr.match, log_.commit());
+  m.index = read_seq_;
+  m.offset = tick_count_;
+  Send(std::move(m));
+}
+
+void Raft::SendReadRound() {
+  // Answers from voters complete the quorum; the leader counts itself when it is one.
+  const size_t need = static_cast<size_t>(Quorum() - (membership_.IsVoter(id_) ? 1 : 0));
+  std::vector<std::pair<NodeId, Progress*>> voters;
   for (auto& [id, pr] : progress_) {
-    Message m;
-    m.type = MessageType::kHeartbeat;
-    m.to = id;
-    m.commit = std::min(pr.match, log_.commit());
-    m.index = read_seq_;
-    m.offset = tick_count_;
-    Send(std::move(m));
+    if (membership_.IsVoter(id)) voters.emplace_back(id, &pr);
   }
+  if (!cfg_.targeted_read_rounds || need >= voters.size()) {
+    BroadcastHeartbeat();
+    return;
+  }
+  // Those that confirmed the latest round first: the ones answering now. One that stopped
+  // answering (down, cut off, paused) falls behind at the next round sent to everyone.
+  std::partial_sort(voters.begin(), voters.begin() + static_cast<long>(need), voters.end(),
+                    [](const auto& a, const auto& b) {
+                      if (a.second->read_round_acked != b.second->read_round_acked)
+                        return a.second->read_round_acked > b.second->read_round_acked;
+                      if (a.second->read_ack_order != b.second->read_ack_order)
+                        return a.second->read_ack_order < b.second->read_ack_order;
+                      return a.first < b.first;
+                    });
+  for (size_t i = 0; i < need; ++i) SendHeartbeat(voters[i].first, *voters[i].second);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1036,10 +1079,10 @@ void Raft::StartRead(std::string context, NodeId requester) {
     return;
   }
   // §6.4 steps 2-3: record the commit index, confirm leadership with a heartbeat round.
-  PendingRead r{std::move(context), requester, log_.commit(), ++read_seq_, {}};
+  PendingRead r{std::move(context), requester, log_.commit(), ++read_seq_, tick_count_, {}};
   if (membership_.IsVoter(id_)) r.acks.insert(id_);
   pending_reads_.push_back(std::move(r));
-  BroadcastHeartbeat();
+  SendReadRound();
 }
 
 uint64_t Raft::LeaseExpiry() const {

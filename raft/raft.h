@@ -100,6 +100,11 @@ struct Config {
                              // (as does a restarted node for its first election_ticks ticks)
   bool lease_reads = false;  // ReadIndex served from the leader lease (needs check_quorum; trusts
                              // that ticks advance at the same rate everywhere)
+  // A ReadIndex round's heartbeat goes only to as many voters as complete a quorum with the
+  // leader — those that answered the latest round first — instead of to every follower: the
+  // answers the others would send add nothing to it. A round not confirmed within a whole tick is
+  // sent to every follower (so is every periodic heartbeat). Off: every round goes to everyone.
+  bool targeted_read_rounds = true;
   // Thesis §10.2.1: the leader writes its log in parallel with its followers. The caller may
   // send a leader's AppendEntries (kApp) before their Ready is durable; the leader then counts
   // itself toward a commit only up to what the caller reported durable with Persisted(). Off:
@@ -179,6 +184,10 @@ struct Progress {
   uint64_t snapshot_offset = 0;    // kSnapshot: bytes acknowledged
   int snapshot_idle = 0;           // ticks since the last chunk answer
   uint64_t last_ack_tick = 0;      // leader tick of the last heartbeat this peer answered
+  uint64_t read_round_acked = 0;   // the latest ReadIndex round this peer confirmed
+  uint64_t empty_probe_from = 0;   // heartbeat answers send an empty AppendEntries from this tick
+  uint64_t read_ack_order = 0;     // when it did (the leader's count of such answers): of two
+                                   // peers at the same round, the one that answered it first
 };
 
 class Raft {
@@ -263,6 +272,9 @@ class Raft {
   void SendSnapshotChunk(NodeId to);
   void BroadcastAppend();
   void BroadcastHeartbeat();
+  void SendHeartbeat(NodeId to, Progress& pr);
+  // The heartbeat of ReadIndex round read_seq_: to a quorum's worth of voters (or everyone).
+  void SendReadRound();
   bool AdvanceCommitIndex();
   // The leader's own match index: its last index, or its last durable one (§10.2.1).
   uint64_t SelfMatch() const;
@@ -320,12 +332,14 @@ class Raft {
     std::string context;
     NodeId requester;
     uint64_t index;
-    uint64_t seq;  // heartbeat round that confirms it
+    uint64_t seq;   // heartbeat round that confirms it
+    uint64_t tick;  // tick_count_ when it began (unconfirmed a whole tick later: to everyone)
     std::set<NodeId> acks;
   };
   std::vector<PendingRead> pending_reads_;
   std::vector<std::pair<std::string, NodeId>> reads_before_commit_;  // waiting for the noop
   uint64_t read_seq_ = 0;
+  uint64_t read_ack_count_ = 0;  // answers that raised a peer's read_round_acked
 
   // InstallSnapshot receiving side.
   SnapshotMeta incoming_snapshot_meta_;

@@ -836,6 +836,164 @@ TEST(ReadIndex, StaleReadBugAnswersFromLocalStateAtOnce) {
   EXPECT_LT(net.reads[3][0].index, net[1].log().commit()) << "the bug serves old state";
 }
 
+// The heartbeats of the ReadIndex rounds the leader began (net.filter counts them by target).
+struct RoundCounter {
+  std::map<NodeId, int> to;
+  std::function<bool(Message&)> Filter(std::set<NodeId> drop_to = {}) {
+    return [this, drop_to](Message& m) {
+      if (m.type == MessageType::kHeartbeat && m.from == 1) ++to[m.to];
+      return !(m.from == 1 && drop_to.count(m.to));
+    };
+  }
+};
+
+TEST(ReadIndex, RoundGoesToAQuorumThoseThatAnsweredTheLatestRoundFirst) {
+  // Three voters: the leader and one follower are a quorum, so a round's heartbeat goes to one
+  // follower only — at first the lowest id (no one has answered yet).
+  Net net(3);
+  net.Elect(1);
+  ASSERT_EQ(net[1].Propose("x"), Err::kOk);
+  net.Drain();
+  RoundCounter c;
+  net.filter = c.Filter({2});  // 2 hears nothing from the leader
+  ASSERT_EQ(net[1].ReadIndex("a"), Err::kOk);
+  net.Drain();
+  EXPECT_EQ(c.to, (std::map<NodeId, int>{{2, 1}}));
+  EXPECT_TRUE(net.reads[1].empty()) << "confirmed without an answer";
+  // The periodic heartbeat goes to everyone and carries the round: 3 confirms it.
+  net.Tick(1);
+  net.Drain();
+  ASSERT_EQ(net.reads[1].size(), 1u);
+  EXPECT_EQ(net.reads[1][0].context, "a");
+  // 3 answered the latest round: the next goes to 3 alone, and is confirmed.
+  c.to.clear();
+  ASSERT_EQ(net[1].ReadIndex("b"), Err::kOk);
+  net.Drain();
+  EXPECT_EQ(c.to, (std::map<NodeId, int>{{3, 1}}));
+  ASSERT_EQ(net.reads[1].size(), 2u);
+  EXPECT_EQ(net.reads[1][1].context, "b");
+  EXPECT_EQ(net.reads[1][1].index, net[1].log().commit());
+}
+
+TEST(ReadIndex, OfTwoAnsweringTheSameRoundTheFirstGetsTheNext) {
+  Net net(3);
+  net.Elect(1);
+  net.filter = [](Message& m) { return !(m.type == MessageType::kHeartbeatResp && m.from == 2); };
+  ASSERT_EQ(net[1].ReadIndex("warm"), Err::kOk);  // round 1, to 2 (lowest id); its answer lost
+  net.Drain();
+  net.Tick(1);  // the periodic heartbeat carries round 1 to everyone: 3 answers
+  net.Drain();
+  ASSERT_EQ(net.reads[1].size(), 1u);
+  net.filter = nullptr;
+  Message late = Msg(MessageType::kHeartbeatResp, 2, 1, net[1].term());
+  late.index = 1;  // 2 answers round 1 too, after 3
+  net[1].Step(late);
+  net.Drain();
+  RoundCounter c;
+  net.filter = c.Filter();
+  ASSERT_EQ(net[1].ReadIndex("r"), Err::kOk);
+  net.Drain();
+  EXPECT_EQ(c.to, (std::map<NodeId, int>{{3, 1}}));
+  EXPECT_EQ(net.reads[1].size(), 2u);
+}
+
+TEST(ReadIndex, FiveVotersSendARoundToTwoAndEveryoneWhenTargetingIsOff) {
+  RoundCounter c;
+  Net five(5);
+  five.Elect(1);
+  five.filter = c.Filter();
+  ASSERT_EQ(five[1].ReadIndex("r"), Err::kOk);
+  five.Drain();
+  EXPECT_EQ(c.to, (std::map<NodeId, int>{{2, 1}, {3, 1}}));
+  EXPECT_EQ(five.reads[1].size(), 1u);
+
+  RoundCounter all;
+  Net net(3, [](Config& cfg) { cfg.targeted_read_rounds = false; });
+  net.Elect(1);
+  net.filter = all.Filter();
+  ASSERT_EQ(net[1].ReadIndex("r"), Err::kOk);
+  net.Drain();
+  EXPECT_EQ(all.to, (std::map<NodeId, int>{{2, 1}, {3, 1}}));
+  EXPECT_EQ(net.reads[1].size(), 1u);
+}
+
+TEST(ReadIndex, RoundUnconfirmedForAWholeTickGoesToEveryone) {
+  // Heartbeats every 4 ticks: a round sent to a follower that does not answer is sent to
+  // everyone once it has waited a whole tick, not at the next periodic heartbeat.
+  Net net(3, [](Config& cfg) { cfg.heartbeat_ticks = 4; });
+  net.Elect(1);
+  net.TickAll(4);  // one periodic heartbeat answered by both
+  RoundCounter c;
+  net.filter = c.Filter({2});
+  ASSERT_EQ(net[1].ReadIndex("r"), Err::kOk);
+  net.Drain();
+  EXPECT_EQ(c.to, (std::map<NodeId, int>{{2, 1}}));
+  net.Tick(1);  // the tick it began in ends: not yet
+  net.Drain();
+  EXPECT_TRUE(net.reads[1].empty());
+  EXPECT_EQ(c.to, (std::map<NodeId, int>{{2, 1}}));
+  net.Tick(1);
+  net.Drain();
+  EXPECT_EQ(c.to, (std::map<NodeId, int>{{2, 2}, {3, 1}}));
+  ASSERT_EQ(net.reads[1].size(), 1u);
+  EXPECT_EQ(net.reads[1][0].context, "r");
+}
+
+TEST(Replication, HeartbeatAnswersSendAtMostOneEmptyAppendATick) {
+  // 2 has not acknowledged the leader's entries (its answers are held), so every heartbeat
+  // answer finds it behind; with everything already sent, the leader probes with an empty
+  // AppendEntries once a tick, not at every answer (each read round is a heartbeat).
+  Net net(3);
+  net.Elect(1);
+  net.filter = [](Message& m) { return !(m.type == MessageType::kAppResp && m.from == 2); };
+  ASSERT_EQ(net[1].Propose("x"), Err::kOk);
+  net.Drain();
+  auto empty_apps_to_2 = [&] {
+    int n = 0;
+    for (const Message& m : net.delivered)
+      n += m.type == MessageType::kApp && m.to == 2 && m.entries.empty();
+    return n;
+  };
+  const int before = empty_apps_to_2();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(net[1].ReadIndex("r" + std::to_string(i)), Err::kOk);
+    net.Drain();
+  }
+  EXPECT_EQ(net.reads[1].size(), 5u);
+  EXPECT_LE(empty_apps_to_2() - before, 1);
+  const int in_tick = empty_apps_to_2();
+  net.Tick(1);
+  net.Drain();
+  EXPECT_EQ(empty_apps_to_2() - in_tick, 1) << "one probe in the next tick";
+}
+
+TEST(Replication, LostAppendIsResentAfterAHeartbeatAnswer) {
+  // The one AppendEntries carrying an entry to 2 is lost; 3 is down, so nothing commits and
+  // nothing else is sent. The answer to the next heartbeat makes the leader probe, 2 rejects,
+  // and the entry is resent.
+  Net net(3);
+  net.Elect(1);
+  net.TickAll(1);
+  net.down = {3};
+  bool dropped = false;
+  net.filter = [&](Message& m) {
+    if (!dropped && m.type == MessageType::kApp && m.to == 2 && !m.entries.empty()) {
+      dropped = true;
+      return false;
+    }
+    return true;
+  };
+  ASSERT_EQ(net[1].Propose("lost"), Err::kOk);
+  net.Drain();
+  ASSERT_TRUE(dropped);
+  EXPECT_LT(net[2].log().LastIndex(), net[1].log().LastIndex());
+  const uint64_t commit = net[1].log().commit();
+  net.TickAll(2);
+  EXPECT_EQ(net[2].log().LastIndex(), net[1].log().LastIndex());
+  EXPECT_GT(net[1].log().commit(), commit) << "2's copy commits it";
+  EXPECT_EQ(net[2].log().commit(), net[1].log().commit());
+}
+
 TEST(LeaseRead, ServedLocallyWithinLeaseAndRefusedAfterIt) {
   // §6.4.1: within election_ticks of a quorum's answer the leader answers without a round trip;
   // after the lease it needs one.

@@ -27,7 +27,7 @@
 //
 //   node_bench --node-binary build/node/splitbrain-node [--clients 1,16,64] [--seconds 5]
 //              [--dir /tmp/node-bench] [--value-bytes 16] [--keys 1000] [--read-fraction 0]
-//              [--mux T|both] [--node-connections K] [--etcd-binary /usr/bin/etcd
+//              [--mux T|both] [--node-connections K] [--messages] [--etcd-binary /usr/bin/etcd
 //              [--etcd-placement spread|leader] [--etcd-connections shared|per-client]
 //              [--etcd-port 12379]] [-- NODE FLAGS...]
 #include <arpa/inet.h>
@@ -312,6 +312,7 @@ int main(int argc, char** argv) {
   int etcd_port = 12379;     // below the ephemeral ports (32768 on)
   int node_connections = 0;  // 0: a connection a client
   bool etcd_own_connections = false;
+  bool messages = false;  // --messages: the members' peer messages an operation, by type
   std::string dir = "/tmp/node-bench";
   std::vector<int> levels = {1, 16, 64};
   int seconds = 5;
@@ -323,7 +324,7 @@ int main(int argc, char** argv) {
   const char* usage =
       "usage: node_bench --node-binary PATH [--clients 1,16,64] [--seconds N] [--dir DIR] "
       "[--value-bytes N] [--keys N] [--read-fraction F] [--mux T|both] [--node-connections K] "
-      "[--etcd-binary PATH "
+      "[--messages] [--etcd-binary PATH "
       "[--etcd-placement spread|leader] [--etcd-connections shared|per-client] [--etcd-port P]] "
       "[-- NODE FLAGS...]\n";
   for (int i = 1; i < argc; ++i) {
@@ -358,6 +359,8 @@ int main(int argc, char** argv) {
         std::cerr << "--node-connections takes a number (0: a connection a client)\n";
         return 2;
       }
+    } else if (a == "--messages") {
+      messages = true;
     } else if (a == "--etcd-port") {
       etcd_port = std::stoi(next());
     } else if (a == "--dir") {
@@ -454,6 +457,16 @@ int main(int argc, char** argv) {
     nlohmann::json s = cluster.NodeStatus(leader);
     return s.is_object() ? s["stats"]["fsyncs"].get<uint64_t>() : 0;
   };
+  // Every member's stats.sent, summed by message type.
+  auto sent = [&] {
+    std::map<std::string, uint64_t> by_type;
+    for (int i = 0; i < cluster.size(); ++i) {
+      nlohmann::json s = cluster.NodeStatus(i);
+      if (!s.is_object() || !s["stats"].contains("sent")) continue;
+      for (const auto& [type, n] : s["stats"]["sent"].items()) by_type[type] += n.get<uint64_t>();
+    }
+    return by_type;
+  };
   const std::string value(static_cast<size_t>(value_bytes), 'v');
   const Mix mix{read_fraction, keys, &value};
   std::vector<int> modes = {mux};
@@ -486,6 +499,7 @@ int main(int argc, char** argv) {
     for (int mode : modes) {
       const std::string address = cluster.ClientAddress(leader);
       const uint64_t fsyncs_before = fsyncs();
+      const std::map<std::string, uint64_t> sent_before = messages ? sent() : decltype(sent()){};
       double self0 = SelfCpu(), members0 = ProcessesCpu(node_pids);
       uint64_t switches0 = ProcessesSwitches(node_pids);
       LevelResult res = mode == 0 ? RunThreads(address, clients, seconds, mix)
@@ -493,6 +507,18 @@ int main(int argc, char** argv) {
       const auto node = report(
           "splitbrain", clients, mode, res, SelfCpu() - self0, ProcessesCpu(node_pids) - members0,
           SwitchesSince(node_pids, switches0), std::to_string(fsyncs() - fsyncs_before));
+      if (messages) {
+        const double ops = static_cast<double>(res.latencies_ms.size() +
+                                               static_cast<size_t>(res.unknown + res.fail));
+        std::printf("%-11s %8d  peer messages an operation (all members):", "", clients);
+        for (const auto& [type, n] : sent()) {
+          auto it = sent_before.find(type);
+          const uint64_t d = n - (it == sent_before.end() ? 0 : it->second);
+          if (d > 0 && ops > 0) std::printf(" %s %.3f", type.c_str(), static_cast<double>(d) / ops);
+        }
+        std::printf("\n");
+        std::fflush(stdout);
+      }
       if (!etcd) continue;
       self0 = SelfCpu();
       members0 = ProcessesCpu(etcd->Pids());
