@@ -61,13 +61,45 @@ std::string SegmentName(uint64_t seq) {
 
 }  // namespace
 
-uint32_t Crc32c(const void* data, size_t n, uint32_t crc) {
+uint32_t Crc32cPortable(const void* data, size_t n, uint32_t crc) {
   static const std::array<uint32_t, 256> table = MakeCrcTable();
   const auto* p = static_cast<const unsigned char*>(data);
   crc = ~crc;
   for (size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
+
+#if defined(__x86_64__)
+namespace {
+// SSE 4.2's crc32 computes CRC-32C: eight bytes an instruction, then the rest one at a time.
+__attribute__((target("sse4.2"))) uint32_t Crc32cSse42(const unsigned char* p, size_t n,
+                                                       uint32_t crc) {
+  uint64_t c = ~crc;
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; --n, ++p) c32 = __builtin_ia32_crc32qi(c32, *p);
+  return ~c32;
+}
+}  // namespace
+
+bool Crc32cHardware() {
+  static const bool hw = __builtin_cpu_supports("sse4.2");
+  return hw;
+}
+
+uint32_t Crc32c(const void* data, size_t n, uint32_t crc) {
+  if (Crc32cHardware()) return Crc32cSse42(static_cast<const unsigned char*>(data), n, crc);
+  return Crc32cPortable(data, n, crc);
+}
+#else
+bool Crc32cHardware() { return false; }
+
+uint32_t Crc32c(const void* data, size_t n, uint32_t crc) { return Crc32cPortable(data, n, crc); }
+#endif
 
 std::string Storage::WalPath(uint64_t seq) const { return dir_ + "/wal/" + SegmentName(seq); }
 

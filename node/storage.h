@@ -102,7 +102,11 @@ class Storage {
   uint64_t fsyncs_ = 0;
 };
 
-// CRC-32C (Castagnoli), as used by the WAL. Exposed for tests.
+// CRC-32C (Castagnoli), as used by the WAL: with the CPU's crc32 instruction where it has one
+// (x86-64 with SSE 4.2), else a table a byte at a time. `crc` continues an earlier result.
 uint32_t Crc32c(const void* data, size_t n, uint32_t crc = 0);
+// The table version alone, whatever the CPU (tests compare the two; bench/node/crc_bench).
+uint32_t Crc32cPortable(const void* data, size_t n, uint32_t crc = 0);
+bool Crc32cHardware();  // whether Crc32c uses the instruction here
 
 }  // namespace splitbrain::node

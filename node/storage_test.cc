@@ -19,6 +19,39 @@ std::unique_ptr<Storage> MustOpen(Env* env, const std::string& dir = "/d") {
   return s.ok() ? std::move(s).value() : nullptr;
 }
 
+TEST(Crc32c, KnownValuesAndTheInstructionAgreesWithTheTable) {
+  // RFC 3720, B.4, and the usual check value.
+  const std::string digits = "123456789";
+  const std::string zeros(32, '\0'), ones(32, '\xff');
+  std::string ascending(32, '\0');
+  for (int i = 0; i < 32; ++i) ascending[static_cast<size_t>(i)] = static_cast<char>(i);
+  for (auto crc : {Crc32c, Crc32cPortable}) {
+    EXPECT_EQ(crc(digits.data(), digits.size(), 0), 0xE3069283u);
+    EXPECT_EQ(crc(zeros.data(), zeros.size(), 0), 0x8A9136AAu);
+    EXPECT_EQ(crc(ones.data(), ones.size(), 0), 0x62A8AB43u);
+    EXPECT_EQ(crc(ascending.data(), ascending.size(), 0), 0x46DD794Eu);
+    EXPECT_EQ(crc(nullptr, 0, 0), 0u);
+  }
+#if defined(__x86_64__)
+  EXPECT_TRUE(Crc32cHardware()) << "every x86-64 CPU since 2008 has SSE 4.2";
+#endif
+  // Every length and alignment the eight-byte steps can meet, and continuing a result.
+  std::string data(400, '\0');
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (char& c : data) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  for (size_t off = 0; off < 8; ++off) {
+    for (size_t n = 0; off + n <= 300; ++n) {
+      const char* p = data.data() + off;
+      ASSERT_EQ(Crc32c(p, n), Crc32cPortable(p, n)) << "offset " << off << " length " << n;
+      const size_t half = n / 3;
+      ASSERT_EQ(Crc32c(p + half, n - half, Crc32c(p, half)), Crc32c(p, n)) << off << " " << n;
+    }
+  }
+}
+
 TEST(Storage, RoundTripAndOverwrite) {
   FaultyEnv env;
   ASSERT_TRUE(env.CreateDir("/").ok());
