@@ -184,8 +184,8 @@ struct Progress {
   uint64_t snapshot_offset = 0;    // kSnapshot: bytes acknowledged
   int snapshot_idle = 0;           // ticks since the last chunk answer
   uint64_t last_ack_tick = 0;      // leader tick of the last heartbeat this peer answered
-  uint64_t read_round_acked = 0;   // the latest ReadIndex round this peer confirmed
   uint64_t empty_probe_from = 0;   // heartbeat answers send an empty AppendEntries from this tick
+  uint64_t read_round_acked = 0;   // the latest ReadIndex round this peer confirmed
   uint64_t read_ack_order = 0;     // when it did (the leader's count of such answers): of two
                                    // peers at the same round, the one that answered it first
 };
