@@ -140,9 +140,10 @@ TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
   // the compare-and-set that failed, which went the read way: AFailedCompareAndSetWritesNothing).
   EXPECT_EQ(st["stats"].value("reads", 0), 22u) << st.dump();
   EXPECT_EQ(st["stats"].value("read_rounds", 0), 22u) << st.dump();
-  // Each of those rounds told the followers a newer commit index, and nothing else: a Ready that
-  // changes only the commit index is not a write of its own (stats.commit_only), it rides with
-  // the next one.
+  // Each write's commit reached the followers on its own (an AppendEntries after it committed, or
+  // a heartbeat: a read round's goes to one of them), telling them a newer commit index and
+  // nothing else: a Ready that changes only the commit index is not a write of its own
+  // (stats.commit_only), it rides with the next one.
   for (int i = 0; i < 3; ++i) {
     if (i == leader) continue;
     json fs = cluster_->NodeStatus(i);
