@@ -963,7 +963,8 @@ void Raft::SendHeartbeat(NodeId to, Progress& pr) {
 void Raft::SendReadRound() {
   // Answers from voters complete the quorum; the leader counts itself when it is one.
   const size_t need = static_cast<size_t>(Quorum() - (membership_.IsVoter(id_) ? 1 : 0));
-  std::vector<std::pair<NodeId, Progress*>> voters;
+  std::vector<std::pair<NodeId, Progress*>>& voters = round_scratch_;  // reused: every round
+  voters.clear();
   for (auto& [id, pr] : progress_) {
     if (membership_.IsVoter(id)) voters.emplace_back(id, &pr);
   }

@@ -340,6 +340,7 @@ class Raft {
   std::vector<std::pair<std::string, NodeId>> reads_before_commit_;  // waiting for the noop
   uint64_t read_seq_ = 0;
   uint64_t read_ack_count_ = 0;  // answers that raised a peer's read_round_acked
+  std::vector<std::pair<NodeId, Progress*>> round_scratch_;  // SendReadRound's voters
 
   // InstallSnapshot receiving side.
   SnapshotMeta incoming_snapshot_meta_;
