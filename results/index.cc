@@ -10,6 +10,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "common/stats.h"
 #include "results/html.h"
 #include "results/report.h"
 #include "results/run_data.h"
@@ -213,12 +214,6 @@ std::map<std::string, MatrixLine> DetectionMatrix(const std::vector<RunRow>& row
     }
   }
   return lines;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 void RenderMatrix(const std::vector<RunRow>& rows, std::ostream& out) {

@@ -64,6 +64,7 @@
 
 #include "bench/node/bench_mix.h"
 #include "bench/node/etcd_side.h"
+#include "common/stats.h"
 #include "node/client.h"
 #include "node/local_cluster.h"
 
@@ -317,14 +318,6 @@ uint64_t SwitchesSince(const std::vector<pid_t>& pids, uint64_t before) {
 
 namespace {
 
-// Median of `v` (the mean of the middle two for an even count); 0 for none.
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 // After --rounds N: for each level, splitbrain-node's ok ops/s over the rounds (median, lowest,
 // highest) and, beside etcd, each round's ratios in order and their median — on a shared VM one
 // run's ratio swings with the machine, so a level is judged by the rounds', not by one.
@@ -333,12 +326,12 @@ void PrintRoundsSummary(
     const std::map<std::pair<int, int>, std::vector<std::pair<double, double>>>& ratios) {
   std::printf("over %d rounds:\n", rounds);
   for (const auto& [level, rates] : node_rates) {
-    std::printf("%-11s %8d  ok ops/s median %.0f (lowest %.0f, highest %.0f)%s\n", "splitbrain",
-                level.first, Median(rates), *std::min_element(rates.begin(), rates.end()),
-                *std::max_element(rates.begin(), rates.end()),
-                level.second == 0
-                    ? ""
-                    : ("  (" + std::to_string(level.second) + " driver threads)").c_str());
+    std::printf(
+        "%-11s %8d  ok ops/s median %.0f (lowest %.0f, highest %.0f)%s\n", "splitbrain",
+        level.first, splitbrain::Median(rates), *std::min_element(rates.begin(), rates.end()),
+        *std::max_element(rates.begin(), rates.end()),
+        level.second == 0 ? ""
+                          : ("  (" + std::to_string(level.second) + " driver threads)").c_str());
     auto it = ratios.find(level);
     if (it == ratios.end()) continue;
     std::vector<double> ops, p99;
@@ -353,7 +346,7 @@ void PrintRoundsSummary(
     std::printf(
         "%-11s %8d  ok ops/s ratio median %.2fx (each round: %s), p99 ratio median "
         "%.2fx (highest %.2fx)\n",
-        "ratio", level.first, Median(ops), each.c_str(), Median(p99),
+        "ratio", level.first, splitbrain::Median(ops), each.c_str(), splitbrain::Median(p99),
         *std::max_element(p99.begin(), p99.end()));
   }
   std::fflush(stdout);
