@@ -117,6 +117,7 @@ Result<std::unique_ptr<Node>> Node::Create(asio::io_context& ioc, NodeOptions op
 }
 
 int64_t Node::NowMs() const { return SystemClock::Get().MonotonicNanos() / 1000000; }
+int64_t Node::MonoUs() const { return SystemClock::Get().MonotonicNanos() / 1000; }
 
 void Node::Event(records::NodeEvent ev) {
   if (!events_) return;
@@ -375,6 +376,7 @@ void Node::Process() {
     raft::Ready rd = raft_->GetReady();
     ++stat_readys_;
     stat_entries_ += rd.entries.size();
+    if (rd.hard_state) RecordCommitted(rd.hard_state->commit);
     // A confirmed round is taken at once, not after this Ready's disk write: it says only that
     // we led when the round began, whatever our disk holds, and its reads are served once the
     // index it names is applied (in order, after the entries up to it are durable).
@@ -488,7 +490,9 @@ void Node::PersistLoop() {
       if (job.append) writes.push_back(&job.log);
     }
     if (!writes.empty()) {
+      const int64_t began = MonoUs();
       Status st = storage_->Append(writes);
+      latency_.log_sync.Record(MonoUs() - began);
       if (!st.ok()) {
         SB_LOG(kError, "node") << "cannot persist the log: " << st;
         std::_Exit(1);
@@ -514,6 +518,7 @@ void Node::PersistLoop() {
 void Node::OnPersisted(size_t jobs, std::optional<std::pair<uint64_t, uint64_t>> durable) {
   if (durable) durable_ = *durable;
   if (durable && !stopped_) {
+    RecordDurable();
     raft_->Persisted(durable->first, durable->second);
     Kick();  // the leader's own copy may have been the vote that commits
   }
@@ -571,6 +576,27 @@ bool Node::DurableHere(const raft::Entry& e) const {
   // An entry since replaced in our log (a new leader's) shows as a different term here.
   return e.index <= durable_.first && raft_->log().TermOr0(durable_.first) == durable_.second &&
          raft_->log().TermOr0(e.index) == e.term;
+}
+
+void Node::RecordDurable() {
+  if (raft_->log().TermOr0(durable_.first) != durable_.second) return;
+  const int64_t now = MonoUs();
+  for (auto it = pending_.begin(); it != pending_.end() && it->first <= durable_.first; ++it) {
+    Pending& p = it->second;
+    if (p.durable_counted || raft_->log().TermOr0(it->first) != p.term) continue;
+    p.durable_counted = true;
+    latency_.write_durable.Record(now - p.proposed_us);
+  }
+}
+
+void Node::RecordCommitted(uint64_t commit) {
+  const int64_t now = MonoUs();
+  for (auto it = pending_.begin(); it != pending_.end() && it->first <= commit; ++it) {
+    Pending& p = it->second;
+    if (p.committed_counted || raft_->log().TermOr0(it->first) != p.term) continue;
+    p.committed_counted = true;
+    latency_.write_committed.Record(now - p.proposed_us);
+  }
 }
 
 void Node::FinishReady(raft::Ready& rd) {
@@ -752,6 +778,7 @@ void Node::ApplyEntry(const raft::Entry& e) {
   if (own != pending_.end()) {
     Pending p = TakePending(own);
     if (p.term == e.term) {
+      latency_.write_answered.Record(MonoUs() - p.proposed_us);
       p.done(result);
     } else {
       // Another leader's entry took this index: ours can never be committed (it existed only
@@ -817,6 +844,7 @@ void Node::ServeReads() {
       for (auto& r : b.reads) {
         if (StateMachine::IsRead(r.command["op"].get_ref<const std::string&>())) {
           RespondResult(r.respond, sm_.Query(r.command));
+          latency_.read_answered.Record(MonoUs() - r.queued_us);
         } else {
           FinishCasRead(std::move(r));
         }
@@ -956,6 +984,7 @@ void Node::ProposeCommand(json cmd, std::function<void(const OpResult&)> done) {
   }
   p.command = std::move(cmd);
   p.done = std::move(done);
+  p.proposed_us = MonoUs();
   pending_bytes_ += bytes;
   pending_[index] = std::move(p);
   Kick();
@@ -971,7 +1000,7 @@ void Node::HandleCommand(const json& cmd, Respond respond) {
       RespondNotLeader(respond);
       return;
     }
-    read_queue_.push_back({cmd, std::move(respond)});
+    read_queue_.push_back({cmd, std::move(respond), MonoUs()});
     Kick();
     return;
   }
@@ -1096,6 +1125,27 @@ void Node::HandleTransfer(const json& body, Respond respond) {
   Kick();
 }
 
+namespace {
+
+json LatencyJson(const LatencyHistogram& h) {
+  const std::vector<uint64_t> counts = h.Counts();
+  const LatencySummary s = Summarize(counts);
+  json buckets = json::array();
+  for (const auto& [low, n] : NonEmptyBuckets(counts)) buckets.push_back({low, n});
+  return {{"count", s.count}, {"p50", s.p50}, {"p90", s.p90},
+          {"p99", s.p99},     {"max", s.max}, {"buckets", buckets}};
+}
+
+}  // namespace
+
+json Node::LatenciesJson(const Latencies& l) {
+  return {{"log_sync", LatencyJson(l.log_sync)},
+          {"write_durable", LatencyJson(l.write_durable)},
+          {"write_committed", LatencyJson(l.write_committed)},
+          {"write_answered", LatencyJson(l.write_answered)},
+          {"read_answered", LatencyJson(l.read_answered)}};
+}
+
 json Node::StatusJson() const {
   raft::BasicStatus s = raft_->Status();
   json members = json::array();
@@ -1138,7 +1188,8 @@ json Node::StatusJson() const {
             {"cas_reads", stat_cas_reads_},
             {"cas_failed_by_read", stat_cas_failed_by_read_},
             {"dropped_messages", transport_->dropped()},
-            {"sent", sent}}}};
+            {"sent", sent},
+            {"latency_us", LatenciesJson(latency_)}}}};
 }
 
 bool Node::AdminAuthorized(const std::string& authorization) const {

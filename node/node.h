@@ -32,6 +32,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/latency_histogram.h"
 #include "common/rng.h"
 #include "common/status.h"
 #include "node/env.h"
@@ -125,10 +126,16 @@ class Node {
     nlohmann::json command;
     std::string key;  // the command's "key", counted in pending_keys_; empty if none
     std::function<void(const OpResult&)> done;
+    // For stats.latency_us: when proposed (MonoUs), and whether its durable and committed
+    // moments were counted yet (RecordDurable, RecordCommitted).
+    int64_t proposed_us = 0;
+    bool durable_counted = false;
+    bool committed_counted = false;
   };
   struct PendingRead {
     nlohmann::json command;
     Respond respond;
+    int64_t queued_us = 0;  // when it arrived (MonoUs), for stats.latency_us.read_answered
   };
   struct ReadBatch {
     std::vector<PendingRead> reads;
@@ -208,6 +215,10 @@ class Node {
   // Passes the failpoint `name`: acts when it is armed and its roll comes up.
   void Failpoint(const std::string& name);
   int64_t NowMs() const;
+  int64_t MonoUs() const;  // the monotonic clock in microseconds, for stats.latency_us
+  // Count the proposals now durable here (up to durable_) and committed (up to `commit`).
+  void RecordDurable();
+  void RecordCommitted(uint64_t commit);
 
   boost::asio::io_context& ioc_;
   NodeOptions options_;
@@ -286,6 +297,17 @@ class Node {
   // without a log entry (FinishCasRead); the rest were proposed.
   uint64_t stat_cas_reads_ = 0;
   uint64_t stat_cas_failed_by_read_ = 0;
+  // stats.latency_us (node/README.md): where an operation's time goes, in microseconds since the
+  // process started. log_sync is recorded by the persister, the rest on the io thread.
+  struct Latencies {
+    LatencyHistogram log_sync;         // one write + fsync of the log (a group of Readys)
+    LatencyHistogram write_durable;    // a write we proposed: until durable on our disk
+    LatencyHistogram write_committed;  // ... until committed
+    LatencyHistogram write_answered;   // ... until applied and answered
+    LatencyHistogram read_answered;    // a read: from its arrival until answered
+  };
+  Latencies latency_;
+  static nlohmann::json LatenciesJson(const Latencies& l);
   bool process_posted_ = false;
   bool stopped_ = false;
   std::unique_ptr<records::NodeEventWriter> events_;

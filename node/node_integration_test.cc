@@ -201,6 +201,49 @@ TEST_F(Cluster, ElectsOneLeaderAndServesLinearizableWritesAndReads) {
   }
 }
 
+// stats.latency_us counts each write the leader proposed at each of its moments (durable on the
+// leader's disk, committed, answered) and each read it answered, and every member's log syncs.
+TEST_F(Cluster, StatusSaysWhereAnOperationsTimeWent) {
+  Make(3);
+  int leader = cluster_->WaitForLeader(10s);
+  ASSERT_GE(leader, 0);
+  for (int v = 1; v <= 10; ++v) {
+    ASSERT_TRUE(Do({{"op", "write"}, {"key", "k"}, {"value", v}}).ok());
+    if (v <= 7) {
+      ASSERT_TRUE(Do({{"op", "read"}, {"key", "k"}}).ok());
+    }
+  }
+  const json lat = cluster_->NodeStatus(leader)["stats"]["latency_us"];
+  for (const char* stage : {"write_durable", "write_committed", "write_answered"}) {
+    EXPECT_EQ(lat[stage]["count"], 10u) << stage << ": " << lat.dump();
+  }
+  EXPECT_EQ(lat["read_answered"]["count"], 7u) << lat.dump();
+  EXPECT_GE(lat["log_sync"]["count"].get<uint64_t>(), 10u) << lat.dump();
+  for (const auto& [stage, h] : lat.items()) {
+    uint64_t in_buckets = 0;
+    for (const json& b : h["buckets"]) in_buckets += b[1].get<uint64_t>();
+    EXPECT_EQ(in_buckets, h["count"].get<uint64_t>()) << stage;
+    EXPECT_LE(h["p50"].get<uint64_t>(), h["p90"].get<uint64_t>()) << stage;
+    EXPECT_LE(h["p90"].get<uint64_t>(), h["p99"].get<uint64_t>()) << stage;
+    EXPECT_LE(h["p99"].get<uint64_t>(), h["max"].get<uint64_t>()) << stage;
+    EXPECT_GT(h["p50"].get<uint64_t>(), 0u) << stage;
+  }
+  // A write is answered only once it is committed and durable here, so each of its answered
+  // times is at least the other two, and so is every percentile of them.
+  for (const char* q : {"p50", "p99", "max"}) {
+    EXPECT_GE(lat["write_answered"][q], lat["write_committed"][q]) << q << ": " << lat.dump();
+    EXPECT_GE(lat["write_answered"][q], lat["write_durable"][q]) << q << ": " << lat.dump();
+  }
+  // Followers propose nothing and answer no client, but sync their logs.
+  for (int i = 0; i < 3; ++i) {
+    if (i == leader) continue;
+    const json f = cluster_->NodeStatus(i)["stats"]["latency_us"];
+    EXPECT_EQ(f["write_answered"]["count"], 0u) << f.dump();
+    EXPECT_EQ(f["read_answered"]["count"], 0u) << f.dump();
+    EXPECT_GE(f["log_sync"]["count"].get<uint64_t>(), 10u) << f.dump();
+  }
+}
+
 // A compare-and-set whose compare fails is answered after a ReadIndex round, with no log entry;
 // one whose compare holds, and any command of a session, goes through the log.
 TEST_F(Cluster, AFailedCompareAndSetWritesNothing) {

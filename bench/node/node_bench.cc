@@ -25,6 +25,11 @@
 // member (gRPC's default, as the harness's etcd client) or have one each
 // (--etcd-connections per-client).
 //
+// With --stages, after each splitbrain-node level a line with where its operations spent their
+// time: p50/p90/p99 in microseconds of every member's log syncs and of the leader's writes until
+// durable on its disk, committed and answered, and of its reads until answered (the members'
+// stats.latency_us before and after the level, node/README.md).
+//
 // With --rounds N every level runs N times over the same clusters (beside etcd, splitbrain-node
 // first in the odd rounds and etcd first in the even ones), then a summary: each level's ok
 // ops/s median, lowest and highest, and each round's ratio with their median. On a shared VM a
@@ -33,7 +38,7 @@
 //
 //   node_bench --node-binary build/node/splitbrain-node [--clients 1,16,64] [--seconds 5]
 //              [--rounds 1] [--dir /tmp/node-bench] [--value-bytes 16] [--keys 1000]
-//              [--read-fraction 0] [--mux T|both] [--node-connections K] [--messages]
+//              [--read-fraction 0] [--mux T|both] [--node-connections K] [--messages] [--stages]
 //              [--etcd-binary /usr/bin/etcd
 //              [--etcd-placement spread|leader] [--etcd-connections shared|per-client]
 //              [--etcd-port 12379]] [-- NODE FLAGS...]
@@ -64,6 +69,7 @@
 
 #include "bench/node/bench_mix.h"
 #include "bench/node/etcd_side.h"
+#include "common/latency_histogram.h"
 #include "common/stats.h"
 #include "node/client.h"
 #include "node/local_cluster.h"
@@ -362,6 +368,7 @@ int main(int argc, char** argv) {
   int node_connections = 0;  // 0: a connection a client
   bool etcd_own_connections = false;
   bool messages = false;  // --messages: the members' peer messages an operation, by type
+  bool stages = false;    // --stages: where the leader's operations spent their time
   std::string dir = "/tmp/node-bench";
   std::vector<int> levels = {1, 16, 64};
   int seconds = 5;
@@ -374,7 +381,7 @@ int main(int argc, char** argv) {
   const char* usage =
       "usage: node_bench --node-binary PATH [--clients 1,16,64] [--seconds N] [--dir DIR] "
       "[--value-bytes N] [--keys N] [--read-fraction F] [--mux T|both] [--node-connections K] "
-      "[--messages] [--rounds N] [--etcd-binary PATH "
+      "[--messages] [--stages] [--rounds N] [--etcd-binary PATH "
       "[--etcd-placement spread|leader] [--etcd-connections shared|per-client] [--etcd-port P]] "
       "[-- NODE FLAGS...]\n";
   for (int i = 1; i < argc; ++i) {
@@ -411,6 +418,8 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--messages") {
       messages = true;
+    } else if (a == "--stages") {
+      stages = true;
     } else if (a == "--etcd-port") {
       etcd_port = std::stoi(next());
     } else if (a == "--dir") {
@@ -524,6 +533,25 @@ int main(int argc, char** argv) {
     }
     return by_type;
   };
+  // stats.latency_us's bucket counts: the leader's stages, and every member's log syncs together.
+  auto stage_counts = [&] {
+    std::map<std::string, std::vector<uint64_t>> out;
+    for (int i = 0; i < cluster.size(); ++i) {
+      nlohmann::json s = cluster.NodeStatus(i);
+      if (!s.is_object() || !s["stats"].contains("latency_us")) continue;
+      for (const auto& [stage, h] : s["stats"]["latency_us"].items()) {
+        if (i != leader && stage != "log_sync") continue;
+        std::vector<std::pair<uint64_t, uint64_t>> buckets;
+        for (const auto& b : h["buckets"])
+          buckets.emplace_back(b[0].get<uint64_t>(), b[1].get<uint64_t>());
+        std::vector<uint64_t> counts = splitbrain::FromNonEmpty(buckets);
+        std::vector<uint64_t>& sum = out[stage];
+        if (sum.empty()) sum.assign(counts.size(), 0);
+        for (size_t b = 0; b < counts.size(); ++b) sum[b] += counts[b];
+      }
+    }
+    return out;
+  };
   const std::string value(static_cast<size_t>(value_bytes), 'v');
   const Mix mix{read_fraction, keys, &value};
   std::vector<int> modes = {mux};
@@ -568,6 +596,8 @@ int main(int argc, char** argv) {
           const uint64_t fsyncs_before = fsyncs();
           const std::map<std::string, uint64_t> sent_before =
               messages ? sent() : decltype(sent()){};
+          const std::map<std::string, std::vector<uint64_t>> stages_before =
+              stages ? stage_counts() : decltype(stage_counts()){};
           double self0 = SelfCpu(), members0 = ProcessesCpu(node_pids);
           uint64_t switches0 = ProcessesSwitches(node_pids);
           LevelResult res = mode == 0
@@ -588,6 +618,25 @@ int main(int argc, char** argv) {
                 std::printf(" %s %.3f", type.c_str(), static_cast<double>(d) / ops);
             }
             std::printf("\n");
+            std::fflush(stdout);
+          }
+          if (stages) {
+            // In the order an operation meets them; a write is answered after the later of
+            // its durable and committed moments.
+            std::printf("%-11s %8d  us p50/p90/p99:", "", clients);
+            const std::map<std::string, std::vector<uint64_t>> after = stage_counts();
+            for (const char* stage : {"log_sync", "write_durable", "write_committed",
+                                      "write_answered", "read_answered"}) {
+              auto a = after.find(stage);
+              if (a == after.end()) continue;
+              auto b = stages_before.find(stage);
+              const splitbrain::LatencySummary q = splitbrain::Summarize(splitbrain::CountsSince(
+                  a->second, b == stages_before.end() ? std::vector<uint64_t>{} : b->second));
+              if (q.count == 0) continue;
+              std::printf(" %s %lu/%lu/%lu", stage, static_cast<unsigned long>(q.p50),
+                          static_cast<unsigned long>(q.p90), static_cast<unsigned long>(q.p99));
+            }
+            std::printf("  (log_sync: every member's; the rest the leader's)\n");
             std::fflush(stdout);
           }
           return node;
