@@ -1,5 +1,5 @@
 // LatencyHistogram: durations in microseconds counted in log-linear buckets (8 a power of two,
-// so a bucket is at most 1/8 of its values wide; exact below 8 µs), for a process that reports
+// so a bucket is at most 1/8 of its values wide; exact below 16 µs), for a process that reports
 // where its time goes while it runs (splitbrain-node's /status `latency_us`). Record() may be
 // called from one thread while another reads Counts(): every bucket is a relaxed atomic, so a
 // reader sees each count as it was at some moment, not the whole at one instant.
