@@ -376,7 +376,9 @@ void Node::Process() {
     raft::Ready rd = raft_->GetReady();
     ++stat_readys_;
     stat_entries_ += rd.entries.size();
-    if (rd.hard_state) RecordCommitted(rd.hard_state->commit);
+    if (rd.hard_state) {
+      RecordReached(rd.hard_state->commit, &Pending::committed_counted, latency_.write_committed);
+    }
     // A confirmed round is taken at once, not after this Ready's disk write: it says only that
     // we led when the round began, whatever our disk holds, and its reads are served once the
     // index it names is applied (in order, after the entries up to it are durable).
@@ -518,7 +520,9 @@ void Node::PersistLoop() {
 void Node::OnPersisted(size_t jobs, std::optional<std::pair<uint64_t, uint64_t>> durable) {
   if (durable) durable_ = *durable;
   if (durable && !stopped_) {
-    RecordDurable();
+    if (raft_->log().TermOr0(durable_.first) == durable_.second) {
+      RecordReached(durable_.first, &Pending::durable_counted, latency_.write_durable);
+    }
     raft_->Persisted(durable->first, durable->second);
     Kick();  // the leader's own copy may have been the vote that commits
   }
@@ -578,24 +582,13 @@ bool Node::DurableHere(const raft::Entry& e) const {
          raft_->log().TermOr0(e.index) == e.term;
 }
 
-void Node::RecordDurable() {
-  if (raft_->log().TermOr0(durable_.first) != durable_.second) return;
+void Node::RecordReached(uint64_t index, bool Pending::*counted, LatencyHistogram& h) {
   const int64_t now = MonoUs();
-  for (auto it = pending_.begin(); it != pending_.end() && it->first <= durable_.first; ++it) {
+  for (auto it = pending_.begin(); it != pending_.end() && it->first <= index; ++it) {
     Pending& p = it->second;
-    if (p.durable_counted || raft_->log().TermOr0(it->first) != p.term) continue;
-    p.durable_counted = true;
-    latency_.write_durable.Record(now - p.proposed_us);
-  }
-}
-
-void Node::RecordCommitted(uint64_t commit) {
-  const int64_t now = MonoUs();
-  for (auto it = pending_.begin(); it != pending_.end() && it->first <= commit; ++it) {
-    Pending& p = it->second;
-    if (p.committed_counted || raft_->log().TermOr0(it->first) != p.term) continue;
-    p.committed_counted = true;
-    latency_.write_committed.Record(now - p.proposed_us);
+    if (p.*counted || raft_->log().TermOr0(it->first) != p.term) continue;
+    p.*counted = true;
+    h.Record(now - p.proposed_us);
   }
 }
 

@@ -127,7 +127,7 @@ class Node {
     std::string key;  // the command's "key", counted in pending_keys_; empty if none
     std::function<void(const OpResult&)> done;
     // For stats.latency_us: when proposed (MonoUs), and whether its durable and committed
-    // moments were counted yet (RecordDurable, RecordCommitted).
+    // moments were counted yet (RecordReached).
     int64_t proposed_us = 0;
     bool durable_counted = false;
     bool committed_counted = false;
@@ -216,9 +216,9 @@ class Node {
   void Failpoint(const std::string& name);
   int64_t NowMs() const;
   int64_t MonoUs() const;  // the monotonic clock in microseconds, for stats.latency_us
-  // Count the proposals now durable here (up to durable_) and committed (up to `commit`).
-  void RecordDurable();
-  void RecordCommitted(uint64_t commit);
+  // For each of our proposals up to `index` still in our log and not yet `counted`: records in
+  // `h` the time since it was proposed (its durable moment here, or its commit).
+  void RecordReached(uint64_t index, bool Pending::*counted, LatencyHistogram& h);
 
   boost::asio::io_context& ioc_;
   NodeOptions options_;
